@@ -1,0 +1,1 @@
+"""integration-api: the provider execution layer of the voice-AI platform."""

@@ -1,0 +1,1 @@
+"""Test support: real PostgreSQL databases, Redis, servers on loopback."""
