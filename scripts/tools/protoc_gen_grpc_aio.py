@@ -24,7 +24,13 @@ from google.protobuf.descriptor_pb2 import FileDescriptorProto, ServiceDescripto
 OUTPUT_MODULE = "grpc_aio.py"
 
 
+# Words spelled with inner capitals that are still one word in a Python name.
+SINGLE_WORDS = {"OAuth": "Oauth"}
+
+
 def snake_case(name: str) -> str:
+    for word, spelled in SINGLE_WORDS.items():
+        name = name.replace(word, spelled)
     spaced = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
     return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", spaced).lower()
 

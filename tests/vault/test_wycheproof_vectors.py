@@ -71,7 +71,8 @@ def test_valid_cases_encrypt_to_the_exact_ciphertext_and_tag(cases: list[GcmCase
     mismatched = [
         case.case_id
         for case in cases
-        if case.valid and AESGCM(case.key).encrypt(case.nonce, case.message, case.aad) != case.sealed
+        if case.valid
+        and AESGCM(case.key).encrypt(case.nonce, case.message, case.aad) != case.sealed
     ]
     assert mismatched == []
 
@@ -80,7 +81,8 @@ def test_valid_cases_decrypt_to_the_message(cases: list[GcmCase]) -> None:
     mismatched = [
         case.case_id
         for case in cases
-        if case.valid and AESGCM(case.key).decrypt(case.nonce, case.sealed, case.aad) != case.message
+        if case.valid
+        and AESGCM(case.key).decrypt(case.nonce, case.sealed, case.aad) != case.message
     ]
     assert mismatched == []
 

@@ -22,6 +22,9 @@ class DecryptionError(Internal):
     def __init__(self) -> None:
         super().__init__(DECRYPTION_FAILED)
 
+    def __reduce__(self) -> tuple[type[DecryptionError], tuple[()]]:
+        return (type(self), ())
+
 
 class UnknownKeyError(DecryptionError):
     """The ciphertext names a key id that this keyring does not hold."""
@@ -29,3 +32,6 @@ class UnknownKeyError(DecryptionError):
     def __init__(self, key_id: str) -> None:
         super().__init__()
         self.key_id = key_id
+
+    def __reduce__(self) -> tuple[type[UnknownKeyError], tuple[str]]:  # type: ignore[override]
+        return (type(self), (self.key_id,))

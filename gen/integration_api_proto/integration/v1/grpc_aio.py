@@ -597,7 +597,7 @@ class OAuthServiceBase:
         raise AssertionError("context.abort always raises")
 
 
-def add_o_auth_service_to_server(servicer: OAuthServiceBase, server: grpc.aio.Server) -> None:
+def add_oauth_service_to_server(servicer: OAuthServiceBase, server: grpc.aio.Server) -> None:
     """Registers `servicer` as `integration.v1.OAuthService` on `server`."""
     handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
         "StartAuthorization": grpc.unary_unary_rpc_method_handler(

@@ -1,0 +1,16 @@
+"""Registers every service of the contract on a server; one line per service."""
+
+from __future__ import annotations
+
+import grpc.aio
+from integration_api_proto.integration.v1 import grpc_aio
+
+from integration_api.runtime import Runtime
+
+
+def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
+    grpc_aio.add_credential_service_to_server(grpc_aio.CredentialServiceBase(), server)
+    grpc_aio.add_llm_service_to_server(grpc_aio.LlmServiceBase(), server)
+    grpc_aio.add_embedding_service_to_server(grpc_aio.EmbeddingServiceBase(), server)
+    grpc_aio.add_oauth_service_to_server(grpc_aio.OAuthServiceBase(), server)
+    grpc_aio.add_operations_service_to_server(grpc_aio.OperationsServiceBase(), server)

@@ -1,0 +1,130 @@
+"""`integration-api`: serve, mint a token, migrate, manage encryption keys, probe health."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+import structlog
+
+from integration_api.auth.tokens import mint_token, parse_ttl
+from integration_api.config import ConfigError, Settings, check_secret_policy, load_settings
+from integration_api.errors import ServiceError
+from integration_api.observability.logging import configure_logging
+from integration_api.server.bootstrap import with_development_defaults
+
+log = structlog.get_logger("integration_api.cli")
+
+
+def _prepared_settings() -> tuple[Settings, list[str]]:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    check_secret_policy(settings)
+    return with_development_defaults(settings)
+
+
+async def _serve(settings: Settings, generated: list[str]) -> int:
+    from integration_api.server.app import Application
+
+    application = Application(settings)
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop_requested.set)
+    await application.start()
+    if generated:
+        log.info(
+            "development defaults created",
+            files=generated,
+            hint="mint a token with: integration-api token --organization ORG --project PROJECT",
+        )
+    await stop_requested.wait()
+    log.info("shutdown requested")
+    await application.stop()
+    return 0
+
+
+def command_serve(_arguments: argparse.Namespace) -> int:
+    settings, generated = _prepared_settings()
+    return asyncio.run(_serve(settings, generated))
+
+
+def command_token(arguments: argparse.Namespace) -> int:
+    settings, _generated = _prepared_settings()
+    token = mint_token(
+        settings.secret,
+        organization_id=arguments.organization,
+        project_id=arguments.project,
+        user_id=arguments.user or "",
+        ttl=parse_ttl(arguments.ttl),
+    )
+    print(token)
+    return 0
+
+
+def command_migrate(_arguments: argparse.Namespace) -> int:
+    from integration_api.server.database import Database
+
+    settings, _generated = _prepared_settings()
+
+    async def migrate() -> int:
+        database = Database(settings)
+        await database.start()
+        try:
+            reason = await database.probe()
+        finally:
+            await database.close()
+        if reason:
+            print(f"migration failed: {reason}", file=sys.stderr)
+            return 1
+        print("database schema is up to date")
+        return 0
+
+    return asyncio.run(migrate())
+
+
+def command_health_probe(arguments: argparse.Namespace) -> int:
+    from integration_api.server.probe import probe
+
+    return probe(arguments.address, arguments.service, arguments.timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="integration-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the gRPC service").set_defaults(run=command_serve)
+    token = commands.add_parser("token", help="mint a service token signed with SECRET")
+    token.add_argument("--organization", required=True)
+    token.add_argument("--project", required=True)
+    token.add_argument("--user", default="")
+    token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h)")
+    token.set_defaults(run=command_token)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        run=command_migrate
+    )
+    probe = commands.add_parser("health-probe", help="exit 0 when the server is SERVING")
+    probe.add_argument("--address", default="127.0.0.1:9004")
+    probe.add_argument("--service", default="")
+    probe.add_argument("--timeout", type=float, default=3.0)
+    probe.set_defaults(run=command_health_probe)
+    from integration_api.keys_cli import add_key_commands
+
+    add_key_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        result: int = arguments.run(arguments)
+    except (ConfigError, ServiceError, ValueError) as error:
+        print(f"integration-api: {error}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

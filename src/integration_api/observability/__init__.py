@@ -1,0 +1,1 @@
+"""Logs and the redaction that keeps secrets out of them."""

@@ -1,0 +1,284 @@
+"""The one home of provider HTTP: the shared client, JSON calls, streams, and failure mapping.
+
+Adapters never call `httpx` directly: they go through `send_json`, `get_json` and `open_stream`,
+so every transport failure passes through `transport_error` and every error response through
+`error_from_response`. Neither ever copies an exception's text or a URL into a message: httpx
+and aiohttp put the request URL in theirs, and some providers take the key in the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from integration_api.errors import DeadlineExceeded, InvalidArgument, ServiceError, Unavailable
+from integration_api.providers.http_errors import (
+    ErrorClassifier,
+    ErrorResponse,
+    error_from_response,
+    parse_body,
+)
+
+TransportKind = Literal["httpx", "aiohttp"]
+
+# Error pages are read only this far: enough for any provider's JSON error, bounded for the rest.
+_MAX_ERROR_BODY_BYTES = 64 * 1024
+
+_TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class HttpClientSettings:
+    """Pool size and timeouts of the process-wide provider client."""
+
+    transport: TransportKind = "aiohttp"
+    connect_timeout_seconds: float = 5.0
+    # Between two received chunks, not for the whole answer: a long stream stays open.
+    read_timeout_seconds: float = 60.0
+    write_timeout_seconds: float = 10.0
+    pool_timeout_seconds: float = 5.0
+    max_connections: int = 512
+    max_keepalive_connections: int = 128
+    keepalive_expiry_seconds: float = 30.0
+    user_agent: str = "integration-api"
+
+
+def create_http_client(settings: HttpClientSettings | None = None) -> httpx.AsyncClient:
+    """The `httpx.AsyncClient` every provider call of the process shares (close it on shutdown).
+
+    Redirects are never followed (a redirect would carry the key to another host) and proxy
+    variables of the environment are ignored, so a key goes exactly where its credential says.
+    """
+    settings = settings or HttpClientSettings()
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_keepalive_connections,
+        keepalive_expiry=settings.keepalive_expiry_seconds,
+    )
+    timeout = httpx.Timeout(
+        connect=settings.connect_timeout_seconds,
+        read=settings.read_timeout_seconds,
+        write=settings.write_timeout_seconds,
+        pool=settings.pool_timeout_seconds,
+    )
+    transport: httpx.AsyncBaseTransport
+    if settings.transport == "aiohttp":
+        transport = AiohttpTransport(limits=limits, trust_env=False)
+    else:
+        transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": settings.user_agent},
+    )
+
+
+def transport_error(failure: BaseException, provider: str) -> ServiceError:
+    """The typed error for a request that got no HTTP answer; the only such mapping."""
+    if isinstance(failure, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        error: ServiceError = InvalidArgument(
+            f"the URL configured for {provider} is not usable", provider=provider
+        )
+    elif isinstance(failure, httpx.PoolTimeout):
+        error = Unavailable(f"too many requests to {provider} are in flight", provider=provider)
+    elif _is_timeout(failure):
+        error = DeadlineExceeded(f"{provider} did not answer in time", provider=provider)
+    elif isinstance(failure, httpx.ConnectError):
+        error = Unavailable(f"could not connect to {provider}", provider=provider)
+    else:
+        error = Unavailable(f"the connection to {provider} failed", provider=provider)
+    error.metadata["transport_failure"] = type(failure).__name__
+    return error
+
+
+def _is_timeout(failure: BaseException) -> bool:
+    # The aiohttp transport reports a dropped connection as httpx.ConnectTimeout; its cause
+    # tells the truth.
+    cause = failure.__cause__
+    if isinstance(cause, aiohttp.ClientError):
+        return isinstance(cause, TimeoutError)
+    return isinstance(failure, (httpx.TimeoutException, TimeoutError))
+
+
+@dataclass(frozen=True)
+class ProviderResponse:
+    """A provider's 2xx answer with its body parsed as JSON (None when empty)."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: object
+
+
+@dataclass(frozen=True)
+class _Call:
+    provider: str
+    secrets: tuple[str, ...]
+    classify_error: ErrorClassifier | None
+
+
+async def send_json(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    json_body: object = None,
+    content: bytes | None = None,
+    secrets: Sequence[str] = (),
+    classify_error: ErrorClassifier | None = None,
+    timeout: httpx.Timeout | None = None,
+) -> ProviderResponse:
+    """Send one request and return its JSON answer, or raise the typed error for its failure.
+
+    Args:
+        provider: the provider id, used in error messages.
+        json_body: serialized as JSON; `content` instead sends bytes as they are (signed bodies).
+        secrets: values of the credential in use, scrubbed from any provider text.
+        classify_error: lets a provider module claim an error response before the generic table.
+    """
+    call = _Call(provider, tuple(secrets), classify_error)
+    request = _build_request(http, method, url, call, headers, params, json_body, content, timeout)
+    response = await _send(http, request, call, stream=False)
+    if not response.is_success:
+        raise _error_for(response, response.content, call)
+    body = parse_body(response.content)
+    if body is None and response.content.strip():
+        raise Unavailable(f"{provider} answered with a body that is not JSON", provider=provider)
+    return ProviderResponse(response.status_code, response.headers, body)
+
+
+async def get_json(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    provider: str,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    secrets: Sequence[str] = (),
+    classify_error: ErrorClassifier | None = None,
+    timeout: httpx.Timeout | None = None,
+) -> ProviderResponse:
+    """`send_json` for a GET without a body."""
+    return await send_json(
+        http,
+        "GET",
+        url,
+        provider=provider,
+        headers=headers,
+        params=params,
+        secrets=secrets,
+        classify_error=classify_error,
+        timeout=timeout,
+    )
+
+
+@asynccontextmanager
+async def open_stream(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    json_body: object = None,
+    content: bytes | None = None,
+    secrets: Sequence[str] = (),
+    classify_error: ErrorClassifier | None = None,
+    timeout: httpx.Timeout | None = None,
+) -> AsyncIterator[httpx.Response]:
+    """Open a streaming response; an error status raises before the body is handed out.
+
+    Transport failures while the caller reads the body are mapped too, and the connection is
+    always released on exit.
+    """
+    call = _Call(provider, tuple(secrets), classify_error)
+    request = _build_request(http, method, url, call, headers, params, json_body, content, timeout)
+    response = await _send(http, request, call, stream=True)
+    try:
+        if not response.is_success:
+            raise _error_for(response, await _read_error_body(response, call), call)
+        try:
+            yield response
+        except _TRANSPORT_FAILURES as failure:
+            raise transport_error(failure, provider) from None
+    finally:
+        await response.aclose()
+
+
+def _build_request(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    call: _Call,
+    headers: Mapping[str, str] | None,
+    params: Mapping[str, str] | None,
+    json_body: object,
+    content: bytes | None,
+    timeout: httpx.Timeout | None,
+) -> httpx.Request:
+    try:
+        return http.build_request(
+            method,
+            url,
+            headers=dict(headers or {}),
+            params=dict(params or {}),
+            json=json_body,
+            content=content,
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+    except _TRANSPORT_FAILURES as error:
+        failure = transport_error(error, call.provider)
+    # Raised outside the handler so the original exception, which quotes the URL, is not chained.
+    raise failure
+
+
+async def _send(
+    http: httpx.AsyncClient, request: httpx.Request, call: _Call, *, stream: bool
+) -> httpx.Response:
+    try:
+        # Without `stream`, httpx reads the whole body and releases the connection here.
+        return await http.send(request, stream=stream)
+    except _TRANSPORT_FAILURES as error:
+        failure = transport_error(error, call.provider)
+    raise failure
+
+
+async def _read_error_body(response: httpx.Response, call: _Call) -> bytes:
+    collected = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            collected.extend(chunk)
+            if len(collected) >= _MAX_ERROR_BODY_BYTES:
+                break
+        return bytes(collected[:_MAX_ERROR_BODY_BYTES])
+    except _TRANSPORT_FAILURES as error:
+        failure = transport_error(error, call.provider)
+    raise failure
+
+
+def _error_for(response: httpx.Response, content: bytes, call: _Call) -> ServiceError:
+    error_response = ErrorResponse(
+        provider=call.provider,
+        status_code=response.status_code,
+        headers=response.headers,
+        body=parse_body(content),
+        secrets=call.secrets,
+    )
+    return error_from_response(error_response, call.classify_error)

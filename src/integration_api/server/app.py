@@ -1,0 +1,102 @@
+"""Assembles the grpc.aio server: interceptor, servicers, health, reflection, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import grpc
+import grpc.aio
+import structlog
+from grpc_health.v1 import health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+
+from integration_api.api.registry import register_services
+from integration_api.config import Settings
+from integration_api.runtime import Runtime
+from integration_api.server.database import Database
+from integration_api.server.interceptor import ServiceInterceptor
+from integration_api.server.readiness import Readiness, ReadinessCheck
+from integration_api.server.reflection import enable_reflection, load_descriptor_set, service_names
+
+log = structlog.get_logger("integration_api.server")
+
+CONTRACT_PACKAGE = "integration.v1"
+
+
+def grpc_options(settings: Settings) -> list[tuple[str, int]]:
+    limits = settings.grpc
+    return [
+        ("grpc.max_receive_message_length", limits.max_message_bytes),
+        ("grpc.max_send_message_length", limits.max_message_bytes),
+        ("grpc.keepalive_time_ms", limits.keepalive_time_seconds * 1000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        # Reject clients that ping more often than this (keepalive enforcement).
+        (
+            "grpc.http2.min_ping_interval_without_data_ms",
+            limits.keepalive_min_ping_interval_seconds * 1000,
+        ),
+        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.so_reuseport", 0),
+    ]
+
+
+@dataclass
+class Application:
+    """One running service. `start` binds and begins serving; `stop` drains and releases."""
+
+    settings: Settings
+    database_dsn: str | None = None
+    port: int = 0
+    runtime: Runtime | None = None
+    readiness: Readiness | None = None
+    _server: grpc.aio.Server | None = None
+    _database: Database | None = None
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        settings = self.settings
+        self._database = Database(settings, dsn=self.database_dsn)
+        await self._database.start()
+        self.runtime = await Runtime.create(settings, self._database)
+        server = grpc.aio.server(
+            interceptors=[ServiceInterceptor(settings.secret)],
+            options=grpc_options(settings),
+            maximum_concurrent_rpcs=settings.grpc.max_concurrent_rpcs,
+        )
+        descriptor_set = load_descriptor_set()
+        exposed = service_names(descriptor_set, CONTRACT_PACKAGE)
+        register_services(server, self.runtime)
+        health = HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health, server)
+        enable_reflection(server, descriptor_set, exposed)
+        self.port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+        if self.port == 0:
+            raise OSError(f"could not bind {settings.host}:{settings.port}")
+        checks = [ReadinessCheck("database", self._database.probe), *self.runtime.readiness_checks()]
+        self.readiness = Readiness(
+            health, exposed, checks, interval_seconds=settings.readiness_interval_seconds
+        )
+        await server.start()
+        self._server = server
+        await self.readiness.start()
+        log.info("serving", host=settings.host, port=self.port, services=exposed)
+
+    async def stop(self, grace_seconds: float | None = None) -> None:
+        """NOT_SERVING first, then let in-flight RPCs finish within the grace period."""
+        grace = self.settings.shutdown_grace_seconds if grace_seconds is None else grace_seconds
+        if self.readiness is not None:
+            await self.readiness.enter_shutdown()
+        if self._server is not None:
+            log.info("draining", grace_seconds=grace)
+            await self._server.stop(grace)
+            self._server = None
+        if self.runtime is not None:
+            await self.runtime.close()
+        if self._database is not None:
+            await self._database.close()
+        self._stopped.set()
+        log.info("stopped")
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()

@@ -1,0 +1,219 @@
+"""The single server interceptor: request id, authentication, logging, metrics, error mapping.
+
+Every RPC except health and reflection must carry an HS256 service token, in
+`authorization: Bearer …` or in the platform's `x-internal-service-key`. Domain errors become
+statuses through `status.status_for`; any other exception becomes a generic INTERNAL whose text
+never includes the exception's message (that is how keys leak into error text).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+
+from integration_api.auth.tokens import verify_token
+from integration_api.errors import ServiceError, Unauthenticated
+from integration_api.observability.logging import debug_enabled
+from integration_api.observability.redaction import redact_message
+from integration_api.principal import Principal
+from integration_api.server import metrics
+from integration_api.server.context import CallContext, reset_call, set_call
+from integration_api.server.status import internal_status, status_for
+
+log = structlog.get_logger("integration_api.rpc")
+
+UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+QUIET_PREFIXES = ("/grpc.health.v1.Health/",)
+
+Continuation = Callable[
+    [grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any] | None"]
+]
+
+
+def _metadata_value(details: grpc.HandlerCallDetails, key: str) -> str:
+    for name, value in details.invocation_metadata or ():
+        if name == key:
+            return value if isinstance(value, str) else value.decode("latin-1")
+    return ""
+
+
+def _bearer_token(details: grpc.HandlerCallDetails) -> str:
+    header = _metadata_value(details, "authorization")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return _metadata_value(details, "x-internal-service-key").strip()
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        request_id = _metadata_value(handler_call_details, "x-request-id") or uuid.uuid4().hex
+        principal: Principal | None = None
+        failure: ServiceError | None = None
+        if not method.startswith(UNAUTHENTICATED_PREFIXES):
+            try:
+                principal = self._authenticate(handler_call_details)
+            except Unauthenticated as error:
+                failure = error
+        call = CallContext(request_id=request_id, method=method, principal=principal)
+        return _wrap(handler, call, failure)
+
+    def _authenticate(self, details: grpc.HandlerCallDetails) -> Principal:
+        token = _bearer_token(details)
+        if not token:
+            raise Unauthenticated(
+                "missing credentials: send a service token as 'authorization: Bearer <jwt>' "
+                "or 'x-internal-service-key'"
+            )
+        return verify_token(self._secret, token)
+
+
+def _wrap(
+    handler: grpc.RpcMethodHandler[Any, Any], call: CallContext, failure: ServiceError | None
+) -> grpc.RpcMethodHandler[Any, Any]:
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(
+            _unary(handler.unary_unary, call, failure),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(
+            _server_stream(handler.unary_stream, call, failure),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    # No client-streaming RPCs exist in the contract; pass such handlers through unchanged.
+    return handler
+
+
+def _unary(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        started = time.perf_counter()
+        token = set_call(call)
+        metrics.RPCS_IN_FLIGHT.inc()
+        code = grpc.StatusCode.OK
+        try:
+            if failure is not None:
+                raise failure
+            if debug_enabled():
+                _log_request(call, request)
+            return await behavior(request, context)
+        except BaseException as error:  # every outcome is logged, then re-raised
+            code = await _fail(context, call, error)
+            raise
+        finally:
+            metrics.RPCS_IN_FLIGHT.dec()
+            _record(call, code, context, started)
+            reset_call(token)
+
+    return handle
+
+
+def _server_stream(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
+    async def handle(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        token = set_call(call)
+        metrics.RPCS_IN_FLIGHT.inc()
+        code = grpc.StatusCode.OK
+        try:
+            if failure is not None:
+                raise failure
+            if debug_enabled():
+                _log_request(call, request)
+            async for response in behavior(request, context):
+                yield response
+        except BaseException as error:  # every outcome is logged, then re-raised
+            code = await _fail(context, call, error)
+            raise
+        finally:
+            metrics.RPCS_IN_FLIGHT.dec()
+            _record(call, code, context, started)
+            reset_call(token)
+
+    return handle
+
+
+def _outcome(
+    context: grpc.aio.ServicerContext[Any, Any], call: CallContext, error: BaseException
+) -> tuple[grpc.StatusCode, grpc.Status | None]:
+    """The status code for the log, and the status to abort with (None: already decided)."""
+    if isinstance(error, grpc.aio.AbortError):
+        return context.code() or grpc.StatusCode.UNKNOWN, None
+    if isinstance(error, ServiceError):
+        return error.code, status_for(error, call.request_id)
+    if not isinstance(error, Exception):
+        # Cancellation (the caller went away or the server is stopping): nothing to send.
+        return grpc.StatusCode.CANCELLED, None
+    # Log the exception's type and where it happened, never its message: the message of an
+    # arbitrary exception may quote a URL with a key or a header value.
+    log.error(
+        "unhandled exception",
+        request_id=call.request_id,
+        method=call.method,
+        error_type=type(error).__name__,
+        where="".join(traceback.format_tb(error.__traceback__)[-3:]),
+    )
+    return grpc.StatusCode.INTERNAL, internal_status(call.request_id)
+
+
+async def _fail(
+    context: grpc.aio.ServicerContext[Any, Any], call: CallContext, error: BaseException
+) -> grpc.StatusCode:
+    code, status = _outcome(context, call, error)
+    if status is not None:
+        try:
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        except grpc.aio.AbortError:
+            pass  # the status is set; the caller re-raises the original error to end the RPC
+    return code
+
+
+def _log_request(call: CallContext, request: Any) -> None:
+    """Debug aid: the request with every field the contract marks secret redacted."""
+    log.debug(
+        "rpc request", request_id=call.request_id, method=call.method, request=redact_message(request)
+    )
+
+
+def _record(
+    call: CallContext,
+    code: grpc.StatusCode,
+    context: grpc.aio.ServicerContext[Any, Any],
+    started: float,
+) -> None:
+    elapsed = time.perf_counter() - started
+    code_name = code.name
+    metrics.RPCS.labels(call.method, code_name).inc()
+    metrics.RPC_DURATION.labels(call.method).observe(elapsed)
+    principal = call.principal
+    fields: dict[str, Any] = {
+        "request_id": call.request_id,
+        "method": call.method,
+        "code": code_name,
+        "duration_ms": round(elapsed * 1000, 2),
+    }
+    if principal is not None:
+        fields["organization_id"] = principal.tenant.organization_id
+        fields["project_id"] = principal.tenant.project_id
+        fields["actor"] = principal.actor
+    if call.method.startswith(QUIET_PREFIXES):
+        log.debug("rpc", **fields)
+    else:
+        log.info("rpc", **fields)
