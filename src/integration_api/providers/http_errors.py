@@ -92,40 +92,49 @@ def error_from_response(
     return error
 
 
-def _describe(response: ErrorResponse, what: str) -> str:
+def describe(response: ErrorResponse, what: str) -> str:
+    """`"{provider} {what} (HTTP {status}): {sanitized provider message}"`."""
     message = response.message()
     prefix = f"{response.provider} {what} (HTTP {response.status_code})"
     return f"{prefix}: {message}" if message else prefix
 
 
+def credential_rejected(response: ErrorResponse) -> FailedPrecondition:
+    """The error for a provider refusing the key itself (bad, revoked or expired)."""
+    return FailedPrecondition(
+        describe(response, "rejected the credential"),
+        reason=CREDENTIAL_REJECTED,
+        provider=response.provider,
+    )
+
+
 def _error_for_status(response: ErrorResponse) -> ServiceError:
     status, provider = response.status_code, response.provider
     if status in _CREDENTIAL_STATUSES:
-        text = _describe(response, "rejected the credential")
-        return FailedPrecondition(text, reason=CREDENTIAL_REJECTED, provider=provider)
+        return credential_rejected(response)
     if status == 404:
-        return NotFound(_describe(response, "found no such resource"), provider=provider)
+        return NotFound(describe(response, "found no such resource"), provider=provider)
     if status in _INVALID_REQUEST_STATUSES:
-        return InvalidArgument(_describe(response, "rejected the request"), provider=provider)
+        return InvalidArgument(describe(response, "rejected the request"), provider=provider)
     if status == 429:
         return _rate_limited(response)
     if status >= 500 or status in _UNAVAILABLE_STATUSES:
-        return Unavailable(_describe(response, "is unavailable"), provider=provider)
-    text = _describe(response, "refused the request")
+        return Unavailable(describe(response, "is unavailable"), provider=provider)
+    text = describe(response, "refused the request")
     return FailedPrecondition(text, reason=PROVIDER_REJECTED_REQUEST, provider=provider)
 
 
 def _rate_limited(response: ErrorResponse) -> ResourceExhausted:
     if response.error_type() in _QUOTA_ERROR_TYPES:
         error = ResourceExhausted(
-            _describe(response, "reports the quota is exhausted"),
+            describe(response, "reports the quota is exhausted"),
             reason=QUOTA_EXHAUSTED,
             provider=response.provider,
         )
         error.retryable = False
         return error
     return ResourceExhausted(
-        _describe(response, "is rate limiting requests"),
+        describe(response, "is rate limiting requests"),
         retry_after_seconds=retry_after_seconds(response.headers, response.body),
         provider=response.provider,
     )

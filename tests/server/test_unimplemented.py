@@ -1,0 +1,18 @@
+"""RPCs whose behaviour is not built yet answer UNIMPLEMENTED with a message naming them."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from integration_api_proto.integration.v1 import VerifyAuditLogRequest
+from integration_api_proto.integration.v1.grpc_aio import OperationsServiceStub
+
+from tests.support.service import RunningService
+
+
+async def test_unbuilt_rpc_answers_unimplemented_with_its_name(service: RunningService) -> None:
+    stub = OperationsServiceStub(service.channel)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.verify_audit_log(VerifyAuditLogRequest(), metadata=service.auth())
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "OperationsService/VerifyAuditLog" in (raised.value.details() or "")
