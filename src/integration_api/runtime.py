@@ -7,14 +7,24 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
+from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
+from integration_api.cache.base import CredentialCache
 from integration_api.config import Settings
+from integration_api.credentials.operations import CredentialOperations
 from integration_api.providers.transport import create_http_client
 from integration_api.server.database import Database
 from integration_api.server.readiness import ReadinessCheck
-from integration_api.store.credentials import CredentialRepository
+from integration_api.store.credential_keys import CredentialKeyRepository
+from integration_api.store.notifications import CredentialChangeListener
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.runtime")
+
+
+def create_cache(settings: Settings) -> CredentialCache:
+    if settings.redis.enabled:
+        return RedisCredentialCache.from_settings(settings.redis, settings.cache_ttl_seconds)
+    return MemoryCredentialCache(ttl_seconds=settings.cache_ttl_seconds)
 
 
 @dataclass
@@ -24,20 +34,35 @@ class Runtime:
     keyring: Keyring
     envelope: Envelope
     http: httpx.AsyncClient
+    cache: CredentialCache
+    credential_ops: CredentialOperations
+    listener: CredentialChangeListener
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
         keyring = Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
+        envelope = Envelope(keyring)
+        http = create_http_client()
+        cache = create_cache(settings)
+
+        async def forget_everything() -> None:
+            # Notifications may have been missed: only a private cache must be emptied; a
+            # shared Redis cache was invalidated by the writers themselves.
+            if isinstance(cache, MemoryCredentialCache):
+                await cache.clear()
+
+        listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
+        listener.start()
         return cls(
             settings=settings,
             database=database,
             keyring=keyring,
-            envelope=Envelope(keyring),
-            http=create_http_client(),
+            envelope=envelope,
+            http=http,
+            cache=cache,
+            credential_ops=CredentialOperations(database, envelope, cache, http),
+            listener=listener,
         )
-
-    def credentials(self) -> CredentialRepository:
-        return CredentialRepository(self.database.pool)
 
     def readiness_checks(self) -> list[ReadinessCheck]:
         return [ReadinessCheck("keyring", self._keyring_covers_database)]
@@ -45,7 +70,7 @@ class Runtime:
     async def _keyring_covers_database(self) -> str | None:
         """Not ready while the database holds ciphertexts under a key the keyring lacks."""
         try:
-            stored = await self.credentials().distinct_key_ids()
+            stored = await CredentialKeyRepository(self.database.pool).distinct_key_ids()
         except Exception:  # noqa: BLE001 - the database check reports database trouble
             return None
         missing = sorted(key_id for key_id in stored if not self.keyring.has(key_id))
@@ -57,4 +82,6 @@ class Runtime:
         return None
 
     async def close(self) -> None:
+        await self.listener.stop()
+        await self.cache.close()
         await self.http.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 
 from integration_api.errors import Aborted, AlreadyExists, NotFound
@@ -82,7 +83,9 @@ OPERATIONS: dict[str, Operation] = {
 
 async def create(repository: CredentialRepository, tenant: Tenant, name: str = "") -> CredentialRow:
     credential = new_credential(tenant, name=name or None)
-    return await repository.insert(credential, audit_event(tenant, "credential.create", credential.id))
+    return await repository.insert(
+        credential, audit_event(tenant, "credential.create", credential.id)
+    )
 
 
 async def actions(audit_log: AuditLog, tenant: Tenant) -> list[str]:
@@ -182,3 +185,18 @@ async def test_a_failed_change_writes_no_audit_event(
         with pytest.raises(error_type):
             await attempt()
     assert await actions(audit_log, tenant) == ["credential.create", "credential.create"]
+
+
+async def test_a_change_whose_audit_event_cannot_be_stored_does_not_happen(
+    repository: CredentialRepository, audit_log: AuditLog, tenant: Tenant
+) -> None:
+    row = await create(repository, tenant, name="before")
+    # PostgreSQL refuses NUL in JSONB text, so this event fails inside the transaction.
+    unstorable = audit_event(tenant, "credential.update", row.id, details={"note": "\x00"})
+    with pytest.raises(asyncpg.UntranslatableCharacterError):
+        await repository.update_metadata(
+            tenant, row.id, expected_version=1, name="after", audit=unstorable
+        )
+    stored = await repository.get(tenant, row.id)
+    assert (stored.name, stored.version) == ("before", 1)
+    assert await actions(audit_log, tenant) == ["credential.create"]

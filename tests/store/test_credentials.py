@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -15,10 +16,12 @@ from tests.store.factories import audit_event, new_credential
 
 
 async def create(
-    repository: CredentialRepository, tenant: Tenant, **overrides: str
+    repository: CredentialRepository, tenant: Tenant, **overrides: Any
 ) -> CredentialRow:
     credential = new_credential(tenant, **overrides)
-    return await repository.insert(credential, audit_event(tenant, "credential.create", credential.id))
+    return await repository.insert(
+        credential, audit_event(tenant, "credential.create", credential.id)
+    )
 
 
 def a_check(outcome: str = "valid") -> HealthCheckRecord:
@@ -105,7 +108,9 @@ async def test_get_of_an_unknown_id_is_not_found(
         await repository.get(tenant, str(uuid.uuid4()))
 
 
-@pytest.mark.parametrize("malformed", ["", "abc", "'; DROP TABLE credentials; --", "sk-" + "x" * 40])
+@pytest.mark.parametrize(
+    "malformed", ["", "abc", "'; DROP TABLE credentials; --", "sk-" + "x" * 40]
+)
 async def test_get_of_a_malformed_id_is_not_found_without_echoing_it(
     repository: CredentialRepository, tenant: Tenant, malformed: str
 ) -> None:
@@ -126,7 +131,11 @@ async def test_update_metadata_renames_replaces_config_and_bumps_version(
         config={"default_model": "gpt-x"},
         audit=audit_event(tenant, "credential.update", row.id),
     )
-    assert (updated.name, updated.config, updated.version) == ("renamed", {"default_model": "gpt-x"}, 2)
+    assert (updated.name, updated.config, updated.version) == (
+        "renamed",
+        {"default_model": "gpt-x"},
+        2,
+    )
     assert updated.updated_at > row.updated_at
     assert updated.ciphertext == row.ciphertext
     only_config = await repository.update_metadata(
@@ -161,7 +170,11 @@ async def test_an_update_with_a_stale_version_is_aborted(
     )
     with pytest.raises(Aborted) as raised:
         await repository.update_metadata(
-            tenant, row.id, expected_version=1, name="second", audit=audit_event(tenant, "u", row.id)
+            tenant,
+            row.id,
+            expected_version=1,
+            name="second",
+            audit=audit_event(tenant, "u", row.id),
         )
     assert raised.value.metadata == {"current_version": "2"}
     assert (await repository.get(tenant, row.id)).name == "first"
@@ -175,7 +188,11 @@ async def test_concurrent_updates_with_the_same_version_let_exactly_one_win(
     results = await asyncio.gather(
         *(
             repository.update_metadata(
-                tenant, row.id, expected_version=1, name=name, audit=audit_event(tenant, "u", row.id)
+                tenant,
+                row.id,
+                expected_version=1,
+                name=name,
+                audit=audit_event(tenant, "u", row.id),
             )
             for name in names
         ),
@@ -263,7 +280,11 @@ async def test_record_check_stores_the_outcome_without_bumping_version(
     assert checked.last_check == a_check()
     assert (checked.version, checked.status, checked.updated_at) == (1, "active", row.updated_at)
     demoted = await repository.record_check(
-        tenant, row.id, a_check("invalid"), new_status="unverified", status_reason="401 from provider"
+        tenant,
+        row.id,
+        a_check("invalid"),
+        new_status="unverified",
+        status_reason="401 from provider",
     )
     assert (demoted.status, demoted.status_reason, demoted.version) == (
         "unverified",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import grpc.aio
 from integration_api_proto.integration.v1 import grpc_aio
 
+from integration_api.api.credentials import CredentialServicer
 from integration_api.runtime import Runtime
 
 
 def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
-    grpc_aio.add_credential_service_to_server(grpc_aio.CredentialServiceBase(), server)
+    grpc_aio.add_credential_service_to_server(CredentialServicer(runtime.credential_ops), server)
     grpc_aio.add_llm_service_to_server(grpc_aio.LlmServiceBase(), server)
     grpc_aio.add_embedding_service_to_server(grpc_aio.EmbeddingServiceBase(), server)
     grpc_aio.add_oauth_service_to_server(grpc_aio.OAuthServiceBase(), server)

@@ -1,12 +1,14 @@
 """The OpenAI wire family: one adapter, configured per variant.
 
-| variant           | auth                       | verification probe                                  |
-| ----------------- | -------------------------- | --------------------------------------------------- |
-| openai            | `Authorization: Bearer`    | GET {base}/models                                   |
-| mistral           | `Authorization: Bearer`    | GET {base}/models                                   |
-| openai-compatible | `Authorization: Bearer`, optional | GET {base}/models                            |
-| azure-openai      | `api-key`                  | GET {resource}/openai/models?api-version=…, or GET {…}/openai/v1/models |
-| huggingface       | `Authorization: Bearer`    | GET {hub}/api/whoami-v2                             |
+| variant           | auth                        | verification probe                       |
+| ----------------- | --------------------------- | ---------------------------------------- |
+| openai            | `Authorization: Bearer`     | GET {base}/models                        |
+| mistral           | `Authorization: Bearer`     | GET {base}/models                        |
+| openai-compatible | Bearer, when a key is given | GET {base}/models                        |
+| azure-openai      | `api-key`                   | GET {resource}/openai/models?api-version |
+| huggingface       | `Authorization: Bearer`     | GET {hub}/api/whoami-v2                  |
+
+Azure's v1 surface (`base_url` ending in `/openai/v1`) lists models without `api-version`.
 
 See: https://platform.openai.com/docs/api-reference/models/list,
 https://learn.microsoft.com/azure/ai-services/openai/reference,

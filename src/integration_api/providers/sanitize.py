@@ -26,7 +26,12 @@ MAX_MESSAGE_LENGTH = 300
 _MIN_SECRET_LENGTH = 6
 
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|$)", re.S), REDACTED),
+    (
+        re.compile(
+            r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|$)", re.S
+        ),
+        REDACTED,
+    ),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]{8,}"), r"\1 " + REDACTED),
     (re.compile(r"(?i)\b(token|basic)\s+[A-Za-z0-9._~+/=\-]{16,}"), r"\1 " + REDACTED),
     (

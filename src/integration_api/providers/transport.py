@@ -142,7 +142,7 @@ async def send_json(
     content: bytes | None = None,
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
-    timeout: httpx.Timeout | None = None,
+    request_timeout: httpx.Timeout | None = None,
 ) -> ProviderResponse:
     """Send one request and return its JSON answer, or raise the typed error for its failure.
 
@@ -151,9 +151,12 @@ async def send_json(
         json_body: serialized as JSON; `content` instead sends bytes as they are (signed bodies).
         secrets: values of the credential in use, scrubbed from any provider text.
         classify_error: lets a provider module claim an error response before the generic table.
+        request_timeout: replaces the client's timeouts for this request.
     """
     call = _Call(provider, tuple(secrets), classify_error)
-    request = _build_request(http, method, url, call, headers, params, json_body, content, timeout)
+    request = _build_request(
+        http, method, url, call, headers, params, json_body, content, request_timeout
+    )
     response = await _send(http, request, call, stream=False)
     if not response.is_success:
         raise _error_for(response, response.content, call)
@@ -172,7 +175,7 @@ async def get_json(
     params: Mapping[str, str] | None = None,
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
-    timeout: httpx.Timeout | None = None,
+    request_timeout: httpx.Timeout | None = None,
 ) -> ProviderResponse:
     """`send_json` for a GET without a body."""
     return await send_json(
@@ -184,7 +187,7 @@ async def get_json(
         params=params,
         secrets=secrets,
         classify_error=classify_error,
-        timeout=timeout,
+        request_timeout=request_timeout,
     )
 
 
@@ -201,7 +204,7 @@ async def open_stream(
     content: bytes | None = None,
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
-    timeout: httpx.Timeout | None = None,
+    request_timeout: httpx.Timeout | None = None,
 ) -> AsyncIterator[httpx.Response]:
     """Open a streaming response; an error status raises before the body is handed out.
 
@@ -209,7 +212,9 @@ async def open_stream(
     always released on exit.
     """
     call = _Call(provider, tuple(secrets), classify_error)
-    request = _build_request(http, method, url, call, headers, params, json_body, content, timeout)
+    request = _build_request(
+        http, method, url, call, headers, params, json_body, content, request_timeout
+    )
     response = await _send(http, request, call, stream=True)
     try:
         if not response.is_success:
@@ -231,7 +236,7 @@ def _build_request(
     params: Mapping[str, str] | None,
     json_body: object,
     content: bytes | None,
-    timeout: httpx.Timeout | None,
+    request_timeout: httpx.Timeout | None,
 ) -> httpx.Request:
     try:
         return http.build_request(
@@ -241,7 +246,7 @@ def _build_request(
             params=dict(params or {}),
             json=json_body,
             content=content,
-            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
     except _TRANSPORT_FAILURES as error:
         failure = transport_error(error, call.provider)

@@ -53,6 +53,11 @@ class Database:
             )
 
     @property
+    def dsn(self) -> str:
+        assert self._dsn is not None, "start() resolves the DSN"
+        return self._dsn
+
+    @property
     def pool(self) -> ConnectionPool:
         """The connection pool; Unavailable until the database has been reached once."""
         if self._pool is None:

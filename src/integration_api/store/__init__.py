@@ -1,1 +1,1 @@
-"""store."""
+"""Persistence: asyncpg repositories, SQL migrations and the embedded PostgreSQL."""

@@ -70,11 +70,15 @@ class AuditLog:
             """
             SELECT (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) AS prev_hash,
                    nextval(pg_get_serial_sequence('audit_events', 'id')) AS id,
-                   clock_timestamp() AS occurred_at
+                   clock_timestamp() AS occurred_at,
+                   current_setting('transaction_isolation') AS isolation
             """
         )
         if head is None:
             raise RuntimeError("reading the audit chain head returned no row")
+        if head["isolation"] != "read committed":
+            # A snapshot older than the lock would miss the newest event and fork the chain.
+            raise RuntimeError("audit events are appended in READ COMMITTED transactions only")
         prev_hash = head["prev_hash"] or GENESIS_HASH
         stored = StoredAuditEvent(
             id=head["id"],

@@ -44,6 +44,8 @@ class HealthCheckRecord:
     def __post_init__(self) -> None:
         if self.outcome not in CHECK_OUTCOMES:
             raise ValueError(f"check outcome must be one of {', '.join(CHECK_OUTCOMES)}")
+        if self.latency_ms is not None and self.latency_ms < 0:
+            raise ValueError("check latency must not be negative")
 
 
 @dataclass(frozen=True)

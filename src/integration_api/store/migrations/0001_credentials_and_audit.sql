@@ -50,7 +50,8 @@ CREATE TABLE audit_events (
     outcome          text NOT NULL CHECK (outcome IN ('success', 'failure')),
     request_id       text NOT NULL DEFAULT '',
     details          jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(details) = 'object'),
-    prev_hash        bytea NOT NULL CHECK (length(prev_hash) = 32),
+    -- UNIQUE on prev_hash: no two events can follow the same one, so the chain cannot fork.
+    prev_hash        bytea NOT NULL UNIQUE CHECK (length(prev_hash) = 32),
     hash             bytea NOT NULL UNIQUE CHECK (length(hash) = 32)
 );
 

@@ -1,0 +1,1 @@
+"""Credential lifecycle: create, verify, rotate, disable, resolve for use."""

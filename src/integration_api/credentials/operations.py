@@ -1,0 +1,340 @@
+"""The credential lifecycle as domain operations; servicers only translate to and from them.
+
+Every mutation is scoped to the caller's tenant, writes its audit event in the same
+transaction (the repository does that), then drops cached copies on every replica.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from integration_api.cache.base import CredentialCache
+from integration_api.credentials.sealing import open_secret, seal
+from integration_api.credentials.usage import CredentialResolver
+from integration_api.credentials.validation import extra_violations, name_violations
+from integration_api.credentials_model import CredentialConfig, ProviderCredential, SecretMaterial
+from integration_api.errors import FailedPrecondition, FieldViolation, InvalidArgument, Unavailable
+from integration_api.principal import Principal, Tenant
+from integration_api.providers.base import VerificationResult
+from integration_api.providers.registry import check_credential, get_provider
+from integration_api.server.context import current_request_id
+from integration_api.server.database import Database
+from integration_api.store.audit import AuditLog
+from integration_api.store.credentials import CredentialRepository
+from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential
+from integration_api.store.notifications import notify_credential_changed
+from integration_api.vault import Envelope
+
+
+@dataclass(frozen=True)
+class CredentialDraft:
+    provider: str
+    name: str
+    config: CredentialConfig
+    secret: SecretMaterial | None
+    skip_verification: bool = False
+
+
+def _raise_if_any(violations: list[FieldViolation]) -> None:
+    if violations:
+        summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
+        raise InvalidArgument(f"invalid request: {summary}", violations)
+
+
+def _check_record(result: VerificationResult) -> HealthCheckRecord:
+    return HealthCheckRecord(
+        checked_at=datetime.now(UTC),
+        outcome=result.outcome,
+        latency_ms=result.latency_ms,
+        message=result.message,
+    )
+
+
+def _refuse_unverified(provider: str, result: VerificationResult) -> None:
+    """A secret that is not proven to work is not stored (unless the caller skips the check)."""
+    if result.outcome == "invalid":
+        raise FailedPrecondition(
+            f"the provider rejected the credential: {result.message}",
+            reason="CREDENTIAL_REJECTED",
+            provider=provider,
+        )
+    if result.outcome == "unreachable":
+        raise Unavailable(
+            f"could not verify the credential, the provider is unreachable: {result.message}; "
+            "retry, or store it unverified with skip_verification",
+            reason="PROVIDER_UNREACHABLE",
+            provider=provider,
+        )
+
+
+class CredentialOperations:
+    def __init__(
+        self,
+        database: Database,
+        envelope: Envelope,
+        cache: CredentialCache,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self._database = database
+        self._envelope = envelope
+        self._cache = cache
+        self._http = http
+        self._resolver = CredentialResolver(database, envelope, cache)
+
+    async def resolve_for_use(self, tenant: Tenant, credential_id: str) -> ProviderCredential:
+        """The credential decrypted for one provider call (see CredentialResolver)."""
+        return await self._resolver.resolve_for_use(tenant, credential_id)
+
+    async def record_rejection(self, tenant: Tenant, credential_id: str, message: str) -> None:
+        await self._resolver.record_rejection(tenant, credential_id, message)
+
+    def _repository(self) -> CredentialRepository:
+        return CredentialRepository(self._database.pool)
+
+    def _event(
+        self, principal: Principal, action: str, target_id: str, **details: str | int | bool | None
+    ) -> AuditEvent:
+        return AuditEvent(
+            actor=principal.actor,
+            tenant=principal.tenant,
+            action=action,
+            target_type="credential",
+            target_id=target_id,
+            request_id=current_request_id(),
+            details={key: value for key, value in details.items() if value is not None},
+        )
+
+    async def _changed(self, credential_id: str) -> None:
+        await self._cache.invalidate(credential_id)
+        await notify_credential_changed(self._database.pool, credential_id)
+
+    async def _audit_refusal(self, principal: Principal, action: str, target: str, why: str) -> None:
+        event = self._event(principal, action, target, refused=why)
+        await AuditLog(self._database.pool).record(
+            AuditEvent(**{**event.__dict__, "outcome": "failure"})
+        )
+
+    async def verify_secret(
+        self, credential_id: str, provider: str, config: CredentialConfig, secret: SecretMaterial
+    ) -> VerificationResult:
+        spec = get_provider(provider)
+        credential = ProviderCredential(credential_id, provider, config, secret)
+        return await spec.verifier.verify(credential, self._http)
+
+    async def create(self, principal: Principal, draft: CredentialDraft) -> CredentialRow:
+        violations = name_violations(draft.name) + extra_violations(dict(draft.config.extra))
+        if draft.secret is None:
+            violations.append(FieldViolation("secret", "is required"))
+        get_provider(draft.provider)
+        _raise_if_any(violations)
+        assert draft.secret is not None
+        check_credential(draft.provider, draft.config, draft.secret)
+        credential_id = str(uuid.uuid4())
+        result: VerificationResult | None = None
+        if not draft.skip_verification:
+            result = await self.verify_secret(
+                credential_id, draft.provider, draft.config, draft.secret
+            )
+            if result.outcome != "valid":
+                await self._audit_refusal(principal, "credential.create", credential_id, result.outcome)
+            _refuse_unverified(draft.provider, result)
+        sealed = seal(self._envelope, principal.tenant, credential_id, draft.provider, draft.secret)
+        row = await self._repository().insert(
+            NewCredential(
+                id=credential_id,
+                tenant=principal.tenant,
+                provider=draft.provider,
+                name=draft.name,
+                config=draft.config.to_json(),
+                ciphertext=sealed.ciphertext,
+                key_id=sealed.key_id,
+                secret_hint=sealed.hint,
+                fingerprint=sealed.fingerprint,
+                status="active" if result is not None else "unverified",
+                created_by=principal.actor,
+            ),
+            self._event(
+                principal,
+                "credential.create",
+                credential_id,
+                provider=draft.provider,
+                name=draft.name,
+                base_url=draft.config.base_url or None,
+                verified=result is not None,
+            ),
+        )
+        if result is not None:
+            row = await self._repository().record_check(
+                principal.tenant, credential_id, _check_record(result)
+            )
+        return row
+
+    async def get(self, tenant: Tenant, credential_id: str) -> CredentialRow:
+        return await self._repository().get(tenant, credential_id)
+
+    async def list(
+        self,
+        tenant: Tenant,
+        *,
+        provider: str,
+        status: str,
+        page_size: int,
+        page_token: str,
+    ) -> tuple[list[CredentialRow], str]:
+        if page_size < 0 or page_size > 100:
+            raise InvalidArgument.for_field("page_size", "must be between 0 and 100")
+        if provider:
+            get_provider(provider)
+        return await self._repository().list(
+            tenant,
+            provider=provider or None,
+            status=status or None,
+            page_size=page_size,
+            page_token=page_token or None,
+        )
+
+    async def update(
+        self,
+        principal: Principal,
+        credential_id: str,
+        *,
+        name: str | None,
+        config: CredentialConfig | None,
+        expected_version: int | None,
+    ) -> CredentialRow:
+        current = await self._repository().get(principal.tenant, credential_id)
+        violations = name_violations(name) if name is not None else []
+        if config is not None:
+            violations += extra_violations(dict(config.extra))
+        _raise_if_any(violations)
+        if config is not None:
+            # The stored secret's kind is unchanged; only the config is checked against it.
+            provider = get_provider(current.provider)
+            _raise_if_any(
+                [v for v in provider.violations(config, _placeholder(provider.secret_kinds)) if
+                 not v.field.startswith("secret")]
+            )
+        old_base_url = str(current.config.get("base_url", ""))
+        new_base_url = config.base_url if config is not None else old_base_url
+        event = self._event(
+            principal,
+            "credential.update",
+            credential_id,
+            name=name,
+            config_changed=config is not None,
+            base_url_from=old_base_url if new_base_url != old_base_url else None,
+            base_url_to=new_base_url if new_base_url != old_base_url else None,
+        )
+        row = await self._repository().update_metadata(
+            principal.tenant,
+            credential_id,
+            expected_version=expected_version or current.version,
+            name=name,
+            config=config.to_json() if config is not None else None,
+            audit=event,
+        )
+        await self._changed(credential_id)
+        return row
+
+    async def rotate(
+        self,
+        principal: Principal,
+        credential_id: str,
+        secret: SecretMaterial | None,
+        *,
+        skip_verification: bool,
+        expected_version: int | None,
+    ) -> CredentialRow:
+        if secret is None:
+            raise InvalidArgument.for_field("secret", "is required")
+        current = await self._repository().get(principal.tenant, credential_id)
+        config = CredentialConfig.from_json(current.config)
+        check_credential(current.provider, config, secret)
+        result: VerificationResult | None = None
+        if not skip_verification:
+            result = await self.verify_secret(credential_id, current.provider, config, secret)
+            if result.outcome != "valid":
+                await self._audit_refusal(principal, "credential.rotate", credential_id, result.outcome)
+            _refuse_unverified(current.provider, result)
+        sealed = seal(self._envelope, principal.tenant, credential_id, current.provider, secret)
+        if current.status == "disabled":
+            status = "disabled"
+        else:
+            status = "active" if result is not None else "unverified"
+        row = await self._repository().replace_secret(
+            principal.tenant,
+            credential_id,
+            expected_version=expected_version or current.version,
+            ciphertext=sealed.ciphertext,
+            key_id=sealed.key_id,
+            secret_hint=sealed.hint,
+            fingerprint=sealed.fingerprint,
+            rotated_by=principal.actor,
+            status=status,
+            status_reason=current.status_reason if status == "disabled" else "",
+            audit=self._event(
+                principal, "credential.rotate", credential_id, verified=result is not None
+            ),
+        )
+        if result is not None:
+            row = await self._repository().record_check(
+                principal.tenant, credential_id, _check_record(result)
+            )
+        await self._changed(credential_id)
+        return row
+
+    async def delete(self, principal: Principal, credential_id: str) -> None:
+        await self._repository().delete(
+            principal.tenant, credential_id, self._event(principal, "credential.delete", credential_id)
+        )
+        await self._changed(credential_id)
+
+    async def set_enabled(
+        self, principal: Principal, credential_id: str, *, enabled: bool, reason: str = ""
+    ) -> CredentialRow:
+        current = await self._repository().get(principal.tenant, credential_id)
+        if enabled:
+            verified = current.last_check_outcome == "valid"
+            status, action = ("active" if verified else "unverified"), "credential.enable"
+        else:
+            status, action = "disabled", "credential.disable"
+        row = await self._repository().set_status(
+            principal.tenant,
+            credential_id,
+            status=status,
+            reason=reason if not enabled else "",
+            audit=self._event(principal, action, credential_id, reason=reason or None),
+        )
+        await self._changed(credential_id)
+        return row
+
+    async def verify(
+        self, tenant: Tenant, credential_id: str
+    ) -> tuple[CredentialRow, VerificationResult]:
+        row = await self._repository().get(tenant, credential_id)
+        secret = open_secret(self._envelope, row)
+        config = CredentialConfig.from_json(row.config)
+        result = await self.verify_secret(row.id, row.provider, config, secret)
+        new_status = "active" if result.outcome == "valid" and row.status == "unverified" else None
+        row = await self._repository().record_check(
+            tenant, credential_id, _check_record(result), new_status=new_status
+        )
+        await self._changed(credential_id)
+        return row, result
+
+
+def _placeholder(kinds: frozenset[str]) -> SecretMaterial:
+    """A stand-in secret of an accepted kind, to check a config change on its own."""
+    from integration_api.credentials_model import ApiKey, AwsKeys, AzureKey, GcpServiceAccount
+
+    if ApiKey.kind in kinds:
+        return ApiKey(key="placeholder")
+    if AzureKey.kind in kinds:
+        return AzureKey(api_key="placeholder")
+    if AwsKeys.kind in kinds:
+        return AwsKeys(access_key_id="placeholder", secret_access_key="placeholder")
+    return GcpServiceAccount(json_text="{}")

@@ -1,0 +1,170 @@
+"""Every provider the service can call, in one explicit table.
+
+Adding a provider is its own module plus one line here. `check_credential` is what the API
+layer runs before a credential is stored: the right kind of secret, the config fields the
+provider needs, a usable base URL and region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from integration_api.credentials_model import (
+    ApiKey,
+    AwsKeys,
+    AzureKey,
+    CredentialConfig,
+    GcpServiceAccount,
+    SecretMaterial,
+)
+from integration_api.errors import FieldViolation, InvalidArgument
+from integration_api.providers import (
+    anthropic,
+    bedrock,
+    cohere,
+    deepgram,
+    elevenlabs,
+    gemini,
+    openai_family,
+    replicate,
+    vertex,
+    voyageai,
+)
+from integration_api.providers.base import CredentialVerifier
+from integration_api.providers.endpoints import (
+    BASE_URL_FIELD,
+    REGION_FIELD,
+    validate_base_url,
+    validate_region,
+)
+from integration_api.providers.google_service_account import service_account_violations
+from integration_api.providers.key_material import SECRET_FIELD
+
+PROVIDER_FIELD = "provider"
+
+SecretCheck = Callable[[SecretMaterial], list[FieldViolation]]
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """What the service knows about one provider: its secrets, its config and its verifier.
+
+    Attributes:
+        secret_kinds: the `kind` values of the secret classes it accepts.
+        required_config: `CredentialConfig` fields that must not be empty.
+        key_optional: an empty API key is allowed (self-hosted servers without auth).
+        check_secret: further checks of the secret (a service-account key file's fields).
+    """
+
+    id: str
+    secret_kinds: frozenset[str]
+    required_config: tuple[str, ...]
+    verifier: CredentialVerifier
+    key_optional: bool = False
+    check_secret: SecretCheck | None = None
+
+    def violations(self, config: CredentialConfig, secret: SecretMaterial) -> list[FieldViolation]:
+        """Everything wrong with a credential for this provider (empty when it can be stored)."""
+        problems: list[FieldViolation] = []
+        if secret.kind not in self.secret_kinds:
+            kinds = ", ".join(sorted(self.secret_kinds))
+            problems.append(FieldViolation(SECRET_FIELD, f"{self.id} accepts: {kinds}"))
+        elif self.check_secret is not None:
+            problems.extend(self.check_secret(secret))
+        elif not self.key_optional and _is_empty_key(secret):
+            problems.append(FieldViolation(SECRET_FIELD, "the API key is empty"))
+        for name in self.required_config:
+            if not str(getattr(config, name)).strip():
+                problems.append(FieldViolation(f"config.{name}", f"is required for {self.id}"))
+        problems.extend(_config_violations(config))
+        return problems
+
+
+def _is_empty_key(secret: SecretMaterial) -> bool:
+    if isinstance(secret, ApiKey):
+        return not secret.key
+    if isinstance(secret, AzureKey):
+        return not secret.api_key
+    if isinstance(secret, AwsKeys):
+        return not (secret.access_key_id and secret.secret_access_key)
+    return False
+
+
+def _config_violations(config: CredentialConfig) -> list[FieldViolation]:
+    problems: list[FieldViolation] = []
+    if config.base_url.strip():
+        problem = validate_base_url(config.base_url.strip())
+        if problem is not None:
+            problems.append(FieldViolation(BASE_URL_FIELD, problem))
+    if config.region:
+        problem = validate_region(config.region)
+        if problem is not None:
+            problems.append(FieldViolation(REGION_FIELD, problem))
+    return problems
+
+
+def _check_service_account(secret: SecretMaterial) -> list[FieldViolation]:
+    if isinstance(secret, GcpServiceAccount):
+        return service_account_violations(secret)
+    return []
+
+
+_API_KEY = frozenset({ApiKey.kind})
+
+
+def _api_key_provider(provider_id: str, verifier: CredentialVerifier) -> ProviderSpec:
+    return ProviderSpec(provider_id, _API_KEY, (), verifier)
+
+
+PROVIDERS: dict[str, ProviderSpec] = {
+    "openai": _api_key_provider("openai", openai_family.OPENAI),
+    "azure-openai": ProviderSpec(
+        "azure-openai",
+        frozenset({AzureKey.kind, ApiKey.kind}),
+        ("base_url",),
+        openai_family.AZURE_OPENAI,
+    ),
+    "anthropic": _api_key_provider("anthropic", anthropic.VERIFIER),
+    "gemini": _api_key_provider("gemini", gemini.VERIFIER),
+    "vertex-ai": ProviderSpec(
+        "vertex-ai",
+        frozenset({GcpServiceAccount.kind}),
+        ("region",),
+        vertex.VERIFIER,
+        check_secret=_check_service_account,
+    ),
+    "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
+    "cohere": _api_key_provider("cohere", cohere.VERIFIER),
+    "mistral": _api_key_provider("mistral", openai_family.MISTRAL),
+    "huggingface": _api_key_provider("huggingface", openai_family.HUGGINGFACE),
+    "replicate": _api_key_provider("replicate", replicate.VERIFIER),
+    "voyageai": _api_key_provider("voyageai", voyageai.VERIFIER),
+    "deepgram": _api_key_provider("deepgram", deepgram.VERIFIER),
+    "elevenlabs": _api_key_provider("elevenlabs", elevenlabs.VERIFIER),
+    "openai-compatible": ProviderSpec(
+        "openai-compatible",
+        _API_KEY,
+        ("base_url",),
+        openai_family.OPENAI_COMPATIBLE,
+        key_optional=True,
+    ),
+}
+
+
+def get_provider(provider_id: str) -> ProviderSpec:
+    """The provider with this id, or `InvalidArgument` on the `provider` field."""
+    spec = PROVIDERS.get(provider_id)
+    if spec is None:
+        # The unknown id is not echoed: it came from the request and may be anything.
+        known = ", ".join(sorted(PROVIDERS))
+        raise InvalidArgument.for_field(PROVIDER_FIELD, f"unknown provider; known: {known}")
+    return spec
+
+
+def check_credential(provider_id: str, config: CredentialConfig, secret: SecretMaterial) -> None:
+    """Raise `InvalidArgument` listing every field violation of a credential to be stored."""
+    violations = get_provider(provider_id).violations(config, secret)
+    if violations:
+        summary = "; ".join(f"{item.field}: {item.description}" for item in violations)
+        raise InvalidArgument(f"invalid credential: {summary}", violations)
