@@ -66,9 +66,7 @@ class TypeImports:
 
     def name_for(self, proto_type: str) -> str:
         qualified = proto_type.lstrip(".")
-        type_package = next(
-            (p for p in self.known_packages if qualified.startswith(p + ".")), ""
-        )
+        type_package = next((p for p in self.known_packages if qualified.startswith(p + ".")), "")
         local_name = qualified[len(type_package) + 1 :] if type_package else qualified
         # betterproto2 flattens nested messages: Outer.Inner becomes OuterInner.
         type_name = local_name.replace(".", "")
@@ -102,7 +100,9 @@ def collect_methods(service: ServiceDescriptorProto) -> list[Method]:
     ]
 
 
-def render_servicer(full_service: str, service: str, methods: list[Method], types: TypeImports) -> str:
+def render_servicer(
+    full_service: str, service: str, methods: list[Method], types: TypeImports
+) -> str:
     lines = [
         f"class {service}Base:",
         f'    """Servicer base for `{full_service}`: every method answers UNIMPLEMENTED until',
@@ -132,7 +132,9 @@ def render_servicer(full_service: str, service: str, methods: list[Method], type
     return "\n".join(lines)
 
 
-def render_registration(full_service: str, service: str, methods: list[Method], types: TypeImports) -> str:
+def render_registration(
+    full_service: str, service: str, methods: list[Method], types: TypeImports
+) -> str:
     function = f"add_{snake_case(service)}_to_server"
     lines = [
         f"def {function}(servicer: {service}Base, server: grpc.aio.Server) -> None:",
@@ -225,9 +227,7 @@ import grpc.aio
 '''
 
 
-def render_package(
-    package: str, files: list[FileDescriptorProto], known_packages: set[str]
-) -> str:
+def render_package(package: str, files: list[FileDescriptorProto], known_packages: set[str]) -> str:
     types = TypeImports(package, known_packages)
     bodies: list[str] = []
     for file in files:
@@ -237,9 +237,7 @@ def render_package(
             bodies.append(render_servicer(full_service, service.name, methods, types))
             bodies.append(render_registration(full_service, service.name, methods, types))
             bodies.append(render_stub(full_service, service.name, methods, types))
-    metadata_alias = (
-        "Metadata: TypeAlias = grpc.aio.Metadata | Sequence[tuple[str, str | bytes]]\n"
-    )
+    metadata_alias = "Metadata: TypeAlias = grpc.aio.Metadata | Sequence[tuple[str, str | bytes]]\n"
     return (
         HEADER.format(package=package)
         + "\n".join(types.render())

@@ -46,7 +46,9 @@ class CredentialConfig:
             region=str(data.get("region", "")),
             api_version=str(data.get("api_version", "")),
             deployment=str(data.get("deployment", "")),
-            extra=MappingProxyType({str(k): str(v) for k, v in dict(data.get("extra", {})).items()}),
+            extra=MappingProxyType(
+                {str(k): str(v) for k, v in dict(data.get("extra", {})).items()}
+            ),
         )
 
 

@@ -61,7 +61,9 @@ def expected_signature(request: web.Request, body: bytes, secret: str, match: re
     return str(auth.signature(auth.string_to_sign(aws_request, canonical), aws_request))
 
 
-def install_bedrock_control_plane(server: FakeServer, accounts: list[AwsAccount], region: str) -> None:
+def install_bedrock_control_plane(
+    server: FakeServer, accounts: list[AwsAccount], region: str
+) -> None:
     """Serve `GET /foundation-models` to requests signed by one of `accounts` for `region`."""
     by_key_id = {account.access_key_id: account for account in accounts}
 
@@ -69,13 +71,17 @@ def install_bedrock_control_plane(server: FakeServer, accounts: list[AwsAccount]
         body = await request.read()
         match = _AUTHORIZATION.match(request.headers.get("Authorization", ""))
         if match is None:
-            return aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+            return aws_error(
+                403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+            )
         account = by_key_id.get(match["key_id"])
         token = request.headers.get("X-Amz-Security-Token", "")
         if account is None or token != account.session_token:
             return aws_error(403, "UnrecognizedClientException", UNRECOGNIZED_CLIENT)
         if match["service"] != "bedrock" or match["region"] != region:
-            return aws_error(403, "InvalidSignatureException", "Credential should be scoped to a valid region.")
+            return aws_error(
+                403, "InvalidSignatureException", "Credential should be scoped to a valid region."
+            )
         expected = expected_signature(request, body, account.secret_access_key, match)
         if not hmac.compare_digest(expected, match["signature"]):
             return aws_error(403, "InvalidSignatureException", BAD_SIGNATURE)

@@ -30,7 +30,7 @@ BAD_TIMEFRAME = {
 
 
 @dataclass(frozen=True)
-class TestServiceAccount:
+class FakeServiceAccount:
     """A service account with a freshly generated RSA key."""
 
     client_email: str
@@ -38,7 +38,9 @@ class TestServiceAccount:
     private_key: rsa.RSAPrivateKey = field(repr=False)
 
     @classmethod
-    def generate(cls, client_email: str = "ci@fake-project.iam.gserviceaccount.com") -> TestServiceAccount:
+    def generate(
+        cls, client_email: str = "ci@fake-project.iam.gserviceaccount.com"
+    ) -> FakeServiceAccount:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return cls(client_email, secrets.token_hex(20), key)
 
@@ -49,7 +51,9 @@ class TestServiceAccount:
             serialization.NoEncryption(),
         ).decode()
 
-    def key_file(self, token_uri: str, *, project_id: str = "fake-project", private_key_id: str = "") -> str:
+    def key_file(
+        self, token_uri: str, *, project_id: str = "fake-project", private_key_id: str = ""
+    ) -> str:
         """The JSON key file Google would hand out for this account."""
         return json.dumps(
             {
@@ -65,12 +69,14 @@ class TestServiceAccount:
         )
 
 
-def install_token_endpoint(server: FakeServer, accounts: list[TestServiceAccount]) -> None:
+def install_token_endpoint(server: FakeServer, accounts: list[FakeServiceAccount]) -> None:
     """Serve `POST /token`, issuing tokens to assertions signed by one of `accounts`."""
     public_keys = {account.client_email: account.private_key.public_key() for account in accounts}
 
     async def handle(request: web.Request) -> web.Response:
-        form = {name: values[0] for name, values in parse_qs((await request.read()).decode()).items()}
+        form = {
+            name: values[0] for name, values in parse_qs((await request.read()).decode()).items()
+        }
         if form.get("grant_type") != JWT_BEARER_GRANT:
             return json_response(
                 400,
@@ -110,7 +116,10 @@ def _answer_assertion(
     if not claims.get("scope"):
         return json_response(
             400,
-            {"error": "invalid_scope", "error_description": "Invalid OAuth scope or ID token audience provided."},
+            {
+                "error": "invalid_scope",
+                "error_description": "Invalid OAuth scope or ID token audience provided.",
+            },
         )
     token = {"access_token": "ya29.fake-" + secrets.token_urlsafe(24), "expires_in": 3599}
     return json_response(200, {**token, "token_type": "Bearer"})

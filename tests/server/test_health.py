@@ -98,3 +98,19 @@ async def test_shutdown_turns_watchers_not_serving_first(postgres_dsn: str) -> N
         stopping = asyncio.create_task(service.app.stop(grace_seconds=2.0))
         assert (await asyncio.wait_for(watch.read(), 5)).status == NOT_SERVING
         await stopping
+
+
+async def test_metrics_endpoint_counts_rpcs_by_method_and_code(postgres_dsn: str) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+    async with running_service(postgres_dsn, metrics_port=metrics_port) as service:
+        await _status(service.channel, "")
+        async with httpx.AsyncClient() as client:
+            page = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+    assert 'integration_api_grpc_requests_total{code="OK",method="/grpc.health.v1.Health/Check"}' in page
+    assert "integration_api_grpc_request_duration_seconds_bucket" in page

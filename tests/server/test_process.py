@@ -56,7 +56,11 @@ async def _run_to_exit(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 async def test_production_refuses_short_secret(tmp_path: Path, postgres_dsn: str) -> None:
     env = _environment(
-        tmp_path, postgres_dsn, ENV="production", SECRET="short", INTEGRATION_CRYPTO_KEY=generate_key()
+        tmp_path,
+        postgres_dsn,
+        ENV="production",
+        SECRET="short",
+        INTEGRATION_CRYPTO_KEY=generate_key(),
     )
     code, output = await _run_to_exit(env, "serve")
     assert code == 2
@@ -67,15 +71,23 @@ async def test_production_refuses_the_reference_default_secret(
     tmp_path: Path, postgres_dsn: str
 ) -> None:
     env = _environment(
-        tmp_path, postgres_dsn, ENV="production", SECRET="rpd_pks", INTEGRATION_CRYPTO_KEY=generate_key()
+        tmp_path,
+        postgres_dsn,
+        ENV="production",
+        SECRET="rpd_pks",
+        INTEGRATION_CRYPTO_KEY=generate_key(),
     )
     code, output = await _run_to_exit(env, "serve")
     assert code == 2
     assert "published default" in output
 
 
-async def test_production_refuses_to_start_without_secret(tmp_path: Path, postgres_dsn: str) -> None:
-    env = _environment(tmp_path, postgres_dsn, ENV="production", INTEGRATION_CRYPTO_KEY=generate_key())
+async def test_production_refuses_to_start_without_secret(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    env = _environment(
+        tmp_path, postgres_dsn, ENV="production", INTEGRATION_CRYPTO_KEY=generate_key()
+    )
     code, output = await _run_to_exit(env, "serve")
     assert code == 2
     assert "SECRET is required" in output

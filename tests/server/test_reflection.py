@@ -36,13 +36,18 @@ async def test_python_reflection_client_lists_the_services(service: RunningServi
     names: set[str] = set()
     async for reply in stub.ServerReflectionInfo(requests()):
         names.update(s.name for s in reply.list_services_response.service)
-    assert CONTRACT_SERVICES <= names
+    assert names >= CONTRACT_SERVICES
     assert "grpc.health.v1.Health" in names
 
 
 async def test_buf_curl_lists_every_method(service: RunningService) -> None:
     process = await asyncio.create_subprocess_exec(
-        _buf(), "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-methods",
+        _buf(),
+        "curl",
+        "--protocol",
+        "grpc",
+        "--http2-prior-knowledge",
+        "--list-methods",
         f"http://{service.address}",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -44,6 +44,14 @@ Context = grpc.aio.ServicerContext[Any, Any]
 UPDATABLE_FIELDS = {"name", "config"}
 
 
+def _paths_to_update(request: UpdateCredentialRequest) -> set[str]:
+    """The mask's paths; without a mask, the fields the request populates (AIP-134)."""
+    if request.update_mask is not None and request.update_mask.paths:
+        return set(request.update_mask.paths)
+    populated = {"name"} if request.name else set()
+    return populated | ({"config"} if request.config is not None else set())
+
+
 class CredentialServicer(CredentialServiceBase):
     def __init__(self, operations: CredentialOperations) -> None:
         self._operations = operations
@@ -84,7 +92,7 @@ class CredentialServicer(CredentialServiceBase):
     async def update_credential(
         self, request: UpdateCredentialRequest, context: Context
     ) -> UpdateCredentialResponse:
-        paths = set(request.update_mask.paths) if request.update_mask else UPDATABLE_FIELDS
+        paths = _paths_to_update(request)
         unknown = paths - UPDATABLE_FIELDS
         if unknown:
             raise InvalidArgument.for_field("update_mask", "only name and config can be updated")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import redis.asyncio as redis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from integration_api.cache.base import decode_row, encode_row
@@ -38,7 +40,8 @@ class RedisCredentialCache:
             socket_timeout=SOCKET_TIMEOUT_SECONDS,
             socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
             max_connections=settings.max_connections,
-            retry_on_timeout=False,
+            # No retries: a cache that is down should cost one short timeout, then PostgreSQL.
+            retry=Retry(NoBackoff(), 0),
         )
         return cls(client, settings.key_prefix, ttl_seconds)
 

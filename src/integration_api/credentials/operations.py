@@ -112,7 +112,9 @@ class CredentialOperations:
         await self._cache.invalidate(credential_id)
         await notify_credential_changed(self._database.pool, credential_id)
 
-    async def _audit_refusal(self, principal: Principal, action: str, target: str, why: str) -> None:
+    async def _audit_refusal(
+        self, principal: Principal, action: str, target: str, why: str
+    ) -> None:
         event = self._event(principal, action, target, refused=why)
         await AuditLog(self._database.pool).record(
             AuditEvent(**{**event.__dict__, "outcome": "failure"})
@@ -140,7 +142,9 @@ class CredentialOperations:
                 credential_id, draft.provider, draft.config, draft.secret
             )
             if result.outcome != "valid":
-                await self._audit_refusal(principal, "credential.create", credential_id, result.outcome)
+                await self._audit_refusal(
+                    principal, "credential.create", credential_id, result.outcome
+                )
             _refuse_unverified(draft.provider, result)
         sealed = seal(self._envelope, principal.tenant, credential_id, draft.provider, draft.secret)
         row = await self._repository().insert(
@@ -215,8 +219,11 @@ class CredentialOperations:
             # The stored secret's kind is unchanged; only the config is checked against it.
             provider = get_provider(current.provider)
             _raise_if_any(
-                [v for v in provider.violations(config, _placeholder(provider.secret_kinds)) if
-                 not v.field.startswith("secret")]
+                [
+                    v
+                    for v in provider.violations(config, _placeholder(provider.secret_kinds))
+                    if not v.field.startswith("secret")
+                ]
             )
         old_base_url = str(current.config.get("base_url", ""))
         new_base_url = config.base_url if config is not None else old_base_url
@@ -258,7 +265,9 @@ class CredentialOperations:
         if not skip_verification:
             result = await self.verify_secret(credential_id, current.provider, config, secret)
             if result.outcome != "valid":
-                await self._audit_refusal(principal, "credential.rotate", credential_id, result.outcome)
+                await self._audit_refusal(
+                    principal, "credential.rotate", credential_id, result.outcome
+                )
             _refuse_unverified(current.provider, result)
         sealed = seal(self._envelope, principal.tenant, credential_id, current.provider, secret)
         if current.status == "disabled":
@@ -289,7 +298,9 @@ class CredentialOperations:
 
     async def delete(self, principal: Principal, credential_id: str) -> None:
         await self._repository().delete(
-            principal.tenant, credential_id, self._event(principal, "credential.delete", credential_id)
+            principal.tenant,
+            credential_id,
+            self._event(principal, "credential.delete", credential_id),
         )
         await self._changed(credential_id)
 

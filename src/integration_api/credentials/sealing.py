@@ -50,7 +50,5 @@ def seal(
 
 
 def open_secret(envelope: Envelope, row: CredentialRow) -> SecretMaterial:
-    plaintext = envelope.decrypt(
-        row.ciphertext, associated_data(row.tenant, row.id, row.provider)
-    )
+    plaintext = envelope.decrypt(row.ciphertext, associated_data(row.tenant, row.id, row.provider))
     return secret_from_plaintext(plaintext)

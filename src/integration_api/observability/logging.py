@@ -38,11 +38,16 @@ def configure_logging(level: str = "info", log_format: str = "console") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Looked up per logger, not bound once: the process's stderr may be replaced.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     # Libraries that log through the standard library go to the same stream, at warning.
     logging.basicConfig(stream=sys.stderr, level=max(numeric_level, logging.WARNING))
+
+
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
 
 
 def debug_enabled() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from collections.abc import Mapping, MutableMapping
 from functools import cache
 from typing import Any
@@ -20,6 +21,8 @@ from integration_api.server.reflection import load_descriptor_set
 
 REDACTED = "<redacted>"
 SECRET_OPTION_NUMBER = 50001
+# Credentials typed into a URL (`https://user:key@host`) are secret wherever the URL appears.
+URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
 SENSITIVE_LOG_KEYS = ("secret", "password", "authorization", "api_key", "token", "credential_key")
 
 
@@ -66,7 +69,9 @@ def _plain(value: Any) -> Any:
         return f"<{len(value)} bytes>"
     if isinstance(value, enum.Enum):
         return value.name
-    if isinstance(value, str | int | float | bool) or value is None:
+    if isinstance(value, str):
+        return URL_USERINFO.sub(rf"\1{REDACTED}@", value)
+    if isinstance(value, int | float | bool) or value is None:
         return value
     return str(value)
 
@@ -77,6 +82,9 @@ def mask_sensitive_keys(
     """structlog processor: a log field named like a secret never shows its value."""
     for key in list(event):
         lowered = key.lower()
-        if any(marker in lowered for marker in SENSITIVE_LOG_KEYS) and event[key]:
+        value = event[key]
+        if any(marker in lowered for marker in SENSITIVE_LOG_KEYS) and value:
             event[key] = REDACTED
+        elif isinstance(value, str) and "@" in value:
+            event[key] = URL_USERINFO.sub(rf"\1{REDACTED}@", value)
     return event

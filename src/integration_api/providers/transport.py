@@ -97,7 +97,7 @@ def transport_error(failure: BaseException, provider: str) -> ServiceError:
         error = Unavailable(f"too many requests to {provider} are in flight", provider=provider)
     elif _is_timeout(failure):
         error = DeadlineExceeded(f"{provider} did not answer in time", provider=provider)
-    elif isinstance(failure, httpx.ConnectError):
+    elif _is_connect_failure(failure):
         error = Unavailable(f"could not connect to {provider}", provider=provider)
     else:
         error = Unavailable(f"the connection to {provider} failed", provider=provider)
@@ -105,13 +105,20 @@ def transport_error(failure: BaseException, provider: str) -> ServiceError:
     return error
 
 
+# The aiohttp transport reports a refused or dropped connection as httpx.ConnectTimeout; the
+# aiohttp exception it chains as the cause tells what really happened.
 def _is_timeout(failure: BaseException) -> bool:
-    # The aiohttp transport reports a dropped connection as httpx.ConnectTimeout; its cause
-    # tells the truth.
     cause = failure.__cause__
     if isinstance(cause, aiohttp.ClientError):
         return isinstance(cause, TimeoutError)
     return isinstance(failure, (httpx.TimeoutException, TimeoutError))
+
+
+def _is_connect_failure(failure: BaseException) -> bool:
+    cause = failure.__cause__
+    if isinstance(cause, aiohttp.ClientError):
+        return isinstance(cause, aiohttp.ClientConnectorError)
+    return isinstance(failure, (httpx.ConnectError, aiohttp.ClientConnectorError))
 
 
 @dataclass(frozen=True)

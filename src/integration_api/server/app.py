@@ -16,6 +16,7 @@ from integration_api.config import Settings
 from integration_api.runtime import Runtime
 from integration_api.server.database import Database
 from integration_api.server.interceptor import ServiceInterceptor
+from integration_api.server.metrics import MetricsEndpoint
 from integration_api.server.readiness import Readiness, ReadinessCheck
 from integration_api.server.reflection import enable_reflection, load_descriptor_set, service_names
 
@@ -50,6 +51,7 @@ class Application:
     port: int = 0
     runtime: Runtime | None = None
     readiness: Readiness | None = None
+    metrics: MetricsEndpoint | None = None
     _server: grpc.aio.Server | None = None
     _database: Database | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -73,14 +75,25 @@ class Application:
         self.port = server.add_insecure_port(f"{settings.host}:{settings.port}")
         if self.port == 0:
             raise OSError(f"could not bind {settings.host}:{settings.port}")
-        checks = [ReadinessCheck("database", self._database.probe), *self.runtime.readiness_checks()]
+        checks = [
+            ReadinessCheck("database", self._database.probe),
+            *self.runtime.readiness_checks(),
+        ]
         self.readiness = Readiness(
             health, exposed, checks, interval_seconds=settings.readiness_interval_seconds
         )
         await server.start()
         self._server = server
+        if settings.metrics_port:
+            self.metrics = MetricsEndpoint(settings.host, settings.metrics_port)
         await self.readiness.start()
-        log.info("serving", host=settings.host, port=self.port, services=exposed)
+        log.info(
+            "serving",
+            host=settings.host,
+            port=self.port,
+            metrics_port=self.metrics.port if self.metrics else None,
+            services=exposed,
+        )
 
     async def stop(self, grace_seconds: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period."""
@@ -91,6 +104,9 @@ class Application:
             log.info("draining", grace_seconds=grace)
             await self._server.stop(grace)
             self._server = None
+        if self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
         if self.runtime is not None:
             await self.runtime.close()
         if self._database is not None:

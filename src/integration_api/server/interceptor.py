@@ -118,8 +118,12 @@ def _unary(behavior: Any, call: CallContext, failure: ServiceError | None) -> An
             if debug_enabled():
                 _log_request(call, request)
             return await behavior(request, context)
-        except BaseException as error:  # every outcome is logged, then re-raised
-            code = await _fail(context, call, error)
+        except BaseException as error:  # every outcome is logged and becomes the status
+            code, status = _outcome(context, call, error)
+            if status is not None:
+                # Raises AbortError, which grpc treats as a deliberate status (no traceback
+                # in its own log, where an exception's text could carry a secret).
+                await context.abort(status.code, status.details, status.trailing_metadata)
             raise
         finally:
             metrics.RPCS_IN_FLIGHT.dec()
@@ -144,8 +148,12 @@ def _server_stream(behavior: Any, call: CallContext, failure: ServiceError | Non
                 _log_request(call, request)
             async for response in behavior(request, context):
                 yield response
-        except BaseException as error:  # every outcome is logged, then re-raised
-            code = await _fail(context, call, error)
+        except BaseException as error:  # every outcome is logged and becomes the status
+            code, status = _outcome(context, call, error)
+            if status is not None:
+                # Raises AbortError, which grpc treats as a deliberate status (no traceback
+                # in its own log, where an exception's text could carry a secret).
+                await context.abort(status.code, status.details, status.trailing_metadata)
             raise
         finally:
             metrics.RPCS_IN_FLIGHT.dec()
@@ -178,22 +186,13 @@ def _outcome(
     return grpc.StatusCode.INTERNAL, internal_status(call.request_id)
 
 
-async def _fail(
-    context: grpc.aio.ServicerContext[Any, Any], call: CallContext, error: BaseException
-) -> grpc.StatusCode:
-    code, status = _outcome(context, call, error)
-    if status is not None:
-        try:
-            await context.abort(status.code, status.details, status.trailing_metadata)
-        except grpc.aio.AbortError:
-            pass  # the status is set; the caller re-raises the original error to end the RPC
-    return code
-
-
 def _log_request(call: CallContext, request: Any) -> None:
     """Debug aid: the request with every field the contract marks secret redacted."""
     log.debug(
-        "rpc request", request_id=call.request_id, method=call.method, request=redact_message(request)
+        "rpc request",
+        request_id=call.request_id,
+        method=call.method,
+        request=redact_message(request),
     )
 
 

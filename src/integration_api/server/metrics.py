@@ -21,9 +21,14 @@ RPCS_IN_FLIGHT = Gauge(
 )
 
 
-def serve_metrics(host: str, port: int) -> int:
-    """Starts the exposition endpoint; returns the bound port (0 disables metrics)."""
-    if port == 0:
-        return 0
-    server, _thread = start_http_server(port, addr=host)
-    return int(server.server_port)
+class MetricsEndpoint:
+    """The Prometheus exposition endpoint (`/metrics`), in a thread of its own."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._server, self._thread = start_http_server(port, addr=host)
+        self.port = int(self._server.server_port)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -51,9 +51,7 @@ def status_for(error: ServiceError, request_id: str) -> grpc.Status:
             seconds=int(seconds), nanos=int((seconds - math.floor(seconds)) * 1e9)
         )
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
-    status = status_pb2.Status(
-        code=error.code.value[0], message=error.message, details=details
-    )
+    status = status_pb2.Status(code=error.code.value[0], message=error.message, details=details)
     return rpc_status.to_status(status)
 
 

@@ -1,0 +1,1 @@
+"""Embeddings through a stored credential: batching to provider limits and reassembly in order."""

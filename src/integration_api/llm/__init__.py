@@ -1,0 +1,1 @@
+"""Streaming chat through a stored credential: the normalized stream and the pipeline behind it."""

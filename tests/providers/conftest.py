@@ -1,0 +1,77 @@
+"""Fixtures for the provider layer: real clients over both transports, fakes, a dead port."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from integration_api.providers.transport import (
+    HttpClientSettings,
+    TransportKind,
+    create_http_client,
+)
+from tests.fakes.server import FakeServer
+from tests.providers.cases import CASES, ProviderCase
+
+# Long enough for a loaded 2-core machine to answer a local request, short enough to keep the
+# hanging-provider tests quick.
+SHORT_READ_TIMEOUT_SECONDS = 0.25
+
+
+TRANSPORTS: list[TransportKind] = ["aiohttp", "httpx"]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport_kind(request: pytest.FixtureRequest) -> TransportKind:
+    kind: TransportKind = request.param
+    return kind
+
+
+@pytest.fixture
+async def http_client(transport_kind: TransportKind) -> AsyncIterator[httpx.AsyncClient]:
+    settings = HttpClientSettings(transport=transport_kind, connect_timeout_seconds=2.0)
+    async with create_http_client(settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def impatient_http_client(
+    transport_kind: TransportKind,
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = HttpClientSettings(
+        transport=transport_kind, read_timeout_seconds=SHORT_READ_TIMEOUT_SECONDS
+    )
+    async with create_http_client(settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def fake_server() -> AsyncIterator[FakeServer]:
+    async with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture(params=CASES, ids=str)
+def case(request: pytest.FixtureRequest) -> ProviderCase:
+    provider_case: ProviderCase = request.param
+    return provider_case
+
+
+@pytest.fixture
+async def provider_fake(case: ProviderCase) -> AsyncIterator[FakeServer]:
+    """The case's provider, started, accepting the case's good key."""
+    async with FakeServer() as server:
+        case.install(server, case.good_key())
+        yield server
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """An address on loopback where nothing listens (connections are refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
