@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from integration_api_proto.integration.v1 import DisableCredentialRequest, GetCredentialRequest
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
@@ -19,6 +19,7 @@ from integration_api.principal import Tenant
 from integration_api.vault import generate_key
 from tests.credentials.conftest import new_openai_key
 from tests.credentials.helpers import openai_request
+from tests.support.health_client import check_status
 from tests.support.service import DEFAULT_ORGANIZATION, DEFAULT_PROJECT, running_service
 
 TENANT = Tenant(DEFAULT_ORGANIZATION, DEFAULT_PROJECT)
@@ -74,7 +75,7 @@ async def test_reads_fall_through_to_postgres_when_redis_dies(
             stub = CredentialServiceStub(service.channel)
             request = openai_request(new_openai_key(), "http://127.0.0.1:9", skip_verification=True)
             created = (await stub.create_credential(request, metadata=service.auth())).credential
-            operations = service.app.runtime.credential_ops  # type: ignore[union-attr]
+            operations = service.app.runtime.credential_ops
             await operations.resolve_for_use(TENANT, created.id)  # cached in Redis now
             redis_process.terminate()
             await redis_process.wait()
@@ -90,9 +91,8 @@ async def test_reads_fall_through_to_postgres_when_redis_dies(
                 GetCredentialRequest(id=created.id), metadata=service.auth()
             )
             assert fetched.credential.id == created.id
-            health = health_pb2_grpc.HealthStub(service.channel)
-            reply = await health.Check(health_pb2.HealthCheckRequest())
-            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            serving = health_pb2.HealthCheckResponse.SERVING
+            assert await check_status(service.channel) == serving
     logs = capfd.readouterr()
     assert (logs.out + logs.err).count("redis unreachable") == 1
 
@@ -113,7 +113,7 @@ async def test_disable_on_one_replica_is_refused_on_another_at_once(
             new_openai_key(), "http://127.0.0.1:9", name="shared", skip_verification=True
         )
         created = (await stub_a.create_credential(request, metadata=replica_a.auth())).credential
-        on_b = replica_b.app.runtime.credential_ops  # type: ignore[union-attr]
+        on_b = replica_b.app.runtime.credential_ops
         assert (await on_b.resolve_for_use(TENANT, created.id)).id == created.id  # B caches it
         await stub_a.disable_credential(
             DisableCredentialRequest(id=created.id), metadata=replica_a.auth()

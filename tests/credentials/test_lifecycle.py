@@ -22,6 +22,8 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
+from integration_api.errors import FailedPrecondition
+from integration_api.principal import Tenant
 from tests.credentials.conftest import new_openai_key
 from tests.credentials.helpers import error_info, field_violations, openai_request
 from tests.fakes.server import FakeServer
@@ -322,18 +324,13 @@ async def test_disable_refuses_use_at_once_and_enable_restores_it(
             openai_request(key, server.url), metadata=service.auth()
         )
     ).credential
-    operations = service.app.runtime.credential_ops  # type: ignore[union-attr]
-    tenant = service.app.runtime and None
-    from integration_api.principal import Tenant
-
+    operations = service.app.runtime.credential_ops
     tenant = Tenant("org-test", "project-test")
     resolved = await operations.resolve_for_use(tenant, created.id)  # warms the cache
     assert resolved.provider == "openai"
     await credentials.disable_credential(
         DisableCredentialRequest(id=created.id, reason="leaked"), metadata=service.auth()
     )
-    from integration_api.errors import FailedPrecondition
-
     with pytest.raises(FailedPrecondition):
         await operations.resolve_for_use(tenant, created.id)
     enabled = await credentials.enable_credential(
@@ -357,5 +354,5 @@ async def test_delete_removes_the_credential_for_good(
             GetCredentialRequest(id=created.id), metadata=service.auth()
         )
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
-    pool = service.app.runtime.database.pool  # type: ignore[union-attr]
+    pool = service.app.runtime.database.pool
     assert await pool.fetchval("SELECT count(*) FROM credentials") == 0

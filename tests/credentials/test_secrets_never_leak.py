@@ -88,9 +88,9 @@ async def test_canary_key_never_leaks(
             created = (
                 await stub.create_credential(openai_request(canary, fake.url), metadata=auth)
             ).credential
-            resolver = service.app.runtime.credential_ops  # type: ignore[union-attr]
+            resolver = service.app.runtime.credential_ops
             tenant = Tenant(DEFAULT_ORGANIZATION, DEFAULT_PROJECT)
-            assert (await resolver.resolve_for_use(tenant, created.id)).secret.key == canary  # type: ignore[union-attr]
+            assert (await resolver.resolve_for_use(tenant, created.id)).secret.key == canary
             await stub.verify_credential(VerifyCredentialRequest(id=created.id), metadata=auth)
             rotate = RotateCredentialRequest(
                 id=created.id, secret=CredentialSecret(api_key=ApiKeySecret(key=rotated_canary))

@@ -31,7 +31,8 @@ from integration_api.providers.sanitize import (
         ("deepgram key 3f1b8e0c9d2a4b6c8e0f1a3b5c7d9e1f2a4b6c8d refused", "3f1b8e0c9d"),
         ("mistral key ZmFrZWtleWZha2VrZXlmYWtla2V5ZmFrZWtleQ refused", "ZmFrZWtle"),
         (
-            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+            "-----END PRIVATE KEY-----",
             "MIIEvQ",
         ),
         ("access token ya29.a0AfH6SMBx-fake_token.value expired", "a0AfH6SMBx"),

@@ -10,10 +10,11 @@ from typing import Any
 import grpc
 import jwt
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from integration_api_proto.integration.v1 import ChatRequest, ListCredentialsRequest
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, LlmServiceStub
 
+from tests.support.health_client import check_status
 from tests.support.service import RunningService
 
 
@@ -112,6 +113,4 @@ async def test_numeric_platform_ids_in_claims_are_accepted(service: RunningServi
 
 
 async def test_health_needs_no_token(service: RunningService) -> None:
-    stub = health_pb2_grpc.HealthStub(service.channel)
-    reply = await stub.Check(health_pb2.HealthCheckRequest(service=""))
-    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    assert await check_status(service.channel) == health_pb2.HealthCheckResponse.SERVING

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
+from tests.support.health_client import check_status, next_status, watch
 from tests.support.service import running_service
 from tests.support.tcp_proxy import TcpProxy
 
@@ -32,9 +33,7 @@ def _through_proxy(dsn: str, proxy: TcpProxy) -> str:
 
 
 async def _status(channel: grpc.aio.Channel, service: str) -> int:
-    stub = health_pb2_grpc.HealthStub(channel)
-    reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
-    return int(reply.status)
+    return await check_status(channel, service)
 
 
 @pytest.mark.parametrize("service_name", SERVICES)
@@ -59,18 +58,17 @@ async def test_not_serving_while_database_is_gone_and_serving_when_back(
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     await proxy.start()
     async with running_service(_through_proxy(postgres_dsn, proxy)) as service:
-        stub = health_pb2_grpc.HealthStub(service.channel)
-        watch = stub.Watch(health_pb2.HealthCheckRequest(service=""))
-        seen = [(await watch.read()).status]
+        watcher = watch(service.channel, "")
+        seen = [await next_status(watcher)]
         assert seen == [SERVING]
         await proxy.cut()
-        seen.append((await asyncio.wait_for(watch.read(), 10)).status)
+        seen.append(await asyncio.wait_for(next_status(watcher), 10))
         assert seen[-1] == NOT_SERVING
         assert await _status(service.channel, "integration.v1.CredentialService") == NOT_SERVING
         await proxy.start()  # the same port again: the database is back
-        seen.append((await asyncio.wait_for(watch.read(), 10)).status)
+        seen.append(await asyncio.wait_for(next_status(watcher), 10))
         assert seen == [SERVING, NOT_SERVING, SERVING]
-        watch.cancel()
+        watcher.cancel()
     await proxy.cut()
 
 
@@ -92,11 +90,10 @@ async def test_not_serving_until_database_is_reachable(postgres_dsn: str) -> Non
 
 async def test_shutdown_turns_watchers_not_serving_first(postgres_dsn: str) -> None:
     async with running_service(postgres_dsn) as service:
-        stub = health_pb2_grpc.HealthStub(service.channel)
-        watch = stub.Watch(health_pb2.HealthCheckRequest(service="integration.v1.LlmService"))
-        assert (await watch.read()).status == SERVING
+        watcher = watch(service.channel, "integration.v1.LlmService")
+        assert await next_status(watcher) == SERVING
         stopping = asyncio.create_task(service.app.stop(grace_seconds=2.0))
-        assert (await asyncio.wait_for(watch.read(), 5)).status == NOT_SERVING
+        assert await asyncio.wait_for(next_status(watcher), 5) == NOT_SERVING
         await stopping
 
 
@@ -112,5 +109,8 @@ async def test_metrics_endpoint_counts_rpcs_by_method_and_code(postgres_dsn: str
         await _status(service.channel, "")
         async with httpx.AsyncClient() as client:
             page = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
-    assert 'integration_api_grpc_requests_total{code="OK",method="/grpc.health.v1.Health/Check"}' in page
+    assert (
+        'integration_api_grpc_requests_total{code="OK",method="/grpc.health.v1.Health/Check"}'
+        in page
+    )
     assert "integration_api_grpc_request_duration_seconds_bucket" in page

@@ -11,9 +11,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from integration_api.vault import generate_key
+from tests.support.health_client import check_status, next_status, watch
 
 CLI = [sys.executable, "-m", "integration_api.cli"]
 
@@ -95,11 +96,9 @@ async def test_production_refuses_to_start_without_secret(
 
 async def _wait_serving(address: str) -> None:
     async with grpc.aio.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
         for _attempt in range(100):
             try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                if await check_status(channel, timeout=1) == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.aio.AioRpcError:
                 pass
@@ -116,11 +115,11 @@ async def test_sigterm_turns_not_serving_then_exits_zero(tmp_path: Path, postgre
     try:
         await _wait_serving(address)
         async with grpc.aio.insecure_channel(address) as channel:
-            watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
-            assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+            watcher = watch(channel)
+            assert await next_status(watcher) == health_pb2.HealthCheckResponse.SERVING
             process.send_signal(signal.SIGTERM)
-            update = await asyncio.wait_for(watch.read(), 10)
-            assert update.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            update = await asyncio.wait_for(next_status(watcher), 10)
+            assert update == health_pb2.HealthCheckResponse.NOT_SERVING
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     finally:
         if process.returncode is None:

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 from tests.support.service import RunningService
 
@@ -28,13 +28,14 @@ def _buf() -> str:
 
 
 async def test_python_reflection_client_lists_the_services(service: RunningService) -> None:
-    stub = reflection_pb2_grpc.ServerReflectionStub(service.channel)
-
-    async def requests():  # type: ignore[no-untyped-def]
-        yield reflection_pb2.ServerReflectionRequest(list_services="")
-
+    call = service.channel.stream_stream(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
     names: set[str] = set()
-    async for reply in stub.ServerReflectionInfo(requests()):
+    stream = call(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    async for reply in stream:
         names.update(s.name for s in reply.list_services_response.service)
     assert names >= CONTRACT_SERVICES
     assert "grpc.health.v1.Health" in names

@@ -56,7 +56,7 @@ class RedisCredentialCache:
             return None
         if await self._recovered():
             return None  # entries may have missed invalidations during the outage
-        return decode_row(raw) if raw is not None else None
+        return decode_row(raw) if isinstance(raw, bytes) else None
 
     async def put(self, row: CredentialRow) -> None:
         try:

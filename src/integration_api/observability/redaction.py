@@ -27,9 +27,10 @@ SENSITIVE_LOG_KEYS = ("secret", "password", "authorization", "api_key", "token",
 
 
 def _is_marked_secret(options: descriptor_pb2.FieldOptions) -> bool:
+    unknown = UnknownFieldSet(options)
     return any(
-        field.field_number == SECRET_OPTION_NUMBER and field.data == 1
-        for field in UnknownFieldSet(options)
+        unknown[index].field_number == SECRET_OPTION_NUMBER and unknown[index].data == 1
+        for index in range(len(unknown))
     )
 
 

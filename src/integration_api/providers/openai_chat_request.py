@@ -146,7 +146,9 @@ def _tool(tool: ToolDefinition) -> JsonObject:
     if tool.description:
         function["description"] = tool.description
     function["parameters"] = (
-        dict(tool.parameters) if tool.parameters is not None else {"type": "object", "properties": {}}
+        dict(tool.parameters)
+        if tool.parameters is not None
+        else {"type": "object", "properties": {}}
     )
     return {"type": "function", "function": function}
 
@@ -169,7 +171,9 @@ def _tool_choice(request: ChatRequest) -> object:
     return {"type": "function", "function": {"name": choice.tool_name}}
 
 
-def _parameters(parameters: ModelParameters, dialect: ChatDialect, *, has_tools: bool) -> JsonObject:
+def _parameters(
+    parameters: ModelParameters, dialect: ChatDialect, *, has_tools: bool
+) -> JsonObject:
     written: JsonObject = {}
     simple = (
         ("temperature", parameters.temperature),
@@ -198,7 +202,8 @@ def _response_format(response_format: ResponseFormat) -> JsonObject:
         return {"type": response_format.type.value}
     if response_format.json_schema is None:
         raise InvalidArgument.for_field(
-            "parameters.response_format.json_schema", "is required for RESPONSE_FORMAT_TYPE_JSON_SCHEMA"
+            "parameters.response_format.json_schema",
+            "is required for RESPONSE_FORMAT_TYPE_JSON_SCHEMA",
         )
     return {
         "type": "json_schema",

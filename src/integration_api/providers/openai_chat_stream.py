@@ -113,7 +113,9 @@ def _text_of(content: object) -> str:
         return "".join(
             part["text"]
             for part in content
-            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+            if isinstance(part, dict)
+            and part.get("type") == "text"
+            and isinstance(part.get("text"), str)
         )
     return ""
 
@@ -121,7 +123,9 @@ def _text_of(content: object) -> str:
 def _filtered(results: object) -> bool:
     if not isinstance(results, dict):
         return False
-    return any(isinstance(entry, dict) and entry.get("filtered") is True for entry in results.values())
+    return any(
+        isinstance(entry, dict) and entry.get("filtered") is True for entry in results.values()
+    )
 
 
 class OpenAIStreamReader:

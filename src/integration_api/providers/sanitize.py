@@ -72,6 +72,9 @@ def _looks_random(segment: str) -> bool:
 
 def _redact_random_runs(match: re.Match[str]) -> str:
     run = match.group(0)
+    # `+` and `=` appear in base64 but never in model names, ids or error codes.
+    if len(run) >= 20 and ("+" in run or run.endswith("=")):
+        return REDACTED
     if any(_looks_random(segment) for segment in _SEGMENT_SEPARATORS.split(run)):
         return REDACTED
     return run

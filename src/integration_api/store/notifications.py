@@ -7,8 +7,8 @@ disabled credential is refused everywhere at once, with or without Redis.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
@@ -35,8 +35,8 @@ class CredentialChangeListener:
     def __init__(
         self,
         dsn: str,
-        on_change: Callable[[str], Awaitable[None]],
-        on_gap: Callable[[], Awaitable[None]],
+        on_change: Callable[[str], Coroutine[Any, Any, None]],
+        on_gap: Callable[[], Coroutine[Any, Any, None]],
         retry_seconds: float = 1.0,
     ) -> None:
         self._dsn = dsn
@@ -44,7 +44,7 @@ class CredentialChangeListener:
         self._on_gap = on_gap
         self._retry_seconds = retry_seconds
         self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        self._pending: set[asyncio.Future[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="credential-change-listener")
@@ -79,7 +79,7 @@ class CredentialChangeListener:
             if not connection.is_closed():
                 await connection.close(timeout=1)
 
-    def _dispatch(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
-        task = asyncio.create_task(self._on_change(payload))
+    def _dispatch(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
+        task = asyncio.ensure_future(self._on_change(str(payload)))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)

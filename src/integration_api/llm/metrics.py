@@ -1,0 +1,90 @@
+"""Prometheus metrics of provider calls (chat and embed), per provider and model.
+
+The model label takes the name the caller asked for, so it is bounded: past
+`MAX_MODELS_PER_PROVIDER` distinct names a provider's further models count as "other".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import Counter, Histogram
+
+from integration_api.llm.contract import Usage
+
+MAX_MODELS_PER_PROVIDER = 64
+OTHER_MODEL = "other"
+
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
+_OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25)
+
+REQUESTS = Counter(
+    "integration_api_provider_requests_total",
+    "Provider calls by operation (chat, embed) and outcome (ok, or the status code).",
+    ["provider", "model", "operation", "outcome"],
+)
+TIME_TO_FIRST_TOKEN = Histogram(
+    "integration_api_chat_time_to_first_token_seconds",
+    "From receiving a chat request to sending its first part.",
+    ["provider", "model"],
+    buckets=_LATENCY_BUCKETS,
+)
+DURATION = Histogram(
+    "integration_api_provider_call_duration_seconds",
+    "From receiving a request to its last part or answer.",
+    ["provider", "model", "operation"],
+    buckets=_LATENCY_BUCKETS,
+)
+GATEWAY_OVERHEAD = Histogram(
+    "integration_api_gateway_overhead_seconds",
+    "Time a call spent in the service itself, not waiting on the provider.",
+    ["provider", "model", "operation"],
+    buckets=_OVERHEAD_BUCKETS,
+)
+TOKENS = Counter(
+    "integration_api_provider_tokens_total",
+    "Tokens the provider reported, by direction (input, output).",
+    ["provider", "model", "operation", "direction"],
+)
+
+_models_seen: dict[str, set[str]] = {}
+
+
+def model_label(provider: str, model: str) -> str:
+    """`model`, or "other" once the provider already has its share of distinct labels."""
+    seen = _models_seen.setdefault(provider, set())
+    if model in seen:
+        return model
+    if len(seen) >= MAX_MODELS_PER_PROVIDER:
+        return OTHER_MODEL
+    seen.add(model)
+    return model
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """Everything the metrics need about one finished call."""
+
+    provider: str
+    model: str
+    operation: str
+    outcome: str
+    duration: float
+    overhead: float
+    time_to_first_token: float | None = None
+    usage: Usage | None = None
+
+
+def record_call(call: CallRecord) -> None:
+    model = model_label(call.provider, call.model)
+    REQUESTS.labels(call.provider, model, call.operation, call.outcome).inc()
+    DURATION.labels(call.provider, model, call.operation).observe(call.duration)
+    GATEWAY_OVERHEAD.labels(call.provider, model, call.operation).observe(call.overhead)
+    if call.time_to_first_token is not None:
+        TIME_TO_FIRST_TOKEN.labels(call.provider, model).observe(call.time_to_first_token)
+    usage = call.usage
+    if usage is not None:
+        if usage.input_tokens is not None:
+            TOKENS.labels(call.provider, model, call.operation, "input").inc(usage.input_tokens)
+        if usage.output_tokens is not None:
+            TOKENS.labels(call.provider, model, call.operation, "output").inc(usage.output_tokens)
