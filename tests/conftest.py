@@ -15,7 +15,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 @pytest.fixture(scope="session")
 async def postgres_dsn() -> AsyncIterator[str]:
-    """A database of its own for this test session (migrations are applied by whoever needs them)."""
+    """A database of its own for this test session (migrations are applied by its users)."""
     async with fresh_database() as dsn:
         yield dsn
 

@@ -153,7 +153,8 @@ def render_registration(
         ]
     lines += [
         "    }",
-        f'    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("{full_service}", handlers),))',
+        f'    generic = grpc.method_handlers_generic_handler("{full_service}", handlers)',
+        "    server.add_generic_rpc_handlers((generic,))",
         f'    server.add_registered_method_handlers("{full_service}", handlers)',
         "",
     ]

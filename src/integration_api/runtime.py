@@ -71,7 +71,7 @@ class Runtime:
         """Not ready while the database holds ciphertexts under a key the keyring lacks."""
         try:
             stored = await CredentialKeyRepository(self.database.pool).distinct_key_ids()
-        except Exception:
+        except Exception:  # noqa: BLE001 - the database check reports database trouble
             return None
         missing = sorted(key_id for key_id in stored if not self.keyring.has(key_id))
         if missing:

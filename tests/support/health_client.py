@@ -11,7 +11,9 @@ Request = health_pb2.HealthCheckRequest
 Response = health_pb2.HealthCheckResponse
 
 
-async def check_status(channel: grpc.aio.Channel, service: str = "", timeout: float = 5) -> int:
+async def check_status(  # noqa: ASYNC109 - the gRPC deadline, not an asyncio timeout
+    channel: grpc.aio.Channel, service: str = "", timeout: float = 5
+) -> int:
     call = channel.unary_unary(
         CHECK,
         request_serializer=Request.SerializeToString,

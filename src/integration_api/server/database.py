@@ -71,7 +71,7 @@ class Database:
             await pool.fetchval("SELECT 1", timeout=2.0)
         except (OSError, TimeoutError) as error:
             return f"database unreachable ({type(error).__name__})"
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - every asyncpg failure means not ready
             return f"database error ({type(error).__name__})"
         return None
 

@@ -88,7 +88,7 @@ class Readiness:
             return await asyncio.wait_for(check.probe(), self._probe_timeout)
         except TimeoutError:
             return "timed out"
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failing probe means not ready
             return f"{type(error).__name__}"
 
     async def _loop(self) -> None:

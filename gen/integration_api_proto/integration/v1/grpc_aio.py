@@ -219,9 +219,8 @@ def add_credential_service_to_server(
             response_serializer=EnableCredentialResponse.SerializeToString,
         ),
     }
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("integration.v1.CredentialService", handlers),)
-    )
+    generic = grpc.method_handlers_generic_handler("integration.v1.CredentialService", handlers)
+    server.add_generic_rpc_handlers((generic,))
     server.add_registered_method_handlers("integration.v1.CredentialService", handlers)
 
 
@@ -434,9 +433,8 @@ def add_embedding_service_to_server(
             response_serializer=RerankResponse.SerializeToString,
         ),
     }
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("integration.v1.EmbeddingService", handlers),)
-    )
+    generic = grpc.method_handlers_generic_handler("integration.v1.EmbeddingService", handlers)
+    server.add_generic_rpc_handlers((generic,))
     server.add_registered_method_handlers("integration.v1.EmbeddingService", handlers)
 
 
@@ -505,9 +503,8 @@ def add_llm_service_to_server(servicer: LlmServiceBase, server: grpc.aio.Server)
             response_serializer=ChatChunk.SerializeToString,
         ),
     }
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("integration.v1.LlmService", handlers),)
-    )
+    generic = grpc.method_handlers_generic_handler("integration.v1.LlmService", handlers)
+    server.add_generic_rpc_handlers((generic,))
     server.add_registered_method_handlers("integration.v1.LlmService", handlers)
 
 
@@ -626,9 +623,8 @@ def add_oauth_service_to_server(servicer: OAuthServiceBase, server: grpc.aio.Ser
             response_serializer=RevokeConnectionResponse.SerializeToString,
         ),
     }
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("integration.v1.OAuthService", handlers),)
-    )
+    generic = grpc.method_handlers_generic_handler("integration.v1.OAuthService", handlers)
+    server.add_generic_rpc_handlers((generic,))
     server.add_registered_method_handlers("integration.v1.OAuthService", handlers)
 
 
@@ -835,9 +831,8 @@ def add_operations_service_to_server(
             response_serializer=VerifyAuditLogResponse.SerializeToString,
         ),
     }
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("integration.v1.OperationsService", handlers),)
-    )
+    generic = grpc.method_handlers_generic_handler("integration.v1.OperationsService", handlers)
+    server.add_generic_rpc_handlers((generic,))
     server.add_registered_method_handlers("integration.v1.OperationsService", handlers)
 
 

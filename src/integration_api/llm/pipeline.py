@@ -1,0 +1,179 @@
+"""One chat call from credential to `Finish`: resolve, pick the adapter, retry, stream, measure.
+
+Nothing is handed to the caller until the provider's first part is in hand, so a failure
+before it (401, 404 model, 429, a 5xx, a refused connection) ends the call with a clean status,
+after retries where they may help. Once a part has gone out nothing is retried: a failure
+ends the call with its typed error and never with a silent end. Every waiting step is bounded
+by the caller's deadline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+
+import httpx
+import structlog
+
+from integration_api.credentials_model import ProviderCredential
+from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.llm import metrics
+from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage
+from integration_api.llm.ports import ChatModel, CredentialSource
+from integration_api.llm.retry import RetryPolicy
+from integration_api.llm.timing import CallClock, Deadline
+from integration_api.principal import Tenant
+from integration_api.providers.http_errors import CREDENTIAL_REJECTED
+from integration_api.providers.openai_chat_stream import truncated
+
+log = structlog.get_logger("integration_api.llm")
+
+CAPABILITY_NOT_SUPPORTED = "CAPABILITY_NOT_SUPPORTED"
+
+ChatModelLookup = Callable[[str], ChatModel | None]
+Parts = AsyncGenerator[StreamPart, None]
+
+
+def outcome_of(error: BaseException) -> str:
+    """The metrics label of a failed call: the status code's name, or "cancelled"."""
+    if isinstance(error, ServiceError):
+        return error.code.name.lower()
+    if isinstance(error, Exception):
+        return "internal"
+    return "cancelled"
+
+
+async def note_rejection(
+    credentials: CredentialSource, tenant: Tenant, credential_id: str, error: ServiceError
+) -> None:
+    """A provider refusing the stored key becomes the credential's last check."""
+    if not (isinstance(error, FailedPrecondition) and error.reason == CREDENTIAL_REJECTED):
+        return
+    try:
+        await credentials.record_rejection(tenant, credential_id, error.message)
+    except Exception as failure:  # noqa: BLE001 - the caller must still get the provider's verdict
+        log.warning("could not record the rejection", error_type=type(failure).__name__)
+
+
+class ChatService:
+    """Streams chat answers through stored credentials."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        http: Callable[[], httpx.AsyncClient],
+        chat_model_for: ChatModelLookup,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._http = http
+        self._chat_model_for = chat_model_for
+        self._retry = retry or RetryPolicy()
+
+    async def stream(
+        self, tenant: Tenant, request: ChatRequest, deadline: Deadline
+    ) -> AsyncIterator[StreamPart]:
+        """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
+        clock = CallClock()
+        provider, model_name, outcome = "", request.model, "ok"
+        usage: Usage | None = None
+        try:
+            credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
+            provider = credential.provider
+            model = self._model_for(credential)
+            request = dataclasses.replace(request, model=_model_name(model, credential, request))
+            model_name = request.model
+            structlog.contextvars.bind_contextvars(provider=provider, model=model_name)
+            parts, part = await self._first_part(
+                tenant, credential, model, request, deadline, clock
+            )
+            try:
+                while not isinstance(part, Finish):
+                    if isinstance(part, Usage):
+                        usage = part
+                    clock.part_sent()
+                    yield part
+                    part = await self._next_part(parts, deadline, provider)
+                clock.part_sent()
+                structlog.contextvars.bind_contextvars(provider_request_id=part.provider_request_id)
+                yield dataclasses.replace(part, timing=clock.timing())
+            finally:
+                await parts.aclose()
+        except BaseException as error:
+            outcome = outcome_of(error)
+            if isinstance(error, ServiceError) and provider:
+                log.warning("chat failed", provider=provider, model=model_name, reason=error.reason)
+            raise
+        finally:
+            if provider:
+                total = clock.elapsed()
+                metrics.record_call(
+                    metrics.CallRecord(
+                        provider=provider,
+                        model=model_name,
+                        operation="chat",
+                        outcome=outcome,
+                        duration=total,
+                        overhead=clock.overhead(total),
+                        time_to_first_token=clock.time_to_first_part(),
+                        usage=usage,
+                    )
+                )
+
+    def _model_for(self, credential: ProviderCredential) -> ChatModel:
+        model = self._chat_model_for(credential.provider)
+        if model is None:
+            raise FailedPrecondition(
+                f"{credential.provider} credentials cannot be used for chat",
+                reason=CAPABILITY_NOT_SUPPORTED,
+                provider=credential.provider,
+            )
+        return model
+
+    async def _first_part(
+        self,
+        tenant: Tenant,
+        credential: ProviderCredential,
+        model: ChatModel,
+        request: ChatRequest,
+        deadline: Deadline,
+        clock: CallClock,
+    ) -> tuple[Parts, StreamPart]:
+        """The open stream and its first part, retrying what may be retried before it."""
+        attempts = 0
+        while True:
+            attempts += 1
+            parts = model.stream_chat(credential, request, self._http(), clock.upstream)
+            try:
+                return parts, await self._next_part(parts, deadline, model.provider)
+            except ServiceError as error:
+                await parts.aclose()
+                await note_rejection(self._credentials, tenant, credential.id, error)
+                delay = self._retry.delay_before_retry(error, attempts, deadline.remaining())
+                if delay is None:
+                    raise self._retry.give_up(error, attempts) from None
+                log.info(
+                    "retrying provider call",
+                    provider=model.provider,
+                    reason=error.reason,
+                    attempt=attempts,
+                    delay_seconds=round(delay, 3),
+                )
+                await deadline.sleep(delay, clock.upstream)
+            except BaseException:
+                await parts.aclose()
+                raise
+
+    async def _next_part(self, parts: Parts, deadline: Deadline, provider: str) -> StreamPart:
+        try:
+            return await deadline.next_of(parts, provider)
+        except StopAsyncIteration:
+            # An adapter always ends with Finish or an error; ending otherwise is a truncation.
+            raise truncated(provider) from None
+
+
+def _model_name(model: ChatModel, credential: ProviderCredential, request: ChatRequest) -> str:
+    name = request.model.strip() or model.default_model(credential)
+    if not name:
+        raise InvalidArgument.for_field("model", "is empty and the credential has no default_model")
+    return name
