@@ -11,8 +11,10 @@ Request = health_pb2.HealthCheckRequest
 Response = health_pb2.HealthCheckResponse
 
 
-async def check_status(  # noqa: ASYNC109 - the gRPC deadline, not an asyncio timeout
-    channel: grpc.aio.Channel, service: str = "", timeout: float = 5
+async def check_status(
+    channel: grpc.aio.Channel,
+    service: str = "",
+    timeout: float = 5,  # noqa: ASYNC109 - the gRPC deadline, not an asyncio timeout
 ) -> int:
     call = channel.unary_unary(
         CHECK,

@@ -1,0 +1,209 @@
+"""The only code that knows both the generated chat messages and the chat contract."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+from integration_api_proto.google.protobuf import Struct
+from integration_api_proto.integration.v1 import (
+    ChatChunk,
+    ContentPart,
+    Message,
+    ModelParameters,
+    ResponseFormat,
+    ResponseFormatType,
+    Role,
+    TextDelta,
+    ToolChoiceMode,
+)
+from integration_api_proto.integration.v1 import ChatRequest as ChatRequestMessage
+from integration_api_proto.integration.v1 import Finish as FinishMessage
+from integration_api_proto.integration.v1 import FinishReason as FinishReasonMessage
+from integration_api_proto.integration.v1 import Timing as TimingMessage
+from integration_api_proto.integration.v1 import ToolCall as ToolCallMessage
+from integration_api_proto.integration.v1 import ToolChoice as ToolChoiceMessage
+from integration_api_proto.integration.v1 import Usage as UsageMessage
+
+from integration_api.errors import InvalidArgument
+from integration_api.llm import contract
+
+_ROLES = {
+    Role.ROLE_SYSTEM: contract.Role.SYSTEM,
+    Role.ROLE_USER: contract.Role.USER,
+    Role.ROLE_ASSISTANT: contract.Role.ASSISTANT,
+    Role.ROLE_TOOL: contract.Role.TOOL,
+}
+_TOOL_CHOICES = {
+    ToolChoiceMode.TOOL_CHOICE_MODE_AUTO: contract.ToolChoiceMode.AUTO,
+    ToolChoiceMode.TOOL_CHOICE_MODE_NONE: contract.ToolChoiceMode.NONE,
+    ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED: contract.ToolChoiceMode.REQUIRED,
+    ToolChoiceMode.TOOL_CHOICE_MODE_TOOL: contract.ToolChoiceMode.TOOL,
+}
+_RESPONSE_FORMATS = {
+    ResponseFormatType.RESPONSE_FORMAT_TYPE_TEXT: contract.ResponseFormatType.TEXT,
+    ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_OBJECT: contract.ResponseFormatType.JSON_OBJECT,
+    ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA: contract.ResponseFormatType.JSON_SCHEMA,
+}
+_FINISH_REASONS = {
+    contract.FinishReason.STOP: FinishReasonMessage.FINISH_REASON_STOP,
+    contract.FinishReason.LENGTH: FinishReasonMessage.FINISH_REASON_LENGTH,
+    contract.FinishReason.TOOL_CALLS: FinishReasonMessage.FINISH_REASON_TOOL_CALLS,
+    contract.FinishReason.CONTENT_FILTER: FinishReasonMessage.FINISH_REASON_CONTENT_FILTER,
+    contract.FinishReason.OTHER: FinishReasonMessage.FINISH_REASON_OTHER,
+}
+
+
+def chat_request_from_message(message: ChatRequestMessage) -> contract.ChatRequest:
+    """The domain request; refuses what no provider could take (INVALID_ARGUMENT)."""
+    if not message.credential_id:
+        raise InvalidArgument.for_field("credential_id", "is required")
+    if not message.messages:
+        raise InvalidArgument.for_field("messages", "must contain at least one message")
+    return contract.ChatRequest(
+        credential_id=message.credential_id,
+        model=message.model.strip(),
+        messages=tuple(_message(item, index) for index, item in enumerate(message.messages)),
+        tools=tuple(_tool(tool, index) for index, tool in enumerate(message.tools)),
+        tool_choice=_tool_choice(message.tool_choice),
+        parameters=_parameters(message.parameters),
+    )
+
+
+def _message(message: Message, index: int) -> contract.ChatMessage:
+    role = _ROLES.get(message.role)
+    if role is None:
+        raise InvalidArgument.for_field(f"messages[{index}].role", "is required")
+    content: list[contract.ContentItem] = []
+    if message.text:
+        content.append(contract.TextContent(message.text))
+    content.extend(_part(part, index, position) for position, part in enumerate(message.parts))
+    calls = tuple(
+        contract.ToolCall(call.index, call.id, call.name, call.arguments_json)
+        for call in message.tool_calls
+    )
+    return contract.ChatMessage(role, tuple(content), calls, message.tool_call_id)
+
+
+def _part(part: ContentPart, index: int, position: int) -> contract.ContentItem:
+    if part.text is not None:
+        return contract.TextContent(part.text)
+    image = part.image
+    field_path = f"messages[{index}].parts[{position}]"
+    if image is None:
+        raise InvalidArgument.for_field(field_path, "must hold text or an image")
+    if bool(image.url) == bool(image.data):
+        raise InvalidArgument.for_field(f"{field_path}.image", "needs exactly one of url and data")
+    return contract.ImageContent(url=image.url, data=image.data, media_type=image.media_type)
+
+
+def _tool(tool: ToolCallMessage | object, index: int) -> contract.ToolDefinition:
+    name = getattr(tool, "name", "")
+    if not name:
+        raise InvalidArgument.for_field(f"tools[{index}].name", "is required")
+    parameters = getattr(tool, "parameters", None)
+    return contract.ToolDefinition(
+        name=name,
+        description=getattr(tool, "description", ""),
+        parameters=struct_to_dict(parameters) if isinstance(parameters, Struct) else None,
+    )
+
+
+def _tool_choice(choice: ToolChoiceMessage | None) -> contract.ToolChoice | None:
+    if choice is None:
+        return None
+    mode = _TOOL_CHOICES.get(choice.mode)
+    if mode is None:
+        return None
+    return contract.ToolChoice(mode=mode, tool_name=choice.tool_name)
+
+
+def _parameters(parameters: ModelParameters | None) -> contract.ModelParameters:
+    if parameters is None:
+        return contract.ModelParameters()
+    if parameters.max_tokens is not None and parameters.max_tokens <= 0:
+        raise InvalidArgument.for_field("parameters.max_tokens", "must be positive")
+    return contract.ModelParameters(
+        temperature=parameters.temperature,
+        top_p=parameters.top_p,
+        max_tokens=parameters.max_tokens,
+        stop=tuple(parameters.stop),
+        seed=parameters.seed,
+        response_format=_response_format(parameters.response_format),
+        frequency_penalty=parameters.frequency_penalty,
+        presence_penalty=parameters.presence_penalty,
+        parallel_tool_calls=parameters.parallel_tool_calls,
+    )
+
+
+def _response_format(response_format: ResponseFormat | None) -> contract.ResponseFormat | None:
+    if response_format is None:
+        return None
+    kind = _RESPONSE_FORMATS.get(response_format.type)
+    if kind is None:
+        return None
+    schema = response_format.json_schema
+    return contract.ResponseFormat(
+        type=kind,
+        schema_name=response_format.schema_name,
+        json_schema=struct_to_dict(schema) if schema is not None else None,
+        strict=response_format.strict,
+    )
+
+
+def struct_to_dict(struct: Struct) -> dict[str, object]:
+    """A Struct as plain JSON values; whole numbers come back as ints (Struct has only doubles)."""
+    converted = _whole_numbers(struct.to_dict())
+    return converted if isinstance(converted, dict) else {}
+
+
+def _whole_numbers(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {str(key): _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
+
+
+def _duration(seconds: float) -> datetime.timedelta:
+    return datetime.timedelta(seconds=seconds)
+
+
+def chunk_from_part(part: contract.StreamPart) -> ChatChunk:
+    """One part of the normalized stream as the message the caller receives."""
+    if isinstance(part, contract.TextDelta):
+        return ChatChunk(text_delta=TextDelta(text=part.text))
+    if isinstance(part, contract.ToolCall):
+        return ChatChunk(
+            tool_call=ToolCallMessage(
+                index=part.index, id=part.id, name=part.name, arguments_json=part.arguments_json
+            )
+        )
+    if isinstance(part, contract.Usage):
+        return ChatChunk(
+            usage=UsageMessage(
+                input_tokens=part.input_tokens,
+                output_tokens=part.output_tokens,
+                cached_input_tokens=part.cached_input_tokens,
+            )
+        )
+    return ChatChunk(finish=_finish(part))
+
+
+def _finish(finish: contract.Finish) -> FinishMessage:
+    timing = finish.timing
+    return FinishMessage(
+        reason=_FINISH_REASONS[finish.reason],
+        raw_reason=finish.raw_reason,
+        model=finish.model,
+        provider_request_id=finish.provider_request_id,
+        timing=TimingMessage(
+            time_to_first_token=_duration(timing.time_to_first_token),
+            gateway_overhead=_duration(timing.gateway_overhead),
+            total=_duration(timing.total),
+        )
+        if timing is not None
+        else None,
+    )

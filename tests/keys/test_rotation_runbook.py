@@ -1,0 +1,152 @@
+"""The whole key rotation, as the runbook has operators do it, with the service serving.
+
+add a decrypt-only key → promote it → rewrap while creates and rotations go on through gRPC →
+no row left on the old key → retire it. Every stored secret decrypts after every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from integration_api_proto.integration.v1 import (
+    ApiKeySecret,
+    CreateCredentialRequest,
+    CredentialConfig,
+    CredentialSecret,
+    RotateCredentialRequest,
+)
+from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
+
+from integration_api.store.database import ConnectionPool
+from integration_api.vault import Envelope, Keyring, generate_key
+from tests.keys.support import (
+    cli_environment,
+    decrypted_secrets,
+    new_secret,
+    run_cli,
+    seal_credentials,
+    status_table,
+    stored_rows,
+)
+from tests.support.service import RunningService, running_service
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+async def _assert_serving(service: RunningService) -> None:
+    for _attempt in range(50):
+        reply = await health_pb2_grpc.HealthStub(service.channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=5
+        )
+        if reply.status == SERVING:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the service is not SERVING")
+
+
+async def _create(service: RunningService, expected: dict[str, str]) -> str:
+    secret = new_secret()
+    request = CreateCredentialRequest(
+        provider="openai",
+        name=f"credential-{secrets.token_hex(4)}",
+        secret=CredentialSecret(api_key=ApiKeySecret(key=secret)),
+        config=CredentialConfig(base_url="https://api.example.test/v1"),
+        skip_verification=True,
+    )
+    reply = await CredentialServiceStub(service.channel).create_credential(
+        request, metadata=service.auth()
+    )
+    assert reply.credential is not None
+    expected[reply.credential.id] = secret
+    return reply.credential.id
+
+
+async def _rotate(service: RunningService, credential_id: str, expected: dict[str, str]) -> None:
+    secret = new_secret()
+    request = RotateCredentialRequest(
+        id=credential_id,
+        secret=CredentialSecret(api_key=ApiKeySecret(key=secret)),
+        skip_verification=True,
+    )
+    await CredentialServiceStub(service.channel).rotate_credential(
+        request, metadata=service.auth()
+    )
+    expected[credential_id] = secret
+
+
+async def _traffic(
+    service: RunningService, expected: dict[str, str], ids: list[str], stop: asyncio.Event
+) -> int:
+    """Creates and rotations one after another until told to stop; returns how many ran."""
+    requests = 0
+    while not stop.is_set():
+        if requests % 3 == 0:
+            await _create(service, expected)
+        else:
+            await _rotate(service, ids[requests % len(ids)], expected)
+        requests += 1
+    return requests
+
+
+async def _all_decrypt(pool: ConnectionPool, keyring: Keyring, expected: dict[str, str]) -> None:
+    assert decrypted_secrets(Envelope(keyring), await stored_rows(pool)) == expected
+
+
+async def test_rotation_runbook_with_the_service_serving_throughout(
+    tmp_path: Path, empty_database_dsn: str, pool: ConnectionPool
+) -> None:
+    old, new = generate_key(), generate_key()
+    old_id, new_id = (Keyring.from_settings(key).primary_key_id for key in (old, new))
+    expected: dict[str, str] = {}
+    async with running_service(empty_database_dsn, crypto_key=old) as service:
+        await _assert_serving(service)
+        ids = [await _create(service, expected) for _ in range(10)]
+    # Many rows, so that the rewrap takes long enough for the traffic to interleave with it.
+    expected |= await seal_credentials(pool, Envelope(Keyring.from_settings(old)), 150)
+    await _all_decrypt(pool, Keyring.from_settings(old), expected)
+
+    # 1. Add the new key as decrypt-only everywhere: the old key still encrypts.
+    async with running_service(
+        empty_database_dsn, crypto_key=old, crypto_decrypt_only_keys=new
+    ) as service:
+        await _assert_serving(service)
+        await _create(service, expected)
+    status = await run_cli(cli_environment(tmp_path, empty_database_dsn, old, new), "keys", "status")
+    assert status_table(status.stdout) == {old_id: ("primary", 161), new_id: ("decrypt-only", 0)}
+    await _all_decrypt(pool, Keyring.from_settings(old, new), expected)
+
+    # 2. Promote it: the new key encrypts, the old one only decrypts.  3. Rewrap while serving.
+    rotating_env = cli_environment(tmp_path, empty_database_dsn, new, old)
+    async with running_service(
+        empty_database_dsn, crypto_key=new, crypto_decrypt_only_keys=old
+    ) as service:
+        await _assert_serving(service)
+        await _all_decrypt(pool, Keyring.from_settings(new, old), expected)
+        stop = asyncio.Event()
+        traffic = asyncio.create_task(_traffic(service, expected, ids, stop))
+        rewrap = await run_cli(rotating_env, "keys", "rewrap", "--batch-size", "5")
+        stop.set()
+        requests = await traffic
+        assert requests > 0
+        assert rewrap.code == 0, rewrap.stdout + rewrap.stderr
+        assert rewrap.stdout.splitlines()[0].endswith("rows, 0 left on other keys")
+        await _all_decrypt(pool, Keyring.from_settings(new, old), expected)
+
+    # 4. Prove no row is left on the old key.
+    status = await run_cli(rotating_env, "keys", "status")
+    assert status.code == 0
+    table = status_table(status.stdout)
+    assert table[old_id] == ("decrypt-only", 0)
+    assert table[new_id] == ("primary", len(expected))
+
+    # 5. Retire the old key: the new one alone decrypts everything, and the service serves.
+    await _all_decrypt(pool, Keyring.from_settings(new), expected)
+    async with running_service(empty_database_dsn, crypto_key=new) as service:
+        await _assert_serving(service)
+        await _create(service, expected)
+    retired = await run_cli(cli_environment(tmp_path, empty_database_dsn, new), "keys", "status")
+    assert (retired.code, status_table(retired.stdout)) == (0, {new_id: ("primary", len(expected))})
+    await _all_decrypt(pool, Keyring.from_settings(new), expected)
