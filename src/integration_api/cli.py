@@ -60,6 +60,7 @@ def command_token(arguments: argparse.Namespace) -> int:
         project_id=arguments.project,
         user_id=arguments.user or "",
         ttl=parse_ttl(arguments.ttl),
+        subject=arguments.subject,
     )
     print(token)
     return 0
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--project", required=True)
     token.add_argument("--user", default="")
     token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h)")
+    token.add_argument("--subject", default="operator-cli", help="who acts, for the audit log")
     token.set_defaults(run=command_token)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(
         run=command_migrate

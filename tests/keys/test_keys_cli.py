@@ -90,9 +90,9 @@ async def test_rewrap_with_a_limit_stops_and_the_next_run_continues(
     env = cli_environment(tmp_path, empty_database_dsn, NEW, OLD)
     first = await run_cli(env, "keys", "rewrap", "--batch-size", "4", "--limit", "4")
     assert (first.code, first.stdout.strip()) == (1, "rewrapped 4 rows, 6 left on other keys")
-    assert decrypted_secrets(Envelope(Keyring.from_settings(NEW, OLD)), await stored_rows(pool)) == (
-        expected
-    )
+    assert decrypted_secrets(
+        Envelope(Keyring.from_settings(NEW, OLD)), await stored_rows(pool)
+    ) == (expected)
     second = await run_cli(env, "keys", "rewrap", "--batch-size", "4")
     assert (second.code, second.stdout.strip()) == (0, "rewrapped 6 rows, 0 left on other keys")
     assert await CredentialKeyRepository(pool).count_by_key_id() == {key_id_of(NEW): 10}
@@ -127,8 +127,14 @@ async def test_rewrap_on_a_terminal_redraws_one_progress_line(
     env = cli_environment(tmp_path, empty_database_dsn, NEW, OLD)
     controller, terminal = os.openpty()
     process = await asyncio.create_subprocess_exec(
-        *CLI, "keys", "rewrap", "--batch-size", "2",
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=terminal,
+        *CLI,
+        "keys",
+        "rewrap",
+        "--batch-size",
+        "2",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=terminal,
     )
     os.close(terminal)
     stdout, _ = await asyncio.wait_for(process.communicate(), 60)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -20,9 +21,11 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
+from integration_api.principal import Tenant
 from integration_api.store.database import ConnectionPool
 from integration_api.vault import Envelope, Keyring, generate_key
 from tests.keys.support import (
+    CLI,
     cli_environment,
     decrypted_secrets,
     new_secret,
@@ -31,7 +34,12 @@ from tests.keys.support import (
     status_table,
     stored_rows,
 )
-from tests.support.service import RunningService, running_service
+from tests.support.service import (
+    DEFAULT_ORGANIZATION,
+    DEFAULT_PROJECT,
+    RunningService,
+    running_service,
+)
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
@@ -71,24 +79,53 @@ async def _rotate(service: RunningService, credential_id: str, expected: dict[st
         secret=CredentialSecret(api_key=ApiKeySecret(key=secret)),
         skip_verification=True,
     )
-    await CredentialServiceStub(service.channel).rotate_credential(
-        request, metadata=service.auth()
-    )
+    await CredentialServiceStub(service.channel).rotate_credential(request, metadata=service.auth())
     expected[credential_id] = secret
 
 
-async def _traffic(
-    service: RunningService, expected: dict[str, str], ids: list[str], stop: asyncio.Event
-) -> int:
-    """Creates and rotations one after another until told to stop; returns how many ran."""
-    requests = 0
-    while not stop.is_set():
-        if requests % 3 == 0:
-            await _create(service, expected)
-        else:
-            await _rotate(service, ids[requests % len(ids)], expected)
-        requests += 1
-    return requests
+@dataclass
+class Traffic:
+    """Creates and rotations through gRPC, one after another, until stopped."""
+
+    service: RunningService
+    expected: dict[str, str]
+    ids: list[str]
+    requests: int = 0
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        while not self.stop.is_set():
+            if self.requests % 4 == 0:
+                await _create(self.service, self.expected)
+            else:
+                await _rotate(self.service, secrets.choice(self.ids), self.expected)
+            self.requests += 1
+            await asyncio.sleep(0.002)
+
+
+async def _rewrap_during(traffic: Traffic, env: dict[str, str]) -> tuple[int, str, int]:
+    """Runs `keys rewrap`; returns its exit code, its stdout, and the requests served while
+    it moved rows (between its first and its last progress line)."""
+    process = await asyncio.create_subprocess_exec(
+        *CLI,
+        "keys",
+        "rewrap",
+        "--batch-size",
+        "5",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    progress: list[tuple[str, int]] = []
+    async with asyncio.timeout(60):
+        while line := (await process.stderr.readline()).decode():
+            if line.startswith("rewrap:"):
+                progress.append((line.strip(), traffic.requests))
+        stdout = (await process.stdout.read()).decode()
+        code = await process.wait()
+    assert len(progress) > 2, progress
+    return code, stdout, progress[-1][1] - progress[0][1]
 
 
 async def _all_decrypt(pool: ConnectionPool, keyring: Keyring, expected: dict[str, str]) -> None:
@@ -105,7 +142,14 @@ async def test_rotation_runbook_with_the_service_serving_throughout(
         await _assert_serving(service)
         ids = [await _create(service, expected) for _ in range(10)]
     # Many rows, so that the rewrap takes long enough for the traffic to interleave with it.
-    expected |= await seal_credentials(pool, Envelope(Keyring.from_settings(old)), 150)
+    sealed = await seal_credentials(
+        pool,
+        Envelope(Keyring.from_settings(old)),
+        150,
+        Tenant(DEFAULT_ORGANIZATION, DEFAULT_PROJECT),
+    )
+    expected |= sealed
+    ids += sealed
     await _all_decrypt(pool, Keyring.from_settings(old), expected)
 
     # 1. Add the new key as decrypt-only everywhere: the old key still encrypts.
@@ -114,7 +158,9 @@ async def test_rotation_runbook_with_the_service_serving_throughout(
     ) as service:
         await _assert_serving(service)
         await _create(service, expected)
-    status = await run_cli(cli_environment(tmp_path, empty_database_dsn, old, new), "keys", "status")
+    status = await run_cli(
+        cli_environment(tmp_path, empty_database_dsn, old, new), "keys", "status"
+    )
     assert status_table(status.stdout) == {old_id: ("primary", 161), new_id: ("decrypt-only", 0)}
     await _all_decrypt(pool, Keyring.from_settings(old, new), expected)
 
@@ -125,14 +171,14 @@ async def test_rotation_runbook_with_the_service_serving_throughout(
     ) as service:
         await _assert_serving(service)
         await _all_decrypt(pool, Keyring.from_settings(new, old), expected)
-        stop = asyncio.Event()
-        traffic = asyncio.create_task(_traffic(service, expected, ids, stop))
-        rewrap = await run_cli(rotating_env, "keys", "rewrap", "--batch-size", "5")
-        stop.set()
-        requests = await traffic
-        assert requests > 0
-        assert rewrap.code == 0, rewrap.stdout + rewrap.stderr
-        assert rewrap.stdout.splitlines()[0].endswith("rows, 0 left on other keys")
+        traffic = Traffic(service, expected, ids)
+        running = asyncio.create_task(traffic.run())
+        code, stdout, served_meanwhile = await _rewrap_during(traffic, rotating_env)
+        traffic.stop.set()
+        await running
+        assert served_meanwhile > 0
+        assert code == 0, stdout
+        assert stdout.splitlines()[0].endswith("rows, 0 left on other keys")
         await _all_decrypt(pool, Keyring.from_settings(new, old), expected)
 
     # 4. Prove no row is left on the old key.

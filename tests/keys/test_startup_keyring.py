@@ -25,7 +25,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve_environment(tmp_path: Path, dsn: str, primary: str, decrypt_only: str = "") -> dict[str, str]:
+def _serve_environment(
+    tmp_path: Path, dsn: str, primary: str, decrypt_only: str = ""
+) -> dict[str, str]:
     return cli_environment(
         tmp_path,
         dsn,

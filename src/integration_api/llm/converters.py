@@ -15,6 +15,7 @@ from integration_api_proto.integration.v1 import (
     ResponseFormatType,
     Role,
     TextDelta,
+    Tool,
     ToolChoiceMode,
 )
 from integration_api_proto.integration.v1 import ChatRequest as ChatRequestMessage
@@ -29,28 +30,28 @@ from integration_api.errors import InvalidArgument
 from integration_api.llm import contract
 
 _ROLES = {
-    Role.ROLE_SYSTEM: contract.Role.SYSTEM,
-    Role.ROLE_USER: contract.Role.USER,
-    Role.ROLE_ASSISTANT: contract.Role.ASSISTANT,
-    Role.ROLE_TOOL: contract.Role.TOOL,
+    Role.SYSTEM: contract.Role.SYSTEM,
+    Role.USER: contract.Role.USER,
+    Role.ASSISTANT: contract.Role.ASSISTANT,
+    Role.TOOL: contract.Role.TOOL,
 }
 _TOOL_CHOICES = {
-    ToolChoiceMode.TOOL_CHOICE_MODE_AUTO: contract.ToolChoiceMode.AUTO,
-    ToolChoiceMode.TOOL_CHOICE_MODE_NONE: contract.ToolChoiceMode.NONE,
-    ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED: contract.ToolChoiceMode.REQUIRED,
-    ToolChoiceMode.TOOL_CHOICE_MODE_TOOL: contract.ToolChoiceMode.TOOL,
+    ToolChoiceMode.AUTO: contract.ToolChoiceMode.AUTO,
+    ToolChoiceMode.NONE: contract.ToolChoiceMode.NONE,
+    ToolChoiceMode.REQUIRED: contract.ToolChoiceMode.REQUIRED,
+    ToolChoiceMode.TOOL: contract.ToolChoiceMode.TOOL,
 }
 _RESPONSE_FORMATS = {
-    ResponseFormatType.RESPONSE_FORMAT_TYPE_TEXT: contract.ResponseFormatType.TEXT,
-    ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_OBJECT: contract.ResponseFormatType.JSON_OBJECT,
-    ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA: contract.ResponseFormatType.JSON_SCHEMA,
+    ResponseFormatType.TEXT: contract.ResponseFormatType.TEXT,
+    ResponseFormatType.JSON_OBJECT: contract.ResponseFormatType.JSON_OBJECT,
+    ResponseFormatType.JSON_SCHEMA: contract.ResponseFormatType.JSON_SCHEMA,
 }
 _FINISH_REASONS = {
-    contract.FinishReason.STOP: FinishReasonMessage.FINISH_REASON_STOP,
-    contract.FinishReason.LENGTH: FinishReasonMessage.FINISH_REASON_LENGTH,
-    contract.FinishReason.TOOL_CALLS: FinishReasonMessage.FINISH_REASON_TOOL_CALLS,
-    contract.FinishReason.CONTENT_FILTER: FinishReasonMessage.FINISH_REASON_CONTENT_FILTER,
-    contract.FinishReason.OTHER: FinishReasonMessage.FINISH_REASON_OTHER,
+    contract.FinishReason.STOP: FinishReasonMessage.STOP,
+    contract.FinishReason.LENGTH: FinishReasonMessage.LENGTH,
+    contract.FinishReason.TOOL_CALLS: FinishReasonMessage.TOOL_CALLS,
+    contract.FinishReason.CONTENT_FILTER: FinishReasonMessage.CONTENT_FILTER,
+    contract.FinishReason.OTHER: FinishReasonMessage.OTHER,
 }
 
 
@@ -97,15 +98,13 @@ def _part(part: ContentPart, index: int, position: int) -> contract.ContentItem:
     return contract.ImageContent(url=image.url, data=image.data, media_type=image.media_type)
 
 
-def _tool(tool: ToolCallMessage | object, index: int) -> contract.ToolDefinition:
-    name = getattr(tool, "name", "")
-    if not name:
+def _tool(tool: Tool, index: int) -> contract.ToolDefinition:
+    if not tool.name:
         raise InvalidArgument.for_field(f"tools[{index}].name", "is required")
-    parameters = getattr(tool, "parameters", None)
     return contract.ToolDefinition(
-        name=name,
-        description=getattr(tool, "description", ""),
-        parameters=struct_to_dict(parameters) if isinstance(parameters, Struct) else None,
+        name=tool.name,
+        description=tool.description,
+        parameters=struct_to_dict(tool.parameters) if tool.parameters is not None else None,
     )
 
 

@@ -25,7 +25,7 @@ class RetryPolicy:
     def backoff(self, attempts_made: int) -> float:
         """The jittered wait after `attempts_made` failures: half fixed, half random."""
         ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempts_made - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
     def delay_before_retry(
         self, error: ServiceError, attempts_made: int, remaining_seconds: float | None
@@ -45,9 +45,12 @@ class RetryPolicy:
 
     def give_up(self, error: ServiceError, attempts_made: int) -> ServiceError:
         """`error` as the caller gets it: a rate limit always says when to come back."""
-        if isinstance(error, ResourceExhausted) and error.retryable:
-            if error.retry_after_seconds is None:
-                error.retry_after_seconds = round(self.backoff(attempts_made + 1), 3)
+        if (
+            isinstance(error, ResourceExhausted)
+            and error.retryable
+            and error.retry_after_seconds is None
+        ):
+            error.retry_after_seconds = round(self.backoff(attempts_made + 1), 3)
         if attempts_made > 1:
             error.metadata.setdefault("attempts", str(attempts_made))
         return error

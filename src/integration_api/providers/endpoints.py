@@ -58,9 +58,9 @@ def validate_base_url(url: str) -> str | None:
         return "must name a host"
     if parts.username is not None or parts.password is not None:
         return "must not contain user info"
-    if parts.query or url.rstrip().endswith("?"):
+    if parts.query or url.endswith("?"):
         return "must not contain a query string"
-    if parts.fragment or "#" in url:
+    if "#" in url:
         return "must not contain a fragment"
     if not port_ok:
         return "has an invalid port"

@@ -2,12 +2,12 @@
 
 Members of the family spell a few fields differently; a `ChatDialect` says how:
 
-| dialect           | max tokens              | seed          | usage asked for | refuses             |
-| ----------------- | ----------------------- | ------------- | --------------- | ------------------- |
-| openai, azure     | `max_completion_tokens` | `seed`        | yes             |                     |
-| mistral           | `max_tokens`            | `random_seed` | sent unasked    |                     |
-| huggingface       | `max_tokens`            | `seed`        | yes             | parallel_tool_calls |
-| openai-compatible | `max_tokens`            | `seed`        | yes             |                     |
+| dialect           | max tokens              | seed          | usage        | refuses             |
+| ----------------- | ----------------------- | ------------- | ------------ | ------------------- |
+| openai, azure     | `max_completion_tokens` | `seed`        | asked for    |                     |
+| mistral           | `max_tokens`            | `random_seed` | sent unasked |                     |
+| huggingface       | `max_tokens`            | `seed`        | asked for    | parallel_tool_calls |
+| openai-compatible | `max_tokens`            | `seed`        | asked for    |                     |
 
 A parameter the provider cannot take is refused with INVALID_ARGUMENT naming it, never dropped.
 

@@ -149,8 +149,9 @@ class OpenAIStreamReader:
         model = chunk.get("model")
         if model and isinstance(model, str):
             self._model = model
-        if not self._request_id and isinstance(chunk.get("id"), str):
-            self._request_id = _clean_id(chunk["id"])
+        chunk_id = chunk.get("id")
+        if not self._request_id and chunk_id and isinstance(chunk_id, str):
+            self._request_id = _clean_id(chunk_id)
         usage = chunk.get("usage")
         if usage and isinstance(usage, dict):
             self._usage = _usage(usage)

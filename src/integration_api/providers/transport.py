@@ -41,7 +41,13 @@ _TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True)
 class HttpClientSettings:
-    """Pool size and timeouts of the process-wide provider client."""
+    """Pool size and timeouts of the process-wide provider client.
+
+    `transport` picks the connection layer under the same `httpx` API. aiohttp is the default
+    because httpx's own pool slows down sharply with many requests in flight (3,000 concurrent
+    local calls over 100 connections: about 12 s with httpx's, 2 s with aiohttp's); the aiohttp
+    transport has no write timeout.
+    """
 
     transport: TransportKind = "aiohttp"
     connect_timeout_seconds: float = 5.0
