@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
     CreateCredentialRequest,
@@ -34,6 +34,7 @@ from tests.keys.support import (
     status_table,
     stored_rows,
 )
+from tests.support.health_client import check_status
 from tests.support.service import (
     DEFAULT_ORGANIZATION,
     DEFAULT_PROJECT,
@@ -46,10 +47,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 async def _assert_serving(service: RunningService) -> None:
     for _attempt in range(50):
-        reply = await health_pb2_grpc.HealthStub(service.channel).Check(
-            health_pb2.HealthCheckRequest(), timeout=5
-        )
-        if reply.status == SERVING:
+        if await check_status(service.channel) == SERVING:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the service is not SERVING")

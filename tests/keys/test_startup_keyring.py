@@ -9,11 +9,12 @@ import socket
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from integration_api.store.database import ConnectionPool
 from integration_api.vault import Envelope, Keyring, generate_key
 from tests.keys.support import CLI, cli_environment, seal_credentials
+from tests.support.health_client import check_status
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -44,12 +45,9 @@ def _serve_environment(
 async def _health(address: str) -> int | None:
     async with grpc.aio.insecure_channel(address) as channel:
         try:
-            reply = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1
-            )
+            return await check_status(channel, timeout=1)
         except grpc.aio.AioRpcError:
             return None
-        return int(reply.status)
 
 
 async def _read_until(stream: asyncio.StreamReader, needle: str, seconds: float) -> str:

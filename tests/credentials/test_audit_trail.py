@@ -1,0 +1,72 @@
+"""Every credential mutation writes exactly one audit event, with the actor, never the secret."""
+
+from __future__ import annotations
+
+from integration_api_proto.integration.v1 import (
+    ApiKeySecret,
+    CredentialConfig,
+    CredentialSecret,
+    DeleteCredentialRequest,
+    DisableCredentialRequest,
+    EnableCredentialRequest,
+    RotateCredentialRequest,
+    UpdateCredentialRequest,
+)
+from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
+
+from integration_api.store.audit import AuditLog
+from tests.credentials.conftest import new_openai_key
+from tests.credentials.helpers import openai_request
+from tests.support.service import RunningService
+
+
+async def test_each_mutation_writes_one_event_and_base_url_changes_are_recorded(
+    service: RunningService, credentials: CredentialServiceStub
+) -> None:
+    key, new_key = new_openai_key(), new_openai_key()
+    request = openai_request(key, "http://127.0.0.1:9", skip_verification=True)
+    created = (await credentials.create_credential(request, metadata=service.auth())).credential
+    await credentials.update_credential(
+        UpdateCredentialRequest(
+            id=created.id, config=CredentialConfig(base_url="https://proxy.example.com/v1")
+        ),
+        metadata=service.auth(),
+    )
+    await credentials.rotate_credential(
+        RotateCredentialRequest(
+            id=created.id,
+            secret=CredentialSecret(api_key=ApiKeySecret(key=new_key)),
+            skip_verification=True,
+        ),
+        metadata=service.auth(),
+    )
+    await credentials.disable_credential(
+        DisableCredentialRequest(id=created.id, reason="suspected leak"), metadata=service.auth()
+    )
+    await credentials.enable_credential(
+        EnableCredentialRequest(id=created.id), metadata=service.auth()
+    )
+    await credentials.delete_credential(
+        DeleteCredentialRequest(id=created.id), metadata=service.auth()
+    )
+    pool = service.app.runtime.database.pool
+    rows = await pool.fetch(
+        "SELECT action, actor, target_id, details::text AS details FROM audit_events ORDER BY id"
+    )
+    assert [row["action"] for row in rows] == [
+        "credential.create",
+        "credential.update",
+        "credential.rotate",
+        "credential.disable",
+        "credential.enable",
+        "credential.delete",
+    ]
+    assert {row["actor"] for row in rows} == {"user:user-1"}
+    assert {str(row["target_id"]) for row in rows} == {created.id}
+    update_details = rows[1]["details"]
+    assert "https://proxy.example.com/v1" in update_details
+    assert created.config.base_url in update_details
+    for row in rows:
+        assert key not in row["details"] and new_key not in row["details"]
+    verification = await AuditLog(pool).verify()
+    assert verification.ok and verification.checked == len(rows)
