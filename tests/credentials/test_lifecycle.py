@@ -47,6 +47,7 @@ async def test_create_verifies_then_stores_and_answers_without_the_secret(
     assert credential.fingerprint.startswith("fp_")
     assert credential.last_check.outcome == CheckOutcome.VALID
     assert credential.version == 1
+    assert credential.secret_kind == "api_key"
     assert key.encode() not in bytes(reply)
     sent = server.requests_to("/v1/models")
     assert len(sent) == 1 and sent[0].headers["authorization"] == f"Bearer {key}"

@@ -121,5 +121,6 @@ def credential_message(row: CredentialRow) -> Credential:
         rotated_at=row.rotated_at,
         created_by=row.created_by,
         rotated_by=row.rotated_by,
+        secret_kind=row.secret_kind,
         version=row.version,
     )

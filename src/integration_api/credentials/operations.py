@@ -160,6 +160,7 @@ class CredentialOperations:
                 fingerprint=sealed.fingerprint,
                 status="active" if result is not None else "unverified",
                 created_by=principal.actor,
+                secret_kind=draft.secret.kind,
             ),
             self._event(
                 principal,
@@ -285,6 +286,7 @@ class CredentialOperations:
             rotated_by=principal.actor,
             status=status,
             status_reason=current.status_reason if status == "disabled" else "",
+            secret_kind=secret.kind,
             audit=self._event(
                 principal, "credential.rotate", credential_id, verified=result is not None
             ),

@@ -37,6 +37,7 @@ def credential_from_record(record: asyncpg.Record) -> CredentialRow:
         created_by=record["created_by"],
         updated_at=record["updated_at"],
         version=record["version"],
+        secret_kind=record["secret_kind"],
     )
 
 

@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 
 _INSERT = """
 INSERT INTO credentials (id, organization_id, project_id, provider, name, config, ciphertext,
-    key_id, secret_hint, fingerprint, status, status_reason, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    key_id, secret_hint, fingerprint, status, status_reason, created_by, secret_kind)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 RETURNING *"""
 
 _UPDATE_METADATA = """
@@ -61,7 +61,7 @@ RETURNING *"""
 _REPLACE_SECRET = """
 UPDATE credentials SET ciphertext = $5, key_id = $6, secret_hint = $7, fingerprint = $8,
     rotated_by = $9, rotated_at = now(), status = $10, status_reason = $11,
-    last_check_at = NULL, last_check_outcome = NULL, last_check_latency_ms = NULL,
+    secret_kind = COALESCE($12, secret_kind), last_check_at = NULL, last_check_outcome = NULL, last_check_latency_ms = NULL,
     last_check_message = '', version = version + 1, updated_at = now()
 WHERE id = $1 AND organization_id = $2 AND project_id = $3 AND ($4::integer IS NULL OR version = $4)
 RETURNING *"""
@@ -130,6 +130,7 @@ class CredentialRepository:
                     credential.status,
                     credential.status_reason,
                     credential.created_by,
+                    credential.secret_kind,
                 )
                 await self._audit.append(connection, audit)
         except asyncpg.UniqueViolationError as error:
@@ -219,6 +220,7 @@ class CredentialRepository:
         rotated_by: str,
         status: str,
         status_reason: str = "",
+        secret_kind: str | None = None,
         audit: AuditEvent,
     ) -> CredentialRow:
         """Swap in a new secret in one statement: readers see the old or the new, never a mix."""
@@ -231,6 +233,7 @@ class CredentialRepository:
             rotated_by,
             status,
             status_reason,
+            secret_kind,
         )
         record = await self._change(
             tenant, credential_id, expected_version, audit, _REPLACE_SECRET, arguments

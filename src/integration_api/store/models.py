@@ -64,6 +64,7 @@ class NewCredential:
     status: str
     created_by: str
     status_reason: str = ""
+    secret_kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class CredentialRow:
     created_by: str
     updated_at: datetime
     version: int
+    secret_kind: str = ""
 
     @property
     def tenant(self) -> Tenant:
