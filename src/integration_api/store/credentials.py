@@ -61,7 +61,8 @@ RETURNING *"""
 _REPLACE_SECRET = """
 UPDATE credentials SET ciphertext = $5, key_id = $6, secret_hint = $7, fingerprint = $8,
     rotated_by = $9, rotated_at = now(), status = $10, status_reason = $11,
-    secret_kind = COALESCE($12, secret_kind), last_check_at = NULL, last_check_outcome = NULL, last_check_latency_ms = NULL,
+    secret_kind = COALESCE($12, secret_kind),
+    last_check_at = NULL, last_check_outcome = NULL, last_check_latency_ms = NULL,
     last_check_message = '', version = version + 1, updated_at = now()
 WHERE id = $1 AND organization_id = $2 AND project_id = $3 AND ($4::integer IS NULL OR version = $4)
 RETURNING *"""

@@ -1,0 +1,257 @@
+"""Replays recorded provider answers on 127.0.0.1, framed exactly as each provider frames them.
+
+A test scripts the answers (`play`): each request takes the next reply, the last one repeats.
+A reply names a fixture file of the provider (`tests/fixtures/<provider>/<scenario>.sse` is a
+stream body; `<scenario>.http` a whole HTTP response, status line and headers included) and
+how to deliver it: a slow first byte, pauses between events, or a TCP reset after N events.
+Embedding requests are answered from what they ask (`EMBEDDINGS`), in the provider's format.
+
+The server counts the streams it has open and the callers that went away mid-answer, so a
+test can prove a cancelled call closed its upstream request and nothing was left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import struct
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Self
+
+from aiohttp import web
+
+from tests.fakes.replay_embeddings import embedding_answer
+from tests.fakes.server import FakeServer, RecordedRequest
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+EMBEDDINGS = "embeddings"
+_PAUSE_STEP_SECONDS = 0.01
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a provider's API lives on the replay server, and how it frames a stream."""
+
+    provider: str
+    fixture_dir: str
+    base_path: str
+    chat_path: str
+    embed_path: str
+    stream_headers: dict[str, str] = field(default_factory=dict)
+
+
+LAYOUTS: dict[str, Layout] = {
+    layout.provider: layout
+    for layout in (
+        Layout(
+            "openai",
+            "openai",
+            "/v1",
+            r"/v1/chat/completions",
+            r"/v1/embeddings",
+            {
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "x-request-id": "req_0d6f8a2c4b1e4f3a9c7b5e2d1f0a3b4c",
+                "openai-processing-ms": "131",
+            },
+        ),
+        Layout(
+            "azure-openai",
+            "azure",
+            "",
+            r"/openai/deployments/[A-Za-z0-9._-]+/chat/completions",
+            r"/openai/deployments/[A-Za-z0-9._-]+/embeddings",
+            {
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "apim-request-id": "5b1c3d2e-4f6a-4b8c-9d0e-1f2a3b4c5d6e",
+                "x-ms-region": "Sweden Central",
+            },
+        ),
+        Layout(
+            "mistral",
+            "mistral",
+            "/v1",
+            r"/v1/chat/completions",
+            r"/v1/embeddings",
+            {"Content-Type": "text/event-stream"},
+        ),
+        Layout(
+            "huggingface",
+            "huggingface",
+            "",
+            r"/v1/chat/completions",
+            r"/hf-inference/models/[^?#]+/pipeline/feature-extraction",
+            {
+                "Content-Type": "text/event-stream",
+                "x-request-id": "Root=1-6748f0a1-7d6c5b4a3f2e1d0c9b8a7f6e",
+            },
+        ),
+        Layout(
+            "openai-compatible",
+            "openai_compatible",
+            "/v1",
+            r"/v1/chat/completions",
+            r"/v1/embeddings",
+            {"Content-Type": "text/event-stream; charset=utf-8"},
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer: a fixture file of the provider, and how to deliver it."""
+
+    fixture: str
+    first_byte_delay: float = 0.0
+    event_delay: float = 0.0
+    reset_after_events: int | None = None
+
+
+@dataclass(frozen=True)
+class HttpFixture:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def fixture_path(layout: Layout, name: str) -> Path:
+    return FIXTURES_DIR / layout.fixture_dir / name
+
+
+@cache
+def read_http_fixture(path: Path) -> HttpFixture:
+    """A literal HTTP response: status line, headers, blank line, body."""
+    head, _, body = path.read_bytes().partition(b"\n\n")
+    status_line, *header_lines = head.decode().splitlines()
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return HttpFixture(int(status_line.split()[1]), headers, body.rstrip(b"\n"))
+
+
+@cache
+def read_stream_events(path: Path) -> tuple[bytes, ...]:
+    """A stream body cut into its events, each with its blank-line terminator."""
+    body = path.read_bytes()
+    return tuple(event + b"\n\n" for event in re.split(rb"\n\n", body) if event)
+
+
+class ReplayServer:
+    """A provider of one layout on 127.0.0.1, answering from fixtures."""
+
+    def __init__(self, provider: str) -> None:
+        self.layout = LAYOUTS[provider]
+        self.fake = FakeServer()
+        self.streams_open = 0
+        self.streams_completed = 0
+        self.disconnects = 0
+        self.went_away = asyncio.Event()
+        self._script: list[Reply] = [Reply(EMBEDDINGS)]
+        self.fake.route("POST", re.compile(self.layout.chat_path), self._answer)
+        self.fake.route("POST", re.compile(self.layout.embed_path), self._answer)
+
+    @property
+    def base_url(self) -> str:
+        return self.fake.url + self.layout.base_path
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.fake.requests
+
+    def play(self, *replies: Reply | str) -> None:
+        """Answer the next requests with these replies, in order; the last one repeats."""
+        self._script = [reply if isinstance(reply, Reply) else Reply(reply) for reply in replies]
+
+    async def start(self) -> None:
+        await self.fake.start()
+
+    async def stop(self) -> None:
+        await self.fake.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def wait_until_idle(self, timeout: float = 2.0) -> bool:
+        """Whether every stream the server opened has ended (within `timeout`)."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + timeout
+        while self.streams_open and loop.time() < give_up_at:
+            await asyncio.sleep(_PAUSE_STEP_SECONDS)
+        return self.streams_open == 0
+
+    def _next_reply(self) -> Reply:
+        if len(self._script) > 1:
+            return self._script.pop(0)
+        return self._script[0]
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        reply = self._next_reply()
+        if reply.fixture == EMBEDDINGS:
+            return embedding_answer(self.layout.provider, await request.json())
+        path = fixture_path(self.layout, reply.fixture)
+        if path.suffix == ".http":
+            answer = read_http_fixture(path)
+            if not await self._pause(request, reply.first_byte_delay):
+                return web.Response(status=499)
+            return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
+        return await self._stream(request, reply, read_stream_events(path))
+
+    async def _stream(
+        self, request: web.Request, reply: Reply, events: tuple[bytes, ...]
+    ) -> web.StreamResponse:
+        self.streams_open += 1
+        response = web.StreamResponse(status=200, headers=self.layout.stream_headers)
+        try:
+            if not await self._pause(request, reply.first_byte_delay):
+                return self._gone(response)
+            await response.prepare(request)
+            for number, event in enumerate(events, start=1):
+                await response.write(event)
+                if reply.reset_after_events == number:
+                    _reset(request)
+                    return response
+                if not await self._pause(request, reply.event_delay):
+                    return self._gone(response)
+            await response.write_eof()
+            self.streams_completed += 1
+            return response
+        except ConnectionResetError:
+            return self._gone(response)
+        finally:
+            self.streams_open -= 1
+
+    def _gone(self, response: web.StreamResponse) -> web.StreamResponse:
+        self.disconnects += 1
+        self.went_away.set()
+        return response
+
+    async def _pause(self, request: web.Request, seconds: float) -> bool:
+        """Sleep `seconds`; False as soon as the caller has closed the connection."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        while True:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return False
+            left = until - loop.time()
+            if left <= 0:
+                return True
+            await asyncio.sleep(min(left, _PAUSE_STEP_SECONDS))
+
+
+def _reset(request: web.Request) -> None:
+    """Drop the connection with a TCP reset, as a crashing provider or proxy does."""
+    transport = request.transport
+    if transport is None:
+        return
+    connection: Any = transport.get_extra_info("socket")
+    if connection is not None:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+

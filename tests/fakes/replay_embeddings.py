@@ -1,0 +1,78 @@
+"""Embedding answers computed from the request, in each provider's own response format.
+
+Every vector is a pure function of its text (and the requested dimensions), so a test can
+check that each input got its own vector back in its own position. OpenAI-style answers list
+the vectors in reverse order with their `index`, as the format allows, to prove that callers
+reassemble by index rather than by position.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.server import json_response
+
+DEFAULT_DIMENSIONS = 8
+
+
+def vector_for(text: str, dimensions: int = DEFAULT_DIMENSIONS) -> list[float]:
+    """The vector the fake gives `text`: exactly representable as float32."""
+    seed = zlib.crc32(text.encode())
+    return [((seed >> (position % 24)) % 1024) / 256 - 2.0 for position in range(dimensions)]
+
+
+def float32_base64(values: list[float]) -> str:
+    """Vectors as OpenAI sends them with `encoding_format: base64`: little-endian float32."""
+    return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode("ascii")
+
+
+def _inputs(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise ValueError("inputs must be a string or a list of strings")
+
+
+def embedding_answer(provider: str, body: Any) -> web.Response:
+    if provider == "huggingface":
+        return _feature_extraction(body)
+    return _openai_embeddings(provider, body)
+
+
+def _openai_embeddings(provider: str, body: Any) -> web.Response:
+    texts = _inputs(body["input"])
+    dimension_field = "output_dimension" if provider == "mistral" else "dimensions"
+    dimensions = int(body.get(dimension_field) or DEFAULT_DIMENSIONS)
+    as_base64 = body.get("encoding_format") == "base64"
+    data = [
+        {
+            "object": "embedding",
+            "index": index,
+            "embedding": float32_base64(vector_for(text, dimensions))
+            if as_base64
+            else vector_for(text, dimensions),
+        }
+        for index, text in enumerate(texts)
+    ]
+    tokens = sum(len(text.split()) for text in texts)
+    answer: dict[str, object] = {
+        "object": "list",
+        "data": list(reversed(data)),
+        "model": body.get("model", ""),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+    if provider == "mistral":
+        answer["id"] = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    return json_response(200, answer)
+
+
+def _feature_extraction(body: Any) -> web.Response:
+    texts = _inputs(body["inputs"])
+    dimensions = int(body.get("dimensions") or DEFAULT_DIMENSIONS)
+    return json_response(200, [vector_for(text, dimensions) for text in texts])
