@@ -19,10 +19,11 @@ from integration_api.credentials_model import ProviderCredential
 from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage
-from integration_api.llm.ports import ChatModel, CredentialSource
+from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
+from integration_api.providers.base import ChatModel
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED
 from integration_api.providers.openai_chat_stream import truncated
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Protocol
 
-import httpx
-
 from integration_api.credentials_model import ProviderCredential
-from integration_api.llm.contract import ChatRequest, StreamPart
 from integration_api.principal import Tenant
-from integration_api.providers.sse import UpstreamTimer
 
 
 class CredentialSource(Protocol):
@@ -29,27 +24,3 @@ class CredentialSource(Protocol):
         """Record that the provider refused the key while it was in use (its last check)."""
         ...
 
-
-class ChatModel(Protocol):
-    """Streams one chat answer from a provider, translated to the normalized parts."""
-
-    @property
-    def provider(self) -> str: ...
-
-    def default_model(self, credential: ProviderCredential) -> str:
-        """The model to use when the request names none ('' when the credential has none)."""
-        ...
-
-    def stream_chat(
-        self,
-        credential: ProviderCredential,
-        request: ChatRequest,
-        http: httpx.AsyncClient,
-        timer: UpstreamTimer,
-    ) -> AsyncGenerator[StreamPart, None]:
-        """The parts of one answer, ending with exactly one `Finish`.
-
-        Raises the typed error that ended the answer instead; waits on the provider are added
-        to `timer`.
-        """
-        ...

@@ -7,12 +7,16 @@ which capability for which provider id. Every method receives the process-wide
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import httpx
 
 from integration_api.credentials_model import ProviderCredential
+from integration_api.embeddings.contract import BatchLimits, EmbedBatch, EmbedBatchResult
+from integration_api.llm.contract import ChatRequest, StreamPart
+from integration_api.providers.sse import UpstreamTimer
 
 VerificationOutcome = Literal["valid", "invalid", "unreachable"]
 
@@ -38,4 +42,53 @@ class CredentialVerifier(Protocol):
         self, credential: ProviderCredential, http: httpx.AsyncClient
     ) -> VerificationResult:
         """Never raises for what the provider or the network does; that is the outcome."""
+        ...
+
+
+class ChatModel(Protocol):
+    """Streams one chat answer from a provider, translated to the normalized parts."""
+
+    @property
+    def provider(self) -> str: ...
+
+    def default_model(self, credential: ProviderCredential) -> str:
+        """The model to use when the request names none ('' when the credential has none)."""
+        ...
+
+    def stream_chat(
+        self,
+        credential: ProviderCredential,
+        request: ChatRequest,
+        http: httpx.AsyncClient,
+        timer: UpstreamTimer,
+    ) -> AsyncGenerator[StreamPart, None]:
+        """The parts of one answer, ending with exactly one `Finish`.
+
+        Raises the typed error that ended the answer instead. Time spent waiting on the
+        provider is added to `timer`.
+        """
+        ...
+
+
+class EmbeddingModel(Protocol):
+    """Embeds one batch of texts; `limits` says how large a batch may be."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def limits(self) -> BatchLimits: ...
+
+    def default_model(self, credential: ProviderCredential) -> str:
+        """The model to use when the request names none ('' when the credential has none)."""
+        ...
+
+    async def embed(
+        self,
+        credential: ProviderCredential,
+        batch: EmbedBatch,
+        http: httpx.AsyncClient,
+        timer: UpstreamTimer,
+    ) -> EmbedBatchResult:
+        """One vector per input, in order; raises the typed error of a failed call."""
         ...
