@@ -7,6 +7,7 @@ not in Redis, not in a pg_dump of the database.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -74,8 +75,12 @@ def debug_logging() -> Iterator[None]:
 
 @pytest.mark.usefixtures("debug_logging")
 async def test_canary_key_never_leaks(
-    empty_database_dsn: str, redis_prefix: str, capfd: pytest.CaptureFixture[str]
+    empty_database_dsn: str,
+    redis_prefix: str,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     canary, rotated_canary = _canary(), _canary()
     accepted = {canary}
     seen_in_statuses: list[bytes] = []
@@ -124,7 +129,7 @@ async def test_canary_key_never_leaks(
             redis_contents = await _redis_values(redis_prefix)
             dump = await asyncio.to_thread(_pg_dump, empty_database_dsn)
     captured = capfd.readouterr()
-    logs = captured.out + captured.err
+    logs = captured.out + captured.err + caplog.text
     assert redis_contents, "the credential row was cached in Redis"
     assert "rpc request" in logs and "<redacted>" in logs, "debug request logging was exercised"
     assert b"INSERT INTO public.credentials" in dump

@@ -148,6 +148,8 @@ class ReplayServer:
         self.streams_completed = 0
         self.disconnects = 0
         self.went_away = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._script: list[Reply] = [Reply(EMBEDDINGS)]
         self.fake.route("POST", re.compile(self.layout.chat_path), self._answer)
         self.fake.route("POST", re.compile(self.layout.embed_path), self._answer)
@@ -177,13 +179,9 @@ class ReplayServer:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    async def wait_until_idle(self, timeout: float = 2.0) -> bool:
-        """Whether every stream the server opened has ended (within `timeout`)."""
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + timeout
-        while self.streams_open and loop.time() < give_up_at:
-            await asyncio.sleep(_PAUSE_STEP_SECONDS)
-        return self.streams_open == 0
+    async def wait_until_idle(self) -> None:
+        """Return once every stream the server opened has ended (bound it with a timeout)."""
+        await self._idle.wait()
 
     def _next_reply(self) -> Reply:
         if len(self._script) > 1:
@@ -206,6 +204,7 @@ class ReplayServer:
         self, request: web.Request, reply: Reply, events: tuple[bytes, ...]
     ) -> web.StreamResponse:
         self.streams_open += 1
+        self._idle.clear()
         response = web.StreamResponse(status=200, headers=self.layout.stream_headers)
         try:
             if not await self._pause(request, reply.first_byte_delay):
@@ -225,6 +224,8 @@ class ReplayServer:
             return self._gone(response)
         finally:
             self.streams_open -= 1
+            if not self.streams_open:
+                self._idle.set()
 
     def _gone(self, response: web.StreamResponse) -> web.StreamResponse:
         self.disconnects += 1
@@ -254,4 +255,3 @@ def _reset(request: web.Request) -> None:
     if connection is not None:
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
-

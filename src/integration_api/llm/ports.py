@@ -23,4 +23,3 @@ class CredentialSource(Protocol):
     async def record_rejection(self, tenant: Tenant, credential_id: str, message: str) -> None:
         """Record that the provider refused the key while it was in use (its last check)."""
         ...
-

@@ -40,9 +40,13 @@ class Deadline:
             async with asyncio.timeout_at(self.at):
                 return await anext(iterator)
         except TimeoutError:
-            raise DeadlineExceeded(
-                f"{provider} did not answer within the caller's deadline", provider=provider
-            ) from None
+            raise self.expired(provider) from None
+
+    @staticmethod
+    def expired(provider: str) -> DeadlineExceeded:
+        return DeadlineExceeded(
+            f"{provider} did not answer within the caller's deadline", provider=provider
+        )
 
     async def sleep(self, seconds: float, timer: UpstreamTimer) -> None:
         """Wait before a retry; the wait counts as time spent on the provider."""

@@ -17,7 +17,7 @@ deployment name, and `config.deployment` serves as the default model.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -115,7 +115,7 @@ class OpenAIChatModel:
         request: ChatRequest,
         http: httpx.AsyncClient,
         timer: UpstreamTimer,
-    ) -> AsyncIterator[StreamPart]:
+    ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""
         url, params = self.route(credential, request.model)
         body = chat_body(request, self.dialect)

@@ -26,12 +26,14 @@ from integration_api.providers import (
     deepgram,
     elevenlabs,
     gemini,
+    openai_chat,
+    openai_embeddings,
     openai_family,
     replicate,
     vertex,
     voyageai,
 )
-from integration_api.providers.base import CredentialVerifier
+from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
 from integration_api.providers.endpoints import (
     BASE_URL_FIELD,
     REGION_FIELD,
@@ -55,6 +57,8 @@ class ProviderSpec:
         required_config: `CredentialConfig` fields that must not be empty.
         key_optional: an empty API key is allowed (self-hosted servers without auth).
         check_secret: further checks of the secret (a service-account key file's fields).
+        chat: streams chat answers, when the provider offers chat.
+        embedding: embeds texts, when the provider offers embeddings.
     """
 
     id: str
@@ -63,6 +67,8 @@ class ProviderSpec:
     verifier: CredentialVerifier
     key_optional: bool = False
     check_secret: SecretCheck | None = None
+    chat: ChatModel | None = None
+    embedding: EmbeddingModel | None = None
 
     def violations(self, config: CredentialConfig, secret: SecretMaterial) -> list[FieldViolation]:
         """Everything wrong with a credential for this provider (empty when it can be stored)."""
@@ -113,17 +119,26 @@ def _check_service_account(secret: SecretMaterial) -> list[FieldViolation]:
 _API_KEY = frozenset({ApiKey.kind})
 
 
-def _api_key_provider(provider_id: str, verifier: CredentialVerifier) -> ProviderSpec:
-    return ProviderSpec(provider_id, _API_KEY, (), verifier)
+def _api_key_provider(
+    provider_id: str,
+    verifier: CredentialVerifier,
+    chat: ChatModel | None = None,
+    embedding: EmbeddingModel | None = None,
+) -> ProviderSpec:
+    return ProviderSpec(provider_id, _API_KEY, (), verifier, chat=chat, embedding=embedding)
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
-    "openai": _api_key_provider("openai", openai_family.OPENAI),
+    "openai": _api_key_provider(
+        "openai", openai_family.OPENAI, openai_chat.OPENAI, openai_embeddings.OPENAI
+    ),
     "azure-openai": ProviderSpec(
         "azure-openai",
         frozenset({AzureKey.kind, ApiKey.kind}),
         ("base_url",),
         openai_family.AZURE_OPENAI,
+        chat=openai_chat.AZURE_OPENAI,
+        embedding=openai_embeddings.AZURE_OPENAI,
     ),
     "anthropic": _api_key_provider("anthropic", anthropic.VERIFIER),
     "gemini": _api_key_provider("gemini", gemini.VERIFIER),
@@ -136,8 +151,15 @@ PROVIDERS: dict[str, ProviderSpec] = {
     ),
     "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
     "cohere": _api_key_provider("cohere", cohere.VERIFIER),
-    "mistral": _api_key_provider("mistral", openai_family.MISTRAL),
-    "huggingface": _api_key_provider("huggingface", openai_family.HUGGINGFACE),
+    "mistral": _api_key_provider(
+        "mistral", openai_family.MISTRAL, openai_chat.MISTRAL, openai_embeddings.MISTRAL
+    ),
+    "huggingface": _api_key_provider(
+        "huggingface",
+        openai_family.HUGGINGFACE,
+        openai_chat.HUGGINGFACE,
+        openai_embeddings.HUGGINGFACE,
+    ),
     "replicate": _api_key_provider("replicate", replicate.VERIFIER),
     "voyageai": _api_key_provider("voyageai", voyageai.VERIFIER),
     "deepgram": _api_key_provider("deepgram", deepgram.VERIFIER),
@@ -148,6 +170,8 @@ PROVIDERS: dict[str, ProviderSpec] = {
         ("base_url",),
         openai_family.OPENAI_COMPATIBLE,
         key_optional=True,
+        chat=openai_chat.OPENAI_COMPATIBLE,
+        embedding=openai_embeddings.OPENAI_COMPATIBLE,
     ),
 }
 
@@ -160,6 +184,18 @@ def get_provider(provider_id: str) -> ProviderSpec:
         known = ", ".join(sorted(PROVIDERS))
         raise InvalidArgument.for_field(PROVIDER_FIELD, f"unknown provider; known: {known}")
     return spec
+
+
+def chat_model_for(provider_id: str) -> ChatModel | None:
+    """What streams chat for this provider (None: it offers no chat here)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.chat if spec is not None else None
+
+
+def embedding_model_for(provider_id: str) -> EmbeddingModel | None:
+    """What embeds texts for this provider (None: it offers no embeddings here)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.embedding if spec is not None else None
 
 
 def check_credential(provider_id: str, config: CredentialConfig, secret: SecretMaterial) -> None:

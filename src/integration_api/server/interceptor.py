@@ -106,29 +106,46 @@ def _wrap(
     return handler
 
 
-def _unary(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
-    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        started = time.perf_counter()
-        token = set_call(call)
+class _RpcScope:
+    """Around one RPC: call context, in-flight gauge, the status for any exception, the log.
+
+    An exception becomes the RPC's status through `context.abort`, which raises AbortError:
+    grpc treats that as a deliberate status and logs no traceback (where an exception's text
+    could carry a secret).
+    """
+
+    def __init__(self, call: CallContext, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        self._call = call
+        self._context = context
+
+    async def __aenter__(self) -> None:
+        self._started = time.perf_counter()
+        self._token = set_call(self._call)
         metrics.RPCS_IN_FLIGHT.inc()
+
+    async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
         code = grpc.StatusCode.OK
         try:
+            if error is not None:
+                code, status = _outcome(self._context, self._call, error)
+                if status is not None:
+                    await self._context.abort(
+                        status.code, status.details, status.trailing_metadata
+                    )
+        finally:
+            metrics.RPCS_IN_FLIGHT.dec()
+            _record(self._call, code, self._started)
+            reset_call(self._token)
+
+
+def _unary(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        async with _RpcScope(call, context):
             if failure is not None:
                 raise failure
             if debug_enabled():
                 _log_request(call, request)
             return await behavior(request, context)
-        except BaseException as error:  # every outcome is logged and becomes the status
-            code, status = _outcome(context, call, error)
-            if status is not None:
-                # Raises AbortError, which grpc treats as a deliberate status (no traceback
-                # in its own log, where an exception's text could carry a secret).
-                await context.abort(status.code, status.details, status.trailing_metadata)
-            raise
-        finally:
-            metrics.RPCS_IN_FLIGHT.dec()
-            _record(call, code, context, started)
-            reset_call(token)
 
     return handle
 
@@ -137,28 +154,13 @@ def _server_stream(behavior: Any, call: CallContext, failure: ServiceError | Non
     async def handle(
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
-        started = time.perf_counter()
-        token = set_call(call)
-        metrics.RPCS_IN_FLIGHT.inc()
-        code = grpc.StatusCode.OK
-        try:
+        async with _RpcScope(call, context):
             if failure is not None:
                 raise failure
             if debug_enabled():
                 _log_request(call, request)
             async for response in behavior(request, context):
                 yield response
-        except BaseException as error:  # every outcome is logged and becomes the status
-            code, status = _outcome(context, call, error)
-            if status is not None:
-                # Raises AbortError, which grpc treats as a deliberate status (no traceback
-                # in its own log, where an exception's text could carry a secret).
-                await context.abort(status.code, status.details, status.trailing_metadata)
-            raise
-        finally:
-            metrics.RPCS_IN_FLIGHT.dec()
-            _record(call, code, context, started)
-            reset_call(token)
 
     return handle
 
@@ -196,12 +198,7 @@ def _log_request(call: CallContext, request: Any) -> None:
     )
 
 
-def _record(
-    call: CallContext,
-    code: grpc.StatusCode,
-    context: grpc.aio.ServicerContext[Any, Any],
-    started: float,
-) -> None:
+def _record(call: CallContext, code: grpc.StatusCode, started: float) -> None:
     elapsed = time.perf_counter() - started
     code_name = code.name
     metrics.RPCS.labels(call.method, code_name).inc()

@@ -1,0 +1,27 @@
+"""EmbeddingService: embeds texts through a stored credential (rerank is not offered yet)."""
+
+from __future__ import annotations
+
+import grpc.aio
+from integration_api_proto.integration.v1 import EmbedRequest, EmbedResponse, grpc_aio
+
+from integration_api.embeddings.converters import (
+    embed_request_from_message,
+    embed_response_from_result,
+)
+from integration_api.embeddings.pipeline import EmbeddingService
+from integration_api.llm.timing import Deadline
+from integration_api.server.context import require_principal
+
+
+class EmbeddingServicer(grpc_aio.EmbeddingServiceBase):
+    def __init__(self, embeddings: EmbeddingService) -> None:
+        self._embeddings = embeddings
+
+    async def embed(
+        self, request: EmbedRequest, context: grpc.aio.ServicerContext[EmbedRequest, EmbedResponse]
+    ) -> EmbedResponse:
+        call = embed_request_from_message(request)
+        deadline = Deadline.after(context.time_remaining())
+        result = await self._embeddings.embed(require_principal().tenant, call, deadline)
+        return embed_response_from_result(result)

@@ -1,0 +1,49 @@
+"""The only code that knows both the generated embedding messages and the embedding contract."""
+
+from __future__ import annotations
+
+from integration_api_proto.integration.v1 import Embedding, EmbedResponse, InputType, Usage
+from integration_api_proto.integration.v1 import EmbedRequest as EmbedRequestMessage
+
+from integration_api.embeddings import contract
+from integration_api.errors import InvalidArgument
+
+_INPUT_TYPES = {
+    InputType.QUERY: contract.InputType.QUERY,
+    InputType.DOCUMENT: contract.InputType.DOCUMENT,
+}
+
+
+def embed_request_from_message(message: EmbedRequestMessage) -> contract.EmbedRequest:
+    """The domain request; refuses what no provider could take (INVALID_ARGUMENT)."""
+    if not message.credential_id:
+        raise InvalidArgument.for_field("credential_id", "is required")
+    if not message.inputs:
+        raise InvalidArgument.for_field("inputs", "must contain at least one text")
+    for index, text in enumerate(message.inputs):
+        if not text.strip():
+            raise InvalidArgument.for_field(f"inputs[{index}]", "must not be empty")
+    if message.dimensions is not None and message.dimensions <= 0:
+        raise InvalidArgument.for_field("dimensions", "must be positive")
+    return contract.EmbedRequest(
+        credential_id=message.credential_id,
+        model=message.model.strip(),
+        inputs=tuple(message.inputs),
+        input_type=_INPUT_TYPES.get(message.input_type),
+        dimensions=message.dimensions,
+    )
+
+
+def embed_response_from_result(result: contract.EmbedResult) -> EmbedResponse:
+    usage = result.usage
+    return EmbedResponse(
+        embeddings=[
+            Embedding(index=index, values=vector) for index, vector in enumerate(result.vectors)
+        ],
+        usage=Usage(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+        ),
+        model=result.model,
+    )
