@@ -357,3 +357,23 @@ async def test_delete_removes_the_credential_for_good(
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     pool = service.app.runtime.database.pool
     assert await pool.fetchval("SELECT count(*) FROM credentials") == 0
+
+
+async def test_update_with_a_bad_config_is_invalid_argument_and_changes_nothing(
+    service: RunningService, credentials: CredentialServiceStub, openai_fake: Fake
+) -> None:
+    server, _ = openai_fake
+    request = openai_request(new_openai_key(), server.url, skip_verification=True)
+    created = (await credentials.create_credential(request, metadata=service.auth())).credential
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await credentials.update_credential(
+            UpdateCredentialRequest(id=created.id, config=CredentialConfig(base_url="ftp://x")),
+            metadata=service.auth(),
+        )
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "config.base_url" in field_violations(raised.value)
+    kept = await credentials.get_credential(
+        GetCredentialRequest(id=created.id), metadata=service.auth()
+    )
+    assert kept.credential.config.base_url == created.config.base_url
+    assert kept.credential.version == created.version

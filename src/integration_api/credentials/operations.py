@@ -127,6 +127,20 @@ class CredentialOperations:
         credential = ProviderCredential(credential_id, provider, config, secret)
         return await spec.verifier.verify(credential, self._http)
 
+    async def _verification_gate(
+        self, principal: Principal, action: str, candidate: ProviderCredential, *, skip: bool
+    ) -> VerificationResult | None:
+        """Verifies a secret about to be stored; a refusal is audited and raised."""
+        if skip:
+            return None
+        result = await self.verify_secret(
+            candidate.id, candidate.provider, candidate.config, candidate.secret
+        )
+        if result.outcome != "valid":
+            await self._audit_refusal(principal, action, candidate.id, result.outcome)
+        _refuse_unverified(candidate.provider, result)
+        return result
+
     async def create(self, principal: Principal, draft: CredentialDraft) -> CredentialRow:
         violations = name_violations(draft.name) + extra_violations(dict(draft.config.extra))
         if draft.secret is None:
@@ -136,16 +150,12 @@ class CredentialOperations:
         assert draft.secret is not None
         check_credential(draft.provider, draft.config, draft.secret)
         credential_id = str(uuid.uuid4())
-        result: VerificationResult | None = None
-        if not draft.skip_verification:
-            result = await self.verify_secret(
-                credential_id, draft.provider, draft.config, draft.secret
-            )
-            if result.outcome != "valid":
-                await self._audit_refusal(
-                    principal, "credential.create", credential_id, result.outcome
-                )
-            _refuse_unverified(draft.provider, result)
+        result = await self._verification_gate(
+            principal,
+            "credential.create",
+            ProviderCredential(credential_id, draft.provider, draft.config, draft.secret),
+            skip=draft.skip_verification,
+        )
         sealed = seal(self._envelope, principal.tenant, credential_id, draft.provider, draft.secret)
         row = await self._repository().insert(
             NewCredential(
@@ -217,15 +227,7 @@ class CredentialOperations:
             violations += extra_violations(dict(config.extra))
         _raise_if_any(violations)
         if config is not None:
-            # The stored secret's kind is unchanged; only the config is checked against it.
-            provider = get_provider(current.provider)
-            _raise_if_any(
-                [
-                    v
-                    for v in provider.violations(config, _placeholder(provider.secret_kinds))
-                    if not v.field.startswith("secret")
-                ]
-            )
+            _raise_if_any(get_provider(current.provider).config_violations(config))
         old_base_url = str(current.config.get("base_url", ""))
         new_base_url = config.base_url if config is not None else old_base_url
         event = self._event(
@@ -262,14 +264,12 @@ class CredentialOperations:
         current = await self._repository().get(principal.tenant, credential_id)
         config = CredentialConfig.from_json(current.config)
         check_credential(current.provider, config, secret)
-        result: VerificationResult | None = None
-        if not skip_verification:
-            result = await self.verify_secret(credential_id, current.provider, config, secret)
-            if result.outcome != "valid":
-                await self._audit_refusal(
-                    principal, "credential.rotate", credential_id, result.outcome
-                )
-            _refuse_unverified(current.provider, result)
+        result = await self._verification_gate(
+            principal,
+            "credential.rotate",
+            ProviderCredential(credential_id, current.provider, config, secret),
+            skip=skip_verification,
+        )
         sealed = seal(self._envelope, principal.tenant, credential_id, current.provider, secret)
         if current.status == "disabled":
             status = "disabled"
@@ -338,16 +338,3 @@ class CredentialOperations:
         )
         await self._changed(credential_id)
         return row, result
-
-
-def _placeholder(kinds: frozenset[str]) -> SecretMaterial:
-    """A stand-in secret of an accepted kind, to check a config change on its own."""
-    from integration_api.credentials_model import ApiKey, AwsKeys, AzureKey, GcpServiceAccount
-
-    if ApiKey.kind in kinds:
-        return ApiKey(key="placeholder")
-    if AzureKey.kind in kinds:
-        return AzureKey(api_key="placeholder")
-    if AwsKeys.kind in kinds:
-        return AwsKeys(access_key_id="placeholder", secret_access_key="placeholder")
-    return GcpServiceAccount(json_text="{}")

@@ -80,9 +80,16 @@ class ProviderSpec:
             problems.extend(self.check_secret(secret))
         elif not self.key_optional and _is_empty_key(secret):
             problems.append(FieldViolation(SECRET_FIELD, "the API key is empty"))
-        for name in self.required_config:
-            if not str(getattr(config, name)).strip():
-                problems.append(FieldViolation(f"config.{name}", f"is required for {self.id}"))
+        problems.extend(self.config_violations(config))
+        return problems
+
+    def config_violations(self, config: CredentialConfig) -> list[FieldViolation]:
+        """Everything wrong with a config for this provider, whatever the secret."""
+        problems = [
+            FieldViolation(f"config.{name}", f"is required for {self.id}")
+            for name in self.required_config
+            if not str(getattr(config, name)).strip()
+        ]
         problems.extend(_config_violations(config))
         return problems
 
