@@ -20,6 +20,15 @@ async def postgres_dsn() -> AsyncIterator[str]:
         yield dsn
 
 
+@pytest.fixture(scope="package")
+async def package_database_dsn() -> AsyncIterator[str]:
+    """A database of its own for one test package, e.g. for a service shared by its tests
+    (credentials written there are encrypted under that service's keyring, so they must not
+    meet another package's service)."""
+    async with fresh_database() as dsn:
+        yield dsn
+
+
 @pytest.fixture
 async def empty_database_dsn() -> AsyncIterator[str]:
     """A brand-new database for one test."""

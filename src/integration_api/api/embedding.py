@@ -11,7 +11,14 @@ from integration_api.embeddings.converters import (
 )
 from integration_api.embeddings.pipeline import EmbeddingService
 from integration_api.llm.timing import Deadline
+from integration_api.providers.registry import embedding_model_for
+from integration_api.runtime import Runtime
 from integration_api.server.context import require_principal
+
+
+def embedding_service(runtime: Runtime) -> EmbeddingService:
+    """The embedding pipeline over the runtime's credentials and its shared provider client."""
+    return EmbeddingService(runtime.credential_ops, lambda: runtime.http, embedding_model_for)
 
 
 class EmbeddingServicer(grpc_aio.EmbeddingServiceBase):

@@ -7,6 +7,7 @@ from integration_api_proto.integration.v1 import EmbedRequest as EmbedRequestMes
 
 from integration_api.embeddings import contract
 from integration_api.errors import InvalidArgument
+from integration_api.llm.wire import wire_class
 
 _INPUT_TYPES = {
     InputType.QUERY: contract.InputType.QUERY,
@@ -34,11 +35,25 @@ def embed_request_from_message(message: EmbedRequestMessage) -> contract.EmbedRe
     )
 
 
+class PackedEmbedding(Embedding):
+    """An `Embedding` whose bytes the protobuf runtime writes.
+
+    betterproto2 encodes a repeated float one value at a time (about 0.8 ms for 1536 values);
+    the protobuf runtime writes the same packed field in a few microseconds.
+    """
+
+    def __bytes__(self) -> bytes:
+        wire = wire_class("integration.v1.Embedding")(index=self.index)
+        wire.values.extend(self.values)  # type: ignore[attr-defined]
+        return wire.SerializeToString()
+
+
 def embed_response_from_result(result: contract.EmbedResult) -> EmbedResponse:
     usage = result.usage
     return EmbedResponse(
         embeddings=[
-            Embedding(index=index, values=vector) for index, vector in enumerate(result.vectors)
+            PackedEmbedding(index=index, values=vector)
+            for index, vector in enumerate(result.vectors)
         ],
         usage=Usage(
             input_tokens=usage.input_tokens,

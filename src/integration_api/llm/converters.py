@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from typing import Any
 
 from integration_api_proto.google.protobuf import Struct
 from integration_api_proto.integration.v1 import (
@@ -28,6 +29,7 @@ from integration_api_proto.integration.v1 import Usage as UsageMessage
 
 from integration_api.errors import InvalidArgument
 from integration_api.llm import contract
+from integration_api.llm.wire import wire_class
 
 _ROLES = {
     Role.SYSTEM: contract.Role.SYSTEM,
@@ -170,25 +172,73 @@ def _duration(seconds: float) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
 
 
+class EncodedChatChunk(ChatChunk):
+    """A `ChatChunk` whose wire bytes the protobuf runtime wrote when it was made.
+
+    Its fields hold the same part; only the encoding is not betterproto2's, which costs
+    10-50 µs a chunk against about 1 µs (see `integration_api.llm.wire`).
+    """
+
+    encoded: bytes = b""
+
+    def __bytes__(self) -> bytes:
+        return self.encoded
+
+
 def chunk_from_part(part: contract.StreamPart) -> ChatChunk:
     """One part of the normalized stream as the message the caller receives."""
     if isinstance(part, contract.TextDelta):
-        return ChatChunk(text_delta=TextDelta(text=part.text))
-    if isinstance(part, contract.ToolCall):
-        return ChatChunk(
+        chunk = EncodedChatChunk(text_delta=TextDelta(text=part.text))
+    elif isinstance(part, contract.ToolCall):
+        chunk = EncodedChatChunk(
             tool_call=ToolCallMessage(
                 index=part.index, id=part.id, name=part.name, arguments_json=part.arguments_json
             )
         )
-    if isinstance(part, contract.Usage):
-        return ChatChunk(
+    elif isinstance(part, contract.Usage):
+        chunk = EncodedChatChunk(
             usage=UsageMessage(
                 input_tokens=part.input_tokens,
                 output_tokens=part.output_tokens,
                 cached_input_tokens=part.cached_input_tokens,
             )
         )
-    return ChatChunk(finish=_finish(part))
+    else:
+        chunk = EncodedChatChunk(finish=_finish(part))
+    chunk.encoded = _wire_bytes(part)
+    return chunk
+
+
+def _wire_bytes(part: contract.StreamPart) -> bytes:
+    wire: Any = wire_class("integration.v1.ChatChunk")()
+    if isinstance(part, contract.TextDelta):
+        wire.text_delta.text = part.text
+    elif isinstance(part, contract.ToolCall):
+        call = wire.tool_call
+        call.index, call.id, call.name = part.index, part.id, part.name
+        call.arguments_json = part.arguments_json
+    elif isinstance(part, contract.Usage):
+        usage = wire.usage
+        usage.SetInParent()
+        for name in ("input_tokens", "output_tokens", "cached_input_tokens"):
+            value = getattr(part, name)
+            if value is not None:
+                setattr(usage, name, value)
+    else:
+        _write_finish(wire.finish, part)
+    return bytes(wire.SerializeToString())
+
+
+def _write_finish(wire: Any, finish: contract.Finish) -> None:
+    wire.reason = int(_FINISH_REASONS[finish.reason])
+    wire.raw_reason = finish.raw_reason
+    wire.model = finish.model
+    wire.provider_request_id = finish.provider_request_id
+    timing = finish.timing
+    if timing is not None:
+        wire.timing.time_to_first_token.FromNanoseconds(round(timing.time_to_first_token * 1e9))
+        wire.timing.gateway_overhead.FromNanoseconds(round(timing.gateway_overhead * 1e9))
+        wire.timing.total.FromNanoseconds(round(timing.total * 1e9))
 
 
 def _finish(finish: contract.Finish) -> FinishMessage:

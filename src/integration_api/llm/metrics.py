@@ -89,16 +89,46 @@ class CallRecord:
     usage: Usage | None = None
 
 
+@dataclass(frozen=True)
+class _Series:
+    """The labelled series of one provider, model and operation (looking labels up is costly)."""
+
+    duration: Histogram
+    overhead: Histogram
+    time_to_first_token: Histogram
+    input_tokens: Counter
+    output_tokens: Counter
+
+
+_series: dict[tuple[str, str, str], _Series] = {}
+
+
+def _series_for(provider: str, model: str, operation: str) -> _Series:
+    key = (provider, model, operation)
+    series = _series.get(key)
+    if series is None:
+        series = _Series(
+            duration=DURATION.labels(provider, model, operation),
+            overhead=GATEWAY_OVERHEAD.labels(provider, model, operation),
+            time_to_first_token=TIME_TO_FIRST_TOKEN.labels(provider, model),
+            input_tokens=TOKENS.labels(provider, model, operation, "input"),
+            output_tokens=TOKENS.labels(provider, model, operation, "output"),
+        )
+        _series[key] = series
+    return series
+
+
 def record_call(call: CallRecord) -> None:
     model = model_label(call.provider, call.model)
     REQUESTS.labels(call.provider, model, call.operation, call.outcome).inc()
-    DURATION.labels(call.provider, model, call.operation).observe(call.duration)
-    GATEWAY_OVERHEAD.labels(call.provider, model, call.operation).observe(call.overhead)
+    series = _series_for(call.provider, model, call.operation)
+    series.duration.observe(call.duration)
+    series.overhead.observe(call.overhead)
     if call.time_to_first_token is not None:
-        TIME_TO_FIRST_TOKEN.labels(call.provider, model).observe(call.time_to_first_token)
+        series.time_to_first_token.observe(call.time_to_first_token)
     usage = call.usage
     if usage is not None:
         if usage.input_tokens is not None:
-            TOKENS.labels(call.provider, model, call.operation, "input").inc(usage.input_tokens)
+            series.input_tokens.inc(usage.input_tokens)
         if usage.output_tokens is not None:
-            TOKENS.labels(call.provider, model, call.operation, "output").inc(usage.output_tokens)
+            series.output_tokens.inc(usage.output_tokens)

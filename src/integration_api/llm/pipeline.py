@@ -35,12 +35,15 @@ ChatModelLookup = Callable[[str], ChatModel | None]
 Parts = AsyncGenerator[StreamPart, None]
 
 
-def outcome_of(error: BaseException) -> str:
+def outcome_of(error: BaseException, deadline: Deadline | None = None) -> str:
     """The metrics label of a failed call: the status code's name, or "cancelled"."""
     if isinstance(error, ServiceError):
         return error.code.name.lower()
     if isinstance(error, Exception):
         return "internal"
+    remaining = deadline.remaining() if deadline is not None else None
+    if remaining is not None and remaining <= 0:
+        return "deadline_exceeded"
     return "cancelled"
 
 
@@ -54,6 +57,41 @@ async def note_rejection(
         await credentials.record_rejection(tenant, credential_id, error.message)
     except Exception as failure:  # noqa: BLE001 - the caller must still get the provider's verdict
         log.warning("could not record the rejection", error_type=type(failure).__name__)
+
+
+@dataclasses.dataclass
+class _ChatCall:
+    """What one call has learnt so far, for its metrics and its log lines."""
+
+    model: str
+    provider: str = ""
+    outcome: str = "ok"
+    usage: Usage | None = None
+    clock: CallClock = dataclasses.field(default_factory=CallClock)
+
+    def failed(self, error: BaseException, deadline: Deadline) -> None:
+        self.outcome = outcome_of(error, deadline)
+        if isinstance(error, ServiceError) and self.provider:
+            log.warning(
+                "chat failed", provider=self.provider, model=self.model, reason=error.reason
+            )
+
+    def record(self) -> None:
+        if not self.provider:
+            return  # refused before a provider was involved: nothing to say per provider
+        total = self.clock.elapsed()
+        metrics.record_call(
+            metrics.CallRecord(
+                provider=self.provider,
+                model=self.model,
+                operation="chat",
+                outcome=self.outcome,
+                duration=total,
+                overhead=self.clock.overhead(total),
+                time_to_first_token=self.clock.time_to_first_part(),
+                usage=self.usage,
+            )
+        )
 
 
 class ChatService:
@@ -75,51 +113,41 @@ class ChatService:
         self, tenant: Tenant, request: ChatRequest, deadline: Deadline
     ) -> AsyncIterator[StreamPart]:
         """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
-        clock = CallClock()
-        provider, model_name, outcome = "", request.model, "ok"
-        usage: Usage | None = None
+        call = _ChatCall(model=request.model)
         try:
-            credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
-            provider = credential.provider
-            model = self._model_for(credential)
-            request = dataclasses.replace(request, model=_model_name(model, credential, request))
-            model_name = request.model
-            structlog.contextvars.bind_contextvars(provider=provider, model=model_name)
+            credential, model, request = await self._prepare(tenant, request, call)
             parts, part = await self._first_part(
-                tenant, credential, model, request, deadline, clock
+                tenant, credential, model, request, deadline, call.clock
             )
             try:
                 while not isinstance(part, Finish):
                     if isinstance(part, Usage):
-                        usage = part
-                    clock.part_sent()
+                        call.usage = part
+                    call.clock.part_sent()
                     yield part
-                    part = await self._next_part(parts, deadline, provider)
-                clock.part_sent()
+                    part = await self._next_part(parts, call.provider)
+                call.clock.part_sent()
                 structlog.contextvars.bind_contextvars(provider_request_id=part.provider_request_id)
-                yield dataclasses.replace(part, timing=clock.timing())
+                yield dataclasses.replace(part, timing=call.clock.timing())
             finally:
                 await parts.aclose()
         except BaseException as error:
-            outcome = outcome_of(error)
-            if isinstance(error, ServiceError) and provider:
-                log.warning("chat failed", provider=provider, model=model_name, reason=error.reason)
+            call.failed(error, deadline)
             raise
         finally:
-            if provider:
-                total = clock.elapsed()
-                metrics.record_call(
-                    metrics.CallRecord(
-                        provider=provider,
-                        model=model_name,
-                        operation="chat",
-                        outcome=outcome,
-                        duration=total,
-                        overhead=clock.overhead(total),
-                        time_to_first_token=clock.time_to_first_part(),
-                        usage=usage,
-                    )
-                )
+            call.record()
+
+    async def _prepare(
+        self, tenant: Tenant, request: ChatRequest, call: _ChatCall
+    ) -> tuple[ProviderCredential, ChatModel, ChatRequest]:
+        """The credential, its provider's adapter, and the request with its model resolved."""
+        credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
+        call.provider = credential.provider
+        model = self._model_for(credential)
+        request = dataclasses.replace(request, model=_model_name(model, credential, request))
+        call.model = request.model
+        structlog.contextvars.bind_contextvars(provider=call.provider, model=call.model)
+        return credential, model, request
 
     def _model_for(self, credential: ProviderCredential) -> ChatModel:
         model = self._chat_model_for(credential.provider)
@@ -146,7 +174,7 @@ class ChatService:
             attempts += 1
             parts = model.stream_chat(credential, request, self._http(), clock.upstream)
             try:
-                return parts, await self._next_part(parts, deadline, model.provider)
+                return parts, await self._first_of(parts, deadline, model.provider)
             except ServiceError as error:
                 await parts.aclose()
                 await note_rejection(self._credentials, tenant, credential.id, error)
@@ -165,9 +193,17 @@ class ChatService:
                 await parts.aclose()
                 raise
 
-    async def _next_part(self, parts: Parts, deadline: Deadline, provider: str) -> StreamPart:
+    async def _first_of(self, parts: Parts, deadline: Deadline, provider: str) -> StreamPart:
         try:
             return await deadline.next_of(parts, provider)
+        except StopAsyncIteration:
+            raise truncated(provider) from None
+
+    async def _next_part(self, parts: Parts, provider: str) -> StreamPart:
+        # Once output flows, the caller's deadline is gRPC's to enforce: it cancels the call,
+        # which closes the upstream response. A timer per part would cost more than the part.
+        try:
+            return await anext(parts)
         except StopAsyncIteration:
             # An adapter always ends with Finish or an error; ending otherwise is a truncation.
             raise truncated(provider) from None

@@ -9,7 +9,8 @@
 | `finish_reason`                                           | `Finish.reason` and `raw_reason`   |
 | `data: [DONE]`                                            | `Finish`                           |
 | Azure `prompt_filter_results`, `content_filter_results`   | no text; filtered → CONTENT_FILTER |
-| `{"error": …}` data, an `error` event, Mistral's `error`  | typed error (see `stream_error`)   |
+| `{"error": …}` or `{"object": "error"}` data, an `error`   | typed error (see `stream_error`)   |
+| event, Mistral's `finish_reason: "error"`                 |                                    |
 | body ends without `[DONE]`                                | Unavailable, STREAM_TRUNCATED      |
 
 See: https://platform.openai.com/docs/api-reference/chat-streaming,
@@ -144,7 +145,8 @@ class OpenAIStreamReader:
     def read(self, data: str) -> list[StreamPart]:
         """The parts one `data:` payload carries (not `[DONE]`)."""
         chunk = self._parse(data)
-        if chunk.get("error"):
+        # vLLM before 0.10 reported errors as a top-level `{"object": "error", "message": …}`.
+        if chunk.get("error") or chunk.get("object") == "error":
             raise stream_error(self._provider, chunk, self._secrets)
         model = chunk.get("model")
         if model and isinstance(model, str):

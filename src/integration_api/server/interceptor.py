@@ -129,9 +129,7 @@ class _RpcScope:
             if error is not None:
                 code, status = _outcome(self._context, self._call, error)
                 if status is not None:
-                    await self._context.abort(
-                        status.code, status.details, status.trailing_metadata
-                    )
+                    await self._context.abort(status.code, status.details, status.trailing_metadata)
         finally:
             metrics.RPCS_IN_FLIGHT.dec()
             _record(self._call, code, self._started)

@@ -1,0 +1,155 @@
+"""Load for the benchmark: the same calls, directly against the upstream and through the service.
+
+Both clients do the least work that still observes each chunk (the service's chunks stay raw
+protobuf bytes, the upstream's stay raw SSE lines), so the difference between the two is the
+service and not the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+import grpc.aio
+
+# A ChatChunk whose first field is text_delta starts with this tag (field 1, length-delimited).
+_TEXT_DELTA_TAG = b"\x0a"
+
+
+@dataclass(frozen=True)
+class Sample:
+    first: float
+    total: float
+    chunks: int
+
+
+@dataclass
+class RoundResult:
+    firsts: list[float] = field(default_factory=list)
+    totals: list[float] = field(default_factory=list)
+    chunks: int = 0
+    errors: int = 0
+    wall: float = 0.0
+
+    @property
+    def completed(self) -> int:
+        return len(self.totals)
+
+    def merge(self, other: RoundResult) -> None:
+        self.firsts += other.firsts
+        self.totals += other.totals
+        self.chunks += other.chunks
+        self.errors += other.errors
+        self.wall += other.wall
+
+
+Call = Callable[[], Awaitable[Sample]]
+
+
+async def run_round(call: Call, concurrency: int, count: int, expected_chunks: int) -> RoundResult:
+    """`count` calls, `concurrency` at a time; a call that fails or comes back short is an error."""
+    result = RoundResult()
+    remaining = count
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            try:
+                sample = await call()
+            except Exception:  # noqa: BLE001 - every failure of a call counts as an error
+                result.errors += 1
+                continue
+            if sample.chunks != expected_chunks:
+                result.errors += 1
+                continue
+            result.firsts.append(sample.first)
+            result.totals.append(sample.total)
+            result.chunks += sample.chunks
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    result.wall = time.perf_counter() - started
+    return result
+
+
+@dataclass(frozen=True)
+class DirectClient:
+    """Calls the upstream itself over HTTP/1.1 keep-alive, as the service does."""
+
+    session: aiohttp.ClientSession
+    base_url: str
+    chat_body: bytes
+    embed_body: bytes
+
+    async def chat(self) -> Sample:
+        started = time.perf_counter()
+        first = 0.0
+        chunks = 0
+        async with self.session.post(
+            self.base_url + "/chat/completions",
+            data=self.chat_body,
+            headers={"Content-Type": "application/json", "Authorization": "Bearer sk-bench"},
+        ) as response:
+            if response.status != 200:
+                raise RuntimeError(f"upstream answered {response.status}")
+            async for line in response.content:
+                if line.startswith(b"data: {") and b'"content":"' in line:
+                    if b'"content":""' in line:
+                        continue
+                    chunks += 1
+                    if not first:
+                        first = time.perf_counter() - started
+        return Sample(first, time.perf_counter() - started, chunks)
+
+    async def embed(self) -> Sample:
+        started = time.perf_counter()
+        async with self.session.post(
+            self.base_url + "/embeddings",
+            data=self.embed_body,
+            headers={"Content-Type": "application/json", "Authorization": "Bearer sk-bench"},
+        ) as response:
+            await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"upstream answered {response.status}")
+        elapsed = time.perf_counter() - started
+        return Sample(elapsed, elapsed, 1)
+
+
+@dataclass(frozen=True)
+class ServiceClient:
+    """Calls the service over one gRPC channel, keeping messages as raw bytes."""
+
+    channel: grpc.aio.Channel
+    metadata: tuple[tuple[str, str], ...]
+    chat_request: bytes
+    embed_request: bytes
+
+    async def chat(self) -> Sample:
+        method: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = self.channel.unary_stream(
+            "/integration.v1.LlmService/Chat"
+        )
+        started = time.perf_counter()
+        first = 0.0
+        chunks = 0
+        call = method(self.chat_request, metadata=self.metadata, timeout=60)
+        async for message in call:
+            if message[:1] == _TEXT_DELTA_TAG:
+                chunks += 1
+                if not first:
+                    first = time.perf_counter() - started
+        if await call.code() != grpc.StatusCode.OK:
+            raise RuntimeError("the call did not end OK")
+        return Sample(first, time.perf_counter() - started, chunks)
+
+    async def embed(self) -> Sample:
+        method: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self.channel.unary_unary(
+            "/integration.v1.EmbeddingService/Embed"
+        )
+        started = time.perf_counter()
+        await method(self.embed_request, metadata=self.metadata, timeout=60)
+        elapsed = time.perf_counter() - started
+        return Sample(elapsed, elapsed, 1)
