@@ -250,3 +250,17 @@ async def test_failed_streams_release_their_connection(
                     pass
 
     assert len(fake_server.requests) == 3
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_cookies_a_provider_sets_never_ride_along_on_later_requests(
+    fake_server: FakeServer, transport: TransportKind
+) -> None:
+    async def set_cookie(request: web.Request) -> web.Response:
+        return json_response(200, {}, headers={"Set-Cookie": "session=tenant-a; Path=/"})
+
+    fake_server.route("GET", "/models", set_cookie)
+    async with create_http_client(HttpClientSettings(transport=transport)) as client:
+        for _call in range(2):
+            await get_json(client, fake_server.url + "/models", provider="p")
+    assert [request.headers.get("cookie") for request in fake_server.requests] == [None, None]

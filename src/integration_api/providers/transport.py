@@ -8,9 +8,11 @@ and aiohttp put the request URL in theirs, and some providers take the key in th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Literal
 
 import aiohttp
@@ -61,6 +63,35 @@ class HttpClientSettings:
     user_agent: str = "integration-api"
 
 
+class _RefuseAllCookies(DefaultCookiePolicy):
+    def set_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+    def return_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+
+_REFUSE_ALL_COOKIES = _RefuseAllCookies()
+
+
+def _cookieless_session_factory(
+    settings: HttpClientSettings,
+) -> Callable[[], aiohttp.ClientSession]:
+    """aiohttp keeps a cookie jar of its own per session; this session keeps none."""
+
+    def create() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=settings.max_connections,
+            keepalive_timeout=settings.keepalive_expiry_seconds,
+            ssl=httpx.create_ssl_context(trust_env=False),
+        )
+        return aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+        )
+
+    return create
+
+
 def create_http_client(settings: HttpClientSettings | None = None) -> httpx.AsyncClient:
     """The `httpx.AsyncClient` every provider call of the process shares (close it on shutdown).
 
@@ -81,7 +112,9 @@ def create_http_client(settings: HttpClientSettings | None = None) -> httpx.Asyn
     )
     transport: httpx.AsyncBaseTransport
     if settings.transport == "aiohttp":
-        transport = AiohttpTransport(limits=limits, trust_env=False)
+        transport = AiohttpTransport(
+            limits=limits, trust_env=False, client=_cookieless_session_factory(settings)
+        )
     else:
         transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
     return httpx.AsyncClient(
@@ -90,6 +123,9 @@ def create_http_client(settings: HttpClientSettings | None = None) -> httpx.Asyn
         follow_redirects=False,
         trust_env=False,
         headers={"User-Agent": settings.user_agent},
+        # The client is shared by every tenant: a cookie one provider answer sets must never
+        # ride along on another tenant's request, so no cookie is ever kept.
+        cookies=CookieJar(policy=_REFUSE_ALL_COOKIES),
     )
 
 
@@ -256,7 +292,8 @@ def _build_request(
             method,
             url,
             headers=dict(headers or {}),
-            params=dict(params or {}),
+            # None, not {}: an empty mapping makes httpx parse and rebuild the URL once more.
+            params=dict(params) if params else None,
             json=json_body,
             content=content,
             timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
