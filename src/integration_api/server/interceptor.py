@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 import structlog
 
-from integration_api.auth.tokens import verify_token
+from integration_api.auth.token_cache import VerifiedTokenCache
 from integration_api.errors import ServiceError, Unauthenticated
 from integration_api.observability.logging import debug_enabled
 from integration_api.observability.redaction import redact_message
@@ -53,7 +53,7 @@ def _bearer_token(details: grpc.HandlerCallDetails) -> str:
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, secret: str) -> None:
-        self._secret = secret
+        self._tokens = VerifiedTokenCache(secret)
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -80,7 +80,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 "missing credentials: send a service token as 'authorization: Bearer <jwt>' "
                 "or 'x-internal-service-key'"
             )
-        return verify_token(self._secret, token)
+        return self._tokens.principal_for(token)
 
 
 def _wrap(
