@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from integration_api_proto.integration.v1.grpc_aio import LlmServiceStub
 
-from tests.llm.upstreams import Upstream, upstreams
-from tests.support.service import RunningService, running_service
+from tests.llm.upstreams import Upstream
+from tests.support.provider_fixtures import all_upstreams, service
+from tests.support.service import RunningService
 
 # Settling time for tasks that end just after the call's status reached the caller.
 _SETTLE_SECONDS = 2.0
@@ -27,18 +28,6 @@ _EXPECTED_TASKS = (
 def unexpected_tasks(before: set[asyncio.Task[object]]) -> set[asyncio.Task[object]]:
     current = asyncio.all_tasks() - before - {asyncio.current_task()}
     return {task for task in current if not any(name in repr(task) for name in _EXPECTED_TASKS)}
-
-
-@pytest.fixture(scope="package")
-async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
-    async with running_service(package_database_dsn) as running:
-        yield running
-
-
-@pytest.fixture(scope="package")
-async def all_upstreams(service: RunningService) -> AsyncIterator[dict[str, Upstream]]:
-    async with upstreams(service) as found:
-        yield found
 
 
 @pytest.fixture
@@ -68,3 +57,6 @@ async def nothing_left_running(request: pytest.FixtureRequest) -> AsyncIterator[
             break
         await asyncio.sleep(0.01)
     assert not leftover, f"tasks left running: {[task.get_coro() for task in leftover]}"
+
+
+__all__ = ["all_upstreams", "service"]

@@ -56,7 +56,7 @@ from integration_api.providers.openai_chat import (
 from integration_api.providers.openai_family import OpenAIVariant
 from integration_api.providers.sanitize import secret_values
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
-from integration_api.providers.transport import send_json
+from integration_api.providers.transport import ProviderResponse, send_json
 
 JsonObject = dict[str, object]
 # A Hub model id as it appears in a URL path: `org/name`, no dot segments.
@@ -112,6 +112,32 @@ def read_openai_embeddings(body: object, batch: EmbedBatch, provider: str) -> Em
     )
 
 
+async def post_embedding_request(
+    http: httpx.AsyncClient,
+    access: OpenAIVariant,
+    credential: ProviderCredential,
+    route: Route,
+    body: JsonObject,
+    timer: UpstreamTimer,
+) -> ProviderResponse:
+    """POST one batch to the credential's endpoint, counting the wait as the provider's time."""
+    url, params = route
+    started = time.perf_counter()
+    try:
+        return await send_json(
+            http,
+            "POST",
+            url,
+            provider=access.provider,
+            headers=access.headers(credential),
+            params=params,
+            json_body=body,
+            secrets=secret_values(credential.secret),
+        )
+    finally:
+        timer.waited += time.perf_counter() - started
+
+
 @dataclass(frozen=True)
 class OpenAIEmbeddingModel:
     """An `EmbeddingModel` for one member of the OpenAI family."""
@@ -152,21 +178,9 @@ class OpenAIEmbeddingModel:
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         url, params = self.route(credential, batch.model)
-        body = self.body(batch)
-        started = time.perf_counter()
-        try:
-            response = await send_json(
-                http,
-                "POST",
-                url,
-                provider=self.provider,
-                headers=self.access.headers(credential),
-                params=params,
-                json_body=body,
-                secrets=secret_values(credential.secret),
-            )
-        finally:
-            timer.waited += time.perf_counter() - started
+        response = await post_embedding_request(
+            http, self.access, credential, (url, params), self.body(batch), timer
+        )
         return read_openai_embeddings(response.body, batch, self.provider)
 
 
@@ -225,21 +239,9 @@ class FeatureExtractionModel:
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         url, params = huggingface_route(credential, batch.model)
-        body = self.body(batch)
-        started = time.perf_counter()
-        try:
-            response = await send_json(
-                http,
-                "POST",
-                url,
-                provider=self.provider,
-                headers=self.access.headers(credential),
-                params=params,
-                json_body=body,
-                secrets=secret_values(credential.secret),
-            )
-        finally:
-            timer.waited += time.perf_counter() - started
+        response = await post_embedding_request(
+            http, self.access, credential, (url, params), self.body(batch), timer
+        )
         return read_feature_extraction(response.body, batch, self.provider)
 
 
