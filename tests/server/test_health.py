@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
+from integration_api_proto.integration.v1 import ListCredentialsRequest
+from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
 from tests.support.health_client import check_status, next_status, watch
 from tests.support.service import running_service
@@ -65,6 +68,13 @@ async def test_not_serving_while_database_is_gone_and_serving_when_back(
         seen.append(await asyncio.wait_for(next_status(watcher), 10))
         assert seen[-1] == NOT_SERVING
         assert await _status(service.channel, "integration.v1.CredentialService") == NOT_SERVING
+        # Calls meanwhile fail fast and say "retry", not INTERNAL.
+        stub = CredentialServiceStub(service.channel)
+        started = time.monotonic()
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.list_credentials(ListCredentialsRequest(), metadata=service.auth())
+        assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert time.monotonic() - started < 5
         await proxy.start()  # the same port again: the database is back
         seen.append(await asyncio.wait_for(next_status(watcher), 10))
         assert seen == [SERVING, NOT_SERVING, SERVING]

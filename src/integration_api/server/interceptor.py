@@ -19,13 +19,14 @@ import grpc
 import structlog
 
 from integration_api.auth.token_cache import VerifiedTokenCache
-from integration_api.errors import ServiceError, Unauthenticated
+from integration_api.errors import ServiceError, Unauthenticated, Unavailable
 from integration_api.observability.logging import debug_enabled
 from integration_api.observability.redaction import redact_message
 from integration_api.principal import Principal
 from integration_api.server import metrics
 from integration_api.server.context import CallContext, reset_call, set_call
 from integration_api.server.status import internal_status, status_for
+from integration_api.store.database import database_unreachable
 
 log = structlog.get_logger("integration_api.rpc")
 
@@ -171,6 +172,11 @@ def _outcome(
         return context.code() or grpc.StatusCode.UNKNOWN, None
     if isinstance(error, ServiceError):
         return error.code, status_for(error, call.request_id)
+    if isinstance(error, Exception) and database_unreachable(error):
+        unavailable = Unavailable(
+            "the database is unreachable; retry", reason="DATABASE_UNAVAILABLE"
+        )
+        return unavailable.code, status_for(unavailable, call.request_id)
     if not isinstance(error, Exception):
         # Cancellation (the caller went away or the server is stopping): nothing to send.
         return grpc.StatusCode.CANCELLED, None

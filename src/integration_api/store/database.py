@@ -7,6 +7,7 @@ messages name the database with `describe_dsn`, which leaves the credentials out
 from __future__ import annotations
 
 import hashlib
+import socket
 import json
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import quote, urlencode, urlsplit
@@ -26,6 +27,23 @@ else:
     DatabaseConnection = asyncpg.Connection | PoolConnectionProxy
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+# What asyncpg raises when the server cannot be reached or the connection broke; a caller can
+# retry these, unlike errors in what was asked (constraint violations, bad SQL).
+_UNREACHABLE = (
+    ConnectionError,
+    socket.gaierror,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error` means the database is out of reach (not that the request was wrong)."""
+    return isinstance(error, _UNREACHABLE)
 
 
 def advisory_key(name: str) -> int:
