@@ -7,8 +7,8 @@ messages name the database with `describe_dsn`, which leaves the credentials out
 from __future__ import annotations
 
 import hashlib
-import socket
 import json
+import socket
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import quote, urlencode, urlsplit
 
