@@ -13,6 +13,7 @@ from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.providers.transport import create_http_client
 from integration_api.server.database import Database
+from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
 from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.notifications import CredentialChangeListener
@@ -41,7 +42,7 @@ class Runtime:
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
         keyring = Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
-        envelope = Envelope(keyring)
+        envelope = Envelope(keyring, on_encrypt=count_encryption)
         http = create_http_client()
         cache = create_cache(settings)
 

@@ -50,9 +50,12 @@ async def _expect_failure(call: object, seen: list[bytes]) -> None:
 
 
 async def _redis_values(prefix: str) -> list[bytes]:
+    """Every key and value under the prefix; each entry must carry a TTL."""
     client = redis.Redis(host="127.0.0.1", port=6379)
     try:
         keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        for key in keys:
+            assert await client.ttl(key) > 0, "a cache entry without a TTL"
         values = [await client.get(key) for key in keys]
         return [key for key in keys] + [value for value in values if value is not None]
     finally:

@@ -237,3 +237,16 @@ def test_decryption_errors_pickle_with_the_key_id_and_nothing_else() -> None:
     assert restored.key_id == key_id(OTHER)
     assert str(restored) == DECRYPTION_FAILED
     assert str(pickle.loads(pickle.dumps(DecryptionError()))) == DECRYPTION_FAILED
+
+
+def test_every_encryption_is_counted_under_its_key_id() -> None:
+    from integration_api.vault import AssociatedData, Envelope, Keyring, generate_key, parse_key
+
+    counted: list[str] = []
+    keyring = Keyring(parse_key(generate_key()))
+    envelope = Envelope(keyring, on_encrypt=counted.append)
+    aad = AssociatedData("org", "project", "credential", "openai")
+    for _ in range(3):
+        envelope.encrypt(b"secret", aad)
+    envelope.decrypt(envelope.encrypt(b"secret", aad), aad)
+    assert counted == [keyring.primary_key_id] * 4

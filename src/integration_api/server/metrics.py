@@ -21,6 +21,18 @@ RPCS_IN_FLIGHT = Gauge(
 )
 
 
+VAULT_ENCRYPTIONS = Counter(
+    "integration_api_vault_encryptions_total",
+    "Encryptions by key id. Random 96-bit nonces stay safe far below 2**32 encryptions per "
+    "key: alert on the fleet-wide sum per key id well before that (e.g. 2**30) and rotate.",
+    ["key_id"],
+)
+
+
+def count_encryption(key_id: str) -> None:
+    VAULT_ENCRYPTIONS.labels(key_id).inc()
+
+
 class MetricsEndpoint:
     """The Prometheus exposition endpoint (`/metrics`), in a thread of its own."""
 

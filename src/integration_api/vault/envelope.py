@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -86,10 +87,13 @@ class _ParsedCiphertext:
 class Envelope:
     """Encrypts under the keyring's primary key; decrypts with whichever key a ciphertext names."""
 
-    __slots__ = ("_keyring",)
+    __slots__ = ("_keyring", "_on_encrypt")
 
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(self, keyring: Keyring, on_encrypt: Callable[[str], None] | None = None) -> None:
+        """`on_encrypt(key_id)` runs after every encryption: random 96-bit nonces are safe for
+        far fewer than 2**32 encryptions under one key, so operators count them per key."""
         self._keyring = keyring
+        self._on_encrypt = on_encrypt
 
     @property
     def keyring(self) -> Keyring:
@@ -101,6 +105,8 @@ class Envelope:
         header = _PREFIX + key_id_to_bytes(key_id)
         nonce = os.urandom(NONCE_LENGTH)
         sealed = aead.encrypt(nonce, plaintext, header + aad.encode())
+        if self._on_encrypt is not None:
+            self._on_encrypt(key_id)
         return header + nonce + sealed
 
     def decrypt(self, ciphertext: bytes, aad: AssociatedData) -> bytes:
