@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
@@ -121,3 +122,37 @@ async def test_token_command_mints_a_token_the_server_accepts(tmp_path: Path) ->
     secret = (tmp_path / "service-secret").read_text().strip()
     principal = verify_token(secret, token)
     assert (principal.tenant.organization_id, principal.tenant.project_id) == ("o1", "p1")
+
+
+async def test_migrate_command_brings_an_empty_database_up_to_date(
+    tmp_path: Path, empty_database_dsn: str
+) -> None:
+    env = _environment(tmp_path, empty_database_dsn)
+    code, output = await _run_to_exit(env, "migrate")
+    assert code == 0, output
+    assert "database schema is up to date" in output
+    connection = await asyncpg.connect(empty_database_dsn)
+    try:
+        applied = await connection.fetchval("SELECT count(*) FROM schema_migrations")
+    finally:
+        await connection.close()
+    assert applied >= 2
+
+
+async def test_health_probe_command_reports_serving_and_unreachable(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    env = _environment(tmp_path, postgres_dsn)
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "serve", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    address = f"127.0.0.1:{env['PORT']}"
+    try:
+        await _wait_serving(address)
+        code, output = await _run_to_exit(env, "health-probe", "--address", address)
+        assert (code, output.strip()) == (0, "SERVING")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await process.wait()
+    code, output = await _run_to_exit(env, "health-probe", "--address", address, "--timeout", "1")
+    assert code == 1 and "unhealthy" in output
