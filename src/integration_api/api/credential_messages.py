@@ -86,9 +86,13 @@ def secret_from_message(secret: CredentialSecret | None) -> model.SecretMaterial
 
 
 def status_from_message(status: CredentialStatus) -> str:
+    """The status filter of a list request ("" for none)."""
     if status == CredentialStatus.UNSPECIFIED:
         return ""
-    return STATUS_FROM_MESSAGE[status]
+    found = STATUS_FROM_MESSAGE.get(status)
+    if found is None:
+        raise InvalidArgument.for_field("status", "is not a known credential status")
+    return found
 
 
 def check_message(

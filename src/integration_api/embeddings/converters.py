@@ -26,11 +26,14 @@ def embed_request_from_message(message: EmbedRequestMessage) -> contract.EmbedRe
             raise InvalidArgument.for_field(f"inputs[{index}]", "must not be empty")
     if message.dimensions is not None and message.dimensions <= 0:
         raise InvalidArgument.for_field("dimensions", "must be positive")
+    input_type = _INPUT_TYPES.get(message.input_type)
+    if input_type is None and message.input_type != InputType.UNSPECIFIED:
+        raise InvalidArgument.for_field("input_type", "is not a known input type")
     return contract.EmbedRequest(
         credential_id=message.credential_id,
         model=message.model.strip(),
         inputs=tuple(message.inputs),
-        input_type=_INPUT_TYPES.get(message.input_type),
+        input_type=input_type,
         dimensions=message.dimensions,
     )
 

@@ -115,6 +115,8 @@ def _tool_choice(choice: ToolChoiceMessage | None) -> contract.ToolChoice | None
         return None
     mode = _TOOL_CHOICES.get(choice.mode)
     if mode is None:
+        if int(choice.mode) != 0:  # not UNSPECIFIED: a value this service does not know
+            raise InvalidArgument.for_field("tool_choice.mode", "is not a known mode")
         return None
     return contract.ToolChoice(mode=mode, tool_name=choice.tool_name)
 
@@ -142,6 +144,10 @@ def _response_format(response_format: ResponseFormat | None) -> contract.Respons
         return None
     kind = _RESPONSE_FORMATS.get(response_format.type)
     if kind is None:
+        if int(response_format.type) != 0:  # not UNSPECIFIED: a value this service does not know
+            raise InvalidArgument.for_field(
+                "parameters.response_format.type", "is not a known response format"
+            )
         return None
     schema = response_format.json_schema
     return contract.ResponseFormat(
