@@ -99,45 +99,25 @@ async def test_skip_verification_stores_unverified_without_calling_the_provider(
     assert server.requests == []
 
 
+def _keyed(provider: str, name: str = "n", **config: str) -> CreateCredentialRequest:
+    """A create request with a plausible API key, to be refused for another reason."""
+    return CreateCredentialRequest(
+        provider=provider,
+        name=name,
+        secret=CredentialSecret(api_key=ApiKeySecret(key="sk-1234567890abcd")),
+        config=CredentialConfig(**config),
+    )
+
+
 @pytest.mark.parametrize(
     ("request_message", "expected_field"),
     [
         (CreateCredentialRequest(provider="nope", name="n"), "provider"),
         (CreateCredentialRequest(provider="openai", name="n"), "secret"),
-        (
-            CreateCredentialRequest(
-                provider="openai",
-                name="",
-                secret=CredentialSecret(api_key=ApiKeySecret(key="sk-1234567890abcd")),
-            ),
-            "name",
-        ),
-        (
-            CreateCredentialRequest(
-                provider="openai",
-                name="n",
-                secret=CredentialSecret(api_key=ApiKeySecret(key="sk-1234567890abcd")),
-                config=CredentialConfig(base_url="ftp://example.com"),
-            ),
-            "config.base_url",
-        ),
-        (
-            CreateCredentialRequest(
-                provider="bedrock",
-                name="n",
-                secret=CredentialSecret(api_key=ApiKeySecret(key="sk-1234567890abcd")),
-                config=CredentialConfig(region="us-east-1"),
-            ),
-            "secret",
-        ),
-        (
-            CreateCredentialRequest(
-                provider="azure-openai",
-                name="n",
-                secret=CredentialSecret(api_key=ApiKeySecret(key="0123456789abcdef")),
-            ),
-            "config.base_url",
-        ),
+        (_keyed("openai", name=""), "name"),
+        (_keyed("openai", base_url="ftp://example.com"), "config.base_url"),
+        (_keyed("bedrock", region="us-east-1"), "secret"),
+        (_keyed("azure-openai"), "config.base_url"),
     ],
 )
 async def test_bad_input_is_invalid_argument_naming_the_field_and_stores_nothing(
