@@ -99,13 +99,15 @@ async def test_skip_verification_stores_unverified_without_calling_the_provider(
     assert server.requests == []
 
 
-def _keyed(provider: str, name: str = "n", **config: str) -> CreateCredentialRequest:
+def _keyed(
+    provider: str, name: str = "n", base_url: str = "", region: str = ""
+) -> CreateCredentialRequest:
     """A create request with a plausible API key, to be refused for another reason."""
     return CreateCredentialRequest(
         provider=provider,
         name=name,
         secret=CredentialSecret(api_key=ApiKeySecret(key="sk-1234567890abcd")),
-        config=CredentialConfig(**config),
+        config=CredentialConfig(base_url=base_url, region=region),
     )
 
 
