@@ -45,6 +45,7 @@ class CredentialChangeListener:
         self._retry_seconds = retry_seconds
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Future[None]] = set()
+        self._outage = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="credential-change-listener")
@@ -59,8 +60,11 @@ class CredentialChangeListener:
         while True:
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("change listener disconnected", error_type=type(error).__name__)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                # One warning per outage, not one per reconnection attempt.
+                if not self._outage:
+                    log.warning("change listener disconnected", error_type=type(error).__name__)
+                self._outage = True
             await asyncio.sleep(self._retry_seconds)
 
     async def _listen_once(self) -> None:
@@ -69,6 +73,9 @@ class CredentialChangeListener:
         try:
             connection.add_termination_listener(lambda _connection: lost.set())
             await connection.add_listener(CHANNEL, self._dispatch)
+            if self._outage:
+                log.info("change listener reconnected")
+                self._outage = False
             await self._on_gap()
             while not lost.is_set():
                 try:
