@@ -1,4 +1,4 @@
-"""Fixtures of the store tests: migrated pools on the session database or on a fresh one."""
+"""Fixtures of the store tests: migrated pools on the package's database or on a fresh one."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-async def store_pool(postgres_dsn: str) -> AsyncIterator[ConnectionPool]:
-    """The session database, migrated; tests keep apart by using a tenant of their own."""
-    pool = await create_pool(postgres_dsn, min_size=1, max_size=10)
+@pytest.fixture(scope="package")
+async def store_pool(package_database_dsn: str) -> AsyncIterator[ConnectionPool]:
+    """This package's database, migrated; tests keep apart by using a tenant of their own.
+    (Not the session database: rows under made-up key ids would keep services that other
+    packages start on it NOT_SERVING.)"""
+    pool = await create_pool(package_database_dsn, min_size=1, max_size=10)
     await apply_migrations(pool)
     yield pool
     await pool.close()
