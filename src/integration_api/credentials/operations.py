@@ -26,7 +26,6 @@ from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential
-from integration_api.store.notifications import notify_credential_changed
 from integration_api.vault import Envelope
 
 
@@ -109,8 +108,9 @@ class CredentialOperations:
         )
 
     async def _changed(self, credential_id: str) -> None:
+        # The repository's write already notified every replica (on commit); dropping this
+        # replica's own copy here as well spares it the round trip.
         await self._cache.invalidate(credential_id)
-        await notify_credential_changed(self._database.pool, credential_id)
 
     async def _audit_refusal(
         self, principal: Principal, action: str, target: str, why: str

@@ -16,7 +16,6 @@ from integration_api.principal import Tenant
 from integration_api.server.database import Database
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.models import CredentialRow, HealthCheckRecord
-from integration_api.store.notifications import notify_credential_changed
 from integration_api.vault import Envelope
 
 
@@ -57,4 +56,3 @@ class CredentialResolver:
         check = HealthCheckRecord(checked_at=datetime.now(UTC), outcome="invalid", message=message)
         await CredentialRepository(self._database.pool).record_check(tenant, credential_id, check)
         await self._cache.invalidate(credential_id)
-        await notify_credential_changed(self._database.pool, credential_id)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from integration_api.store.credential_rows import parse_credential_id
 from integration_api.store.models import RewrapCandidate
+from integration_api.store.notifications import notify_credential_changed
 
 if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool
@@ -87,7 +88,7 @@ class CredentialKeyRepository:
         credential_uuid = parse_credential_id(credential_id)
         if credential_uuid is None:
             return False
-        async with self._pool.acquire() as connection:
+        async with self._pool.acquire() as connection, connection.transaction():
             status = await connection.execute(
                 _SWAP_CIPHERTEXT,
                 credential_uuid,
@@ -96,4 +97,8 @@ class CredentialKeyRepository:
                 new_key_id,
                 new_fingerprint,
             )
-        return status == "UPDATE 1"
+            swapped = status == "UPDATE 1"
+            if swapped:
+                # Cached copies still name the key that is about to retire.
+                await notify_credential_changed(connection, credential_id)
+        return swapped

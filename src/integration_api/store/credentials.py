@@ -31,6 +31,7 @@ from integration_api.store.credential_rows import (
     require_status,
 )
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential
+from integration_api.store.notifications import notify_credential_changed
 from integration_api.store.pagination import (
     decode_page_token,
     encode_page_token,
@@ -303,7 +304,8 @@ class CredentialRepository:
         statement: str,
         arguments: tuple[object, ...],
     ) -> asyncpg.Record:
-        """Run one statement on one credential and file `audit` with it, in one transaction."""
+        """Run one statement on one credential and file `audit` with it, in one transaction;
+        every replica is told to drop its cached copy when the transaction commits."""
         credential_uuid = parse_credential_id(credential_id)
         if credential_uuid is None:
             raise credential_not_found(None)
@@ -319,6 +321,7 @@ class CredentialRepository:
                     )
                 if audit is not None:
                     await self._audit.append(connection, audit)
+                await notify_credential_changed(connection, str(credential_uuid))
         except asyncpg.UniqueViolationError as error:
             raise duplicate_credential(error) from None
         return record

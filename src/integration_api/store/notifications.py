@@ -14,15 +14,17 @@ import asyncpg
 import structlog
 
 if TYPE_CHECKING:
-    from integration_api.store.database import ConnectionPool
+    from integration_api.store.database import DatabaseConnection
 
 log = structlog.get_logger("integration_api.notifications")
 
 CHANNEL = "integration_api_credential_changed"
 
 
-async def notify_credential_changed(pool: ConnectionPool, credential_id: str) -> None:
-    await pool.execute("SELECT pg_notify($1, $2)", CHANNEL, credential_id)
+async def notify_credential_changed(connection: DatabaseConnection, credential_id: str) -> None:
+    """Queue the notification in the caller's transaction: PostgreSQL delivers it on commit, so
+    it is sent exactly when the change becomes visible, and never for a rolled-back change."""
+    await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, credential_id)
 
 
 class CredentialChangeListener:

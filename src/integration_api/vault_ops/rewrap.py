@@ -23,7 +23,6 @@ from integration_api.credentials.sealing import associated_data
 from integration_api.principal import Tenant
 from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.models import RewrapCandidate
-from integration_api.store.notifications import notify_credential_changed
 from integration_api.vault import DecryptionError, Envelope, UnknownKeyError
 
 if TYPE_CHECKING:
@@ -112,9 +111,7 @@ async def rewrap_candidates(
             fingerprint,
         )
         if swapped:
-            outcome.rewrapped += 1
-            # Replicas drop their cached copy: it still names the key that is about to retire.
-            await notify_credential_changed(pool, candidate.id)
+            outcome.rewrapped += 1  # the swap also told every replica to drop its copy
         else:
             outcome.conflicts += 1
     return outcome
