@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -17,20 +16,13 @@ OLD, NEW = generate_key(), generate_key()
 ROTATING = Envelope(Keyring.from_settings(NEW, OLD))
 
 
-def _through(dsn: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(dsn)
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
-
-
 async def test_database_lost_mid_rewrap_leaves_every_row_readable_and_a_rerun_finishes(
     pool: ConnectionPool, empty_database_dsn: str
 ) -> None:
     expected = await seal_credentials(pool, Envelope(Keyring.from_settings(OLD)), 30)
-    parts = urlsplit(empty_database_dsn)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy = TcpProxy.in_front_of(empty_database_dsn)
     await proxy.start()
-    flaky_pool = await create_pool(_through(empty_database_dsn, proxy), min_size=1, max_size=2)
+    flaky_pool = await create_pool(proxy.dsn_through(empty_database_dsn), min_size=1, max_size=2)
     cut: list[asyncio.Task[None]] = []
 
     def cut_after_first_batch(handled: int, _total: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import grpc
 import pytest
@@ -26,13 +25,6 @@ SERVICES = [
     "integration.v1.OAuthService",
     "integration.v1.OperationsService",
 ]
-
-
-def _through_proxy(dsn: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(dsn)
-    netloc = parts.netloc.rsplit("@", 1)
-    credentials = netloc[0] + "@" if len(netloc) == 2 else ""
-    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
 
 
 async def _status(channel: grpc.aio.Channel, service: str) -> int:
@@ -57,10 +49,9 @@ async def test_unknown_service_is_not_found(postgres_dsn: str) -> None:
 async def test_not_serving_while_database_is_gone_and_serving_when_back(
     postgres_dsn: str,
 ) -> None:
-    parts = urlsplit(postgres_dsn)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy = TcpProxy.in_front_of(postgres_dsn)
     await proxy.start()
-    async with running_service(_through_proxy(postgres_dsn, proxy)) as service:
+    async with running_service(proxy.dsn_through(postgres_dsn)) as service:
         watcher = watch(service.channel, "")
         seen = [await next_status(watcher)]
         assert seen == [SERVING]
@@ -83,11 +74,10 @@ async def test_not_serving_while_database_is_gone_and_serving_when_back(
 
 
 async def test_not_serving_until_database_is_reachable(postgres_dsn: str) -> None:
-    parts = urlsplit(postgres_dsn)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy = TcpProxy.in_front_of(postgres_dsn)
     await proxy.start()
     await proxy.cut()  # port reserved, nothing listening: the database is not there yet
-    async with running_service(_through_proxy(postgres_dsn, proxy)) as service:
+    async with running_service(proxy.dsn_through(postgres_dsn)) as service:
         assert await _status(service.channel, "") == NOT_SERVING
         await proxy.start()
         for _attempt in range(50):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -13,6 +14,18 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
+
+    @classmethod
+    def in_front_of(cls, dsn: str) -> TcpProxy:
+        """A proxy to the PostgreSQL server a DSN names."""
+        parts = urlsplit(dsn)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 5432)
+
+    def dsn_through(self, dsn: str) -> str:
+        """The same DSN (user, database, options), reaching its server through this proxy."""
+        parts = urlsplit(dsn)
+        user = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+        return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{self.port}"))
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
