@@ -3,19 +3,30 @@
 betterproto2 does not register descriptors anywhere, so reflection serves a pool built from
 the descriptor set that `scripts/gen` writes next to the generated package, plus the health
 and reflection services' own descriptors.
+
+Both reflection protocols are served: `grpc.reflection.v1` (what current grpcurl and
+`buf curl --reflect-protocol grpc-v1` ask for first) and the older `v1alpha`. grpcio-reflection
+ships only v1alpha; v1 has the same messages field for field under another package, so one
+servicer answers both and the v1 descriptor is derived from the v1alpha one.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 
+import grpc
 import grpc.aio
 from google.protobuf import descriptor_pb2, descriptor_pool
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection, reflection_pb2
+from grpc_reflection.v1alpha._async import ReflectionServicer
 
 DESCRIPTOR_SET = "descriptor_set.binpb"
 PACKAGE = "integration_api_proto"
+
+V1_PACKAGE = "grpc.reflection.v1"
+V1_SERVICE_NAME = f"{V1_PACKAGE}.ServerReflection"
+_V1ALPHA_PACKAGE = reflection_pb2.DESCRIPTOR.package
 
 
 def load_descriptor_set() -> descriptor_pb2.FileDescriptorSet:
@@ -38,11 +49,36 @@ def build_pool(descriptor_set: descriptor_pb2.FileDescriptorSet) -> descriptor_p
     for file in descriptor_set.file:
         pool.Add(file)
         known.add(file.name)
-    for module in (health_pb2, reflection_pb2):
-        file = descriptor_pb2.FileDescriptorProto.FromString(module.DESCRIPTOR.serialized_pb)
+    alpha = descriptor_pb2.FileDescriptorProto.FromString(reflection_pb2.DESCRIPTOR.serialized_pb)
+    health = descriptor_pb2.FileDescriptorProto.FromString(health_pb2.DESCRIPTOR.serialized_pb)
+    for file in (health, alpha, reflection_v1_file(alpha)):
         if file.name not in known:
             pool.Add(file)
     return pool
+
+
+def reflection_v1_file(
+    alpha: descriptor_pb2.FileDescriptorProto,
+) -> descriptor_pb2.FileDescriptorProto:
+    """`grpc/reflection/v1/reflection.proto`: the v1alpha file under the v1 package."""
+    v1 = descriptor_pb2.FileDescriptorProto()
+    v1.CopyFrom(alpha)
+    v1.name = "grpc/reflection/v1/reflection.proto"
+    v1.package = V1_PACKAGE
+    v1.ClearField("options")
+
+    def renamed(type_name: str) -> str:
+        return type_name.replace(f".{_V1ALPHA_PACKAGE}.", f".{V1_PACKAGE}.", 1)
+
+    for message in v1.message_type:
+        for field in message.field:
+            if field.HasField("type_name"):
+                field.type_name = renamed(field.type_name)
+    for service in v1.service:
+        for method in service.method:
+            method.input_type = renamed(method.input_type)
+            method.output_type = renamed(method.output_type)
+    return v1
 
 
 def enable_reflection(
@@ -53,6 +89,18 @@ def enable_reflection(
     names = [
         *exposed_services,
         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        V1_SERVICE_NAME,
         reflection.SERVICE_NAME,
     ]
-    reflection.enable_server_reflection(names, server, pool=build_pool(descriptor_set))
+    servicer = ReflectionServicer(names, pool=build_pool(descriptor_set))
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        tuple(
+            grpc.method_handlers_generic_handler(name, {"ServerReflectionInfo": handler})
+            for name in (V1_SERVICE_NAME, reflection.SERVICE_NAME)
+        )
+    )
