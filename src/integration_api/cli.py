@@ -15,6 +15,7 @@ from integration_api.config import ConfigError, Settings, check_secret_policy, l
 from integration_api.errors import ServiceError
 from integration_api.observability.logging import configure_logging
 from integration_api.server.bootstrap import with_development_defaults
+from integration_api.settings_reference import environment_help
 
 log = structlog.get_logger("integration_api.cli")
 
@@ -93,28 +94,69 @@ def command_health_probe(arguments: argparse.Namespace) -> int:
     return probe(arguments.address, arguments.service, arguments.timeout)
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's layout and shows each option's default after its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        shown = action.default not in (None, "", argparse.SUPPRESS, False)
+        if action.required:
+            text += " (required)"
+        elif shown and action.option_strings and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _with_formatter(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's help uses `_HelpFormatter`; add_parser does not pass it down."""
+    parser.formatter_class = _HelpFormatter
+    # argparse offers no public way to walk the subcommands.
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _with_formatter(child)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="integration-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the gRPC service").set_defaults(run=command_serve)
-    token = commands.add_parser("token", help="mint a service token signed with SECRET")
-    token.add_argument("--organization", required=True)
-    token.add_argument("--project", required=True)
-    token.add_argument("--user", default="")
-    token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h)")
-    token.add_argument("--subject", default="operator-cli", help="who acts, for the audit log")
-    token.set_defaults(run=command_token)
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(
-        run=command_migrate
+    commands.add_parser(
+        "serve",
+        help="run the gRPC service",
+        description="Run the gRPC service, configured from the environment.",
+        epilog=environment_help(),
+    ).set_defaults(run=command_serve)
+    token = commands.add_parser(
+        "token",
+        help="mint a service token signed with SECRET",
+        description="Print a service token (HS256 JWT) signed with SECRET, read like serve does.",
     )
-    probe = commands.add_parser("health-probe", help="exit 0 when the server is SERVING")
-    probe.add_argument("--address", default="127.0.0.1:9004")
-    probe.add_argument("--service", default="")
-    probe.add_argument("--timeout", type=float, default=3.0)
+    token.add_argument("--organization", required=True, help="organizationId claim (tenant)")
+    token.add_argument("--project", required=True, help="projectId claim (tenant)")
+    token.add_argument(
+        "--user", default="", help="userId claim, recorded as the actor; empty: none"
+    )
+    token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h or 7d")
+    token.add_argument(
+        "--subject", default="operator-cli", help="sub claim: who acts, for the audit log"
+    )
+    token.set_defaults(run=command_token)
+    commands.add_parser(
+        "migrate", help="apply database migrations", description="Apply database migrations."
+    ).set_defaults(run=command_migrate)
+    probe = commands.add_parser(
+        "health-probe",
+        help="exit 0 when the server is SERVING",
+        description="Ask grpc.health.v1 once; exit 0 when SERVING, 1 otherwise.",
+    )
+    probe.add_argument("--address", default="127.0.0.1:9004", help="host:port of the service")
+    probe.add_argument("--service", default="", help="service name to check; empty: the server")
+    probe.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
     probe.set_defaults(run=command_health_probe)
     from integration_api.keys_cli import add_key_commands
 
     add_key_commands(commands)
+    _with_formatter(parser)
     return parser
 
 

@@ -120,7 +120,7 @@ def add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--batch-size",
         type=_positive,
         default=DEFAULT_BATCH_SIZE,
-        help=f"rows read per batch (default {DEFAULT_BATCH_SIZE})",
+        help="rows read per batch",
     )
     rewrap.add_argument(
         "--limit",

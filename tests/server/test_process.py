@@ -156,3 +156,20 @@ async def test_health_probe_command_reports_serving_and_unreachable(
         await process.wait()
     code, output = await _run_to_exit(env, "health-probe", "--address", address, "--timeout", "1")
     assert code == 1 and "unhealthy" in output
+
+
+@pytest.mark.parametrize("variable", ["PORT", "METRICS_PORT"])
+async def test_a_port_in_use_ends_the_process_with_one_clear_line(
+    tmp_path: Path, postgres_dsn: str, variable: str
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = _environment(tmp_path, postgres_dsn, **{variable: str(port)})
+        code, output = await _run_to_exit(env, "serve")
+    assert code != 0
+    assert output.strip().splitlines() == [
+        f"integration-api: {variable}={port} is already in use on 127.0.0.1: stop the process "
+        f"holding it or set {variable} to a free port"
+    ]

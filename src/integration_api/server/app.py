@@ -12,11 +12,12 @@ from grpc_health.v1 import health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 
 from integration_api.api.registry import register_services
-from integration_api.config import Settings
+from integration_api.config import ConfigError, Settings
 from integration_api.runtime import Runtime
 from integration_api.server.database import Database
 from integration_api.server.interceptor import ServiceInterceptor
 from integration_api.server.metrics import MetricsEndpoint
+from integration_api.server.ports import ensure_ports_free
 from integration_api.server.readiness import Readiness, ReadinessCheck
 from integration_api.server.reflection import enable_reflection, load_descriptor_set, service_names
 
@@ -57,6 +58,15 @@ class Application:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
+        """Bind and serve; on any failure, whatever already started is stopped again."""
+        ensure_ports_free(self.settings)
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop(grace_seconds=0)
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         self._database = Database(settings, dsn=self.database_dsn)
         await self._database.start()
@@ -72,9 +82,10 @@ class Application:
         health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health, server)
         enable_reflection(server, descriptor_set, exposed)
-        self.port = server.add_insecure_port(f"{settings.host}:{settings.port}")
-        if self.port == 0:
-            raise OSError(f"could not bind {settings.host}:{settings.port}")
+        try:
+            self.port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+        except RuntimeError:
+            raise ConfigError(f"cannot listen on {settings.host}:{settings.port} (PORT)") from None
         checks = [
             ReadinessCheck("database", self._database.probe),
             *self.runtime.readiness_checks(),
@@ -85,7 +96,11 @@ class Application:
         await server.start()
         self._server = server
         if settings.metrics_port:
-            self.metrics = MetricsEndpoint(settings.host, settings.metrics_port)
+            try:
+                self.metrics = MetricsEndpoint(settings.host, settings.metrics_port)
+            except OSError as error:
+                where = f"{settings.host}:{settings.metrics_port} (METRICS_PORT)"
+                raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None
         await self.readiness.start()
         log.info(
             "serving",

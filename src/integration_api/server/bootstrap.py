@@ -20,29 +20,33 @@ SECRET_FILE = "service-secret"
 CRYPTO_KEY_FILE = "crypto-key"
 
 
-def _read_or_create(path: Path, make: str) -> str:
+def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
+    """The value kept in `path`, and whether it was created just now."""
     if path.exists():
-        return path.read_text().strip()
+        return path.read_text().strip(), False
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(make + "\n")
-    return make
+    return make, True
 
 
 def with_development_defaults(settings: Settings) -> tuple[Settings, list[str]]:
-    """Fills SECRET and INTEGRATION_CRYPTO_KEY in development; returns what it filled."""
-    filled: list[str] = []
+    """Fills SECRET and INTEGRATION_CRYPTO_KEY in development; returns the files it created
+    (empty when they were already there from an earlier start)."""
+    created: list[str] = []
     if settings.production:
         if not settings.crypto_key:
             raise FailedPrecondition("INTEGRATION_CRYPTO_KEY is required when ENV=production")
-        return settings, filled
+        return settings, created
     if not settings.secret:
-        secret = _read_or_create(settings.data_dir / SECRET_FILE, secrets.token_urlsafe(48))
+        path = settings.data_dir / SECRET_FILE
+        secret, new = _read_or_create(path, secrets.token_urlsafe(48))
         settings = replace(settings, secret=secret)
-        filled.append(str(settings.data_dir / SECRET_FILE))
+        created += [str(path)] if new else []
     if not settings.crypto_key:
-        key = _read_or_create(settings.data_dir / CRYPTO_KEY_FILE, generate_key())
+        path = settings.data_dir / CRYPTO_KEY_FILE
+        key, new = _read_or_create(path, generate_key())
         settings = replace(settings, crypto_key=key)
-        filled.append(str(settings.data_dir / CRYPTO_KEY_FILE))
-    return settings, filled
+        created += [str(path)] if new else []
+    return settings, created

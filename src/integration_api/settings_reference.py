@@ -1,0 +1,65 @@
+"""Every environment variable the service reads, its default and its meaning, in one table.
+
+`integration-api serve --help` prints it, and a test holds it equal to what `load_settings`
+reads and to the README's configuration table, so none of the three can drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str
+    meaning: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("ENV", "development", "development, test or production (secret policy, JSON logs)"),
+    Variable("HOST", "0.0.0.0", "gRPC listen address"),  # noqa: S104 - documents the default
+    Variable("PORT", "9004", "gRPC port"),
+    Variable("METRICS_PORT", "9464", "Prometheus /metrics port; 0 disables"),
+    Variable("SECRET", "random in DATA_DIR (development)", "HS256 key of service tokens"),
+    Variable(
+        "INTEGRATION_CRYPTO_KEY", "random in DATA_DIR (development)", "primary encryption key"
+    ),
+    Variable("INTEGRATION_CRYPTO_KEYS", "", "decrypt-only keys, comma-separated"),
+    Variable("DATA_DIR", "data", "embedded PostgreSQL and development secrets"),
+    Variable("POSTGRES__HOST", "embedded PostgreSQL", "external PostgreSQL host"),
+    Variable("POSTGRES__PORT", "5432", "PostgreSQL port"),
+    Variable("POSTGRES__DB_NAME", "integration_api", "database name"),
+    Variable("POSTGRES__AUTH__USER", "postgres", "database user"),
+    Variable("POSTGRES__AUTH__PASSWORD", "", "database password"),
+    Variable("POSTGRES__SSL_MODE", "disable", "libpq sslmode"),
+    Variable("POSTGRES__MAX_OPEN_CONNECTION", "10", "largest connection pool"),
+    Variable("POSTGRES__MAX_IDEAL_CONNECTION", "1", "smallest connection pool"),
+    Variable("REDIS__HOST", "in-process cache", "Redis host for the shared credential cache"),
+    Variable("REDIS__PORT", "6379", "Redis port"),
+    Variable("REDIS__DB", "0", "Redis database number"),
+    Variable("REDIS__AUTH__USER", "", "Redis user"),
+    Variable("REDIS__AUTH__PASSWORD", "", "Redis password"),
+    Variable("REDIS__KEY_PREFIX", "integration-api:", "prefix of every Redis key"),
+    Variable("REDIS__MAX_CONNECTION", "50", "Redis connection pool size"),
+    Variable("CACHE_TTL_SECONDS", "300", "lifetime of a cached credential row"),
+    Variable("LOG_LEVEL", "info", "debug, info, warning or error"),
+    Variable("LOG_FORMAT", "json in production, else console", "json or console"),
+    Variable("GRPC_MAX_MESSAGE_BYTES", "4194304", "largest request or response"),
+    Variable("GRPC_MAX_CONCURRENT_RPCS", "1000", "RPCs handled at once; further ones wait"),
+    Variable("GRPC_KEEPALIVE_TIME_SECONDS", "60", "server keepalive ping interval"),
+    Variable("GRPC_KEEPALIVE_MIN_PING_SECONDS", "10", "clients pinging more often are cut off"),
+    Variable("SHUTDOWN_GRACE_SECONDS", "20", "on SIGTERM, how long in-flight RPCs may finish"),
+    Variable("READINESS_INTERVAL_SECONDS", "2", "how often dependencies are probed"),
+)
+
+
+def environment_help() -> str:
+    """The table as plain text, for `--help`."""
+    width = max(len(variable.name) for variable in VARIABLES)
+    lines = ["environment variables (default in brackets):"]
+    for variable in VARIABLES:
+        default = f" [{variable.default}]" if variable.default else ""
+        lines.append(f"  {variable.name.ljust(width)}  {variable.meaning}{default}")
+    lines.append("See README.md, section Configuration, for details.")
+    return "\n".join(lines)
