@@ -35,8 +35,8 @@ class Answer:
 
     @property
     def kinds(self) -> list[str]:
-        """The kind of each chunk in order: text, tool_call, usage, finish."""
-        names = ("text_delta", "tool_call", "usage", "finish")
+        """The kind of each chunk in order: text, reasoning, tool_call, usage, finish."""
+        names = ("text_delta", "reasoning_delta", "tool_call", "usage", "finish")
         return [
             next(name for name in names if getattr(chunk, name) is not None)
             for chunk in self.chunks
@@ -49,6 +49,12 @@ class Answer:
     @property
     def text(self) -> str:
         return "".join(self.texts)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(
+            chunk.reasoning_delta.text for chunk in self.chunks if chunk.reasoning_delta is not None
+        )
 
     @property
     def tool_calls(self) -> list[ToolCall]:

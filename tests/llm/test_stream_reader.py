@@ -7,7 +7,7 @@ import json
 import pytest
 
 from integration_api.errors import InvalidArgument, ServiceError, Unavailable
-from integration_api.llm.contract import Finish, FinishReason, TextDelta, Usage
+from integration_api.llm.contract import Finish, FinishReason, ReasoningDelta, TextDelta, Usage
 from integration_api.providers.openai_chat_stream import (
     PROVIDER_STREAM_ERROR,
     OpenAIStreamReader,
@@ -37,13 +37,39 @@ def test_azure_filter_annotations_are_not_text_and_a_filtered_answer_is_content_
     assert (finish.reason, finish.raw_reason) == (FinishReason.CONTENT_FILTER, "stop")
 
 
-def test_mistral_typed_content_keeps_text_and_drops_thinking() -> None:
+def test_mistral_typed_content_is_text_and_its_thinking_is_reasoning() -> None:
     reader = OpenAIStreamReader("mistral", "", ())
     content = [
         {"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}]},
         {"type": "text", "text": "Bonjour"},
     ]
-    assert reader.read(chunk({"content": content})) == [TextDelta("Bonjour")]
+    assert reader.read(chunk({"content": content})) == [
+        ReasoningDelta("hmm"),
+        TextDelta("Bonjour"),
+    ]
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_reasoning_of_openai_compatible_servers_is_forwarded_as_it_arrives(field: str) -> None:
+    reader = OpenAIStreamReader("openai-compatible", "", ())
+    assert reader.read(chunk({"role": "assistant", field: "Let me think", "content": None})) == [
+        ReasoningDelta("Let me think")
+    ]
+    assert reader.read(chunk({"content": "Hi"})) == [TextDelta("Hi")]
+
+
+def test_reasoning_tokens_are_reported_within_the_output_tokens() -> None:
+    reader = OpenAIStreamReader("openai", "", ())
+    usage = {
+        "prompt_tokens": 12,
+        "completion_tokens": 100,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 64},
+    }
+    reader.read(json.dumps({"id": "c1", "model": "m", "choices": [], "usage": usage}))
+    assert reader.finish()[-2] == Usage(
+        input_tokens=12, output_tokens=100, cached_input_tokens=0, reasoning_tokens=64
+    )
 
 
 def test_a_refusal_is_forwarded_as_the_models_words() -> None:

@@ -1,14 +1,16 @@
 """The normalized chat contract: the request the service accepts and the parts it streams back.
 
 Every provider adapter translates to and from these types and nothing else; they do no I/O.
-The stream is a tagged union of four parts:
+The stream is a tagged union of five parts:
 
-| part        | when                                                                   |
-| ----------- | ---------------------------------------------------------------------- |
-| `TextDelta` | as each text fragment arrives, never buffered                          |
-| `ToolCall`  | once per call, complete: id, name and arguments that parse as JSON     |
-| `Usage`     | once, before `Finish`; a count the provider did not report is `None`   |
-| `Finish`    | exactly once, last: unified and raw reason, model, request id, timing  |
+| part             | when                                                                   |
+| ---------------- | ---------------------------------------------------------------------- |
+| `TextDelta`      | as each text fragment arrives, never buffered                          |
+| `ReasoningDelta` | as the model's reasoning arrives; a signature or redacted data closes  |
+|                  | its block                                                              |
+| `ToolCall`       | once per call, complete: id, name and arguments that parse as JSON     |
+| `Usage`          | once, before `Finish`; a count the provider did not report is `None`   |
+| `Finish`         | exactly once, last: unified and raw reason, model, request id, timing  |
 
 A broken stream ends with a typed error instead of a `Finish`, never with a silent end.
 """
@@ -58,6 +60,17 @@ class ToolCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningBlock:
+    """One whole block of a model's reasoning, sent back in history as it was received."""
+
+    text: str = ""
+    # The provider's signature over the block (Anthropic), required to send it back.
+    signature: str = ""
+    # Reasoning the provider returned encrypted (Anthropic `redacted_thinking`), opaque.
+    redacted_data: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     role: Role
     content: tuple[ContentItem, ...] = ()
@@ -65,6 +78,10 @@ class ChatMessage:
     tool_calls: tuple[ToolCall, ...] = ()
     # For a tool message: the id of the call it answers.
     tool_call_id: str = ""
+    # For an assistant message: the reasoning that came before its text and tool calls.
+    reasoning: tuple[ReasoningBlock, ...] = ()
+    # A prompt-cache breakpoint after this message (ignored where caching is automatic).
+    cache_breakpoint: bool = False
 
     def text(self) -> str:
         """The message's text parts joined (images left out)."""
@@ -107,6 +124,13 @@ class ResponseFormat:
     strict: bool = False
 
 
+class ReasoningEffort(Enum):
+    MINIMAL = "minimal"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
 @dataclass(frozen=True, slots=True)
 class ModelParameters:
     """Sampling and output controls; `None` (or empty) means not sent to the provider."""
@@ -120,6 +144,8 @@ class ModelParameters:
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
     parallel_tool_calls: bool | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    reasoning_budget_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +158,8 @@ class ChatRequest:
     tools: tuple[ToolDefinition, ...] = ()
     tool_choice: ToolChoice | None = None
     parameters: ModelParameters = ModelParameters()
+    # A prompt-cache breakpoint after the tool list (ignored where caching is automatic).
+    cache_tools: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +168,28 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning; `signature` or `redacted_data` closes its block."""
+
+    text: str = ""
+    signature: str = ""
+    redacted_data: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts as the provider reported them; `None` is "not reported", never 0."""
+    """Token counts as the provider reported them; `None` is "not reported", never 0.
+
+    `input_tokens` counts every input token, those read from and written to the prompt cache
+    included (Anthropic reports the three apart: an adapter adds them up); `reasoning_tokens`
+    are part of `output_tokens`.
+    """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
 
 class FinishReason(Enum):
@@ -178,4 +222,4 @@ class Finish:
     timing: Timing | None = None
 
 
-StreamPart = TextDelta | ToolCall | Usage | Finish
+StreamPart = TextDelta | ReasoningDelta | ToolCall | Usage | Finish

@@ -12,6 +12,8 @@ from integration_api_proto.integration.v1 import (
     ContentPart,
     Message,
     ModelParameters,
+    ReasoningDelta,
+    ReasoningEffort,
     ResponseFormat,
     ResponseFormatType,
     Role,
@@ -48,6 +50,19 @@ _RESPONSE_FORMATS = {
     ResponseFormatType.JSON_OBJECT: contract.ResponseFormatType.JSON_OBJECT,
     ResponseFormatType.JSON_SCHEMA: contract.ResponseFormatType.JSON_SCHEMA,
 }
+_REASONING_EFFORTS = {
+    ReasoningEffort.MINIMAL: contract.ReasoningEffort.MINIMAL,
+    ReasoningEffort.LOW: contract.ReasoningEffort.LOW,
+    ReasoningEffort.MEDIUM: contract.ReasoningEffort.MEDIUM,
+    ReasoningEffort.HIGH: contract.ReasoningEffort.HIGH,
+}
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_input_tokens",
+    "reasoning_tokens",
+)
 _FINISH_REASONS = {
     contract.FinishReason.STOP: FinishReasonMessage.STOP,
     contract.FinishReason.LENGTH: FinishReasonMessage.LENGTH,
@@ -70,6 +85,7 @@ def chat_request_from_message(message: ChatRequestMessage) -> contract.ChatReque
         tools=tuple(_tool(tool, index) for index, tool in enumerate(message.tools)),
         tool_choice=_tool_choice(message.tool_choice),
         parameters=_parameters(message.parameters),
+        cache_tools=message.cache_tools,
     )
 
 
@@ -85,7 +101,22 @@ def _message(message: Message, index: int) -> contract.ChatMessage:
         contract.ToolCall(call.index, call.id, call.name, call.arguments_json)
         for call in message.tool_calls
     )
-    return contract.ChatMessage(role, tuple(content), calls, message.tool_call_id)
+    if message.reasoning and role is not contract.Role.ASSISTANT:
+        raise InvalidArgument.for_field(
+            f"messages[{index}].reasoning", "is accepted in assistant messages only"
+        )
+    reasoning = tuple(
+        contract.ReasoningBlock(block.text, block.signature, block.redacted_data)
+        for block in message.reasoning
+    )
+    return contract.ChatMessage(
+        role,
+        tuple(content),
+        calls,
+        message.tool_call_id,
+        reasoning=reasoning,
+        cache_breakpoint=message.cache_breakpoint,
+    )
 
 
 def _part(part: ContentPart, index: int, position: int) -> contract.ContentItem:
@@ -126,6 +157,11 @@ def _parameters(parameters: ModelParameters | None) -> contract.ModelParameters:
         return contract.ModelParameters()
     if parameters.max_tokens is not None and parameters.max_tokens <= 0:
         raise InvalidArgument.for_field("parameters.max_tokens", "must be positive")
+    budget = parameters.reasoning_budget_tokens
+    if budget is not None and budget < 0:
+        raise InvalidArgument.for_field(
+            "parameters.reasoning_budget_tokens", "must not be negative"
+        )
     return contract.ModelParameters(
         temperature=parameters.temperature,
         top_p=parameters.top_p,
@@ -136,7 +172,16 @@ def _parameters(parameters: ModelParameters | None) -> contract.ModelParameters:
         frequency_penalty=parameters.frequency_penalty,
         presence_penalty=parameters.presence_penalty,
         parallel_tool_calls=parameters.parallel_tool_calls,
+        reasoning_effort=_reasoning_effort(parameters.reasoning_effort),
+        reasoning_budget_tokens=budget,
     )
+
+
+def _reasoning_effort(effort: ReasoningEffort) -> contract.ReasoningEffort | None:
+    known = _REASONING_EFFORTS.get(effort)
+    if known is None and int(effort) != 0:  # not UNSPECIFIED: a value this service does not know
+        raise InvalidArgument.for_field("parameters.reasoning_effort", "is not a known value")
+    return known
 
 
 def _response_format(response_format: ResponseFormat | None) -> contract.ResponseFormat | None:
@@ -195,6 +240,12 @@ def chunk_from_part(part: contract.StreamPart) -> ChatChunk:
     """One part of the normalized stream as the message the caller receives."""
     if isinstance(part, contract.TextDelta):
         chunk = EncodedChatChunk(text_delta=TextDelta(text=part.text))
+    elif isinstance(part, contract.ReasoningDelta):
+        chunk = EncodedChatChunk(
+            reasoning_delta=ReasoningDelta(
+                text=part.text, signature=part.signature, redacted_data=part.redacted_data
+            )
+        )
     elif isinstance(part, contract.ToolCall):
         chunk = EncodedChatChunk(
             tool_call=ToolCallMessage(
@@ -203,11 +254,7 @@ def chunk_from_part(part: contract.StreamPart) -> ChatChunk:
         )
     elif isinstance(part, contract.Usage):
         chunk = EncodedChatChunk(
-            usage=UsageMessage(
-                input_tokens=part.input_tokens,
-                output_tokens=part.output_tokens,
-                cached_input_tokens=part.cached_input_tokens,
-            )
+            usage=UsageMessage(**{name: getattr(part, name) for name in _USAGE_FIELDS})
         )
     else:
         chunk = EncodedChatChunk(finish=_finish(part))
@@ -219,6 +266,11 @@ def _wire_bytes(part: contract.StreamPart) -> bytes:
     wire: Any = wire_class("integration.v1.ChatChunk")()
     if isinstance(part, contract.TextDelta):
         wire.text_delta.text = part.text
+    elif isinstance(part, contract.ReasoningDelta):
+        reasoning = wire.reasoning_delta
+        reasoning.SetInParent()
+        reasoning.text, reasoning.signature = part.text, part.signature
+        reasoning.redacted_data = part.redacted_data
     elif isinstance(part, contract.ToolCall):
         call = wire.tool_call
         call.index, call.id, call.name = part.index, part.id, part.name
@@ -226,7 +278,7 @@ def _wire_bytes(part: contract.StreamPart) -> bytes:
     elif isinstance(part, contract.Usage):
         usage = wire.usage
         usage.SetInParent()
-        for name in ("input_tokens", "output_tokens", "cached_input_tokens"):
+        for name in _USAGE_FIELDS:
             value = getattr(part, name)
             if value is not None:
                 setattr(usage, name, value)

@@ -166,7 +166,7 @@ HUGGINGFACE = OpenAIChatModel(
     ChatDialect(
         "huggingface",
         max_tokens_field="max_tokens",
-        unsupported=frozenset({"parallel_tool_calls"}),
+        unsupported=frozenset({"parallel_tool_calls", "reasoning_budget_tokens"}),
     ),
     route=_huggingface_route,
 )

@@ -9,7 +9,10 @@ Members of the family spell a few fields differently; a `ChatDialect` says how:
 | huggingface       | `max_tokens`            | `seed`        | asked for    | parallel_tool_calls |
 | openai-compatible | `max_tokens`            | `seed`        | asked for    |                     |
 
-A parameter the provider cannot take is refused with INVALID_ARGUMENT naming it, never dropped.
+A parameter the provider cannot take is refused with INVALID_ARGUMENT naming it, never dropped:
+no member takes a thinking budget (`reasoning_budget_tokens`); `reasoning_effort` is sent as
+it is. Reasoning blocks in history are left out (the family takes none back) and prompt-cache
+breakpoints are ignored (the family caches prompts on its own).
 
 See: https://platform.openai.com/docs/api-reference/chat/create,
 https://docs.mistral.ai/api/#tag/chat,
@@ -48,7 +51,7 @@ class ChatDialect:
     # Mistral sends usage without being asked and does not take `stream_options`.
     requests_usage: bool = True
     # `ModelParameters` fields the provider does not accept.
-    unsupported: frozenset[str] = frozenset()
+    unsupported: frozenset[str] = frozenset({"reasoning_budget_tokens"})
 
 
 def chat_body(request: ChatRequest, dialect: ChatDialect) -> JsonObject:
@@ -190,6 +193,8 @@ def _parameters(
         written["stop"] = list(parameters.stop)
     if parameters.response_format is not None:
         written["response_format"] = _response_format(parameters.response_format)
+    if parameters.reasoning_effort is not None:
+        written["reasoning_effort"] = parameters.reasoning_effort.value
     if parameters.parallel_tool_calls is not None:
         if not has_tools:
             raise InvalidArgument.for_field("parameters.parallel_tool_calls", "requires tools")

@@ -4,6 +4,8 @@
 | --------------------------------------------------------- | ---------------------------------- |
 | `delta.content` (a string, or Mistral's typed parts)      | `TextDelta` at once                |
 | `delta.refusal`                                           | `TextDelta` (the model's words)    |
+| `delta.reasoning_content` (vLLM, DeepSeek), `delta.reasoning` | `ReasoningDelta` at once       |
+| (vLLM ≥ 0.10, Ollama), Mistral's `thinking` parts         |                                    |
 | `delta.tool_calls` fragments, keyed by `index`            | `ToolCall`s when `finish_reason`   |
 | `usage` (last chunk; Mistral: the finish chunk)           | `Usage`, just before `Finish`      |
 | `finish_reason`                                           | `Finish.reason` and `raw_reason`   |
@@ -23,7 +25,14 @@ import json
 from collections.abc import Mapping, Sequence
 
 from integration_api.errors import InvalidArgument, ServiceError, Unavailable
-from integration_api.llm.contract import Finish, FinishReason, StreamPart, TextDelta, Usage
+from integration_api.llm.contract import (
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    StreamPart,
+    TextDelta,
+    Usage,
+)
 from integration_api.llm.tool_calls import ToolCallAccumulator
 from integration_api.providers.http_errors import provider_error_message, provider_error_type
 from integration_api.providers.sanitize import sanitize_message
@@ -91,13 +100,17 @@ def truncated(provider: str) -> Unavailable:
 
 
 def _usage(reported: Mapping[str, object]) -> Usage:
-    details = reported.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
     return Usage(
         input_tokens=_count(reported.get("prompt_tokens")),
         output_tokens=_count(reported.get("completion_tokens")),
-        cached_input_tokens=_count(cached),
+        cached_input_tokens=_count(_detail(reported, "prompt_tokens_details", "cached_tokens")),
+        reasoning_tokens=_count(_detail(reported, "completion_tokens_details", "reasoning_tokens")),
     )
+
+
+def _detail(reported: Mapping[str, object], group: str, name: str) -> object:
+    details = reported.get(group)
+    return details.get(name) if isinstance(details, Mapping) else None
 
 
 def _count(value: object) -> int | None:
@@ -106,19 +119,31 @@ def _count(value: object) -> int | None:
     return None
 
 
-def _text_of(content: object) -> str:
+def _text_of(content: object, kind: str = "text") -> str:
+    """A string as it is, or the text of Mistral's typed parts of one `kind`."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        # Mistral's typed parts: text is kept, "thinking" parts are not part of the answer.
-        return "".join(
-            part["text"]
-            for part in content
-            if isinstance(part, dict)
-            and part.get("type") == "text"
-            and isinstance(part.get("text"), str)
-        )
-    return ""
+    if not isinstance(content, list):
+        return ""
+    pieces: list[str] = []
+    for part in content:
+        if not isinstance(part, dict) or part.get("type") != kind:
+            continue
+        inner = part.get(kind)
+        if isinstance(inner, str):
+            pieces.append(inner)
+        elif isinstance(inner, list):  # a thinking part holds text parts of its own
+            pieces.append(_text_of(inner))
+    return "".join(pieces)
+
+
+def _reasoning_of(delta: Mapping[str, object]) -> str:
+    for name in ("reasoning_content", "reasoning"):
+        value = delta.get(name)
+        if isinstance(value, str) and value:
+            return value
+    content = delta.get("content")
+    return _text_of(content, "thinking") if isinstance(content, list) else ""
 
 
 def _filtered(results: object) -> bool:
@@ -166,6 +191,9 @@ class OpenAIStreamReader:
         parts: list[StreamPart] = []
         delta = choice.get("delta")
         if delta and isinstance(delta, dict):
+            reasoning = _reasoning_of(delta)
+            if reasoning:
+                parts.append(ReasoningDelta(reasoning))
             text = _text_of(delta.get("content")) or _text_of(delta.get("refusal"))
             if text:
                 parts.append(TextDelta(text))

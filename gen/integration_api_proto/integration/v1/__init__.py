@@ -55,6 +55,9 @@ __all__ = (
     "ListCredentialsResponse",
     "Message",
     "ModelParameters",
+    "ReasoningBlock",
+    "ReasoningDelta",
+    "ReasoningEffort",
     "RequestRotationRequest",
     "RequestRotationResponse",
     "RerankRequest",
@@ -252,6 +255,41 @@ class InputType(betterproto2.Enum):
             "INPUT_TYPE_UNSPECIFIED": 0,
             "INPUT_TYPE_QUERY": 1,
             "INPUT_TYPE_DOCUMENT": 2,
+        }
+
+
+class ReasoningEffort(betterproto2.Enum):
+    UNSPECIFIED = 0
+    """
+    The provider's default.
+    """
+
+    MINIMAL = 1
+
+    LOW = 2
+
+    MEDIUM = 3
+
+    HIGH = 4
+
+    @classmethod
+    def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
+        return {
+            0: "REASONING_EFFORT_UNSPECIFIED",
+            1: "REASONING_EFFORT_MINIMAL",
+            2: "REASONING_EFFORT_LOW",
+            3: "REASONING_EFFORT_MEDIUM",
+            4: "REASONING_EFFORT_HIGH",
+        }
+
+    @classmethod
+    def betterproto_renamed_proto_names_to_value(cls) -> dict[str, int]:
+        return {
+            "REASONING_EFFORT_UNSPECIFIED": 0,
+            "REASONING_EFFORT_MINIMAL": 1,
+            "REASONING_EFFORT_LOW": 2,
+            "REASONING_EFFORT_MEDIUM": 3,
+            "REASONING_EFFORT_HIGH": 4,
         }
 
 
@@ -471,6 +509,10 @@ class ChatChunk(betterproto2.Message):
         4, betterproto2.TYPE_MESSAGE, optional=True, group="part"
     )
 
+    reasoning_delta: "ReasoningDelta | None" = betterproto2.field(
+        5, betterproto2.TYPE_MESSAGE, optional=True, group="part"
+    )
+
 
 default_message_pool.register_message("integration.v1", "ChatChunk", ChatChunk)
 
@@ -504,6 +546,13 @@ class ChatRequest(betterproto2.Message):
         betterproto2.TYPE_MAP,
         map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+
+    cache_tools: "bool" = betterproto2.field(8, betterproto2.TYPE_BOOL)
+    """
+    A prompt-cache breakpoint after the tool list (Anthropic `cache_control` on the last tool):
+    the tools are cached with everything before them. Providers that cache prompts on their
+    own (OpenAI, Gemini) ignore it.
+    """
 
 
 default_message_pool.register_message("integration.v1", "ChatRequest", ChatRequest)
@@ -1186,6 +1235,21 @@ class Message(betterproto2.Message):
     For ROLE_TOOL: the id of the call this message answers.
     """
 
+    reasoning: "list[ReasoningBlock]" = betterproto2.field(
+        6, betterproto2.TYPE_MESSAGE, repeated=True
+    )
+    """
+    For ROLE_ASSISTANT: the reasoning the model streamed before this message's text and tool
+    calls, sent back as it came (Anthropic requires its signed thinking blocks with a tool
+    result). Providers that take no reasoning in history leave it out.
+    """
+
+    cache_breakpoint: "bool" = betterproto2.field(7, betterproto2.TYPE_BOOL)
+    """
+    A prompt-cache breakpoint after this message (Anthropic `cache_control`): the conversation
+    up to here is cached. Providers that cache prompts on their own ignore it.
+    """
+
 
 default_message_pool.register_message("integration.v1", "Message", Message)
 
@@ -1223,8 +1287,63 @@ class ModelParameters(betterproto2.Message):
         9, betterproto2.TYPE_BOOL, optional=True
     )
 
+    reasoning_effort: "ReasoningEffort" = betterproto2.field(
+        10, betterproto2.TYPE_ENUM, default_factory=lambda: ReasoningEffort(0)
+    )
+    """
+    How hard a reasoning model thinks (OpenAI `reasoning_effort`, Gemini `thinkingLevel`).
+    """
+
+    reasoning_budget_tokens: "int | None" = betterproto2.field(
+        11, betterproto2.TYPE_INT32, optional=True
+    )
+    """
+    A token budget for thinking (Anthropic `thinking.budget_tokens`, Gemini `thinkingBudget`).
+    """
+
 
 default_message_pool.register_message("integration.v1", "ModelParameters", ModelParameters)
+
+
+@dataclass(eq=False, repr=False)
+class ReasoningBlock(betterproto2.Message):
+    """
+    One block of a model's reasoning, whole, as the caller received it in ReasoningDelta parts.
+    """
+
+    text: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    signature: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The provider's signature over the block (Anthropic), needed to send it back.
+    """
+
+    redacted_data: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Reasoning the provider returned encrypted (Anthropic `redacted_thinking`), opaque.
+    """
+
+
+default_message_pool.register_message("integration.v1", "ReasoningBlock", ReasoningBlock)
+
+
+@dataclass(eq=False, repr=False)
+class ReasoningDelta(betterproto2.Message):
+    """
+    The model's reasoning as it arrives (Anthropic thinking, Gemini thought summaries, the
+    `reasoning_content` of OpenAI-compatible servers such as vLLM and DeepSeek). Consecutive
+    deltas form one block; a delta carrying `signature` or `redacted_data` closes its block.
+    Collect the blocks into Message.reasoning to send them back with a tool result.
+    """
+
+    text: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    signature: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    redacted_data: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message("integration.v1", "ReasoningDelta", ReasoningDelta)
 
 
 @dataclass(eq=False, repr=False)
@@ -1574,15 +1693,35 @@ default_message_pool.register_message(
 class Usage(betterproto2.Message):
     """
     Token counts as the provider reported them. An absent field means "not reported", never 0.
+    Token counts as the provider reported them; an unset field was not reported (it is not 0).
     """
 
     input_tokens: "int | None" = betterproto2.field(1, betterproto2.TYPE_INT32, optional=True)
+    """
+    Every input token, cached or not.
+    """
 
     output_tokens: "int | None" = betterproto2.field(2, betterproto2.TYPE_INT32, optional=True)
 
     cached_input_tokens: "int | None" = betterproto2.field(
         3, betterproto2.TYPE_INT32, optional=True
     )
+    """
+    Input tokens read from the provider's prompt cache (part of input_tokens).
+    """
+
+    cache_write_input_tokens: "int | None" = betterproto2.field(
+        4, betterproto2.TYPE_INT32, optional=True
+    )
+    """
+    Input tokens written to the provider's prompt cache (Anthropic cache_creation_input_tokens;
+    part of input_tokens).
+    """
+
+    reasoning_tokens: "int | None" = betterproto2.field(5, betterproto2.TYPE_INT32, optional=True)
+    """
+    Output tokens spent reasoning (part of output_tokens).
+    """
 
 
 default_message_pool.register_message("integration.v1", "Usage", Usage)
