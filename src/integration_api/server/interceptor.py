@@ -1,12 +1,13 @@
 """The single server interceptor: request id, authentication, logging, metrics, error mapping.
 
 Every RPC except health and reflection must carry an HS256 service token, in
-`authorization: Bearer …` or in the platform's `x-internal-service-key`. The caller's
-`x-request-id` is used only when it is a short plain token; anything else (long, spaces,
-markup, escapes) is replaced by a generated id before it reaches logs, error details or the
-audit chain. Domain errors become
+`authorization: Bearer …` or in the platform's `x-internal-service-key`. Domain errors become
 statuses through `status.status_for`; any other exception becomes a generic INTERNAL whose text
 never includes the exception's message (that is how keys leak into error text).
+
+The caller's `x-request-id` is used only when it is a short plain token; anything else (long,
+spaces, quotes, markup) is replaced by a generated id before it reaches logs, error details or
+the audit chain.
 """
 
 from __future__ import annotations
