@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 
 # The service image: `docker build -t integration-api .` then
-# `docker run -p 9004:9004 -p 9464:9464 integration-api`.
+# `docker run -p 9004:9004 -p 9464:9464 -e SECRET=... -e INTEGRATION_CRYPTO_KEY=... integration-api`.
+# It runs with ENV=production: SECRET (random, at least 32 bytes) and INTEGRATION_CRYPTO_KEY
+# (`integration-api keys generate`) must be given; nothing is invented inside a container.
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS builder
@@ -18,7 +20,8 @@ COPY gen ./gen
 RUN /opt/venv/bin/pip install .
 
 FROM ${PYTHON_IMAGE} AS runtime
-ENV PATH=/opt/venv/bin:$PATH \
+ENV ENV=production \
+    PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/var/lib/integration-api

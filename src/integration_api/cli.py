@@ -23,8 +23,10 @@ log = structlog.get_logger("integration_api.cli")
 def _prepared_settings() -> tuple[Settings, list[str]]:
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
-    check_secret_policy(settings)
-    return with_development_defaults(settings)
+    check_secret_policy(settings)  # before anything is created in DATA_DIR
+    settings, generated = with_development_defaults(settings)
+    check_secret_policy(settings)  # a SECRET kept in DATA_DIR is held to the same policy
+    return settings, generated
 
 
 async def _serve(settings: Settings, generated: list[str]) -> int:
@@ -55,13 +57,21 @@ def command_serve(_arguments: argparse.Namespace) -> int:
 
 def command_token(arguments: argparse.Namespace) -> int:
     settings, _generated = _prepared_settings()
+    ttl = parse_ttl(arguments.ttl)
+    if ttl.total_seconds() > settings.jwt.max_ttl_seconds:
+        # The server would refuse such a token; say so now rather than at the first call.
+        raise ValueError(
+            f"--ttl is longer than JWT_MAX_TTL_SECONDS ({settings.jwt.max_ttl_seconds} s)"
+        )
     token = mint_token(
         settings.secret,
         organization_id=arguments.organization,
         project_id=arguments.project,
         user_id=arguments.user or "",
-        ttl=parse_ttl(arguments.ttl),
+        ttl=ttl,
         subject=arguments.subject,
+        audience=settings.jwt.audience,
+        issuer=settings.jwt.issuer,
     )
     print(token)
     return 0
@@ -136,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--user", default="", help="userId claim, recorded as the actor; empty: none"
     )
-    token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h or 7d")
+    token.add_argument(
+        "--ttl", default="1h", help="lifetime: 90s, 15m, 1h or 7d; at most JWT_MAX_TTL_SECONDS"
+    )
     token.add_argument(
         "--subject", default="operator-cli", help="sub claim: who acts, for the audit log"
     )

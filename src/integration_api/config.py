@@ -16,6 +16,8 @@ from integration_api.errors import FailedPrecondition
 
 REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32
+# A random secret of 32 characters uses 20 or more; "aaaa…" or "abab…" is not a secret.
+MIN_SECRET_DISTINCT_CHARACTERS = 8
 
 
 class ConfigError(ValueError):
@@ -55,6 +57,16 @@ class RedisSettings:
 
 
 @dataclass(frozen=True)
+class JwtSettings:
+    """Optional claims a service token must carry, and the longest lifetime it may have."""
+
+    audience: str = ""
+    issuer: str = ""
+    # The platform mints tokens for 24 hours; anything longer-lived is refused.
+    max_ttl_seconds: int = 86_400
+
+
+@dataclass(frozen=True)
 class GrpcLimits:
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 1000
@@ -80,6 +92,7 @@ class Settings:
     postgres: PostgresSettings = PostgresSettings()
     redis: RedisSettings = RedisSettings()
     grpc: GrpcLimits = GrpcLimits()
+    jwt: JwtSettings = JwtSettings()
 
     @property
     def production(self) -> bool:
@@ -144,6 +157,17 @@ def _grpc(env: Mapping[str, str]) -> GrpcLimits:
     )
 
 
+def _jwt(env: Mapping[str, str]) -> JwtSettings:
+    max_ttl_seconds = _int(env, "JWT_MAX_TTL_SECONDS", JwtSettings.max_ttl_seconds)
+    if max_ttl_seconds <= 0:
+        raise ConfigError("JWT_MAX_TTL_SECONDS must be a positive number of seconds")
+    return JwtSettings(
+        audience=env.get("JWT_AUDIENCE", "").strip(),
+        issuer=env.get("JWT_ISSUER", "").strip(),
+        max_ttl_seconds=max_ttl_seconds,
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Reads every setting; raises ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -170,22 +194,32 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         postgres=_postgres(env),
         redis=_redis(env),
         grpc=_grpc(env),
+        jwt=_jwt(env),
     )
 
 
 def check_secret_policy(settings: Settings) -> None:
-    """In production, refuse a SECRET that anyone could guess or brute-force."""
-    if not settings.production:
+    """Refuse a SECRET that anyone could guess or brute-force, in every mode.
+
+    Tokens signed with a weak secret let anyone act as any tenant, and development servers get
+    exposed too. Only an absent SECRET is allowed outside production: development then creates
+    a random one (`server.bootstrap`). Messages never include the value.
+    """
+    secret = settings.secret
+    if not secret:
+        if settings.production:
+            raise FailedPrecondition("SECRET is required when ENV=production")
         return
-    if not settings.secret:
-        raise FailedPrecondition("SECRET is required when ENV=production")
-    if settings.secret == REFERENCE_DEFAULT_SECRET:
-        raise FailedPrecondition(
-            "SECRET is the platform's published default; set a random value of at least "
-            f"{MIN_SECRET_BYTES} bytes when ENV=production"
-        )
-    if len(settings.secret.encode()) < MIN_SECRET_BYTES:
+    advice = f"set a random value of at least {MIN_SECRET_BYTES} bytes"
+    if secret == REFERENCE_DEFAULT_SECRET:
+        raise FailedPrecondition(f"SECRET is the platform's published default; {advice}")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
         raise FailedPrecondition(
             f"SECRET is shorter than {MIN_SECRET_BYTES} bytes; HS256 tokens signed with a short "
-            "secret can be brute-forced (ENV=production)"
+            f"secret can be brute-forced; {advice}"
+        )
+    if len(set(secret)) < MIN_SECRET_DISTINCT_CHARACTERS:
+        raise FailedPrecondition(
+            f"SECRET repeats fewer than {MIN_SECRET_DISTINCT_CHARACTERS} distinct characters, "
+            f"so it is easy to guess; {advice}"
         )

@@ -22,9 +22,12 @@ from integration_api.vault import Envelope, Keyring
 log = structlog.get_logger("integration_api.runtime")
 
 
-def create_cache(settings: Settings) -> CredentialCache:
+def create_cache(settings: Settings, keyring: Keyring) -> CredentialCache:
     if settings.redis.enabled:
-        return RedisCredentialCache.from_settings(settings.redis, settings.cache_ttl_seconds)
+        # The keyring authenticates shared entries: Redis may not change what a row says.
+        return RedisCredentialCache.from_settings(
+            settings.redis, settings.cache_ttl_seconds, keyring
+        )
     return MemoryCredentialCache(ttl_seconds=settings.cache_ttl_seconds)
 
 
@@ -44,7 +47,7 @@ class Runtime:
         keyring = Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
         envelope = Envelope(keyring, on_encrypt=count_encryption)
         http = create_http_client()
-        cache = create_cache(settings)
+        cache = create_cache(settings, keyring)
 
         async def forget_everything() -> None:
             # Notifications may have been missed: only a private cache must be emptied; a

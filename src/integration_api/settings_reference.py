@@ -22,6 +22,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PORT", "9004", "gRPC port"),
     Variable("METRICS_PORT", "9464", "Prometheus /metrics port; 0 disables"),
     Variable("SECRET", "random in DATA_DIR (development)", "HS256 key of service tokens"),
+    Variable("JWT_MAX_TTL_SECONDS", "86400", "longest accepted service-token lifetime"),
+    Variable("JWT_AUDIENCE", "", "when set, tokens must carry this aud"),
+    Variable("JWT_ISSUER", "", "when set, tokens must carry this iss"),
     Variable(
         "INTEGRATION_CRYPTO_KEY", "random in DATA_DIR (development)", "primary encryption key"
     ),

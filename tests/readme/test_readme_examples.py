@@ -48,10 +48,14 @@ def _new_user_environment(data_dir: Path) -> dict[str, str]:
     return env
 
 
-async def _wait_serving(address: str, process: asyncio.subprocess.Process) -> None:
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
+async def _wait_serving(address: str, process: asyncio.subprocess.Process, log: Path) -> None:
     async with grpc.aio.insecure_channel(address) as channel:
         for _attempt in range(300):
-            assert process.returncode is None, "the service exited during start-up"
+            assert process.returncode is None, f"the service exited: {_tail(log)}"
             try:
                 if await check_status(channel, timeout=1) == health_pb2.HealthCheckResponse.SERVING:
                     return
@@ -64,18 +68,20 @@ async def _wait_serving(address: str, process: asyncio.subprocess.Process) -> No
 @pytest.fixture
 async def zero_config_service(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     env = _new_user_environment(tmp_path / "data")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "integration_api.cli",
-        "serve",
-        env=env,
-        cwd=REPOSITORY,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    log = tmp_path / "service.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "integration_api.cli",
+            "serve",
+            env=env,
+            cwd=REPOSITORY,
+            stdout=output,
+            stderr=asyncio.subprocess.STDOUT,
+        )
     try:
-        await _wait_serving(f"127.0.0.1:{env['PORT']}", process)
+        await _wait_serving(f"127.0.0.1:{env['PORT']}", process, log)
         yield env
     finally:
         if process.returncode is None:

@@ -45,6 +45,12 @@ def bad_tokens(secret: str) -> dict[str, str | None]:
         "missing exp": jwt.encode(_claims(exp=None), secret, algorithm="HS256"),
         "no tenant": jwt.encode(_claims(organizationId=None), secret, algorithm="HS256"),
         "garbage": "not-a-jwt",
+        "a century long": jwt.encode(_claims(exp=now + 100 * 365 * 86400), secret, "HS256"),
+        "numeric tenant ids": jwt.encode(_claims(organizationId=1, projectId=2), secret, "HS256"),
+        "id with a trailing nbsp": jwt.encode(
+            _claims(organizationId="org-1\u00a0"), secret, "HS256"
+        ),
+        "id with a control character": jwt.encode(_claims(projectId="p\x07"), secret, "HS256"),
     }
 
 
@@ -58,6 +64,10 @@ CASES = [
     "missing exp",
     "no tenant",
     "garbage",
+    "a century long",
+    "numeric tenant ids",
+    "id with a trailing nbsp",
+    "id with a control character",
 ]
 
 
@@ -103,13 +113,31 @@ async def test_platform_internal_service_key_header_is_accepted(service: Running
     assert reply.next_page_token == ""
 
 
-async def test_numeric_platform_ids_in_claims_are_accepted(service: RunningService) -> None:
-    token = jwt.encode(
-        _claims(organizationId=2118, projectId=77, userId=5), service.settings.secret, "HS256"
-    )
+async def _refusal(service: RunningService, metadata: tuple[tuple[str, str], ...]) -> str:
     stub = CredentialServiceStub(service.channel)
-    reply = await stub.list_credentials(ListCredentialsRequest(), metadata=_metadata(token))
-    assert reply.next_page_token == ""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.list_credentials(ListCredentialsRequest(), metadata=metadata)
+    assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    return raised.value.details() or ""
+
+
+@pytest.mark.parametrize("scheme", ["", "Token ", "Basic ", "JWT "])
+async def test_a_token_without_the_bearer_scheme_is_told_so(
+    service: RunningService, scheme: str
+) -> None:
+    reason = await _refusal(service, (("authorization", scheme + service.token()),))
+    assert reason.startswith("authorization must use the Bearer scheme")
+
+
+async def test_a_bearer_header_without_a_token_is_told_so(service: RunningService) -> None:
+    reason = await _refusal(service, (("authorization", "Bearer   "),))
+    assert reason == "authorization names the Bearer scheme but carries no token"
+
+
+async def test_numeric_tenant_ids_are_refused_with_a_plain_reason(service: RunningService) -> None:
+    token = jwt.encode(_claims(organizationId=2118, projectId=77), service.settings.secret, "HS256")
+    reason = await _refusal(service, _metadata(token))
+    assert reason == "token organizationId must be a string"
 
 
 async def test_health_needs_no_token(service: RunningService) -> None:

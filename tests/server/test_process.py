@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -15,6 +16,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from integration_api.auth.tokens import TokenPolicy, verify_token
 from integration_api.vault import generate_key
 from tests.support.health_client import check_status, next_status, watch
 
@@ -57,24 +59,39 @@ async def _run_to_exit(env: dict[str, str], *args: str) -> tuple[int, str]:
     return process.returncode or 0, output.decode()
 
 
-@pytest.mark.parametrize(
-    ("secret", "reason"),
-    [
-        ("weak-Zq7", "SECRET is shorter than 32 bytes"),
-        ("rpd_pks", "published default"),
-        (None, "SECRET is required"),
-    ],
-)
-async def test_production_refuses_a_weak_or_missing_secret(
-    tmp_path: Path, postgres_dsn: str, secret: str | None, reason: str
+WEAK_SECRETS = [
+    ("weak-Zq7", "SECRET is shorter than 32 bytes"),
+    ("rpd_pks", "published default"),
+    ("a" * 64, "fewer than 8 distinct characters"),
+    ("rpd_pks" * 6, "fewer than 8 distinct characters"),
+]
+
+
+# Without SECRET, development and test create a random one; only production needs it given.
+SECRET_CASES = [
+    (environment, secret, reason)
+    for environment in ("production", "development", "test")
+    for secret, reason in WEAK_SECRETS
+] + [("production", None, "SECRET is required")]
+
+
+@pytest.mark.parametrize(("environment", "secret", "reason"), SECRET_CASES)
+async def test_a_weak_or_missing_secret_is_refused_in_every_mode(
+    tmp_path: Path, postgres_dsn: str, environment: str, secret: str | None, reason: str
 ) -> None:
-    extra = {"ENV": "production", "INTEGRATION_CRYPTO_KEY": generate_key()}
+    extra = {"ENV": environment, "INTEGRATION_CRYPTO_KEY": generate_key()}
     if secret is not None:
         extra["SECRET"] = secret
     code, output = await _run_to_exit(_environment(tmp_path, postgres_dsn, **extra), "serve")
     assert code == 2
     assert reason in output
     assert secret is None or secret not in output.replace(reason, "")
+
+
+def test_the_container_image_runs_in_production_mode() -> None:
+    dockerfile = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    runtime_stage = dockerfile.split("AS runtime", 1)[1]
+    assert re.search(r"\bENV=production\b", runtime_stage)
 
 
 async def _wait_serving(address: str) -> None:
@@ -117,11 +134,32 @@ async def test_token_command_mints_a_token_the_server_accepts(tmp_path: Path) ->
     code, output = await _run_to_exit(env, "token", "--organization", "o1", "--project", "p1")
     assert code == 0, output
     token = output.strip().splitlines()[-1]
-    from integration_api.auth.tokens import verify_token
-
     secret = (tmp_path / "service-secret").read_text().strip()
-    principal = verify_token(secret, token)
+    principal = verify_token(TokenPolicy(secret), token)
     assert (principal.tenant.organization_id, principal.tenant.project_id) == ("o1", "p1")
+
+
+async def test_token_command_honours_the_configured_audience_issuer_and_lifetime(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "DATA_DIR": str(tmp_path),
+        "PATH": os.environ.get("PATH", ""),
+        "JWT_AUDIENCE": "integration-api",
+        "JWT_ISSUER": "assistant-api",
+        "JWT_MAX_TTL_SECONDS": "7200",
+    }
+    tenant = ("--organization", "o1", "--project", "p1")
+    code, output = await _run_to_exit(env, "token", *tenant, "--ttl", "2h")
+    assert code == 0, output
+    secret = (tmp_path / "service-secret").read_text().strip()
+    policy = TokenPolicy(
+        secret, audience="integration-api", issuer="assistant-api", max_ttl_seconds=7200
+    )
+    verify_token(policy, output.strip().splitlines()[-1])
+    code, output = await _run_to_exit(env, "token", *tenant, "--ttl", "3h")
+    assert code == 2
+    assert "--ttl is longer than JWT_MAX_TTL_SECONDS (7200 s)" in output
 
 
 async def test_migrate_command_brings_an_empty_database_up_to_date(

@@ -134,3 +134,11 @@ def test_secret_fingerprint_is_keyed_by_the_primary_key() -> None:
 def test_secret_fingerprint_is_stable_for_a_fixed_key() -> None:
     keyring = Keyring.from_settings("M+482rHU6yq5YrPVrl0jm1Y0dCAe5kV5UAW4ySzOVv0=")
     assert keyring.secret_fingerprint(b"sk-known-answer-0001") == "fp_3b713a419fab1db3"
+
+
+def test_record_tags_verify_under_the_named_key_only_while_the_ring_holds_it() -> None:
+    old, new = OLDER, PRIMARY
+    key_id_used, tag = Keyring(old).authenticate_record(b"row")
+    assert Keyring(new, [old]).record_is_authentic(key_id_used, b"row", tag)
+    assert not Keyring(new, [old]).record_is_authentic(key_id_used, b"row!", tag)
+    assert not Keyring(new).record_is_authentic(key_id_used, b"row", tag)  # old key retired

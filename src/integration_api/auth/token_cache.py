@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import jwt
 
-from integration_api.auth.tokens import CLOCK_SKEW_SECONDS, verify_token
+from integration_api.auth.tokens import CLOCK_SKEW_SECONDS, TokenPolicy, verify_token
 from integration_api.principal import Principal
 
 DEFAULT_CAPACITY = 4096
@@ -24,12 +24,12 @@ DEFAULT_CAPACITY = 4096
 class VerifiedTokenCache:
     def __init__(
         self,
-        secret: str,
+        policy: TokenPolicy,
         capacity: int = DEFAULT_CAPACITY,
         clock: Callable[[], float] = time.time,
-        verify: Callable[[str, str], Principal] = verify_token,
+        verify: Callable[[TokenPolicy, str], Principal] = verify_token,
     ) -> None:
-        self._secret = secret
+        self._policy = policy
         self._verify = verify
         self._capacity = capacity
         self._clock = clock
@@ -43,7 +43,7 @@ class VerifiedTokenCache:
         if entry is not None and now < entry[0]:
             self._entries.move_to_end(digest)
             return entry[1]
-        principal = self._verify(self._secret, token)
+        principal = self._verify(self._policy, token)
         self._remember(digest, token, principal)
         return principal
 

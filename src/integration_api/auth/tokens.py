@@ -1,23 +1,47 @@
 """Service tokens: HS256 JWTs signed with the shared SECRET, as the platform's services mint them.
 
 Verification pins the algorithm (no `none`, no HS512 or RS256 confusion), requires `exp`,
-honours `nbf`, and maps the platform's claim names (`organizationId`, `projectId`, `userId`)
-to a Principal.
+honours `nbf`, refuses a lifetime longer than the policy allows (a token valid for a century
+is a leaked key), checks `aud` and `iss` when the operator configured them, and maps the
+platform's claim names (`organizationId`, `projectId`, `userId`) to a Principal.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import jwt
 
+from integration_api.auth.claims import actor_id, tenant_id
+from integration_api.config import JwtSettings
 from integration_api.errors import Unauthenticated
 from integration_api.principal import Principal, Tenant
 
 ALGORITHM = "HS256"
 CLOCK_SKEW_SECONDS = 30
+DEFAULT_MAX_TTL_SECONDS = JwtSettings().max_ttl_seconds
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """What a token must satisfy besides its signature."""
+
+    secret: str = field(repr=False)
+    audience: str = ""
+    issuer: str = ""
+    max_ttl_seconds: int = DEFAULT_MAX_TTL_SECONDS
+
+    @classmethod
+    def from_settings(cls, secret: str, jwt_settings: JwtSettings) -> TokenPolicy:
+        return cls(
+            secret=secret,
+            audience=jwt_settings.audience,
+            issuer=jwt_settings.issuer,
+            max_ttl_seconds=jwt_settings.max_ttl_seconds,
+        )
 
 
 def mint_token(
@@ -28,6 +52,8 @@ def mint_token(
     user_id: str = "",
     ttl: timedelta = timedelta(hours=1),
     subject: str = "",
+    audience: str = "",
+    issuer: str = "",
 ) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -37,51 +63,60 @@ def mint_token(
         "nbf": now,
         "exp": now + int(ttl.total_seconds()),
     }
-    if user_id:
-        claims["userId"] = user_id
-    if subject:
-        claims["sub"] = subject
+    optional = {"userId": user_id, "sub": subject, "aud": audience, "iss": issuer}
+    claims.update({name: value for name, value in optional.items() if value})
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(secret: str, token: str) -> Principal:
+def verify_token(policy: TokenPolicy, token: str) -> Principal:
     """Returns the token's principal or raises Unauthenticated with a reason that leaks nothing."""
+    claims = _decoded(policy, token)
+    _require_bounded_lifetime(policy, claims)
+    return Principal(
+        tenant=Tenant(
+            organization_id=tenant_id(claims, "organizationId"),
+            project_id=tenant_id(claims, "projectId"),
+        ),
+        user_id=actor_id(claims, "userId"),
+        subject=actor_id(claims, "sub"),
+    )
+
+
+def _decoded(policy: TokenPolicy, token: str) -> dict[str, Any]:
+    required = ["exp"] + (["aud"] if policy.audience else []) + (["iss"] if policy.issuer else [])
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
-            secret,
+            policy.secret,
             algorithms=[ALGORITHM],
-            options={"require": ["exp"], "verify_aud": False},
+            audience=policy.audience or None,
+            issuer=policy.issuer or None,
+            options={"require": required, "verify_aud": bool(policy.audience)},
             leeway=CLOCK_SKEW_SECONDS,
         )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("token expired") from None
     except jwt.ImmatureSignatureError:
         raise Unauthenticated("token not yet valid") from None
-    except jwt.MissingRequiredClaimError:
-        raise Unauthenticated("token has no exp claim") from None
+    except jwt.MissingRequiredClaimError as error:
+        raise Unauthenticated(f"token has no {error.claim} claim") from None
+    except jwt.InvalidAudienceError:
+        raise Unauthenticated("token audience is not accepted") from None
+    except jwt.InvalidIssuerError:
+        raise Unauthenticated("token issuer is not accepted") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("token is invalid") from None
-    organization_id = _identifier(claims.get("organizationId"))
-    project_id = _identifier(claims.get("projectId"))
-    if not organization_id or not project_id:
-        raise Unauthenticated("token lacks organizationId and projectId")
-    user_id = claims.get("userId", "")
-    subject = claims.get("sub", "")
-    return Principal(
-        tenant=Tenant(organization_id=organization_id, project_id=project_id),
-        user_id=str(user_id) if user_id else "",
-        subject=str(subject) if subject else "",
-    )
+    return claims
 
 
-def _identifier(value: object) -> str:
-    """The platform mints ids as strings or as numbers; both name the same tenant."""
-    if isinstance(value, bool):
-        return ""
-    if isinstance(value, int | str):
-        return str(value).strip()
-    return ""
+def _require_bounded_lifetime(policy: TokenPolicy, claims: dict[str, Any]) -> None:
+    # `exp - iat` when the token says when it was issued; otherwise what is left of it now.
+    issued_at = claims.get("iat")
+    start = float(issued_at) if issued_at is not None else time.time() - CLOCK_SKEW_SECONDS
+    if float(claims["exp"]) - start > policy.max_ttl_seconds:
+        raise Unauthenticated(
+            f"token lifetime exceeds {policy.max_ttl_seconds} seconds (JWT_MAX_TTL_SECONDS)"
+        )
 
 
 def parse_ttl(text: str) -> timedelta:

@@ -4,13 +4,18 @@ A cache entry is a credential row exactly as stored: the vault's ciphertext and 
 metadata. Plaintext never enters a cache. Entries always expire (TTL), and every write,
 disable and delete invalidates the entry, so a cache can only ever be briefly stale in the
 direction of "fetch again from PostgreSQL".
+
+Invalidation leaves a tombstone, and filling the cache after a miss is a compare-and-set
+against it: a reader that fetched a row from PostgreSQL just before a disable or delete, and
+writes it to the cache just after, finds a tombstone newer than its miss and drops the write.
+Otherwise it would put the old row back for a whole TTL.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,11 +24,40 @@ from integration_api.store.models import CredentialRow
 _TIME_FIELDS = {"last_check_at", "rotated_at", "created_at", "updated_at"}
 _FIELD_NAMES = [field.name for field in fields(CredentialRow)]
 
+# A tombstone outlives every fill ticket by a wide margin: a ticket older than
+# FILL_TICKET_SECONDS is not used, so the tombstone a fill must notice is still there.
+TOMBSTONE_SECONDS = 60
+FILL_TICKET_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class FillTicket:
+    """What a miss saw: the tombstone then present (`marker`, "" for none) and when.
+
+    `marker` is None when the cache could not be read; such a ticket never fills.
+    """
+
+    credential_id: str
+    marker: str | None
+    taken_at: float
+
+    def expired(self, now: float) -> bool:
+        return self.marker is None or now - self.taken_at >= FILL_TICKET_SECONDS
+
+
+@dataclass(frozen=True)
+class CacheLookup:
+    """A cached row, or the ticket with which the row read from PostgreSQL may be cached."""
+
+    row: CredentialRow | None
+    ticket: FillTicket
+
 
 class CredentialCache(Protocol):
-    async def get(self, credential_id: str) -> CredentialRow | None: ...
+    async def get(self, credential_id: str) -> CacheLookup: ...
 
-    async def put(self, row: CredentialRow) -> None: ...
+    async def put(self, row: CredentialRow, ticket: FillTicket) -> None:
+        """Caches `row` unless the id was invalidated since `ticket` was taken."""
 
     async def invalidate(self, credential_id: str) -> None: ...
 
@@ -32,19 +66,27 @@ class CredentialCache(Protocol):
     async def close(self) -> None: ...
 
 
-def encode_row(row: CredentialRow) -> bytes:
+def row_to_json(row: CredentialRow) -> dict[str, Any]:
     data: dict[str, Any] = asdict(row)
     data["ciphertext"] = base64.b64encode(row.ciphertext).decode()
     for name in _TIME_FIELDS:
         value = data[name]
         data[name] = value.isoformat() if value is not None else None
-    return json.dumps(data, separators=(",", ":")).encode()
+    return data
 
 
-def decode_row(raw: bytes) -> CredentialRow:
-    data = json.loads(raw)
-    data["ciphertext"] = base64.b64decode(data["ciphertext"])
+def row_from_json(data: dict[str, Any]) -> CredentialRow:
+    data = dict(data)
+    data["ciphertext"] = base64.b64decode(data["ciphertext"], validate=True)
     for name in _TIME_FIELDS:
         if data.get(name) is not None:
             data[name] = datetime.fromisoformat(data[name])
     return CredentialRow(**{name: data[name] for name in _FIELD_NAMES})
+
+
+def encode_row(row: CredentialRow) -> bytes:
+    return json.dumps(row_to_json(row), separators=(",", ":")).encode()
+
+
+def decode_row(raw: bytes) -> CredentialRow:
+    return row_from_json(json.loads(raw))

@@ -26,10 +26,12 @@ class CredentialResolver:
         self._cache = cache
 
     async def _row(self, tenant: Tenant, credential_id: str) -> CredentialRow:
-        row = await self._cache.get(credential_id)
+        lookup = await self._cache.get(credential_id)
+        row = lookup.row
         if row is None:
             row = await CredentialRepository(self._database.pool).get(tenant, credential_id)
-            await self._cache.put(row)
+            # Refused by the cache if the credential changed since the miss (see cache.base).
+            await self._cache.put(row, lookup.ticket)
         elif row.tenant != tenant:
             # Cached by id alone: another tenant's id must look exactly like a missing one.
             raise NotFound("credential not found", reason="CREDENTIAL_NOT_FOUND")

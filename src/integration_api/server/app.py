@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 
 from integration_api.api.registry import register_services
+from integration_api.auth.tokens import TokenPolicy
 from integration_api.config import ConfigError, Settings
 from integration_api.runtime import Runtime
 from integration_api.server.database import Database
@@ -72,7 +73,9 @@ class Application:
         await self._database.start()
         self.runtime = await Runtime.create(settings, self._database)
         server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(settings.secret)],
+            interceptors=[
+                ServiceInterceptor(TokenPolicy.from_settings(settings.secret, settings.jwt))
+            ],
             options=grpc_options(settings),
             maximum_concurrent_rpcs=settings.grpc.max_concurrent_rpcs,
         )

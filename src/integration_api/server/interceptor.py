@@ -4,11 +4,16 @@ Every RPC except health and reflection must carry an HS256 service token, in
 `authorization: Bearer …` or in the platform's `x-internal-service-key`. Domain errors become
 statuses through `status.status_for`; any other exception becomes a generic INTERNAL whose text
 never includes the exception's message (that is how keys leak into error text).
+
+The caller's `x-request-id` is used only when it is a short plain token; anything else (long,
+spaces, quotes, markup) is replaced by a generated id before it reaches logs, error details or
+the audit chain.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 import time
 import traceback
 import uuid
@@ -19,6 +24,7 @@ import grpc
 import structlog
 
 from integration_api.auth.token_cache import VerifiedTokenCache
+from integration_api.auth.tokens import TokenPolicy
 from integration_api.errors import ServiceError, Unauthenticated, Unavailable
 from integration_api.observability.logging import debug_enabled
 from integration_api.observability.redaction import redact_message
@@ -32,6 +38,8 @@ log = structlog.get_logger("integration_api.rpc")
 
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 QUIET_PREFIXES = ("/grpc.health.v1.Health/",)
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+BEARER_PREFIX = "bearer "
 
 Continuation = Callable[
     [grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any] | None"]
@@ -45,16 +53,35 @@ def _metadata_value(details: grpc.HandlerCallDetails, key: str) -> str:
     return ""
 
 
+def _request_id(details: grpc.HandlerCallDetails) -> str:
+    """The caller's request id if it is fit to log and echo, otherwise a generated one."""
+    offered = _metadata_value(details, "x-request-id")
+    if REQUEST_ID_PATTERN.fullmatch(offered):
+        return offered
+    generated = uuid.uuid4().hex
+    if offered:
+        # Only its length: the value itself is what must not reach a log line.
+        log.info("caller request id rejected", request_id=generated, offered_length=len(offered))
+    return generated
+
+
 def _bearer_token(details: grpc.HandlerCallDetails) -> str:
     header = _metadata_value(details, "authorization")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return _metadata_value(details, "x-internal-service-key").strip()
+    if not header:
+        return _metadata_value(details, "x-internal-service-key").strip()
+    if header[: len(BEARER_PREFIX)].lower() != BEARER_PREFIX:
+        raise Unauthenticated(
+            "authorization must use the Bearer scheme: 'authorization: Bearer <jwt>'"
+        )
+    token = header[len(BEARER_PREFIX) :].strip()
+    if not token:
+        raise Unauthenticated("authorization names the Bearer scheme but carries no token")
+    return token
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, secret: str) -> None:
-        self._tokens = VerifiedTokenCache(secret)
+    def __init__(self, policy: TokenPolicy) -> None:
+        self._tokens = VerifiedTokenCache(policy)
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -63,7 +90,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = handler_call_details.method
-        request_id = _metadata_value(handler_call_details, "x-request-id") or uuid.uuid4().hex
+        request_id = _request_id(handler_call_details)
         principal: Principal | None = None
         failure: ServiceError | None = None
         if not method.startswith(UNAUTHENTICATED_PREFIXES):

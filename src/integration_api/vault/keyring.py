@@ -4,8 +4,9 @@ Rotation adds a key as decrypt-only everywhere first, then promotes it to primar
 every stored ciphertext, and retires the old key once none is left under it. Each key is known by
 its public key id; ciphertexts name the id, so decryption picks exactly one key.
 
-The keyring keeps no raw key bytes after construction: it holds one AES-GCM primitive per key
-and a fingerprinting subkey. It cannot be pickled or copied, and its `repr` shows key ids only.
+The keyring keeps no raw key bytes after construction: it holds one AES-GCM primitive per key,
+one record-authentication subkey per key and a fingerprinting subkey. It cannot be pickled or
+copied, and its `repr` shows key ids only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from integration_api.vault.keys import key_id, parse_key, require_key_bytes
 FINGERPRINT_PREFIX = "fp_"
 _FINGERPRINT_LENGTH = 8
 _FINGERPRINT_SUBKEY_INFO = b"integration-api/secret-fingerprint/v1"
+_RECORD_SUBKEY_INFO = b"integration-api/record-authentication/v1"
 
 PRIMARY_SETTING = "INTEGRATION_CRYPTO_KEY"
 DECRYPT_ONLY_SETTING = "INTEGRATION_CRYPTO_KEYS"
@@ -38,20 +40,29 @@ class Keyring:
     naming the current one during a rotation.
     """
 
-    __slots__ = ("_aeads", "_decrypt_only_key_ids", "_fingerprint_key", "_primary_key_id")
+    __slots__ = (
+        "_aeads",
+        "_decrypt_only_key_ids",
+        "_fingerprint_key",
+        "_primary_key_id",
+        "_record_keys",
+    )
 
     def __init__(self, primary: bytes, decrypt_only: Sequence[bytes] = ()) -> None:
         self._primary_key_id = key_id(require_key_bytes(primary, setting="primary key"))
         aeads: dict[str, AESGCM] = {self._primary_key_id: AESGCM(primary)}
+        record_keys = {self._primary_key_id: _derive(primary, _RECORD_SUBKEY_INFO)}
         decrypt_only_key_ids: list[str] = []
         for position, key in enumerate(decrypt_only, start=1):
             name = key_id(require_key_bytes(key, setting=f"decrypt-only key #{position}"))
             if name not in aeads:
                 aeads[name] = AESGCM(key)
+                record_keys[name] = _derive(key, _RECORD_SUBKEY_INFO)
                 decrypt_only_key_ids.append(name)
         self._aeads: Mapping[str, AESGCM] = MappingProxyType(aeads)
+        self._record_keys: Mapping[str, bytes] = MappingProxyType(record_keys)
         self._decrypt_only_key_ids = tuple(decrypt_only_key_ids)
-        self._fingerprint_key = _derive_fingerprint_key(primary)
+        self._fingerprint_key = _derive(primary, _FINGERPRINT_SUBKEY_INFO)
 
     @classmethod
     def from_settings(cls, primary: str, decrypt_only: str = "") -> Keyring:
@@ -105,6 +116,24 @@ class Keyring:
         digest = hmac.new(self._fingerprint_key, plaintext, hashlib.sha256).digest()
         return FINGERPRINT_PREFIX + digest[:_FINGERPRINT_LENGTH].hex()
 
+    def authenticate_record(self, record: bytes) -> tuple[str, bytes]:
+        """An HMAC-SHA256 tag of `record` under the primary key's record subkey, with that key's
+        id: for data kept where others can write (a shared cache), so that changes show."""
+        tag = hmac.new(self._record_keys[self._primary_key_id], record, hashlib.sha256).digest()
+        return self._primary_key_id, tag
+
+    def record_is_authentic(self, key_id: str, record: bytes, tag: bytes) -> bool:
+        """True when `tag` is `record`'s tag under exactly the key named `key_id`.
+
+        Every key of the ring verifies, so tags made before a promotion stay valid on every
+        replica until the old key is retired; a key id the ring lacks never verifies.
+        """
+        record_key = self._record_keys.get(key_id)
+        if record_key is None:
+            return False
+        expected = hmac.new(record_key, record, hashlib.sha256).digest()
+        return hmac.compare_digest(expected, tag)
+
     def __repr__(self) -> str:
         return (
             f"Keyring(primary_key_id={self._primary_key_id!r}, "
@@ -118,8 +147,7 @@ class Keyring:
         raise TypeError("a Keyring cannot be pickled or copied")
 
 
-def _derive_fingerprint_key(primary: bytes) -> bytes:
-    # A separate subkey keeps fingerprints independent of the encryption key's other uses.
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=_FINGERPRINT_SUBKEY_INFO
-    ).derive(primary)
+def _derive(key: bytes, info: bytes) -> bytes:
+    # A separate subkey per purpose keeps fingerprints and record tags independent of the
+    # encryption key and of each other.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)

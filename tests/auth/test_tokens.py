@@ -1,0 +1,114 @@
+"""What a service token must satisfy besides its signature: lifetime, audience, issuer, ids."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+
+from integration_api.auth.tokens import TokenPolicy, mint_token, verify_token
+from integration_api.errors import Unauthenticated
+
+SECRET = "tP3v8-QzKc1WmN0yLr5sXe7hJd2bGf9a"
+DAY = 86_400
+
+
+def _signed(**claims: Any) -> str:
+    base: dict[str, Any] = {"organizationId": "org-1", "projectId": "project-1"}
+    base.update(claims)
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, SECRET, "HS256")
+
+
+def _refusal(policy: TokenPolicy, token: str) -> str:
+    with pytest.raises(Unauthenticated) as raised:
+        verify_token(policy, token)
+    return raised.value.message
+
+
+def test_a_token_of_the_platforms_24_hours_is_accepted() -> None:
+    token = mint_token(SECRET, organization_id="o", project_id="p", ttl=timedelta(hours=24))
+    assert verify_token(TokenPolicy(SECRET), token).tenant.organization_id == "o"
+
+
+CENTURY = 100 * 365 * DAY
+
+
+@pytest.mark.parametrize(
+    ("issued", "expires"),
+    [
+        pytest.param(0, CENTURY, id="a century, with iat"),
+        pytest.param(None, CENTURY, id="a century, without iat"),
+        pytest.param(0, DAY + 1, id="one second over a day"),
+        pytest.param(-3600, DAY - 3600 + 1, id="issued an hour ago, over a day in all"),
+    ],
+)
+def test_a_token_living_longer_than_the_maximum_is_refused(
+    issued: int | None, expires: int
+) -> None:
+    now = int(time.time())
+    token = _signed(iat=None if issued is None else now + issued, exp=now + expires)
+    reason = _refusal(TokenPolicy(SECRET), token)
+    assert reason == "token lifetime exceeds 86400 seconds (JWT_MAX_TTL_SECONDS)"
+
+
+def test_the_maximum_lifetime_is_configurable() -> None:
+    token = mint_token(SECRET, organization_id="o", project_id="p", ttl=timedelta(minutes=10))
+    assert "lifetime" in _refusal(TokenPolicy(SECRET, max_ttl_seconds=300), token)
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({}, "token has no aud claim"),
+        ({"aud": "another-service", "iss": "assistant-api"}, "token audience is not accepted"),
+        ({"aud": "integration-api"}, "token has no iss claim"),
+        ({"aud": "integration-api", "iss": "elsewhere"}, "token issuer is not accepted"),
+    ],
+)
+def test_configured_audience_and_issuer_are_required(claims: dict[str, Any], reason: str) -> None:
+    policy = TokenPolicy(SECRET, audience="integration-api", issuer="assistant-api")
+    now = int(time.time())
+    assert _refusal(policy, _signed(iat=now, exp=now + 60, **claims)) == reason
+
+
+def test_a_token_with_the_configured_audience_and_issuer_is_accepted() -> None:
+    policy = TokenPolicy(SECRET, audience="integration-api", issuer="assistant-api")
+    token = mint_token(
+        SECRET,
+        organization_id="o",
+        project_id="p",
+        audience="integration-api",
+        issuer="assistant-api",
+    )
+    assert verify_token(policy, token).tenant.project_id == "p"
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"organizationId": 1}, "token organizationId must be a string"),
+        ({"projectId": 7.0}, "token projectId must be a string"),
+        ({"projectId": True}, "token projectId must be a string"),
+        ({"organizationId": ["o"]}, "token organizationId must be a string"),
+        ({"organizationId": "o\u00a0"}, "token organizationId has surrounding whitespace"),
+        ({"projectId": " p"}, "token projectId has surrounding whitespace"),
+        ({"organizationId": "o\x00x"}, "token organizationId contains control characters"),
+        ({"projectId": "p\u202ex"}, "token projectId contains control characters"),
+        ({"organizationId": "o" * 257}, "token organizationId is longer than 256 characters"),
+        ({"userId": "u\nforged log line"}, "token userId contains control characters"),
+        ({"userId": {"name": "x"}}, "token userId must be a string or a whole number"),
+        ({"sub": "service\x1b[31m"}, "token sub contains control characters"),
+    ],
+)
+def test_ids_are_used_exactly_as_given_or_refused(claims: dict[str, Any], reason: str) -> None:
+    now = int(time.time())
+    assert _refusal(TokenPolicy(SECRET), _signed(iat=now, exp=now + 60, **claims)) == reason
+
+
+def test_a_numeric_user_id_labels_the_actor_as_its_text() -> None:
+    now = int(time.time())
+    principal = verify_token(TokenPolicy(SECRET), _signed(iat=now, exp=now + 60, userId=5))
+    assert principal.actor == "user:5"
