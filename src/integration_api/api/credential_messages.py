@@ -20,6 +20,7 @@ from integration_api_proto.integration.v1 import (
 
 from integration_api import credentials_model as model
 from integration_api.credentials.validation import secret_size_violations
+from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
 from integration_api.providers.base import VerificationResult
 from integration_api.store.models import CredentialRow, HealthCheckRecord
@@ -102,7 +103,7 @@ def status_from_message(status: CredentialStatus) -> str:
         return ""
     found = STATUS_FROM_MESSAGE.get(status)
     if found is None:
-        raise InvalidArgument.for_field("status", "is not a known credential status")
+        raise InvalidArgument.for_field("status", UNKNOWN_ENUM_VALUE)
     return found
 
 
