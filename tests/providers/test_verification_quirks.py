@@ -264,7 +264,7 @@ async def test_openai_compatible_server_without_auth_is_verified_without_a_key(
     assert "authorization" not in fake_server.requests[0].headers
 
 
-async def test_openai_compatible_url_that_is_not_an_openai_api_is_invalid(
+async def test_openai_compatible_url_that_is_not_an_openai_api_is_inconclusive(
     fake_server: FakeServer, http_client: httpx.AsyncClient
 ) -> None:
     async def some_other_json(request: web.Request) -> web.Response:
@@ -276,8 +276,11 @@ async def test_openai_compatible_url_that_is_not_an_openai_api_is_invalid(
         credential("openai-compatible", ApiKey("k"), fake_server.url + "/v1"), http_client
     )
 
-    assert outcome == "invalid"
-    assert "did not answer like an OpenAI-compatible API" in message
+    assert (outcome, message) == (
+        "unreachable",
+        "inconclusive, not a verdict on the key: "
+        "the endpoint did not answer like an OpenAI-compatible API",
+    )
 
 
 @pytest.mark.parametrize(
@@ -289,11 +292,11 @@ async def test_openai_compatible_url_that_is_not_an_openai_api_is_invalid(
         ),
         (
             {"error": {"message": "You exceeded your quota", "type": "insufficient_quota"}},
-            "invalid",
+            "unreachable",
         ),
     ],
 )
-async def test_openai_rate_limit_waits_but_spent_quota_is_invalid(
+async def test_openai_rate_limit_and_spent_quota_are_not_verdicts_on_the_key(
     fake_server: FakeServer,
     http_client: httpx.AsyncClient,
     body: dict[str, object],

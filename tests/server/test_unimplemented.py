@@ -7,6 +7,7 @@ import pytest
 from integration_api_proto.integration.v1 import VerifyAuditLogRequest
 from integration_api_proto.integration.v1.grpc_aio import OperationsServiceStub
 
+from tests.support.raw_calls import raw_unary
 from tests.support.service import RunningService
 
 
@@ -16,3 +17,13 @@ async def test_unbuilt_rpc_answers_unimplemented_with_its_name(service: RunningS
         await stub.verify_audit_log(VerifyAuditLogRequest(), metadata=service.auth())
     assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "OperationsService/VerifyAuditLog" in (raised.value.details() or "")
+
+
+async def test_a_health_method_the_service_leaves_out_answers_unimplemented(
+    service: RunningService,
+) -> None:
+    list_services = raw_unary(service.channel, "/grpc.health.v1.Health/List")
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await list_services(b"")
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert raised.value.details() == "/grpc.health.v1.Health/List is not implemented"

@@ -19,6 +19,8 @@ from integration_api_proto.integration.v1 import (
 )
 
 from integration_api import credentials_model as model
+from integration_api.credentials.validation import secret_size_violations
+from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
 from integration_api.providers.base import VerificationResult
 from integration_api.store.models import CredentialRow, HealthCheckRecord
@@ -64,7 +66,17 @@ def config_message(config: dict[str, object]) -> CredentialConfig:
 
 
 def secret_from_message(secret: CredentialSecret | None) -> model.SecretMaterial | None:
-    """The secret material of a request, or None when none was sent."""
+    """The secret material of a request, or None when none was sent; refuses oversized fields."""
+    material = _secret_material(secret)
+    if material is not None:
+        violations = secret_size_violations(material)
+        if violations:
+            summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
+            raise InvalidArgument(f"invalid request: {summary}", violations)
+    return material
+
+
+def _secret_material(secret: CredentialSecret | None) -> model.SecretMaterial | None:
     if secret is None:
         return None
     kind, value = betterproto2.which_one_of(secret, "kind")
@@ -91,7 +103,7 @@ def status_from_message(status: CredentialStatus) -> str:
         return ""
     found = STATUS_FROM_MESSAGE.get(status)
     if found is None:
-        raise InvalidArgument.for_field("status", "is not a known credential status")
+        raise InvalidArgument.for_field("status", UNKNOWN_ENUM_VALUE)
     return found
 
 

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from integration_api.cache.base import CredentialCache
 from integration_api.credentials.sealing import open_secret
 from integration_api.credentials_model import CredentialConfig, ProviderCredential
-from integration_api.errors import FailedPrecondition, NotFound
+from integration_api.errors import FailedPrecondition
 from integration_api.principal import Tenant
 from integration_api.server.database import Database
+from integration_api.store.credential_rows import credential_not_found, parse_credential_id
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.models import CredentialRow, HealthCheckRecord
 from integration_api.vault import Envelope
@@ -34,13 +35,13 @@ class CredentialResolver:
             await self._cache.put(row, lookup.ticket)
         elif row.tenant != tenant:
             # Cached by id alone: another tenant's id must look exactly like a missing one.
-            raise NotFound("credential not found", reason="CREDENTIAL_NOT_FOUND")
+            raise credential_not_found(parse_credential_id(credential_id))
         return row
 
     async def resolve_for_use(self, tenant: Tenant, credential_id: str) -> ProviderCredential:
         """The credential, decrypted, ready for one call; refused at once if disabled."""
         if not credential_id:
-            raise NotFound("credential not found", reason="CREDENTIAL_NOT_FOUND")
+            raise credential_not_found(None)
         row = await self._row(tenant, credential_id)
         if row.status == "disabled":
             raise FailedPrecondition(

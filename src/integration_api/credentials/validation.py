@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 
+from integration_api.credentials_model import (
+    ApiKey,
+    AwsKeys,
+    AzureKey,
+    GcpServiceAccount,
+    SecretMaterial,
+)
 from integration_api.errors import FieldViolation
 
 MAX_NAME_LENGTH = 128
@@ -38,4 +45,44 @@ def extra_violations(extra: dict[str, str]) -> list[FieldViolation]:
         FieldViolation(f"config.extra[{key!r}]", f"at most {MAX_EXTRA_VALUE_LENGTH} characters")
         for key, value in extra.items()
         if len(value) > MAX_EXTRA_VALUE_LENGTH
+    ]
+
+
+# The most bytes (UTF-8) each secret field may hold. Far above any real value (provider API keys
+# are under 300 characters, an AWS access key id at most 128, an STS session token a few KB, a
+# Google service-account key file about 2.4 KB) and far below what would bloat every stored row
+# and every request header that carries the secret.
+SECRET_FIELD_LIMITS = {
+    "secret.api_key.key": 4096,
+    "secret.azure.api_key": 4096,
+    "secret.aws.access_key_id": 128,
+    "secret.aws.secret_access_key": 1024,
+    "secret.aws.session_token": 8192,
+    "secret.gcp_service_account.json": 16384,
+}
+
+
+def _secret_fields(secret: SecretMaterial) -> dict[str, str]:
+    """Each field of the secret under its path in the request."""
+    if isinstance(secret, ApiKey):
+        return {"secret.api_key.key": secret.key}
+    if isinstance(secret, AzureKey):
+        return {"secret.azure.api_key": secret.api_key}
+    if isinstance(secret, AwsKeys):
+        return {
+            "secret.aws.access_key_id": secret.access_key_id,
+            "secret.aws.secret_access_key": secret.secret_access_key,
+            "secret.aws.session_token": secret.session_token,
+        }
+    if isinstance(secret, GcpServiceAccount):
+        return {"secret.gcp_service_account.json": secret.json_text}
+    raise TypeError("unknown secret material")
+
+
+def secret_size_violations(secret: SecretMaterial) -> list[FieldViolation]:
+    """The secret's fields that are longer than any real value of theirs."""
+    return [
+        FieldViolation(path, f"must be at most {SECRET_FIELD_LIMITS[path]} bytes")
+        for path, value in _secret_fields(secret).items()
+        if len(value.encode("utf-8", "surrogatepass")) > SECRET_FIELD_LIMITS[path]
     ]

@@ -6,6 +6,7 @@ from integration_api_proto.integration.v1 import Embedding, EmbedResponse, Input
 from integration_api_proto.integration.v1 import EmbedRequest as EmbedRequestMessage
 
 from integration_api.embeddings import contract
+from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
 from integration_api.llm.wire import wire_class
 
@@ -28,7 +29,7 @@ def embed_request_from_message(message: EmbedRequestMessage) -> contract.EmbedRe
         raise InvalidArgument.for_field("dimensions", "must be positive")
     input_type = _INPUT_TYPES.get(message.input_type)
     if input_type is None and message.input_type != InputType.UNSPECIFIED:
-        raise InvalidArgument.for_field("input_type", "is not a known input type")
+        raise InvalidArgument.for_field("input_type", UNKNOWN_ENUM_VALUE)
     return contract.EmbedRequest(
         credential_id=message.credential_id,
         model=message.model.strip(),

@@ -29,6 +29,7 @@ from integration_api_proto.integration.v1 import ToolCall as ToolCallMessage
 from integration_api_proto.integration.v1 import ToolChoice as ToolChoiceMessage
 from integration_api_proto.integration.v1 import Usage as UsageMessage
 
+from integration_api.enum_values import UNSPECIFIED, enum_problem
 from integration_api.errors import InvalidArgument
 from integration_api.llm import contract
 from integration_api.llm.wire import wire_class
@@ -92,7 +93,7 @@ def chat_request_from_message(message: ChatRequestMessage) -> contract.ChatReque
 def _message(message: Message, index: int) -> contract.ChatMessage:
     role = _ROLES.get(message.role)
     if role is None:
-        raise InvalidArgument.for_field(f"messages[{index}].role", "is required")
+        raise InvalidArgument.for_field(f"messages[{index}].role", enum_problem(message.role))
     content: list[contract.ContentItem] = []
     if message.text:
         content.append(contract.TextContent(message.text))
@@ -146,8 +147,8 @@ def _tool_choice(choice: ToolChoiceMessage | None) -> contract.ToolChoice | None
         return None
     mode = _TOOL_CHOICES.get(choice.mode)
     if mode is None:
-        if int(choice.mode) != 0:  # not UNSPECIFIED: a value this service does not know
-            raise InvalidArgument.for_field("tool_choice.mode", "is not a known mode")
+        if int(choice.mode) != UNSPECIFIED:
+            raise InvalidArgument.for_field("tool_choice.mode", enum_problem(choice.mode))
         return None
     return contract.ToolChoice(mode=mode, tool_name=choice.tool_name)
 
@@ -189,9 +190,9 @@ def _response_format(response_format: ResponseFormat | None) -> contract.Respons
         return None
     kind = _RESPONSE_FORMATS.get(response_format.type)
     if kind is None:
-        if int(response_format.type) != 0:  # not UNSPECIFIED: a value this service does not know
+        if int(response_format.type) != UNSPECIFIED:
             raise InvalidArgument.for_field(
-                "parameters.response_format.type", "is not a known response format"
+                "parameters.response_format.type", enum_problem(response_format.type)
             )
         return None
     schema = response_format.json_schema

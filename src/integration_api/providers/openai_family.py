@@ -27,7 +27,7 @@ from integration_api.credentials_model import ProviderCredential
 from integration_api.providers.base import VerificationResult
 from integration_api.providers.endpoints import HUGGINGFACE_HUB_URL, join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.verification import HttpProbe, ProbeRequest, Verdict
+from integration_api.providers.verification import HttpProbe, ProbeRequest, Verdict, inconclusive
 
 AZURE_DEFAULT_API_VERSION = "2024-10-21"
 
@@ -72,7 +72,7 @@ def read_model_list(body: object) -> Verdict | None:
     """A 200 that is not a model list means base_url points at something else."""
     if isinstance(body, dict) and isinstance(body.get("data"), list):
         return None
-    return Verdict("invalid", "the endpoint did not answer like an OpenAI-compatible API")
+    return inconclusive("the endpoint did not answer like an OpenAI-compatible API")
 
 
 @dataclass(frozen=True)

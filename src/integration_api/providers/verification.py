@@ -1,11 +1,20 @@
 """Runs a credential check: times it and turns whatever happened into an outcome.
 
-| what happened                                            | outcome       |
-| -------------------------------------------------------- | ------------- |
-| the provider accepted the call                           | `valid`       |
-| a retryable error (network, 5xx, 429) or a timeout       | `unreachable` |
-| any other typed error (401/403, 404, 400, bad config)    | `invalid`     |
+`invalid` is a verdict on the key, so only the provider refusing it (or a key that cannot even
+be sent) says so; any other answer leaves the key's state unknown:
 
+| what happened                                                          | outcome       |
+| ---------------------------------------------------------------------- | ------------- |
+| the provider accepted the call                                         | `valid`       |
+| the provider refused the key: 401/403/498, or its documented invalid-  | `invalid`     |
+| key answer (Gemini's 400 `API_KEY_INVALID`, Cohere's `"valid": false`, |               |
+| Google's `invalid_grant` for a service-account key)                    |               |
+| no request could be made: the key file or the config is unusable       | `invalid`     |
+| a retryable error (network, 5xx, 429) or a timeout                     | `unreachable` |
+| any other answer: a 400 about the probe's model, a 404, a spent quota, | `unreachable` |
+| a 200 that is not the expected answer — not a verdict on the key       | (inconclusive)|
+
+An inconclusive check says so in its message ("inconclusive, not a verdict on the key: …").
 A provider module may read an accepted answer (Cohere says `{"valid": false}` with a 200) or a
 refusal (ElevenLabs refuses a valid key that lacks one permission) before this table applies.
 """
@@ -21,9 +30,12 @@ import httpx
 from integration_api.credentials_model import ProviderCredential
 from integration_api.errors import DeadlineExceeded, ServiceError
 from integration_api.providers.base import VerificationOutcome, VerificationResult
-from integration_api.providers.http_errors import ErrorClassifier
+from integration_api.providers.http_errors import CREDENTIAL_REJECTED, ErrorClassifier
 from integration_api.providers.sanitize import sanitize_message, secret_values
 from integration_api.providers.transport import send_json
+
+# Set by `error_from_response` on every error the provider answered (never before a request).
+PROVIDER_HTTP_STATUS = "provider_http_status"
 
 
 @dataclass(frozen=True)
@@ -38,11 +50,21 @@ def accepted(provider: str) -> Verdict:
     return Verdict("valid", f"{provider} accepted the credential")
 
 
+def inconclusive(message: str) -> Verdict:
+    """The provider answered, but not about the key: its state stays unknown."""
+    return Verdict("unreachable", f"inconclusive, not a verdict on the key: {message}")
+
+
 def verdict_for_error(error: ServiceError) -> Verdict:
     """The outcome a typed error stands for (see the table in the module docstring)."""
+    if error.reason == CREDENTIAL_REJECTED:
+        return Verdict("invalid", error.message)
     if error.retryable or isinstance(error, DeadlineExceeded):
         return Verdict("unreachable", error.message)
-    return Verdict("invalid", error.message)
+    if PROVIDER_HTTP_STATUS not in error.metadata:
+        # Raised before any request was sent: the key file or the config cannot be used.
+        return Verdict("invalid", error.message)
+    return inconclusive(error.message)
 
 
 async def run_verification(

@@ -25,12 +25,13 @@ import structlog
 
 from integration_api.auth.token_cache import VerifiedTokenCache
 from integration_api.auth.tokens import TokenPolicy
-from integration_api.errors import ServiceError, Unauthenticated, Unavailable
+from integration_api.errors import ServiceError, Unauthenticated, Unavailable, Unimplemented
 from integration_api.observability.logging import debug_enabled
 from integration_api.observability.redaction import redact_message
 from integration_api.principal import Principal
 from integration_api.server import metrics
 from integration_api.server.context import CallContext, reset_call, set_call
+from integration_api.server.decoding import require_decoded, strict_deserializer
 from integration_api.server.status import internal_status, status_for
 from integration_api.store.database import database_unreachable
 
@@ -114,10 +115,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 def _wrap(
     handler: grpc.RpcMethodHandler[Any, Any], call: CallContext, failure: ServiceError | None
 ) -> grpc.RpcMethodHandler[Any, Any]:
+    # Undecodable requests reach the behaviours below as a marker, refused in the RPC's scope.
+    deserializer = strict_deserializer(call.method, handler.request_deserializer)
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(
             _unary(handler.unary_unary, call, failure),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
     if handler.unary_stream is not None:
@@ -127,10 +130,16 @@ def _wrap(
         wrapper = _server_stream if inspect.isasyncgenfunction(behavior) else _unary
         return grpc.unary_stream_rpc_method_handler(
             wrapper(behavior, call, failure),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
-    # No client-streaming RPCs exist in the contract; pass such handlers through unchanged.
+    if handler.stream_stream is not None and inspect.isasyncgenfunction(handler.stream_stream):
+        # Server reflection: the contract itself has no client-streaming RPCs.
+        return grpc.stream_stream_rpc_method_handler(
+            _bidirectional_stream(handler.stream_stream, call, failure),
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
     return handler
 
 
@@ -169,6 +178,7 @@ def _unary(behavior: Any, call: CallContext, failure: ServiceError | None) -> An
         async with _RpcScope(call, context):
             if failure is not None:
                 raise failure
+            require_decoded(request)
             if debug_enabled():
                 _log_request(call, request)
             return await behavior(request, context)
@@ -183,12 +193,33 @@ def _server_stream(behavior: Any, call: CallContext, failure: ServiceError | Non
         async with _RpcScope(call, context):
             if failure is not None:
                 raise failure
+            require_decoded(request)
             if debug_enabled():
                 _log_request(call, request)
             async for response in behavior(request, context):
                 yield response
 
     return handle
+
+
+def _bidirectional_stream(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
+    async def handle(
+        requests: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        async with _RpcScope(call, context):
+            if failure is not None:
+                raise failure
+            async for response in behavior(_decoded(requests), context):
+                yield response
+
+    return handle
+
+
+async def _decoded(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The stream's requests; an undecodable one ends the RPC with INVALID_ARGUMENT."""
+    async for request in requests:
+        require_decoded(request)
+        yield request
 
 
 def _outcome(
@@ -204,6 +235,11 @@ def _outcome(
             "the database is unreachable; retry", reason="DATABASE_UNAVAILABLE"
         )
         return unavailable.code, status_for(unavailable, call.request_id)
+    if isinstance(error, NotImplementedError):
+        # What grpc's generated servicer bases raise for a method the service leaves out
+        # (health's List): the caller asked for something that is not there, not a fault.
+        unimplemented = Unimplemented(f"{call.method} is not implemented")
+        return unimplemented.code, status_for(unimplemented, call.request_id)
     if not isinstance(error, Exception):
         # Cancellation (the caller went away or the server is stopping): nothing to send.
         return grpc.StatusCode.CANCELLED, None

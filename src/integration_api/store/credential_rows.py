@@ -49,11 +49,19 @@ def parse_credential_id(credential_id: str) -> uuid.UUID | None:
         return None
 
 
+CREDENTIAL_NOT_FOUND = "CREDENTIAL_NOT_FOUND"
+
+
 def credential_not_found(credential_uuid: uuid.UUID | None) -> NotFound:
+    """The one answer for an id that names no credential of the caller's tenant.
+
+    Every path (database or cache, missing or another tenant's) raises exactly this, so an id
+    that exists elsewhere cannot be told from one that does not exist at all.
+    """
     # A malformed id is not echoed back: it is caller input and could be anything.
     if credential_uuid is None:
-        return NotFound("credential not found")
-    return NotFound(f"credential {credential_uuid} not found")
+        return NotFound("credential not found", reason=CREDENTIAL_NOT_FOUND)
+    return NotFound(f"credential {credential_uuid} not found", reason=CREDENTIAL_NOT_FOUND)
 
 
 def require_status(status: str, field_path: str = "status") -> None:

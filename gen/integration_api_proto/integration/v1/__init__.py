@@ -109,12 +109,15 @@ class CheckOutcome(betterproto2.Enum):
 
     INVALID = 2
     """
-    The provider rejected the key (bad or revoked).
+    The provider refused the key (401/403, or its documented invalid-key answer), or the key
+    cannot be used at all (an unusable key file).
     """
 
     UNREACHABLE = 3
     """
-    Network error, timeout or provider 5xx: nothing is known about the key.
+    Network error, timeout, provider 5xx or 429, or an answer that is not a verdict on the key
+    (a 404, a 400 about the probe's model, a spent quota; the message then starts with
+    "inconclusive"): nothing is known about the key.
     """
 
     @classmethod
