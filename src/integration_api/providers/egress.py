@@ -19,6 +19,7 @@ credential operations before anything is stored:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
@@ -148,6 +149,8 @@ def is_provider_host(provider: str, host: str) -> bool:
     return any(pattern.match(name) for pattern in _PROVIDER_PATTERNS.get(provider, ()))
 
 
+# Every request asks about the same few hosts: their parse and range lookups are remembered.
+@functools.lru_cache(maxsize=4096)
 def ip_literal(host: str) -> IPAddress | None:
     """The address a host spells, in any form the system resolver reads as one, else None."""
     name = normalize_host(host)
@@ -178,6 +181,7 @@ def _forms(address: IPAddress) -> list[IPAddress]:
     return forms
 
 
+@functools.lru_cache(maxsize=4096)
 def address_category(address: IPAddress) -> str | None:
     """The refused range an address (or the IPv4 it embeds) falls in, or None when public."""
     found = [name for form in _forms(address) for net, name in _CATEGORIES if form in net]
