@@ -47,7 +47,7 @@ async def serve(arguments: argparse.Namespace) -> None:
         assert runtime is not None
         transport = cast(TransportKind, arguments.transport)
         previous = runtime.http
-        runtime.http = create_http_client(HttpClientSettings(transport=transport))
+        runtime.http = create_http_client(HttpClientSettings(transport=transport), runtime.egress)
         await previous.aclose()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from integration_api.errors import FailedPrecondition
+from integration_api.providers.egress import parse_allow_list, split_allow_setting
 
 REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32
@@ -93,6 +94,9 @@ class Settings:
     redis: RedisSettings = RedisSettings()
     grpc: GrpcLimits = GrpcLimits()
     jwt: JwtSettings = JwtSettings()
+    # EGRESS_ALLOW entries: hosts, `*.domain` wildcards, addresses and ranges every provider
+    # may reach besides its own hosts (see providers/egress.py).
+    egress_allow: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -168,6 +172,15 @@ def _jwt(env: Mapping[str, str]) -> JwtSettings:
     )
 
 
+def _egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
+    entries = split_allow_setting(env.get("EGRESS_ALLOW", ""))
+    try:
+        parse_allow_list(entries)
+    except ValueError as problem:
+        raise ConfigError(f"EGRESS_ALLOW {problem}") from None
+    return entries
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Reads every setting; raises ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -195,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis=_redis(env),
         grpc=_grpc(env),
         jwt=_jwt(env),
+        egress_allow=_egress_allow(env),
     )
 
 

@@ -11,6 +11,7 @@ from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
 from integration_api.cache.base import CredentialCache
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.transport import create_http_client
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
@@ -38,6 +39,7 @@ class Runtime:
     keyring: Keyring
     envelope: Envelope
     http: httpx.AsyncClient
+    egress: EgressPolicy
     cache: CredentialCache
     credential_ops: CredentialOperations
     listener: CredentialChangeListener
@@ -46,7 +48,8 @@ class Runtime:
     async def create(cls, settings: Settings, database: Database) -> Runtime:
         keyring = Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
         envelope = Envelope(keyring, on_encrypt=count_encryption)
-        http = create_http_client()
+        egress = EgressPolicy.from_settings(settings)
+        http = create_http_client(policy=egress)
         cache = create_cache(settings, keyring)
 
         async def forget_everything() -> None:
@@ -63,8 +66,9 @@ class Runtime:
             keyring=keyring,
             envelope=envelope,
             http=http,
+            egress=egress,
             cache=cache,
-            credential_ops=CredentialOperations(database, envelope, cache, http),
+            credential_ops=CredentialOperations(database, envelope, cache, http, egress),
             listener=listener,
         )
 

@@ -46,6 +46,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("REDIS__KEY_PREFIX", "integration-api:", "prefix of every Redis key"),
     Variable("REDIS__MAX_CONNECTION", "50", "Redis connection pool size"),
     Variable("CACHE_TTL_SECONDS", "300", "lifetime of a cached credential row"),
+    Variable(
+        "EGRESS_ALLOW",
+        "",
+        "hosts, *.domain, addresses and CIDR ranges any provider's key may reach besides its "
+        "own hosts (loopback is allowed in development)",
+    ),
     Variable("LOG_LEVEL", "info", "debug, info, warning or error"),
     Variable("LOG_FORMAT", "json in production, else console", "json or console"),
     Variable("GRPC_MAX_MESSAGE_BYTES", "4194304", "largest request or response"),

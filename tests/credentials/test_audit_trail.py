@@ -20,23 +20,21 @@ from tests.credentials.helpers import openai_request
 from tests.support.service import RunningService
 
 
-async def test_each_mutation_writes_one_event_and_base_url_changes_are_recorded(
+async def test_each_mutation_writes_one_event_and_a_moved_base_url_is_recorded(
     service: RunningService, credentials: CredentialServiceStub
 ) -> None:
     key, new_key = new_openai_key(), new_openai_key()
     request = openai_request(key, "http://127.0.0.1:9", skip_verification=True)
     created = (await credentials.create_credential(request, metadata=service.auth())).credential
     await credentials.update_credential(
-        UpdateCredentialRequest(
-            id=created.id, config=CredentialConfig(base_url="https://proxy.example.com/v1")
-        ),
-        metadata=service.auth(),
+        UpdateCredentialRequest(id=created.id, name="renamed"), metadata=service.auth()
     )
     await credentials.rotate_credential(
         RotateCredentialRequest(
             id=created.id,
             secret=CredentialSecret(api_key=ApiKeySecret(key=new_key)),
             skip_verification=True,
+            config=CredentialConfig(base_url="http://127.0.0.2:9/v1"),
         ),
         metadata=service.auth(),
     )
@@ -63,9 +61,9 @@ async def test_each_mutation_writes_one_event_and_base_url_changes_are_recorded(
     ]
     assert {row["actor"] for row in rows} == {"user:user-1"}
     assert {str(row["target_id"]) for row in rows} == {created.id}
-    update_details = rows[1]["details"]
-    assert "https://proxy.example.com/v1" in update_details
-    assert created.config.base_url in update_details
+    rotate_details = rows[2]["details"]
+    assert "http://127.0.0.2:9/v1" in rotate_details
+    assert created.config.base_url in rotate_details
     for row in rows:
         assert key not in row["details"] and new_key not in row["details"]
     verification = await AuditLog(pool).verify()

@@ -44,7 +44,7 @@ async def seal_credentials(
             tenant=tenant,
             provider="openai",
             name=f"credential-{secrets.token_hex(4)}",
-            config={"base_url": "https://api.example.test/v1"},
+            config={"base_url": "https://api.openai.com/v1"},
             ciphertext=sealed.ciphertext,
             key_id=sealed.key_id,
             secret_hint=sealed.hint,

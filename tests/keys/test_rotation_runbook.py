@@ -59,7 +59,7 @@ async def _create(service: RunningService, expected: dict[str, str]) -> str:
         provider="openai",
         name=f"credential-{secrets.token_hex(4)}",
         secret=CredentialSecret(api_key=ApiKeySecret(key=secret)),
-        config=CredentialConfig(base_url="https://api.example.test/v1"),
+        config=CredentialConfig(base_url="https://api.openai.com/v1"),
         skip_verification=True,
     )
     reply = await CredentialServiceStub(service.channel).create_credential(

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from integration_api.providers.egress import EgressPolicy, parse_allow_list
 from integration_api.providers.transport import (
     HttpClientSettings,
     TransportKind,
@@ -15,6 +16,8 @@ from integration_api.providers.transport import (
 )
 from tests.fakes.server import FakeServer
 from tests.providers.cases import CASES, ProviderCase
+from tests.support.egress import resolve_provider_hosts_to_loopback
+from tests.support.service import LOOPBACK_EGRESS_ALLOW
 
 # Long enough for a loaded 2-core machine to answer a local request, short enough to keep the
 # hanging-provider tests quick.
@@ -22,6 +25,12 @@ SHORT_READ_TIMEOUT_SECONDS = 0.25
 
 
 TRANSPORTS: list[TransportKind] = ["aiohttp", "httpx"]
+
+# Provider tests talk to local fakes: their policy lists loopback, as an operator would.
+# Provider host names resolve to the fakes (`tests.support.egress.at_host`).
+LOOPBACK_POLICY = EgressPolicy(
+    allow=parse_allow_list(LOOPBACK_EGRESS_ALLOW), resolve=resolve_provider_hosts_to_loopback
+)
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -33,7 +42,7 @@ def transport_kind(request: pytest.FixtureRequest) -> TransportKind:
 @pytest.fixture
 async def http_client(transport_kind: TransportKind) -> AsyncIterator[httpx.AsyncClient]:
     settings = HttpClientSettings(transport=transport_kind, connect_timeout_seconds=2.0)
-    async with create_http_client(settings) as client:
+    async with create_http_client(settings, LOOPBACK_POLICY) as client:
         yield client
 
 
@@ -44,7 +53,7 @@ async def impatient_http_client(
     settings = HttpClientSettings(
         transport=transport_kind, read_timeout_seconds=SHORT_READ_TIMEOUT_SECONDS
     )
-    async with create_http_client(settings) as client:
+    async with create_http_client(settings, LOOPBACK_POLICY) as client:
         yield client
 
 

@@ -27,6 +27,8 @@ from integration_api.providers.transport import (
     send_json,
 )
 from tests.fakes.server import FakeServer, json_response
+from tests.providers.conftest import LOOPBACK_POLICY
+from tests.support.egress import at_host
 
 
 def assert_free_of(error: BaseException, secret: str) -> None:
@@ -123,8 +125,9 @@ async def test_provider_echoing_the_url_cannot_leak_the_key(
 
     fake_server.route("GET", "/m", echo_url)
 
+    url = at_host(fake_server.url, "api.openai.com") + f"/m?key={canary}"
     with pytest.raises(InvalidArgument) as caught:
-        await get_json(http_client, f"{fake_server.url}/m?key={canary}", provider="p")
+        await get_json(http_client, url, provider="openai")
 
     assert "bad request to" in caught.value.message
     assert_free_of(caught.value, canary)
@@ -182,7 +185,9 @@ async def test_proxy_settings_of_the_environment_are_ignored(
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
 
-    async with create_http_client(HttpClientSettings(transport=transport_kind)) as client:
+    async with create_http_client(
+        HttpClientSettings(transport=transport_kind), LOOPBACK_POLICY
+    ) as client:
         response = await get_json(client, fake_server.url + "/", provider="p")
 
     assert response.status_code == 200
@@ -216,7 +221,8 @@ async def test_stream_with_error_status_raises_before_any_body_is_read(
     entered = False
 
     with pytest.raises(FailedPrecondition, match="invalid x-api-key") as caught:
-        async with open_stream(http_client, "POST", fake_server.url + "/s", provider="p"):
+        url = at_host(fake_server.url, "api.anthropic.com") + "/s"
+        async with open_stream(http_client, "POST", url, provider="anthropic"):
             entered = True
 
     assert not entered
@@ -243,7 +249,7 @@ async def test_failed_streams_release_their_connection(
     fake_server.answer_with_status(503)
     settings = HttpClientSettings(transport=transport, max_connections=1, pool_timeout_seconds=1.0)
 
-    async with create_http_client(settings) as client:
+    async with create_http_client(settings, LOOPBACK_POLICY) as client:
         for _ in range(3):
             with pytest.raises(Unavailable, match="HTTP 503"):
                 async with open_stream(client, "GET", fake_server.url + "/s", provider="p"):
@@ -260,7 +266,9 @@ async def test_cookies_a_provider_sets_never_ride_along_on_later_requests(
         return json_response(200, {}, headers={"Set-Cookie": "session=tenant-a; Path=/"})
 
     fake_server.route("GET", "/models", set_cookie)
-    async with create_http_client(HttpClientSettings(transport=transport)) as client:
+    async with create_http_client(
+        HttpClientSettings(transport=transport), LOOPBACK_POLICY
+    ) as client:
         for _call in range(2):
             await get_json(client, fake_server.url + "/models", provider="p")
     assert [request.headers.get("cookie") for request in fake_server.requests] == [None, None]

@@ -38,6 +38,7 @@ from tests.fakes.aws_sigv4 import AwsAccount, install_bedrock_control_plane
 from tests.fakes.google_oauth import TOKEN_PATH, FakeServiceAccount, install_token_endpoint
 from tests.fakes.server import FakeServer, json_response
 from tests.providers.cases import AWS_REGION, VERTEX_ACCOUNT
+from tests.support.egress import at_host
 
 
 def credential(
@@ -111,8 +112,9 @@ async def test_bedrock_unknown_access_key_is_invalid(
     install_bedrock_control_plane(fake_server, [AwsAccount("AKIDKNOWN", "secret")], AWS_REGION)
     keys = AwsKeys("AKIDUNKNOWN", "secret")
 
+    url = at_host(fake_server.url, f"bedrock.{AWS_REGION}.amazonaws.com")
     outcome, message = await verify(
-        credential("bedrock", keys, fake_server.url, region=AWS_REGION), http_client
+        credential("bedrock", keys, url, region=AWS_REGION), http_client
     )
 
     assert outcome == "invalid"
@@ -317,9 +319,8 @@ async def test_anthropic_overloaded_is_unreachable(
     overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     fake_server.answer_with_status(529, overloaded)
 
-    outcome, message = await verify(
-        credential("anthropic", ApiKey("k"), fake_server.url), http_client
-    )
+    url = at_host(fake_server.url, "api.anthropic.com")
+    outcome, message = await verify(credential("anthropic", ApiKey("k"), url), http_client)
 
     assert outcome == "unreachable"
     assert message == "anthropic is unavailable (HTTP 529): Overloaded"

@@ -19,6 +19,8 @@ from integration_api.vault import generate_key
 
 DEFAULT_ORGANIZATION = "org-test"
 DEFAULT_PROJECT = "project-test"
+# The local servers that stand in for providers; egress tests build services without it.
+LOOPBACK_EGRESS_ALLOW = ("127.0.0.0/8", "::1")
 
 
 @dataclass
@@ -60,6 +62,7 @@ def settings_for_tests(data_dir: Path, **overrides: Any) -> Settings:
         data_dir=data_dir,
         readiness_interval_seconds=0.2,
         shutdown_grace_seconds=5.0,
+        egress_allow=LOOPBACK_EGRESS_ALLOW,
     )
     return replace(settings, **overrides)
 

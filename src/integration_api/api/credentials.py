@@ -114,6 +114,7 @@ class CredentialServicer(CredentialServiceBase):
             secret_from_message(request.secret),
             skip_verification=request.skip_verification,
             expected_version=request.expected_version or None,
+            config=config_from_message(request.config) if request.config is not None else None,
         )
         return RotateCredentialResponse(credential=credential_message(row))
 

@@ -13,13 +13,25 @@ from datetime import UTC, datetime
 import httpx
 
 from integration_api.cache.base import CredentialCache
+from integration_api.credentials.destinations import (
+    check_egress,
+    destination_changes,
+    refuse_destination_change,
+    token_uri_of,
+)
 from integration_api.credentials.sealing import open_secret, seal
 from integration_api.credentials.usage import CredentialResolver
 from integration_api.credentials.validation import extra_violations, name_violations
-from integration_api.credentials_model import CredentialConfig, ProviderCredential, SecretMaterial
+from integration_api.credentials_model import (
+    CredentialConfig,
+    GcpServiceAccount,
+    ProviderCredential,
+    SecretMaterial,
+)
 from integration_api.errors import FailedPrecondition, FieldViolation, InvalidArgument, Unavailable
 from integration_api.principal import Principal, Tenant
 from integration_api.providers.base import VerificationResult
+from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.registry import check_credential, get_provider
 from integration_api.server.context import current_request_id
 from integration_api.server.database import Database
@@ -77,11 +89,13 @@ class CredentialOperations:
         envelope: Envelope,
         cache: CredentialCache,
         http: httpx.AsyncClient,
+        egress: EgressPolicy,
     ) -> None:
         self._database = database
         self._envelope = envelope
         self._cache = cache
         self._http = http
+        self._egress = egress
         self._resolver = CredentialResolver(database, envelope, cache)
 
     async def resolve_for_use(self, tenant: Tenant, credential_id: str) -> ProviderCredential:
@@ -149,6 +163,7 @@ class CredentialOperations:
         _raise_if_any(violations)
         assert draft.secret is not None
         check_credential(draft.provider, draft.config, draft.secret)
+        await check_egress(self._egress, draft.provider, draft.config, draft.secret)
         credential_id = str(uuid.uuid4())
         result = await self._verification_gate(
             principal,
@@ -228,16 +243,13 @@ class CredentialOperations:
         _raise_if_any(violations)
         if config is not None:
             _raise_if_any(get_provider(current.provider).config_violations(config))
-        old_base_url = str(current.config.get("base_url", ""))
-        new_base_url = config.base_url if config is not None else old_base_url
+            refuse_destination_change(CredentialConfig.from_json(current.config), config)
         event = self._event(
             principal,
             "credential.update",
             credential_id,
             name=name,
             config_changed=config is not None,
-            base_url_from=old_base_url if new_base_url != old_base_url else None,
-            base_url_to=new_base_url if new_base_url != old_base_url else None,
         )
         row = await self._repository().update_metadata(
             principal.tenant,
@@ -258,17 +270,26 @@ class CredentialOperations:
         *,
         skip_verification: bool,
         expected_version: int | None,
+        config: CredentialConfig | None = None,
     ) -> CredentialRow:
+        """Replace the secret, and the config with it when one is given (a new destination)."""
         if secret is None:
             raise InvalidArgument.for_field("secret", "is required")
+        if config is not None:
+            _raise_if_any(extra_violations(dict(config.extra)))
         current = await self._repository().get(principal.tenant, credential_id)
-        config = CredentialConfig.from_json(current.config)
-        check_credential(current.provider, config, secret)
+        stored = CredentialConfig.from_json(current.config)
+        target = config if config is not None else stored
+        check_credential(current.provider, target, secret)
+        await check_egress(self._egress, current.provider, target, secret)
         result = await self._verification_gate(
             principal,
             "credential.rotate",
-            ProviderCredential(credential_id, current.provider, config, secret),
+            ProviderCredential(credential_id, current.provider, target, secret),
             skip=skip_verification,
+        )
+        audit = self._rotation_event(
+            principal, current, target, secret, verified=result is not None
         )
         sealed = seal(self._envelope, principal.tenant, credential_id, current.provider, secret)
         if current.status == "disabled":
@@ -287,9 +308,8 @@ class CredentialOperations:
             status=status,
             status_reason=current.status_reason if status == "disabled" else "",
             secret_kind=secret.kind,
-            audit=self._event(
-                principal, "credential.rotate", credential_id, verified=result is not None
-            ),
+            config=target.to_json() if target != stored else None,
+            audit=audit,
         )
         if result is not None:
             row = await self._repository().record_check(
@@ -297,6 +317,36 @@ class CredentialOperations:
             )
         await self._changed(credential_id)
         return row
+
+    def _rotation_event(
+        self,
+        principal: Principal,
+        current: CredentialRow,
+        target: CredentialConfig,
+        secret: SecretMaterial,
+        *,
+        verified: bool,
+    ) -> AuditEvent:
+        """The rotation's audit event, with the old and new value of every moved destination."""
+        stored = CredentialConfig.from_json(current.config)
+        changes = destination_changes(
+            stored, target, self._stored_token_uri(current), token_uri_of(secret)
+        )
+        moved = {key: value for change in changes for key, value in change.audit_details().items()}
+        return self._event(
+            principal,
+            "credential.rotate",
+            current.id,
+            verified=verified,
+            config_changed=(target != stored) or None,
+            **moved,
+        )
+
+    def _stored_token_uri(self, row: CredentialRow) -> str:
+        """The token endpoint of a stored service-account key ('' for any other secret)."""
+        if row.secret_kind != GcpServiceAccount.kind:
+            return ""
+        return token_uri_of(open_secret(self._envelope, row))
 
     async def delete(self, principal: Principal, credential_id: str) -> None:
         await self._repository().delete(

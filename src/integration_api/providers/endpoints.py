@@ -1,8 +1,10 @@
 """Where a provider's key may be sent, and the check every configured `base_url` must pass.
 
 A key is only ever sent to its own credential's `config.base_url`, or to the provider's default
-when none is configured: URLs never come from a request. `base_url` replaces the default
-entirely, including any version path the default carries (`https://api.openai.com/v1`).
+when none is configured: URLs never come from a request. `base_url` replaces the default,
+including any version path it carries (`https://api.openai.com/v1`); for the providers whose
+API lives under a version path (`VERSION_PATHS`) a `base_url` without any path gets it added,
+so `http://host:port` and `http://host:port/v1` reach the same `/v1/...` endpoints.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "deepgram": "https://api.deepgram.com",
     "elevenlabs": "https://api.elevenlabs.io",
 }
+
+# The providers whose whole API lives under one version path that `base_url` may leave out.
+VERSION_PATHS: dict[str, str] = {"openai": "/v1", "mistral": "/v1", "voyageai": "/v1"}
 
 # Hugging Face serves inference from the router but answers "who am I" from the Hub.
 HUGGINGFACE_HUB_URL = "https://huggingface.co"
@@ -116,11 +121,19 @@ def resolve_base_url(provider: str, config: CredentialConfig, default: str | Non
         problem = validate_base_url(configured)
         if problem is not None:
             raise InvalidArgument.for_field(BASE_URL_FIELD, problem)
-        return configured.rstrip("/")
+        return with_version_path(provider, configured.rstrip("/"))
     fallback = default or default_base_url(provider, config)
     if fallback is None:
         raise InvalidArgument.for_field(BASE_URL_FIELD, f"is required for {provider}")
     return fallback.rstrip("/")
+
+
+def with_version_path(provider: str, base_url: str) -> str:
+    """`base_url` with the provider's version path added when it names no path at all."""
+    version = VERSION_PATHS.get(provider)
+    if version is None or urlsplit(base_url).path.strip("/"):
+        return base_url
+    return base_url.rstrip("/") + version
 
 
 def join_url(base_url: str, path: str) -> str:

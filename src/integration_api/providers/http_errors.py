@@ -43,6 +43,8 @@ _INVALID_REQUEST_STATUSES = frozenset({400, 422})
 _UNAVAILABLE_STATUSES = frozenset({408, 409, 499, 529})
 # Rate-limit answers that waiting will not fix (spent quota, enforced spend limit).
 _QUOTA_ERROR_TYPES = frozenset({"insufficient_quota", "enforced_spend_limit_reached"})
+# What an unquoted upstream's error type may be: a code, not a sentence.
+_ERROR_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _GOOGLE_DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -55,9 +57,13 @@ class ErrorResponse:
     headers: Mapping[str, str]
     body: object
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # False for an answer from a host that is not the provider's own: its text is not repeated.
+    quote_upstream: bool = True
 
     def message(self) -> str:
-        """The provider's own explanation, sanitized ('' when it gave none)."""
+        """The provider's own explanation, sanitized ('' when it gave none or is not quoted)."""
+        if not self.quote_upstream:
+            return ""
         return sanitize_message(provider_error_message(self.body), self.secrets)
 
     def error_type(self) -> str:
@@ -87,6 +93,8 @@ def error_from_response(
         error = _error_for_status(response)
     error.metadata.setdefault("provider_http_status", str(response.status_code))
     error_type = response.error_type()
+    if not response.quote_upstream and not _ERROR_CODE.match(error_type):
+        error_type = ""
     if error_type:
         error.metadata.setdefault("provider_error_type", error_type)
     return error

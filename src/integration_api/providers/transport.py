@@ -16,10 +16,25 @@ from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Literal
 
 import aiohttp
+import httpcore
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from integration_api.errors import DeadlineExceeded, InvalidArgument, ServiceError, Unavailable
+from integration_api.errors import (
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    ServiceError,
+    Unavailable,
+)
+from integration_api.providers.egress import REFUSED_BY_POLICY, EgressPolicy, is_provider_host
+from integration_api.providers.egress_connect import (
+    EGRESS_PROVIDER_EXTENSION,
+    EgressGuard,
+    PolicyNetworkBackend,
+    PolicyResolver,
+    refusal_in_chain,
+)
 from integration_api.providers.http_errors import (
     ErrorClassifier,
     ErrorResponse,
@@ -28,6 +43,7 @@ from integration_api.providers.http_errors import (
 )
 
 TransportKind = Literal["httpx", "aiohttp"]
+EGRESS_REFUSED = "EGRESS_REFUSED"
 
 # Error pages are read only this far: enough for any provider's JSON error, bounded for the rest.
 _MAX_ERROR_BODY_BYTES = 64 * 1024
@@ -75,7 +91,7 @@ _REFUSE_ALL_COOKIES = _RefuseAllCookies()
 
 
 def _cookieless_session_factory(
-    settings: HttpClientSettings,
+    settings: HttpClientSettings, policy: EgressPolicy
 ) -> Callable[[], aiohttp.ClientSession]:
     """aiohttp keeps a cookie jar of its own per session; this session keeps none."""
 
@@ -84,6 +100,7 @@ def _cookieless_session_factory(
             limit=settings.max_connections,
             keepalive_timeout=settings.keepalive_expiry_seconds,
             ssl=httpx.create_ssl_context(trust_env=False),
+            resolver=PolicyResolver(policy),
         )
         return aiohttp.ClientSession(
             connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
@@ -92,13 +109,18 @@ def _cookieless_session_factory(
     return create
 
 
-def create_http_client(settings: HttpClientSettings | None = None) -> httpx.AsyncClient:
+def create_http_client(
+    settings: HttpClientSettings | None = None, policy: EgressPolicy | None = None
+) -> httpx.AsyncClient:
     """The `httpx.AsyncClient` every provider call of the process shares (close it on shutdown).
 
     Redirects are never followed (a redirect would carry the key to another host) and proxy
     variables of the environment are ignored, so a key goes exactly where its credential says.
+    Every request and every connection passes the egress `policy` (without one, the strictest:
+    nothing listed, no loopback).
     """
     settings = settings or HttpClientSettings()
+    policy = policy or EgressPolicy()
     limits = httpx.Limits(
         max_connections=settings.max_connections,
         max_keepalive_connections=settings.max_keepalive_connections,
@@ -113,12 +135,12 @@ def create_http_client(settings: HttpClientSettings | None = None) -> httpx.Asyn
     transport: httpx.AsyncBaseTransport
     if settings.transport == "aiohttp":
         transport = AiohttpTransport(
-            limits=limits, trust_env=False, client=_cookieless_session_factory(settings)
+            limits=limits, trust_env=False, client=_cookieless_session_factory(settings, policy)
         )
     else:
-        transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
+        transport = _httpx_transport(limits, policy)
     return httpx.AsyncClient(
-        transport=transport,
+        transport=EgressGuard(transport, policy),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
@@ -129,8 +151,34 @@ def create_http_client(settings: HttpClientSettings | None = None) -> httpx.Asyn
     )
 
 
+def _httpx_transport(limits: httpx.Limits, policy: EgressPolicy) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
+    # httpx takes no network backend, so its pool is rebuilt with the same settings plus the
+    # one that connects only to addresses the policy allows.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        retries=0,
+        network_backend=PolicyNetworkBackend(policy),
+    )
+    return transport
+
+
+def egress_refused(provider: str) -> FailedPrecondition:
+    """The one answer for every refused destination, whatever does or does not listen there."""
+    return FailedPrecondition(
+        f"the request to {provider} was {REFUSED_BY_POLICY}",
+        reason=EGRESS_REFUSED,
+        provider=provider,
+    )
+
+
 def transport_error(failure: BaseException, provider: str) -> ServiceError:
     """The typed error for a request that got no HTTP answer; the only such mapping."""
+    if refusal_in_chain(failure):
+        return egress_refused(provider)
     if isinstance(failure, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
         error: ServiceError = InvalidArgument(
             f"the URL configured for {provider} is not usable", provider=provider
@@ -297,6 +345,7 @@ def _build_request(
             json=json_body,
             content=content,
             timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            extensions={EGRESS_PROVIDER_EXTENSION: call.provider},
         )
     except _TRANSPORT_FAILURES as error:
         failure = transport_error(error, call.provider)
@@ -329,11 +378,15 @@ async def _read_error_body(response: httpx.Response, call: _Call) -> bytes:
 
 
 def _error_for(response: httpx.Response, content: bytes, call: _Call) -> ServiceError:
+    # Only a provider's own host is trusted to explain itself: text from anywhere else (a
+    # self-hosted server, an operator-listed gateway) could be an internal service's answer.
+    host = response.request.url.raw_host.decode("ascii")
     error_response = ErrorResponse(
         provider=call.provider,
         status_code=response.status_code,
         headers=response.headers,
         body=parse_body(content),
         secrets=call.secrets,
+        quote_upstream=is_provider_host(call.provider, host),
     )
     return error_from_response(error_response, call.classify_error)

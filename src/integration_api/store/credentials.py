@@ -62,7 +62,7 @@ RETURNING *"""
 _REPLACE_SECRET = """
 UPDATE credentials SET ciphertext = $5, key_id = $6, secret_hint = $7, fingerprint = $8,
     rotated_by = $9, rotated_at = now(), status = $10, status_reason = $11,
-    secret_kind = COALESCE($12, secret_kind),
+    secret_kind = COALESCE($12, secret_kind), config = COALESCE($13::jsonb, config),
     last_check_at = NULL, last_check_outcome = NULL, last_check_latency_ms = NULL,
     last_check_message = '', version = version + 1, updated_at = now()
 WHERE id = $1 AND organization_id = $2 AND project_id = $3 AND ($4::integer IS NULL OR version = $4)
@@ -223,9 +223,11 @@ class CredentialRepository:
         status: str,
         status_reason: str = "",
         secret_kind: str | None = None,
+        config: dict[str, Any] | None = None,
         audit: AuditEvent,
     ) -> CredentialRow:
-        """Swap in a new secret in one statement: readers see the old or the new, never a mix."""
+        """Swap in a new secret (and config, when given) in one statement: readers see the old
+        or the new, never a mix."""
         require_status(status)
         arguments = (
             ciphertext,
@@ -236,6 +238,7 @@ class CredentialRepository:
             status,
             status_reason,
             secret_kind,
+            dict(config) if config is not None else None,
         )
         record = await self._change(
             tenant, credential_id, expected_version, audit, _REPLACE_SECRET, arguments

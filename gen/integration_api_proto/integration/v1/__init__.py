@@ -784,10 +784,27 @@ default_message_pool.register_message("integration.v1", "Credential", Credential
 @dataclass(eq=False, repr=False)
 class CredentialConfig(betterproto2.Message):
     """
-    Non-secret settings. A key is only ever sent to base_url (or the provider's default endpoint).
+    Non-secret settings. A key is only ever sent to base_url (or the provider's default endpoint),
+    and only when the egress policy allows it: a first-party provider's own hosts, a host or range
+    the operator lists in EGRESS_ALLOW, and, for openai-compatible, any public address.
     """
 
     base_url: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Where the provider's API is; empty means the provider's default. What it names, per provider:
+    - openai, mistral, voyageai: the API root, with or without its version path
+      (`https://api.openai.com` and `https://api.openai.com/v1` are the same; a URL with any
+      other path, such as a gateway's `https://gw.example/openai/v1`, is used as given).
+    - openai-compatible (required): the URL that `/chat/completions`, `/embeddings` and
+      `/models` are appended to, usually ending in `/v1` (`http://localhost:11434/v1`).
+    - azure-openai (required): the resource endpoint `https://{resource}.openai.azure.com`,
+      or its v1 surface ending in `/openai/v1`.
+    - huggingface: the inference router (`https://router.huggingface.co`); `/v1` is added
+      unless the URL ends in it.
+    - anthropic, cohere, gemini, replicate, deepgram, elevenlabs: the host root, without a
+      version path (the service adds `/v1/...`, `/v2/...` or `/v1beta/...` itself).
+    - vertex-ai, bedrock: empty means the regional endpoint derived from region.
+    """
 
     default_model: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
@@ -1463,6 +1480,14 @@ class RotateCredentialRequest(betterproto2.Message):
     skip_verification: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
 
     expected_version: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+
+    config: "CredentialConfig | None" = betterproto2.field(
+        5, betterproto2.TYPE_MESSAGE, optional=True
+    )
+    """
+    When set, replaces the whole config together with the secret: the only way to change
+    base_url or region. Audited with the old and new values.
+    """
 
 
 default_message_pool.register_message(

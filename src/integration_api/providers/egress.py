@@ -1,0 +1,379 @@
+"""Where a provider key may go: the egress policy, in one place.
+
+Two questions, asked by the transport (the only code that opens connections) and by the
+credential operations before anything is stored:
+
+- `refusal_for_host` (static, no DNS): a first-party provider's key goes only to that
+  provider's own hosts (`PROVIDER_HOSTS`) or to a host the operator lists in `EGRESS_ALLOW`;
+  `openai-compatible` may use any host name. An IP-literal host, in any spelling the system
+  resolver accepts (`2852039166`, `0251.0376.0251.0376`, `[::ffff:169.254.169.254]`), is
+  judged as an address.
+- `address_refusal` (every resolved address, at connect time): loopback, private, link-local,
+  unique-local, multicast, reserved, unspecified and shared (CGNAT) addresses are refused,
+  IPv4 embedded in IPv6 (mapped, 6to4, NAT64, Teredo) judged as the IPv4 it carries. An
+  `EGRESS_ALLOW` address or range admits what it covers; a listed host name admits its
+  addresses; development mode admits loopback. Link-local (the metadata service) is admitted
+  only by an address or range entry: a name can be re-pointed, a range cannot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ipaddress
+import re
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+if TYPE_CHECKING:
+    from integration_api.config import Settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+AddressResolver = Callable[[str, int], Awaitable[list[str]]]
+
+ANY_HOST_PROVIDERS = frozenset({"openai-compatible"})
+REFUSED_BY_POLICY = "refused by the egress policy"
+
+# Leading `*.` stands for one or more labels; a `*` inside a label for any letters of it.
+PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
+    "openai": ("api.openai.com", "*.api.openai.com"),
+    "azure-openai": (
+        "*.openai.azure.com",
+        "*.cognitiveservices.azure.com",
+        "*.services.ai.azure.com",
+    ),
+    "anthropic": ("api.anthropic.com",),
+    "gemini": ("generativelanguage.googleapis.com",),
+    "vertex-ai": (
+        "aiplatform.googleapis.com",
+        "*-aiplatform.googleapis.com",
+        "oauth2.googleapis.com",
+    ),
+    "bedrock": ("bedrock*.*.amazonaws.com",),
+    "cohere": ("api.cohere.com", "api.cohere.ai"),
+    "mistral": ("api.mistral.ai", "codestral.mistral.ai"),
+    "huggingface": (
+        "router.huggingface.co",
+        "huggingface.co",
+        "api-inference.huggingface.co",
+        "*.endpoints.huggingface.cloud",
+    ),
+    "replicate": ("api.replicate.com",),
+    "voyageai": ("api.voyageai.com",),
+    "deepgram": ("api.deepgram.com", "api.eu.deepgram.com"),
+    "elevenlabs": ("api.elevenlabs.io", "*.elevenlabs.io"),
+}
+
+# Names that always mean this machine or the cloud's metadata service.
+_LOCAL_NAMES = ("localhost", "*.localhost")
+_METADATA_NAMES = ("metadata", "metadata.google.internal")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_NUMERIC_IPV4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$")
+
+_REFUSED_NETWORKS: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "unspecified"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "reserved"),
+    ("192.0.2.0/24", "reserved"),
+    ("192.88.99.0/24", "reserved"),
+    ("192.168.0.0/16", "private"),
+    ("198.18.0.0/15", "reserved"),
+    ("198.51.100.0/24", "reserved"),
+    ("203.0.113.0/24", "reserved"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("fd00:ec2::254/128", "link-local"),  # the AWS metadata service over IPv6
+    ("::/8", "reserved"),
+    ("64:ff9b:1::/48", "private"),
+    ("100::/64", "reserved"),
+    ("2001::/23", "reserved"),
+    ("2001:db8::/32", "reserved"),
+    ("fc00::/7", "unique-local"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "private"),
+    ("ff00::/8", "multicast"),
+)
+_CATEGORIES = tuple((ipaddress.ip_network(net), name) for net, name in _REFUSED_NETWORKS)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_ONLY_BY_ADDRESS_ENTRY = "link-local"
+
+
+class EgressRefused(OSError):
+    """A connection the egress policy does not allow.
+
+    It carries neither host nor address: what a refused place is, or whether anything listens
+    there, is not the caller's to learn.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(REFUSED_BY_POLICY)
+
+
+def _pattern(glob: str) -> re.Pattern[str]:
+    labels = glob.split(".")
+    prefix = ""
+    if labels[0] == "*":
+        prefix, labels = r"(?:[a-z0-9-]+\.)+", labels[1:]
+    body = r"\.".join(re.escape(label).replace(r"\*", "[a-z0-9-]*") for label in labels)
+    return re.compile(f"^{prefix}{body}$")
+
+
+_PROVIDER_PATTERNS = {
+    provider: tuple(_pattern(glob) for glob in globs) for provider, globs in PROVIDER_HOSTS.items()
+}
+_LOCAL_PATTERNS = tuple(_pattern(glob) for glob in _LOCAL_NAMES)
+_METADATA_PATTERNS = tuple(_pattern(glob) for glob in _METADATA_NAMES)
+
+
+def normalize_host(host: str) -> str:
+    """Lower case, without a trailing dot, brackets or a percent-encoded IPv6 zone."""
+    return unquote(host).strip("[]").rstrip(".").lower()
+
+
+def is_provider_host(provider: str, host: str) -> bool:
+    """Whether `host` is one of the provider's own hosts (not merely allowed by the operator)."""
+    name = normalize_host(host)
+    return any(pattern.match(name) for pattern in _PROVIDER_PATTERNS.get(provider, ()))
+
+
+# Every request asks about the same few hosts: their parse and range lookups are remembered.
+@functools.lru_cache(maxsize=4096)
+def ip_literal(host: str) -> IPAddress | None:
+    """The address a host spells, in any form the system resolver reads as one, else None."""
+    name = normalize_host(host)
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if not _NUMERIC_IPV4.match(name):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(name))
+    except OSError:
+        return None
+
+
+def _forms(address: IPAddress) -> list[IPAddress]:
+    """The address and every IPv4 address it embeds."""
+    forms: list[IPAddress] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            forms.append(address.ipv4_mapped)
+        if address.sixtofour is not None:
+            forms.append(address.sixtofour)
+        if address.teredo is not None:
+            forms.append(address.teredo[1])
+        if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+            forms.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return forms
+
+
+@functools.lru_cache(maxsize=4096)
+def address_category(address: IPAddress) -> str | None:
+    """The refused range an address (or the IPv4 it embeds) falls in, or None when public."""
+    found = [name for form in _forms(address) for net, name in _CATEGORIES if form in net]
+    if _ONLY_BY_ADDRESS_ENTRY in found:
+        return _ONLY_BY_ADDRESS_ENTRY
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """The parsed `EGRESS_ALLOW`: names, `*.domain` wildcards, addresses and ranges."""
+
+    names: frozenset[str] = frozenset()
+    wildcards: tuple[re.Pattern[str], ...] = ()
+    networks: tuple[IPNetwork, ...] = ()
+
+    def covers_name(self, host: str) -> bool:
+        name = normalize_host(host)
+        return name in self.names or any(pattern.match(name) for pattern in self.wildcards)
+
+    def covers_address(self, address: IPAddress) -> bool:
+        return any(form in network for form in _forms(address) for network in self.networks)
+
+
+def parse_allow_list(entries: Iterable[str]) -> AllowList:
+    """Raises ValueError naming the position (from 1) of the first entry that is not one."""
+    names: set[str] = set()
+    wildcards: list[re.Pattern[str]] = []
+    networks: list[IPNetwork] = []
+    for position, raw in enumerate(entries, start=1):
+        entry = normalize_host(raw.strip())
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+            continue
+        except ValueError:
+            pass
+        bare = entry.removeprefix("*.")
+        labels = bare.split(".")
+        if not bare or "*" in bare or not all(_LABEL.match(label) for label in labels):
+            raise ValueError(
+                f"entry {position} is not a host name, *.domain wildcard, IP address or range"
+            )
+        if entry.startswith("*."):
+            wildcards.append(_pattern(entry))
+        else:
+            names.add(entry)
+    return AllowList(frozenset(names), tuple(wildcards), tuple(networks))
+
+
+def split_allow_setting(value: str) -> tuple[str, ...]:
+    """The entries of a comma-separated `EGRESS_ALLOW` value (empty ones dropped)."""
+    return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+
+
+async def resolve_with_system(host: str, port: int) -> list[str]:
+    """The addresses the system resolver gives for `host`, in its order, without repeats."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class EgressPolicy:
+    """Which hosts and addresses a provider call may reach (see the module docstring).
+
+    `resolve` turns a host name into addresses; everything that resolves for the policy uses
+    it, so the checks at connect time and at create time see the same answers.
+    """
+
+    allow: AllowList = AllowList()
+    allow_loopback: bool = False
+    resolve: AddressResolver = field(default=resolve_with_system, compare=False, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EgressPolicy:
+        return cls(
+            allow=parse_allow_list(settings.egress_allow),
+            allow_loopback=settings.environment == "development",
+        )
+
+    def address_refusal(self, host: str, address: IPAddress) -> str | None:
+        """Why `host` may not be reached at `address` ("loopback address"), or None."""
+        category = address_category(address)
+        if category is None or self.allow.covers_address(address):
+            return None
+        if category == _ONLY_BY_ADDRESS_ENTRY:
+            return "link-local or metadata address"
+        if category == "loopback" and self.allow_loopback:
+            return None
+        if self.allow.covers_name(host):
+            return None
+        return f"{category} address"
+
+    def refusal_for_host(self, provider: str, host: str) -> str | None:
+        """Why `provider`'s key may not be sent to `host`, or None (no DNS: see the docstring)."""
+        name = normalize_host(host)
+        address = ip_literal(name)
+        if address is not None:
+            return self._literal_refusal(provider, address)
+        loopback_name = any(pattern.match(name) for pattern in _LOCAL_PATTERNS)
+        listed = self.allow.covers_name(name)
+        if loopback_name and not (listed or self.allow_loopback):
+            return "local host name"
+        if any(pattern.match(name) for pattern in _METADATA_PATTERNS) and not listed:
+            return "metadata host name"
+        if provider in ANY_HOST_PROVIDERS or listed or is_provider_host(provider, name):
+            return None
+        if loopback_name:
+            return None
+        return f"not a host of {provider}"
+
+    def _literal_refusal(self, provider: str, address: IPAddress) -> str | None:
+        refusal = self.address_refusal(str(address), address)
+        if refusal is not None:
+            return refusal
+        if provider in ANY_HOST_PROVIDERS or self.allow.covers_address(address):
+            return None
+        if self.allow_loopback and address_category(address) == "loopback":
+            return None
+        return f"not a host of {provider}"
+
+    def refusal_for_url(self, provider: str, url: str) -> str | None:
+        """`refusal_for_host` for the host of `url` (a URL without one is refused)."""
+        host = url_host(url)
+        if host is None:
+            return "names no usable host"
+        return self.refusal_for_host(provider, host)
+
+    async def allowed_addresses(self, host: str, port: int) -> list[str]:
+        """The addresses of `host` this policy lets a connection use, in resolver order.
+
+        Raises:
+            EgressRefused: when every address is refused.
+            OSError: when the name does not resolve.
+        """
+        address = ip_literal(host)
+        if address is not None:
+            found = [str(address)]
+        else:
+            found = await self.resolve(host, port)
+        allowed = [item for item in found if self._resolved_allowed(host, item)]
+        if not allowed:
+            raise EgressRefused()
+        return allowed
+
+    def _resolved_allowed(self, host: str, resolved: str) -> bool:
+        address = ip_literal(resolved.split("%", 1)[0])
+        return address is not None and self.address_refusal(host, address) is None
+
+
+def url_host(url: str) -> str | None:
+    """The host of `url` as the transport will connect to it, or None when it has none."""
+    address_like = _host_by_split(url)
+    if address_like is not None and ip_literal(address_like) is not None:
+        # httpx refuses some numeric spellings the system resolver accepts: judge them anyway.
+        return address_like
+    try:
+        host = httpx.URL(url).raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError):
+        return address_like
+    return normalize_host(host) or None
+
+
+def _host_by_split(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return normalize_host(host) if host else None
+
+
+async def base_url_refusal(policy: EgressPolicy, provider: str, url: str) -> str | None:
+    """Why a configured URL is refused, resolving a host name that is not the provider's own.
+
+    A name that does not resolve now is not refused: the connect-time check still applies.
+    """
+    host = url_host(url)
+    if host is None:
+        return "names no usable host"
+    refusal = policy.refusal_for_host(provider, host)
+    if refusal is not None or ip_literal(host) is not None or is_provider_host(provider, host):
+        return refusal
+    try:
+        found = await policy.resolve(host, 443)
+    except OSError:
+        return None
+    refusals = [policy.address_refusal(host, address) for address in _addresses(found)]
+    if refusals and all(refusals):
+        return refusals[0]
+    return None
+
+
+def _addresses(found: Iterable[str]) -> list[IPAddress]:
+    parsed = (ip_literal(item.split("%", 1)[0]) for item in found)
+    return [address for address in parsed if address is not None]
