@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 
 from integration_api.credentials_model import ApiKey, CredentialConfig, ProviderCredential
+from integration_api.providers.endpoints import DEFAULT_BASE_URLS
 from integration_api.providers.registry import get_provider
 from tests.fakes.server import FakeServer
+from tests.support.egress import at_host
 
 INCONCLUSIVE = "inconclusive, not a verdict on the key: "
 GOOGLE_BAD_KEY = {
@@ -47,11 +51,13 @@ NOT_ABOUT_THE_KEY = [
 ]
 
 
-def _credential(provider: str, base_url: str) -> ProviderCredential:
+def _credential(provider: str, server_url: str) -> ProviderCredential:
+    # Addressed by the provider's own host name (resolved to the fake), whose text is quoted.
+    own_host = urlsplit(DEFAULT_BASE_URLS[provider]).hostname or ""
     return ProviderCredential(
         id="credential-1",
         provider=provider,
-        config=CredentialConfig(base_url=base_url),
+        config=CredentialConfig(base_url=at_host(server_url, own_host)),
         secret=ApiKey("key-under-test-0000"),
     )
 
