@@ -41,6 +41,8 @@ class UpstreamLimits:
         max_connections: connections of the process to all providers together.
         max_connections_per_host: connections to one host and port.
         max_calls_per_tenant: Chat streams and Embed calls one tenant has in flight at once.
+        max_embed_inputs: texts in one Embed request.
+        max_embed_characters: characters of all texts of one Embed request together.
     """
 
     max_body_bytes: int = 32 * _MIB
@@ -54,6 +56,8 @@ class UpstreamLimits:
     max_connections: int = 1024
     max_connections_per_host: int = 256
     max_calls_per_tenant: int = 256
+    max_embed_inputs: int = 8192
+    max_embed_characters: int = 1_000_000
 
 
 DEFAULT_LIMITS = UpstreamLimits()
