@@ -105,7 +105,7 @@ def line_too_large(provider: str, limit: int) -> Unavailable:
     return too_large(provider, "an event-stream line", limit, SSE_LINE_TOO_LARGE)
 
 
-class _BoundedDecoder:
+class BoundedEventDecoder:
     """Bytes in, events out, refusing a line or an event over its limit."""
 
     __slots__ = ("_decoder", "_event_size", "_max_event", "_max_line", "_provider", "_splitter")
@@ -157,7 +157,7 @@ async def _bounded_events(
     clock = time.perf_counter
     give_up_at = started + limits.max_answer_seconds
     max_gap = limits.max_event_gap_seconds
-    decoder = _BoundedDecoder(provider, limits)
+    decoder = BoundedEventDecoder(provider, limits)
     waited_since_event = 0.0
     pieces = response.aiter_bytes()
     try:
