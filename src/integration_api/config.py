@@ -14,6 +14,7 @@ from pathlib import Path
 
 from integration_api.errors import FailedPrecondition
 from integration_api.providers.egress import parse_allow_list, split_allow_setting
+from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 
 REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32
@@ -97,6 +98,7 @@ class Settings:
     # EGRESS_ALLOW entries: hosts, `*.domain` wildcards, addresses and ranges every provider
     # may reach besides its own hosts (see providers/egress.py).
     egress_allow: tuple[str, ...] = ()
+    upstream: UpstreamLimits = DEFAULT_LIMITS
 
     @property
     def production(self) -> bool:
@@ -181,6 +183,58 @@ def _egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
     return entries
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not value > 0:
+        raise ConfigError(f"{name} must be greater than zero")
+    return value
+
+
+def _upstream(env: Mapping[str, str]) -> UpstreamLimits:
+    """Every bound on provider answers and calls; each variable defaults to `UpstreamLimits()`."""
+    defaults = DEFAULT_LIMITS
+    return UpstreamLimits(
+        max_body_bytes=_positive_int(env, "UPSTREAM_MAX_BODY_BYTES", defaults.max_body_bytes),
+        max_error_body_bytes=_positive_int(
+            env, "UPSTREAM_MAX_ERROR_BODY_BYTES", defaults.max_error_body_bytes
+        ),
+        max_sse_line_bytes=_positive_int(
+            env, "UPSTREAM_MAX_SSE_LINE_BYTES", defaults.max_sse_line_bytes
+        ),
+        max_sse_event_bytes=_positive_int(
+            env, "UPSTREAM_MAX_SSE_EVENT_BYTES", defaults.max_sse_event_bytes
+        ),
+        max_tool_calls=_positive_int(env, "UPSTREAM_MAX_TOOL_CALLS", defaults.max_tool_calls),
+        max_tool_arguments_bytes=_positive_int(
+            env, "UPSTREAM_MAX_TOOL_ARGUMENTS_BYTES", defaults.max_tool_arguments_bytes
+        ),
+        max_answer_seconds=_positive_float(
+            env, "UPSTREAM_MAX_ANSWER_SECONDS", defaults.max_answer_seconds
+        ),
+        max_event_gap_seconds=_positive_float(
+            env, "UPSTREAM_MAX_EVENT_GAP_SECONDS", defaults.max_event_gap_seconds
+        ),
+        max_connections=_positive_int(env, "UPSTREAM_MAX_CONNECTIONS", defaults.max_connections),
+        max_connections_per_host=_positive_int(
+            env, "UPSTREAM_MAX_CONNECTIONS_PER_HOST", defaults.max_connections_per_host
+        ),
+        max_calls_per_tenant=_positive_int(
+            env, "UPSTREAM_MAX_CALLS_PER_TENANT", defaults.max_calls_per_tenant
+        ),
+        max_embed_inputs=_positive_int(env, "EMBED_MAX_INPUTS", defaults.max_embed_inputs),
+        max_embed_characters=_positive_int(
+            env, "EMBED_MAX_CHARACTERS", defaults.max_embed_characters
+        ),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Reads every setting; raises ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -209,6 +263,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         grpc=_grpc(env),
         jwt=_jwt(env),
         egress_allow=_egress_allow(env),
+        upstream=_upstream(env),
     )
 
 

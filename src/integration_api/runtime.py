@@ -11,8 +11,9 @@ from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
 from integration_api.cache.base import CredentialCache
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.providers.egress import EgressPolicy
-from integration_api.providers.transport import create_http_client
+from integration_api.providers.transport import HttpClientSettings, create_http_client
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
@@ -43,13 +44,14 @@ class Runtime:
     cache: CredentialCache
     credential_ops: CredentialOperations
     listener: CredentialChangeListener
+    tenant_calls: TenantCallLimiter
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
         keyring = Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
         envelope = Envelope(keyring, on_encrypt=count_encryption)
         egress = EgressPolicy.from_settings(settings)
-        http = create_http_client(policy=egress)
+        http = create_http_client(HttpClientSettings(limits=settings.upstream), policy=egress)
         cache = create_cache(settings, keyring)
 
         async def forget_everything() -> None:
@@ -70,6 +72,7 @@ class Runtime:
             cache=cache,
             credential_ops=CredentialOperations(database, envelope, cache, http, egress),
             listener=listener,
+            tenant_calls=TenantCallLimiter(settings.upstream.max_calls_per_tenant),
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:

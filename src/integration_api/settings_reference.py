@@ -52,6 +52,21 @@ VARIABLES: tuple[Variable, ...] = (
         "hosts, *.domain, addresses and CIDR ranges any provider's key may reach besides its "
         "own hosts (loopback is allowed in development)",
     ),
+    Variable("UPSTREAM_MAX_BODY_BYTES", "33554432", "largest non-streamed provider answer"),
+    Variable(
+        "UPSTREAM_MAX_ERROR_BODY_BYTES", "65536", "a provider's error answer is read this far"
+    ),
+    Variable("UPSTREAM_MAX_SSE_LINE_BYTES", "1048576", "longest event-stream line"),
+    Variable("UPSTREAM_MAX_SSE_EVENT_BYTES", "4194304", "longest event-stream event"),
+    Variable("UPSTREAM_MAX_TOOL_CALLS", "128", "tool calls in one answer"),
+    Variable("UPSTREAM_MAX_TOOL_ARGUMENTS_BYTES", "4194304", "size of one answer's tool arguments"),
+    Variable("UPSTREAM_MAX_ANSWER_SECONDS", "600", "longest provider answer, deadline or not"),
+    Variable("UPSTREAM_MAX_EVENT_GAP_SECONDS", "120", "longest wait for the next stream event"),
+    Variable("UPSTREAM_MAX_CONNECTIONS", "1024", "provider connections in all"),
+    Variable("UPSTREAM_MAX_CONNECTIONS_PER_HOST", "256", "provider connections to one host"),
+    Variable("UPSTREAM_MAX_CALLS_PER_TENANT", "256", "Chat and Embed calls in flight per tenant"),
+    Variable("EMBED_MAX_INPUTS", "8192", "texts in one Embed request"),
+    Variable("EMBED_MAX_CHARACTERS", "1000000", "characters of all texts in one Embed request"),
     Variable("LOG_LEVEL", "info", "debug, info, warning or error"),
     Variable("LOG_FORMAT", "json in production, else console", "json or console"),
     Variable("GRPC_MAX_MESSAGE_BYTES", "4194304", "largest request or response"),

@@ -9,7 +9,7 @@ from integration_api_proto.integration.v1.grpc_aio import EmbeddingServiceStub
 
 from integration_api.providers.registry import embedding_model_for
 from tests.credentials.helpers import error_info, field_violations
-from tests.fakes.replay_embeddings import vector_for
+from tests.fakes.replay_embeddings import DEFAULT_DIMENSIONS, vector_for
 from tests.llm.snapshots import assert_matches_snapshot, request_snapshot
 from tests.llm.support import Answer
 from tests.llm.upstreams import EMBEDDING_MODELS, PROVIDERS, Upstream
@@ -76,7 +76,9 @@ async def test_a_large_batch_is_split_to_the_providers_limit_and_reassembled(
     assert model is not None
     count = model.limits.max_inputs * 2 + 3
     texts = [f"text number {number}" for number in range(count)]
-    response = await embed(embeddings, service, embed_request(upstream, texts))
+    # Small vectors, so that thousands of them fit in one answer.
+    request = embed_request(upstream, texts, dimensions=DEFAULT_DIMENSIONS)
+    response = await embed(embeddings, service, request)
 
     assert vectors_of(response) == [vector_for(text) for text in texts]
     sizes = sorted(

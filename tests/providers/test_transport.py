@@ -18,6 +18,7 @@ from integration_api.errors import (
     ServiceError,
     Unavailable,
 )
+from integration_api.providers.limits import UpstreamLimits
 from integration_api.providers.transport import (
     HttpClientSettings,
     TransportKind,
@@ -247,7 +248,9 @@ async def test_failed_streams_release_their_connection(
     fake_server: FakeServer, transport: TransportKind
 ) -> None:
     fake_server.answer_with_status(503)
-    settings = HttpClientSettings(transport=transport, max_connections=1, pool_timeout_seconds=1.0)
+    settings = HttpClientSettings(
+        transport=transport, pool_timeout_seconds=1.0, limits=UpstreamLimits(max_connections=1)
+    )
 
     async with create_http_client(settings, LOOPBACK_POLICY) as client:
         for _ in range(3):

@@ -17,8 +17,15 @@ from integration_api.server.context import require_principal
 
 
 def embedding_service(runtime: Runtime) -> EmbeddingService:
-    """The embedding pipeline over the runtime's credentials and its shared provider client."""
-    return EmbeddingService(runtime.credential_ops, lambda: runtime.http, embedding_model_for)
+    """The embedding pipeline over the runtime's credentials, provider client and tenant slots."""
+    return EmbeddingService(
+        runtime.credential_ops,
+        lambda: runtime.http,
+        embedding_model_for,
+        tenant_calls=runtime.tenant_calls,
+        limits=runtime.settings.upstream,
+        max_message_bytes=runtime.settings.grpc.max_message_bytes,
+    )
 
 
 class EmbeddingServicer(grpc_aio.EmbeddingServiceBase):

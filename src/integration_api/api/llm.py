@@ -16,8 +16,13 @@ from integration_api.server.context import require_principal
 
 
 def chat_service(runtime: Runtime) -> ChatService:
-    """The chat pipeline over the runtime's credentials and its shared provider client."""
-    return ChatService(runtime.credential_ops, lambda: runtime.http, chat_model_for)
+    """The chat pipeline over the runtime's credentials, provider client and tenant slots."""
+    return ChatService(
+        runtime.credential_ops,
+        lambda: runtime.http,
+        chat_model_for,
+        tenant_calls=runtime.tenant_calls,
+    )
 
 
 class LlmServicer(grpc_aio.LlmServiceBase):

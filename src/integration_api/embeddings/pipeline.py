@@ -1,8 +1,11 @@
 """One embedding call: resolve the credential, split to the provider's limits, call, reassemble.
 
-Batches run a few at a time; each is retried on its own (rate limits, 5xx, refused
-connections) within the caller's deadline. The first batch that fails for good fails the call
-and cancels the others. Vectors come back in input order whatever order batches finish in.
+A request is checked against its bounds first (inputs, characters, the size of its answer), so
+a request that could not succeed costs no provider call. Batches run a few at a time; each is
+retried on its own (rate limits, 5xx, refused connections) within the caller's deadline. The
+first batch that fails for good fails the call and cancels the others. Vectors come back in
+input order whatever order batches finish in. A tenant holds one of its limited slots for the
+whole call.
 """
 
 from __future__ import annotations
@@ -22,21 +25,30 @@ from integration_api.embeddings.contract import (
     EmbedRequest,
     EmbedResult,
 )
+from integration_api.embeddings.request_bounds import (
+    check_answer_fits,
+    check_request_size,
+    expected_dimensions,
+)
 from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import Usage
 from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
+from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import EmbeddingModel
+from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import UpstreamTimer
 
 log = structlog.get_logger("integration_api.embeddings")
 
 EmbeddingModelLookup = Callable[[str], EmbeddingModel | None]
 MAX_CONCURRENT_BATCHES = 4
+# gRPC's default, as GRPC_MAX_MESSAGE_BYTES has it.
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 def split_batches(inputs: tuple[str, ...], limits: BatchLimits) -> list[tuple[str, ...]]:
@@ -71,6 +83,29 @@ class _Call:
     model: EmbeddingModel
     deadline: Deadline
     timer: UpstreamTimer
+    inputs: int
+
+
+@dataclasses.dataclass
+class _Record:
+    """What one call has learnt so far, for its metrics."""
+
+    model: str
+    provider: str = ""
+    outcome: str = "ok"
+    usage: Usage = dataclasses.field(default_factory=Usage)
+    clock: CallClock = dataclasses.field(default_factory=CallClock)
+
+    def save(self) -> None:
+        if not self.provider:
+            return  # refused before a provider was involved
+        total = self.clock.elapsed()
+        overhead = self.clock.overhead(total)
+        metrics.record_call(
+            metrics.CallRecord(
+                self.provider, self.model, "embed", self.outcome, total, overhead, None, self.usage
+            )
+        )
 
 
 class EmbeddingService:
@@ -82,52 +117,72 @@ class EmbeddingService:
         http: Callable[[], httpx.AsyncClient],
         embedding_model_for: EmbeddingModelLookup,
         retry: RetryPolicy | None = None,
+        tenant_calls: TenantCallLimiter | None = None,
+        limits: UpstreamLimits = DEFAULT_LIMITS,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self._credentials = credentials
         self._http = http
         self._embedding_model_for = embedding_model_for
         self._retry = retry or RetryPolicy()
+        self._tenant_calls = tenant_calls or TenantCallLimiter()
+        self._limits = limits
+        self._max_message_bytes = max_message_bytes
 
     async def embed(self, tenant: Tenant, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
-        clock = CallClock()
-        provider, model_name, outcome, usage = "", request.model, "ok", Usage()
+        check_request_size(request, self._limits)
+        record = _Record(model=request.model)
         try:
-            credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
-            provider = credential.provider
-            model = self._model_for(credential)
-            model_name = request.model or model.default_model(credential)
-            if not model_name:
-                raise InvalidArgument.for_field(
-                    "model", "is empty and the credential has no default_model"
-                )
-            structlog.contextvars.bind_contextvars(provider=provider, model=model_name)
-            call = _Call(tenant, credential, model, deadline, clock.upstream)
-            batches = [
-                EmbedBatch(model_name, inputs, request.input_type, request.dimensions)
-                for inputs in split_batches(request.inputs, model.limits)
-            ]
-            results = await self._run_all(call, batches)
-            usage = total_usage(results)
-            vectors = [vector for result in results for vector in result.vectors]
-            return EmbedResult(vectors=vectors, usage=usage, model=results[0].model)
+            result = await self._embed(tenant, request, deadline, record)
+            record.usage = result.usage
+            return result
         except BaseException as error:
-            outcome = outcome_of(error)
+            record.outcome = outcome_of(error)
             raise
         finally:
-            if provider:
-                total = clock.elapsed()
-                metrics.record_call(
-                    metrics.CallRecord(
-                        provider,
-                        model_name,
-                        "embed",
-                        outcome,
-                        total,
-                        clock.overhead(total),
-                        None,
-                        usage,
-                    )
-                )
+            record.save()
+
+    async def _embed(
+        self, tenant: Tenant, request: EmbedRequest, deadline: Deadline, record: _Record
+    ) -> EmbedResult:
+        credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
+        record.provider = credential.provider
+        model = self._model_for(credential)
+        model_name = request.model or model.default_model(credential)
+        if not model_name:
+            raise InvalidArgument.for_field(
+                "model", "is empty and the credential has no default_model"
+            )
+        record.model = model_name
+        structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
+        dimensions = expected_dimensions(request, model_name)
+        if dimensions is not None:
+            check_answer_fits(len(request.inputs), dimensions, self._max_message_bytes)
+        call = _Call(
+            tenant, credential, model, deadline, record.clock.upstream, len(request.inputs)
+        )
+        batches = [
+            EmbedBatch(model_name, inputs, request.input_type, request.dimensions)
+            for inputs in split_batches(request.inputs, model.limits)
+        ]
+        with self._tenant_calls.slot(tenant):
+            if dimensions is None:
+                results = await self._run_first_alone(call, batches)
+            else:
+                results = await self._run_all(call, batches)
+        vectors = [vector for result in results for vector in result.vectors]
+        return EmbedResult(vectors=vectors, usage=total_usage(results), model=results[0].model)
+
+    async def _run_first_alone(
+        self, call: _Call, batches: list[EmbedBatch]
+    ) -> list[EmbedBatchResult]:
+        """For a model of unknown dimensions: its first answer tells whether the rest will fit."""
+        first = await self._run(call, batches[0])
+        dimensions = len(first.vectors[0]) if first.vectors else 0
+        check_answer_fits(call.inputs, dimensions, self._max_message_bytes)
+        if len(batches) == 1:
+            return [first]
+        return [first, *await self._run_all(call, batches[1:])]
 
     def _model_for(self, credential: ProviderCredential) -> EmbeddingModel:
         model = self._embedding_model_for(credential.provider)

@@ -4,7 +4,9 @@ Nothing is handed to the caller until the provider's first part is in hand, so a
 before it (401, 404 model, 429, a 5xx, a refused connection) ends the call with a clean status,
 after retries where they may help. Once a part has gone out nothing is retried: a failure
 ends the call with its typed error and never with a silent end. Every waiting step is bounded
-by the caller's deadline.
+by the caller's deadline, and the answer itself by the client's `UpstreamLimits` (so a caller
+without a deadline is never held for ever). A tenant holds one of its limited slots for the
+whole call.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from integration_api.llm import metrics
 from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
+from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import ChatModel
@@ -103,11 +106,13 @@ class ChatService:
         http: Callable[[], httpx.AsyncClient],
         chat_model_for: ChatModelLookup,
         retry: RetryPolicy | None = None,
+        tenant_calls: TenantCallLimiter | None = None,
     ) -> None:
         self._credentials = credentials
         self._http = http
         self._chat_model_for = chat_model_for
         self._retry = retry or RetryPolicy()
+        self._tenant_calls = tenant_calls or TenantCallLimiter()
 
     async def stream(
         self, tenant: Tenant, request: ChatRequest, deadline: Deadline
@@ -116,21 +121,24 @@ class ChatService:
         call = _ChatCall(model=request.model)
         try:
             credential, model, request = await self._prepare(tenant, request, call)
-            parts, part = await self._first_part(
-                tenant, credential, model, request, deadline, call.clock
-            )
-            try:
-                while not isinstance(part, Finish):
-                    if isinstance(part, Usage):
-                        call.usage = part
+            with self._tenant_calls.slot(tenant):
+                parts, part = await self._first_part(
+                    tenant, credential, model, request, deadline, call.clock
+                )
+                try:
+                    while not isinstance(part, Finish):
+                        if isinstance(part, Usage):
+                            call.usage = part
+                        call.clock.part_sent()
+                        yield part
+                        part = await self._next_part(parts, call.provider)
                     call.clock.part_sent()
-                    yield part
-                    part = await self._next_part(parts, call.provider)
-                call.clock.part_sent()
-                structlog.contextvars.bind_contextvars(provider_request_id=part.provider_request_id)
-                yield dataclasses.replace(part, timing=call.clock.timing())
-            finally:
-                await parts.aclose()
+                    structlog.contextvars.bind_contextvars(
+                        provider_request_id=part.provider_request_id
+                    )
+                    yield dataclasses.replace(part, timing=call.clock.timing())
+                finally:
+                    await parts.aclose()
         except BaseException as error:
             call.failed(error, deadline)
             raise

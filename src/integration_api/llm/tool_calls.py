@@ -4,6 +4,10 @@ OpenAI-style streams send a call's id and name in its first fragment and its arg
 pieces of a JSON string in the following ones, keyed by `index`; parallel calls use 0, 1, 2….
 Mistral sends each call whole and without `index`. Both end up as complete `ToolCall`s whose
 arguments parse as JSON, numbered from 0 in the order the provider made them.
+
+What an answer may make the service hold is bounded (`UpstreamLimits`): the number of calls and
+the size of all their arguments together. Empty fragments are not kept, so a stream of millions
+of them costs nothing but the time the answer's own bounds allow.
 """
 
 from __future__ import annotations
@@ -12,8 +16,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from integration_api.errors import Internal
+from integration_api.errors import Internal, Unavailable
 from integration_api.llm.contract import ToolCall
+from integration_api.providers.limits import (
+    DEFAULT_LIMITS,
+    TOO_MANY_TOOL_CALLS,
+    TOOL_ARGUMENTS_TOO_LARGE,
+    UpstreamLimits,
+    too_large,
+)
 
 MALFORMED_TOOL_CALL = "MALFORMED_TOOL_CALL"
 
@@ -28,8 +39,12 @@ class _PendingCall:
 class ToolCallAccumulator:
     """Collects fragments until the provider says the answer is finished."""
 
-    def __init__(self, provider: str) -> None:
+    def __init__(self, provider: str, limits: UpstreamLimits = DEFAULT_LIMITS) -> None:
         self._provider = provider
+        self._max_calls = limits.max_tool_calls
+        self._max_argument_bytes = limits.max_tool_arguments_bytes
+        self._argument_bytes = 0
+        self._calls_seen = 0
         self._calls: dict[int, _PendingCall] = {}
         self._last_key: int | None = None
 
@@ -40,7 +55,9 @@ class ToolCallAccumulator:
         """Add one element of a delta's `tool_calls` list."""
         call_id = fragment.get("id")
         key = self._key_for(fragment.get("index"), call_id)
-        pending = self._calls.setdefault(key, _PendingCall())
+        pending = self._calls.get(key)
+        if pending is None:
+            pending = self._calls[key] = self._open_call()
         self._last_key = key
         if isinstance(call_id, str) and call_id:
             pending.id = call_id
@@ -51,11 +68,33 @@ class ToolCallAccumulator:
         if isinstance(name, str) and name:
             pending.name = name
         arguments = function.get("arguments")
-        if isinstance(arguments, str):
-            pending.argument_pieces.append(arguments)
-        elif isinstance(arguments, Mapping):
+        if isinstance(arguments, Mapping):
             # Some OpenAI-compatible servers send the arguments as an object.
-            pending.argument_pieces.append(json.dumps(arguments))
+            arguments = json.dumps(arguments)
+        if isinstance(arguments, str) and arguments:
+            self._count_argument_bytes(arguments)
+            pending.argument_pieces.append(arguments)
+
+    def _open_call(self) -> _PendingCall:
+        # Counted over the whole answer: completing calls early must not reset the bound.
+        self._calls_seen += 1
+        if self._calls_seen > self._max_calls:
+            raise Unavailable(
+                f"{self._provider} sent more than the limit of {self._max_calls} tool calls",
+                reason=TOO_MANY_TOOL_CALLS,
+                provider=self._provider,
+            )
+        return _PendingCall()
+
+    def _count_argument_bytes(self, arguments: str) -> None:
+        self._argument_bytes += len(arguments.encode())
+        if self._argument_bytes > self._max_argument_bytes:
+            raise too_large(
+                self._provider,
+                "tool call arguments",
+                self._max_argument_bytes,
+                TOOL_ARGUMENTS_TOO_LARGE,
+            )
 
     def _key_for(self, index: object, call_id: object) -> int:
         if isinstance(index, int) and not isinstance(index, bool):

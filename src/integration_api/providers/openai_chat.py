@@ -131,7 +131,7 @@ class OpenAIChatModel:
             secrets=secrets,
         ) as stream:
             reader = OpenAIStreamReader(
-                self.provider, request_id_of(stream.response.headers), secrets
+                self.provider, request_id_of(stream.response.headers), secrets, stream.limits
             )
             async for event in stream.events:
                 if event.event == "error":

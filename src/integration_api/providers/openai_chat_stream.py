@@ -35,6 +35,7 @@ from integration_api.llm.contract import (
 )
 from integration_api.llm.tool_calls import ToolCallAccumulator
 from integration_api.providers.http_errors import provider_error_message, provider_error_type
+from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 
@@ -157,11 +158,17 @@ def _filtered(results: object) -> bool:
 class OpenAIStreamReader:
     """The state of one stream: what has been seen, and what `Finish` will say."""
 
-    def __init__(self, provider: str, request_id: str, secrets: Sequence[str]) -> None:
+    def __init__(
+        self,
+        provider: str,
+        request_id: str,
+        secrets: Sequence[str],
+        limits: UpstreamLimits = DEFAULT_LIMITS,
+    ) -> None:
         self._provider = provider
         self._secrets = secrets
         self._request_id = request_id
-        self._tool_calls = ToolCallAccumulator(provider)
+        self._tool_calls = ToolCallAccumulator(provider, limits)
         self._model = ""
         self._raw_reason = ""
         self._filtered = False

@@ -1,23 +1,37 @@
-"""Server-sent event streams from providers, with the time spent waiting on them measured.
+"""Server-sent event streams from providers: bounded, and with the time spent waiting measured.
 
-The stream is opened through `transport.open_stream` (so errors map the same way everywhere) and
-decoded by httpx-sse. The `UpstreamTimer` adds up the time spent waiting for the answer's
-headers and for each piece of its body: what is left of a call's duration is the service's own.
+The stream is opened through `transport.open_stream` (so errors map the same way everywhere).
+Lines are split here, under the client's `UpstreamLimits` (a line, an event, the whole answer,
+the wait for the next event), and interpreted by httpx-sse's `SSEDecoder`: httpx-sse's own line
+reader keeps a line of any length in memory. The `UpstreamTimer` adds up the time spent waiting
+for the answer's headers and for each piece of its body: what is left of a call's duration is
+the service's own.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
+from httpx_sse import ServerSentEvent
+
+# The decoder of fields is not exported by name; its module is stable in the pinned version.
+from httpx_sse._decoders import SSEDecoder
 
 from integration_api.errors import Unavailable
 from integration_api.providers.http_errors import ErrorClassifier
-from integration_api.providers.transport import open_stream
+from integration_api.providers.limits import (
+    SSE_EVENT_TOO_LARGE,
+    SSE_LINE_TOO_LARGE,
+    UpstreamLimits,
+    answer_too_slow,
+    event_gap_too_long,
+    too_large,
+)
+from integration_api.providers.transport import open_stream, upstream_limits
 
 PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
 
@@ -31,36 +45,140 @@ class UpstreamTimer:
         self.waited = 0.0
 
 
-class _TimedByteStream(httpx.AsyncByteStream):
-    """The response body as the transport delivers it, timing each wait for the next piece."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, timer: UpstreamTimer) -> None:
-        self._stream = stream
-        self._timer = timer
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        pieces = self._stream.__aiter__()
-        clock = time.perf_counter
-        while True:
-            started = clock()
-            try:
-                piece = await pieces.__anext__()
-            except StopAsyncIteration:
-                return
-            finally:
-                self._timer.waited += clock() - started
-            yield piece
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
 @dataclass(frozen=True)
 class EventStream:
     """An open event stream: the answer's headers and its events in order."""
 
     response: httpx.Response
     events: AsyncIterator[ServerSentEvent]
+    limits: UpstreamLimits
+
+
+class _LineSplitter:
+    """Cuts a byte stream into SSE lines (ended by CRLF, LF or CR), holding at most one line.
+
+    Complete lines are returned as they are (their length is checked by the reader); the
+    unfinished rest is kept, and refused as soon as it passes the limit.
+    """
+
+    __slots__ = ("_limit", "_partial", "_pending_cr", "_provider")
+
+    def __init__(self, provider: str, limit: int) -> None:
+        self._provider = provider
+        self._limit = limit
+        self._partial = bytearray()
+        # A CR ending a piece may be the first half of a CRLF split across two pieces.
+        self._pending_cr = False
+
+    def feed(self, piece: bytes) -> list[bytes]:
+        if self._pending_cr:
+            piece = b"\r" + piece
+            self._pending_cr = False
+        if piece.endswith(b"\r"):
+            self._pending_cr = True
+            piece = piece[:-1]
+        if b"\r" in piece:
+            piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = piece.split(b"\n")
+        rest = lines.pop()
+        if lines and self._partial:
+            self._partial += lines[0]
+            lines[0] = bytes(self._partial)
+            self._partial.clear()
+        if rest:
+            self._partial += rest
+            if len(self._partial) > self._limit:
+                raise line_too_large(self._provider, self._limit)
+        return lines
+
+    def flush(self) -> list[bytes]:
+        """The last line, when the body ended without a line break."""
+        if not self._partial and not self._pending_cr:
+            return []
+        line = bytes(self._partial)
+        self._partial.clear()
+        self._pending_cr = False
+        return [line]
+
+
+def line_too_large(provider: str, limit: int) -> Unavailable:
+    return too_large(provider, "an event-stream line", limit, SSE_LINE_TOO_LARGE)
+
+
+class BoundedEventDecoder:
+    """Bytes in, events out, refusing a line or an event over its limit."""
+
+    __slots__ = ("_decoder", "_event_size", "_max_event", "_max_line", "_provider", "_splitter")
+
+    def __init__(self, provider: str, limits: UpstreamLimits) -> None:
+        self._provider = provider
+        self._max_line = limits.max_sse_line_bytes
+        self._max_event = limits.max_sse_event_bytes
+        self._splitter = _LineSplitter(provider, self._max_line)
+        # httpx-sse interprets the fields (data, event, id, retry, comments) as the spec says.
+        self._decoder = SSEDecoder()
+        self._event_size = 0
+
+    def feed(self, piece: bytes) -> list[ServerSentEvent]:
+        return self._decode(self._splitter.feed(piece))
+
+    def flush(self) -> list[ServerSentEvent]:
+        return self._decode(self._splitter.flush())
+
+    def _decode(self, lines: list[bytes]) -> list[ServerSentEvent]:
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            size = len(line)
+            if size > self._max_line:
+                raise line_too_large(self._provider, self._max_line)
+            # A blank line ends an event; every other line counts towards it.
+            self._event_size = self._event_size + size if size else 0
+            if self._event_size > self._max_event:
+                raise too_large(self._provider, "an event", self._max_event, SSE_EVENT_TOO_LARGE)
+            event = self._decoder.decode(line.decode("utf-8", "replace"))
+            if event is not None:
+                events.append(event)
+        return events
+
+
+async def _bounded_events(
+    response: httpx.Response,
+    provider: str,
+    limits: UpstreamLimits,
+    timer: UpstreamTimer,
+    started: float,
+) -> AsyncGenerator[ServerSentEvent, None]:
+    """The events of the body, ended with a typed error as soon as a bound is passed.
+
+    Time bounds are checked on each piece that arrives, with no timer of their own: a silent
+    upstream is ended by the client's read timeout, a chatty one (keep-alive comments) by these
+    checks. Only time spent waiting on the upstream counts towards the gap, not the caller's.
+    """
+    clock = time.perf_counter
+    give_up_at = started + limits.max_answer_seconds
+    max_gap = limits.max_event_gap_seconds
+    decoder = BoundedEventDecoder(provider, limits)
+    waited_since_event = 0.0
+    pieces = response.aiter_bytes()
+    try:
+        while True:
+            before = clock()
+            piece = await anext(pieces, b"")
+            after = clock()
+            timer.waited += after - before
+            waited_since_event += after - before
+            if after > give_up_at:
+                raise answer_too_slow(provider, limits.max_answer_seconds)
+            if waited_since_event > max_gap:
+                raise event_gap_too_long(provider, max_gap)
+            events = decoder.feed(piece) if piece else decoder.flush()
+            for event in events:
+                waited_since_event = 0.0
+                yield event
+            if not piece:
+                return
+    finally:
+        await pieces.aclose()  # type: ignore[attr-defined]
 
 
 @asynccontextmanager
@@ -102,10 +220,9 @@ async def open_event_stream(
                 reason=PROVIDER_BAD_RESPONSE,
                 provider=provider,
             )
-        if isinstance(response.stream, httpx.AsyncByteStream):
-            response.stream = _TimedByteStream(response.stream, timer)
-        events = EventSource(response).aiter_sse()
+        limits = upstream_limits(http)
+        events = _bounded_events(response, provider, limits, timer, started)
         try:
-            yield EventStream(response, events)
+            yield EventStream(response, events, limits)
         finally:
             await events.aclose()

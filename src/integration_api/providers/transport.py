@@ -8,6 +8,7 @@ and aiohttp put the request URL in theirs, and some providers take the key in th
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from integration_api.errors import (
     DeadlineExceeded,
     FailedPrecondition,
     InvalidArgument,
+    ResourceExhausted,
     ServiceError,
     Unavailable,
 )
@@ -41,12 +43,19 @@ from integration_api.providers.http_errors import (
     error_from_response,
     parse_body,
 )
+from integration_api.providers.limits import (
+    DEFAULT_LIMITS,
+    RESPONSE_TOO_LARGE,
+    UpstreamLimits,
+    answer_too_slow,
+    too_large,
+)
+from integration_api.providers.pool import pool_wait_tracing, waited_for_connection
 
 TransportKind = Literal["httpx", "aiohttp"]
 EGRESS_REFUSED = "EGRESS_REFUSED"
 
-# Error pages are read only this far: enough for any provider's JSON error, bounded for the rest.
-_MAX_ERROR_BODY_BYTES = 64 * 1024
+CONNECTION_POOL_FULL = "UPSTREAM_CONNECTION_POOL_FULL"
 
 _TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (
     httpx.HTTPError,
@@ -73,10 +82,28 @@ class HttpClientSettings:
     read_timeout_seconds: float = 60.0
     write_timeout_seconds: float = 10.0
     pool_timeout_seconds: float = 5.0
-    max_connections: int = 512
     max_keepalive_connections: int = 128
     keepalive_expiry_seconds: float = 30.0
     user_agent: str = "integration-api"
+    # Pool sizes, and the bounds every answer read through the client is held to.
+    limits: UpstreamLimits = DEFAULT_LIMITS
+
+    @property
+    def max_connections(self) -> int:
+        return self.limits.max_connections
+
+
+class BoundedClient(httpx.AsyncClient):
+    """The shared provider client, carrying the bounds of what its answers may cost."""
+
+    def __init__(self, *, limits: UpstreamLimits, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.upstream_limits = limits
+
+
+def upstream_limits(http: httpx.AsyncClient) -> UpstreamLimits:
+    """The bounds for answers read through `http` (the defaults for a client built elsewhere)."""
+    return http.upstream_limits if isinstance(http, BoundedClient) else DEFAULT_LIMITS
 
 
 class _RefuseAllCookies(DefaultCookiePolicy):
@@ -96,14 +123,19 @@ def _cookieless_session_factory(
     """aiohttp keeps a cookie jar of its own per session; this session keeps none."""
 
     def create() -> aiohttp.ClientSession:
+        # A per-host share keeps one slow or hostile upstream from taking every connection.
         connector = aiohttp.TCPConnector(
-            limit=settings.max_connections,
+            limit=settings.limits.max_connections,
+            limit_per_host=settings.limits.max_connections_per_host,
             keepalive_timeout=settings.keepalive_expiry_seconds,
             ssl=httpx.create_ssl_context(trust_env=False),
             resolver=PolicyResolver(policy),
         )
         return aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            trace_configs=[pool_wait_tracing()],
         )
 
     return create
@@ -139,7 +171,8 @@ def create_http_client(
         )
     else:
         transport = _httpx_transport(limits, policy)
-    return httpx.AsyncClient(
+    return BoundedClient(
+        limits=settings.limits,
         transport=EgressGuard(transport, policy),
         timeout=timeout,
         follow_redirects=False,
@@ -183,8 +216,12 @@ def transport_error(failure: BaseException, provider: str) -> ServiceError:
         error: ServiceError = InvalidArgument(
             f"the URL configured for {provider} is not usable", provider=provider
         )
-    elif isinstance(failure, httpx.PoolTimeout):
-        error = Unavailable(f"too many requests to {provider} are in flight", provider=provider)
+    elif isinstance(failure, httpx.PoolTimeout) or waited_for_connection():
+        error = ResourceExhausted(
+            f"timed out waiting for a connection to {provider}: too many calls to it are in flight",
+            reason=CONNECTION_POOL_FULL,
+            provider=provider,
+        )
     elif _is_timeout(failure):
         error = DeadlineExceeded(f"{provider} did not answer in time", provider=provider)
     elif _is_connect_failure(failure):
@@ -225,6 +262,7 @@ class _Call:
     provider: str
     secrets: tuple[str, ...]
     classify_error: ErrorClassifier | None
+    limits: UpstreamLimits
 
 
 async def send_json(
@@ -250,15 +288,21 @@ async def send_json(
         classify_error: lets a provider module claim an error response before the generic table.
         request_timeout: replaces the client's timeouts for this request.
     """
-    call = _Call(provider, tuple(secrets), classify_error)
+    call = _Call(provider, tuple(secrets), classify_error, upstream_limits(http))
     request = _build_request(
         http, method, url, call, headers, params, json_body, content, request_timeout
     )
-    response = await _send(http, request, call, stream=False)
-    if not response.is_success:
-        raise _error_for(response, response.content, call)
-    body = parse_body(response.content)
-    if body is None and response.content.strip():
+    give_up_at = time.monotonic() + call.limits.max_answer_seconds
+    # Streamed, so that the body is read a piece at a time and never past its bound.
+    response = await _send(http, request, call, stream=True)
+    try:
+        if not response.is_success:
+            raise _error_for(response, await _read_error_body(response, call), call)
+        content = await _read_body(response, call, give_up_at)
+    finally:
+        await response.aclose()
+    body = parse_body(content)
+    if body is None and content.strip():
         raise Unavailable(f"{provider} answered with a body that is not JSON", provider=provider)
     return ProviderResponse(response.status_code, response.headers, body)
 
@@ -308,7 +352,7 @@ async def open_stream(
     Transport failures while the caller reads the body are mapped too, and the connection is
     always released on exit.
     """
-    call = _Call(provider, tuple(secrets), classify_error)
+    call = _Call(provider, tuple(secrets), classify_error, upstream_limits(http))
     request = _build_request(
         http, method, url, call, headers, params, json_body, content, request_timeout
     )
@@ -364,14 +408,38 @@ async def _send(
     raise failure
 
 
+async def _read_body(response: httpx.Response, call: _Call, give_up_at: float) -> bytes:
+    """The whole (decoded) body, or the typed error for one too large or too slow."""
+    limits = call.limits
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        async for piece in response.aiter_bytes():
+            size += len(piece)
+            if size > limits.max_body_bytes:
+                raise too_large(
+                    call.provider, "an answer", limits.max_body_bytes, RESPONSE_TOO_LARGE
+                )
+            # Checked per piece: a body that trickles in below the read timeout still ends.
+            if time.monotonic() > give_up_at:
+                raise answer_too_slow(call.provider, limits.max_answer_seconds)
+            pieces.append(piece)
+        return b"".join(pieces)
+    except _TRANSPORT_FAILURES as error:
+        failure = transport_error(error, call.provider)
+    raise failure
+
+
 async def _read_error_body(response: httpx.Response, call: _Call) -> bytes:
+    """The start of an error answer: enough for any provider's JSON error, bounded for the rest."""
+    limit = call.limits.max_error_body_bytes
     collected = bytearray()
     try:
         async for chunk in response.aiter_bytes():
             collected.extend(chunk)
-            if len(collected) >= _MAX_ERROR_BODY_BYTES:
+            if len(collected) >= limit:
                 break
-        return bytes(collected[:_MAX_ERROR_BODY_BYTES])
+        return bytes(collected[:limit])
     except _TRANSPORT_FAILURES as error:
         failure = transport_error(error, call.provider)
     raise failure
