@@ -48,7 +48,8 @@ async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
         # A short wait for a pooled connection, so that a full pool shows within the test.
         previous = runtime.http
         runtime.http = create_http_client(
-            HttpClientSettings(pool_timeout_seconds=POOL_TIMEOUT_SECONDS, limits=LIMITS)
+            HttpClientSettings(pool_timeout_seconds=POOL_TIMEOUT_SECONDS, limits=LIMITS),
+            policy=runtime.egress,
         )
         await previous.aclose()
         yield running
