@@ -75,7 +75,7 @@ def _refuse_unverified(provider: str, result: VerificationResult) -> None:
         )
     if result.outcome == "unreachable":
         raise Unavailable(
-            f"could not verify the credential, the provider is unreachable: {result.message}; "
+            f"could not verify the credential: {result.message}; "
             "retry, or store it unverified with skip_verification",
             reason="PROVIDER_UNREACHABLE",
             provider=provider,
