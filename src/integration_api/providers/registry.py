@@ -20,7 +20,6 @@ from integration_api.credentials_model import (
 )
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers import (
-    anthropic,
     bedrock,
     cohere,
     deepgram,
@@ -33,6 +32,7 @@ from integration_api.providers import (
     vertex,
     voyageai,
 )
+from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
 from integration_api.providers.endpoints import (
     BASE_URL_FIELD,
@@ -147,7 +147,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         chat=openai_chat.AZURE_OPENAI,
         embedding=openai_embeddings.AZURE_OPENAI,
     ),
-    "anthropic": _api_key_provider("anthropic", anthropic.VERIFIER),
+    "anthropic": _api_key_provider("anthropic", anthropic_verification.VERIFIER),
     "gemini": _api_key_provider("gemini", gemini.VERIFIER),
     "vertex-ai": ProviderSpec(
         "vertex-ai",
