@@ -1,10 +1,12 @@
 """The benchmark: streaming chat and embeddings, directly against a fake upstream and through us.
 
-Starts a fast fake OpenAI (`bench_upstream.py`) and the service (`bench_service.py`, on a fresh
-database of the local PostgreSQL), stores one credential pointing at the fake, then for each
+Starts a fast fake OpenAI and Anthropic (`bench_upstream.py`) and the service
+(`bench_service.py`, on a fresh database of the local PostgreSQL), stores one credential per
+provider (`--providers`, see `bench_providers.py`) pointing at the fake, then for each
 concurrency runs the same calls directly against the upstream and through the service, in
 alternating rounds so drift in the machine affects both alike. It repeats everything for each
-provider transport of the service. Prints one table per operation and transport.
+provider transport of the service. Prints one table per operation, provider and transport and,
+with several providers, each one's service CPU per chat stream next to OpenAI's.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from integration_api.vault import generate_key
 from scripts.tools.bench_load import DirectClient, RoundResult, ServiceClient, run_round
 from scripts.tools.bench_processes import Child, RssSampler, child, fresh_database
 from scripts.tools.bench_profile import record, summarize
-from scripts.tools.bench_report import LevelFigures, figures, machine, table
+from scripts.tools.bench_providers import PROVIDERS, BenchProvider
+from scripts.tools.bench_report import LevelFigures, cpu_comparison, figures, machine, table
 
 ROUNDS = 4
 
@@ -51,6 +54,7 @@ class Plan:
     minimum_calls: int
     chunks: int
     operations: list[str]
+    providers: list[BenchProvider]
 
     def calls(self, concurrency: int) -> int:
         total = max(self.minimum_calls, concurrency * self.calls_per_worker)
@@ -59,6 +63,7 @@ class Plan:
 
 @dataclass
 class Setup:
+    provider: BenchProvider
     upstream: Child
     service: Child
     direct: DirectClient
@@ -66,14 +71,17 @@ class Setup:
 
 
 async def store_credential(
-    channel: grpc.aio.Channel, metadata: Sequence[tuple[str, str]], base_url: str
+    channel: grpc.aio.Channel,
+    metadata: Sequence[tuple[str, str]],
+    provider: BenchProvider,
+    base_url: str,
 ) -> str:
     reply = await CredentialServiceStub(channel).create_credential(
         CreateCredentialRequest(
-            provider="openai",
+            provider=provider.name,
             name="bench-" + secrets.token_hex(4),
             secret=CredentialSecret(api_key=ApiKeySecret(key="sk-bench-" + secrets.token_hex(16))),
-            config=CredentialConfig(base_url=base_url, default_model="gpt-4o-mini"),
+            config=CredentialConfig(base_url=base_url, default_model=provider.default_model),
             skip_verification=True,
         ),
         metadata=tuple(metadata),
@@ -116,6 +124,7 @@ async def level(
         service_cpu,
         upstream_cpu_ms,
         sampler.peak_mb,
+        setup.provider.name,
     )
 
 
@@ -131,6 +140,60 @@ async def profile(setup: Setup, operation: str, plan: Plan, seconds: float, outp
     return summarize(output)
 
 
+async def provider_setup(
+    provider: BenchProvider,
+    channel: grpc.aio.Channel,
+    metadata: tuple[tuple[str, str], ...],
+    session: aiohttp.ClientSession,
+    children: tuple[Child, Child],
+) -> Setup:
+    """A credential of `provider` pointing at the fake, and both clients calling it."""
+    upstream, service = children
+    base_url = provider.base_url(upstream.port)
+    credential_id = await store_credential(channel, metadata, provider, base_url)
+    chat = ChatRequest(credential_id=credential_id, messages=[Message(role=Role.USER, text="Hi")])
+    embed = EmbedRequest(
+        credential_id=credential_id, model="text-embedding-3-small", inputs=["Paris in spring"]
+    )
+    upstream_embed = {
+        "model": "text-embedding-3-small",
+        "input": ["Paris in spring"],
+        "encoding_format": "base64",
+    }
+    direct = DirectClient(
+        session,
+        base_url + provider.chat_path,
+        base_url + "/embeddings",
+        provider.headers,
+        provider.encoded_chat_body(),
+        json.dumps(upstream_embed).encode(),
+        provider.is_text_chunk,
+    )
+    through_service = ServiceClient(channel, metadata, bytes(chat), bytes(embed))
+    return Setup(provider, upstream, service, direct, through_service)
+
+
+async def measure_provider(
+    setup: Setup, transport: str, plan: Plan, arguments: argparse.Namespace
+) -> list[LevelFigures]:
+    name = setup.provider.name
+    operations = [
+        operation for operation in plan.operations if operation == "chat" or setup.provider.embeds
+    ]
+    if arguments.profile:
+        for operation in operations:
+            output = Path(f"{arguments.profile}-{name}-{transport}-{operation}.txt")
+            summary = await profile(setup, operation, plan, arguments.profile_seconds, output)
+            print(f"profile of {name} {operation} ({transport}):\n{summary}", file=sys.stderr)
+    results = []
+    for operation in operations:
+        for concurrency in plan.concurrencies:
+            row = await level(setup, operation, transport, concurrency, plan)
+            print(f"  {name} {operation} c={concurrency}: {row.as_dict()}", file=sys.stderr)
+            results.append(row)
+    return results
+
+
 async def measure_transport(
     transport: str, dsn: str, upstream: Child, plan: Plan, arguments: argparse.Namespace
 ) -> list[LevelFigures]:
@@ -141,55 +204,16 @@ async def measure_transport(
         secret, organization_id="org-bench", project_id="project-bench", ttl=timedelta(hours=2)
     )
     metadata = (("authorization", f"Bearer {token}"),)
-    base_url = f"http://127.0.0.1:{upstream.port}/v1"
     async with child("bench_service.py", service_arguments, environment) as service:
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.port}")
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
         async with channel, aiohttp.ClientSession(connector=connector) as session:
-            credential_id = await store_credential(channel, metadata, base_url)
-            chat = ChatRequest(
-                credential_id=credential_id, messages=[Message(role=Role.USER, text="Hi")]
-            )
-            embed = EmbedRequest(
-                credential_id=credential_id,
-                model="text-embedding-3-small",
-                inputs=["Paris in spring"],
-            )
-            upstream_chat = {
-                "model": "gpt-4o-mini",
-                "stream": True,
-                "stream_options": {"include_usage": True},
-                "messages": [{"role": "user", "content": "Hi"}],
-            }
-            upstream_embed = {
-                "model": "text-embedding-3-small",
-                "input": ["Paris in spring"],
-                "encoding_format": "base64",
-            }
-            setup = Setup(
-                upstream,
-                service,
-                DirectClient(
-                    session,
-                    base_url,
-                    json.dumps(upstream_chat).encode(),
-                    json.dumps(upstream_embed).encode(),
-                ),
-                ServiceClient(channel, metadata, bytes(chat), bytes(embed)),
-            )
             results = []
-            if arguments.profile:
-                for operation in plan.operations:
-                    output = Path(f"{arguments.profile}-{transport}-{operation}.txt")
-                    summary = await profile(
-                        setup, operation, plan, arguments.profile_seconds, output
-                    )
-                    print(f"profile of {operation} ({transport}):\n{summary}", file=sys.stderr)
-            for operation in plan.operations:
-                for concurrency in plan.concurrencies:
-                    row = await level(setup, operation, transport, concurrency, plan)
-                    print(f"  {operation} c={concurrency}: {row.as_dict()}", file=sys.stderr)
-                    results.append(row)
+            for provider in plan.providers:
+                setup = await provider_setup(
+                    provider, channel, metadata, session, (upstream, service)
+                )
+                results += await measure_provider(setup, transport, plan, arguments)
             return results
 
 
@@ -200,6 +224,7 @@ async def run(arguments: argparse.Namespace) -> list[LevelFigures]:
         minimum_calls=arguments.minimum_calls,
         chunks=arguments.chunks,
         operations=arguments.operations.split(","),
+        providers=[PROVIDERS[name] for name in arguments.providers.split(",")],
     )
     # The same form as `date` prints.
     started = time.strftime("%a %b %d %H:%M:%S %Z %Y")
@@ -212,14 +237,23 @@ async def run(arguments: argparse.Namespace) -> list[LevelFigures]:
         for transport in arguments.transports.split(","):
             print(f"measuring with the {transport} transport", file=sys.stderr)
             all_rows += await measure_transport(transport, dsn, upstream, plan, arguments)
-    print(f"# integration-api benchmark, {started}\n\n{machine()}\n")
-    for operation in plan.operations:
-        for transport in arguments.transports.split(","):
-            rows = [
-                row for row in all_rows if row.operation == operation and row.transport == transport
-            ]
-            print(f"## {operation}, provider transport: {transport}\n\n{table(rows)}\n")
+    print_report(started, all_rows)
     return all_rows
+
+
+def print_report(started: str, rows: list[LevelFigures]) -> None:
+    print(f"# integration-api benchmark, {started}\n\n{machine()}\n")
+    groups = dict.fromkeys((row.operation, row.provider, row.transport) for row in rows)
+    for operation, provider, transport in groups:
+        selected = [
+            row
+            for row in rows
+            if (row.operation, row.provider, row.transport) == (operation, provider, transport)
+        ]
+        title = f"## {operation}, {provider}, provider transport: {transport}"
+        print(f"{title}\n\n{table(selected)}\n")
+    if len({row.provider for row in rows}) > 1:
+        print(f"## service CPU per chat stream, next to OpenAI's\n\n{cpu_comparison(rows)}\n")
 
 
 def main() -> None:
@@ -229,6 +263,11 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,16,64,256", help="comma-separated levels")
     parser.add_argument("--transports", default="aiohttp,httpx", help="aiohttp, httpx or both")
     parser.add_argument("--operations", default="chat,embed")
+    parser.add_argument(
+        "--providers",
+        default="openai",
+        help=f"comma-separated, of: {', '.join(PROVIDERS)} (embed runs where there is one)",
+    )
     parser.add_argument("--chunks", type=int, default=20, help="text chunks per stream")
     parser.add_argument("--dimensions", type=int, default=1536, help="floats per embedding")
     parser.add_argument("--calls-per-worker", type=int, default=12)

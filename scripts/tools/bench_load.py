@@ -81,25 +81,25 @@ class DirectClient:
     """Calls the upstream itself over HTTP/1.1 keep-alive, as the service does."""
 
     session: aiohttp.ClientSession
-    base_url: str
+    chat_url: str
+    embed_url: str
+    headers: dict[str, str]
     chat_body: bytes
     embed_body: bytes
+    # Whether one line of the provider's stream carries a piece of text.
+    is_text_chunk: Callable[[bytes], bool]
 
     async def chat(self) -> Sample:
         started = time.perf_counter()
         first = 0.0
         chunks = 0
         async with self.session.post(
-            self.base_url + "/chat/completions",
-            data=self.chat_body,
-            headers={"Content-Type": "application/json", "Authorization": "Bearer sk-bench"},
+            self.chat_url, data=self.chat_body, headers=self.headers
         ) as response:
             if response.status != 200:
                 raise RuntimeError(f"upstream answered {response.status}")
             async for line in response.content:
-                if line.startswith(b"data: {") and b'"content":"' in line:
-                    if b'"content":""' in line:
-                        continue
+                if self.is_text_chunk(line):
                     chunks += 1
                     if not first:
                         first = time.perf_counter() - started
@@ -108,9 +108,7 @@ class DirectClient:
     async def embed(self) -> Sample:
         started = time.perf_counter()
         async with self.session.post(
-            self.base_url + "/embeddings",
-            data=self.embed_body,
-            headers={"Content-Type": "application/json", "Authorization": "Bearer sk-bench"},
+            self.embed_url, data=self.embed_body, headers=self.headers
         ) as response:
             await response.read()
             if response.status != 200:

@@ -40,6 +40,7 @@ class LevelFigures:
     service_cpu_ms_per_call: float
     upstream_cpu_ms_per_call: float
     peak_rss_mb: float
+    provider: str = "openai"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -54,6 +55,7 @@ def figures(
     service_cpu_seconds: float,
     upstream_cpu_ms_per_call: float,
     peak_rss_mb: float,
+    provider: str = "openai",
 ) -> LevelFigures:
     def ms(value: float) -> float:
         return round(value * 1000, 3)
@@ -78,6 +80,7 @@ def figures(
         service_cpu_ms_per_call=round(service_cpu_seconds * 1000 / max(1, service.completed), 3),
         upstream_cpu_ms_per_call=round(upstream_cpu_ms_per_call, 3),
         peak_rss_mb=round(peak_rss_mb, 1),
+        provider=provider,
     )
 
 
@@ -115,6 +118,28 @@ def table(rows: list[LevelFigures]) -> str:
             row.upstream_cpu_ms_per_call,
             row.peak_rss_mb,
         ]
+        lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def cpu_comparison(rows: list[LevelFigures], baseline: str = "openai") -> str:
+    """Service CPU per chat stream of each provider next to the baseline's, with the ratio."""
+    cpu = {
+        (row.provider, row.transport, row.concurrency): row.service_cpu_ms_per_call
+        for row in rows
+        if row.operation == "chat"
+    }
+    others = sorted({provider for provider, _, _ in cpu} - {baseline})
+    columns = [f"{name} CPU ms/stream | {name} / {baseline}" for name in others]
+    header = f"| transport | c | {baseline} CPU ms/stream | " + " | ".join(columns) + " |"
+    lines = [header, _rule(header)]
+    for (provider, transport, concurrency), base in cpu.items():
+        if provider != baseline:
+            continue
+        cells: list[object] = [transport, concurrency, base]
+        for name in others:
+            theirs = cpu.get((name, transport, concurrency), 0.0)
+            cells += [theirs, f"{theirs / base:.2f}x" if base else "-"]
         lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
     return "\n".join(lines)
 

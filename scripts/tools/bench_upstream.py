@@ -1,8 +1,10 @@
-"""A fast fake OpenAI for the benchmark: answers from prebuilt bytes over raw asyncio.
+"""A fast fake OpenAI and Anthropic for the benchmark: answers from prebuilt bytes over asyncio.
 
 It serves `POST /v1/chat/completions` (a stream of `--chunks` text chunks, then finish, usage
-and `[DONE]`, each written separately with chunked transfer encoding) and `POST /v1/embeddings`
-(one base64 vector of `--dimensions` floats per input), with keep-alive. Its own cost per
+and `[DONE]`, each written separately with chunked transfer encoding), `POST /v1/messages` (the
+same text as Anthropic streams it: `message_start`, a text block of `--chunks` deltas,
+`message_delta`, `message_stop`) and `POST /v1/embeddings` (one base64 vector of
+`--dimensions` floats per input), with keep-alive. Its own cost per
 stream is a few tens of microseconds, and the benchmark reports it. Prints `{"port": N}`.
 """
 
@@ -17,12 +19,14 @@ import sys
 
 _CHUNK_ID = "chatcmpl-bench0000000000000000000000"
 _MODEL = "gpt-4o-mini-2024-07-18"
+_CLAUDE = "claude-sonnet-4-5-20250929"
 
 
-def _event(payload: object) -> bytes:
+def _event(payload: object, name: str = "") -> bytes:
     data = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-    body = f"data: {data}\n\n".encode()
-    return f"{len(body):x}\r\n".encode() + body + b"\r\n"
+    body = (f"event: {name}\n" if name else "") + f"data: {data}\n\n"
+    encoded = body.encode()
+    return f"{len(encoded):x}\r\n".encode() + encoded + b"\r\n"
 
 
 def _chunk(delta: dict[str, object], finish: str | None = None) -> dict[str, object]:
@@ -58,6 +62,46 @@ def chat_stream(chunks: int) -> list[bytes]:
     return events
 
 
+def _named(payload: dict[str, object]) -> bytes:
+    return _event(payload, str(payload["type"]))
+
+
+def anthropic_stream(chunks: int) -> list[bytes]:
+    """The same answer as `chat_stream`, framed as Anthropic's named events."""
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+        b"transfer-encoding: chunked\r\nrequest-id: req_bench\r\n\r\n"
+    )
+    usage = {"input_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    message: dict[str, object] = {"id": "msg_bench", "type": "message", "role": "assistant"}
+    message.update({"model": _CLAUDE, "content": [], "stop_reason": None, "usage": usage})
+    block = {"type": "text", "text": ""}
+    events = [
+        _named({"type": "message_start", "message": message}),
+        _named({"type": "content_block_start", "index": 0, "content_block": block}),
+        _named({"type": "ping"}),
+    ]
+    events += [
+        _named(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": f" word{number}"},
+            }
+        )
+        for number in range(chunks)
+    ]
+    stop = {"stop_reason": "end_turn", "stop_sequence": None}
+    events += [
+        _named({"type": "content_block_stop", "index": 0}),
+        _named({"type": "message_delta", "delta": stop, "usage": {"output_tokens": chunks}}),
+        _named({"type": "message_stop"}),
+        b"0\r\n\r\n",
+    ]
+    events[0] = head + events[0]
+    return events
+
+
 def embeddings_answer(inputs: int, dimensions: int) -> bytes:
     vector = base64.b64encode(struct.pack(f"<{dimensions}f", *([0.125] * dimensions))).decode()
     body = json.dumps(
@@ -82,8 +126,11 @@ def embeddings_answer(inputs: int, dimensions: int) -> bytes:
 class UpstreamProtocol(asyncio.Protocol):
     """HTTP/1.1 keep-alive, one request at a time per connection, answers from prebuilt bytes."""
 
-    def __init__(self, chat: list[bytes], embeddings: bytes, interval: float) -> None:
+    def __init__(
+        self, chat: list[bytes], messages: list[bytes], embeddings: bytes, interval: float
+    ) -> None:
         self._chat = chat
+        self._messages = messages
         self._embeddings = embeddings
         self._interval = interval
         self._buffer = b""
@@ -117,14 +164,16 @@ class UpstreamProtocol(asyncio.Protocol):
             return
         if path.endswith("/embeddings"):
             transport.write(self._embeddings)
-        elif self._interval:
-            asyncio.get_running_loop().create_task(self._paced(transport))
+            return
+        stream = self._messages if path.endswith("/messages") else self._chat
+        if self._interval:
+            asyncio.get_running_loop().create_task(self._paced(transport, stream))
         else:
-            for piece in self._chat:
+            for piece in stream:
                 transport.write(piece)
 
-    async def _paced(self, transport: asyncio.Transport) -> None:
-        for piece in self._chat:
+    async def _paced(self, transport: asyncio.Transport, stream: list[bytes]) -> None:
+        for piece in stream:
             if transport.is_closing():
                 return
             transport.write(piece)
@@ -133,11 +182,12 @@ class UpstreamProtocol(asyncio.Protocol):
 
 async def serve(arguments: argparse.Namespace) -> None:
     chat = chat_stream(arguments.chunks)
+    messages = anthropic_stream(arguments.chunks)
     embeddings = embeddings_answer(1, arguments.dimensions)
     interval = arguments.interval_ms / 1000
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: UpstreamProtocol(chat, embeddings, interval), "127.0.0.1", 0, backlog=1024
+        lambda: UpstreamProtocol(chat, messages, embeddings, interval), "127.0.0.1", 0, backlog=1024
     )
     port = server.sockets[0].getsockname()[1]
     sys.stdout.write(json.dumps({"port": port}) + "\n")

@@ -39,6 +39,7 @@ class Layout:
     fixture_dir: str
     base_path: str
     chat_path: str
+    # '' for a provider without embeddings.
     embed_path: str
     stream_headers: dict[str, str] = field(default_factory=dict)
 
@@ -97,6 +98,18 @@ LAYOUTS: dict[str, Layout] = {
             r"/v1/embeddings",
             {"Content-Type": "text/event-stream; charset=utf-8"},
         ),
+        Layout(
+            "anthropic",
+            "anthropic",
+            "",
+            r"/v1/messages",
+            "",
+            {
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "request-id": "req_011CUK3xV9yXcTbnRPa2v8Zq",
+                "anthropic-organization-id": "9c5f1a2e-7b3d-4e8f-a6c1-2d4e6f8a0b1c",
+            },
+        ),
     )
 }
 
@@ -152,7 +165,8 @@ class ReplayServer:
         self._idle.set()
         self._script: list[Reply] = [Reply(EMBEDDINGS)]
         self.fake.route("POST", re.compile(self.layout.chat_path), self._answer)
-        self.fake.route("POST", re.compile(self.layout.embed_path), self._answer)
+        if self.layout.embed_path:
+            self.fake.route("POST", re.compile(self.layout.embed_path), self._answer)
 
     @property
     def base_url(self) -> str:

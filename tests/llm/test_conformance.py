@@ -1,4 +1,4 @@
-"""The chat conformance suite: every OpenAI-family provider, every scenario, one set of tests.
+"""The chat conformance suite: every provider with chat, every scenario, one set of tests.
 
 Each test runs a real gRPC client against the real server, whose credential points at a replay
 server answering with the provider's recorded wire format (`tests/fixtures/<provider>/`).
@@ -23,7 +23,7 @@ from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub,
 
 from tests.fakes.replay import LAYOUTS, Reply, fixture_path
 from tests.llm.support import Answer, chat, collect, user_says
-from tests.llm.upstreams import PROVIDERS, Upstream, store_credential
+from tests.llm.upstreams import CHAT_PROVIDERS, Upstream, store_credential
 from tests.support.service import RunningService
 
 
@@ -50,6 +50,15 @@ ANSWERS = {
     "length": Expected("Hello! How", [], FinishReason.LENGTH, "length", 3),
     "content_filter": Expected("Hello!", [], FinishReason.CONTENT_FILTER, "content_filter", 2),
 }
+# Providers whose raw finish reasons differ from OpenAI's, by OpenAI's name.
+RAW_REASONS = {
+    "anthropic": {
+        "stop": "end_turn",
+        "tool_calls": "tool_use",
+        "length": "max_tokens",
+        "content_filter": "refusal",
+    },
+}
 # Cached input tokens as each provider's fixture reports them: Azure reports 0, which stays 0.
 CACHED_TOKENS = {
     "openai": 4,
@@ -57,6 +66,7 @@ CACHED_TOKENS = {
     "mistral": None,
     "huggingface": None,
     "openai-compatible": None,
+    "anthropic": 4,
 }
 ANSWERING_MODELS = {
     "openai": "gpt-4o-mini-2024-07-18",
@@ -64,6 +74,7 @@ ANSWERING_MODELS = {
     "mistral": "mistral-small-latest",
     "huggingface": "meta-llama/Llama-3.1-8B-Instruct",
     "openai-compatible": "Qwen/Qwen2.5-7B-Instruct",
+    "anthropic": "claude-sonnet-4-5-20250929",
 }
 # From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server).
 REQUEST_IDS = {
@@ -72,14 +83,19 @@ REQUEST_IDS = {
     "mistral": "5319bd0299614c679a0068a4f2c8ffd0",
     "huggingface": "Root=1-6748f0a1-7d6c5b4a3f2e1d0c9b8a7f6e",
     "openai-compatible": "chatcmpl-b9f0e3c2a1d84f6e9c7b5a3d2e1f0a9b",
+    "anthropic": "req_011CUK3xV9yXcTbnRPa2v8Zq",
 }
+
+
+def raw_reason(provider: str, expected: Expected) -> str:
+    return RAW_REASONS.get(provider, {}).get(expected.raw_reason, expected.raw_reason)
 
 
 def cases(scenarios: list[str], extension: str = ".sse") -> list[tuple[str, str]]:
     """(provider, scenario) for every provider that has the scenario's fixture."""
     return [
         (provider, scenario)
-        for provider in PROVIDERS
+        for provider in CHAT_PROVIDERS
         for scenario in scenarios
         if fixture_path(LAYOUTS[provider], scenario + extension).exists()
     ]
@@ -92,7 +108,7 @@ def request_for(upstream: Upstream, model: str = "") -> ChatRequest:
 def test_every_provider_has_the_core_scenarios() -> None:
     core = ["text", "tool_call", "tool_calls_parallel", "text_then_tool_call", "length"]
     core += ["error_mid_stream", "missing_done"]
-    for provider in PROVIDERS:
+    for provider in CHAT_PROVIDERS:
         for scenario in core:
             assert fixture_path(LAYOUTS[provider], scenario + ".sse").exists(), (provider, scenario)
         for scenario in ["unauthorized", "rate_limited", "server_error", "model_not_found"]:
@@ -130,7 +146,7 @@ async def test_a_complete_answer_arrives_normalized(
     assert (usage.input_tokens, usage.output_tokens) == (12, expected.output_tokens)
     assert usage.cached_input_tokens == CACHED_TOKENS[provider]
     finish = answer.finishes[0]
-    assert (finish.reason, finish.raw_reason) == (expected.reason, expected.raw_reason)
+    assert (finish.reason, finish.raw_reason) == (expected.reason, raw_reason(provider, expected))
     assert finish.model == ANSWERING_MODELS[provider]
     assert finish.provider_request_id == REQUEST_IDS[provider]
     timing = finish.timing
@@ -140,7 +156,7 @@ async def test_a_complete_answer_arrives_normalized(
     assert timing.gateway_overhead <= timing.total
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
 async def test_the_credentials_default_model_is_used_when_the_request_names_none(
     provider: str,
     llm: LlmServiceStub,
@@ -186,7 +202,7 @@ async def test_a_broken_stream_ends_with_an_error_after_what_arrived(
     assert len(upstream.replay.requests) == 1, "nothing is retried once output has started"
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
 async def test_a_connection_reset_mid_stream_ends_with_unavailable(
     provider: str,
     llm: LlmServiceStub,
@@ -222,7 +238,7 @@ async def test_a_refused_connection_is_retried_then_unavailable(
     assert "transport_failure" in answer.metadata()
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
 async def test_a_rejected_key_fails_the_precondition_and_is_recorded(
     provider: str,
     llm: LlmServiceStub,
@@ -251,7 +267,7 @@ async def test_a_rejected_key_fails_the_precondition_and_is_recorded(
     ("provider", "scenario", "code"),
     [
         (provider, scenario, code)
-        for provider in PROVIDERS
+        for provider in CHAT_PROVIDERS
         for scenario, code in (
             ("model_not_found", grpc.StatusCode.NOT_FOUND),
             ("bad_request", grpc.StatusCode.INVALID_ARGUMENT),
@@ -277,7 +293,7 @@ async def test_a_refused_request_arrives_as_a_clean_status(
     assert len(upstream.replay.requests) == 1
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
 async def test_a_rate_limit_beyond_the_retry_cap_is_returned_with_its_delay(
     provider: str,
     llm: LlmServiceStub,
@@ -297,7 +313,7 @@ async def test_a_rate_limit_beyond_the_retry_cap_is_returned_with_its_delay(
     ("provider", "first"),
     [
         (provider, first)
-        for provider in PROVIDERS
+        for provider in CHAT_PROVIDERS
         for first in ("rate_limited_briefly", "server_error")
     ],
 )
@@ -317,7 +333,7 @@ async def test_a_failure_before_the_first_chunk_is_retried(
     assert len(upstream.replay.requests) == 2
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
 async def test_an_upstream_that_keeps_failing_ends_unavailable_after_bounded_retries(
     provider: str,
     llm: LlmServiceStub,
@@ -333,7 +349,7 @@ async def test_an_upstream_that_keeps_failing_ends_unavailable_after_bounded_ret
     assert len(upstream.replay.requests) == 3
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
 async def test_a_slow_first_byte_past_the_deadline_ends_the_upstream_call(
     provider: str,
     llm: LlmServiceStub,
@@ -349,7 +365,7 @@ async def test_a_slow_first_byte_past_the_deadline_ends_the_upstream_call(
         await upstream.replay.went_away.wait()
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
 async def test_a_caller_that_cancels_closes_the_upstream_response(
     provider: str,
     llm: LlmServiceStub,

@@ -1,4 +1,4 @@
-"""Replay servers for every OpenAI-family provider, with a stored credential pointing at each."""
+"""Replay servers for every provider with chat, with a stored credential pointing at each."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 from tests.fakes.replay import ReplayServer
 from tests.support.service import RunningService
 
+# The OpenAI wire family: chat and embeddings in one dialect.
 PROVIDERS = ("openai", "azure-openai", "mistral", "huggingface", "openai-compatible")
+# Every provider the chat conformance suite runs.
+CHAT_PROVIDERS = (*PROVIDERS, "anthropic")
 
 # The model each credential names as its default (for Azure: the deployment).
 DEFAULT_MODELS = {
@@ -29,6 +32,7 @@ DEFAULT_MODELS = {
     "mistral": "mistral-small-latest",
     "huggingface": "meta-llama/Llama-3.1-8B-Instruct",
     "openai-compatible": "Qwen/Qwen2.5-7B-Instruct",
+    "anthropic": "claude-sonnet-4-5",
 }
 EMBEDDING_MODELS = {
     "openai": "text-embedding-3-small",
@@ -74,7 +78,8 @@ def key_for(provider: str) -> str:
     """A key shaped like the provider's (none for the self-hosted server)."""
     if provider == "openai-compatible":
         return ""
-    prefix = "hf_" if provider == "huggingface" else "sk-test-"
+    prefixes = {"huggingface": "hf_", "anthropic": "sk-ant-api03-"}
+    prefix = prefixes.get(provider, "sk-test-")
     return prefix + secrets.token_urlsafe(24)
 
 
@@ -106,7 +111,7 @@ async def upstreams(service: RunningService) -> AsyncIterator[dict[str, Upstream
     """Every provider's replay server started, and a credential stored for each."""
     async with AsyncExitStack() as stack:
         found: dict[str, Upstream] = {}
-        for provider in PROVIDERS:
+        for provider in CHAT_PROVIDERS:
             replay = await stack.enter_async_context(ReplayServer(provider))
             key = key_for(provider)
             credential_id = await store_credential(service, provider, replay.base_url, key)

@@ -20,7 +20,6 @@ from integration_api.credentials_model import (
     SecretMaterial,
 )
 from integration_api.providers import (
-    anthropic,
     bedrock,
     cohere,
     deepgram,
@@ -30,6 +29,7 @@ from integration_api.providers import (
     replicate,
     voyageai,
 )
+from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.endpoints import DEFAULT_BASE_URLS
 from integration_api.providers.registry import get_provider
 from integration_api.providers.verification import ProbeRequest
@@ -335,7 +335,7 @@ def _host(url: str) -> str:
     [
         ("openai", openai_family.OPENAI.verification_request),
         ("mistral", openai_family.MISTRAL.verification_request),
-        ("anthropic", anthropic.verification_request),
+        ("anthropic", anthropic_verification.verification_request),
         ("gemini", gemini.verification_request),
         ("cohere", cohere.verification_request),
         ("replicate", replicate.verification_request),

@@ -1,9 +1,9 @@
 """The README's shell examples run verbatim against the service as a new user starts it.
 
 The service runs as `./scripts/dev` runs it (`integration-api serve` with no configuration: an
-embedded PostgreSQL and development secrets in its data directory), a replayed OpenAI-compatible
-server stands in for the local model server, and every `sh` block of the README but the set-up
-one runs in order in one shell, from the repository's directory, failing on the first error.
+embedded PostgreSQL and development secrets in its data directory), replayed servers stand in for
+the local model server and for Anthropic, and every `sh` block of the README but the set-up one
+runs in order in one shell, from the repository's directory, failing on the first error.
 """
 
 from __future__ import annotations
@@ -92,10 +92,19 @@ async def zero_config_service(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
 async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str, str]) -> None:
     examples = readme_examples()
     assert len(examples) >= 3, "the README's examples were not found"
-    async with ReplayServer("openai-compatible") as model_server:
+    async with (
+        ReplayServer("openai-compatible") as model_server,
+        ReplayServer("anthropic") as anthropic,
+    ):
         model_server.play("text.sse", "embeddings")
+        anthropic.play("prompt_cache.sse")
         script = "\n".join(["set -euo pipefail", *examples])
-        env = {**zero_config_service, "MODEL_SERVER": model_server.base_url}
+        env = {
+            **zero_config_service,
+            "MODEL_SERVER": model_server.base_url,
+            "ANTHROPIC_URL": anthropic.base_url,
+            "ANTHROPIC_API_KEY": "sk-ant-api03-readme-example",
+        }
         process = await asyncio.create_subprocess_exec(
             "bash",
             "-c",
@@ -109,7 +118,14 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
         text = output.decode()
         assert process.returncode == 0, text
         paths = [request.path for request in model_server.requests]
+        (claude_call,) = anthropic.requests
     assert paths == ["/v1/chat/completions", "/v1/embeddings"]
+    assert claude_call.path == "/v1/messages"
+    assert claude_call.headers["x-api-key"] == "sk-ant-api03-readme-example"
+    sent = claude_call.json()
+    assert sent["max_tokens"] == 1024
+    assert sent["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert '"cachedInputTokens": 2400' in text
     assert '"finish"' in text and '"textDelta"' in text
     embedded = json.loads(text[text.rindex('{\n  "embeddings"') :].split("\n}\n")[0] + "\n}")
     assert len(embedded["embeddings"]) == 2

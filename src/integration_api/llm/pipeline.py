@@ -28,7 +28,7 @@ from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import ChatModel
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED
-from integration_api.providers.openai_chat_stream import truncated
+from integration_api.providers.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.llm")
 

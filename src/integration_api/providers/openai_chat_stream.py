@@ -38,9 +38,7 @@ from integration_api.providers.http_errors import provider_error_message, provid
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
-
-PROVIDER_STREAM_ERROR = "PROVIDER_STREAM_ERROR"
-STREAM_TRUNCATED = "STREAM_TRUNCATED"
+from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "stop": FinishReason.STOP,
@@ -90,14 +88,6 @@ def stream_error(provider: str, payload: object, secrets: Sequence[str]) -> Serv
     if error_type:
         error.metadata["provider_error_type"] = error_type
     return error
-
-
-def truncated(provider: str) -> Unavailable:
-    return Unavailable(
-        f"the stream from {provider} ended before its end marker",
-        reason=STREAM_TRUNCATED,
-        provider=provider,
-    )
 
 
 def _usage(reported: Mapping[str, object]) -> Usage:

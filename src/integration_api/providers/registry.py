@@ -20,7 +20,6 @@ from integration_api.credentials_model import (
 )
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers import (
-    anthropic,
     bedrock,
     cohere,
     deepgram,
@@ -33,6 +32,8 @@ from integration_api.providers import (
     vertex,
     voyageai,
 )
+from integration_api.providers.anthropic import chat as anthropic_chat
+from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
 from integration_api.providers.endpoints import (
     BASE_URL_FIELD,
@@ -46,6 +47,7 @@ from integration_api.providers.key_material import SECRET_FIELD
 PROVIDER_FIELD = "provider"
 
 SecretCheck = Callable[[SecretMaterial], list[FieldViolation]]
+ConfigCheck = Callable[[CredentialConfig], list[FieldViolation]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class ProviderSpec:
         required_config: `CredentialConfig` fields that must not be empty.
         key_optional: an empty API key is allowed (self-hosted servers without auth).
         check_secret: further checks of the secret (a service-account key file's fields).
+        check_config: further checks of the config (a provider's `extra` settings).
         chat: streams chat answers, when the provider offers chat.
         embedding: embeds texts, when the provider offers embeddings.
     """
@@ -67,6 +70,7 @@ class ProviderSpec:
     verifier: CredentialVerifier
     key_optional: bool = False
     check_secret: SecretCheck | None = None
+    check_config: ConfigCheck | None = None
     chat: ChatModel | None = None
     embedding: EmbeddingModel | None = None
 
@@ -91,6 +95,8 @@ class ProviderSpec:
             if not str(getattr(config, name)).strip()
         ]
         problems.extend(_config_violations(config))
+        if self.check_config is not None:
+            problems.extend(self.check_config(config))
         return problems
 
 
@@ -147,7 +153,14 @@ PROVIDERS: dict[str, ProviderSpec] = {
         chat=openai_chat.AZURE_OPENAI,
         embedding=openai_embeddings.AZURE_OPENAI,
     ),
-    "anthropic": _api_key_provider("anthropic", anthropic.VERIFIER),
+    "anthropic": ProviderSpec(
+        "anthropic",
+        _API_KEY,
+        (),
+        anthropic_verification.VERIFIER,
+        check_config=anthropic_chat.max_tokens_violations,
+        chat=anthropic_chat.ANTHROPIC,
+    ),
     "gemini": _api_key_provider("gemini", gemini.VERIFIER),
     "vertex-ai": ProviderSpec(
         "vertex-ai",

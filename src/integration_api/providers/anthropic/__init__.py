@@ -1,0 +1,1 @@
+"""Anthropic: the Messages API (chat) and the credential check."""
