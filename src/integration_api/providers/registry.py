@@ -25,12 +25,10 @@ from integration_api.providers import (
     cohere,
     deepgram,
     elevenlabs,
-    gemini,
     openai_chat,
     openai_embeddings,
     openai_family,
     replicate,
-    vertex,
     voyageai,
 )
 from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
@@ -40,7 +38,8 @@ from integration_api.providers.endpoints import (
     validate_base_url,
     validate_region,
 )
-from integration_api.providers.google_service_account import service_account_violations
+from integration_api.providers.google import gemini, vertex
+from integration_api.providers.google.service_account import service_account_violations
 from integration_api.providers.key_material import SECRET_FIELD
 
 PROVIDER_FIELD = "provider"
