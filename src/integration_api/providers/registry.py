@@ -38,6 +38,8 @@ from integration_api.providers.endpoints import (
     validate_base_url,
     validate_region,
 )
+from integration_api.providers.google import chat as google_chat
+from integration_api.providers.google import embeddings as google_embeddings
 from integration_api.providers.google import gemini, vertex
 from integration_api.providers.google.service_account import service_account_violations
 from integration_api.providers.key_material import SECRET_FIELD
@@ -147,13 +149,17 @@ PROVIDERS: dict[str, ProviderSpec] = {
         embedding=openai_embeddings.AZURE_OPENAI,
     ),
     "anthropic": _api_key_provider("anthropic", anthropic.VERIFIER),
-    "gemini": _api_key_provider("gemini", gemini.VERIFIER),
+    "gemini": _api_key_provider(
+        "gemini", gemini.VERIFIER, google_chat.GEMINI, google_embeddings.GEMINI
+    ),
     "vertex-ai": ProviderSpec(
         "vertex-ai",
         frozenset({GcpServiceAccount.kind}),
         ("region",),
         vertex.VERIFIER,
         check_secret=_check_service_account,
+        chat=google_chat.VERTEX_AI,
+        embedding=google_embeddings.VERTEX_AI,
     ),
     "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
     "cohere": _api_key_provider("cohere", cohere.VERIFIER),
