@@ -1,4 +1,4 @@
-"""The chat conformance suite: every OpenAI-family provider, every scenario, one set of tests.
+"""The chat conformance suite: every chat provider, every scenario, one set of tests.
 
 Each test runs a real gRPC client against the real server, whose credential points at a replay
 server answering with the provider's recorded wire format (`tests/fixtures/<provider>/`).
@@ -22,6 +22,7 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, LlmServiceStub
 
 from tests.fakes.replay import LAYOUTS, Reply, fixture_path
+from tests.fakes.server import RecordedRequest
 from tests.llm.support import Answer, chat, collect, user_says
 from tests.llm.upstreams import PROVIDERS, Upstream, store_credential
 from tests.support.service import RunningService
@@ -57,22 +58,48 @@ CACHED_TOKENS = {
     "mistral": None,
     "huggingface": None,
     "openai-compatible": None,
+    "gemini": 4,
+    "vertex-ai": None,
 }
+# Providers whose own finish reasons differ from the OpenAI spelling of the expectations.
+GOOGLE_RAW_REASONS = {
+    "stop": "STOP",
+    "tool_calls": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+}
+RAW_REASONS = {"gemini": GOOGLE_RAW_REASONS, "vertex-ai": GOOGLE_RAW_REASONS}
 ANSWERING_MODELS = {
     "openai": "gpt-4o-mini-2024-07-18",
     "azure-openai": "gpt-4o-2024-08-06",
     "mistral": "mistral-small-latest",
     "huggingface": "meta-llama/Llama-3.1-8B-Instruct",
     "openai-compatible": "Qwen/Qwen2.5-7B-Instruct",
+    "gemini": "gemini-2.5-flash",
+    "vertex-ai": "gemini-2.5-flash",
 }
-# From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server).
+# From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server),
+# Google's `responseId`.
 REQUEST_IDS = {
     "openai": "req_0d6f8a2c4b1e4f3a9c7b5e2d1f0a3b4c",
     "azure-openai": "5b1c3d2e-4f6a-4b8c-9d0e-1f2a3b4c5d6e",
     "mistral": "5319bd0299614c679a0068a4f2c8ffd0",
     "huggingface": "Root=1-6748f0a1-7d6c5b4a3f2e1d0c9b8a7f6e",
     "openai-compatible": "chatcmpl-b9f0e3c2a1d84f6e9c7b5a3d2e1f0a9b",
+    "gemini": "AdVRaMmDCYekqtsPrb_-iAw",
+    "vertex-ai": "tjXVaYaxFISTq8YP_MWiyAo",
 }
+
+
+def raw_reason(provider: str, expected: Expected) -> str:
+    return RAW_REASONS.get(provider, {}).get(expected.raw_reason, expected.raw_reason)
+
+
+def model_sent(provider: str, sent: RecordedRequest) -> str:
+    """The model a request named: in the body, or in the URL for Google's APIs."""
+    if provider in ("gemini", "vertex-ai"):
+        return sent.path.rsplit("/", 1)[-1].split(":", 1)[0]
+    return str(sent.json()["model"])
 
 
 def cases(scenarios: list[str], extension: str = ".sse") -> list[tuple[str, str]]:
@@ -130,7 +157,7 @@ async def test_a_complete_answer_arrives_normalized(
     assert (usage.input_tokens, usage.output_tokens) == (12, expected.output_tokens)
     assert usage.cached_input_tokens == CACHED_TOKENS[provider]
     finish = answer.finishes[0]
-    assert (finish.reason, finish.raw_reason) == (expected.reason, expected.raw_reason)
+    assert (finish.reason, finish.raw_reason) == (expected.reason, raw_reason(provider, expected))
     assert finish.model == ANSWERING_MODELS[provider]
     assert finish.provider_request_id == REQUEST_IDS[provider]
     timing = finish.timing
@@ -154,13 +181,13 @@ async def test_the_credentials_default_model_is_used_when_the_request_names_none
     answer = await chat(llm, service, request_for(upstream))
     assert answer.code() == grpc.StatusCode.OK
     sent = upstream.replay.requests[-1]
-    assert sent.json()["model"] == DEFAULT_MODELS[provider]
+    assert model_sent(provider, sent) == DEFAULT_MODELS[provider]
     if provider == "azure-openai":
         assert sent.path == f"/openai/deployments/{DEFAULT_MODELS[provider]}/chat/completions"
 
     upstream.replay.play("text.sse")
     await chat(llm, service, request_for(upstream, model="named-model"))
-    assert upstream.replay.requests[-1].json()["model"] == "named-model"
+    assert model_sent(provider, upstream.replay.requests[-1]) == "named-model"
 
 
 @pytest.mark.parametrize(
