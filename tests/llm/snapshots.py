@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.fakes.replay import LAYOUTS, fixture_path
 from tests.fakes.server import RecordedRequest
 
-_HEADERS = ("accept", "api-key", "authorization", "content-type")
+_HEADERS = ("accept", "api-key", "authorization", "content-type", "x-goog-api-key")
 
 
 def request_snapshot(request: RecordedRequest, key: str, base_path: str) -> dict[str, object]:

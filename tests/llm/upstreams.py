@@ -28,15 +28,9 @@ from tests.fakes.replay import ReplayServer
 from tests.fakes.server import FakeServer
 from tests.support.service import RunningService
 
-PROVIDERS = (
-    "openai",
-    "azure-openai",
-    "mistral",
-    "huggingface",
-    "openai-compatible",
-    "gemini",
-    "vertex-ai",
-)
+OPENAI_FAMILY = ("openai", "azure-openai", "mistral", "huggingface", "openai-compatible")
+GOOGLE = ("gemini", "vertex-ai")
+PROVIDERS = OPENAI_FAMILY + GOOGLE
 VERTEX_REGION = "us-central1"
 
 # The model each credential names as its default (for Azure: the deployment).
