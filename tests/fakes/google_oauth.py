@@ -7,6 +7,7 @@ lifetime of at most an hour. Refusals use Google's real error bodies.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Callable
@@ -79,9 +80,15 @@ TokenIssuer = Callable[[], dict[str, object]]
 
 
 def install_token_endpoint(
-    server: FakeServer, accounts: list[FakeServiceAccount], issue: TokenIssuer = fresh_token
+    server: FakeServer,
+    accounts: list[FakeServiceAccount],
+    issue: TokenIssuer = fresh_token,
+    delay_seconds: float = 0.0,
 ) -> None:
-    """Serve `POST /token`, issuing `issue()` to assertions signed by one of `accounts`."""
+    """Serve `POST /token`, issuing `issue()` to assertions signed by one of `accounts`.
+
+    `delay_seconds` holds each answer back, so that callers can pile up behind one exchange.
+    """
     public_keys = {account.client_email: account.private_key.public_key() for account in accounts}
 
     async def handle(request: web.Request) -> web.Response:
@@ -93,6 +100,7 @@ def install_token_endpoint(
                 400,
                 {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "},
             )
+        await asyncio.sleep(delay_seconds)
         refusal = _refusal(form.get("assertion", ""), server.url + TOKEN_PATH, public_keys)
         return refusal or json_response(200, {**issue(), "token_type": "Bearer"})
 
