@@ -135,7 +135,9 @@ class GeminiStreamReader:
         self._provider = provider
         self._secrets = secrets
         self._calls = 0
-        self._usage: Usage | None = None
+        # Cumulative on many chunks: kept as sent, read once at the end.
+        self._usage: Mapping[str, object] | None = None
+        self._model_version: object = None
         self._raw_reason: str | None = None
         self._blocked = False
         self._model = ""
@@ -146,11 +148,15 @@ class GeminiStreamReader:
         chunk = self._parse(data)
         if "error" in chunk:
             raise stream_error(self._provider, chunk, self._secrets)
-        self._model = _clean(chunk.get("modelVersion")) or self._model
-        self._response_id = self._response_id or _clean(chunk.get("responseId"))
+        model_version = chunk.get("modelVersion")
+        if model_version != self._model_version and model_version:
+            self._model_version = model_version
+            self._model = _clean(model_version)
+        if not self._response_id:
+            self._response_id = _clean(chunk.get("responseId"))
         usage = chunk.get("usageMetadata")
         if isinstance(usage, Mapping):
-            self._usage = usage_of(usage)
+            self._usage = usage
         feedback = chunk.get("promptFeedback")
         if isinstance(feedback, Mapping) and isinstance(feedback.get("blockReason"), str):
             self._raw_reason = str(feedback["blockReason"])
@@ -209,7 +215,7 @@ class GeminiStreamReader:
         else:
             reason = finish_reason_of(self._raw_reason, self._calls > 0)
         return [
-            self._usage or Usage(),
+            usage_of(self._usage) if self._usage is not None else Usage(),
             Finish(
                 reason=reason,
                 raw_reason=self._raw_reason,
