@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
 from integration_api_proto.integration.v1 import EmbedRequest, EmbedResponse, InputType
@@ -16,8 +18,25 @@ from tests.llm.upstreams import EMBEDDING_MODELS, PROVIDERS, Upstream
 from tests.support.service import RunningService
 
 TEXTS = ["The cat sat on the mat.", "Voice agents need fast answers.", "Paris in spring"]
-# Every provider but Hugging Face reports the tokens it counted.
-REPORTS_USAGE = {provider: provider != "huggingface" for provider in PROVIDERS}
+# Every provider but Hugging Face and the Gemini API reports the tokens it counted.
+REPORTS_USAGE = {provider: provider not in ("huggingface", "gemini") for provider in PROVIDERS}
+# Where each provider lists a request's texts.
+INPUTS_FIELDS = {"huggingface": "inputs", "gemini": "requests", "vertex-ai": "instances"}
+
+
+def query_marker_sent(provider: str, body: dict[str, Any]) -> object:
+    """How a request said its texts are queries, for the providers that can say it."""
+    if provider == "huggingface":
+        return body["prompt_name"]
+    if provider == "gemini":
+        return {item["taskType"] for item in body["requests"]}
+    if provider == "vertex-ai":
+        return {instance["task_type"] for instance in body["instances"]}
+    return None
+
+
+QUERY_MARKERS = {"huggingface": "query", "gemini": {"RETRIEVAL_QUERY"}}
+QUERY_MARKERS["vertex-ai"] = {"RETRIEVAL_QUERY"}
 
 
 def embed_request(upstream: Upstream, inputs: list[str], **fields: object) -> EmbedRequest:
@@ -81,10 +100,8 @@ async def test_a_large_batch_is_split_to_the_providers_limit_and_reassembled(
     response = await embed(embeddings, service, request)
 
     assert vectors_of(response) == [vector_for(text) for text in texts]
-    sizes = sorted(
-        len(request.json().get("input", request.json().get("inputs")))
-        for request in upstream.replay.requests
-    )
+    field = INPUTS_FIELDS.get(provider, "input")
+    sizes = sorted(len(request.json()[field]) for request in upstream.replay.requests)
     assert sizes == [3, model.limits.max_inputs, model.limits.max_inputs]
     if REPORTS_USAGE[provider]:
         assert isinstance(response, EmbedResponse) and response.usage is not None
@@ -126,9 +143,10 @@ async def test_input_type_is_translated_where_supported_and_refused_elsewhere(
     upstream = upstream_for[provider]
     request = embed_request(upstream, TEXTS, input_type=InputType.QUERY)
     response = await embed(embeddings, service, request)
-    if provider == "huggingface":
+    if provider in QUERY_MARKERS:
         assert len(vectors_of(response)) == len(TEXTS)
-        assert upstream.replay.requests[-1].json()["prompt_name"] == "query"
+        sent = upstream.replay.requests[-1].json()
+        assert query_marker_sent(provider, sent) == QUERY_MARKERS[provider]
     else:
         assert isinstance(response, grpc.aio.AioRpcError)
         assert response.code() == grpc.StatusCode.INVALID_ARGUMENT

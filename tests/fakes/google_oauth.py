@@ -7,8 +7,10 @@ lifetime of at most an hour. Refusals use Google's real error bodies.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -69,8 +71,24 @@ class FakeServiceAccount:
         )
 
 
-def install_token_endpoint(server: FakeServer, accounts: list[FakeServiceAccount]) -> None:
-    """Serve `POST /token`, issuing tokens to assertions signed by one of `accounts`."""
+def fresh_token() -> dict[str, object]:
+    """What Google issues: a new `ya29.` access token that lives about an hour."""
+    return {"access_token": "ya29.fake-" + secrets.token_urlsafe(24), "expires_in": 3599}
+
+
+TokenIssuer = Callable[[], dict[str, object]]
+
+
+def install_token_endpoint(
+    server: FakeServer,
+    accounts: list[FakeServiceAccount],
+    issue: TokenIssuer = fresh_token,
+    delay_seconds: float = 0.0,
+) -> None:
+    """Serve `POST /token`, issuing `issue()` to assertions signed by one of `accounts`.
+
+    `delay_seconds` holds each answer back, so that callers can pile up behind one exchange.
+    """
     public_keys = {account.client_email: account.private_key.public_key() for account in accounts}
 
     async def handle(request: web.Request) -> web.Response:
@@ -82,14 +100,17 @@ def install_token_endpoint(server: FakeServer, accounts: list[FakeServiceAccount
                 400,
                 {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "},
             )
-        return _answer_assertion(form.get("assertion", ""), server.url + TOKEN_PATH, public_keys)
+        await asyncio.sleep(delay_seconds)
+        refusal = _refusal(form.get("assertion", ""), server.url + TOKEN_PATH, public_keys)
+        return refusal or json_response(200, {**issue(), "token_type": "Bearer"})
 
     server.route("POST", TOKEN_PATH, handle)
 
 
-def _answer_assertion(
+def _refusal(
     assertion: str, audience: str, public_keys: dict[str, rsa.RSAPublicKey]
-) -> web.Response:
+) -> web.Response | None:
+    """Google's answer to an assertion it refuses, or None when it accepts it."""
     try:
         unverified = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -121,5 +142,4 @@ def _answer_assertion(
                 "error_description": "Invalid OAuth scope or ID token audience provided.",
             },
         )
-    token = {"access_token": "ya29.fake-" + secrets.token_urlsafe(24), "expires_in": 3599}
-    return json_response(200, {**token, "token_type": "Bearer"})
+    return None

@@ -42,6 +42,8 @@ class Layout:
     # '' for a provider without embeddings.
     embed_path: str
     stream_headers: dict[str, str] = field(default_factory=dict)
+    # What ends an event on this provider's wire (Gemini and Vertex end lines with CRLF).
+    event_separator: bytes = b"\n\n"
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -110,6 +112,25 @@ LAYOUTS: dict[str, Layout] = {
                 "anthropic-organization-id": "9c5f1a2e-7b3d-4e8f-a6c1-2d4e6f8a0b1c",
             },
         ),
+        Layout(
+            "gemini",
+            "gemini",
+            "",
+            r"/v1beta/models/[^/:]+:streamGenerateContent",
+            r"/v1beta/models/[^/:]+:batchEmbedContents",
+            {"Content-Type": "text/event-stream", "server": "scaffolding on HTTPServer2"},
+            event_separator=b"\r\n\r\n",
+        ),
+        Layout(
+            "vertex-ai",
+            "vertex",
+            "",
+            r"/v1/projects/[^/]+/locations/[^/]+/publishers/google/models/[^/:]+"
+            r":streamGenerateContent",
+            r"/v1/projects/[^/]+/locations/[^/]+/publishers/google/models/[^/:]+:predict",
+            {"Content-Type": "text/event-stream", "server": "scaffolding on HTTPServer2"},
+            event_separator=b"\r\n\r\n",
+        ),
     )
 }
 
@@ -145,10 +166,10 @@ def read_http_fixture(path: Path) -> HttpFixture:
 
 
 @cache
-def read_stream_events(path: Path) -> tuple[bytes, ...]:
+def read_stream_events(path: Path, separator: bytes = b"\n\n") -> tuple[bytes, ...]:
     """A stream body cut into its events, each with its blank-line terminator."""
     body = path.read_bytes()
-    return tuple(event + b"\n\n" for event in re.split(rb"\n\n", body) if event)
+    return tuple(event + separator for event in body.split(separator) if event)
 
 
 class ReplayServer:
@@ -212,7 +233,9 @@ class ReplayServer:
             if not await self._pause(request, reply.first_byte_delay):
                 return web.Response(status=499)
             return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
-        return await self._stream(request, reply, read_stream_events(path))
+        return await self._stream(
+            request, reply, read_stream_events(path, self.layout.event_separator)
+        )
 
     async def _stream(
         self, request: web.Request, reply: Reply, events: tuple[bytes, ...]

@@ -42,6 +42,10 @@ def _inputs(value: object) -> list[str]:
 def embedding_answer(provider: str, body: Any) -> web.Response:
     if provider == "huggingface":
         return _feature_extraction(body)
+    if provider == "gemini":
+        return _batch_embed_contents(body)
+    if provider == "vertex-ai":
+        return _vertex_predict(body)
     return _openai_embeddings(provider, body)
 
 
@@ -76,3 +80,32 @@ def _feature_extraction(body: Any) -> web.Response:
     texts = _inputs(body["inputs"])
     dimensions = int(body.get("dimensions") or DEFAULT_DIMENSIONS)
     return json_response(200, [vector_for(text, dimensions) for text in texts])
+
+
+def _batch_embed_contents(body: Any) -> web.Response:
+    """Gemini: one embedding per request item; an item's parts would be embedded as one text."""
+    embeddings = []
+    for item in body["requests"]:
+        text = "".join(part["text"] for part in item["content"]["parts"])
+        dimensions = int(item.get("outputDimensionality") or DEFAULT_DIMENSIONS)
+        embeddings.append({"values": vector_for(text, dimensions)})
+    return json_response(200, {"embeddings": embeddings})
+
+
+def _vertex_predict(body: Any) -> web.Response:
+    """Vertex `predict`: one prediction per instance, with the tokens it counted."""
+    parameters = body.get("parameters") or {}
+    dimensions = int(parameters.get("outputDimensionality") or DEFAULT_DIMENSIONS)
+    predictions = [
+        {
+            "embeddings": {
+                "statistics": {"token_count": len(instance["content"].split()), "truncated": False},
+                "values": vector_for(instance["content"], dimensions),
+            }
+        }
+        for instance in body["instances"]
+    ]
+    characters = sum(len(instance["content"]) for instance in body["instances"])
+    return json_response(
+        200, {"predictions": predictions, "metadata": {"billableCharacterCount": characters}}
+    )

@@ -20,6 +20,7 @@ _HEADERS = (
     "authorization",
     "content-type",
     "x-api-key",
+    "x-goog-api-key",
 )
 
 

@@ -1,4 +1,4 @@
-"""The chat conformance suite: every provider with chat, every scenario, one set of tests.
+"""The chat conformance suite: every chat provider, every scenario, one set of tests.
 
 Each test runs a real gRPC client against the real server, whose credential points at a replay
 server answering with the provider's recorded wire format (`tests/fixtures/<provider>/`).
@@ -22,6 +22,7 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, LlmServiceStub
 
 from tests.fakes.replay import LAYOUTS, Reply, fixture_path
+from tests.fakes.server import RecordedRequest
 from tests.llm.support import Answer, chat, collect, user_says
 from tests.llm.upstreams import CHAT_PROVIDERS, Upstream, store_credential
 from tests.support.service import RunningService
@@ -50,8 +51,16 @@ ANSWERS = {
     "length": Expected("Hello! How", [], FinishReason.LENGTH, "length", 3),
     "content_filter": Expected("Hello!", [], FinishReason.CONTENT_FILTER, "content_filter", 2),
 }
+GOOGLE_RAW_REASONS = {
+    "stop": "STOP",
+    "tool_calls": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+}
 # Providers whose raw finish reasons differ from OpenAI's, by OpenAI's name.
 RAW_REASONS = {
+    "gemini": GOOGLE_RAW_REASONS,
+    "vertex-ai": GOOGLE_RAW_REASONS,
     "anthropic": {
         "stop": "end_turn",
         "tool_calls": "tool_use",
@@ -67,6 +76,8 @@ CACHED_TOKENS = {
     "huggingface": None,
     "openai-compatible": None,
     "anthropic": 4,
+    "gemini": 4,
+    "vertex-ai": None,
 }
 ANSWERING_MODELS = {
     "openai": "gpt-4o-mini-2024-07-18",
@@ -75,8 +86,11 @@ ANSWERING_MODELS = {
     "huggingface": "meta-llama/Llama-3.1-8B-Instruct",
     "openai-compatible": "Qwen/Qwen2.5-7B-Instruct",
     "anthropic": "claude-sonnet-4-5-20250929",
+    "gemini": "gemini-2.5-flash",
+    "vertex-ai": "gemini-2.5-flash",
 }
-# From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server).
+# From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server),
+# Google's `responseId`.
 REQUEST_IDS = {
     "openai": "req_0d6f8a2c4b1e4f3a9c7b5e2d1f0a3b4c",
     "azure-openai": "5b1c3d2e-4f6a-4b8c-9d0e-1f2a3b4c5d6e",
@@ -84,11 +98,20 @@ REQUEST_IDS = {
     "huggingface": "Root=1-6748f0a1-7d6c5b4a3f2e1d0c9b8a7f6e",
     "openai-compatible": "chatcmpl-b9f0e3c2a1d84f6e9c7b5a3d2e1f0a9b",
     "anthropic": "req_011CUK3xV9yXcTbnRPa2v8Zq",
+    "gemini": "AdVRaMmDCYekqtsPrb_-iAw",
+    "vertex-ai": "tjXVaYaxFISTq8YP_MWiyAo",
 }
 
 
 def raw_reason(provider: str, expected: Expected) -> str:
     return RAW_REASONS.get(provider, {}).get(expected.raw_reason, expected.raw_reason)
+
+
+def model_sent(provider: str, sent: RecordedRequest) -> str:
+    """The model a request named: in the body, or in the URL for Google's APIs."""
+    if provider in ("gemini", "vertex-ai"):
+        return sent.path.rsplit("/", 1)[-1].split(":", 1)[0]
+    return str(sent.json()["model"])
 
 
 def cases(scenarios: list[str], extension: str = ".sse") -> list[tuple[str, str]]:
@@ -170,13 +193,13 @@ async def test_the_credentials_default_model_is_used_when_the_request_names_none
     answer = await chat(llm, service, request_for(upstream))
     assert answer.code() == grpc.StatusCode.OK
     sent = upstream.replay.requests[-1]
-    assert sent.json()["model"] == DEFAULT_MODELS[provider]
+    assert model_sent(provider, sent) == DEFAULT_MODELS[provider]
     if provider == "azure-openai":
         assert sent.path == f"/openai/deployments/{DEFAULT_MODELS[provider]}/chat/completions"
 
     upstream.replay.play("text.sse")
     await chat(llm, service, request_for(upstream, model="named-model"))
-    assert upstream.replay.requests[-1].json()["model"] == "named-model"
+    assert model_sent(provider, upstream.replay.requests[-1]) == "named-model"
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from integration_api_proto.integration.v1.grpc_aio import LlmServiceStub
 
 from tests.credentials.helpers import field_violations
 from tests.llm.support import chat, user_says
-from tests.llm.upstreams import PROVIDERS, Upstream
+from tests.llm.upstreams import OPENAI_FAMILY, Upstream
 from tests.support.service import RunningService
 
 
@@ -42,7 +42,7 @@ async def test_reasoning_streams_as_reasoning_deltas_before_the_answer(
     assert answer.text == "Hello!"
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", OPENAI_FAMILY)
 async def test_reasoning_effort_is_sent_and_a_thinking_budget_is_refused(
     provider: str,
     llm: LlmServiceStub,

@@ -29,7 +29,7 @@ from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub,
 from tests.credentials.helpers import field_violations
 from tests.llm.snapshots import assert_matches_snapshot, request_snapshot
 from tests.llm.support import chat, user_says
-from tests.llm.upstreams import PROVIDERS, Upstream, store_credential
+from tests.llm.upstreams import GOOGLE, OPENAI_FAMILY, PROVIDERS, Upstream, store_credential
 from tests.support.service import RunningService
 
 WEATHER_SCHEMA = {
@@ -111,7 +111,7 @@ async def test_the_request_sent_upstream_matches_the_providers_snapshot(
     assert_matches_snapshot(provider, "chat_every_parameter", snapshot)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", OPENAI_FAMILY)
 async def test_usage_is_always_asked_for_unless_the_provider_sends_it_unasked(
     provider: str,
     llm: LlmServiceStub,
@@ -143,7 +143,7 @@ async def test_a_self_hosted_server_without_a_key_gets_no_authorization_header(
 
 @pytest.mark.parametrize(
     ("provider", "refused"),
-    [(provider, provider == "huggingface") for provider in PROVIDERS],
+    [(provider, provider in ("huggingface", *GOOGLE)) for provider in PROVIDERS],
 )
 async def test_a_parameter_the_provider_cannot_take_is_refused_naming_it(
     provider: str,

@@ -1,4 +1,9 @@
-"""Replay servers for every provider with chat, with a stored credential pointing at each."""
+"""Replay servers for every chat provider, with a stored credential pointing at each.
+
+Vertex AI's credential is a service-account key whose token endpoint is a fake Google OAuth
+server; the access token it issues is that upstream's `key` (what must never leak, and what
+request snapshots show as `<key>`).
+"""
 
 from __future__ import annotations
 
@@ -14,16 +19,22 @@ from integration_api_proto.integration.v1 import (
     CreateCredentialRequest,
     CredentialConfig,
     CredentialSecret,
+    GcpServiceAccountSecret,
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
+from tests.fakes.google_oauth import TOKEN_PATH, FakeServiceAccount, install_token_endpoint
 from tests.fakes.replay import ReplayServer
+from tests.fakes.server import FakeServer
 from tests.support.service import RunningService
 
-# The OpenAI wire family: chat and embeddings in one dialect.
-PROVIDERS = ("openai", "azure-openai", "mistral", "huggingface", "openai-compatible")
+OPENAI_FAMILY = ("openai", "azure-openai", "mistral", "huggingface", "openai-compatible")
+GOOGLE = ("gemini", "vertex-ai")
+# Chat and embeddings.
+PROVIDERS = OPENAI_FAMILY + GOOGLE
 # Every provider the chat conformance suite runs.
 CHAT_PROVIDERS = (*PROVIDERS, "anthropic")
+VERTEX_REGION = "us-central1"
 
 # The model each credential names as its default (for Azure: the deployment).
 DEFAULT_MODELS = {
@@ -33,6 +44,8 @@ DEFAULT_MODELS = {
     "huggingface": "meta-llama/Llama-3.1-8B-Instruct",
     "openai-compatible": "Qwen/Qwen2.5-7B-Instruct",
     "anthropic": "claude-sonnet-4-5",
+    "gemini": "gemini-2.5-flash",
+    "vertex-ai": "gemini-2.5-flash",
 }
 EMBEDDING_MODELS = {
     "openai": "text-embedding-3-small",
@@ -40,6 +53,8 @@ EMBEDDING_MODELS = {
     "mistral": "mistral-embed",
     "huggingface": "BAAI/bge-small-en-v1.5",
     "openai-compatible": "nomic-embed-text",
+    "gemini": "gemini-embedding-001",
+    "vertex-ai": "text-embedding-005",
 }
 
 
@@ -71,6 +86,8 @@ def _config(provider: str, base_url: str, default_model: str | None) -> Credenti
     model = DEFAULT_MODELS[provider] if default_model is None else default_model
     if provider == "azure-openai":
         return CredentialConfig(base_url=base_url, deployment=model, api_version="2024-10-21")
+    if provider == "vertex-ai":
+        return CredentialConfig(base_url=base_url, default_model=model, region=VERTEX_REGION)
     return CredentialConfig(base_url=base_url, default_model=model)
 
 
@@ -78,9 +95,8 @@ def key_for(provider: str) -> str:
     """A key shaped like the provider's (none for the self-hosted server)."""
     if provider == "openai-compatible":
         return ""
-    prefixes = {"huggingface": "hf_", "anthropic": "sk-ant-api03-"}
-    prefix = prefixes.get(provider, "sk-test-")
-    return prefix + secrets.token_urlsafe(24)
+    prefixes = {"huggingface": "hf_", "gemini": "AIzaSy", "anthropic": "sk-ant-api03-"}
+    return prefixes.get(provider, "sk-test-") + secrets.token_urlsafe(24)
 
 
 async def store_credential(
@@ -89,6 +105,7 @@ async def store_credential(
     base_url: str,
     key: str,
     default_model: str | None = None,
+    secret: CredentialSecret | None = None,
     **tenant: str,
 ) -> str:
     stub = CredentialServiceStub(service.channel)
@@ -96,7 +113,7 @@ async def store_credential(
         CreateCredentialRequest(
             provider=provider,
             name=f"{provider}-{secrets.token_hex(3)}",
-            secret=_secret(provider, key),
+            secret=secret or _secret(provider, key),
             config=_config(provider, base_url, default_model),
             skip_verification=True,
         ),
@@ -106,14 +123,31 @@ async def store_credential(
     return reply.credential.id
 
 
+def service_account_secret(account: FakeServiceAccount, token_uri: str) -> CredentialSecret:
+    return CredentialSecret(
+        gcp_service_account=GcpServiceAccountSecret(json=account.key_file(token_uri))
+    )
+
+
 @asynccontextmanager
 async def upstreams(service: RunningService) -> AsyncIterator[dict[str, Upstream]]:
     """Every provider's replay server started, and a credential stored for each."""
     async with AsyncExitStack() as stack:
+        token_server = await stack.enter_async_context(FakeServer())
+        account = FakeServiceAccount.generate()
+        access_token = "ya29.replay-" + secrets.token_urlsafe(24)
+        install_token_endpoint(
+            token_server, [account], lambda: {"access_token": access_token, "expires_in": 3599}
+        )
         found: dict[str, Upstream] = {}
         for provider in CHAT_PROVIDERS:
             replay = await stack.enter_async_context(ReplayServer(provider))
-            key = key_for(provider)
-            credential_id = await store_credential(service, provider, replay.base_url, key)
+            key, secret = key_for(provider), None
+            if provider == "vertex-ai":
+                key = access_token
+                secret = service_account_secret(account, token_server.url + TOKEN_PATH)
+            credential_id = await store_credential(
+                service, provider, replay.base_url, key, secret=secret
+            )
             found[provider] = Upstream(provider, replay, credential_id, key)
         yield found

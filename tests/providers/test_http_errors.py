@@ -16,7 +16,7 @@ from integration_api.errors import (
     ServiceError,
     Unavailable,
 )
-from integration_api.providers.gemini import classify_google_error
+from integration_api.providers.google.gemini import classify_google_error
 from integration_api.providers.http_errors import (
     ErrorResponse,
     error_from_response,

@@ -24,13 +24,13 @@ from integration_api.providers import (
     cohere,
     deepgram,
     elevenlabs,
-    gemini,
     openai_family,
     replicate,
     voyageai,
 )
 from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.endpoints import DEFAULT_BASE_URLS
+from integration_api.providers.google import gemini
 from integration_api.providers.registry import get_provider
 from integration_api.providers.verification import ProbeRequest
 from tests.fakes import provider_apis

@@ -24,12 +24,10 @@ from integration_api.providers import (
     cohere,
     deepgram,
     elevenlabs,
-    gemini,
     openai_chat,
     openai_embeddings,
     openai_family,
     replicate,
-    vertex,
     voyageai,
 )
 from integration_api.providers.anthropic import chat as anthropic_chat
@@ -41,7 +39,10 @@ from integration_api.providers.endpoints import (
     validate_base_url,
     validate_region,
 )
-from integration_api.providers.google_service_account import service_account_violations
+from integration_api.providers.google import chat as google_chat
+from integration_api.providers.google import embeddings as google_embeddings
+from integration_api.providers.google import gemini, vertex
+from integration_api.providers.google.service_account import service_account_violations
 from integration_api.providers.key_material import SECRET_FIELD
 
 PROVIDER_FIELD = "provider"
@@ -161,13 +162,17 @@ PROVIDERS: dict[str, ProviderSpec] = {
         check_config=anthropic_chat.max_tokens_violations,
         chat=anthropic_chat.ANTHROPIC,
     ),
-    "gemini": _api_key_provider("gemini", gemini.VERIFIER),
+    "gemini": _api_key_provider(
+        "gemini", gemini.VERIFIER, google_chat.GEMINI, google_embeddings.GEMINI
+    ),
     "vertex-ai": ProviderSpec(
         "vertex-ai",
         frozenset({GcpServiceAccount.kind}),
         ("region",),
         vertex.VERIFIER,
         check_secret=_check_service_account,
+        chat=google_chat.VERTEX_AI,
+        embedding=google_embeddings.VERTEX_AI,
     ),
     "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
     "cohere": _api_key_provider("cohere", cohere.VERIFIER),

@@ -12,7 +12,7 @@ import httpx
 
 from integration_api.credentials_model import ProviderCredential
 from integration_api.providers.base import VerificationResult
-from integration_api.providers.google_service_account import (
+from integration_api.providers.google.service_account import (
     exchange_for_access_token,
     parse_service_account,
 )
