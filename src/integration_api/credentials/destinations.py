@@ -15,7 +15,7 @@ from integration_api.credentials_model import CredentialConfig, GcpServiceAccoun
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.egress import EgressPolicy, base_url_refusal
 from integration_api.providers.endpoints import BASE_URL_FIELD, REGION_FIELD
-from integration_api.providers.google_service_account import (
+from integration_api.providers.google.service_account import (
     GOOGLE_TOKEN_URI,
     service_account_violations,
 )
