@@ -11,6 +11,7 @@ from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
 from integration_api.cache.base import CredentialCache
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.oauth.operations import OAuthOperations
 from integration_api.providers.transport import create_http_client
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
@@ -38,6 +39,7 @@ class Runtime:
     cache: CredentialCache
     credential_ops: CredentialOperations
     listener: CredentialChangeListener
+    oauth_ops: OAuthOperations
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -63,6 +65,7 @@ class Runtime:
             cache=cache,
             credential_ops=CredentialOperations(database, envelope, cache, http),
             listener=listener,
+            oauth_ops=OAuthOperations.create(database, envelope, http, settings.oauth),
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
@@ -83,6 +86,7 @@ class Runtime:
         return None
 
     async def close(self) -> None:
+        await self.oauth_ops.keepalive.stop()
         await self.listener.stop()
         await self.cache.close()
         await self.http.aclose()
