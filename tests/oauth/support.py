@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 from integration_api_proto.integration.v1 import (
@@ -104,3 +104,25 @@ class OAuthWorld:
 def landed(response: httpx.Response) -> dict[str, str]:
     """The outcome the platform page was given in its query."""
     return {key: values[0] for key, values in parse_qs(urlsplit(str(response.url)).query).items()}
+
+
+async def get(url: str) -> httpx.Response:
+    """One request, no redirect followed (to look at what the shim answers)."""
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        return await browser.get(url)
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def with_query(url: str, **changes: str | None) -> str:
+    """`url` with some query parameters replaced (None removes one)."""
+    parts = urlsplit(url)
+    query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return parts._replace(query=urlencode(query)).geturl()

@@ -127,28 +127,21 @@ class AuthorizationFlow:
         """Complete one callback; refusals are logged once and audited, never raised."""
         pending: NewOAuthState | None = None
         try:
-            pending = await self._take_state(params, provider, tenant)
+            pending = await self._take_state(params, tenant)
+            _check_pending(pending, provider)
             row = await self._authorize(pending, params)
             return FinishedAuthorization(row, None, pending.redirect_after)
         except ServiceError as error:
             await self._record_refusal(error, pending, provider)
             return FinishedAuthorization(None, error, pending.redirect_after if pending else "")
 
-    async def _take_state(
-        self, params: CallbackParams, provider: str | None, tenant: Tenant | None
-    ) -> NewOAuthState:
+    async def _take_state(self, params: CallbackParams, tenant: Tenant | None) -> NewOAuthState:
         if not params.state:
             raise AuthorizationRefused("state_missing", "the callback carries no state")
         pending = await self._states.consume(state_hash(params.state))
         # Another tenant's state answers exactly like one that does not exist.
         if pending is None or (tenant is not None and pending.tenant != tenant):
             raise AuthorizationRefused("state_unknown", "the state is unknown or already used")
-        if pending.expires_at <= datetime.now(UTC):
-            raise AuthorizationRefused("state_expired", "the authorization took too long")
-        if provider is not None and pending.provider != provider:
-            raise AuthorizationRefused(
-                "state_provider_mismatch", "the state was issued for another provider"
-            )
         return pending
 
     async def _authorize(
@@ -237,6 +230,15 @@ class AuthorizationFlow:
             await self._audit.record(event)
         except Exception:  # noqa: BLE001 - the refusal stands even when it cannot be recorded
             log.warning("oauth_refusal_not_audited", reason=reason)
+
+
+def _check_pending(pending: NewOAuthState, provider: str | None) -> None:
+    if pending.expires_at <= datetime.now(UTC):
+        raise AuthorizationRefused("state_expired", "the authorization took too long")
+    if provider is not None and pending.provider != provider:
+        raise AuthorizationRefused(
+            "state_provider_mismatch", "the state was issued for another provider"
+        )
 
 
 def _with_scopes(tokens: TokenSet, scopes: tuple[str, ...]) -> TokenSet:
