@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import structlog
 
-from integration_api.errors import FailedPrecondition, NotFound
+from integration_api.errors import FailedPrecondition, NotFound, Unavailable
 from integration_api.oauth import client
 from integration_api.oauth.errors import GrantRejected, ReauthorizationRequired
 from integration_api.oauth.metrics import count_refresh
@@ -113,7 +113,12 @@ class TokenRefresher:
     ) -> Issued:
         sealed = seal_tokens(self._envelope, row.tenant, row.id, row.provider, tokens)
         audit = _event(row, "oauth.connection.refresh", {"trigger": trigger})
-        stored = await session.store_refreshed(row.version, sealed, audit)
+        try:
+            stored = await session.store_refreshed(row.version, sealed, audit)
+        except Exception:
+            count_refresh(row.provider, trigger, "failed")
+            log.error("oauth_refreshed_tokens_not_stored", connection_id=row.id)
+            raise Unavailable("the refreshed tokens could not be stored; try again") from None
         count_refresh(row.provider, trigger, "refreshed")
         if stored is None:
             # Reconnected or revoked while we refreshed: what is stored now wins.
