@@ -124,7 +124,7 @@ class Token:
         return None
 
 
-class _Payload(OAuth2Payload):
+class _Payload(OAuth2Payload):  # type: ignore[misc]
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self._datalist: defaultdict[str, list[str]] = defaultdict(list)
         for name, value in pairs:
@@ -139,7 +139,7 @@ class _Payload(OAuth2Payload):
         return self._datalist
 
 
-class _Request(OAuth2Request):
+class _Request(OAuth2Request):  # type: ignore[misc]
     def __init__(
         self, method: str, path_qs: str, headers: dict[str, str], pairs: list[Any]
     ) -> None:

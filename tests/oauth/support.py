@@ -66,7 +66,6 @@ class OAuthWorld:
         provider: str,
         name: str = "main",
         *,
-        scopes: list[str] | None = None,
         redirect_after: str | None = None,
         **tenant: str,
     ) -> StartAuthorizationResponse:
@@ -74,7 +73,7 @@ class OAuthWorld:
         return await self.stub.start_authorization(
             StartAuthorizationRequest(
                 provider=provider,
-                scopes=scopes or default_scopes,
+                scopes=default_scopes,
                 connection_name=name,
                 redirect_after=self.done_url if redirect_after is None else redirect_after,
             ),

@@ -169,7 +169,7 @@ async def test_wrong_client_credentials_are_a_configuration_error_that_spares_th
     await expire_in(package_database_dsn, connection_id, -60)
     fake.behaviour.github_bad_credentials_status = github_status
     secret = fake.client.client_secret
-    fake.client.client_secret = "rotated-at-the-provider"  # noqa: S105
+    fake.client.client_secret = "rotated-at-the-provider"
     try:
         refused = await _refused(oauth, connection_id)
     finally:

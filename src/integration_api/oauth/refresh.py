@@ -115,7 +115,7 @@ class TokenRefresher:
         audit = _event(row, "oauth.connection.refresh", {"trigger": trigger})
         try:
             stored = await session.store_refreshed(row.version, sealed, audit)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure to store is reported the same way
             count_refresh(row.provider, trigger, "failed")
             log.error("oauth_refreshed_tokens_not_stored", connection_id=row.id)
             raise Unavailable("the refreshed tokens could not be stored; try again") from None
