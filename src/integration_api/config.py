@@ -77,6 +77,42 @@ class GrpcLimits:
 
 
 @dataclass(frozen=True)
+class OAuthClientSettings:
+    """One provider's OAuth client registration and the endpoints it talks to.
+
+    The endpoint overrides exist for operators who front a provider with their own gateway and
+    for tests; empty means the provider's public endpoint.
+    """
+
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    authorization_url: str = ""
+    token_url: str = ""
+    userinfo_url: str = ""
+    revoke_url: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    callback_url: str = ""
+    callback_port: int = 9005
+    redirect_allow: tuple[str, ...] = ()
+    refresh_margin_seconds: int = 900
+    keepalive_interval_seconds: int = 3600
+    google: OAuthClientSettings = OAuthClientSettings()
+    github: OAuthClientSettings = OAuthClientSettings()
+
+    @property
+    def enabled(self) -> bool:
+        """Without a callback URL there is nowhere to send the user back to."""
+        return bool(self.callback_url)
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
@@ -99,6 +135,7 @@ class Settings:
     # may reach besides its own hosts (see providers/egress.py).
     egress_allow: tuple[str, ...] = ()
     upstream: UpstreamLimits = DEFAULT_LIMITS
+    oauth: OAuthSettings = OAuthSettings()
 
     @property
     def production(self) -> bool:
@@ -235,6 +272,33 @@ def _upstream(env: Mapping[str, str]) -> UpstreamLimits:
     )
 
 
+def _oauth_client(env: Mapping[str, str], prefix: str) -> OAuthClientSettings:
+    return OAuthClientSettings(
+        client_id=env.get(f"{prefix}_CLIENT_ID", "").strip(),
+        client_secret=env.get(f"{prefix}_CLIENT_SECRET", "").strip(),
+        authorization_url=env.get(f"{prefix}_AUTHORIZATION_URL", "").strip(),
+        token_url=env.get(f"{prefix}_TOKEN_URL", "").strip(),
+        userinfo_url=env.get(f"{prefix}_USERINFO_URL", "").strip(),
+        revoke_url=env.get(f"{prefix}_REVOKE_URL", "").strip(),
+    )
+
+
+def _oauth(env: Mapping[str, str]) -> OAuthSettings:
+    callback_url = env.get("OAUTH_CALLBACK_URL", "").strip().rstrip("/")
+    if callback_url and not callback_url.startswith(("https://", "http://")):
+        raise ConfigError("OAUTH_CALLBACK_URL must be an http(s) URL")
+    allowed = env.get("OAUTH_REDIRECT_ALLOW", "")
+    return OAuthSettings(
+        callback_url=callback_url,
+        callback_port=_int(env, "OAUTH_CALLBACK_PORT", 9005),
+        redirect_allow=tuple(entry.strip() for entry in allowed.split(",") if entry.strip()),
+        refresh_margin_seconds=_int(env, "OAUTH_REFRESH_MARGIN_SECONDS", 900),
+        keepalive_interval_seconds=_int(env, "OAUTH_KEEPALIVE_INTERVAL_SECONDS", 3600),
+        google=_oauth_client(env, "GOOGLE_OAUTH"),
+        github=_oauth_client(env, "GITHUB_OAUTH"),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Reads every setting; raises ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -264,6 +328,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt=_jwt(env),
         egress_allow=_egress_allow(env),
         upstream=_upstream(env),
+        oauth=_oauth(env),
     )
 
 

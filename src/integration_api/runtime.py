@@ -12,6 +12,7 @@ from integration_api.cache.base import CredentialCache
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.llm.tenant_calls import TenantCallLimiter
+from integration_api.oauth.operations import OAuthOperations
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.transport import HttpClientSettings, create_http_client
 from integration_api.server.database import Database
@@ -45,6 +46,7 @@ class Runtime:
     credential_ops: CredentialOperations
     listener: CredentialChangeListener
     tenant_calls: TenantCallLimiter
+    oauth_ops: OAuthOperations
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -73,6 +75,7 @@ class Runtime:
             credential_ops=CredentialOperations(database, envelope, cache, http, egress),
             listener=listener,
             tenant_calls=TenantCallLimiter(settings.upstream.max_calls_per_tenant),
+            oauth_ops=OAuthOperations.create(database, envelope, http, settings.oauth),
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
@@ -93,6 +96,7 @@ class Runtime:
         return None
 
     async def close(self) -> None:
+        await self.oauth_ops.keepalive.stop()
         await self.listener.stop()
         await self.cache.close()
         await self.http.aclose()

@@ -75,6 +75,25 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GRPC_KEEPALIVE_MIN_PING_SECONDS", "10", "clients pinging more often are cut off"),
     Variable("SHUTDOWN_GRACE_SECONDS", "20", "on SIGTERM, how long in-flight RPCs may finish"),
     Variable("READINESS_INTERVAL_SECONDS", "2", "how often dependencies are probed"),
+    Variable(
+        "OAUTH_CALLBACK_URL", "", "public base URL of the OAuth callback; empty disables OAuth"
+    ),
+    Variable("OAUTH_CALLBACK_PORT", "9005", "port of the OAuth browser callback"),
+    Variable("OAUTH_REDIRECT_ALLOW", "", "where users may be sent after OAuth, comma-separated"),
+    Variable("OAUTH_REFRESH_MARGIN_SECONDS", "900", "refresh access tokens this close to expiry"),
+    Variable("OAUTH_KEEPALIVE_INTERVAL_SECONDS", "3600", "how often idle connections are checked"),
+    Variable("GOOGLE_OAUTH_CLIENT_ID", "", "Google OAuth client id"),
+    Variable("GOOGLE_OAUTH_CLIENT_SECRET", "", "Google OAuth client secret"),
+    Variable("GOOGLE_OAUTH_AUTHORIZATION_URL", "Google's", "Google authorization endpoint"),
+    Variable("GOOGLE_OAUTH_TOKEN_URL", "Google's", "Google token endpoint"),
+    Variable("GOOGLE_OAUTH_USERINFO_URL", "Google's", "Google userinfo endpoint"),
+    Variable("GOOGLE_OAUTH_REVOKE_URL", "Google's", "Google revoke endpoint"),
+    Variable("GITHUB_OAUTH_CLIENT_ID", "", "GitHub OAuth client id"),
+    Variable("GITHUB_OAUTH_CLIENT_SECRET", "", "GitHub OAuth client secret"),
+    Variable("GITHUB_OAUTH_AUTHORIZATION_URL", "GitHub's", "GitHub authorization endpoint"),
+    Variable("GITHUB_OAUTH_TOKEN_URL", "GitHub's", "GitHub token endpoint"),
+    Variable("GITHUB_OAUTH_USERINFO_URL", "GitHub's", "GitHub /user endpoint"),
+    Variable("GITHUB_OAUTH_REVOKE_URL", "GitHub's", "GitHub grant deletion endpoint"),
 )
 
 

@@ -14,6 +14,7 @@ from grpc_health.v1._async import HealthServicer
 from integration_api.api.registry import register_services
 from integration_api.auth.tokens import TokenPolicy
 from integration_api.config import ConfigError, Settings
+from integration_api.oauth.callback_shim import CallbackShim
 from integration_api.runtime import Runtime
 from integration_api.server.database import Database
 from integration_api.server.interceptor import ServiceInterceptor
@@ -56,6 +57,7 @@ class Application:
     metrics: MetricsEndpoint | None = None
     _server: grpc.aio.Server | None = None
     _database: Database | None = None
+    callback_shim: CallbackShim | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -105,13 +107,31 @@ class Application:
                 where = f"{settings.host}:{settings.metrics_port} (METRICS_PORT)"
                 raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None
         await self.readiness.start()
+        await self._start_oauth(self.runtime)
         log.info(
             "serving",
             host=settings.host,
             port=self.port,
             metrics_port=self.metrics.port if self.metrics else None,
+            oauth_callback_port=self.callback_shim.port if self.callback_shim else None,
             services=exposed,
         )
+
+    async def _start_oauth(self, runtime: Runtime) -> None:
+        """The browser callback and the keep-alive refresher, when OAuth is configured."""
+        oauth = self.settings.oauth
+        if not oauth.enabled:
+            return
+        shim = CallbackShim(
+            runtime.oauth_ops.flow, oauth.callback_url, self.settings.host, oauth.callback_port
+        )
+        try:
+            await shim.start()
+        except OSError as error:
+            where = f"{self.settings.host}:{oauth.callback_port} (OAUTH_CALLBACK_PORT)"
+            raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None
+        self.callback_shim = shim
+        runtime.oauth_ops.keepalive.start()
 
     async def stop(self, grace_seconds: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period."""
@@ -122,6 +142,9 @@ class Application:
             log.info("draining", grace_seconds=grace)
             await self._server.stop(grace)
             self._server = None
+        if self.callback_shim is not None:
+            await self.callback_shim.stop()
+            self.callback_shim = None
         if self.metrics is not None:
             self.metrics.close()
             self.metrics = None

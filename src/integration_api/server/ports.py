@@ -29,7 +29,10 @@ def _taken(host: str, port: int) -> bool:
 
 def ensure_ports_free(settings: Settings) -> None:
     """Raise ConfigError naming the variable whose port is already in use (0 means any port)."""
-    for variable, port in (("PORT", settings.port), ("METRICS_PORT", settings.metrics_port)):
+    ports = [("PORT", settings.port), ("METRICS_PORT", settings.metrics_port)]
+    if settings.oauth.enabled:
+        ports.append(("OAUTH_CALLBACK_PORT", settings.oauth.callback_port))
+    for variable, port in ports:
         if port and _taken(settings.host, port):
             raise ConfigError(
                 f"{variable}={port} is already in use on {settings.host}: stop the process "

@@ -1,0 +1,101 @@
+"""The browser's way back from the provider: a tiny aiohttp app on a port of its own.
+
+It serves `GET <path of OAUTH_CALLBACK_URL>/<provider>` and nothing else. A completed
+authorization answers `302` to the `redirect_after` stored with the state, carrying only a
+status and the connection id; a refusal carries a reason code instead — as a redirect when the
+state named where to go, else as a plain-text page. No page includes a token, a third-party
+resource or a link, and none may be cached or leak a referrer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+import structlog
+from aiohttp import web
+
+from integration_api.errors import ServiceError
+from integration_api.oauth.callback_params import callback_params
+from integration_api.oauth.errors import CallbackParameterRefused, reason_code
+from integration_api.oauth.flow import AuthorizationFlow, FinishedAuthorization
+from integration_api.oauth.redirects import with_outcome
+from integration_api.oauth.registry import provider_names
+
+log = structlog.get_logger("integration_api.oauth.callback")
+
+SAFE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _page(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text + "\n", headers=SAFE_HEADERS)
+
+
+def _redirect(location: str) -> web.Response:
+    return web.Response(status=302, headers={**SAFE_HEADERS, "Location": location})
+
+
+def answer(outcome: FinishedAuthorization) -> web.Response:
+    if outcome.connection is not None:
+        if outcome.redirect_after:
+            fields = {"status": "connected", "connection_id": outcome.connection.id}
+            return _redirect(with_outcome(outcome.redirect_after, fields))
+        return _page(200, "Connected. You can close this window.")
+    reason = reason_code(outcome.error) if outcome.error else "internal_error"
+    if outcome.redirect_after:
+        return _redirect(
+            with_outcome(outcome.redirect_after, {"status": "error", "reason": reason})
+        )
+    return _page(400, f"The connection was not made. Reason: {reason}")
+
+
+def callback_app(flow: AuthorizationFlow, callback_url: str) -> web.Application:
+    base_path = urlsplit(callback_url).path.rstrip("/")
+
+    def handler_for(provider: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            try:
+                params = callback_params(
+                    request.rel_url.query.items(), len(request.rel_url.raw_query_string)
+                )
+            except CallbackParameterRefused as error:
+                await flow.refuse(error, provider)
+                return _page(400, f"The connection was not made. Reason: {reason_code(error)}")
+            try:
+                return answer(await flow.finish(params, provider=provider))
+            except ServiceError as error:  # the database or vault failed under the flow
+                log.warning("oauth_callback_failed", reason=error.reason)
+                return _page(503, "The connection was not made. Reason: unavailable")
+
+        return handle
+
+    app = web.Application(client_max_size=0)
+    for provider in provider_names():
+        app.router.add_get(f"{base_path}/{provider}", handler_for(provider), allow_head=False)
+    return app
+
+
+class CallbackShim:
+    def __init__(self, flow: AuthorizationFlow, callback_url: str, host: str, port: int) -> None:
+        self._app = callback_app(flow, callback_url)
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
