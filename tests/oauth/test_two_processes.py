@@ -30,6 +30,7 @@ from tests.fakes.server import FakeServer
 from tests.oauth.database import expire_in
 from tests.oauth.support import GOOGLE_SCOPES, free_port, landed
 from tests.support.health_client import check_status
+from tests.support.service import LOOPBACK_EGRESS_ALLOW
 
 
 def _environment(data_dir: Path, dsn: str, shared: dict[str, str]) -> dict[str, str]:
@@ -48,6 +49,8 @@ def _environment(data_dir: Path, dsn: str, shared: dict[str, str]) -> dict[str, 
         POSTGRES__DB_NAME=parts.path.lstrip("/"),
         POSTGRES__AUTH__USER=parts.username or "postgres",
         READINESS_INTERVAL_SECONDS="0.2",
+        # The fake Google listens on loopback, which ENV=test reaches only when listed.
+        EGRESS_ALLOW=",".join(LOOPBACK_EGRESS_ALLOW),
     )
     return env
 

@@ -10,6 +10,7 @@ import pytest
 
 from integration_api.config import ConfigError, Settings, load_settings
 from integration_api.errors import FailedPrecondition
+from integration_api.oauth import github, google
 from integration_api.providers.egress import (
     PROVIDER_HOSTS,
     EgressPolicy,
@@ -106,6 +107,24 @@ def test_first_party_providers_reach_their_own_hosts(provider: str, host: str) -
 def test_first_party_providers_refuse_other_hosts(provider: str, host: str) -> None:
     refusal = STRICT.refusal_for_url(provider, f"https://{host}/v1")
     assert refusal == f"not a host of {provider}"
+
+
+@pytest.mark.parametrize(
+    ("egress_id", "url"),
+    [
+        (google.EGRESS_ID, google.TOKEN_URL),
+        (google.EGRESS_ID, google.USERINFO_URL),
+        (google.EGRESS_ID, google.REVOKE_URL),
+        (github.EGRESS_ID, github.TOKEN_URL),
+        (github.EGRESS_ID, github.USER_URL),
+        (github.EGRESS_ID, "https://api.github.com/applications/Iv1.abc/grant"),
+    ],
+)
+def test_oauth_clients_reach_their_providers_token_and_account_endpoints(
+    egress_id: str, url: str
+) -> None:
+    assert STRICT.refusal_for_url(egress_id, url) is None
+    assert STRICT.refusal_for_url(egress_id, "https://evil.example/token") is not None
 
 
 def test_every_provider_has_its_hosts_or_may_use_any() -> None:
