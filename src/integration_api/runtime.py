@@ -11,6 +11,7 @@ from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
 from integration_api.cache.base import CredentialCache
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.ops.service import Operations
 from integration_api.providers.transport import create_http_client
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
@@ -38,6 +39,7 @@ class Runtime:
     cache: CredentialCache
     credential_ops: CredentialOperations
     listener: CredentialChangeListener
+    operations: Operations
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -54,6 +56,11 @@ class Runtime:
 
         listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
         listener.start()
+        credential_ops = CredentialOperations(database, envelope, cache, http)
+        operations = Operations.create(
+            settings.operations, database, envelope, cache, credential_ops
+        )
+        operations.start_leader_duties([], settings.operations.lease_retry_seconds)
         return cls(
             settings=settings,
             database=database,
@@ -61,8 +68,9 @@ class Runtime:
             envelope=envelope,
             http=http,
             cache=cache,
-            credential_ops=CredentialOperations(database, envelope, cache, http),
+            credential_ops=credential_ops,
             listener=listener,
+            operations=operations,
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
@@ -83,6 +91,7 @@ class Runtime:
         return None
 
     async def close(self) -> None:
+        await self.operations.close()
         await self.listener.stop()
         await self.cache.close()
         await self.http.aclose()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from integration_api_proto.integration.v1 import VerifyAuditLogRequest
-from integration_api_proto.integration.v1.grpc_aio import OperationsServiceStub
+from integration_api_proto.integration.v1 import StartAuthorizationRequest
+from integration_api_proto.integration.v1.grpc_aio import OAuthServiceStub
 
 from tests.support.service import RunningService
 
 
 async def test_unbuilt_rpc_answers_unimplemented_with_its_name(service: RunningService) -> None:
-    stub = OperationsServiceStub(service.channel)
+    stub = OAuthServiceStub(service.channel)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await stub.verify_audit_log(VerifyAuditLogRequest(), metadata=service.auth())
+        await stub.start_authorization(StartAuthorizationRequest(), metadata=service.auth())
     assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "OperationsService/VerifyAuditLog" in (raised.value.details() or "")
+    assert "OAuthService/StartAuthorization" in (raised.value.details() or "")

@@ -17,6 +17,9 @@ from integration_api.errors import Unauthenticated
 from integration_api.principal import Principal, Tenant
 
 ALGORITHM = "HS256"
+# The claim and value that make a caller an operator: `"roles": ["operator"]`.
+ROLES_CLAIM = "roles"
+OPERATOR_ROLE = "operator"
 CLOCK_SKEW_SECONDS = 30
 
 
@@ -28,6 +31,7 @@ def mint_token(
     user_id: str = "",
     ttl: timedelta = timedelta(hours=1),
     subject: str = "",
+    operator: bool = False,
 ) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -41,6 +45,8 @@ def mint_token(
         claims["userId"] = user_id
     if subject:
         claims["sub"] = subject
+    if operator:
+        claims[ROLES_CLAIM] = [OPERATOR_ROLE]
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -72,7 +78,14 @@ def verify_token(secret: str, token: str) -> Principal:
         tenant=Tenant(organization_id=organization_id, project_id=project_id),
         user_id=str(user_id) if user_id else "",
         subject=str(subject) if subject else "",
+        operator=has_operator_role(claims),
     )
+
+
+def has_operator_role(claims: dict[str, Any]) -> bool:
+    """Whether the token's `roles` claim (a list of strings) includes `operator`."""
+    roles = claims.get(ROLES_CLAIM)
+    return isinstance(roles, list) and OPERATOR_ROLE in roles
 
 
 def _identifier(value: object) -> str:
