@@ -62,6 +62,7 @@ def command_token(arguments: argparse.Namespace) -> int:
         user_id=arguments.user or "",
         ttl=parse_ttl(arguments.ttl),
         subject=arguments.subject,
+        operator=arguments.operator,
     )
     print(token)
     return 0
@@ -139,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h or 7d")
     token.add_argument(
         "--subject", default="operator-cli", help="sub claim: who acts, for the audit log"
+    )
+    token.add_argument(
+        "--operator",
+        action="store_true",
+        help='adds the claim roles: ["operator"]: inventory, checks and audit across tenants',
     )
     token.set_defaults(run=command_token)
     commands.add_parser(

@@ -69,6 +69,15 @@ class HealthChecks:
             except (Aborted, NotFound):
                 # Rotated or deleted while we probed: the old secret's verdict means nothing.
                 return None
+            except Exception as error:
+                if requested_by is not None:
+                    raise
+                log.warning(
+                    "credential check failed",
+                    credential_id=row.id,
+                    error_type=type(error).__name__,
+                )
+                return None
 
     async def check_one(
         self, row: CredentialRow, requested_by: Principal | None
