@@ -83,7 +83,7 @@ async def test_verification_needs_an_operator(caller: Caller) -> None:
 async def raw_database(caller: Caller) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
     """A superuser session with the append-only triggers off, as an attacker with the database
     password would have."""
-    connection = await asyncpg.connect(caller.service.app.runtime.database.dsn)  # type: ignore[union-attr]
+    connection = await asyncpg.connect(caller.service.app.runtime.database.dsn)
     await connection.execute("SET session_replication_role = replica")
     try:
         yield connection

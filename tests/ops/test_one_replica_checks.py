@@ -25,7 +25,7 @@ def _operations(service: RunningService) -> Operations:
 
 
 def _leading(*services: RunningService) -> list[bool]:
-    return [bool(_operations(s).leader and _operations(s).leader.leading) for s in services]  # type: ignore[union-attr]
+    return [bool(_operations(s).leader and _operations(s).leader.leading) for s in services]
 
 
 async def _until(condition: object, seconds: float = 5.0) -> None:

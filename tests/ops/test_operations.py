@@ -194,7 +194,7 @@ async def test_an_expired_rotation_is_refused(caller: Caller) -> None:
         metadata=caller.tenant(organization, user="alice"),
     )
     assert opened.rotation is not None
-    pool = caller.service.app.runtime.database.pool  # type: ignore[union-attr]
+    pool = caller.service.app.runtime.database.pool
     await pool.execute(
         "UPDATE rotations SET expires_at = now() - interval '1 second' WHERE id = $1::uuid",
         opened.rotation.id,
