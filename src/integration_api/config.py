@@ -77,6 +77,9 @@ class OperationsSettings:
     opstage_timeout_seconds: float = 10.0
     # How often a replica tries to take the leader lease, and the holder checks it still has it.
     lease_retry_seconds: float = 5.0
+    # Waits after a failed call to the Opstage backend: up to double the last, capped.
+    opstage_backoff_initial_seconds: float = 1.0
+    opstage_backoff_max_seconds: float = 120.0
 
     @property
     def opstage_enabled(self) -> bool:

@@ -11,6 +11,7 @@ from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
 from integration_api.cache.base import CredentialCache
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
 from integration_api.providers.transport import create_http_client
 from integration_api.server.database import Database
@@ -60,7 +61,11 @@ class Runtime:
         operations = Operations.create(
             settings.operations, database, envelope, cache, credential_ops
         )
-        operations.start_leader_duties([], settings.operations.lease_retry_seconds)
+        agent = build_agent(settings.operations, operations, envelope)
+        if agent is not None:
+            operations.closers.append(agent[1].close)
+        duties = [agent[0].run] if agent is not None else []
+        operations.start_leader_duties(duties, settings.operations.lease_retry_seconds)
         return cls(
             settings=settings,
             database=database,

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.errors import InvalidArgument
-from integration_api.ops.access import acting_on, required_reason_violations, visible_tenant
+from integration_api.ops.access import (
+    acting_on,
+    credential_for,
+    required_reason_violations,
+    visible_tenant,
+)
 from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
 from integration_api.server.database import Database
@@ -50,3 +55,15 @@ class BulkDisable:
             )
             for row in rows
         ]
+
+    async def disable_one(
+        self, principal: Principal, credential_id: str, reason: str
+    ) -> CredentialRow:
+        """One credential the caller may see (an operator: any), with a required reason."""
+        violations = required_reason_violations(reason)
+        if violations:
+            raise InvalidArgument(violations[0].description, violations)
+        row = await credential_for(self._database.pool, principal, credential_id)
+        return await self._credential_ops.set_enabled(
+            acting_on(principal, row), row.id, enabled=False, reason=reason
+        )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from integration_api.cache.base import CredentialCache
 from integration_api.config import OperationsSettings
@@ -35,6 +36,8 @@ class Operations:
     audit: AuditTrail
     checker: BackgroundChecker | None
     leader: LeaderDuties | None = None
+    # Released at shutdown, after the duties stopped (the agent's HTTP client).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -73,6 +76,8 @@ class Operations:
     async def close(self) -> None:
         if self.leader is not None:
             await self.leader.stop()
+        for close in self.closers:
+            await close()
 
     async def run_health_check(
         self, principal: Principal, credential_ids: list[str], provider: str, everything: bool
