@@ -88,6 +88,9 @@ class OpstageAgent:
                     log.error("opstage refused the agent", status=error.status, code=error.code)
                 self._enter("backend_unreachable")
                 await asyncio.sleep(self._backoff.delay())
+            except Exception as error:  # noqa: BLE001 - e.g. the database is not reachable yet
+                log.warning("opstage agent paused", error_type=type(error).__name__)
+                await asyncio.sleep(self._backoff.delay())
 
     async def _session(self) -> None:
         await self._sign_in()
