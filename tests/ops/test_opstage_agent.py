@@ -83,7 +83,7 @@ async def _finished(command: Command) -> dict[str, Any]:
 
 
 def _state(name: str) -> float:
-    return OPSTAGE_AGENT_STATE.labels(name)._value.get()  # type: ignore[attr-defined]
+    return float(OPSTAGE_AGENT_STATE.labels(name)._value.get())
 
 
 async def test_registers_once_reports_services_and_reuses_its_token_after_restart(
