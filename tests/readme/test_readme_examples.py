@@ -19,6 +19,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from aiohttp import web
 from grpc_health.v1 import health_pb2
 
 from tests.fakes.replay import ReplayServer
@@ -61,6 +62,10 @@ async def _wait_serving(address: str, process: asyncio.subprocess.Process) -> No
     raise AssertionError("the service never became SERVING")
 
 
+async def _model_list(request: web.Request) -> web.Response:
+    return web.json_response({"object": "list", "data": [{"id": "my-model", "object": "model"}]})
+
+
 @pytest.fixture
 async def zero_config_service(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     env = _new_user_environment(tmp_path / "data")
@@ -88,6 +93,8 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
     assert len(examples) >= 3, "the README's examples were not found"
     async with ReplayServer("openai-compatible") as model_server:
         model_server.play("text.sse", "embeddings")
+        # The operations examples verify keys with the model server's cheapest call.
+        model_server.fake.route("GET", "/v1/models", _model_list)
         script = "\n".join(["set -euo pipefail", *examples])
         env = {**zero_config_service, "MODEL_SERVER": model_server.base_url}
         process = await asyncio.create_subprocess_exec(
@@ -103,7 +110,7 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
         text = output.decode()
         assert process.returncode == 0, text
         paths = [request.path for request in model_server.requests]
-    assert paths == ["/v1/chat/completions", "/v1/embeddings"]
+    assert paths == ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/models"]
     assert '"finish"' in text and '"textDelta"' in text
     embedded = json.loads(text[text.rindex('{\n  "embeddings"') :].split("\n}\n")[0] + "\n}")
     assert len(embedded["embeddings"]) == 2
