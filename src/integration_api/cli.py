@@ -62,7 +62,7 @@ def command_token(arguments: argparse.Namespace) -> int:
         user_id=arguments.user or "",
         ttl=parse_ttl(arguments.ttl),
         subject=arguments.subject,
-        operator=arguments.operator,
+        operator=bool(arguments.operator),
     )
     print(token)
     return 0
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--operator",
         action="store_true",
+        default=None,
         help='adds the claim roles: ["operator"]: inventory, checks and audit across tenants',
     )
     token.set_defaults(run=command_token)

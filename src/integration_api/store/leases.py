@@ -38,8 +38,12 @@ class AdvisoryLease:
             acquired = bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", self._key))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             acquired = False
+        except BaseException:
+            # Cancelled (the service is stopping) between connecting and locking.
+            connection.terminate()
+            raise
         if not acquired:
-            await connection.close()
+            connection.terminate()
             return False
         self._connection = connection
         return True
