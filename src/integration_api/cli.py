@@ -72,6 +72,7 @@ def command_token(arguments: argparse.Namespace) -> int:
         subject=arguments.subject,
         audience=settings.jwt.audience,
         issuer=settings.jwt.issuer,
+        operator=bool(arguments.operator),
     )
     print(token)
     return 0
@@ -151,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument(
         "--subject", default="operator-cli", help="sub claim: who acts, for the audit log"
+    )
+    token.add_argument(
+        "--operator",
+        action="store_true",
+        default=None,
+        help='adds the claim roles: ["operator"]: inventory, checks and audit across tenants',
     )
     token.set_defaults(run=command_token)
     commands.add_parser(

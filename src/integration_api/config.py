@@ -8,6 +8,7 @@ is the source of that table.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,29 @@ class OAuthSettings:
 
 
 @dataclass(frozen=True)
+class OperationsSettings:
+    """The background health checker, gated rotations and the embedded Opstage agent."""
+
+    health_check_interval_seconds: float = 300.0
+    health_check_jitter_seconds: float = 30.0
+    health_check_concurrency: int = 4
+    rotation_lifetime_seconds: int = 900
+    opstage_url: str = ""
+    opstage_registration_token: str = field(default="", repr=False)
+    opstage_agent_code: str = "integration-api"
+    opstage_timeout_seconds: float = 10.0
+    # How often a replica tries to take the leader lease, and the holder checks it still has it.
+    lease_retry_seconds: float = 5.0
+    # Waits after a failed call to the Opstage backend: up to double the last, capped.
+    opstage_backoff_initial_seconds: float = 1.0
+    opstage_backoff_max_seconds: float = 120.0
+
+    @property
+    def opstage_enabled(self) -> bool:
+        return bool(self.opstage_url and self.opstage_registration_token)
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
@@ -136,6 +160,7 @@ class Settings:
     egress_allow: tuple[str, ...] = ()
     upstream: UpstreamLimits = DEFAULT_LIMITS
     oauth: OAuthSettings = OAuthSettings()
+    operations: OperationsSettings = OperationsSettings()
 
     @property
     def production(self) -> bool:
@@ -299,6 +324,26 @@ def _oauth(env: Mapping[str, str]) -> OAuthSettings:
     )
 
 
+def _operations(env: Mapping[str, str]) -> OperationsSettings:
+    settings = OperationsSettings(
+        health_check_interval_seconds=_float(env, "HEALTH_CHECK_INTERVAL_SECONDS", 300.0),
+        health_check_jitter_seconds=_float(env, "HEALTH_CHECK_JITTER_SECONDS", 30.0),
+        health_check_concurrency=_int(env, "HEALTH_CHECK_CONCURRENCY", 4),
+        rotation_lifetime_seconds=_int(env, "ROTATION_LIFETIME_SECONDS", 900),
+        opstage_url=env.get("OPSTAGE_URL", "").strip().rstrip("/"),
+        opstage_registration_token=env.get("OPSTAGE_REGISTRATION_TOKEN", "").strip(),
+        opstage_agent_code=env.get("OPSTAGE_AGENT_CODE", "").strip() or "integration-api",
+        opstage_timeout_seconds=_float(env, "OPSTAGE_TIMEOUT_SECONDS", 10.0),
+    )
+    if settings.health_check_concurrency < 1:
+        raise ConfigError("HEALTH_CHECK_CONCURRENCY must be at least 1")
+    if settings.rotation_lifetime_seconds < 1:
+        raise ConfigError("ROTATION_LIFETIME_SECONDS must be at least 1")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", settings.opstage_agent_code):
+        raise ConfigError("OPSTAGE_AGENT_CODE must be lower-case kebab-case (a-z, 0-9, -)")
+    return settings
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Reads every setting; raises ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -329,6 +374,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         egress_allow=_egress_allow(env),
         upstream=_upstream(env),
         oauth=_oauth(env),
+        operations=_operations(env),
     )
 
 

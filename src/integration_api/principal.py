@@ -20,6 +20,8 @@ class Principal:
     tenant: Tenant
     user_id: str = ""
     subject: str = ""
+    # Granted by the token's `roles` claim (see auth/tokens.py): acts across tenants.
+    operator: bool = False
 
     @property
     def actor(self) -> str:

@@ -13,6 +13,8 @@ from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.oauth.operations import OAuthOperations
+from integration_api.ops.opstage.assembly import build_agent
+from integration_api.ops.service import Operations
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.transport import HttpClientSettings, create_http_client
 from integration_api.server.database import Database
@@ -34,6 +36,23 @@ def create_cache(settings: Settings, keyring: Keyring) -> CredentialCache:
     return MemoryCredentialCache(ttl_seconds=settings.cache_ttl_seconds)
 
 
+def _start_operations(
+    settings: Settings,
+    database: Database,
+    envelope: Envelope,
+    cache: CredentialCache,
+    credential_ops: CredentialOperations,
+) -> Operations:
+    """Operations, with the duties one replica at a time holds: health checks, the Opstage agent."""
+    operations = Operations.create(settings.operations, database, envelope, cache, credential_ops)
+    agent = build_agent(settings.operations, operations, envelope)
+    if agent is not None:
+        operations.closers.append(agent[1].close)
+    duties = [agent[0].run] if agent is not None else []
+    operations.start_leader_duties(duties, settings.operations.lease_retry_seconds)
+    return operations
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -47,6 +66,7 @@ class Runtime:
     listener: CredentialChangeListener
     tenant_calls: TenantCallLimiter
     oauth_ops: OAuthOperations
+    operations: Operations
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -64,6 +84,7 @@ class Runtime:
 
         listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
         listener.start()
+        credential_ops = CredentialOperations(database, envelope, cache, http, egress)
         return cls(
             settings=settings,
             database=database,
@@ -72,10 +93,11 @@ class Runtime:
             http=http,
             egress=egress,
             cache=cache,
-            credential_ops=CredentialOperations(database, envelope, cache, http, egress),
+            credential_ops=credential_ops,
             listener=listener,
             tenant_calls=TenantCallLimiter(settings.upstream.max_calls_per_tenant),
             oauth_ops=OAuthOperations.create(database, envelope, http, settings.oauth),
+            operations=_start_operations(settings, database, envelope, cache, credential_ops),
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
@@ -97,6 +119,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.oauth_ops.keepalive.stop()
+        await self.operations.close()
         await self.listener.stop()
         await self.cache.close()
         await self.http.aclose()

@@ -94,6 +94,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GITHUB_OAUTH_TOKEN_URL", "GitHub's", "GitHub token endpoint"),
     Variable("GITHUB_OAUTH_USERINFO_URL", "GitHub's", "GitHub /user endpoint"),
     Variable("GITHUB_OAUTH_REVOKE_URL", "GitHub's", "GitHub grant deletion endpoint"),
+    Variable("HEALTH_CHECK_INTERVAL_SECONDS", "300", "background credential checks; 0 disables"),
+    Variable("HEALTH_CHECK_JITTER_SECONDS", "30", "random delay added to each check round"),
+    Variable("HEALTH_CHECK_CONCURRENCY", "4", "provider checks run at once"),
+    Variable("ROTATION_LIFETIME_SECONDS", "900", "how long a requested rotation may be confirmed"),
+    Variable("OPSTAGE_URL", "", "Opstage backend; with the token below, runs the agent"),
+    Variable("OPSTAGE_REGISTRATION_TOKEN", "", "single-use opstage_reg_… token"),
+    Variable("OPSTAGE_AGENT_CODE", "integration-api", "stable agent code of this deployment"),
+    Variable("OPSTAGE_TIMEOUT_SECONDS", "10", "timeout of each call to the Opstage backend"),
 )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from aiohttp import web
 from grpc_health.v1 import health_pb2
 
 from tests.fakes.replay import ReplayServer
@@ -65,6 +66,10 @@ async def _wait_serving(address: str, process: asyncio.subprocess.Process, log: 
     raise AssertionError("the service never became SERVING")
 
 
+async def _model_list(request: web.Request) -> web.Response:
+    return web.json_response({"object": "list", "data": [{"id": "my-model", "object": "model"}]})
+
+
 @pytest.fixture
 async def zero_config_service(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     env = _new_user_environment(tmp_path / "data")
@@ -98,6 +103,8 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
     ):
         model_server.play("text.sse", "embeddings")
         anthropic.play("prompt_cache.sse")
+        # The operations examples verify keys with the model server's cheapest call.
+        model_server.fake.route("GET", "/v1/models", _model_list)
         script = "\n".join(["set -euo pipefail", *examples])
         env = {
             **zero_config_service,
@@ -119,7 +126,7 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
         assert process.returncode == 0, text
         paths = [request.path for request in model_server.requests]
         (claude_call,) = anthropic.requests
-    assert paths == ["/v1/chat/completions", "/v1/embeddings"]
+    assert paths == ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/models"]
     assert claude_call.path == "/v1/messages"
     assert claude_call.headers["x-api-key"] == "sk-ant-api03-readme-example"
     sent = claude_call.json()

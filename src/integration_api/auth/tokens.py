@@ -3,7 +3,8 @@
 Verification pins the algorithm (no `none`, no HS512 or RS256 confusion), requires `exp`,
 honours `nbf`, refuses a lifetime longer than the policy allows (a token valid for a century
 is a leaked key), checks `aud` and `iss` when the operator configured them, and maps the
-platform's claim names (`organizationId`, `projectId`, `userId`) to a Principal.
+platform's claim names (`organizationId`, `projectId`, `userId`) to a Principal. A caller is
+an operator when its `roles` claim (a list of strings) includes `operator`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from integration_api.principal import Principal, Tenant
 ALGORITHM = "HS256"
 CLOCK_SKEW_SECONDS = 30
 DEFAULT_MAX_TTL_SECONDS = JwtSettings().max_ttl_seconds
+ROLES_CLAIM = "roles"
+OPERATOR_ROLE = "operator"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ def mint_token(
     subject: str = "",
     audience: str = "",
     issuer: str = "",
+    operator: bool = False,
 ) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -65,6 +69,8 @@ def mint_token(
     }
     optional = {"userId": user_id, "sub": subject, "aud": audience, "iss": issuer}
     claims.update({name: value for name, value in optional.items() if value})
+    if operator:
+        claims[ROLES_CLAIM] = [OPERATOR_ROLE]
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -79,7 +85,14 @@ def verify_token(policy: TokenPolicy, token: str) -> Principal:
         ),
         user_id=actor_id(claims, "userId"),
         subject=actor_id(claims, "sub"),
+        operator=has_operator_role(claims),
     )
+
+
+def has_operator_role(claims: dict[str, Any]) -> bool:
+    """Whether the token's `roles` claim (a list of strings) includes `operator`."""
+    roles = claims.get(ROLES_CLAIM)
+    return isinstance(roles, list) and OPERATOR_ROLE in roles
 
 
 def _decoded(policy: TokenPolicy, token: str) -> dict[str, Any]:

@@ -270,8 +270,10 @@ class CredentialRepository:
         new_status: str | None = None,
         status_reason: str = "",
         expected_version: int | None = None,
+        audit: AuditEvent | None = None,
     ) -> CredentialRow:
-        """Store a check's outcome (and a status it implies) without bumping `version`."""
+        """Store a check's outcome (and a status it implies) without bumping `version`; an
+        on-demand check files `audit` with it."""
         if new_status is not None:
             require_status(new_status, "new_status")
         arguments = (
@@ -283,7 +285,7 @@ class CredentialRepository:
             status_reason,
         )
         record = await self._change(
-            tenant, credential_id, expected_version, None, _RECORD_CHECK, arguments
+            tenant, credential_id, expected_version, audit, _RECORD_CHECK, arguments
         )
         return credential_from_record(record)
 

@@ -6,6 +6,7 @@
 __all__ = (
     "ApiKeySecret",
     "AuditEvent",
+    "AuditFilter",
     "AwsSecret",
     "AzureSecret",
     "ChatChunk",
@@ -23,17 +24,23 @@ __all__ = (
     "Credential",
     "CredentialConfig",
     "CredentialHealth",
+    "CredentialInventoryItem",
     "CredentialSecret",
     "CredentialStatus",
     "DeleteCredentialRequest",
     "DeleteCredentialResponse",
     "DisableCredentialRequest",
     "DisableCredentialResponse",
+    "DisableCredentialsRequest",
+    "DisableCredentialsResponse",
+    "EffectiveStatus",
     "EmbedRequest",
     "EmbedResponse",
     "Embedding",
     "EnableCredentialRequest",
     "EnableCredentialResponse",
+    "ExportAuditEventsRequest",
+    "ExportAuditEventsResponse",
     "Finish",
     "FinishReason",
     "GcpServiceAccountSecret",
@@ -198,6 +205,65 @@ class CredentialStatus(betterproto2.Enum):
             "CREDENTIAL_STATUS_ACTIVE": 1,
             "CREDENTIAL_STATUS_UNVERIFIED": 2,
             "CREDENTIAL_STATUS_DISABLED": 3,
+        }
+
+
+class EffectiveStatus(betterproto2.Enum):
+    """
+    What an operator sees of a credential at a glance, derived from its last check and its age.
+    """
+
+    UNSPECIFIED = 0
+
+    HEALTHY = 1
+    """
+    The last check, recent enough, found the credential valid.
+    """
+
+    DEGRADED = 2
+    """
+    The last check could not reach the provider: nothing is known about the key itself.
+    """
+
+    UNHEALTHY = 3
+    """
+    The last check found the key rejected by the provider.
+    """
+
+    DISABLED = 4
+
+    UNKNOWN = 5
+    """
+    Never checked (stored unverified, or its secret was replaced since).
+    """
+
+    STALE = 6
+    """
+    The last check is older than three checker intervals.
+    """
+
+    @classmethod
+    def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
+        return {
+            0: "EFFECTIVE_STATUS_UNSPECIFIED",
+            1: "EFFECTIVE_STATUS_HEALTHY",
+            2: "EFFECTIVE_STATUS_DEGRADED",
+            3: "EFFECTIVE_STATUS_UNHEALTHY",
+            4: "EFFECTIVE_STATUS_DISABLED",
+            5: "EFFECTIVE_STATUS_UNKNOWN",
+            6: "EFFECTIVE_STATUS_STALE",
+        }
+
+    @classmethod
+    def betterproto_renamed_proto_names_to_value(cls) -> dict[str, int]:
+        return {
+            "EFFECTIVE_STATUS_UNSPECIFIED": 0,
+            "EFFECTIVE_STATUS_HEALTHY": 1,
+            "EFFECTIVE_STATUS_DEGRADED": 2,
+            "EFFECTIVE_STATUS_UNHEALTHY": 3,
+            "EFFECTIVE_STATUS_DISABLED": 4,
+            "EFFECTIVE_STATUS_UNKNOWN": 5,
+            "EFFECTIVE_STATUS_STALE": 6,
         }
 
 
@@ -459,8 +525,48 @@ class AuditEvent(betterproto2.Message):
 
     hash: "str" = betterproto2.field(10, betterproto2.TYPE_STRING)
 
+    organization_id: "str" = betterproto2.field(11, betterproto2.TYPE_STRING)
+
+    project_id: "str" = betterproto2.field(12, betterproto2.TYPE_STRING)
+
 
 default_message_pool.register_message("integration.v1", "AuditEvent", AuditEvent)
+
+
+@dataclass(eq=False, repr=False)
+class AuditFilter(betterproto2.Message):
+    """
+    Filters shared by listing and export; empty fields do not filter.
+    """
+
+    actor: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    action: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    target_id: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    organization_id: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Operators only (a tenant caller always sees its own).
+    """
+
+    project_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+
+    start_time: "datetime.datetime | None" = betterproto2.field(
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+    """
+    Inclusive start, exclusive end.
+    """
+
+    end_time: "datetime.datetime | None" = betterproto2.field(
+        7, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+
+    target_type: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message("integration.v1", "AuditFilter", AuditFilter)
 
 
 @dataclass(eq=False, repr=False)
@@ -832,8 +938,66 @@ class CredentialHealth(betterproto2.Message):
 
     check: "HealthCheck | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
+    organization_id: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+
+    project_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+
+    name: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+
 
 default_message_pool.register_message("integration.v1", "CredentialHealth", CredentialHealth)
+
+
+@dataclass(eq=False, repr=False)
+class CredentialInventoryItem(betterproto2.Message):
+    """
+    One credential in the inventory; never carries a secret.
+    """
+
+    credential_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    provider: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    name: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    organization_id: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+
+    project_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+
+    effective_status: "EffectiveStatus" = betterproto2.field(
+        6, betterproto2.TYPE_ENUM, default_factory=lambda: EffectiveStatus(0)
+    )
+
+    status: "CredentialStatus" = betterproto2.field(
+        7, betterproto2.TYPE_ENUM, default_factory=lambda: CredentialStatus(0)
+    )
+
+    default_model: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
+
+    base_url: "str" = betterproto2.field(9, betterproto2.TYPE_STRING)
+    """
+    Empty: the provider's default endpoint.
+    """
+
+    last_check: "HealthCheck | None" = betterproto2.field(
+        10, betterproto2.TYPE_MESSAGE, optional=True
+    )
+
+    rotated_at: "datetime.datetime | None" = betterproto2.field(
+        11, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+
+    rotated_by: "str" = betterproto2.field(12, betterproto2.TYPE_STRING)
+
+    disabled_reason: "str" = betterproto2.field(13, betterproto2.TYPE_STRING)
+    """
+    Why it was disabled (empty unless disabled).
+    """
+
+
+default_message_pool.register_message(
+    "integration.v1", "CredentialInventoryItem", CredentialInventoryItem
+)
 
 
 @dataclass(eq=False, repr=False)
@@ -910,6 +1074,40 @@ default_message_pool.register_message(
 
 
 @dataclass(eq=False, repr=False)
+class DisableCredentialsRequest(betterproto2.Message):
+    organization_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    At least one of tenant or provider; a tenant caller may only name its own tenant.
+    """
+
+    project_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    provider: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    reason: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Required: why (e.g. "key posted in a public repository").
+    """
+
+
+default_message_pool.register_message(
+    "integration.v1", "DisableCredentialsRequest", DisableCredentialsRequest
+)
+
+
+@dataclass(eq=False, repr=False)
+class DisableCredentialsResponse(betterproto2.Message):
+    disabled: "list[CredentialInventoryItem]" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, repeated=True
+    )
+
+
+default_message_pool.register_message(
+    "integration.v1", "DisableCredentialsResponse", DisableCredentialsResponse
+)
+
+
+@dataclass(eq=False, repr=False)
 class Embedding(betterproto2.Message):
     index: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
 
@@ -968,6 +1166,29 @@ class EnableCredentialResponse(betterproto2.Message):
 
 default_message_pool.register_message(
     "integration.v1", "EnableCredentialResponse", EnableCredentialResponse
+)
+
+
+@dataclass(eq=False, repr=False)
+class ExportAuditEventsRequest(betterproto2.Message):
+    filter: "AuditFilter | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+
+default_message_pool.register_message(
+    "integration.v1", "ExportAuditEventsRequest", ExportAuditEventsRequest
+)
+
+
+@dataclass(eq=False, repr=False)
+class ExportAuditEventsResponse(betterproto2.Message):
+    json_line: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    One event as a JSON object, without a trailing newline.
+    """
+
+
+default_message_pool.register_message(
+    "integration.v1", "ExportAuditEventsResponse", ExportAuditEventsResponse
 )
 
 
@@ -1068,6 +1289,24 @@ default_message_pool.register_message(
 class GetInventoryRequest(betterproto2.Message):
     provider: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
+    organization_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Operators only: restrict to one tenant (a tenant caller always sees its own).
+    """
+
+    project_id: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    effective_status: "EffectiveStatus" = betterproto2.field(
+        4, betterproto2.TYPE_ENUM, default_factory=lambda: EffectiveStatus(0)
+    )
+
+    page_size: "int" = betterproto2.field(5, betterproto2.TYPE_INT32)
+    """
+    Pages of `credentials`; at most 500, 0 means 50.
+    """
+
+    page_token: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+
 
 default_message_pool.register_message("integration.v1", "GetInventoryRequest", GetInventoryRequest)
 
@@ -1075,6 +1314,15 @@ default_message_pool.register_message("integration.v1", "GetInventoryRequest", G
 @dataclass(eq=False, repr=False)
 class GetInventoryResponse(betterproto2.Message):
     items: "list[InventoryItem]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Per-provider aggregates over everything the caller may see (all pages).
+    """
+
+    credentials: "list[CredentialInventoryItem]" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, repeated=True
+    )
+
+    next_page_token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
 
 default_message_pool.register_message(
@@ -1155,6 +1403,11 @@ class ListAuditEventsRequest(betterproto2.Message):
     page_token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     action: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    filter: "AuditFilter | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Overrides `action` when it names one.
+    """
 
 
 default_message_pool.register_message(
@@ -1535,6 +1788,10 @@ class Rotation(betterproto2.Message):
         9, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
+    organization_id: "str" = betterproto2.field(10, betterproto2.TYPE_STRING)
+
+    project_id: "str" = betterproto2.field(11, betterproto2.TYPE_STRING)
+
 
 default_message_pool.register_message("integration.v1", "Rotation", Rotation)
 
@@ -1544,6 +1801,11 @@ class RunHealthCheckRequest(betterproto2.Message):
     credential_ids: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
     provider: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    all: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
+    """
+    Every credential the caller may see (not disabled); needed when nothing else is named.
+    """
 
 
 default_message_pool.register_message(

@@ -25,10 +25,14 @@ from . import (
     DeleteCredentialResponse,
     DisableCredentialRequest,
     DisableCredentialResponse,
+    DisableCredentialsRequest,
+    DisableCredentialsResponse,
     EmbedRequest,
     EmbedResponse,
     EnableCredentialRequest,
     EnableCredentialResponse,
+    ExportAuditEventsRequest,
+    ExportAuditEventsResponse,
     GetAccessTokenRequest,
     GetAccessTokenResponse,
     GetCredentialRequest,
@@ -794,6 +798,28 @@ class OperationsServiceBase:
         )
         raise AssertionError("context.abort always raises")
 
+    async def disable_credentials(
+        self,
+        request: DisableCredentialsRequest,
+        context: grpc.aio.ServicerContext[DisableCredentialsRequest, DisableCredentialsResponse],
+    ) -> DisableCredentialsResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/DisableCredentials is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def export_audit_events(
+        self,
+        request: ExportAuditEventsRequest,
+        context: grpc.aio.ServicerContext[ExportAuditEventsRequest, ExportAuditEventsResponse],
+    ) -> AsyncIterator[ExportAuditEventsResponse]:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/ExportAuditEvents is not implemented yet",
+        )
+        yield  # makes this an async generator, like its overrides
+
 
 def add_operations_service_to_server(
     servicer: OperationsServiceBase, server: grpc.aio.Server
@@ -829,6 +855,16 @@ def add_operations_service_to_server(
             servicer.verify_audit_log,
             request_deserializer=VerifyAuditLogRequest.FromString,
             response_serializer=VerifyAuditLogResponse.SerializeToString,
+        ),
+        "DisableCredentials": grpc.unary_unary_rpc_method_handler(
+            servicer.disable_credentials,
+            request_deserializer=DisableCredentialsRequest.FromString,
+            response_serializer=DisableCredentialsResponse.SerializeToString,
+        ),
+        "ExportAuditEvents": grpc.unary_stream_rpc_method_handler(
+            servicer.export_audit_events,
+            request_deserializer=ExportAuditEventsRequest.FromString,
+            response_serializer=ExportAuditEventsResponse.SerializeToString,
         ),
     }
     generic = grpc.method_handlers_generic_handler("integration.v1.OperationsService", handlers)
@@ -874,6 +910,18 @@ class OperationsServiceStub:
             "/integration.v1.OperationsService/VerifyAuditLog",
             request_serializer=VerifyAuditLogRequest.SerializeToString,
             response_deserializer=VerifyAuditLogResponse.FromString,
+            _registered_method=True,
+        )
+        self._disable_credentials = channel.unary_unary(
+            "/integration.v1.OperationsService/DisableCredentials",
+            request_serializer=DisableCredentialsRequest.SerializeToString,
+            response_deserializer=DisableCredentialsResponse.FromString,
+            _registered_method=True,
+        )
+        self._export_audit_events = channel.unary_stream(
+            "/integration.v1.OperationsService/ExportAuditEvents",
+            request_serializer=ExportAuditEventsRequest.SerializeToString,
+            response_deserializer=ExportAuditEventsResponse.FromString,
             _registered_method=True,
         )
 
@@ -946,5 +994,29 @@ class OperationsServiceStub:
         wait_for_ready: bool | None = None,
     ) -> grpc.aio.UnaryUnaryCall[VerifyAuditLogRequest, VerifyAuditLogResponse]:
         return self._verify_audit_log(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def disable_credentials(
+        self,
+        request: DisableCredentialsRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[DisableCredentialsRequest, DisableCredentialsResponse]:
+        return self._disable_credentials(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def export_audit_events(
+        self,
+        request: ExportAuditEventsRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryStreamCall[ExportAuditEventsRequest, ExportAuditEventsResponse]:
+        return self._export_audit_events(
             request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
         )

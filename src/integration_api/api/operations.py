@@ -1,0 +1,136 @@
+"""OperationsService: inventory, health checks, gated rotation, bulk disable, the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc.aio
+from integration_api_proto.integration.v1 import (
+    ConfirmRotationRequest,
+    ConfirmRotationResponse,
+    DisableCredentialsRequest,
+    DisableCredentialsResponse,
+    ExportAuditEventsRequest,
+    ExportAuditEventsResponse,
+    GetInventoryRequest,
+    GetInventoryResponse,
+    ListAuditEventsRequest,
+    ListAuditEventsResponse,
+    RequestRotationRequest,
+    RequestRotationResponse,
+    RunHealthCheckRequest,
+    RunHealthCheckResponse,
+    VerifyAuditLogRequest,
+    VerifyAuditLogResponse,
+)
+from integration_api_proto.integration.v1.grpc_aio import OperationsServiceBase
+
+from integration_api.api.credential_messages import credential_message, secret_from_message
+from integration_api.api.operations_messages import (
+    aggregate_message,
+    audit_event_message,
+    audit_filter_from_message,
+    disabled_item,
+    effective_status_from_message,
+    health_message,
+    inventory_row_message,
+    rotation_message,
+)
+from integration_api.ops.inventory import InventoryQuery
+from integration_api.ops.service import Operations
+from integration_api.server.context import require_principal
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class OperationsServicer(OperationsServiceBase):
+    def __init__(self, operations: Operations) -> None:
+        self._operations = operations
+
+    async def get_inventory(
+        self, request: GetInventoryRequest, context: Context
+    ) -> GetInventoryResponse:
+        query = InventoryQuery(
+            provider=request.provider,
+            organization_id=request.organization_id,
+            project_id=request.project_id,
+            effective_status=effective_status_from_message(request.effective_status),
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        page = await self._operations.inventory.page(require_principal(), query)
+        return GetInventoryResponse(
+            items=[aggregate_message(item) for item in page.aggregates],
+            credentials=[inventory_row_message(row) for row in page.credentials],
+            next_page_token=page.next_page_token,
+        )
+
+    async def run_health_check(
+        self, request: RunHealthCheckRequest, context: Context
+    ) -> RunHealthCheckResponse:
+        checked = await self._operations.run_health_check(
+            require_principal(), list(request.credential_ids), request.provider, request.all
+        )
+        return RunHealthCheckResponse(results=[health_message(item) for item in checked])
+
+    async def request_rotation(
+        self, request: RequestRotationRequest, context: Context
+    ) -> RequestRotationResponse:
+        rotation = await self._operations.rotations.request(
+            require_principal(), request.credential_id, request.reason
+        )
+        return RequestRotationResponse(rotation=rotation_message(rotation))
+
+    async def confirm_rotation(
+        self, request: ConfirmRotationRequest, context: Context
+    ) -> ConfirmRotationResponse:
+        confirmed = await self._operations.rotations.confirm(
+            require_principal(), request.rotation_id, secret_from_message(request.secret)
+        )
+        return ConfirmRotationResponse(
+            rotation=rotation_message(confirmed.rotation),
+            credential=credential_message(confirmed.credential),
+        )
+
+    async def disable_credentials(
+        self, request: DisableCredentialsRequest, context: Context
+    ) -> DisableCredentialsResponse:
+        rows = await self._operations.bulk_disable.disable(
+            require_principal(),
+            organization_id=request.organization_id,
+            project_id=request.project_id,
+            provider=request.provider,
+            reason=request.reason,
+        )
+        return DisableCredentialsResponse(disabled=[disabled_item(row) for row in rows])
+
+    async def list_audit_events(
+        self, request: ListAuditEventsRequest, context: Context
+    ) -> ListAuditEventsResponse:
+        events, next_token = await self._operations.audit.page(
+            require_principal(),
+            audit_filter_from_message(request.filter, request.action),
+            request.page_size,
+            request.page_token,
+        )
+        return ListAuditEventsResponse(
+            events=[audit_event_message(event) for event in events], next_page_token=next_token
+        )
+
+    async def export_audit_events(
+        self, request: ExportAuditEventsRequest, context: Context
+    ) -> AsyncIterator[ExportAuditEventsResponse]:
+        lines = self._operations.audit.export(
+            require_principal(), audit_filter_from_message(request.filter)
+        )
+        async for line in lines:
+            yield ExportAuditEventsResponse(json_line=line)
+
+    async def verify_audit_log(
+        self, request: VerifyAuditLogRequest, context: Context
+    ) -> VerifyAuditLogResponse:
+        result = await self._operations.audit.verify(require_principal())
+        return VerifyAuditLogResponse(
+            ok=result.ok, checked_events=result.checked, first_bad_event_id=result.first_bad_id or 0
+        )

@@ -1,0 +1,1 @@
+"""The embedded agent of Xtrape Capsule's Opstage console (HTTP/JSON, outbound polling only)."""

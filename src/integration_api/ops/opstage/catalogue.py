@@ -1,0 +1,107 @@
+"""The actions the agent offers Opstage, with the input schema each payload must satisfy.
+
+The backend does not check payloads, so the agent does (`payload_violations`), and no schema
+has a field that could carry a provider secret: unknown fields are refused. A new key arrives
+only through OperationsService.ConfirmRotation, never through the console.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+UUID_PATTERN = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+MAX_REASON = 500
+
+_CREDENTIAL_ID = {
+    "type": "string",
+    "title": "Credential",
+    "description": "Id of the credential (see the service's configs and inventory)",
+    "maxLength": 36,
+}
+_REASON = {
+    "type": "string",
+    "title": "Reason",
+    "description": "Why; recorded in the audit trail",
+    "format": "textarea",
+    "maxLength": MAX_REASON,
+}
+
+
+def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+ACTIONS: dict[str, dict[str, Any]] = {
+    "runHealthCheck": {
+        "name": "runHealthCheck",
+        "label": "Run health check",
+        "description": "Verify credentials with the provider's unbilled check (all: none named)",
+        "dangerLevel": "LOW",
+        "requiresConfirmation": False,
+        "inputSchema": _schema({"credentialId": _CREDENTIAL_ID}, []),
+        "timeoutSeconds": 60,
+        "category": "health",
+        "order": 1,
+        "enabled": True,
+    },
+    "rotateKey": {
+        "name": "rotateKey",
+        "label": "Rotate key",
+        "description": "Open a gated rotation; a second person confirms it with the new key "
+        "through OperationsService.ConfirmRotation",
+        "dangerLevel": "HIGH",
+        "requiresConfirmation": True,
+        "inputSchema": _schema(
+            {"credentialId": _CREDENTIAL_ID, "reason": _REASON}, ["credentialId", "reason"]
+        ),
+        "timeoutSeconds": 30,
+        "category": "credentials",
+        "order": 2,
+        "enabled": True,
+    },
+    "disableCredential": {
+        "name": "disableCredential",
+        "label": "Disable credential",
+        "description": "Refuse every use of the credential at once, on every replica",
+        "dangerLevel": "HIGH",
+        "requiresConfirmation": True,
+        "inputSchema": _schema(
+            {"credentialId": _CREDENTIAL_ID, "reason": _REASON}, ["credentialId", "reason"]
+        ),
+        "timeoutSeconds": 30,
+        "category": "credentials",
+        "order": 3,
+        "enabled": True,
+    },
+}
+
+SERVICE_ACTIONS = ["runHealthCheck"]
+PROVIDER_ACTIONS = ["runHealthCheck", "rotateKey", "disableCredential"]
+
+
+def payload_violations(action: str, payload: object) -> list[str]:
+    """What is wrong with a payload for `action` (empty when it can run)."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        return ["payload must be an object"]
+    schema = ACTIONS[action]["inputSchema"]
+    problems = [f"{name} is not accepted" for name in payload if name not in schema["properties"]]
+    problems += [f"{name} is required" for name in schema["required"] if not payload.get(name)]
+    credential_id = payload.get("credentialId")
+    if credential_id is not None and (
+        not isinstance(credential_id, str) or not UUID_PATTERN.match(credential_id)
+    ):
+        problems.append("credentialId must be a credential id (a UUID)")
+    reason = payload.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+        problems.append(f"reason must be text of at most {MAX_REASON} characters")
+    return problems

@@ -1,0 +1,166 @@
+"""What the agent reports: one Capsule service per provider with stored credentials, plus one
+for the service itself, each with its manifest, health, observed configs and actions.
+
+Configs are observed values (pinned model, upstream URL, API version, counts, last rotation, the
+keyring's key ids), never a secret; nothing here reads ciphertext or key material.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from integration_api.credentials_model import CredentialConfig
+from integration_api.ops.inventory import stale_before
+from integration_api.ops.opstage.catalogue import ACTIONS, PROVIDER_ACTIONS, SERVICE_ACTIONS
+from integration_api.providers.endpoints import default_base_url
+from integration_api.server.database import Database
+from integration_api.store.inventory import InventoryRepository, InventoryScope
+from integration_api.vault import Keyring
+
+SERVICE_CODE = "integration-api"
+PROVIDER_PREFIX = "provider-"
+
+
+def service_version() -> str:
+    try:
+        return version("integration-api")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def provider_health(statuses: Counter[str]) -> dict[str, Any]:
+    """UP: every enabled credential healthy; DOWN: none healthy and some rejected; else DEGRADED."""
+    enabled = {status: n for status, n in statuses.items() if status != "disabled"}
+    if not enabled or set(enabled) == {"healthy"}:
+        return {"status": "UP", "details": dict(statuses)}
+    if "healthy" not in enabled and "unhealthy" in enabled:
+        return {
+            "status": "DOWN",
+            "message": "no credential passes its check",
+            "details": dict(statuses),
+        }
+    return {
+        "status": "DEGRADED",
+        "message": "some credentials are not healthy",
+        "details": dict(statuses),
+    }
+
+
+def _config(key: str, value: object, label: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "label": label,
+        "type": "string",
+        "source": "observed",
+        "editable": False,
+        "sensitive": False,
+        "valuePreview": str(value),
+    }
+
+
+def _manifest(code: str, name: str, capabilities: list[str]) -> dict[str, Any]:
+    return {
+        "kind": "CapsuleService",
+        "schemaVersion": "1",
+        "code": code,
+        "name": name,
+        "version": service_version(),
+        "runtime": "python",
+        "agentMode": "embedded",
+        "capabilities": capabilities,
+        "labels": {"component": "integration-api"},
+    }
+
+
+def _service(
+    code: str, name: str, health: dict[str, Any], configs: list[dict[str, Any]], actions: list[str]
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": name,
+        "version": service_version(),
+        "runtime": "python",
+        "manifest": _manifest(code, name, actions),
+        "health": health,
+        "configs": configs,
+        "actions": [ACTIONS[action] for action in actions],
+    }
+
+
+class ServiceReport:
+    def __init__(self, database: Database, keyring: Keyring, check_interval: float) -> None:
+        self._database = database
+        self._keyring = keyring
+        self._interval = check_interval
+
+    async def services(self) -> list[dict[str, Any]]:
+        repository = InventoryRepository(self._database.pool)
+        rows, _ = await repository.page(
+            InventoryScope(None),
+            stale_before=stale_before(self._interval),
+            effective_status=None,
+            page_size=500,
+            page_token=None,
+        )
+        by_provider: dict[str, list[Any]] = {}
+        for row in rows:
+            by_provider.setdefault(row.credential.provider, []).append(row)
+        providers = [
+            self._provider(provider, items) for provider, items in sorted(by_provider.items())
+        ]
+        return [await self._itself(providers, len(rows)), *providers]
+
+    async def _itself(self, providers: list[dict[str, Any]], total: int) -> dict[str, Any]:
+        reason = await self._database.probe()
+        down = [p["code"] for p in providers if p["health"]["status"] == "DOWN"]
+        if reason:
+            health = {"status": "DOWN", "message": "database not ready"}
+        elif down:
+            health = {"status": "DEGRADED", "message": f"providers down: {', '.join(down)}"}
+        else:
+            health = {"status": "UP"}
+        configs = [
+            _config("VERSION", service_version(), "Version"),
+            _config("CREDENTIALS_TOTAL", total, "Credentials"),
+            _config("KEYRING_PRIMARY_KEY_ID", self._keyring.primary_key_id, "Primary key id"),
+            _config(
+                "KEYRING_DECRYPT_ONLY_KEY_IDS",
+                ",".join(self._keyring.decrypt_only_key_ids),
+                "Decrypt-only key ids",
+            ),
+            _config("HEALTH_CHECK_INTERVAL_SECONDS", self._interval, "Check interval"),
+        ]
+        return _service(SERVICE_CODE, "integration-api", health, configs, SERVICE_ACTIONS)
+
+    def _provider(self, provider: str, rows: list[Any]) -> dict[str, Any]:
+        credentials = [row.credential for row in rows]
+        statuses = Counter(row.effective_status for row in rows)
+        configs_seen = [CredentialConfig.from_json(row.config) for row in credentials]
+        models = sorted({c.default_model for c in configs_seen if c.default_model})
+        urls = sorted({c.base_url or default_base_url(provider, c) or "" for c in configs_seen})
+        versions = sorted({c.api_version for c in configs_seen if c.api_version})
+        rotated = [row for row in credentials if row.rotated_at is not None]
+        last = max(rotated, key=lambda row: row.rotated_at) if rotated else None
+        configs = [
+            _config("MODEL_DEFAULT", ",".join(models), "Pinned default model"),
+            _config("UPSTREAM_URL", ",".join(url for url in urls if url), "Upstream URL"),
+            _config("API_VERSION", ",".join(versions), "API version"),
+            _config("CREDENTIALS_TOTAL", len(credentials), "Credentials"),
+            _config("CREDENTIALS_DISABLED", statuses.get("disabled", 0), "Disabled"),
+            _config(
+                "CREDENTIALS_FAILING",
+                statuses.get("unhealthy", 0) + statuses.get("degraded", 0),
+                "Failing their check",
+            ),
+            _config(
+                "LAST_ROTATION",
+                f"{last.rotated_at.isoformat()} by {last.rotated_by}"
+                if last and last.rotated_at
+                else "never",
+                "Last rotation",
+            ),
+        ]
+        code = PROVIDER_PREFIX + provider
+        return _service(code, provider, provider_health(statuses), configs, PROVIDER_ACTIONS)

@@ -1,0 +1,293 @@
+"""A fake Opstage CE backend on 127.0.0.1 that enforces the agent contract as the real one does.
+
+Envelopes `{success, data}` / `{success: false, error: {code, message}}`; single-use
+registration tokens (re-registering a code revokes its earlier agent tokens); bearer agent
+tokens, 401 for an unknown one and 403 for a DISABLED or REVOKED agent; an agent touches only
+its own path; commands go PENDING → RUNNING when polled (limit ≤ 10) → SUCCEEDED/FAILED on a
+result, and a result for a terminal command gets 409 COMMAND_ALREADY_COMPLETED; a malformed
+body gets 500; results are stored after `redactSecrets()`; the confirmation gate and the agent
+freshness checks apply when an operator asks for an action.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.server import ROUTE_MATCH, FakeServer, json_response
+
+SECRET_KEY = re.compile(
+    r"token|secret|password|cookie|authorization|api[-_]?key|generatedKey|rawKey|plainTextKey",
+    re.IGNORECASE,
+)
+SERVICE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+AGENT_CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+TERMINAL = {"SUCCEEDED", "FAILED", "EXPIRED", "CANCELLED"}
+RESULT_MAX_BYTES = 1024 * 1024
+
+
+def redact_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: "[REDACTED]" if SECRET_KEY.search(key) else redact_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_secrets(item) for item in value]
+    return value
+
+
+def ok(data: object, status: int = 200) -> web.Response:
+    return json_response(status, {"success": True, "data": data})
+
+
+def refuse(status: int, code: str, message: str = "") -> web.Response:
+    return json_response(status, {"success": False, "error": {"code": code, "message": message}})
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+
+
+@dataclass
+class Agent:
+    id: str
+    code: str
+    tokens: set[str] = field(default_factory=set)
+    status: str = "PENDING"
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Command:
+    id: str
+    agent_id: str
+    service_id: str
+    type: str
+    action_name: str
+    payload: dict[str, Any]
+    status: str = "PENDING"
+    result: dict[str, Any] | None = None
+
+
+class FakeOpstage:
+    def __init__(
+        self, server: FakeServer, heartbeat_seconds: float = 0.3, poll_seconds: float = 0.05
+    ) -> None:
+        self.server = server
+        self.intervals = {
+            "heartbeatIntervalSeconds": heartbeat_seconds,
+            "commandPollIntervalSeconds": poll_seconds,
+        }
+        self.registration_tokens: dict[str, str] = {}
+        self.agents: dict[str, Agent] = {}
+        self.services: dict[str, dict[str, Any]] = {}
+        self.commands: dict[str, Command] = {}
+        self.results_refused_with: int = 0
+        # Commands an operator cancels right after the agent claimed them.
+        self.cancel_when_claimed: set[str] = set()
+        server.route("POST", "/api/agents/register", self._register)
+        server.route("POST", re.compile(r"/api/agents/(?P<agent>[^/]+)/heartbeat"), self._heartbeat)
+        server.route(
+            "POST", re.compile(r"/api/agents/(?P<agent>[^/]+)/services/report"), self._report
+        )
+        server.route("GET", re.compile(r"/api/agents/(?P<agent>[^/]+)/commands"), self._poll)
+        server.route(
+            "POST",
+            re.compile(r"/api/agents/(?P<agent>[^/]+)/commands/(?P<command>[^/]+)/result"),
+            self._result,
+        )
+
+    # What an operator does in the console.
+
+    def issue_registration_token(self) -> str:
+        token = "opstage_reg_" + secrets.token_urlsafe(24)
+        self.registration_tokens[token] = "ACTIVE"
+        return token
+
+    def only_agent(self) -> Agent:
+        assert len(self.agents) == 1, f"{len(self.agents)} agents registered"
+        return next(iter(self.agents.values()))
+
+    def service(self, code: str) -> dict[str, Any]:
+        return next(s for s in self.services.values() if s["code"] == code)
+
+    def request_action(
+        self,
+        service_code: str,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        confirmation: bool = False,
+        prepare: bool = False,
+    ) -> Command:
+        """GET (prepare) or POST (execute) …/actions/{name}: raises Refused like a 409/404."""
+        service = self.service(service_code)
+        definition = next((a for a in service.get("actions", []) if a["name"] == action), None)
+        if definition is None:
+            raise Refused(404, "ACTION_NOT_FOUND")
+        agent = self.agents[service["agentId"]]
+        if agent.status != "ONLINE":
+            raise Refused(409, f"AGENT_{agent.status}")
+        if not prepare and definition.get("requiresConfirmation") and confirmation is not True:
+            raise Refused(409, "ACTION_REQUIRES_CONFIRMATION")
+        command = Command(
+            "cmd_" + secrets.token_hex(6),
+            agent.id,
+            service["id"],
+            "ACTION_PREPARE" if prepare else "ACTION_EXECUTE",
+            action,
+            payload or {},
+        )
+        self.commands[command.id] = command
+        return command
+
+    def set_agent_status(self, status: str) -> None:
+        self.only_agent().status = status
+
+    # The agent endpoints.
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.read() or b"{}")
+        except ValueError:
+            raise Refused(500, "INTERNAL_ERROR") from None
+        if not isinstance(body, dict):
+            raise Refused(500, "INTERNAL_ERROR")
+        return body
+
+    def _agent(self, request: web.Request) -> Agent:
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else ""
+        agent = next((a for a in self.agents.values() if token and token in a.tokens), None)
+        if agent is None or not token.startswith("opstage_agent_"):
+            raise Refused(401, "UNAUTHORIZED")
+        if agent.status in ("DISABLED", "REVOKED"):
+            raise Refused(403, f"AGENT_{agent.status}")
+        if request[ROUTE_MATCH]["agent"] != agent.id:
+            raise Refused(403, "FORBIDDEN")
+        return agent
+
+    async def _register(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._body(request)
+        except Refused as refused:
+            return refuse(refused.status, refused.code)
+        token = body.get("registrationToken")
+        agent_in = body.get("agent")
+        if not isinstance(agent_in, dict) or not AGENT_CODE.match(str(agent_in.get("code", ""))):
+            return refuse(400, "VALIDATION_ERROR", "agent.code")
+        if agent_in.get("mode") not in ("embedded", "ophub"):
+            return refuse(400, "VALIDATION_ERROR", "agent.mode")
+        if self.registration_tokens.get(str(token)) != "ACTIVE":
+            return refuse(401, "REGISTRATION_TOKEN_INVALID")
+        self.registration_tokens[str(token)] = "USED"
+        agent = next((a for a in self.agents.values() if a.code == agent_in["code"]), None)
+        if agent is None:
+            agent = Agent("agt_" + secrets.token_hex(6), agent_in["code"])
+            self.agents[agent.id] = agent
+        agent.tokens = {"opstage_agent_" + secrets.token_urlsafe(32)}
+        agent.status = "PENDING"
+        return ok(
+            {"agentId": agent.id, "agentToken": next(iter(agent.tokens)), **self.intervals}, 201
+        )
+
+    async def _heartbeat(self, request: web.Request) -> web.Response:
+        try:
+            agent = self._agent(request)
+            body = await self._body(request)
+        except Refused as refused:
+            return refuse(refused.status, refused.code)
+        health = body.get("health")
+        if health is not None and health.get("status") not in ("UP", "DEGRADED", "DOWN", "UNKNOWN"):
+            return refuse(400, "VALIDATION_ERROR", "health.status")
+        agent.status = "ONLINE"
+        agent.heartbeats.append(body)
+        return ok(self.intervals)
+
+    async def _report(self, request: web.Request) -> web.Response:
+        try:
+            agent = self._agent(request)
+            body = await self._body(request)
+            reported = [self._upsert(agent, service) for service in body.get("services", [])]
+        except Refused as refused:
+            return refuse(refused.status, refused.code)
+        return ok({"services": reported})
+
+    def _upsert(self, agent: Agent, service: dict[str, Any]) -> dict[str, str]:
+        code = str(service.get("code", ""))
+        manifest = service.get("manifest") or {}
+        if not SERVICE_CODE.match(code) or len(code) > 80 or not service.get("name"):
+            raise Refused(400, "VALIDATION_ERROR")
+        if service.get("runtime") not in ("nodejs", "java", "python", "go", "other"):
+            raise Refused(400, "VALIDATION_ERROR")
+        if manifest.get("kind") != "CapsuleService" or manifest.get("code") != code:
+            raise Refused(400, "VALIDATION_ERROR")
+        for action in service.get("actions", []):
+            if action.get("dangerLevel") not in ("LOW", "MEDIUM", "HIGH"):
+                raise Refused(400, "VALIDATION_ERROR")
+        existing = next((s for s in self.services.values() if s["code"] == code), None)
+        service_id = existing["id"] if existing else "svc_" + secrets.token_hex(6)
+        self.services[service_id] = {**service, "id": service_id, "agentId": agent.id}
+        return {"id": service_id, "code": code}
+
+    async def _poll(self, request: web.Request) -> web.Response:
+        try:
+            agent = self._agent(request)
+        except Refused as refused:
+            return refuse(refused.status, refused.code)
+        limit = int(request.query.get("limit", "10"))
+        if not 1 <= limit <= 10:
+            return refuse(400, "VALIDATION_ERROR", "limit")
+        agent.status = "ONLINE"
+        claimed = [
+            c for c in self.commands.values() if c.agent_id == agent.id and c.status == "PENDING"
+        ][:limit]
+        for command in claimed:
+            command.status = "RUNNING"
+        answer = ok(
+            [
+                {
+                    "id": c.id,
+                    "agentId": c.agent_id,
+                    "serviceId": c.service_id,
+                    "type": c.type,
+                    "actionName": c.action_name,
+                    "payload": c.payload,
+                    "status": c.status,
+                }
+                for c in claimed
+            ]
+        )
+        for command in claimed:
+            if command.id in self.cancel_when_claimed:
+                command.status = "CANCELLED"
+        return answer
+
+    async def _result(self, request: web.Request) -> web.Response:
+        try:
+            agent = self._agent(request)
+            raw = await request.read()
+            if len(raw) > RESULT_MAX_BYTES:
+                raise Refused(413, "PAYLOAD_TOO_LARGE")
+            if self.results_refused_with:
+                raise Refused(self.results_refused_with, "INTERNAL_ERROR")
+            body = await self._body(request)
+        except Refused as refused:
+            return refuse(refused.status, refused.code)
+        command = self.commands.get(request[ROUTE_MATCH]["command"])
+        if command is None or command.agent_id != agent.id:
+            return refuse(404, "COMMAND_NOT_FOUND")
+        if command.status in TERMINAL:
+            return refuse(409, "COMMAND_ALREADY_COMPLETED")
+        command.status = "SUCCEEDED" if body.get("success") is True else "FAILED"
+        command.result = redact_secrets(body)
+        return ok({"id": command.id, "status": command.status})
