@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from integration_api.credentials.model import ApiKey
 from integration_api.credentials.sealing import open_secret, seal
-from integration_api.credentials_model import ApiKey
 from integration_api.principal import Tenant
 from integration_api.store.credential_rows import credential_from_record
 from integration_api.store.credentials import CredentialRepository

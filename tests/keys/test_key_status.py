@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from integration_api.store.database import ConnectionPool
-from integration_api.vault import Envelope, Keyring, generate_key
-from integration_api.vault_ops import (
+from integration_api.cli.key_reports import format_status
+from integration_api.credentials.key_status import (
     ROLE_DECRYPT_ONLY,
     ROLE_MISSING,
     ROLE_PRIMARY,
     KeyUsage,
     key_status,
 )
-from integration_api.vault_ops.report import format_status
+from integration_api.store.database import ConnectionPool
+from integration_api.vault import Envelope, Keyring, generate_key
 from tests.keys.support import seal_credentials
 
 OLD, NEW, SPARE, LOST = (generate_key() for _ in range(4))

@@ -11,13 +11,17 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
-from integration_api.credentials_model import ApiKey, to_plaintext
+from integration_api.credentials.model import ApiKey, to_plaintext
+from integration_api.credentials.rewrap import (
+    MISSING_KEY,
+    UNDECRYPTABLE,
+    rewrap_all,
+    rewrap_candidates,
+)
 from integration_api.principal import Tenant
 from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.database import ConnectionPool
 from integration_api.vault import Envelope, Keyring, generate_key
-from integration_api.vault_ops import rewrap_all, rewrap_candidates
-from integration_api.vault_ops.rewrap import MISSING_KEY, UNDECRYPTABLE
 from tests.keys.support import decrypted_secrets, new_secret, seal_credentials, stored_rows
 from tests.support.service import running_service
 

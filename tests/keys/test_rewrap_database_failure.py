@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from integration_api.credentials.rewrap import rewrap_all
 from integration_api.store.database import ConnectionPool, create_pool
 from integration_api.vault import Envelope, Keyring, generate_key
-from integration_api.vault_ops import rewrap_all
 from tests.keys.support import decrypted_secrets, seal_credentials, stored_rows
 from tests.support.tcp_proxy import TcpProxy
 

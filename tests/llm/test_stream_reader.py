@@ -8,7 +8,7 @@ import pytest
 
 from integration_api.errors import InvalidArgument, ServiceError, Unavailable
 from integration_api.llm.contract import Finish, FinishReason, ReasoningDelta, TextDelta, Usage
-from integration_api.providers.openai_chat_stream import OpenAIStreamReader, request_id_of
+from integration_api.providers.openai.chat_stream import OpenAIStreamReader, request_id_of
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
 

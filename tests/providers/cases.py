@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import jwt
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,

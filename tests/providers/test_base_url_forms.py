@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from integration_api.credentials_model import ApiKey, CredentialConfig, ProviderCredential
+from integration_api.credentials.model import ApiKey, CredentialConfig, ProviderCredential
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.registry import get_provider
 from tests.fakes import provider_apis

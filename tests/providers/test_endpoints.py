@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration_api.credentials_model import CredentialConfig
+from integration_api.credentials.model import CredentialConfig
 from integration_api.errors import InvalidArgument
 from integration_api.providers.endpoints import (
     DEFAULT_BASE_URLS,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration_api.credentials_model import ApiKey, AwsKeys, AzureKey, GcpServiceAccount
+from integration_api.credentials.model import ApiKey, AwsKeys, AzureKey, GcpServiceAccount
 from integration_api.providers.sanitize import (
     MAX_MESSAGE_LENGTH,
     REDACTED,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,
@@ -19,20 +19,18 @@ from integration_api.credentials_model import (
     ProviderCredential,
     SecretMaterial,
 )
-from integration_api.providers import (
-    bedrock,
-    cohere,
-    deepgram,
-    elevenlabs,
-    openai_family,
-    replicate,
-    voyageai,
-)
 from integration_api.providers.anthropic import verification as anthropic_verification
+from integration_api.providers.aws import verification as bedrock
+from integration_api.providers.cohere import verification as cohere
+from integration_api.providers.deepgram import verification as deepgram
+from integration_api.providers.elevenlabs import verification as elevenlabs
 from integration_api.providers.endpoints import DEFAULT_BASE_URLS
 from integration_api.providers.google import gemini
+from integration_api.providers.openai import family as openai_family
 from integration_api.providers.registry import get_provider
+from integration_api.providers.replicate import verification as replicate
 from integration_api.providers.verification import ProbeRequest
+from integration_api.providers.voyage import verification as voyageai
 from tests.fakes import provider_apis
 from tests.fakes.aws_sigv4 import AwsAccount, install_bedrock_control_plane
 from tests.fakes.google_oauth import TOKEN_PATH, FakeServiceAccount, install_token_endpoint

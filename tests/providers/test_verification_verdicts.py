@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from integration_api.credentials_model import ApiKey, CredentialConfig, ProviderCredential
+from integration_api.credentials.model import ApiKey, CredentialConfig, ProviderCredential
 from integration_api.providers.endpoints import DEFAULT_BASE_URLS
 from integration_api.providers.registry import get_provider
 from tests.fakes.server import FakeServer

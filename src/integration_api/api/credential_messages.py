@@ -18,7 +18,7 @@ from integration_api_proto.integration.v1 import (
     HealthCheck,
 )
 
-from integration_api import credentials_model as model
+from integration_api.credentials import model
 from integration_api.credentials.validation import secret_size_violations
 from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument

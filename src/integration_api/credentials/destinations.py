@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integration_api.credentials_model import CredentialConfig, GcpServiceAccount, SecretMaterial
+from integration_api.credentials.model import CredentialConfig, GcpServiceAccount, SecretMaterial
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.egress import EgressPolicy, base_url_refusal
 from integration_api.providers.endpoints import BASE_URL_FIELD, REGION_FIELD

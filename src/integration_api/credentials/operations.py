@@ -19,15 +19,15 @@ from integration_api.credentials.destinations import (
     refuse_destination_change,
     token_uri_of,
 )
-from integration_api.credentials.sealing import open_secret, seal
-from integration_api.credentials.usage import CredentialResolver
-from integration_api.credentials.validation import extra_violations, name_violations
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     CredentialConfig,
     GcpServiceAccount,
     ProviderCredential,
     SecretMaterial,
 )
+from integration_api.credentials.sealing import open_secret, seal
+from integration_api.credentials.usage import CredentialResolver
+from integration_api.credentials.validation import extra_violations, name_violations
 from integration_api.errors import FailedPrecondition, FieldViolation, InvalidArgument, Unavailable
 from integration_api.principal import Principal, Tenant
 from integration_api.providers.base import VerificationResult

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     SecretMaterial,
     secret_from_plaintext,
     secret_hint,

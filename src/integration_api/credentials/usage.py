@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from integration_api.cache.base import CredentialCache
+from integration_api.credentials.model import CredentialConfig, ProviderCredential
 from integration_api.credentials.sealing import open_secret
-from integration_api.credentials_model import CredentialConfig, ProviderCredential
 from integration_api.errors import FailedPrecondition
 from integration_api.principal import Tenant
 from integration_api.server.database import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,

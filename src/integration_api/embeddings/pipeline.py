@@ -17,7 +17,7 @@ from collections.abc import Callable
 import httpx
 import structlog
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
     EmbedBatch,

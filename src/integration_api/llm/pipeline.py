@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import httpx
 import structlog
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.principal import Tenant
 
 

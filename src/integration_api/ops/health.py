@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import structlog
 
 from integration_api.cache.base import CredentialCache
+from integration_api.credentials.model import CredentialConfig
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.credentials.sealing import open_secret
-from integration_api.credentials_model import CredentialConfig
 from integration_api.errors import Aborted, NotFound
 from integration_api.ops.metrics import CREDENTIAL_CHECKS
 from integration_api.principal import Principal

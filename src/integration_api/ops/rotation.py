@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from integration_api.credentials.model import SecretMaterial
 from integration_api.credentials.operations import CredentialOperations
-from integration_api.credentials_model import SecretMaterial
 from integration_api.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from integration_api.ops.access import acting_on, credential_for, required_reason_violations
 from integration_api.principal import Principal

@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import BatchLimits, EmbedBatch, EmbedBatchResult
 from integration_api.llm.contract import ChatRequest, StreamPart
 from integration_api.providers.sse import UpstreamTimer

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from integration_api.credentials_model import CredentialConfig
+from integration_api.credentials.model import CredentialConfig
 from integration_api.errors import InvalidArgument
 
 DEFAULT_BASE_URLS: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,

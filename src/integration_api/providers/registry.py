@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,
@@ -19,20 +19,13 @@ from integration_api.credentials_model import (
     SecretMaterial,
 )
 from integration_api.errors import FieldViolation, InvalidArgument
-from integration_api.providers import (
-    bedrock,
-    cohere,
-    deepgram,
-    elevenlabs,
-    openai_chat,
-    openai_embeddings,
-    openai_family,
-    replicate,
-    voyageai,
-)
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
+from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
+from integration_api.providers.cohere import verification as cohere
+from integration_api.providers.deepgram import verification as deepgram
+from integration_api.providers.elevenlabs import verification as elevenlabs
 from integration_api.providers.endpoints import (
     BASE_URL_FIELD,
     REGION_FIELD,
@@ -44,6 +37,11 @@ from integration_api.providers.google import embeddings as google_embeddings
 from integration_api.providers.google import gemini, vertex
 from integration_api.providers.google.service_account import service_account_violations
 from integration_api.providers.key_material import SECRET_FIELD
+from integration_api.providers.openai import chat as openai_chat
+from integration_api.providers.openai import embeddings as openai_embeddings
+from integration_api.providers.openai import family as openai_family
+from integration_api.providers.replicate import verification as replicate
+from integration_api.providers.voyage import verification as voyageai
 
 PROVIDER_FIELD = "provider"
 

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from integration_api.credentials_model import (
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,

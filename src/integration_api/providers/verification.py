@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import DeadlineExceeded, ServiceError
 from integration_api.providers.base import VerificationOutcome, VerificationResult
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED, ErrorClassifier

@@ -11,7 +11,7 @@ from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from integration_api.credentials_model import CredentialConfig
+from integration_api.credentials.model import CredentialConfig
 from integration_api.ops.inventory import stale_before
 from integration_api.ops.opstage.catalogue import ACTIONS, PROVIDER_ACTIONS, SERVICE_ACTIONS
 from integration_api.providers.endpoints import default_base_url

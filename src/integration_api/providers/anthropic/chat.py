@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, Mapping
 
 import httpx
 
-from integration_api.credentials_model import CredentialConfig, ProviderCredential
+from integration_api.credentials.model import CredentialConfig, ProviderCredential
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.llm.contract import ChatRequest, StreamPart
 from integration_api.providers.anthropic.errors import classify_error

@@ -6,7 +6,7 @@ A bad key answers 401 `authentication_error`; 529 `overloaded_error` is retryabl
 
 from __future__ import annotations
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.verification import HttpProbe, ProbeRequest

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
 from integration_api.providers.endpoints import (
     REGION_FIELD,

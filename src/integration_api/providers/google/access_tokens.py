@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.providers.google.service_account import (
     AccessToken,
     exchange_for_access_token,

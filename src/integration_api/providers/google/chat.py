@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition
 from integration_api.llm.contract import ChatRequest, StreamPart
 from integration_api.providers.google import access

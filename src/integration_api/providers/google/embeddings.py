@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
     EmbedBatch,

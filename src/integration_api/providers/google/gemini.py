@@ -9,7 +9,7 @@ so out of every log line and exception text that quotes one). A bad key is answe
 
 from __future__ import annotations
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import ServiceError
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.http_errors import (

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
-from integration_api.credentials_model import REDACTED, GcpServiceAccount
+from integration_api.credentials.model import REDACTED, GcpServiceAccount
 from integration_api.errors import FieldViolation, InvalidArgument, ServiceError, Unavailable
 from integration_api.providers.endpoints import validate_base_url
 from integration_api.providers.http_errors import ErrorResponse, credential_rejected

@@ -6,7 +6,7 @@ API keys use the `Token` scheme; `Bearer` is for short-lived JWTs, not for keys.
 
 from __future__ import annotations
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.verification import HttpProbe, ProbeRequest

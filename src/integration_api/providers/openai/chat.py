@@ -23,14 +23,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
 from integration_api.llm.contract import ChatRequest, StreamPart
-from integration_api.providers import openai_family
 from integration_api.providers.endpoints import join_url, resolve_base_url
-from integration_api.providers.openai_chat_request import ChatDialect, chat_body
-from integration_api.providers.openai_chat_stream import OpenAIStreamReader, request_id_of
-from integration_api.providers.openai_family import AZURE_DEFAULT_API_VERSION, OpenAIVariant
+from integration_api.providers.openai import family as openai_family
+from integration_api.providers.openai.chat_request import ChatDialect, chat_body
+from integration_api.providers.openai.chat_stream import OpenAIStreamReader, request_id_of
+from integration_api.providers.openai.family import AZURE_DEFAULT_API_VERSION, OpenAIVariant
 from integration_api.providers.sanitize import secret_values
 from integration_api.providers.sse import UpstreamTimer, open_event_stream
 from integration_api.providers.stream_errors import truncated

@@ -15,7 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from integration_api.credentials_model import AwsKeys
+from integration_api.credentials.model import AwsKeys
 
 
 def sigv4_headers(

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
     EmbedBatch,
@@ -45,15 +45,15 @@ from integration_api.embeddings.contract import (
 )
 from integration_api.errors import InvalidArgument, Unavailable
 from integration_api.llm.contract import Usage
-from integration_api.providers import openai_family
 from integration_api.providers.endpoints import join_url, resolve_base_url
-from integration_api.providers.openai_chat import (
+from integration_api.providers.openai import family as openai_family
+from integration_api.providers.openai.chat import (
     Route,
     azure_default_model,
     azure_resource_route,
     configured_default_model,
 )
-from integration_api.providers.openai_family import OpenAIVariant
+from integration_api.providers.openai.family import OpenAIVariant
 from integration_api.providers.sanitize import secret_values
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
 from integration_api.providers.transport import ProviderResponse, send_json

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from integration_api.credentials.key_status import KeyStatus
+from integration_api.credentials.rewrap import RewrapReport
 from integration_api.vault.keyring import DECRYPT_ONLY_SETTING
-from integration_api.vault_ops.rewrap import RewrapReport
-from integration_api.vault_ops.status import KeyStatus
 
 _HEADINGS = ("KEY ID", "ROLE", "CREDENTIALS")
 

@@ -8,7 +8,7 @@ key itself is genuine, so that refusal means `valid` (with the limitation in the
 
 from __future__ import annotations
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import ServiceError
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from integration_api.cli.settings import prepared_settings
 from integration_api.config import Settings
 from integration_api.errors import Unavailable
 from integration_api.vault import Envelope, Keyring, generate_key
@@ -31,9 +32,7 @@ def command_generate(_arguments: argparse.Namespace) -> int:
 
 
 def _settings_and_keyring() -> tuple[Settings, Keyring]:
-    from integration_api.cli import _prepared_settings
-
-    settings, _generated = _prepared_settings()
+    settings, _generated = prepared_settings()
     keyring = Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
     return settings, keyring
 
@@ -55,8 +54,8 @@ async def _database_pool(settings: Settings) -> AsyncIterator[ConnectionPool]:
 
 
 def command_status(_arguments: argparse.Namespace) -> int:
-    from integration_api.vault_ops import key_status
-    from integration_api.vault_ops.report import format_status
+    from integration_api.cli.key_reports import format_status
+    from integration_api.credentials.key_status import key_status
 
     settings, keyring = _settings_and_keyring()
 
@@ -70,8 +69,8 @@ def command_status(_arguments: argparse.Namespace) -> int:
 
 
 def command_rewrap(arguments: argparse.Namespace) -> int:
-    from integration_api.vault_ops import rewrap_all
-    from integration_api.vault_ops.report import ProgressLine, format_rewrap_summary
+    from integration_api.cli.key_reports import ProgressLine, format_rewrap_summary
+    from integration_api.credentials.rewrap import rewrap_all
 
     settings, keyring = _settings_and_keyring()
     progress = ProgressLine(sys.stderr)

@@ -10,9 +10,9 @@ means the keys are genuine but not allowed to list models, which is `valid` with
 
 from __future__ import annotations
 
-from integration_api.credentials_model import ProviderCredential
+from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument, ServiceError
-from integration_api.providers.aws_signing import sigv4_headers
+from integration_api.providers.aws.signing import sigv4_headers
 from integration_api.providers.endpoints import REGION_FIELD, join_url, resolve_base_url
 from integration_api.providers.key_material import aws_keys_of
 from integration_api.providers.verification import HttpProbe, ProbeRequest, Verdict

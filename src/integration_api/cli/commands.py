@@ -1,0 +1,92 @@
+"""The service's own commands: serve, token, migrate and health-probe."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+import structlog
+
+from integration_api.auth.tokens import mint_token, parse_ttl
+from integration_api.cli.settings import prepared_settings
+from integration_api.config import Settings
+
+log = structlog.get_logger("integration_api.cli")
+
+
+async def _serve(settings: Settings, generated: list[str]) -> int:
+    from integration_api.server.app import Application
+
+    application = Application(settings)
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop_requested.set)
+    await application.start()
+    if generated:
+        log.info(
+            "development defaults created",
+            files=generated,
+            hint="mint a token with: integration-api token --organization ORG --project PROJECT",
+        )
+    await stop_requested.wait()
+    log.info("shutdown requested")
+    await application.stop()
+    return 0
+
+
+def command_serve(_arguments: argparse.Namespace) -> int:
+    settings, generated = prepared_settings()
+    return asyncio.run(_serve(settings, generated))
+
+
+def command_token(arguments: argparse.Namespace) -> int:
+    settings, _generated = prepared_settings()
+    ttl = parse_ttl(arguments.ttl)
+    if ttl.total_seconds() > settings.jwt.max_ttl_seconds:
+        # The server would refuse such a token; say so now rather than at the first call.
+        raise ValueError(
+            f"--ttl is longer than JWT_MAX_TTL_SECONDS ({settings.jwt.max_ttl_seconds} s)"
+        )
+    token = mint_token(
+        settings.secret,
+        organization_id=arguments.organization,
+        project_id=arguments.project,
+        user_id=arguments.user or "",
+        ttl=ttl,
+        subject=arguments.subject,
+        audience=settings.jwt.audience,
+        issuer=settings.jwt.issuer,
+        operator=bool(arguments.operator),
+    )
+    print(token)
+    return 0
+
+
+def command_migrate(_arguments: argparse.Namespace) -> int:
+    from integration_api.server.database import Database
+
+    settings, _generated = prepared_settings()
+
+    async def migrate() -> int:
+        database = Database(settings)
+        await database.start()
+        try:
+            reason = await database.probe()
+        finally:
+            await database.close()
+        if reason:
+            print(f"migration failed: {reason}", file=sys.stderr)
+            return 1
+        print("database schema is up to date")
+        return 0
+
+    return asyncio.run(migrate())
+
+
+def command_health_probe(arguments: argparse.Namespace) -> int:
+    from integration_api.server.probe import probe
+
+    return probe(arguments.address, arguments.service, arguments.timeout)

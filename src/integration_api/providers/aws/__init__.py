@@ -1,0 +1,1 @@
+"""AWS: Bedrock, signed with SigV4 by botocore."""

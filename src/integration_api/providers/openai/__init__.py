@@ -1,0 +1,1 @@
+"""The OpenAI wire family: OpenAI, Azure OpenAI, Mistral, Hugging Face, compatible servers."""
