@@ -36,8 +36,10 @@ class _PendingCall:
     argument_pieces: list[str] = field(default_factory=list)
 
 
-class ToolCallAccumulator:
-    """Collects fragments until the provider says the answer is finished."""
+class ToolCallBudget:
+    """What one answer's tool calls may make the service hold, whatever the provider's format:
+    how many calls, and how many bytes of arguments all together. Every stream reader that
+    collects tool calls counts them here."""
 
     def __init__(self, provider: str, limits: UpstreamLimits = DEFAULT_LIMITS) -> None:
         self._provider = provider
@@ -45,6 +47,35 @@ class ToolCallAccumulator:
         self._max_argument_bytes = limits.max_tool_arguments_bytes
         self._argument_bytes = 0
         self._calls_seen = 0
+
+    def open_call(self) -> None:
+        """Count one more call; counted over the whole answer, however early calls complete."""
+        self._calls_seen += 1
+        if self._calls_seen > self._max_calls:
+            raise Unavailable(
+                f"{self._provider} sent more than the limit of {self._max_calls} tool calls",
+                reason=TOO_MANY_TOOL_CALLS,
+                provider=self._provider,
+            )
+
+    def add_arguments(self, arguments: str) -> None:
+        """Count a piece of arguments before it is kept."""
+        self._argument_bytes += len(arguments.encode())
+        if self._argument_bytes > self._max_argument_bytes:
+            raise too_large(
+                self._provider,
+                "tool call arguments",
+                self._max_argument_bytes,
+                TOOL_ARGUMENTS_TOO_LARGE,
+            )
+
+
+class ToolCallAccumulator:
+    """Collects fragments until the provider says the answer is finished."""
+
+    def __init__(self, provider: str, limits: UpstreamLimits = DEFAULT_LIMITS) -> None:
+        self._provider = provider
+        self._budget = ToolCallBudget(provider, limits)
         self._calls: dict[int, _PendingCall] = {}
         self._last_key: int | None = None
 
@@ -72,29 +103,12 @@ class ToolCallAccumulator:
             # Some OpenAI-compatible servers send the arguments as an object.
             arguments = json.dumps(arguments)
         if isinstance(arguments, str) and arguments:
-            self._count_argument_bytes(arguments)
+            self._budget.add_arguments(arguments)
             pending.argument_pieces.append(arguments)
 
     def _open_call(self) -> _PendingCall:
-        # Counted over the whole answer: completing calls early must not reset the bound.
-        self._calls_seen += 1
-        if self._calls_seen > self._max_calls:
-            raise Unavailable(
-                f"{self._provider} sent more than the limit of {self._max_calls} tool calls",
-                reason=TOO_MANY_TOOL_CALLS,
-                provider=self._provider,
-            )
+        self._budget.open_call()
         return _PendingCall()
-
-    def _count_argument_bytes(self, arguments: str) -> None:
-        self._argument_bytes += len(arguments.encode())
-        if self._argument_bytes > self._max_argument_bytes:
-            raise too_large(
-                self._provider,
-                "tool call arguments",
-                self._max_argument_bytes,
-                TOOL_ARGUMENTS_TOO_LARGE,
-            )
 
     def _key_for(self, index: object, call_id: object) -> int:
         if isinstance(index, int) and not isinstance(index, bool):

@@ -90,7 +90,7 @@ class AnthropicChatModel:
             classify_error=classify_error,
         ) as stream:
             reader = AnthropicStreamReader(
-                PROVIDER, request_id_of(stream.response.headers), secrets
+                PROVIDER, request_id_of(stream.response.headers), secrets, stream.limits
             )
             async for event in stream.events:
                 for part in reader.read(event.event, event.data):

@@ -38,8 +38,9 @@ from integration_api.llm.contract import (
     ToolCall,
     Usage,
 )
-from integration_api.llm.tool_calls import MALFORMED_TOOL_CALL
+from integration_api.llm.tool_calls import MALFORMED_TOOL_CALL, ToolCallBudget
 from integration_api.providers.anthropic.errors import stream_error
+from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 
 FINISH_REASONS: dict[str, FinishReason] = {
@@ -83,10 +84,17 @@ class _ToolUse:
 class AnthropicStreamReader:
     """The state of one stream: open blocks, usage so far, and what `Finish` will say."""
 
-    def __init__(self, provider: str, request_id: str, secrets: Sequence[str]) -> None:
+    def __init__(
+        self,
+        provider: str,
+        request_id: str,
+        secrets: Sequence[str],
+        limits: UpstreamLimits = DEFAULT_LIMITS,
+    ) -> None:
         self._provider = provider
         self._request_id = request_id
         self._secrets = secrets
+        self._budget = ToolCallBudget(provider, limits)
         self._model = ""
         self._raw_reason = ""
         self._counts: dict[str, int] = {}
@@ -139,6 +147,7 @@ class AnthropicStreamReader:
             return []
         kind = block.get("type")
         if kind == "tool_use":
+            self._budget.open_call()
             call_id, name = block.get("id"), block.get("name")
             self._tool_uses[index] = _ToolUse(
                 call_id if isinstance(call_id, str) else "",
@@ -159,7 +168,8 @@ class AnthropicStreamReader:
         if kind == "input_json_delta":
             pending = self._tool_uses.get(_index_of(payload))
             piece = delta.get("partial_json")
-            if pending is not None and isinstance(piece, str):
+            if pending is not None and isinstance(piece, str) and piece:
+                self._budget.add_arguments(piece)
                 pending.pieces.append(piece)
             return []
         if kind == "thinking_delta":

@@ -62,7 +62,7 @@ class GeminiChatModel:
                 secrets=authorized.secrets,
                 classify_error=classify_google_error,
             ) as stream:
-                reader = GeminiStreamReader(self.provider, authorized.secrets)
+                reader = GeminiStreamReader(self.provider, authorized.secrets, stream.limits)
                 async for event in stream.events:
                     if event.data:
                         for part in reader.read(event.data):

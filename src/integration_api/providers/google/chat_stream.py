@@ -37,6 +37,8 @@ from integration_api.llm.contract import (
     ToolCall,
     Usage,
 )
+from integration_api.llm.tool_calls import ToolCallBudget
+from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR, truncated
@@ -131,9 +133,12 @@ def _clean(value: object) -> str:
 class GeminiStreamReader:
     """The state of one stream: calls made so far, the last usage, how it finished."""
 
-    def __init__(self, provider: str, secrets: Sequence[str]) -> None:
+    def __init__(
+        self, provider: str, secrets: Sequence[str], limits: UpstreamLimits = DEFAULT_LIMITS
+    ) -> None:
         self._provider = provider
         self._secrets = secrets
+        self._budget = ToolCallBudget(provider, limits)
         self._calls = 0
         # Cumulative on many chunks: kept as sent, read once at the end.
         self._usage: Mapping[str, object] | None = None
@@ -195,15 +200,15 @@ class GeminiStreamReader:
         return parts
 
     def _tool_call(self, call: Mapping[str, object]) -> ToolCall:
+        self._budget.open_call()
         index = self._calls
         self._calls += 1
         arguments = call.get("args")
+        arguments_json = json.dumps(arguments if isinstance(arguments, Mapping) else {})
+        self._budget.add_arguments(arguments_json)
         call_id = _clean(call.get("id")) or f"call_{index}"
         return ToolCall(
-            index=index,
-            id=call_id,
-            name=str(call["name"]),
-            arguments_json=json.dumps(arguments if isinstance(arguments, Mapping) else {}),
+            index=index, id=call_id, name=str(call["name"]), arguments_json=arguments_json
         )
 
     def finish(self) -> list[StreamPart]:
