@@ -19,6 +19,10 @@ def _anthropic_text_chunk(line: bytes) -> bool:
     return line.startswith(b"data: {") and b'"text_delta"' in line
 
 
+def _gemini_text_chunk(line: bytes) -> bool:
+    return line.startswith(b"data: {") and b'"text":" ' in line
+
+
 @dataclass(frozen=True)
 class BenchProvider:
     """One provider as the benchmark calls it."""
@@ -74,5 +78,14 @@ PROVIDERS = {
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
         },
         is_text_chunk=_anthropic_text_chunk,
+    ),
+    "gemini": BenchProvider(
+        name="gemini",
+        base_path="",
+        default_model="gemini-2.5-flash",
+        chat_path="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+        headers={"Content-Type": "application/json", "x-goog-api-key": "AIza-bench"},
+        chat_body={"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]},
+        is_text_chunk=_gemini_text_chunk,
     ),
 }
