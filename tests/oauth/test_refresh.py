@@ -232,3 +232,23 @@ async def test_a_refresh_stuck_on_another_replica_is_unavailable_not_internal(
     assert refused.code() == grpc.StatusCode.UNAVAILABLE
     assert "taking too long" in (refused.details() or "")
     assert len((await _token(oauth, connection_id)).access_token) > 0
+
+
+async def test_rotated_tokens_the_database_would_not_take_are_stored_on_the_next_call(
+    oauth: OAuthWorld, package_database_dsn: str
+) -> None:
+    connection_id = await oauth.connect("github", "o4-write-down")
+    await expire_in(package_database_dsn, connection_id, -60)
+    before = oauth.github.refresh_grants
+    async with failing_token_writes(package_database_dsn, connection_id, failures=1000):
+        refused = await _refused(oauth, connection_id)
+    assert refused.code() == grpc.StatusCode.UNAVAILABLE
+    assert oauth.github.refresh_grants - before == 1
+    # GitHub voided the old refresh token: the kept one is stored, not refreshed again.
+    kept = await _token(oauth, connection_id)
+    assert oauth.github.refresh_grants - before == 1
+    assert oauth.github.live_token(kept.access_token) is not None
+    await expire_in(package_database_dsn, connection_id, -60)
+    again = await _token(oauth, connection_id)
+    assert again.access_token != kept.access_token
+    assert await _status(oauth, connection_id) == ConnectionStatus.ACTIVE
