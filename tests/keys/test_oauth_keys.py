@@ -11,9 +11,9 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from integration_api.credentials.key_status import key_status
-from integration_api.credentials.rewrap import rewrap_all
+from integration_api.credentials.rewrap import rewrap_all, rewrap_rows
 from integration_api.store.database import ConnectionPool
-from integration_api.store.sealed import SealedValueRepository
+from integration_api.store.sealed import OAUTH_TOKENS, SealedValueRepository
 from integration_api.vault import Envelope, Keyring, generate_key
 from tests.keys.oauth_support import access_token, oauth_providers
 from tests.keys.support import seal_credentials
@@ -111,3 +111,24 @@ async def test_readiness_names_a_key_id_only_an_oauth_row_uses(
             empty_database_dsn, crypto_key=NEW, crypto_decrypt_only_keys=LOST
         ) as world:
             await health_becomes(world.service, SERVING)
+
+
+async def test_a_token_refreshed_while_its_row_is_rewrapped_wins_and_is_picked_up_again(
+    empty_database_dsn: str, pool: ConnectionPool
+) -> None:
+    rotating = Envelope(Keyring.from_settings(NEW, OLD))
+    async with oauth_providers() as providers:
+        async with providers.service(empty_database_dsn, crypto_key=OLD) as world:
+            connection_id = await world.connect("github", "keys-refreshed")
+            before = await access_token(world, connection_id)
+            [read] = await SealedValueRepository(pool).rows_not_on_key(OAUTH_TOKENS, key_id_of(NEW))
+            # A replica not yet promoted refreshes the token after the rewrap read the row.
+            await expire_in(empty_database_dsn, connection_id, -60)
+            refreshed = await access_token(world, connection_id)
+        assert refreshed != before
+        batch = await rewrap_rows(pool, rotating, [read])
+        assert (batch.rewrapped, batch.conflicts, batch.failures) == ({}, 1, [])
+        report = await rewrap_all(pool, rotating)
+        assert (report.rewrapped_by_store, report.complete) == ({"oauth-tokens": 1}, True)
+        async with providers.service(empty_database_dsn, crypto_key=NEW) as world:
+            assert await access_token(world, connection_id) == refreshed
