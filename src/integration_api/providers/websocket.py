@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ T = TypeVar("T")
 _ABNORMAL = 1006
 _MESSAGE_TOO_BIG = 1009
 _MAX_REASON_LENGTH = 200
+_REASON_CODE = re.compile(r"\b([A-Z]{2,8}-\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Closed:
 
     code: int
     reason: str = ""
+    # A code-shaped token of the reason (`DATA-0000`), kept even when its text is not quoted.
+    error_code: str = ""
 
     @property
     def normal(self) -> bool:
@@ -123,7 +127,10 @@ class ProviderSocket:
         if message.type is aiohttp.WSMsgType.BINARY:
             return Binary(message.data)
         if message.type is aiohttp.WSMsgType.CLOSE:
-            return Closed(int(message.data or _ABNORMAL), self.sanitized(str(message.extra or "")))
+            raw = str(message.extra or "")
+            found = _REASON_CODE.search(raw)
+            code = int(message.data or _ABNORMAL)
+            return Closed(code, self.sanitized(raw), found.group(1) if found else "")
         if message.type is aiohttp.WSMsgType.ERROR:
             if getattr(message.data, "code", None) == _MESSAGE_TOO_BIG:
                 raise frame_too_large(self.provider)

@@ -10,7 +10,6 @@ code with a reason (`DATA-0000`, `NET-0000`), or as an `Error` message in newer 
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
@@ -53,7 +52,6 @@ ENCODINGS = {
     AudioEncoding.ALAW: "alaw",
     AudioEncoding.OPUS: "opus",
 }
-_ERROR_CODE = re.compile(r"\b([A-Z]{2,8}-\d{4})\b")
 
 
 def listen_params(options: TranscriptionOptions, model: str) -> list[tuple[str, str]]:
@@ -185,8 +183,7 @@ class _ListenSession:
 
 def close_error(closed: Closed) -> ServiceError:
     """A Deepgram close other than 1000: `DATA-0000` (undecodable audio) is the caller's."""
-    match = _ERROR_CODE.search(closed.reason)
-    code = match.group(1) if match else ""
+    code = closed.error_code
     error: ServiceError
     if code.startswith("DATA-"):
         error = InvalidArgument(
