@@ -58,7 +58,7 @@ class SpeechServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = site._server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -96,7 +96,7 @@ class SpeechServer:
 
     async def _drop(self, socket: web.WebSocketResponse) -> None:
         """The connection goes away without a close frame."""
-        transport = socket._req.transport if socket._req is not None else None  # type: ignore[attr-defined]
+        transport = socket._req.transport if socket._req is not None else None
         if transport is not None:
             transport.abort()
 

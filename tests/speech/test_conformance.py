@@ -4,7 +4,7 @@ audio out, batch and incrementally; and the provider's own protocol on the wire.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import betterproto2
 import grpc
@@ -64,7 +64,7 @@ async def audio_stream(
         yield TranscribeRequest(finalize=FinalizeAudio())
 
 
-def kinds(responses: list[betterproto2.Message]) -> list[str]:
+def kinds(responses: Sequence[betterproto2.Message]) -> list[str]:
     return [betterproto2.which_one_of(item, "kind")[0] for item in responses]
 
 

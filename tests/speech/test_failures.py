@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from integration_api_proto.integration.v1 import SynthesizeRequest
+from integration_api_proto.integration.v1 import SynthesizeRequest, TranscribeRequest
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
 from tests.speech.conftest import SpeechUpstream
@@ -142,9 +144,7 @@ async def test_a_transcription_without_authentication_is_refused(
 async def test_a_stream_without_its_configuration_first_is_refused(
     speech: SpeechServiceStub, service: RunningService
 ) -> None:
-    from integration_api_proto.integration.v1 import TranscribeRequest
-
-    async def no_config():  # type: ignore[no-untyped-def]
+    async def no_config() -> AsyncIterator[TranscribeRequest]:
         yield TranscribeRequest(audio=b"\x00\x00")
 
     with pytest.raises(grpc.aio.AioRpcError) as raised:
