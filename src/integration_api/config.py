@@ -16,6 +16,7 @@ from pathlib import Path
 from integration_api.errors import FailedPrecondition
 from integration_api.providers.egress import parse_allow_list, split_allow_setting
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 
 REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32
@@ -159,6 +160,7 @@ class Settings:
     # may reach besides its own hosts (see providers/egress.py).
     egress_allow: tuple[str, ...] = ()
     upstream: UpstreamLimits = DEFAULT_LIMITS
+    speech: SpeechLimits = DEFAULT_SPEECH_LIMITS
     oauth: OAuthSettings = OAuthSettings()
     operations: OperationsSettings = OperationsSettings()
 
@@ -297,6 +299,24 @@ def _upstream(env: Mapping[str, str]) -> UpstreamLimits:
     )
 
 
+def _speech(env: Mapping[str, str]) -> SpeechLimits:
+    """The bounds of speech sessions; each variable defaults to `SpeechLimits()`."""
+    defaults = DEFAULT_SPEECH_LIMITS
+    return SpeechLimits(
+        max_frame_bytes=_positive_int(env, "SPEECH_MAX_FRAME_BYTES", defaults.max_frame_bytes),
+        max_audio_bytes=_positive_int(env, "SPEECH_MAX_AUDIO_BYTES", defaults.max_audio_bytes),
+        max_sessions_per_tenant=_positive_int(
+            env, "SPEECH_MAX_SESSIONS_PER_TENANT", defaults.max_sessions_per_tenant
+        ),
+        max_text_characters=_positive_int(
+            env, "SPEECH_MAX_TEXT_CHARACTERS", defaults.max_text_characters
+        ),
+        keepalive_seconds=_positive_float(
+            env, "SPEECH_KEEPALIVE_SECONDS", defaults.keepalive_seconds
+        ),
+    )
+
+
 def _oauth_client(env: Mapping[str, str], prefix: str) -> OAuthClientSettings:
     return OAuthClientSettings(
         client_id=env.get(f"{prefix}_CLIENT_ID", "").strip(),
@@ -373,6 +393,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt=_jwt(env),
         egress_allow=_egress_allow(env),
         upstream=_upstream(env),
+        speech=_speech(env),
         oauth=_oauth(env),
         operations=_operations(env),
     )
