@@ -138,6 +138,20 @@ class OperationsSettings:
 
 
 @dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry tracing: off (and free) unless an OTLP endpoint is configured."""
+
+    endpoint: str = ""
+    service_name: str = "integration-api"
+    # Of the traces this service starts itself; a caller's sampling decision is always kept.
+    sample_ratio: float = 1.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.endpoint)
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
@@ -163,6 +177,7 @@ class Settings:
     speech: SpeechLimits = DEFAULT_SPEECH_LIMITS
     oauth: OAuthSettings = OAuthSettings()
     operations: OperationsSettings = OperationsSettings()
+    tracing: TracingSettings = TracingSettings()
 
     @property
     def production(self) -> bool:
@@ -364,6 +379,20 @@ def _operations(env: Mapping[str, str]) -> OperationsSettings:
     return settings
 
 
+def _tracing(env: Mapping[str, str]) -> TracingSettings:
+    endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        raise ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
+    settings = TracingSettings(
+        endpoint=endpoint,
+        service_name=env.get("OTEL_SERVICE_NAME", "").strip() or TracingSettings.service_name,
+        sample_ratio=_float(env, "OTEL_TRACES_SAMPLER_ARG", 1.0),
+    )
+    if not 0.0 <= settings.sample_ratio <= 1.0:
+        raise ConfigError("OTEL_TRACES_SAMPLER_ARG must be between 0 and 1")
+    return settings
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Reads every setting; raises ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -396,6 +425,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         speech=_speech(env),
         oauth=_oauth(env),
         operations=_operations(env),
+        tracing=_tracing(env),
     )
 
 

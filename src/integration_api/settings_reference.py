@@ -107,6 +107,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("OPSTAGE_REGISTRATION_TOKEN", "", "single-use opstage_reg_… token"),
     Variable("OPSTAGE_AGENT_CODE", "integration-api", "stable agent code of this deployment"),
     Variable("OPSTAGE_TIMEOUT_SECONDS", "10", "timeout of each call to the Opstage backend"),
+    Variable("OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC collector URL; set, traces are sent"),
+    Variable("OTEL_SERVICE_NAME", "integration-api", "service.name of the traces"),
+    Variable("OTEL_TRACES_SAMPLER_ARG", "1.0", "share of new traces sampled (callers' kept)"),
 )
 
 
