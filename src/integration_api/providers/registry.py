@@ -22,7 +22,12 @@ from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.aws import verification as bedrock
-from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
+from integration_api.providers.base import (
+    ChatModel,
+    CredentialVerifier,
+    EmbeddingModel,
+    RerankModel,
+)
 from integration_api.providers.cohere import verification as cohere
 from integration_api.providers.deepgram import verification as deepgram
 from integration_api.providers.elevenlabs import verification as elevenlabs
@@ -61,6 +66,7 @@ class ProviderSpec:
         check_config: further checks of the config (a provider's `extra` settings).
         chat: streams chat answers, when the provider offers chat.
         embedding: embeds texts, when the provider offers embeddings.
+        rerank: ranks documents against a query, when the provider offers reranking.
     """
 
     id: str
@@ -72,6 +78,7 @@ class ProviderSpec:
     check_config: ConfigCheck | None = None
     chat: ChatModel | None = None
     embedding: EmbeddingModel | None = None
+    rerank: RerankModel | None = None
 
     def violations(self, config: CredentialConfig, secret: SecretMaterial) -> list[FieldViolation]:
         """Everything wrong with a credential for this provider (empty when it can be stored)."""
@@ -136,8 +143,11 @@ def _api_key_provider(
     verifier: CredentialVerifier,
     chat: ChatModel | None = None,
     embedding: EmbeddingModel | None = None,
+    rerank: RerankModel | None = None,
 ) -> ProviderSpec:
-    return ProviderSpec(provider_id, _API_KEY, (), verifier, chat=chat, embedding=embedding)
+    return ProviderSpec(
+        provider_id, _API_KEY, (), verifier, chat=chat, embedding=embedding, rerank=rerank
+    )
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
@@ -219,6 +229,12 @@ def embedding_model_for(provider_id: str) -> EmbeddingModel | None:
     """What embeds texts for this provider (None: it offers no embeddings here)."""
     spec = PROVIDERS.get(provider_id)
     return spec.embedding if spec is not None else None
+
+
+def rerank_model_for(provider_id: str) -> RerankModel | None:
+    """What ranks documents for this provider (None: it offers no reranking here)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.rerank if spec is not None else None
 
 
 def check_credential(provider_id: str, config: CredentialConfig, secret: SecretMaterial) -> None:
