@@ -4,7 +4,8 @@ A test scripts the answers (`play`): each request takes the next reply, the last
 A reply names a fixture file of the provider (`tests/fixtures/<provider>/<scenario>.sse` is a
 stream body; `<scenario>.http` a whole HTTP response, status line and headers included) and
 how to deliver it: a slow first byte, pauses between events, or a TCP reset after N events.
-Embedding requests are answered from what they ask (`EMBEDDINGS`), in the provider's format.
+Embedding and rerank requests are answered from what they ask (`EMBEDDINGS`), in the
+provider's format.
 
 The server counts the streams it has open and the callers that went away mid-answer, so a
 test can prove a cancelled call closed its upstream request and nothing was left open.
@@ -24,6 +25,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from tests.fakes.replay_embeddings import embedding_answer
+from tests.fakes.replay_rerank import rerank_answer
 from tests.fakes.server import FakeServer, RecordedRequest
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -44,6 +46,8 @@ class Layout:
     stream_headers: dict[str, str] = field(default_factory=dict)
     # What ends an event on this provider's wire (Gemini and Vertex end lines with CRLF).
     event_separator: bytes = b"\n\n"
+    # '' for a provider without reranking.
+    rerank_path: str = ""
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -131,6 +135,23 @@ LAYOUTS: dict[str, Layout] = {
             {"Content-Type": "text/event-stream", "server": "scaffolding on HTTPServer2"},
             event_separator=b"\r\n\r\n",
         ),
+        Layout(
+            "cohere",
+            "cohere",
+            "",
+            r"/v2/chat",
+            r"/v2/embed",
+            {"Content-Type": "text/event-stream", "x-debug-trace-id": "8e3f1c2a9b7d4e6f"},
+            rerank_path=r"/v2/rerank",
+        ),
+        Layout(
+            "voyageai",
+            "voyage",
+            "/v1",
+            "",
+            r"/v1/embeddings",
+            rerank_path=r"/v1/rerank",
+        ),
     )
 }
 
@@ -185,9 +206,12 @@ class ReplayServer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._script: list[Reply] = [Reply(EMBEDDINGS)]
-        self.fake.route("POST", re.compile(self.layout.chat_path), self._answer)
+        if self.layout.chat_path:
+            self.fake.route("POST", re.compile(self.layout.chat_path), self._answer)
         if self.layout.embed_path:
             self.fake.route("POST", re.compile(self.layout.embed_path), self._answer)
+        if self.layout.rerank_path:
+            self.fake.route("POST", re.compile(self.layout.rerank_path), self._answer_rerank)
 
     @property
     def base_url(self) -> str:
@@ -227,6 +251,16 @@ class ReplayServer:
         reply = self._next_reply()
         if reply.fixture == EMBEDDINGS:
             return embedding_answer(self.layout.provider, await request.json())
+        return await self._play(request, reply)
+
+    async def _answer_rerank(self, request: web.Request) -> web.StreamResponse:
+        """A ranking computed from the request unless a fixture is scripted."""
+        reply = self._next_reply()
+        if reply.fixture == EMBEDDINGS:
+            return rerank_answer(self.layout.provider, await request.json())
+        return await self._play(request, reply)
+
+    async def _play(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         path = fixture_path(self.layout, reply.fixture)
         if path.suffix == ".http":
             answer = read_http_fixture(path)

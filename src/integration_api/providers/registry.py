@@ -28,6 +28,8 @@ from integration_api.providers.base import (
     EmbeddingModel,
     RerankModel,
 )
+from integration_api.providers.cohere import embeddings as cohere_embeddings
+from integration_api.providers.cohere import rerank as cohere_rerank
 from integration_api.providers.cohere import verification as cohere
 from integration_api.providers.deepgram import verification as deepgram
 from integration_api.providers.elevenlabs import verification as elevenlabs
@@ -46,6 +48,8 @@ from integration_api.providers.openai import chat as openai_chat
 from integration_api.providers.openai import embeddings as openai_embeddings
 from integration_api.providers.openai import family as openai_family
 from integration_api.providers.replicate import verification as replicate
+from integration_api.providers.voyage import embeddings as voyage_embeddings
+from integration_api.providers.voyage import rerank as voyage_rerank
 from integration_api.providers.voyage import verification as voyageai
 
 PROVIDER_FIELD = "provider"
@@ -183,7 +187,12 @@ PROVIDERS: dict[str, ProviderSpec] = {
         embedding=google_embeddings.VERTEX_AI,
     ),
     "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
-    "cohere": _api_key_provider("cohere", cohere.VERIFIER),
+    "cohere": _api_key_provider(
+        "cohere",
+        cohere.VERIFIER,
+        embedding=cohere_embeddings.COHERE,
+        rerank=cohere_rerank.COHERE,
+    ),
     "mistral": _api_key_provider(
         "mistral", openai_family.MISTRAL, openai_chat.MISTRAL, openai_embeddings.MISTRAL
     ),
@@ -194,7 +203,12 @@ PROVIDERS: dict[str, ProviderSpec] = {
         openai_embeddings.HUGGINGFACE,
     ),
     "replicate": _api_key_provider("replicate", replicate.VERIFIER),
-    "voyageai": _api_key_provider("voyageai", voyageai.VERIFIER),
+    "voyageai": _api_key_provider(
+        "voyageai",
+        voyageai.VERIFIER,
+        embedding=voyage_embeddings.VOYAGE,
+        rerank=voyage_rerank.VOYAGE,
+    ),
     "deepgram": _api_key_provider("deepgram", deepgram.VERIFIER),
     "elevenlabs": _api_key_provider("elevenlabs", elevenlabs.VERIFIER),
     "openai-compatible": ProviderSpec(
