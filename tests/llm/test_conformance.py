@@ -67,6 +67,7 @@ RAW_REASONS = {
         "length": "max_tokens",
         "content_filter": "refusal",
     },
+    "cohere": {"stop": "COMPLETE", "tool_calls": "TOOL_CALL", "length": "MAX_TOKENS"},
 }
 # Cached input tokens as each provider's fixture reports them: Azure reports 0, which stays 0.
 CACHED_TOKENS = {
@@ -78,6 +79,7 @@ CACHED_TOKENS = {
     "anthropic": 4,
     "gemini": 4,
     "vertex-ai": None,
+    "cohere": 4,
 }
 ANSWERING_MODELS = {
     "openai": "gpt-4o-mini-2024-07-18",
@@ -88,9 +90,11 @@ ANSWERING_MODELS = {
     "anthropic": "claude-sonnet-4-5-20250929",
     "gemini": "gemini-2.5-flash",
     "vertex-ai": "gemini-2.5-flash",
+    # Cohere names no model in its stream: the one the request named.
+    "cohere": "command-a-03-2025",
 }
 # From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server),
-# Google's `responseId`.
+# Google's `responseId`, Cohere's message id.
 REQUEST_IDS = {
     "openai": "req_0d6f8a2c4b1e4f3a9c7b5e2d1f0a3b4c",
     "azure-openai": "5b1c3d2e-4f6a-4b8c-9d0e-1f2a3b4c5d6e",
@@ -100,6 +104,7 @@ REQUEST_IDS = {
     "anthropic": "req_011CUK3xV9yXcTbnRPa2v8Zq",
     "gemini": "AdVRaMmDCYekqtsPrb_-iAw",
     "vertex-ai": "tjXVaYaxFISTq8YP_MWiyAo",
+    "cohere": "321d178c-2c12-44d3-ae42-2f5510f6b1cc",
 }
 
 

@@ -33,7 +33,7 @@ GOOGLE = ("gemini", "vertex-ai")
 # Chat and embeddings.
 PROVIDERS = OPENAI_FAMILY + GOOGLE
 # Every provider the chat conformance suite runs.
-CHAT_PROVIDERS = (*PROVIDERS, "anthropic")
+CHAT_PROVIDERS = (*PROVIDERS, "anthropic", "cohere")
 # Every provider the embedding suite runs.
 EMBEDDING_PROVIDERS = (*PROVIDERS, "cohere", "voyageai")
 # Every provider the rerank suite runs.

@@ -28,6 +28,7 @@ from integration_api.providers.base import (
     EmbeddingModel,
     RerankModel,
 )
+from integration_api.providers.cohere import chat as cohere_chat
 from integration_api.providers.cohere import embeddings as cohere_embeddings
 from integration_api.providers.cohere import rerank as cohere_rerank
 from integration_api.providers.cohere import verification as cohere
@@ -190,6 +191,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
     "cohere": _api_key_provider(
         "cohere",
         cohere.VERIFIER,
+        chat=cohere_chat.COHERE,
         embedding=cohere_embeddings.COHERE,
         rerank=cohere_rerank.COHERE,
     ),
