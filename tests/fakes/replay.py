@@ -25,6 +25,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from tests.fakes.replay_embeddings import embedding_answer
+from tests.fakes.replay_replicate import PREDICTION_PATHS, PredictionFlow
 from tests.fakes.replay_rerank import rerank_answer
 from tests.fakes.server import FakeServer, RecordedRequest
 
@@ -145,6 +146,14 @@ LAYOUTS: dict[str, Layout] = {
             rerank_path=r"/v2/rerank",
         ),
         Layout(
+            "replicate",
+            "replicate",
+            "",
+            r"/v1/(?:models/[^/]+/[^/]+/)?predictions",
+            "",
+            {"Content-Type": "text/event-stream", "Cache-Control": "no-store"},
+        ),
+        Layout(
             "voyageai",
             "voyage",
             "/v1",
@@ -212,6 +221,7 @@ class ReplayServer:
             self.fake.route("POST", re.compile(self.layout.embed_path), self._answer)
         if self.layout.rerank_path:
             self.fake.route("POST", re.compile(self.layout.rerank_path), self._answer_rerank)
+        self.predictions = PredictionFlow(self) if provider == "replicate" else None
 
     @property
     def base_url(self) -> str:
@@ -219,7 +229,15 @@ class ReplayServer:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        return self.fake.requests
+        """The calls made to the provider (for Replicate: the predictions created)."""
+        if self.predictions is None:
+            return self.fake.requests
+        return [item for item in self.fake.requests if not PREDICTION_PATHS.fullmatch(item.path)]
+
+    @property
+    def prediction_requests(self) -> list[RecordedRequest]:
+        """Replicate: the reads of a prediction's stream and state, and its cancellations."""
+        return [item for item in self.fake.requests if PREDICTION_PATHS.fullmatch(item.path)]
 
     def play(self, *replies: Reply | str) -> None:
         """Answer the next requests with these replies, in order; the last one repeats."""
@@ -251,27 +269,37 @@ class ReplayServer:
         reply = self._next_reply()
         if reply.fixture == EMBEDDINGS:
             return embedding_answer(self.layout.provider, await request.json())
-        return await self._play(request, reply)
+        if self.predictions is not None:
+            return await self.predictions.create(request, reply)
+        return await self.play_reply(request, reply)
 
     async def _answer_rerank(self, request: web.Request) -> web.StreamResponse:
         """A ranking computed from the request unless a fixture is scripted."""
         reply = self._next_reply()
         if reply.fixture == EMBEDDINGS:
             return rerank_answer(self.layout.provider, await request.json())
-        return await self._play(request, reply)
+        return await self.play_reply(request, reply)
 
-    async def _play(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+    def fixture_file(self, name: str) -> Path:
+        return fixture_path(self.layout, name)
+
+    async def stream_fixture(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        """Stream the reply's fixture as the provider frames its events."""
+        path = fixture_path(self.layout, reply.fixture)
+        return await self.stream_events(
+            request, reply, read_stream_events(path, self.layout.event_separator)
+        )
+
+    async def play_reply(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         path = fixture_path(self.layout, reply.fixture)
         if path.suffix == ".http":
             answer = read_http_fixture(path)
             if not await self._pause(request, reply.first_byte_delay):
                 return web.Response(status=499)
             return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
-        return await self._stream(
-            request, reply, read_stream_events(path, self.layout.event_separator)
-        )
+        return await self.stream_fixture(request, reply)
 
-    async def _stream(
+    async def stream_events(
         self, request: web.Request, reply: Reply, events: tuple[bytes, ...]
     ) -> web.StreamResponse:
         self.streams_open += 1

@@ -33,7 +33,9 @@ GOOGLE = ("gemini", "vertex-ai")
 # Chat and embeddings.
 PROVIDERS = OPENAI_FAMILY + GOOGLE
 # Every provider the chat conformance suite runs.
-CHAT_PROVIDERS = (*PROVIDERS, "anthropic", "cohere")
+CHAT_PROVIDERS = (*PROVIDERS, "anthropic", "cohere", "replicate")
+# Chat providers without tool calling.
+TOOLLESS_CHAT_PROVIDERS = ("replicate",)
 # Every provider the embedding suite runs.
 EMBEDDING_PROVIDERS = (*PROVIDERS, "cohere", "voyageai")
 # Every provider the rerank suite runs.
@@ -54,6 +56,7 @@ DEFAULT_MODELS = {
     "vertex-ai": "gemini-2.5-flash",
     "cohere": "command-a-03-2025",
     "voyageai": "voyage-3.5",
+    "replicate": "meta/meta-llama-3-8b-instruct",
 }
 EMBEDDING_MODELS = {
     "openai": "text-embedding-3-small",

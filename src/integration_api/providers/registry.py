@@ -48,6 +48,7 @@ from integration_api.providers.key_material import SECRET_FIELD
 from integration_api.providers.openai import chat as openai_chat
 from integration_api.providers.openai import embeddings as openai_embeddings
 from integration_api.providers.openai import family as openai_family
+from integration_api.providers.replicate import chat as replicate_chat
 from integration_api.providers.replicate import verification as replicate
 from integration_api.providers.voyage import embeddings as voyage_embeddings
 from integration_api.providers.voyage import rerank as voyage_rerank
@@ -204,7 +205,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         openai_chat.HUGGINGFACE,
         openai_embeddings.HUGGINGFACE,
     ),
-    "replicate": _api_key_provider("replicate", replicate.VERIFIER),
+    "replicate": _api_key_provider("replicate", replicate.VERIFIER, replicate_chat.REPLICATE),
     "voyageai": _api_key_provider(
         "voyageai",
         voyageai.VERIFIER,
