@@ -19,6 +19,10 @@ def _anthropic_text_chunk(line: bytes) -> bool:
     return line.startswith(b"data: {") and b'"text_delta"' in line
 
 
+def _cohere_text_chunk(line: bytes) -> bool:
+    return line.startswith(b"data: {") and b'"content-delta"' in line
+
+
 @dataclass(frozen=True)
 class BenchProvider:
     """One provider as the benchmark calls it."""
@@ -74,5 +78,18 @@ PROVIDERS = {
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
         },
         is_text_chunk=_anthropic_text_chunk,
+    ),
+    "cohere": BenchProvider(
+        name="cohere",
+        base_path="",
+        default_model="command-a-03-2025",
+        chat_path="/v2/chat",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer co-bench"},
+        chat_body={
+            "model": "command-a-03-2025",
+            "stream": True,
+            "messages": [{"role": "user", "content": "Hi"}],
+        },
+        is_text_chunk=_cohere_text_chunk,
     ),
 }
