@@ -1870,8 +1870,14 @@ class RerankRequest(betterproto2.Message):
     query: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
     documents: "list[str]" = betterproto2.field(4, betterproto2.TYPE_STRING, repeated=True)
+    """
+    At least one, none empty; at most 1,000 and 1,000,000 characters together.
+    """
 
     top_n: "int | None" = betterproto2.field(5, betterproto2.TYPE_INT32, optional=True)
+    """
+    How many results to return, best first; absent means every document.
+    """
 
 
 default_message_pool.register_message("integration.v1", "RerankRequest", RerankRequest)
@@ -1880,10 +1886,21 @@ default_message_pool.register_message("integration.v1", "RerankRequest", RerankR
 @dataclass(eq=False, repr=False)
 class RerankResponse(betterproto2.Message):
     results: "list[RerankResult]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Best first.
+    """
 
     model: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     usage: "Usage | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Tokens, where the provider reports them (Voyage AI).
+    """
+
+    search_units: "int | None" = betterproto2.field(4, betterproto2.TYPE_INT32, optional=True)
+    """
+    Search units billed, where the provider bills them (Cohere); absent when not reported.
+    """
 
 
 default_message_pool.register_message("integration.v1", "RerankResponse", RerankResponse)
