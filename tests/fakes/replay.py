@@ -4,6 +4,9 @@ A test scripts the answers (`play`): each request takes the next reply, the last
 A reply names a fixture file of the provider (`tests/fixtures/<provider>/<scenario>.sse` is a
 stream body; `<scenario>.http` a whole HTTP response, status line and headers included) and
 how to deliver it: a slow first byte, pauses between events, or a TCP reset after N events.
+A `.sse` name stands for the provider's stream fixture whatever its framing: Bedrock's binary
+event stream is kept as `<scenario>.frames` (see `aws_eventstream`) and sent as real frames.
+A layout may check each request before answering it (Bedrock's checks its SigV4 signature).
 Embedding requests are answered from what they ask (`EMBEDDINGS`), in the provider's format.
 
 The server counts the streams it has open and the callers that went away mid-answer, so a
@@ -16,6 +19,7 @@ import asyncio
 import re
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +27,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.aws_eventstream import read_frames
+from tests.fakes.aws_sigv4 import BEDROCK_REPLAY_REGION, bedrock_replay_refusal
 from tests.fakes.replay_embeddings import embedding_answer
 from tests.fakes.server import FakeServer, RecordedRequest
 
@@ -44,6 +50,11 @@ class Layout:
     stream_headers: dict[str, str] = field(default_factory=dict)
     # What ends an event on this provider's wire (Gemini and Vertex end lines with CRLF).
     event_separator: bytes = b"\n\n"
+    # Stream fixtures in another framing: their extension and what cuts them into events.
+    stream_extension: str = ".sse"
+    read_stream: Callable[[Path], tuple[bytes, ...]] | None = None
+    # The provider's refusal of a request it would not accept (None: answer it).
+    check_request: Callable[[web.Request, bytes], web.Response | None] | None = None
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -131,8 +142,23 @@ LAYOUTS: dict[str, Layout] = {
             {"Content-Type": "text/event-stream", "server": "scaffolding on HTTPServer2"},
             event_separator=b"\r\n\r\n",
         ),
+        Layout(
+            "bedrock",
+            "bedrock",
+            "",
+            r"/model/.+/converse-stream",
+            r"/model/.+/invoke",
+            {
+                "Content-Type": "application/vnd.amazon.eventstream",
+                "x-amzn-RequestId": "6f8e2d41-3b7c-4a59-9e0d-1c2b3a4d5e6f",
+            },
+            stream_extension=".frames",
+            read_stream=read_frames,
+            check_request=bedrock_replay_refusal,
+        ),
     )
 }
+BEDROCK_REGION = BEDROCK_REPLAY_REGION
 
 
 @dataclass(frozen=True)
@@ -153,6 +179,8 @@ class HttpFixture:
 
 
 def fixture_path(layout: Layout, name: str) -> Path:
+    if name.endswith(".sse"):
+        name = name.removesuffix(".sse") + layout.stream_extension
     return FIXTURES_DIR / layout.fixture_dir / name
 
 
@@ -224,6 +252,10 @@ class ReplayServer:
         return self._script[0]
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
+        if self.layout.check_request is not None:
+            refusal = self.layout.check_request(request, await request.read())
+            if refusal is not None:
+                return refusal
         reply = self._next_reply()
         if reply.fixture == EMBEDDINGS:
             return embedding_answer(self.layout.provider, await request.json())
@@ -233,6 +265,8 @@ class ReplayServer:
             if not await self._pause(request, reply.first_byte_delay):
                 return web.Response(status=499)
             return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
+        if self.layout.read_stream is not None:
+            return await self._stream(request, reply, self.layout.read_stream(path))
         return await self._stream(
             request, reply, read_stream_events(path, self.layout.event_separator)
         )

@@ -21,6 +21,7 @@ from integration_api.credentials.model import (
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
+from integration_api.providers.aws import chat as bedrock_chat
 from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
 from integration_api.providers.cohere import verification as cohere
@@ -172,7 +173,14 @@ PROVIDERS: dict[str, ProviderSpec] = {
         chat=google_chat.VERTEX_AI,
         embedding=google_embeddings.VERTEX_AI,
     ),
-    "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
+    # AWS keys (SigV4), or a Bedrock API key sent as a bearer token.
+    "bedrock": ProviderSpec(
+        "bedrock",
+        frozenset({AwsKeys.kind, ApiKey.kind}),
+        ("region",),
+        bedrock.VERIFIER,
+        chat=bedrock_chat.BEDROCK,
+    ),
     "cohere": _api_key_provider("cohere", cohere.VERIFIER),
     "mistral": _api_key_provider(
         "mistral", openai_family.MISTRAL, openai_chat.MISTRAL, openai_embeddings.MISTRAL
