@@ -6,9 +6,9 @@ credential's region (`https://bedrock-runtime.{region}.amazonaws.com`) unless `b
 names another. The model id, inference-profile id or ARN is one path segment: `/` (in an ARN)
 and every other character a segment may not hold are percent-encoded; `:` is left as it is,
 since a segment may hold it and the aiohttp transport sends `%3A` as `:` anyway, and the
-signature must cover the path exactly as sent. The body is signed as it is sent. The request is written
-by `chat_request`, the frames decoded by `eventstream`, read by `chat_stream`, errors mapped by
-`errors`.
+signature must cover the path exactly as sent. The body is signed as it is sent. The request
+is written by `chat_request`, the frames decoded by `eventstream`, read by `chat_stream`, errors
+mapped by `errors`.
 
 See: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html.
 """
