@@ -22,6 +22,7 @@ from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.aws import chat as bedrock_chat
+from integration_api.providers.aws import embeddings as bedrock_embeddings
 from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
 from integration_api.providers.cohere import verification as cohere
@@ -180,6 +181,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         ("region",),
         bedrock.VERIFIER,
         chat=bedrock_chat.BEDROCK,
+        embedding=bedrock_embeddings.BEDROCK,
     ),
     "cohere": _api_key_provider("cohere", cohere.VERIFIER),
     "mistral": _api_key_provider(
