@@ -128,12 +128,16 @@ def bedrock_replay_refusal(request: web.Request, body: bytes) -> web.Response | 
 
 
 def install_bedrock_control_plane(
-    server: FakeServer, accounts: list[AwsAccount], region: str
+    server: FakeServer,
+    accounts: list[AwsAccount],
+    region: str,
+    bearer_tokens: frozenset[str] = frozenset(),
 ) -> None:
-    """Serve `GET /foundation-models` to requests signed by one of `accounts` for `region`."""
+    """Serve `GET /foundation-models` to requests signed by one of `accounts` for `region`
+    (or carrying one of `bearer_tokens`)."""
 
     async def handle(request: web.Request) -> web.Response:
-        refusal = refusal_for(request, await request.read(), accounts, region)
+        refusal = refusal_for(request, await request.read(), accounts, region, bearer_tokens)
         if refusal is not None:
             return refusal
         account = signing_account(request, accounts)

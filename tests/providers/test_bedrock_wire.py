@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime
 import json
 
+import httpx
 import pytest
 
 from integration_api.credentials.model import ApiKey, AwsKeys, CredentialConfig, ProviderCredential
 from integration_api.errors import Unavailable
 from integration_api.providers.aws.eventstream import BoundedFrameDecoder, Frame
-from integration_api.providers.aws.verification import bedrock_headers
+from integration_api.providers.aws.verification import VERIFIER, bedrock_headers
 from integration_api.providers.limits import SSE_EVENT_TOO_LARGE
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from tests.fakes.aws_eventstream import error_frame, event_frame, exception_frame
+from tests.fakes.aws_sigv4 import install_bedrock_control_plane
+from tests.fakes.server import FakeServer
 
 VECTOR_URL = (
     "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
@@ -91,6 +94,23 @@ def test_a_bedrock_api_key_is_sent_as_a_bearer_token_and_nothing_is_signed() -> 
         "Content-Type": "application/json",
         "Authorization": "Bearer ABSK" + "k" * 40,
     }
+
+
+@pytest.mark.parametrize(("key", "outcome"), [("ABSK-good", "valid"), ("ABSK-revoked", "invalid")])
+async def test_a_bedrock_api_key_is_verified_with_a_bearer_call_to_the_control_plane(
+    key: str, outcome: str, http_client: httpx.AsyncClient, fake_server: FakeServer
+) -> None:
+    install_bedrock_control_plane(fake_server, [], "us-east-1", frozenset({"ABSK-good"}))
+    api_key = ProviderCredential(
+        id="c3",
+        provider="bedrock",
+        config=CredentialConfig(base_url=fake_server.url, region="us-east-1"),
+        secret=ApiKey(key),
+    )
+    result = await VERIFIER.verify(api_key, http_client)
+    assert result.outcome == outcome
+    (sent,) = fake_server.requests
+    assert sent.headers["authorization"] == f"Bearer {key}"
 
 
 def decoder(limit: int = 1 << 20) -> BoundedFrameDecoder:
