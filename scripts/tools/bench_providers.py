@@ -11,12 +11,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-def _openai_text_chunk(line: bytes) -> bool:
-    return line.startswith(b"data: {") and b'"content":"' in line and b'"content":""' not in line
+def _openai_text_chunks(line: bytes) -> int:
+    return int(
+        line.startswith(b"data: {") and b'"content":"' in line and b'"content":""' not in line
+    )
 
 
-def _anthropic_text_chunk(line: bytes) -> bool:
-    return line.startswith(b"data: {") and b'"text_delta"' in line
+def _anthropic_text_chunks(line: bytes) -> int:
+    return int(line.startswith(b"data: {") and b'"text_delta"' in line)
+
+
+# The `:event-type` header of a text frame (no newline byte in it, so never cut by one).
+_BEDROCK_TEXT_FRAME = b"\x0b:event-type\x07\x00\x11contentBlockDelta"
+
+
+def _bedrock_text_chunks(line: bytes) -> int:
+    return line.count(_BEDROCK_TEXT_FRAME)
+
+
+BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
 @dataclass(frozen=True)
@@ -31,8 +44,11 @@ class BenchProvider:
     chat_path: str
     headers: dict[str, str]
     chat_body: dict[str, object]
-    is_text_chunk: Callable[[bytes], bool]
+    text_chunks_in: Callable[[bytes], int]
     embeds: bool = False
+    region: str = ""
+    # Stored as AWS keys (signed with SigV4) instead of an API key.
+    aws_keys: bool = False
 
     def base_url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}{self.base_path}"
@@ -54,7 +70,7 @@ PROVIDERS = {
             "stream_options": {"include_usage": True},
             "messages": [{"role": "user", "content": "Hi"}],
         },
-        is_text_chunk=_openai_text_chunk,
+        text_chunks_in=_openai_text_chunks,
         embeds=True,
     ),
     "anthropic": BenchProvider(
@@ -73,6 +89,21 @@ PROVIDERS = {
             "stream": True,
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
         },
-        is_text_chunk=_anthropic_text_chunk,
+        text_chunks_in=_anthropic_text_chunks,
+    ),
+    "bedrock": BenchProvider(
+        name="bedrock",
+        base_path="",
+        default_model=BEDROCK_MODEL,
+        chat_path=f"/model/{BEDROCK_MODEL}/converse-stream",
+        # The fake checks no signature; the service signs every call all the same.
+        headers={"Content-Type": "application/json", "Authorization": "Bearer bench"},
+        chat_body={
+            "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+            "inferenceConfig": {"maxTokens": 4096},
+        },
+        text_chunks_in=_bedrock_text_chunks,
+        region="us-east-1",
+        aws_keys=True,
     ),
 }
