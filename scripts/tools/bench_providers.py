@@ -32,6 +32,10 @@ def _bedrock_text_chunks(line: bytes) -> int:
 BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
+def _gemini_text_chunks(line: bytes) -> int:
+    return int(line.startswith(b"data: {") and b'"text":" ' in line)
+
+
 @dataclass(frozen=True)
 class BenchProvider:
     """One provider as the benchmark calls it."""
@@ -105,5 +109,14 @@ PROVIDERS = {
         text_chunks_in=_bedrock_text_chunks,
         region="us-east-1",
         aws_keys=True,
+    ),
+    "gemini": BenchProvider(
+        name="gemini",
+        base_path="",
+        default_model="gemini-2.5-flash",
+        chat_path="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+        headers={"Content-Type": "application/json", "x-goog-api-key": "AIza-bench"},
+        chat_body={"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]},
+        text_chunks_in=_gemini_text_chunks,
     ),
 }

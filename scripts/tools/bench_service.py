@@ -40,6 +40,8 @@ async def serve(arguments: argparse.Namespace) -> None:
             secret=os.environ["SECRET"],
             crypto_key=os.environ["INTEGRATION_CRYPTO_KEY"],
             data_dir=Path(data_dir),
+            # The fake provider listens on loopback, which the egress policy reaches only listed.
+            egress_allow=("127.0.0.0/8",),
         )
         application = Application(settings, database_dsn=arguments.dsn)
         await application.start()

@@ -1,9 +1,10 @@
-"""A fast fake OpenAI, Anthropic and Bedrock for the benchmark: prebuilt bytes over asyncio.
+"""A fast fake OpenAI, Anthropic, Gemini and Bedrock for the benchmark: prebuilt bytes, asyncio.
 
 It serves `POST /v1/chat/completions` (a stream of `--chunks` text chunks, then finish, usage
 and `[DONE]`, each written separately with chunked transfer encoding), `POST /v1/messages` (the
 same text as Anthropic streams it: `message_start`, a text block of `--chunks` deltas,
-`message_delta`, `message_stop`), `POST /model/{id}/converse-stream` (the same text as Bedrock's
+`message_delta`, `message_stop`), Gemini's `:streamGenerateContent` (the same text as its SSE
+chunks), `POST /model/{id}/converse-stream` (the same text as Bedrock's
 binary event-stream frames, CRCs computed here) and `POST /v1/embeddings` (one base64 vector of
 `--dimensions` floats per input), with keep-alive. Its own cost per stream is a few tens of
 microseconds, and the benchmark reports it. Prints `{"port": N}`.
@@ -24,9 +25,9 @@ _MODEL = "gpt-4o-mini-2024-07-18"
 _CLAUDE = "claude-sonnet-4-5-20250929"
 
 
-def _event(payload: object, name: str = "") -> bytes:
+def _event(payload: object, name: str = "", newline: str = "\n") -> bytes:
     data = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-    body = (f"event: {name}\n" if name else "") + f"data: {data}\n\n"
+    body = (f"event: {name}{newline}" if name else "") + f"data: {data}{newline}{newline}"
     encoded = body.encode()
     return f"{len(encoded):x}\r\n".encode() + encoded + b"\r\n"
 
@@ -143,6 +144,31 @@ def bedrock_stream(chunks: int) -> list[bytes]:
     return events
 
 
+def _gemini_chunk(text: str, finish: str | None = None) -> dict[str, object]:
+    candidate: dict[str, object] = {"content": {"role": "model", "parts": [{"text": text}]}}
+    if finish:
+        candidate["finishReason"] = finish
+    chunk: dict[str, object] = {
+        "candidates": [candidate],
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "bench-response",
+    }
+    if finish:
+        chunk["usageMetadata"] = {"promptTokenCount": 12, "candidatesTokenCount": 20}
+    return chunk
+
+
+def gemini_stream(chunks: int) -> list[bytes]:
+    """The same answer framed as Gemini's `streamGenerateContent?alt=sse`: CRLF, no terminator."""
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    events = [_event(_gemini_chunk(f" word{number}"), newline="\r\n") for number in range(chunks)]
+    events += [_event(_gemini_chunk("", "STOP"), newline="\r\n"), b"0\r\n\r\n"]
+    events[0] = head + events[0]
+    return events
+
+
 def embeddings_answer(inputs: int, dimensions: int) -> bytes:
     vector = base64.b64encode(struct.pack(f"<{dimensions}f", *([0.125] * dimensions))).decode()
     body = json.dumps(
@@ -171,12 +197,14 @@ class UpstreamProtocol(asyncio.Protocol):
         self,
         chat: list[bytes],
         messages: list[bytes],
+        gemini: list[bytes],
         frames: list[bytes],
         embeddings: bytes,
         interval: float,
     ) -> None:
         self._chat = chat
         self._messages = messages
+        self._gemini = gemini
         self._frames = frames
         self._embeddings = embeddings
         self._interval = interval
@@ -212,11 +240,14 @@ class UpstreamProtocol(asyncio.Protocol):
         if path.endswith("/embeddings"):
             transport.write(self._embeddings)
             return
-        stream = self._chat
         if path.endswith("/messages"):
             stream = self._messages
+        elif ":streamGenerateContent" in path:
+            stream = self._gemini
         elif path.endswith("/converse-stream"):
             stream = self._frames
+        else:
+            stream = self._chat
         if self._interval:
             asyncio.get_running_loop().create_task(self._paced(transport, stream))
         else:
@@ -234,12 +265,13 @@ class UpstreamProtocol(asyncio.Protocol):
 async def serve(arguments: argparse.Namespace) -> None:
     chat = chat_stream(arguments.chunks)
     messages = anthropic_stream(arguments.chunks)
+    gemini = gemini_stream(arguments.chunks)
     frames = bedrock_stream(arguments.chunks)
     embeddings = embeddings_answer(1, arguments.dimensions)
     interval = arguments.interval_ms / 1000
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: UpstreamProtocol(chat, messages, frames, embeddings, interval),
+        lambda: UpstreamProtocol(chat, messages, gemini, frames, embeddings, interval),
         "127.0.0.1",
         0,
         backlog=1024,

@@ -20,8 +20,8 @@ from integration_api.providers.transport import HttpClientSettings, create_http_
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
-from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.notifications import CredentialChangeListener
+from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.runtime")
@@ -104,18 +104,12 @@ class Runtime:
         return [ReadinessCheck("keyring", self._keyring_covers_database)]
 
     async def _keyring_covers_database(self) -> str | None:
-        """Not ready while the database holds ciphertexts under a key the keyring lacks."""
+        """Not ready while any sealed value in the database is under a key the keyring lacks."""
         try:
-            stored = await CredentialKeyRepository(self.database.pool).distinct_key_ids()
+            in_use = await SealedValueRepository(self.database.pool).key_ids_in_use()
         except Exception:  # noqa: BLE001 - the database check reports database trouble
             return None
-        missing = sorted(key_id for key_id in stored if not self.keyring.has(key_id))
-        if missing:
-            return (
-                "the database holds credentials encrypted under key id(s) "
-                f"{', '.join(missing)} that INTEGRATION_CRYPTO_KEY/INTEGRATION_CRYPTO_KEYS lack"
-            )
-        return None
+        return missing_keys_message(in_use, self.keyring)
 
     async def close(self) -> None:
         await self.oauth_ops.keepalive.stop()

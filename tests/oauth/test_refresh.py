@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import grpc
 import pytest
 from integration_api_proto.integration.v1 import (
@@ -15,6 +16,7 @@ from integration_api_proto.integration.v1 import (
 )
 from prometheus_client import REGISTRY
 
+from integration_api.store import oauth_connections
 from tests.oauth.database import expire_in, failing_token_writes, fetchval
 from tests.oauth.support import OAuthWorld
 
@@ -212,3 +214,41 @@ async def test_another_tenants_connection_answers_not_found(oauth: OAuthWorld) -
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await _token(oauth, connection_id, organization_id="org-other")
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_refresh_stuck_on_another_replica_is_unavailable_not_internal(
+    oauth: OAuthWorld, package_database_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oauth_connections, "REFRESH_LOCK_WAIT_SECONDS", 0.3)
+    connection_id = await oauth.connect("google", "o3-stuck-replica")
+    await expire_in(package_database_dsn, connection_id, -60)
+    other_replica = await asyncpg.connect(package_database_dsn)
+    try:
+        key = oauth_connections.refresh_lock_key(connection_id)
+        await other_replica.execute("SELECT pg_advisory_lock($1)", key)
+        refused = await _refused(oauth, connection_id)
+    finally:
+        await other_replica.close()
+    assert refused.code() == grpc.StatusCode.UNAVAILABLE
+    assert "taking too long" in (refused.details() or "")
+    assert len((await _token(oauth, connection_id)).access_token) > 0
+
+
+async def test_rotated_tokens_the_database_would_not_take_are_stored_on_the_next_call(
+    oauth: OAuthWorld, package_database_dsn: str
+) -> None:
+    connection_id = await oauth.connect("github", "o4-write-down")
+    await expire_in(package_database_dsn, connection_id, -60)
+    before = oauth.github.refresh_grants
+    async with failing_token_writes(package_database_dsn, connection_id, failures=1000):
+        refused = await _refused(oauth, connection_id)
+    assert refused.code() == grpc.StatusCode.UNAVAILABLE
+    assert oauth.github.refresh_grants - before == 1
+    # GitHub voided the old refresh token: the kept one is stored, not refreshed again.
+    kept = await _token(oauth, connection_id)
+    assert oauth.github.refresh_grants - before == 1
+    assert oauth.github.live_token(kept.access_token) is not None
+    await expire_in(package_database_dsn, connection_id, -60)
+    again = await _token(oauth, connection_id)
+    assert again.access_token != kept.access_token
+    assert await _status(oauth, connection_id) == ConnectionStatus.ACTIVE

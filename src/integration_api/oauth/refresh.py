@@ -29,7 +29,7 @@ from integration_api.server.context import current_request_id
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_connections import OAuthConnectionRepository
 from integration_api.store.oauth_refresh_session import RefreshSession
-from integration_api.store.oauth_rows import OAuthConnectionRow
+from integration_api.store.oauth_rows import OAuthConnectionRow, SealedTokens
 from integration_api.vault import Envelope
 
 log = structlog.get_logger("integration_api.oauth")
@@ -61,6 +61,10 @@ class TokenRefresher:
         self._providers = providers
         self._margin = margin
         self._in_flight: dict[str, asyncio.Task[Issued]] = {}
+        # Refreshed tokens the database would not take, sealed, by connection id, with the row
+        # version they replace. A rotating provider has already voided the old refresh token, so
+        # these are the connection's only working ones: the next refresh stores them first.
+        self._unsaved: dict[str, tuple[int, SealedTokens]] = {}
 
     def expiring(self, row: OAuthConnectionRow) -> bool:
         expires_at = row.access_token_expires_at
@@ -93,6 +97,9 @@ class TokenRefresher:
         async with self._connections.refresh_session(connection_id) as session:
             row = await _read(session)
             require_usable(row)
+            unsaved = self._unsaved.pop(connection_id, None)
+            if unsaved is not None and unsaved[0] == row.version:
+                return await self._store_unsaved(session, row, unsaved[1], trigger)
             current = open_tokens(self._envelope, row)
             if not needs_refresh(row):
                 return current, row
@@ -112,13 +119,7 @@ class TokenRefresher:
         self, session: RefreshSession, row: OAuthConnectionRow, tokens: TokenSet, trigger: str
     ) -> Issued:
         sealed = seal_tokens(self._envelope, row.tenant, row.id, row.provider, tokens)
-        audit = _event(row, "oauth.connection.refresh", {"trigger": trigger})
-        try:
-            stored = await session.store_refreshed(row.version, sealed, audit)
-        except Exception:  # noqa: BLE001 - any failure to store is reported the same way
-            count_refresh(row.provider, trigger, "failed")
-            log.error("oauth_refreshed_tokens_not_stored", connection_id=row.id)
-            raise Unavailable("the refreshed tokens could not be stored; try again") from None
+        stored = await self._write(session, row, sealed, trigger)
         count_refresh(row.provider, trigger, "refreshed")
         if stored is None:
             # Reconnected or revoked while we refreshed: what is stored now wins.
@@ -126,6 +127,32 @@ class TokenRefresher:
             require_usable(latest)
             return open_tokens(self._envelope, latest), latest
         return tokens, stored
+
+    async def _store_unsaved(
+        self, session: RefreshSession, row: OAuthConnectionRow, sealed: SealedTokens, trigger: str
+    ) -> Issued:
+        """Store the tokens an earlier refresh could not, instead of refreshing again."""
+        stored = await self._write(session, row, sealed, trigger)
+        log.info("oauth_unsaved_tokens_stored", connection_id=row.id)
+        latest = stored if stored is not None else await _read(session)
+        require_usable(latest)
+        return open_tokens(self._envelope, latest), latest
+
+    async def _write(
+        self, session: RefreshSession, row: OAuthConnectionRow, sealed: SealedTokens, trigger: str
+    ) -> OAuthConnectionRow | None:
+        audit = _event(row, "oauth.connection.refresh", {"trigger": trigger})
+        try:
+            return await session.store_refreshed(row.version, sealed, audit)
+        except Exception:  # noqa: BLE001 - any failure to store is reported the same way
+            self._unsaved[row.id] = (row.version, sealed)
+            count_refresh(row.provider, trigger, "failed")
+            log.error("oauth_refreshed_tokens_not_stored", connection_id=row.id)
+            raise Unavailable(
+                "the refreshed tokens could not be stored yet; they are kept and stored on the "
+                "next call: try again",
+                reason="OAUTH_TOKENS_NOT_STORED",
+            ) from None
 
     async def _after_rejection(
         self, session: RefreshSession, row: OAuthConnectionRow, trigger: str

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from integration_api.errors import FailedPrecondition, NotFound
+from integration_api.errors import FailedPrecondition, NotFound, Unavailable
 from integration_api.principal import Tenant
 from integration_api.store.audit import AuditLog
 from integration_api.store.database import advisory_key
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 # Unlocking on a connection that broke fails, and need not succeed: the lock died with it.
 _RELEASE_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# How long a caller waits for another replica's refresh of the same connection; a refresh is one
+# token request, so a longer wait means that replica is stuck: the caller may retry.
+REFRESH_LOCK_WAIT_SECONDS = 20.0
 
 SealFor = Callable[[str], SealedTokens]
 AuditFor = Callable[[str, bool], AuditEvent]
@@ -229,7 +232,15 @@ class OAuthConnectionRepository:
         connection_uuid = parse_connection_id(connection_id)
         key = refresh_lock_key(connection_id)
         async with self._pool.acquire() as connection:
-            await connection.execute("SELECT pg_advisory_lock($1)", key)
+            try:
+                await connection.execute(
+                    "SELECT pg_advisory_lock($1)", key, timeout=REFRESH_LOCK_WAIT_SECONDS
+                )
+            except TimeoutError:
+                raise Unavailable(
+                    "another refresh of this connection is taking too long; retry",
+                    reason="OAUTH_REFRESH_BUSY",
+                ) from None
             try:
                 yield RefreshSession(connection, self._pool, self._audit, connection_uuid)
             finally:

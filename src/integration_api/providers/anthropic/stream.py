@@ -42,6 +42,7 @@ from integration_api.llm.tool_calls import MALFORMED_TOOL_CALL, ToolCallBudget
 from integration_api.providers.anthropic.errors import stream_error
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
+from integration_api.providers.wire_values import printable_id, request_id_from, token_count
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "end_turn": FinishReason.STOP,
@@ -50,7 +51,6 @@ FINISH_REASONS: dict[str, FinishReason] = {
     "tool_use": FinishReason.TOOL_CALLS,
     "refusal": FinishReason.CONTENT_FILTER,
 }
-_MAX_ID_LENGTH = 128
 _INPUT_COUNTS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 _COUNTS = (*_INPUT_COUNTS, "output_tokens")
 
@@ -59,17 +59,7 @@ JsonObject = dict[str, object]
 
 def request_id_of(headers: Mapping[str, str]) -> str:
     """Anthropic's id for this request (`request-id`), printable and bounded."""
-    return _clean_id(headers.get("request-id", ""))
-
-
-def _clean_id(value: str) -> str:
-    return "".join(character for character in value[:_MAX_ID_LENGTH] if character.isprintable())
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    return request_id_from(headers, ("request-id",))
 
 
 @dataclass
@@ -136,7 +126,7 @@ class AnthropicStreamReader:
             self._model = model
         message_id = message.get("id")
         if not self._request_id and isinstance(message_id, str):
-            self._request_id = _clean_id(message_id)
+            self._request_id = printable_id(message_id)
         self._note_usage(message.get("usage"))
         return []
 
@@ -236,7 +226,7 @@ class AnthropicStreamReader:
         if not isinstance(usage, dict):
             return
         for name in _COUNTS:
-            value = _count(usage.get(name))
+            value = token_count(usage.get(name))
             if value is not None:
                 self._counts[name] = value
 

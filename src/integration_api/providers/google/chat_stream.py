@@ -42,6 +42,7 @@ from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR, truncated
+from integration_api.providers.wire_values import printable_id, token_count
 
 # Refusals for what the answer (or the prompt) contained.
 _FILTERED = frozenset(
@@ -58,7 +59,6 @@ _FILTERED = frozenset(
 )
 # Errors that say the request itself was wrong: retrying it cannot help.
 _REQUEST_ERRORS = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE"})
-_MAX_ID_LENGTH = 128
 
 
 def finish_reason_of(raw: str, made_calls: bool) -> FinishReason:
@@ -91,10 +91,7 @@ def usage_of(reported: Mapping[str, object]) -> Usage:
 
 
 def _count(reported: Mapping[str, object], name: str) -> int | None:
-    value = reported.get(name)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    return token_count(reported.get(name))
 
 
 def _sum(first: int | None, second: int | None) -> int | None:
@@ -124,12 +121,6 @@ def stream_error(
     return typed
 
 
-def _clean(value: object) -> str:
-    if not isinstance(value, str):
-        return ""
-    return "".join(character for character in value[:_MAX_ID_LENGTH] if character.isprintable())
-
-
 class GeminiStreamReader:
     """The state of one stream: calls made so far, the last usage, how it finished."""
 
@@ -156,9 +147,9 @@ class GeminiStreamReader:
         model_version = chunk.get("modelVersion")
         if model_version != self._model_version and model_version:
             self._model_version = model_version
-            self._model = _clean(model_version)
+            self._model = printable_id(model_version)
         if not self._response_id:
-            self._response_id = _clean(chunk.get("responseId"))
+            self._response_id = printable_id(chunk.get("responseId"))
         usage = chunk.get("usageMetadata")
         if isinstance(usage, Mapping):
             self._usage = usage
@@ -206,7 +197,7 @@ class GeminiStreamReader:
         arguments = call.get("args")
         arguments_json = json.dumps(arguments if isinstance(arguments, Mapping) else {})
         self._budget.add_arguments(arguments_json)
-        call_id = _clean(call.get("id")) or f"call_{index}"
+        call_id = printable_id(call.get("id")) or f"call_{index}"
         return ToolCall(
             index=index, id=call_id, name=str(call["name"]), arguments_json=arguments_json
         )

@@ -39,6 +39,7 @@ from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
+from integration_api.providers.wire_values import printable_id, request_id_from, token_count
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "stop": FinishReason.STOP,
@@ -55,20 +56,11 @@ FINISH_REASONS: dict[str, FinishReason] = {
 # Error types that say the request itself was wrong: retrying it cannot help.
 _REQUEST_ERROR_TYPES = frozenset({"invalid_request_error", "validation", "invalid_request"})
 _REQUEST_ID_HEADERS = ("x-request-id", "apim-request-id", "request-id")
-_MAX_ID_LENGTH = 128
 
 
 def request_id_of(headers: Mapping[str, str]) -> str:
     """The provider's id for this request, from the headers its family uses."""
-    for name in _REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return _clean_id(value)
-    return ""
-
-
-def _clean_id(value: str) -> str:
-    return "".join(character for character in value[:_MAX_ID_LENGTH] if character.isprintable())
+    return request_id_from(headers, _REQUEST_ID_HEADERS)
 
 
 def stream_error(provider: str, payload: object, secrets: Sequence[str]) -> ServiceError:
@@ -92,22 +84,20 @@ def stream_error(provider: str, payload: object, secrets: Sequence[str]) -> Serv
 
 def _usage(reported: Mapping[str, object]) -> Usage:
     return Usage(
-        input_tokens=_count(reported.get("prompt_tokens")),
-        output_tokens=_count(reported.get("completion_tokens")),
-        cached_input_tokens=_count(_detail(reported, "prompt_tokens_details", "cached_tokens")),
-        reasoning_tokens=_count(_detail(reported, "completion_tokens_details", "reasoning_tokens")),
+        input_tokens=token_count(reported.get("prompt_tokens")),
+        output_tokens=token_count(reported.get("completion_tokens")),
+        cached_input_tokens=token_count(
+            _detail(reported, "prompt_tokens_details", "cached_tokens")
+        ),
+        reasoning_tokens=token_count(
+            _detail(reported, "completion_tokens_details", "reasoning_tokens")
+        ),
     )
 
 
 def _detail(reported: Mapping[str, object], group: str, name: str) -> object:
     details = reported.get(group)
     return details.get(name) if isinstance(details, Mapping) else None
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
 
 
 def _text_of(content: object, kind: str = "text") -> str:
@@ -175,7 +165,7 @@ class OpenAIStreamReader:
             self._model = model
         chunk_id = chunk.get("id")
         if not self._request_id and chunk_id and isinstance(chunk_id, str):
-            self._request_id = _clean_id(chunk_id)
+            self._request_id = printable_id(chunk_id)
         usage = chunk.get("usage")
         if usage and isinstance(usage, dict):
             self._usage = _usage(usage)
