@@ -17,6 +17,7 @@ from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.transport import HttpClientSettings, create_http_client
+from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
@@ -60,6 +61,7 @@ class Runtime:
     keyring: Keyring
     envelope: Envelope
     http: httpx.AsyncClient
+    sockets: WebSocketClient
     egress: EgressPolicy
     cache: CredentialCache
     credential_ops: CredentialOperations
@@ -75,6 +77,14 @@ class Runtime:
         egress = EgressPolicy.from_settings(settings)
         http = create_http_client(HttpClientSettings(limits=settings.upstream), policy=egress)
         cache = create_cache(settings, keyring)
+        # Speech sockets: the same egress policy, the process's connection bound, explicit frames.
+        sockets = WebSocketClient(
+            egress,
+            SocketSettings(
+                max_frame_bytes=settings.speech.max_frame_bytes,
+                max_connections=settings.upstream.max_connections,
+            ),
+        )
 
         async def forget_everything() -> None:
             # Notifications may have been missed: only a private cache must be emptied; a
@@ -91,6 +101,7 @@ class Runtime:
             keyring=keyring,
             envelope=envelope,
             http=http,
+            sockets=sockets,
             egress=egress,
             cache=cache,
             credential_ops=credential_ops,
@@ -117,3 +128,4 @@ class Runtime:
         await self.listener.stop()
         await self.cache.close()
         await self.http.aclose()
+        await self.sockets.close()
