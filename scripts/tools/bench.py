@@ -26,6 +26,7 @@ import aiohttp
 import grpc.aio
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
+    AwsSecret,
     ChatRequest,
     CreateCredentialRequest,
     CredentialConfig,
@@ -70,6 +71,14 @@ class Setup:
     through_service: ServiceClient
 
 
+def _bench_secret(provider: BenchProvider) -> CredentialSecret:
+    if provider.aws_keys:
+        # Signed with SigV4 on every call, as AWS keys are: the signing is part of the cost.
+        keys = AwsSecret(access_key_id="AKIABENCH", secret_access_key=secrets.token_hex(20))
+        return CredentialSecret(aws=keys)
+    return CredentialSecret(api_key=ApiKeySecret(key="sk-bench-" + secrets.token_hex(16)))
+
+
 async def store_credential(
     channel: grpc.aio.Channel,
     metadata: Sequence[tuple[str, str]],
@@ -80,8 +89,10 @@ async def store_credential(
         CreateCredentialRequest(
             provider=provider.name,
             name="bench-" + secrets.token_hex(4),
-            secret=CredentialSecret(api_key=ApiKeySecret(key="sk-bench-" + secrets.token_hex(16))),
-            config=CredentialConfig(base_url=base_url, default_model=provider.default_model),
+            secret=_bench_secret(provider),
+            config=CredentialConfig(
+                base_url=base_url, default_model=provider.default_model, region=provider.region
+            ),
             skip_verification=True,
         ),
         metadata=tuple(metadata),
@@ -167,7 +178,7 @@ async def provider_setup(
         provider.headers,
         provider.encoded_chat_body(),
         json.dumps(upstream_embed).encode(),
-        provider.is_text_chunk,
+        provider.text_chunks_in,
     )
     through_service = ServiceClient(channel, metadata, bytes(chat), bytes(embed))
     return Setup(provider, upstream, service, direct, through_service)

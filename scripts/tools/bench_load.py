@@ -86,8 +86,9 @@ class DirectClient:
     headers: dict[str, str]
     chat_body: bytes
     embed_body: bytes
-    # Whether one line of the provider's stream carries a piece of text.
-    is_text_chunk: Callable[[bytes], bool]
+    # How many pieces of text one line of the provider's stream carries (a binary stream's
+    # "line", cut at newline bytes, may hold several frames).
+    text_chunks_in: Callable[[bytes], int]
 
     async def chat(self) -> Sample:
         started = time.perf_counter()
@@ -99,8 +100,9 @@ class DirectClient:
             if response.status != 200:
                 raise RuntimeError(f"upstream answered {response.status}")
             async for line in response.content:
-                if self.is_text_chunk(line):
-                    chunks += 1
+                found = self.text_chunks_in(line)
+                if found:
+                    chunks += found
                     if not first:
                         first = time.perf_counter() - started
         return Sample(first, time.perf_counter() - started, chunks)

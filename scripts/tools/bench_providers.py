@@ -11,20 +11,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-def _openai_text_chunk(line: bytes) -> bool:
-    return line.startswith(b"data: {") and b'"content":"' in line and b'"content":""' not in line
+def _openai_text_chunks(line: bytes) -> int:
+    return int(
+        line.startswith(b"data: {") and b'"content":"' in line and b'"content":""' not in line
+    )
 
 
-def _anthropic_text_chunk(line: bytes) -> bool:
-    return line.startswith(b"data: {") and b'"text_delta"' in line
+def _anthropic_text_chunks(line: bytes) -> int:
+    return int(line.startswith(b"data: {") and b'"text_delta"' in line)
 
 
-def _gemini_text_chunk(line: bytes) -> bool:
-    return line.startswith(b"data: {") and b'"text":" ' in line
+# The `:event-type` header of a text frame (no newline byte in it, so never cut by one).
+_BEDROCK_TEXT_FRAME = b"\x0b:event-type\x07\x00\x11contentBlockDelta"
 
 
-def _cohere_text_chunk(line: bytes) -> bool:
-    return line.startswith(b"data: {") and b'"content-delta"' in line
+def _bedrock_text_chunks(line: bytes) -> int:
+    return line.count(_BEDROCK_TEXT_FRAME)
+
+
+BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def _gemini_text_chunks(line: bytes) -> int:
+    return int(line.startswith(b"data: {") and b'"text":" ' in line)
+
+
+def _cohere_text_chunks(line: bytes) -> int:
+    return int(line.startswith(b"data: {") and b'"content-delta"' in line)
 
 
 @dataclass(frozen=True)
@@ -39,8 +52,11 @@ class BenchProvider:
     chat_path: str
     headers: dict[str, str]
     chat_body: dict[str, object]
-    is_text_chunk: Callable[[bytes], bool]
+    text_chunks_in: Callable[[bytes], int]
     embeds: bool = False
+    region: str = ""
+    # Stored as AWS keys (signed with SigV4) instead of an API key.
+    aws_keys: bool = False
 
     def base_url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}{self.base_path}"
@@ -62,7 +78,7 @@ PROVIDERS = {
             "stream_options": {"include_usage": True},
             "messages": [{"role": "user", "content": "Hi"}],
         },
-        is_text_chunk=_openai_text_chunk,
+        text_chunks_in=_openai_text_chunks,
         embeds=True,
     ),
     "anthropic": BenchProvider(
@@ -81,7 +97,22 @@ PROVIDERS = {
             "stream": True,
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
         },
-        is_text_chunk=_anthropic_text_chunk,
+        text_chunks_in=_anthropic_text_chunks,
+    ),
+    "bedrock": BenchProvider(
+        name="bedrock",
+        base_path="",
+        default_model=BEDROCK_MODEL,
+        chat_path=f"/model/{BEDROCK_MODEL}/converse-stream",
+        # The fake checks no signature; the service signs every call all the same.
+        headers={"Content-Type": "application/json", "Authorization": "Bearer bench"},
+        chat_body={
+            "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+            "inferenceConfig": {"maxTokens": 4096},
+        },
+        text_chunks_in=_bedrock_text_chunks,
+        region="us-east-1",
+        aws_keys=True,
     ),
     "gemini": BenchProvider(
         name="gemini",
@@ -90,7 +121,7 @@ PROVIDERS = {
         chat_path="/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
         headers={"Content-Type": "application/json", "x-goog-api-key": "AIza-bench"},
         chat_body={"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]},
-        is_text_chunk=_gemini_text_chunk,
+        text_chunks_in=_gemini_text_chunks,
     ),
     "cohere": BenchProvider(
         name="cohere",
@@ -103,6 +134,6 @@ PROVIDERS = {
             "stream": True,
             "messages": [{"role": "user", "content": "Hi"}],
         },
-        is_text_chunk=_cohere_text_chunk,
+        text_chunks_in=_cohere_text_chunks,
     ),
 }

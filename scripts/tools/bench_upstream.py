@@ -1,11 +1,13 @@
-"""A fast fake OpenAI and Anthropic for the benchmark: answers from prebuilt bytes over asyncio.
+"""A fast fake OpenAI, Anthropic, Gemini and Bedrock for the benchmark: prebuilt bytes, asyncio.
 
 It serves `POST /v1/chat/completions` (a stream of `--chunks` text chunks, then finish, usage
 and `[DONE]`, each written separately with chunked transfer encoding), `POST /v1/messages` (the
 same text as Anthropic streams it: `message_start`, a text block of `--chunks` deltas,
-`message_delta`, `message_stop`) and `POST /v1/embeddings` (one base64 vector of
-`--dimensions` floats per input), with keep-alive. Its own cost per
-stream is a few tens of microseconds, and the benchmark reports it. Prints `{"port": N}`.
+`message_delta`, `message_stop`), Gemini's `:streamGenerateContent` (the same text as its SSE
+chunks), `POST /model/{id}/converse-stream` (the same text as Bedrock's
+binary event-stream frames, CRCs computed here) and `POST /v1/embeddings` (one base64 vector of
+`--dimensions` floats per input), with keep-alive. Its own cost per stream is a few tens of
+microseconds, and the benchmark reports it. Prints `{"port": N}`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import base64
 import json
 import struct
 import sys
+import zlib
 
 _CHUNK_ID = "chatcmpl-bench0000000000000000000000"
 _MODEL = "gpt-4o-mini-2024-07-18"
@@ -96,6 +99,45 @@ def anthropic_stream(chunks: int) -> list[bytes]:
         _named({"type": "content_block_stop", "index": 0}),
         _named({"type": "message_delta", "delta": stop, "usage": {"output_tokens": chunks}}),
         _named({"type": "message_stop"}),
+        b"0\r\n\r\n",
+    ]
+    events[0] = head + events[0]
+    return events
+
+
+def _frame(event_type: str, payload: dict[str, object]) -> bytes:
+    """One event-stream frame, as Bedrock frames its events (CRC32 of prelude and message)."""
+    headers = b""
+    for name, value in (
+        (":event-type", event_type),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ):
+        headers += bytes([len(name)]) + name.encode() + b"\x07"
+        headers += struct.pack("!H", len(value)) + value.encode()
+    body = json.dumps({**payload, "p": "abcdefgh"}, separators=(",", ":")).encode()
+    prelude = struct.pack("!II", 16 + len(headers) + len(body), len(headers))
+    message = prelude + struct.pack("!I", zlib.crc32(prelude)) + headers + body
+    frame = message + struct.pack("!I", zlib.crc32(message))
+    return f"{len(frame):x}\r\n".encode() + frame + b"\r\n"
+
+
+def bedrock_stream(chunks: int) -> list[bytes]:
+    """The same answer as `chat_stream`, as ConverseStream event-stream frames."""
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\n"
+        b"transfer-encoding: chunked\r\nx-amzn-RequestId: req-bench\r\n\r\n"
+    )
+    events = [_frame("messageStart", {"role": "assistant"})]
+    events += [
+        _frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": f" word{number}"}})
+        for number in range(chunks)
+    ]
+    usage = {"inputTokens": 12, "outputTokens": chunks, "totalTokens": 12 + chunks}
+    events += [
+        _frame("contentBlockStop", {"contentBlockIndex": 0}),
+        _frame("messageStop", {"stopReason": "end_turn"}),
+        _frame("metadata", {"usage": usage, "metrics": {"latencyMs": 1}}),
         b"0\r\n\r\n",
     ]
     events[0] = head + events[0]
@@ -186,6 +228,7 @@ class UpstreamProtocol(asyncio.Protocol):
         chat: list[bytes],
         messages: list[bytes],
         gemini: list[bytes],
+        frames: list[bytes],
         embeddings: bytes,
         interval: float,
         cohere: list[bytes],
@@ -194,6 +237,7 @@ class UpstreamProtocol(asyncio.Protocol):
         self._messages = messages
         self._gemini = gemini
         self._cohere = cohere
+        self._frames = frames
         self._embeddings = embeddings
         self._interval = interval
         self._buffer = b""
@@ -235,6 +279,8 @@ class UpstreamProtocol(asyncio.Protocol):
             stream = self._gemini
         elif path.endswith("/v2/chat"):
             stream = self._cohere
+        elif path.endswith("/converse-stream"):
+            stream = self._frames
         if self._interval:
             asyncio.get_running_loop().create_task(self._paced(transport, stream))
         else:
@@ -254,11 +300,12 @@ async def serve(arguments: argparse.Namespace) -> None:
     messages = anthropic_stream(arguments.chunks)
     gemini = gemini_stream(arguments.chunks)
     cohere = cohere_stream(arguments.chunks)
+    frames = bedrock_stream(arguments.chunks)
     embeddings = embeddings_answer(1, arguments.dimensions)
     interval = arguments.interval_ms / 1000
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: UpstreamProtocol(chat, messages, gemini, embeddings, interval, cohere),
+        lambda: UpstreamProtocol(chat, messages, gemini, frames, embeddings, interval, cohere),
         "127.0.0.1",
         0,
         backlog=1024,

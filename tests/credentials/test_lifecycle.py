@@ -6,6 +6,7 @@ import grpc
 import pytest
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
+    AzureSecret,
     CheckOutcome,
     CreateCredentialRequest,
     CredentialConfig,
@@ -118,7 +119,16 @@ def _keyed(
         (CreateCredentialRequest(provider="openai", name="n"), "secret"),
         (_keyed("openai", name=""), "name"),
         (_keyed("openai", base_url="ftp://example.com"), "config.base_url"),
-        (_keyed("bedrock", region="us-east-1"), "secret"),
+        (
+            # Bedrock takes AWS keys or a Bedrock API key, never an Azure resource key.
+            CreateCredentialRequest(
+                provider="bedrock",
+                name="n",
+                secret=CredentialSecret(azure=AzureSecret(api_key="1234567890abcdef")),
+                config=CredentialConfig(region="us-east-1"),
+            ),
+            "secret",
+        ),
         (_keyed("azure-openai"), "config.base_url"),
     ],
 )

@@ -4,6 +4,9 @@ A test scripts the answers (`play`): each request takes the next reply, the last
 A reply names a fixture file of the provider (`tests/fixtures/<provider>/<scenario>.sse` is a
 stream body; `<scenario>.http` a whole HTTP response, status line and headers included) and
 how to deliver it: a slow first byte, pauses between events, or a TCP reset after N events.
+A `.sse` name stands for the provider's stream fixture whatever its framing: Bedrock's binary
+event stream is kept as `<scenario>.frames` (see `aws_eventstream`) and sent as real frames.
+A layout may check each request before answering it (Bedrock's checks its SigV4 signature).
 Embedding and rerank requests are answered from what they ask (`EMBEDDINGS`), in the
 provider's format.
 
@@ -17,6 +20,7 @@ import asyncio
 import re
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,6 +28,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.aws_eventstream import read_frames
+from tests.fakes.aws_sigv4 import BEDROCK_REPLAY_REGION, bedrock_replay_refusal
 from tests.fakes.replay_embeddings import embedding_answer
 from tests.fakes.replay_replicate import PREDICTION_PATHS, PredictionFlow
 from tests.fakes.replay_rerank import rerank_answer
@@ -49,6 +55,11 @@ class Layout:
     event_separator: bytes = b"\n\n"
     # '' for a provider without reranking.
     rerank_path: str = ""
+    # Stream fixtures in another framing: their extension and what cuts them into events.
+    stream_extension: str = ".sse"
+    read_stream: Callable[[Path], tuple[bytes, ...]] | None = None
+    # The provider's refusal of a request it would not accept (None: answer it).
+    check_request: Callable[[web.Request, bytes], web.Response | None] | None = None
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -161,8 +172,23 @@ LAYOUTS: dict[str, Layout] = {
             r"/v1/embeddings",
             rerank_path=r"/v1/rerank",
         ),
+        Layout(
+            "bedrock",
+            "bedrock",
+            "",
+            r"/model/.+/converse-stream",
+            r"/model/.+/invoke",
+            {
+                "Content-Type": "application/vnd.amazon.eventstream",
+                "x-amzn-RequestId": "6f8e2d41-3b7c-4a59-9e0d-1c2b3a4d5e6f",
+            },
+            stream_extension=".frames",
+            read_stream=read_frames,
+            check_request=bedrock_replay_refusal,
+        ),
     )
 }
+BEDROCK_REGION = BEDROCK_REPLAY_REGION
 
 
 @dataclass(frozen=True)
@@ -183,6 +209,8 @@ class HttpFixture:
 
 
 def fixture_path(layout: Layout, name: str) -> Path:
+    if name.endswith(".sse"):
+        name = name.removesuffix(".sse") + layout.stream_extension
     return FIXTURES_DIR / layout.fixture_dir / name
 
 
@@ -266,6 +294,10 @@ class ReplayServer:
         return self._script[0]
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
+        if self.layout.check_request is not None:
+            refusal = self.layout.check_request(request, await request.read())
+            if refusal is not None:
+                return refusal
         reply = self._next_reply()
         if reply.fixture == EMBEDDINGS:
             return embedding_answer(self.layout.provider, await request.json())
@@ -286,6 +318,8 @@ class ReplayServer:
     async def stream_fixture(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         """Stream the reply's fixture as the provider frames its events."""
         path = fixture_path(self.layout, reply.fixture)
+        if self.layout.read_stream is not None:
+            return await self.stream_events(request, reply, self.layout.read_stream(path))
         return await self.stream_events(
             request, reply, read_stream_events(path, self.layout.event_separator)
         )

@@ -48,6 +48,8 @@ def embedding_answer(provider: str, body: Any) -> web.Response:
         return _vertex_predict(body)
     if provider == "cohere":
         return _cohere_embed(body)
+    if provider == "bedrock":
+        return _bedrock_invoke(body)
     return _openai_embeddings(provider, body)
 
 
@@ -130,3 +132,26 @@ def _cohere_embed(body: Any) -> web.Response:
             "response_type": "embeddings_by_type",
         },
     )
+
+
+def _bedrock_invoke(body: Any) -> web.Response:
+    """Bedrock InvokeModel: Titan (`inputText`, one text) or Cohere Embed (`texts`)."""
+    if "inputText" in body:
+        text = body["inputText"]
+        dimensions = int(body.get("dimensions") or DEFAULT_DIMENSIONS)
+        answer = {
+            "embedding": vector_for(text, dimensions),
+            "inputTextTokenCount": len(text.split()),
+        }
+        return json_response(200, answer)
+    texts = _inputs(body["texts"])
+    dimensions = int(body.get("output_dimension") or DEFAULT_DIMENSIONS)
+    vectors = [vector_for(text, dimensions) for text in texts]
+    tokens = sum(len(text.split()) for text in texts)
+    answer = {
+        "id": "5f3e1c2a-9b8d-4e7f-a6c5-b4d3e2f1a0b9",
+        "response_type": "embeddings_by_type",
+        "texts": texts,
+        "embeddings": {"float": vectors},
+    }
+    return json_response(200, answer, headers={"X-Amzn-Bedrock-Input-Token-Count": str(tokens)})

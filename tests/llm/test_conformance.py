@@ -75,6 +75,12 @@ RAW_REASONS = {
     "cohere": {"stop": "COMPLETE", "tool_calls": "TOOL_CALL", "length": "MAX_TOKENS"},
     # Replicate reports no finish reason: a prediction that streamed to `done` succeeded.
     "replicate": {"stop": "succeeded"},
+    "bedrock": {
+        "stop": "end_turn",
+        "tool_calls": "tool_use",
+        "length": "max_tokens",
+        "content_filter": "guardrail_intervened",
+    },
 }
 # Cached input tokens as each provider's fixture reports them: Azure reports 0, which stays 0.
 CACHED_TOKENS = {
@@ -88,6 +94,7 @@ CACHED_TOKENS = {
     "vertex-ai": None,
     "cohere": 4,
     "replicate": None,
+    "bedrock": 4,
 }
 ANSWERING_MODELS = {
     "openai": "gpt-4o-mini-2024-07-18",
@@ -101,6 +108,8 @@ ANSWERING_MODELS = {
     # Cohere names no model in its stream: the one the request named.
     "cohere": "command-a-03-2025",
     "replicate": "meta/meta-llama-3-8b-instruct",
+    # Bedrock's stream names no model: the one asked for.
+    "bedrock": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
 }
 # From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server),
 # Google's `responseId`, Cohere's message id.
@@ -116,9 +125,12 @@ REQUEST_IDS = {
     "cohere": "321d178c-2c12-44d3-ae42-2f5510f6b1cc",
     # The prediction's id.
     "replicate": "4awn473bsrztjzlx2b6ufoxkkm",
+    "bedrock": "6f8e2d41-3b7c-4a59-9e0d-1c2b3a4d5e6f",
 }
 # A model name each provider accepts, other than the credential's default.
 NAMED_MODELS = {"replicate": "acme/named-model"}
+# Providers that send no retry delay with a rate limit: the service retries them.
+NO_RETRY_HINT = ("bedrock",)
 
 
 def raw_reason(provider: str, expected: Expected) -> str:
@@ -126,15 +138,18 @@ def raw_reason(provider: str, expected: Expected) -> str:
 
 
 def model_sent(provider: str, sent: RecordedRequest) -> str:
-    """The model a request named: in the body, or in the URL for Google's APIs."""
+    """The model a request named: in the body, or in the URL for Google's and Bedrock's APIs."""
     if provider in ("gemini", "vertex-ai"):
         return sent.path.rsplit("/", 1)[-1].split(":", 1)[0]
     if provider == "replicate":
         return sent.path.removeprefix("/v1/models/").removesuffix("/predictions")
+    if provider == "bedrock":
+        return sent.path.removeprefix("/model/").rsplit("/", 1)[0]
     return str(sent.json()["model"])
 
 
 def cases(scenarios: list[str], extension: str = ".sse") -> list[tuple[str, str]]:
+    # `.sse` stands for each provider's stream fixture, whatever its framing.
     """(provider, scenario) for every provider that has the scenario's fixture."""
     return [
         (provider, scenario)
@@ -340,7 +355,7 @@ async def test_a_refused_request_arrives_as_a_clean_status(
     assert len(upstream.replay.requests) == 1
 
 
-@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
+@pytest.mark.parametrize("provider", [name for name in CHAT_PROVIDERS if name not in NO_RETRY_HINT])
 async def test_a_rate_limit_beyond_the_retry_cap_is_returned_with_its_delay(
     provider: str,
     llm: LlmServiceStub,
@@ -354,6 +369,23 @@ async def test_a_rate_limit_beyond_the_retry_cap_is_returned_with_its_delay(
     assert answer.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert answer.retry_delay_seconds() == 20
     assert len(upstream.replay.requests) == 1
+
+
+@pytest.mark.parametrize("provider", NO_RETRY_HINT)
+async def test_a_rate_limit_without_a_delay_is_retried_then_returned_with_one(
+    provider: str,
+    llm: LlmServiceStub,
+    service: RunningService,
+    all_upstreams: dict[str, Upstream],
+) -> None:
+    upstream = all_upstreams[provider]
+    upstream.replay.play("rate_limited.http")
+    answer = await chat(llm, service, request_for(upstream))
+
+    assert answer.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert answer.metadata()["attempts"] == "3"
+    assert (answer.retry_delay_seconds() or 0) > 0
+    assert len(upstream.replay.requests) == 3
 
 
 @pytest.mark.parametrize(

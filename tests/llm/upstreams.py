@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
+    AwsSecret,
     AzureSecret,
     CreateCredentialRequest,
     CredentialConfig,
@@ -23,6 +24,7 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
+from tests.fakes.aws_sigv4 import BEDROCK_REPLAY_ACCOUNT, BEDROCK_REPLAY_REGION
 from tests.fakes.google_oauth import TOKEN_PATH, FakeServiceAccount, install_token_endpoint
 from tests.fakes.replay import ReplayServer
 from tests.fakes.server import FakeServer
@@ -33,7 +35,7 @@ GOOGLE = ("gemini", "vertex-ai")
 # Chat and embeddings.
 PROVIDERS = OPENAI_FAMILY + GOOGLE
 # Every provider the chat conformance suite runs.
-CHAT_PROVIDERS = (*PROVIDERS, "anthropic", "cohere", "replicate")
+CHAT_PROVIDERS = (*PROVIDERS, "anthropic", "cohere", "replicate", "bedrock")
 # Chat providers without tool calling.
 TOOLLESS_CHAT_PROVIDERS = ("replicate",)
 # Every provider the embedding suite runs.
@@ -57,6 +59,8 @@ DEFAULT_MODELS = {
     "cohere": "command-a-03-2025",
     "voyageai": "voyage-3.5",
     "replicate": "meta/meta-llama-3-8b-instruct",
+    # An inference-profile id: its `:` travels percent-encoded in the path.
+    "bedrock": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
 }
 EMBEDDING_MODELS = {
     "openai": "text-embedding-3-small",
@@ -93,6 +97,11 @@ class Upstream:
 def _secret(provider: str, key: str) -> CredentialSecret:
     if provider == "azure-openai":
         return CredentialSecret(azure=AzureSecret(api_key=key))
+    if provider == "bedrock":
+        account = BEDROCK_REPLAY_ACCOUNT
+        return CredentialSecret(
+            aws=AwsSecret(access_key_id=account.access_key_id, secret_access_key=key)
+        )
     return CredentialSecret(api_key=ApiKeySecret(key=key))
 
 
@@ -102,6 +111,10 @@ def _config(provider: str, base_url: str, default_model: str | None) -> Credenti
         return CredentialConfig(base_url=base_url, deployment=model, api_version="2024-10-21")
     if provider == "vertex-ai":
         return CredentialConfig(base_url=base_url, default_model=model, region=VERTEX_REGION)
+    if provider == "bedrock":
+        return CredentialConfig(
+            base_url=base_url, default_model=model, region=BEDROCK_REPLAY_REGION
+        )
     return CredentialConfig(base_url=base_url, default_model=model)
 
 
@@ -109,6 +122,9 @@ def key_for(provider: str) -> str:
     """A key shaped like the provider's (none for the self-hosted server)."""
     if provider == "openai-compatible":
         return ""
+    if provider == "bedrock":
+        # The replay server's Bedrock checks signatures: it knows this account's secret.
+        return BEDROCK_REPLAY_ACCOUNT.secret_access_key
     prefixes = {"huggingface": "hf_", "gemini": "AIzaSy", "anthropic": "sk-ant-api03-"}
     return prefixes.get(provider, "sk-test-") + secrets.token_urlsafe(24)
 

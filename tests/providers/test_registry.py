@@ -100,8 +100,8 @@ def test_well_formed_credentials_pass(
         (
             "bedrock",
             CredentialConfig(),
-            ApiKey("k"),
-            ["secret: bedrock accepts: aws", "config.region: is required for bedrock"],
+            AzureKey("k"),
+            ["secret: bedrock accepts: api_key, aws", "config.region: is required for bedrock"],
         ),
         (
             "vertex-ai",

@@ -21,6 +21,8 @@ from integration_api.credentials.model import (
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
+from integration_api.providers.aws import chat as bedrock_chat
+from integration_api.providers.aws import embeddings as bedrock_embeddings
 from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.base import (
     ChatModel,
@@ -188,7 +190,15 @@ PROVIDERS: dict[str, ProviderSpec] = {
         chat=google_chat.VERTEX_AI,
         embedding=google_embeddings.VERTEX_AI,
     ),
-    "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
+    # AWS keys (SigV4), or a Bedrock API key sent as a bearer token.
+    "bedrock": ProviderSpec(
+        "bedrock",
+        frozenset({AwsKeys.kind, ApiKey.kind}),
+        ("region",),
+        bedrock.VERIFIER,
+        chat=bedrock_chat.BEDROCK,
+        embedding=bedrock_embeddings.BEDROCK,
+    ),
     "cohere": _api_key_provider(
         "cohere",
         cohere.VERIFIER,
