@@ -97,12 +97,12 @@ class ServiceReport:
 
     async def services(self) -> list[dict[str, Any]]:
         repository = InventoryRepository(self._database.pool)
-        rows, _ = await repository.page(
+        rows = await repository.page(
             InventoryScope(None),
             stale_before=stale_before(self._interval),
             effective_status=None,
-            page_size=500,
-            page_token=None,
+            limit=500,
+            after=None,
         )
         by_provider: dict[str, list[Any]] = {}
         for row in rows:
