@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -135,8 +136,9 @@ async def _done(request: web.Request) -> web.Response:
 
 
 @asynccontextmanager
-async def oauth_world(database_dsn: str) -> AsyncIterator[OAuthWorld]:
-    """One service with OAuth configured against a fresh pair of local providers."""
+async def oauth_world(database_dsn: str, **overrides: Any) -> AsyncIterator[OAuthWorld]:
+    """One service with OAuth configured against a fresh pair of local providers (and any
+    other settings in `overrides`)."""
     port = free_port()
     callback_url = f"http://127.0.0.1:{port}/oauth/callback"
     async with FakeServer() as google_http, FakeServer() as github_http, FakeServer() as platform:
@@ -144,5 +146,5 @@ async def oauth_world(database_dsn: str) -> AsyncIterator[OAuthWorld]:
         google = FakeOAuthProvider(google_http, "google", f"{callback_url}/google")
         github = FakeOAuthProvider(github_http, "github_app", f"{callback_url}/github")
         settings = oauth_settings(callback_url, port, google, github, f"{platform.url}/done")
-        async with running_service(database_dsn, oauth=settings) as service:
+        async with running_service(database_dsn, oauth=settings, **overrides) as service:
             yield OAuthWorld(service, google, github, platform, callback_url)
