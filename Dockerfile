@@ -14,10 +14,11 @@ RUN python -m venv /opt/venv
 WORKDIR /build
 # Only what the package is built from: the dependencies are pinned in pyproject.toml, and the
 # generated contract code (gen/) ships inside the package.
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 COPY src ./src
 COPY gen ./gen
-RUN /opt/venv/bin/pip install .
+# Every transitive dependency at the version the tests ran with.
+RUN /opt/venv/bin/pip install -c constraints.txt .
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV ENV=production \
@@ -30,9 +31,11 @@ RUN groupadd --gid 10001 integration-api \
         --shell /usr/sbin/nologin integration-api \
     && install -d -o 10001 -g 10001 -m 0700 /var/lib/integration-api
 COPY --from=builder /opt/venv /opt/venv
+# deploy/ runs the pods as this uid with a read-only root file system (PYTHONDONTWRITEBYTECODE:
+# the bytecode is compiled at install time) and a memory-backed /tmp.
 USER 10001:10001
 WORKDIR /var/lib/integration-api
-# gRPC, then Prometheus metrics.
+# gRPC, then Prometheus metrics (the OAuth callback, 9005, only where OAUTH_CALLBACK_URL is set).
 EXPOSE 9004 9464
 # Shell form so that a PORT given at run time is probed too.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

@@ -23,6 +23,10 @@ def _gemini_text_chunk(line: bytes) -> bool:
     return line.startswith(b"data: {") and b'"text":" ' in line
 
 
+def _cohere_text_chunk(line: bytes) -> bool:
+    return line.startswith(b"data: {") and b'"content-delta"' in line
+
+
 @dataclass(frozen=True)
 class BenchProvider:
     """One provider as the benchmark calls it."""
@@ -87,5 +91,18 @@ PROVIDERS = {
         headers={"Content-Type": "application/json", "x-goog-api-key": "AIza-bench"},
         chat_body={"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]},
         is_text_chunk=_gemini_text_chunk,
+    ),
+    "cohere": BenchProvider(
+        name="cohere",
+        base_path="",
+        default_model="command-a-03-2025",
+        chat_path="/v2/chat",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer co-bench"},
+        chat_body={
+            "model": "command-a-03-2025",
+            "stream": True,
+            "messages": [{"role": "user", "content": "Hi"}],
+        },
+        is_text_chunk=_cohere_text_chunk,
     ),
 }

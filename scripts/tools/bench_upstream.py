@@ -127,6 +127,36 @@ def gemini_stream(chunks: int) -> list[bytes]:
     return events
 
 
+def cohere_stream(chunks: int) -> list[bytes]:
+    """The same answer as `chat_stream`, framed as Cohere v2's typed events."""
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    start: dict[str, object] = {"id": "cohere-bench", "type": "message-start", "delta": {}}
+    events = [
+        _named(start),
+        _named({"type": "content-start", "index": 0, "delta": {"message": {"content": {}}}}),
+    ]
+    events += [
+        _named(
+            {
+                "type": "content-delta",
+                "index": 0,
+                "delta": {"message": {"content": {"text": f" word{number}"}}},
+            }
+        )
+        for number in range(chunks)
+    ]
+    usage = {"tokens": {"input_tokens": 12, "output_tokens": chunks}}
+    events += [
+        _named({"type": "content-end", "index": 0}),
+        _named({"type": "message-end", "delta": {"finish_reason": "COMPLETE", "usage": usage}}),
+        b"0\r\n\r\n",
+    ]
+    events[0] = head + events[0]
+    return events
+
+
 def embeddings_answer(inputs: int, dimensions: int) -> bytes:
     vector = base64.b64encode(struct.pack(f"<{dimensions}f", *([0.125] * dimensions))).decode()
     body = json.dumps(
@@ -158,10 +188,12 @@ class UpstreamProtocol(asyncio.Protocol):
         gemini: list[bytes],
         embeddings: bytes,
         interval: float,
+        cohere: list[bytes],
     ) -> None:
         self._chat = chat
         self._messages = messages
         self._gemini = gemini
+        self._cohere = cohere
         self._embeddings = embeddings
         self._interval = interval
         self._buffer = b""
@@ -196,12 +228,13 @@ class UpstreamProtocol(asyncio.Protocol):
         if path.endswith("/embeddings"):
             transport.write(self._embeddings)
             return
+        stream = self._chat
         if path.endswith("/messages"):
             stream = self._messages
         elif ":streamGenerateContent" in path:
             stream = self._gemini
-        else:
-            stream = self._chat
+        elif path.endswith("/v2/chat"):
+            stream = self._cohere
         if self._interval:
             asyncio.get_running_loop().create_task(self._paced(transport, stream))
         else:
@@ -220,11 +253,12 @@ async def serve(arguments: argparse.Namespace) -> None:
     chat = chat_stream(arguments.chunks)
     messages = anthropic_stream(arguments.chunks)
     gemini = gemini_stream(arguments.chunks)
+    cohere = cohere_stream(arguments.chunks)
     embeddings = embeddings_answer(1, arguments.dimensions)
     interval = arguments.interval_ms / 1000
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: UpstreamProtocol(chat, messages, gemini, embeddings, interval),
+        lambda: UpstreamProtocol(chat, messages, gemini, embeddings, interval, cohere),
         "127.0.0.1",
         0,
         backlog=1024,

@@ -188,7 +188,11 @@ def render_stub(full_service: str, service: str, methods: list[Method], types: T
 def render_stub_method(method: Method, types: TypeImports) -> list[str]:
     request = types.name_for(method.input_type)
     response = types.name_for(method.output_type)
-    request_param = f"AsyncIterator[{request}]" if method.client_streaming else request
+    # A client-streaming call takes its requests as an async iterator, or none at all: the
+    # caller then writes them one by one with `call.write` and ends with `call.done_writing`.
+    request_param = (
+        f"AsyncIterator[{request}] | None = None" if method.client_streaming else request
+    )
     call_class = {
         "unary_unary": "UnaryUnaryCall",
         "unary_stream": "UnaryStreamCall",

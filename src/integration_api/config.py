@@ -16,6 +16,7 @@ from pathlib import Path
 from integration_api.errors import FailedPrecondition
 from integration_api.providers.egress import parse_allow_list, split_allow_setting
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 
 REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32
@@ -137,6 +138,20 @@ class OperationsSettings:
 
 
 @dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry tracing: off (and free) unless an OTLP endpoint is configured."""
+
+    endpoint: str = ""
+    service_name: str = "integration-api"
+    # Of the traces this service starts itself; a caller's sampling decision is always kept.
+    sample_ratio: float = 1.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.endpoint)
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
@@ -159,8 +174,10 @@ class Settings:
     # may reach besides its own hosts (see providers/egress.py).
     egress_allow: tuple[str, ...] = ()
     upstream: UpstreamLimits = DEFAULT_LIMITS
+    speech: SpeechLimits = DEFAULT_SPEECH_LIMITS
     oauth: OAuthSettings = OAuthSettings()
     operations: OperationsSettings = OperationsSettings()
+    tracing: TracingSettings = TracingSettings()
 
     @property
     def production(self) -> bool:
@@ -297,6 +314,24 @@ def _upstream(env: Mapping[str, str]) -> UpstreamLimits:
     )
 
 
+def _speech(env: Mapping[str, str]) -> SpeechLimits:
+    """The bounds of speech sessions; each variable defaults to `SpeechLimits()`."""
+    defaults = DEFAULT_SPEECH_LIMITS
+    return SpeechLimits(
+        max_frame_bytes=_positive_int(env, "SPEECH_MAX_FRAME_BYTES", defaults.max_frame_bytes),
+        max_audio_bytes=_positive_int(env, "SPEECH_MAX_AUDIO_BYTES", defaults.max_audio_bytes),
+        max_sessions_per_tenant=_positive_int(
+            env, "SPEECH_MAX_SESSIONS_PER_TENANT", defaults.max_sessions_per_tenant
+        ),
+        max_text_characters=_positive_int(
+            env, "SPEECH_MAX_TEXT_CHARACTERS", defaults.max_text_characters
+        ),
+        keepalive_seconds=_positive_float(
+            env, "SPEECH_KEEPALIVE_SECONDS", defaults.keepalive_seconds
+        ),
+    )
+
+
 def _oauth_client(env: Mapping[str, str], prefix: str) -> OAuthClientSettings:
     return OAuthClientSettings(
         client_id=env.get(f"{prefix}_CLIENT_ID", "").strip(),
@@ -344,6 +379,20 @@ def _operations(env: Mapping[str, str]) -> OperationsSettings:
     return settings
 
 
+def _tracing(env: Mapping[str, str]) -> TracingSettings:
+    endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        raise ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
+    settings = TracingSettings(
+        endpoint=endpoint,
+        service_name=env.get("OTEL_SERVICE_NAME", "").strip() or TracingSettings.service_name,
+        sample_ratio=_float(env, "OTEL_TRACES_SAMPLER_ARG", 1.0),
+    )
+    if not 0.0 <= settings.sample_ratio <= 1.0:
+        raise ConfigError("OTEL_TRACES_SAMPLER_ARG must be between 0 and 1")
+    return settings
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Reads every setting; raises ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -373,8 +422,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt=_jwt(env),
         egress_allow=_egress_allow(env),
         upstream=_upstream(env),
+        speech=_speech(env),
         oauth=_oauth(env),
         operations=_operations(env),
+        tracing=_tracing(env),
     )
 
 

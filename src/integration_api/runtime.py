@@ -17,11 +17,12 @@ from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.transport import HttpClientSettings, create_http_client
+from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
-from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.notifications import CredentialChangeListener
+from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.runtime")
@@ -60,6 +61,7 @@ class Runtime:
     keyring: Keyring
     envelope: Envelope
     http: httpx.AsyncClient
+    sockets: WebSocketClient
     egress: EgressPolicy
     cache: CredentialCache
     credential_ops: CredentialOperations
@@ -75,6 +77,14 @@ class Runtime:
         egress = EgressPolicy.from_settings(settings)
         http = create_http_client(HttpClientSettings(limits=settings.upstream), policy=egress)
         cache = create_cache(settings, keyring)
+        # Speech sockets: the same egress policy, the process's connection bound, explicit frames.
+        sockets = WebSocketClient(
+            egress,
+            SocketSettings(
+                max_frame_bytes=settings.speech.max_frame_bytes,
+                max_connections=settings.upstream.max_connections,
+            ),
+        )
 
         async def forget_everything() -> None:
             # Notifications may have been missed: only a private cache must be emptied; a
@@ -91,6 +101,7 @@ class Runtime:
             keyring=keyring,
             envelope=envelope,
             http=http,
+            sockets=sockets,
             egress=egress,
             cache=cache,
             credential_ops=credential_ops,
@@ -104,18 +115,12 @@ class Runtime:
         return [ReadinessCheck("keyring", self._keyring_covers_database)]
 
     async def _keyring_covers_database(self) -> str | None:
-        """Not ready while the database holds ciphertexts under a key the keyring lacks."""
+        """Not ready while any sealed value in the database is under a key the keyring lacks."""
         try:
-            stored = await CredentialKeyRepository(self.database.pool).distinct_key_ids()
+            in_use = await SealedValueRepository(self.database.pool).key_ids_in_use()
         except Exception:  # noqa: BLE001 - the database check reports database trouble
             return None
-        missing = sorted(key_id for key_id in stored if not self.keyring.has(key_id))
-        if missing:
-            return (
-                "the database holds credentials encrypted under key id(s) "
-                f"{', '.join(missing)} that INTEGRATION_CRYPTO_KEY/INTEGRATION_CRYPTO_KEYS lack"
-            )
-        return None
+        return missing_keys_message(in_use, self.keyring)
 
     async def close(self) -> None:
         await self.oauth_ops.keepalive.stop()
@@ -123,3 +128,4 @@ class Runtime:
         await self.listener.stop()
         await self.cache.close()
         await self.http.aclose()
+        await self.sockets.close()

@@ -67,6 +67,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UPSTREAM_MAX_CALLS_PER_TENANT", "256", "Chat and Embed calls in flight per tenant"),
     Variable("EMBED_MAX_INPUTS", "8192", "texts in one Embed request"),
     Variable("EMBED_MAX_CHARACTERS", "1000000", "characters of all texts in one Embed request"),
+    Variable("SPEECH_MAX_FRAME_BYTES", "1048576", "largest WebSocket frame from a speech provider"),
+    Variable("SPEECH_MAX_AUDIO_BYTES", "268435456", "audio bytes one speech session may move"),
+    Variable("SPEECH_MAX_SESSIONS_PER_TENANT", "64", "speech sessions open at once per tenant"),
+    Variable("SPEECH_MAX_TEXT_CHARACTERS", "100000", "text characters one synthesis may send"),
+    Variable("SPEECH_KEEPALIVE_SECONDS", "4", "caller silence before a provider keep-alive"),
     Variable("LOG_LEVEL", "info", "debug, info, warning or error"),
     Variable("LOG_FORMAT", "json in production, else console", "json or console"),
     Variable("GRPC_MAX_MESSAGE_BYTES", "4194304", "largest request or response"),
@@ -102,6 +107,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("OPSTAGE_REGISTRATION_TOKEN", "", "single-use opstage_reg_… token"),
     Variable("OPSTAGE_AGENT_CODE", "integration-api", "stable agent code of this deployment"),
     Variable("OPSTAGE_TIMEOUT_SECONDS", "10", "timeout of each call to the Opstage backend"),
+    Variable("OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC collector URL; set, traces are sent"),
+    Variable("OTEL_SERVICE_NAME", "integration-api", "service.name of the traces"),
+    Variable("OTEL_TRACES_SAMPLER_ARG", "1.0", "share of new traces sampled (callers' kept)"),
 )
 
 

@@ -14,14 +14,25 @@ from tests.credentials.helpers import error_info, field_violations
 from tests.fakes.replay_embeddings import DEFAULT_DIMENSIONS, vector_for
 from tests.llm.snapshots import assert_matches_snapshot, request_snapshot
 from tests.llm.support import Answer
-from tests.llm.upstreams import EMBEDDING_MODELS, PROVIDERS, Upstream
+from tests.llm.upstreams import EMBEDDING_MODELS, EMBEDDING_PROVIDERS, Upstream
 from tests.support.service import RunningService
 
 TEXTS = ["The cat sat on the mat.", "Voice agents need fast answers.", "Paris in spring"]
 # Every provider but Hugging Face and the Gemini API reports the tokens it counted.
-REPORTS_USAGE = {provider: provider not in ("huggingface", "gemini") for provider in PROVIDERS}
+REPORTS_USAGE = {
+    provider: provider not in ("huggingface", "gemini") for provider in EMBEDDING_PROVIDERS
+}
 # Where each provider lists a request's texts.
-INPUTS_FIELDS = {"huggingface": "inputs", "gemini": "requests", "vertex-ai": "instances"}
+INPUTS_FIELDS = {
+    "huggingface": "inputs",
+    "gemini": "requests",
+    "vertex-ai": "instances",
+    "cohere": "texts",
+}
+# Providers that need to know what the texts are for (Cohere); the suite says documents.
+REQUIRES_INPUT_TYPE = {"cohere"}
+# A model the provider does not serve: Voyage answers 400 "is not supported", the others 404.
+MODEL_NOT_FOUND_CODES = {"voyageai": grpc.StatusCode.INVALID_ARGUMENT}
 
 
 def query_marker_sent(provider: str, body: dict[str, Any]) -> object:
@@ -32,11 +43,15 @@ def query_marker_sent(provider: str, body: dict[str, Any]) -> object:
         return {item["taskType"] for item in body["requests"]}
     if provider == "vertex-ai":
         return {instance["task_type"] for instance in body["instances"]}
+    if provider in ("cohere", "voyageai"):
+        return body["input_type"]
     return None
 
 
 QUERY_MARKERS = {"huggingface": "query", "gemini": {"RETRIEVAL_QUERY"}}
 QUERY_MARKERS["vertex-ai"] = {"RETRIEVAL_QUERY"}
+QUERY_MARKERS["cohere"] = "search_query"
+QUERY_MARKERS["voyageai"] = "query"
 
 
 def embed_request(upstream: Upstream, inputs: list[str], **fields: object) -> EmbedRequest:
@@ -45,6 +60,8 @@ def embed_request(upstream: Upstream, inputs: list[str], **fields: object) -> Em
         model=EMBEDDING_MODELS[upstream.provider],
         inputs=inputs,
     )
+    if upstream.provider in REQUIRES_INPUT_TYPE:
+        request.input_type = InputType.DOCUMENT
     for name, value in fields.items():
         setattr(request, name, value)
     return request
@@ -65,7 +82,7 @@ def vectors_of(response: EmbedResponse | grpc.aio.AioRpcError) -> list[list[floa
     return [list(item.values) for item in response.embeddings]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", EMBEDDING_PROVIDERS)
 async def test_each_input_gets_its_vector_in_input_order(
     provider: str,
     embeddings: EmbeddingServiceStub,
@@ -83,7 +100,7 @@ async def test_each_input_gets_its_vector_in_input_order(
     assert response.model == EMBEDDING_MODELS[provider]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", EMBEDDING_PROVIDERS)
 async def test_a_large_batch_is_split_to_the_providers_limit_and_reassembled(
     provider: str,
     embeddings: EmbeddingServiceStub,
@@ -118,7 +135,7 @@ async def test_a_batch_is_also_split_by_size(
     assert [len(request.json()["input"]) for request in upstream.replay.requests] == [3, 2]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", EMBEDDING_PROVIDERS)
 async def test_dimensions_are_translated_and_the_request_matches_its_snapshot(
     provider: str,
     embeddings: EmbeddingServiceStub,
@@ -133,7 +150,7 @@ async def test_dimensions_are_translated_and_the_request_matches_its_snapshot(
     assert_matches_snapshot(provider, "embed_dimensions", snapshot)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", EMBEDDING_PROVIDERS)
 async def test_input_type_is_translated_where_supported_and_refused_elsewhere(
     provider: str,
     embeddings: EmbeddingServiceStub,
@@ -158,11 +175,14 @@ async def test_input_type_is_translated_where_supported_and_refused_elsewhere(
     ("provider", "script", "code"),
     [
         (provider, script, code)
-        for provider in PROVIDERS
+        for provider in EMBEDDING_PROVIDERS
         for script, code in (
             (("unauthorized.http",), grpc.StatusCode.FAILED_PRECONDITION),
             (("rate_limited.http",), grpc.StatusCode.RESOURCE_EXHAUSTED),
-            (("model_not_found.http",), grpc.StatusCode.NOT_FOUND),
+            (
+                ("model_not_found.http",),
+                MODEL_NOT_FOUND_CODES.get(provider, grpc.StatusCode.NOT_FOUND),
+            ),
             (("server_error.http", "embeddings"), grpc.StatusCode.OK),
         )
     ],
@@ -216,4 +236,16 @@ async def test_empty_inputs_are_refused_naming_them(
     assert isinstance(response, grpc.aio.AioRpcError)
     assert response.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in field_violations(response)
+    assert upstream.replay.requests == []
+
+
+async def test_cohere_refuses_a_request_that_does_not_say_what_its_texts_are_for(
+    embeddings: EmbeddingServiceStub, service: RunningService, upstream_for: dict[str, Upstream]
+) -> None:
+    upstream = upstream_for["cohere"]
+    request = embed_request(upstream, TEXTS, input_type=InputType.UNSPECIFIED)
+    response = await embed(embeddings, service, request)
+    assert isinstance(response, grpc.aio.AioRpcError)
+    assert response.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "input_type" in field_violations(response)
     assert upstream.replay.requests == []

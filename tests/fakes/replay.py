@@ -4,7 +4,8 @@ A test scripts the answers (`play`): each request takes the next reply, the last
 A reply names a fixture file of the provider (`tests/fixtures/<provider>/<scenario>.sse` is a
 stream body; `<scenario>.http` a whole HTTP response, status line and headers included) and
 how to deliver it: a slow first byte, pauses between events, or a TCP reset after N events.
-Embedding requests are answered from what they ask (`EMBEDDINGS`), in the provider's format.
+Embedding and rerank requests are answered from what they ask (`EMBEDDINGS`), in the
+provider's format.
 
 The server counts the streams it has open and the callers that went away mid-answer, so a
 test can prove a cancelled call closed its upstream request and nothing was left open.
@@ -24,6 +25,8 @@ from typing import Any, Self
 from aiohttp import web
 
 from tests.fakes.replay_embeddings import embedding_answer
+from tests.fakes.replay_replicate import PREDICTION_PATHS, PredictionFlow
+from tests.fakes.replay_rerank import rerank_answer
 from tests.fakes.server import FakeServer, RecordedRequest
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -44,6 +47,8 @@ class Layout:
     stream_headers: dict[str, str] = field(default_factory=dict)
     # What ends an event on this provider's wire (Gemini and Vertex end lines with CRLF).
     event_separator: bytes = b"\n\n"
+    # '' for a provider without reranking.
+    rerank_path: str = ""
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -131,6 +136,31 @@ LAYOUTS: dict[str, Layout] = {
             {"Content-Type": "text/event-stream", "server": "scaffolding on HTTPServer2"},
             event_separator=b"\r\n\r\n",
         ),
+        Layout(
+            "cohere",
+            "cohere",
+            "",
+            r"/v2/chat",
+            r"/v2/embed",
+            {"Content-Type": "text/event-stream", "x-debug-trace-id": "8e3f1c2a9b7d4e6f"},
+            rerank_path=r"/v2/rerank",
+        ),
+        Layout(
+            "replicate",
+            "replicate",
+            "",
+            r"/v1/(?:models/[^/]+/[^/]+/)?predictions",
+            "",
+            {"Content-Type": "text/event-stream", "Cache-Control": "no-store"},
+        ),
+        Layout(
+            "voyageai",
+            "voyage",
+            "/v1",
+            "",
+            r"/v1/embeddings",
+            rerank_path=r"/v1/rerank",
+        ),
     )
 }
 
@@ -185,9 +215,13 @@ class ReplayServer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._script: list[Reply] = [Reply(EMBEDDINGS)]
-        self.fake.route("POST", re.compile(self.layout.chat_path), self._answer)
+        if self.layout.chat_path:
+            self.fake.route("POST", re.compile(self.layout.chat_path), self._answer)
         if self.layout.embed_path:
             self.fake.route("POST", re.compile(self.layout.embed_path), self._answer)
+        if self.layout.rerank_path:
+            self.fake.route("POST", re.compile(self.layout.rerank_path), self._answer_rerank)
+        self.predictions = PredictionFlow(self) if provider == "replicate" else None
 
     @property
     def base_url(self) -> str:
@@ -195,7 +229,15 @@ class ReplayServer:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        return self.fake.requests
+        """The calls made to the provider (for Replicate: the predictions created)."""
+        if self.predictions is None:
+            return self.fake.requests
+        return [item for item in self.fake.requests if not PREDICTION_PATHS.fullmatch(item.path)]
+
+    @property
+    def prediction_requests(self) -> list[RecordedRequest]:
+        """Replicate: the reads of a prediction's stream and state, and its cancellations."""
+        return [item for item in self.fake.requests if PREDICTION_PATHS.fullmatch(item.path)]
 
     def play(self, *replies: Reply | str) -> None:
         """Answer the next requests with these replies, in order; the last one repeats."""
@@ -227,17 +269,37 @@ class ReplayServer:
         reply = self._next_reply()
         if reply.fixture == EMBEDDINGS:
             return embedding_answer(self.layout.provider, await request.json())
+        if self.predictions is not None:
+            return await self.predictions.create(request, reply)
+        return await self.play_reply(request, reply)
+
+    async def _answer_rerank(self, request: web.Request) -> web.StreamResponse:
+        """A ranking computed from the request unless a fixture is scripted."""
+        reply = self._next_reply()
+        if reply.fixture == EMBEDDINGS:
+            return rerank_answer(self.layout.provider, await request.json())
+        return await self.play_reply(request, reply)
+
+    def fixture_file(self, name: str) -> Path:
+        return fixture_path(self.layout, name)
+
+    async def stream_fixture(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        """Stream the reply's fixture as the provider frames its events."""
+        path = fixture_path(self.layout, reply.fixture)
+        return await self.stream_events(
+            request, reply, read_stream_events(path, self.layout.event_separator)
+        )
+
+    async def play_reply(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         path = fixture_path(self.layout, reply.fixture)
         if path.suffix == ".http":
             answer = read_http_fixture(path)
             if not await self._pause(request, reply.first_byte_delay):
                 return web.Response(status=499)
             return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
-        return await self._stream(
-            request, reply, read_stream_events(path, self.layout.event_separator)
-        )
+        return await self.stream_fixture(request, reply)
 
-    async def _stream(
+    async def stream_events(
         self, request: web.Request, reply: Reply, events: tuple[bytes, ...]
     ) -> web.StreamResponse:
         self.streams_open += 1

@@ -46,12 +46,14 @@ def embedding_answer(provider: str, body: Any) -> web.Response:
         return _batch_embed_contents(body)
     if provider == "vertex-ai":
         return _vertex_predict(body)
+    if provider == "cohere":
+        return _cohere_embed(body)
     return _openai_embeddings(provider, body)
 
 
 def _openai_embeddings(provider: str, body: Any) -> web.Response:
     texts = _inputs(body["input"])
-    dimension_field = "output_dimension" if provider == "mistral" else "dimensions"
+    dimension_field = "output_dimension" if provider in ("mistral", "voyageai") else "dimensions"
     dimensions = int(body.get(dimension_field) or DEFAULT_DIMENSIONS)
     as_base64 = body.get("encoding_format") == "base64"
     data = [
@@ -71,6 +73,8 @@ def _openai_embeddings(provider: str, body: Any) -> web.Response:
         "model": body.get("model", ""),
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
+    if provider == "voyageai":
+        answer["usage"] = {"total_tokens": tokens}
     if provider == "mistral":
         answer["id"] = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
     return json_response(200, answer)
@@ -108,4 +112,21 @@ def _vertex_predict(body: Any) -> web.Response:
     characters = sum(len(instance["content"]) for instance in body["instances"])
     return json_response(
         200, {"predictions": predictions, "metadata": {"billableCharacterCount": characters}}
+    )
+
+
+def _cohere_embed(body: Any) -> web.Response:
+    """Cohere v2: vectors by embedding type, tokens under `meta.billed_units`."""
+    texts = _inputs(body["texts"])
+    dimensions = int(body.get("output_dimension") or DEFAULT_DIMENSIONS)
+    tokens = sum(len(text.split()) for text in texts)
+    return json_response(
+        200,
+        {
+            "id": "da6e531f-7b3a-4f5e-9c1d-2e8a4b6c0d1f",
+            "texts": texts,
+            "embeddings": {"float": [vector_for(text, dimensions) for text in texts]},
+            "meta": {"api_version": {"version": "2"}, "billed_units": {"input_tokens": tokens}},
+            "response_type": "embeddings_by_type",
+        },
     )

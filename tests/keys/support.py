@@ -22,7 +22,7 @@ from integration_api.store.models import AuditEvent, CredentialRow, NewCredentia
 from integration_api.vault import Envelope
 
 CLI = [sys.executable, "-m", "integration_api.cli"]
-_STATUS_ROW = re.compile(r"^(k[0-9a-f]{16})\s+(primary|decrypt-only|missing)\s+(\d+)$")
+_STATUS_ROW = re.compile(r"^(k[0-9a-f]{16})\s+(primary|decrypt-only|missing)((?:\s+\d+)+)$")
 
 
 def new_secret() -> str:
@@ -125,10 +125,23 @@ async def run_cli(env: dict[str, str], *arguments: str) -> CliResult:
 
 
 def status_table(stdout: str) -> dict[str, tuple[str, int]]:
-    """`keys status` output as key id → (role, credentials)."""
-    table: dict[str, tuple[str, int]] = {}
+    """`keys status` output as key id → (role, rows of every store)."""
+    return {key_id: (role, counts[-1]) for key_id, (role, counts) in _status_rows(stdout).items()}
+
+
+def status_by_store(stdout: str) -> dict[str, dict[str, int]]:
+    """`keys status` output as key id → rows per store, as the table's headings name them."""
+    headings = stdout.splitlines()[0].split()[3:-1]  # after KEY ID ROLE, before TOTAL
+    return {
+        key_id: dict(zip((name.lower() for name in headings), counts[:-1], strict=True))
+        for key_id, (_role, counts) in _status_rows(stdout).items()
+    }
+
+
+def _status_rows(stdout: str) -> dict[str, tuple[str, list[int]]]:
+    table: dict[str, tuple[str, list[int]]] = {}
     for line in stdout.splitlines():
         match = _STATUS_ROW.match(line)
         if match:
-            table[match[1]] = (match[2], int(match[3]))
+            table[match[1]] = (match[2], [int(count) for count in match[3].split()])
     return table

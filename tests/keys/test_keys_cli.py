@@ -43,7 +43,7 @@ async def test_status_prints_credentials_per_key_with_roles(
         key_id_of(OLD): ("decrypt-only", 3),
         key_id_of(SPARE): ("decrypt-only", 0),
     }
-    assert "3 credential(s) on decrypt-only keys" in result.stdout
+    assert "3 sealed value(s) on decrypt-only keys" in result.stdout
     for key in (OLD, NEW, SPARE):
         assert key not in result.stdout + result.stderr
 
@@ -69,7 +69,10 @@ async def test_rewrap_moves_every_row_reports_progress_per_batch_and_is_idempote
     env = cli_environment(tmp_path, empty_database_dsn, NEW, OLD)
     result = await run_cli(env, "keys", "rewrap", "--batch-size", "5")
     assert result.code == 0, result.stderr
-    assert result.stdout.splitlines() == ["rewrapped 12 rows, 0 left on other keys"]
+    assert result.stdout.splitlines() == [
+        "rewrapped 12 rows, 0 left on other keys",
+        "rewrapped per store: credentials 12",
+    ]
     progress = [line for line in result.stderr.splitlines() if line.startswith("rewrap:")]
     assert progress == [f"rewrap: {done}/12 rows" for done in (0, 5, 10, 12)]
     assert decrypted_secrets(sealed_by(NEW), await stored_rows(pool)) == expected
@@ -78,7 +81,7 @@ async def test_rewrap_moves_every_row_reports_progress_per_batch_and_is_idempote
         key_id_of(NEW): ("primary", 12),
         key_id_of(OLD): ("decrypt-only", 0),
     }
-    assert f"no credential uses {key_id_of(OLD)}, which may be retired" in status.stdout
+    assert f"nothing uses {key_id_of(OLD)}, which may be retired" in status.stdout
     again = await run_cli(env, "keys", "rewrap", "--batch-size", "5")
     assert (again.code, again.stdout.strip()) == (0, "rewrapped 0 rows, 0 left on other keys")
 
@@ -89,12 +92,18 @@ async def test_rewrap_with_a_limit_stops_and_the_next_run_continues(
     expected = await seal_credentials(pool, sealed_by(OLD), 10)
     env = cli_environment(tmp_path, empty_database_dsn, NEW, OLD)
     first = await run_cli(env, "keys", "rewrap", "--batch-size", "4", "--limit", "4")
-    assert (first.code, first.stdout.strip()) == (1, "rewrapped 4 rows, 6 left on other keys")
+    assert (first.code, first.stdout.splitlines()[0]) == (
+        1,
+        "rewrapped 4 rows, 6 left on other keys",
+    )
     assert decrypted_secrets(
         Envelope(Keyring.from_settings(NEW, OLD)), await stored_rows(pool)
     ) == (expected)
     second = await run_cli(env, "keys", "rewrap", "--batch-size", "4")
-    assert (second.code, second.stdout.strip()) == (0, "rewrapped 6 rows, 0 left on other keys")
+    assert (second.code, second.stdout.splitlines()[0]) == (
+        0,
+        "rewrapped 6 rows, 0 left on other keys",
+    )
     assert await CredentialKeyRepository(pool).count_by_key_id() == {key_id_of(NEW): 10}
 
 
@@ -109,11 +118,12 @@ async def test_rewrap_names_rows_on_a_missing_key_by_id_and_exits_1(
     assert result.code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "rewrapped 3 rows, 2 left on other keys"
-    assert sorted(lines[1:3]) == sorted(
+    assert lines[1] == "rewrapped per store: credentials 3"
+    assert sorted(lines[2:4]) == sorted(
         f"not rewrapped: credential {credential_id}: key id {key_id_of(LOST)} is not in the keyring"
         for credential_id in lost
     )
-    assert key_id_of(LOST) in lines[3]
+    assert key_id_of(LOST) in lines[4]
     after = await stored_rows(pool)
     assert all(after[credential_id] == before[credential_id] for credential_id in lost)
     for secret in lost.values():
@@ -140,7 +150,7 @@ async def test_rewrap_on_a_terminal_redraws_one_progress_line(
     stdout, _ = await asyncio.wait_for(process.communicate(), 60)
     shown = _read_all(controller)
     assert process.returncode == 0
-    assert stdout.decode().strip() == "rewrapped 5 rows, 0 left on other keys"
+    assert stdout.decode().splitlines()[0] == "rewrapped 5 rows, 0 left on other keys"
     redraws = "".join(f"\rrewrap: {done}/5 rows\x1b[K" for done in (0, 2, 4, 5))
     assert redraws + "\r\n" in shown
 

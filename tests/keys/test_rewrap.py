@@ -16,11 +16,12 @@ from integration_api.credentials.rewrap import (
     MISSING_KEY,
     UNDECRYPTABLE,
     rewrap_all,
-    rewrap_candidates,
+    rewrap_rows,
 )
 from integration_api.principal import Tenant
 from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.database import ConnectionPool
+from integration_api.store.sealed import CREDENTIALS, SealedValueRepository
 from integration_api.vault import Envelope, Keyring, generate_key
 from tests.keys.support import decrypted_secrets, new_secret, seal_credentials, stored_rows
 from tests.support.service import running_service
@@ -106,10 +107,10 @@ async def test_a_secret_rotated_while_its_row_is_rewrapped_wins_and_is_picked_up
 ) -> None:
     tenant = Tenant("org-rotation", "project-rotation")
     expected = await seal_credentials(pool, envelope_of(OLD), 3, tenant)
-    candidates = await CredentialKeyRepository(pool).rows_not_on_key(
-        ROTATING.keyring.primary_key_id
+    candidates = await SealedValueRepository(pool).rows_not_on_key(
+        CREDENTIALS, ROTATING.keyring.primary_key_id
     )
-    rotated_id = candidates[1].id
+    rotated_id = candidates[1].row_id
     # A replica not yet promoted rotates the secret after the rewrap read the row: the new
     # secret lands under the old key again.
     async with running_service(empty_database_dsn, crypto_key=OLD) as replica:
@@ -121,8 +122,8 @@ async def test_a_secret_rotated_while_its_row_is_rewrapped_wins_and_is_picked_up
         )
         auth = replica.auth(organization_id=tenant.organization_id, project_id=tenant.project_id)
         await CredentialServiceStub(replica.channel).rotate_credential(request, metadata=auth)
-    batch = await rewrap_candidates(pool, ROTATING, candidates)
-    assert (batch.rewrapped, batch.conflicts, batch.failures) == (2, 1, [])
+    batch = await rewrap_rows(pool, ROTATING, candidates)
+    assert (batch.rewrapped, batch.conflicts, batch.failures) == ({"credentials": 2}, 1, [])
     assert decrypted_secrets(ROTATING, await stored_rows(pool)) == expected
     report = await rewrap_all(pool, ROTATING)
     assert (report.rewrapped, report.left_on_other_keys) == (1, 0)
@@ -139,8 +140,8 @@ async def test_rows_under_a_key_the_keyring_lacks_are_named_and_left_alone(
     lost_key_id = envelope_of(LOST).keyring.primary_key_id
     assert (report.rewrapped, report.left_on_other_keys, report.complete) == (4, 3, False)
     assert report.missing_key_ids == (lost_key_id,)
-    assert {(f.credential_id, f.key_id, f.reason) for f in report.failures} == {
-        (credential_id, lost_key_id, MISSING_KEY) for credential_id in lost
+    assert {(f.store, f.row_id, f.key_id, f.reason) for f in report.failures} == {
+        ("credentials", credential_id, lost_key_id, MISSING_KEY) for credential_id in lost
     }
     after = await stored_rows(pool)
     assert {i: after[i] for i in lost} == {i: before[i] for i in lost}
@@ -159,7 +160,7 @@ async def test_a_row_that_does_not_decrypt_is_named_and_left_alone(pool: Connect
     report = await rewrap_all(pool, ROTATING)
     assert (report.rewrapped, report.left_on_other_keys) == (2, 1)
     [failure] = report.failures
-    assert (failure.credential_id, failure.reason) == (damaged_id, UNDECRYPTABLE)
+    assert (failure.row_id, failure.reason) == (damaged_id, UNDECRYPTABLE)
     assert failure.describe() == f"credential {damaged_id}: stored secret does not decrypt"
     assert (await stored_rows(pool))[damaged_id] == damaged
 

@@ -1,7 +1,8 @@
 """The whole key rotation, as the runbook has operators do it, with the service serving.
 
 add a decrypt-only key → promote it → rewrap while creates and rotations go on through gRPC →
-no row left on the old key → retire it. Every stored secret decrypts after every step.
+no row left on the old key → retire it. Every stored secret decrypts after every step, and the
+OAuth connections sealed under the old key still give their tokens once it is retired.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 from integration_api.principal import Tenant
 from integration_api.store.database import ConnectionPool
 from integration_api.vault import Envelope, Keyring, generate_key
+from tests.keys.oauth_support import OAuthProviders, access_token, oauth_providers
 from tests.keys.support import (
     CLI,
     cli_environment,
@@ -31,9 +33,11 @@ from tests.keys.support import (
     new_secret,
     run_cli,
     seal_credentials,
+    status_by_store,
     status_table,
     stored_rows,
 )
+from tests.oauth.database import expire_in
 from tests.support.health_client import check_status
 from tests.support.service import (
     DEFAULT_ORGANIZATION,
@@ -130,8 +134,39 @@ async def _all_decrypt(pool: ConnectionPool, keyring: Keyring, expected: dict[st
     assert decrypted_secrets(Envelope(keyring), await stored_rows(pool)) == expected
 
 
+async def _connect_oauth(providers: OAuthProviders, dsn: str, key: str) -> dict[str, str]:
+    """A Google and a GitHub connection sealed under `key`: connection id → access token."""
+    tokens: dict[str, str] = {}
+    async with providers.service(dsn, crypto_key=key) as world:
+        for provider in ("google", "github"):
+            connection_id = await world.connect(provider, f"runbook-{provider}")
+            tokens[connection_id] = await access_token(world, connection_id)
+    return tokens
+
+
+async def _assert_oauth_works(
+    providers: OAuthProviders, dsn: str, key: str, tokens: dict[str, str]
+) -> None:
+    """Every connection gives its access token, and a refresh opens the refresh token."""
+    google_id, github_id = tokens
+    await expire_in(dsn, github_id, -60)
+    async with providers.service(dsn, crypto_key=key) as world:
+        await _assert_serving(world.service)
+        assert await access_token(world, google_id) == tokens[google_id]
+        refreshed = await access_token(world, github_id)
+        assert refreshed != tokens[github_id]
+        assert providers.github.live_token(refreshed) is not None
+
+
 async def test_rotation_runbook_with_the_service_serving_throughout(
     tmp_path: Path, empty_database_dsn: str, pool: ConnectionPool
+) -> None:
+    async with oauth_providers() as providers:
+        await _runbook(providers, tmp_path, empty_database_dsn, pool)
+
+
+async def _runbook(
+    providers: OAuthProviders, tmp_path: Path, empty_database_dsn: str, pool: ConnectionPool
 ) -> None:
     old, new = generate_key(), generate_key()
     old_id, new_id = (Keyring.from_settings(key).primary_key_id for key in (old, new))
@@ -139,6 +174,7 @@ async def test_rotation_runbook_with_the_service_serving_throughout(
     async with running_service(empty_database_dsn, crypto_key=old) as service:
         await _assert_serving(service)
         ids = [await _create(service, expected) for _ in range(10)]
+    oauth_tokens = await _connect_oauth(providers, empty_database_dsn, old)
     # Many rows, so that the rewrap takes long enough for the traffic to interleave with it.
     sealed = await seal_credentials(
         pool,
@@ -159,7 +195,8 @@ async def test_rotation_runbook_with_the_service_serving_throughout(
     status = await run_cli(
         cli_environment(tmp_path, empty_database_dsn, old, new), "keys", "status"
     )
-    assert status_table(status.stdout) == {old_id: ("primary", 161), new_id: ("decrypt-only", 0)}
+    assert status_table(status.stdout) == {old_id: ("primary", 163), new_id: ("decrypt-only", 0)}
+    assert status_by_store(status.stdout)[old_id]["oauth-tokens"] == 2
     await _all_decrypt(pool, Keyring.from_settings(old, new), expected)
 
     # 2. Promote it: the new key encrypts, the old one only decrypts.  3. Rewrap while serving.
@@ -184,7 +221,13 @@ async def test_rotation_runbook_with_the_service_serving_throughout(
     assert status.code == 0
     table = status_table(status.stdout)
     assert table[old_id] == ("decrypt-only", 0)
-    assert table[new_id] == ("primary", len(expected))
+    assert table[new_id] == ("primary", len(expected) + len(oauth_tokens))
+    assert status_by_store(status.stdout)[new_id] == {
+        "credentials": len(expected),
+        "oauth-tokens": len(oauth_tokens),
+        "oauth-states": 0,
+        "agent-tokens": 0,
+    }
 
     # 5. Retire the old key: the new one alone decrypts everything, and the service serves.
     await _all_decrypt(pool, Keyring.from_settings(new), expected)
@@ -192,5 +235,9 @@ async def test_rotation_runbook_with_the_service_serving_throughout(
         await _assert_serving(service)
         await _create(service, expected)
     retired = await run_cli(cli_environment(tmp_path, empty_database_dsn, new), "keys", "status")
-    assert (retired.code, status_table(retired.stdout)) == (0, {new_id: ("primary", len(expected))})
+    assert (retired.code, status_table(retired.stdout)) == (
+        0,
+        {new_id: ("primary", len(expected) + len(oauth_tokens))},
+    )
     await _all_decrypt(pool, Keyring.from_settings(new), expected)
+    await _assert_oauth_works(providers, empty_database_dsn, new, oauth_tokens)

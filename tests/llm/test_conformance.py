@@ -24,7 +24,12 @@ from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub,
 from tests.fakes.replay import LAYOUTS, Reply, fixture_path
 from tests.fakes.server import RecordedRequest
 from tests.llm.support import Answer, chat, collect, user_says
-from tests.llm.upstreams import CHAT_PROVIDERS, Upstream, store_credential
+from tests.llm.upstreams import (
+    CHAT_PROVIDERS,
+    TOOLLESS_CHAT_PROVIDERS,
+    Upstream,
+    store_credential,
+)
 from tests.support.service import RunningService
 
 
@@ -67,6 +72,9 @@ RAW_REASONS = {
         "length": "max_tokens",
         "content_filter": "refusal",
     },
+    "cohere": {"stop": "COMPLETE", "tool_calls": "TOOL_CALL", "length": "MAX_TOKENS"},
+    # Replicate reports no finish reason: a prediction that streamed to `done` succeeded.
+    "replicate": {"stop": "succeeded"},
 }
 # Cached input tokens as each provider's fixture reports them: Azure reports 0, which stays 0.
 CACHED_TOKENS = {
@@ -78,6 +86,8 @@ CACHED_TOKENS = {
     "anthropic": 4,
     "gemini": 4,
     "vertex-ai": None,
+    "cohere": 4,
+    "replicate": None,
 }
 ANSWERING_MODELS = {
     "openai": "gpt-4o-mini-2024-07-18",
@@ -88,9 +98,12 @@ ANSWERING_MODELS = {
     "anthropic": "claude-sonnet-4-5-20250929",
     "gemini": "gemini-2.5-flash",
     "vertex-ai": "gemini-2.5-flash",
+    # Cohere names no model in its stream: the one the request named.
+    "cohere": "command-a-03-2025",
+    "replicate": "meta/meta-llama-3-8b-instruct",
 }
 # From the answer's headers, else the completion id in the chunks (Mistral, the vLLM server),
-# Google's `responseId`.
+# Google's `responseId`, Cohere's message id.
 REQUEST_IDS = {
     "openai": "req_0d6f8a2c4b1e4f3a9c7b5e2d1f0a3b4c",
     "azure-openai": "5b1c3d2e-4f6a-4b8c-9d0e-1f2a3b4c5d6e",
@@ -100,7 +113,12 @@ REQUEST_IDS = {
     "anthropic": "req_011CUK3xV9yXcTbnRPa2v8Zq",
     "gemini": "AdVRaMmDCYekqtsPrb_-iAw",
     "vertex-ai": "tjXVaYaxFISTq8YP_MWiyAo",
+    "cohere": "321d178c-2c12-44d3-ae42-2f5510f6b1cc",
+    # The prediction's id.
+    "replicate": "4awn473bsrztjzlx2b6ufoxkkm",
 }
+# A model name each provider accepts, other than the credential's default.
+NAMED_MODELS = {"replicate": "acme/named-model"}
 
 
 def raw_reason(provider: str, expected: Expected) -> str:
@@ -111,6 +129,8 @@ def model_sent(provider: str, sent: RecordedRequest) -> str:
     """The model a request named: in the body, or in the URL for Google's APIs."""
     if provider in ("gemini", "vertex-ai"):
         return sent.path.rsplit("/", 1)[-1].split(":", 1)[0]
+    if provider == "replicate":
+        return sent.path.removeprefix("/v1/models/").removesuffix("/predictions")
     return str(sent.json()["model"])
 
 
@@ -129,9 +149,12 @@ def request_for(upstream: Upstream, model: str = "") -> ChatRequest:
 
 
 def test_every_provider_has_the_core_scenarios() -> None:
-    core = ["text", "tool_call", "tool_calls_parallel", "text_then_tool_call", "length"]
-    core += ["error_mid_stream", "missing_done"]
+    tools = ["tool_call", "tool_calls_parallel", "text_then_tool_call"]
     for provider in CHAT_PROVIDERS:
+        # A provider without tools or a length finish (Replicate) has neither scenario.
+        core = ["text", "error_mid_stream", "missing_done"]
+        if provider not in TOOLLESS_CHAT_PROVIDERS:
+            core += [*tools, "length"]
         for scenario in core:
             assert fixture_path(LAYOUTS[provider], scenario + ".sse").exists(), (provider, scenario)
         for scenario in ["unauthorized", "rate_limited", "server_error", "model_not_found"]:
@@ -198,8 +221,9 @@ async def test_the_credentials_default_model_is_used_when_the_request_names_none
         assert sent.path == f"/openai/deployments/{DEFAULT_MODELS[provider]}/chat/completions"
 
     upstream.replay.play("text.sse")
-    await chat(llm, service, request_for(upstream, model="named-model"))
-    assert model_sent(provider, upstream.replay.requests[-1]) == "named-model"
+    named = NAMED_MODELS.get(provider, "named-model")
+    await chat(llm, service, request_for(upstream, model=named))
+    assert model_sent(provider, upstream.replay.requests[-1]) == named
 
 
 @pytest.mark.parametrize(

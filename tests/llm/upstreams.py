@@ -33,7 +33,15 @@ GOOGLE = ("gemini", "vertex-ai")
 # Chat and embeddings.
 PROVIDERS = OPENAI_FAMILY + GOOGLE
 # Every provider the chat conformance suite runs.
-CHAT_PROVIDERS = (*PROVIDERS, "anthropic")
+CHAT_PROVIDERS = (*PROVIDERS, "anthropic", "cohere", "replicate")
+# Chat providers without tool calling.
+TOOLLESS_CHAT_PROVIDERS = ("replicate",)
+# Every provider the embedding suite runs.
+EMBEDDING_PROVIDERS = (*PROVIDERS, "cohere", "voyageai")
+# Every provider the rerank suite runs.
+RERANK_PROVIDERS = ("cohere", "voyageai")
+# Every provider with a replay server, once each.
+ALL_PROVIDERS = tuple(dict.fromkeys((*CHAT_PROVIDERS, *EMBEDDING_PROVIDERS, *RERANK_PROVIDERS)))
 VERTEX_REGION = "us-central1"
 
 # The model each credential names as its default (for Azure: the deployment).
@@ -46,6 +54,9 @@ DEFAULT_MODELS = {
     "anthropic": "claude-sonnet-4-5",
     "gemini": "gemini-2.5-flash",
     "vertex-ai": "gemini-2.5-flash",
+    "cohere": "command-a-03-2025",
+    "voyageai": "voyage-3.5",
+    "replicate": "meta/meta-llama-3-8b-instruct",
 }
 EMBEDDING_MODELS = {
     "openai": "text-embedding-3-small",
@@ -55,7 +66,10 @@ EMBEDDING_MODELS = {
     "openai-compatible": "nomic-embed-text",
     "gemini": "gemini-embedding-001",
     "vertex-ai": "text-embedding-005",
+    "cohere": "embed-v4.0",
+    "voyageai": "voyage-3.5",
 }
+RERANK_MODELS = {"cohere": "rerank-v3.5", "voyageai": "rerank-2.5"}
 
 
 @dataclass
@@ -140,7 +154,7 @@ async def upstreams(service: RunningService) -> AsyncIterator[dict[str, Upstream
             token_server, [account], lambda: {"access_token": access_token, "expires_in": 3599}
         )
         found: dict[str, Upstream] = {}
-        for provider in CHAT_PROVIDERS:
+        for provider in ALL_PROVIDERS:
             replay = await stack.enter_async_context(ReplayServer(provider))
             key, secret = key_for(provider), None
             if provider == "vertex-ai":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -74,8 +75,15 @@ async def test_an_undecodable_request_logs_one_line_with_its_request_id_and_no_t
         await create(INVALID_UTF8, metadata=(*_tenant(service), ("x-request-id", request_id)))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_info(raised.value).metadata["request_id"] == request_id
-    captured = capfd.readouterr()
-    logs = captured.out + captured.err + caplog.text
+    # The server writes its line once the status is sent: the caller may see the status first.
+    logs = ""
+    for _attempt in range(50):
+        captured = capfd.readouterr()
+        logs += captured.out + captured.err
+        if request_id in logs + caplog.text:
+            break
+        await asyncio.sleep(0.05)
+    logs += caplog.text
     assert "Traceback" not in logs
     assert "codec" not in logs and "Unicode" not in logs
     lines = [line for line in logs.splitlines() if request_id in line]

@@ -1,22 +1,12 @@
-"""RPCs whose behaviour is not built yet answer UNIMPLEMENTED with a message naming them."""
+"""A method the service leaves out answers UNIMPLEMENTED with a message naming it."""
 
 from __future__ import annotations
 
 import grpc
 import pytest
-from integration_api_proto.integration.v1 import RerankRequest
-from integration_api_proto.integration.v1.grpc_aio import EmbeddingServiceStub
 
 from tests.support.raw_calls import raw_unary
 from tests.support.service import RunningService
-
-
-async def test_unbuilt_rpc_answers_unimplemented_with_its_name(service: RunningService) -> None:
-    stub = EmbeddingServiceStub(service.channel)
-    with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await stub.rerank(RerankRequest(), metadata=service.auth())
-    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "EmbeddingService/Rerank" in (raised.value.details() or "")
 
 
 async def test_a_health_method_the_service_leaves_out_answers_unimplemented(

@@ -52,7 +52,7 @@ def _capabilities(provider: str) -> list[str]:
     spec = PROVIDERS.get(provider)
     if spec is None:
         return []
-    offered = [("chat", spec.chat), ("embed", spec.embedding)]
+    offered = [("chat", spec.chat), ("embed", spec.embedding), ("rerank", spec.rerank)]
     return [name for name, model in offered if model is not None] + ["verify"]
 
 

@@ -1,27 +1,36 @@
 """Plain-text renderings of key status and rewrap results for operators' terminals and logs.
 
-Only key ids (public names) and credential ids appear here, never key material or secrets.
+Only key ids (public names), store names and row ids appear here, never key material or
+secrets.
 """
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from integration_api.credentials.key_status import KeyStatus
+from integration_api.credentials.key_status import STORE_NAMES, KeyStatus
 from integration_api.credentials.rewrap import RewrapReport
 from integration_api.vault.keyring import DECRYPT_ONLY_SETTING
 
-_HEADINGS = ("KEY ID", "ROLE", "CREDENTIALS")
+_HEADINGS = ("KEY ID", "ROLE", *(name.upper() for name in STORE_NAMES), "TOTAL")
 
 
 def format_status(status: KeyStatus) -> str:
-    """A table of keys and their credential counts, then what the operator can do next."""
-    rows = [(usage.key_id, usage.role, str(usage.credentials)) for usage in status.keys]
-    rows.append(("", "total", str(status.total)))
-    widths = [max(len(row[column]) for row in [_HEADINGS, *rows]) for column in range(3)]
+    """A table of keys and their row counts per store, then what the operator can do next."""
+    rows = [
+        (usage.key_id, usage.role, *map(str, usage.rows_by_store), str(usage.rows))
+        for usage in status.keys
+    ]
+    totals = [sum(usage.rows_in(name) for usage in status.keys) for name in STORE_NAMES]
+    rows.append(("", "total", *map(str, totals), str(status.total)))
+    table = [_HEADINGS, *rows]
+    widths = [max(len(row[column]) for row in table) for column in range(len(_HEADINGS))]
     lines = [
-        f"{key_id:<{widths[0]}}  {role:<{widths[1]}}  {count:>{widths[2]}}".rstrip()
-        for key_id, role, count in [_HEADINGS, *rows]
+        "  ".join(
+            cell.ljust(width) if column < 2 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in table
     ]
     return "\n".join([*lines, "", _advice(status)])
 
@@ -34,23 +43,30 @@ def _advice(status: KeyStatus) -> str:
         )
     if status.off_primary:
         return (
-            f"{status.off_primary} credential(s) on decrypt-only keys: "
+            f"{status.off_primary} sealed value(s) on decrypt-only keys: "
             "run `integration-api keys rewrap`"
         )
     if status.retirable_key_ids:
         return (
-            "every credential is on the primary key; no credential uses "
+            "every sealed value is on the primary key; nothing uses "
             f"{', '.join(status.retirable_key_ids)}, which may be retired"
         )
-    return "every credential is on the primary key"
+    return "every sealed value is on the primary key"
 
 
 def format_rewrap_summary(report: RewrapReport) -> str:
-    """The final count, then one line per row that was left alone."""
+    """The final count, per store, then one line per row that was left alone."""
     lines = [f"rewrapped {report.rewrapped} rows, {report.left_on_other_keys} left on other keys"]
+    moved = [
+        f"{name} {report.rewrapped_by_store[name]}"
+        for name in STORE_NAMES
+        if report.rewrapped_by_store.get(name)
+    ]
+    if moved:
+        lines.append(f"rewrapped per store: {', '.join(moved)}")
     if report.conflicts:
         lines.append(
-            f"{report.conflicts} rows changed while being rewrapped; the newer secret was kept"
+            f"{report.conflicts} rows changed while being rewrapped; the newer value was kept"
         )
     lines.extend(f"not rewrapped: {failure.describe()}" for failure in report.failures)
     if report.missing_key_ids:

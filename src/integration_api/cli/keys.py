@@ -110,10 +110,12 @@ def add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         run=command_generate
     )
     actions.add_parser(
-        "status", help="count credentials per key id; exit 1 if the keyring lacks one"
+        "status",
+        help="count sealed values (credentials, OAuth tokens, agent token) per key id; "
+        "exit 1 if the keyring lacks one",
     ).set_defaults(run=command_status)
     rewrap = actions.add_parser(
-        "rewrap", help="re-encrypt every credential not under the primary key (resumable)"
+        "rewrap", help="re-encrypt every sealed value not under the primary key (resumable)"
     )
     rewrap.add_argument(
         "--batch-size",

@@ -1,11 +1,15 @@
-"""Which keys the stored credentials are encrypted under, against the keys this process holds."""
+"""Which keys the stored sealed values are encrypted under, against the keys this process holds.
+
+Every store of store/sealed.py is counted (credentials, OAuth tokens, pending OAuth
+authorizations, the Opstage agent token): a key may retire only when none of them uses it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from integration_api.store.credential_keys import CredentialKeyRepository
+from integration_api.store.sealed import SEALED_STORES, SealedValueRepository
 from integration_api.vault import Keyring
 
 if TYPE_CHECKING:
@@ -15,14 +19,24 @@ ROLE_PRIMARY = "primary"
 ROLE_DECRYPT_ONLY = "decrypt-only"
 ROLE_MISSING = "missing"
 
+STORE_NAMES = tuple(store.name for store in SEALED_STORES)
+
 
 @dataclass(frozen=True)
 class KeyUsage:
-    """One key id: how this keyring holds it (or `missing`) and how many credentials use it."""
+    """One key id: how this keyring holds it (or `missing`) and how many rows of each store
+    (in `STORE_NAMES` order) it encrypted."""
 
     key_id: str
     role: str
-    credentials: int
+    rows_by_store: tuple[int, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_by_store)
+
+    def rows_in(self, store_name: str) -> int:
+        return self.rows_by_store[STORE_NAMES.index(store_name)]
 
 
 @dataclass(frozen=True)
@@ -37,12 +51,12 @@ class KeyStatus:
 
     @property
     def total(self) -> int:
-        return sum(usage.credentials for usage in self.keys)
+        return sum(usage.rows for usage in self.keys)
 
     @property
     def off_primary(self) -> int:
-        """Credentials a rewrap still has to move (including those it cannot decrypt)."""
-        return sum(usage.credentials for usage in self.keys if usage.role != ROLE_PRIMARY)
+        """Rows a rewrap still has to move (including those it cannot decrypt)."""
+        return sum(usage.rows for usage in self.keys if usage.role != ROLE_PRIMARY)
 
     @property
     def missing_key_ids(self) -> tuple[str, ...]:
@@ -51,26 +65,25 @@ class KeyStatus:
 
     @property
     def retirable_key_ids(self) -> tuple[str, ...]:
-        """Decrypt-only keys no credential uses any more."""
+        """Decrypt-only keys no sealed value uses any more."""
         return tuple(
             usage.key_id
             for usage in self.keys
-            if usage.role == ROLE_DECRYPT_ONLY and usage.credentials == 0
+            if usage.role == ROLE_DECRYPT_ONLY and usage.rows == 0
         )
 
 
 async def key_status(pool: ConnectionPool, keyring: Keyring) -> KeyStatus:
-    counts = await CredentialKeyRepository(pool).count_by_key_id()
+    repository = SealedValueRepository(pool)
+    counts = [await repository.count_by_key_id(store) for store in SEALED_STORES]
+
+    def usage(key_id: str, role: str) -> KeyUsage:
+        return KeyUsage(key_id, role, tuple(per_store.get(key_id, 0) for per_store in counts))
+
     held = [
-        KeyUsage(keyring.primary_key_id, ROLE_PRIMARY, counts.get(keyring.primary_key_id, 0)),
-        *(
-            KeyUsage(key_id, ROLE_DECRYPT_ONLY, counts.get(key_id, 0))
-            for key_id in keyring.decrypt_only_key_ids
-        ),
+        usage(keyring.primary_key_id, ROLE_PRIMARY),
+        *(usage(key_id, ROLE_DECRYPT_ONLY) for key_id in keyring.decrypt_only_key_ids),
     ]
-    missing = [
-        KeyUsage(key_id, ROLE_MISSING, count)
-        for key_id, count in sorted(counts.items())
-        if not keyring.has(key_id)
-    ]
+    stored = {key_id for per_store in counts for key_id in per_store}
+    missing = [usage(key_id, ROLE_MISSING) for key_id in sorted(stored) if not keyring.has(key_id)]
     return KeyStatus(keys=(*held, *missing))

@@ -1,16 +1,19 @@
-"""Re-encrypting every stored credential under the primary key, while the service keeps serving.
+"""Re-encrypting every sealed value under the primary key, while the service keeps serving.
 
+Every store in store/sealed.py is covered: credentials, OAuth tokens, pending OAuth
+authorizations and the Opstage agent token, each re-encrypted with its own associated data.
 Each row is replaced on its own with a compare-and-set on the ciphertext that was read, so:
 
 - a crash leaves every row either as it was or rewrapped, both decryptable with the keyring of
   the rotation, and running again continues with the rows still on other keys;
-- a secret replaced through the service while its row was being rewrapped is never overwritten
-  with the old secret: the replacement wins, and if it is not on the primary key either, the
-  next pass picks the row up again;
-- a row whose key the keyring lacks, or that does not decrypt, is reported by credential id and
-  left exactly as it is.
+- a value replaced through the service while its row was being rewrapped (a rotated secret, a
+  refreshed token) is never overwritten with the old one: the replacement wins, and if it is not
+  on the primary key either, the next pass picks the row up again;
+- a row whose key the keyring lacks, or that does not decrypt, is reported by store and row id
+  and left exactly as it is.
 
-The fingerprint is recomputed under the primary key, since fingerprints are keyed by it.
+Only the row being rewrapped is ever held decrypted. Credential fingerprints are recomputed
+under the primary key, since fingerprints are keyed by it.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from integration_api.credentials.sealing import associated_data
-from integration_api.principal import Tenant
-from integration_api.store.credential_keys import CredentialKeyRepository
-from integration_api.store.models import RewrapCandidate
+from integration_api.store.sealed import (
+    SEALED_STORES,
+    SealedRow,
+    SealedStore,
+    SealedValueRepository,
+)
 from integration_api.vault import DecryptionError, Envelope, UnknownKeyError
 
 if TYPE_CHECKING:
@@ -43,29 +48,45 @@ MAX_PASSES = 5
 class RowFailure:
     """A row left untouched: its key is not in the keyring, or it does not decrypt."""
 
-    credential_id: str
+    store: str
+    row_id: str
+    subject: str
+    """How reports name the row: `credential <id>`, `OAuth connection <id>`, …"""
     key_id: str
     reason: str
 
+    @classmethod
+    def of(cls, row: SealedRow, key_id: str, reason: str) -> RowFailure:
+        return cls(row.store.name, row.row_id, row.describe(), key_id, reason)
+
     def describe(self) -> str:
         if self.reason == MISSING_KEY:
-            return f"credential {self.credential_id}: key id {self.key_id} is not in the keyring"
-        return f"credential {self.credential_id}: stored secret does not decrypt"
+            return f"{self.subject}: key id {self.key_id} is not in the keyring"
+        return f"{self.subject}: stored secret does not decrypt"
 
 
 @dataclass
 class BatchOutcome:
-    rewrapped: int = 0
+    rewrapped: dict[str, int] = field(default_factory=dict)
+    """Rows moved to the primary key, per store name."""
     conflicts: int = 0
     """Rows whose ciphertext changed between read and write; the change was kept."""
     failures: list[RowFailure] = field(default_factory=list)
 
     @property
+    def rewrapped_rows(self) -> int:
+        return sum(self.rewrapped.values())
+
+    @property
     def handled(self) -> int:
-        return self.rewrapped + self.conflicts + len(self.failures)
+        return self.rewrapped_rows + self.conflicts + len(self.failures)
+
+    def count_rewrapped(self, store: SealedStore, rows: int = 1) -> None:
+        self.rewrapped[store.name] = self.rewrapped.get(store.name, 0) + rows
 
     def add(self, other: BatchOutcome) -> None:
-        self.rewrapped += other.rewrapped
+        for name, rows in other.rewrapped.items():
+            self.rewrapped[name] = self.rewrapped.get(name, 0) + rows
         self.conflicts += other.conflicts
         self.failures.extend(other.failures)
 
@@ -73,11 +94,15 @@ class BatchOutcome:
 @dataclass(frozen=True)
 class RewrapReport:
     primary_key_id: str
-    rewrapped: int
+    rewrapped_by_store: dict[str, int]
     conflicts: int
     failures: tuple[RowFailure, ...]
     left_on_other_keys: int
-    """Counted after the run: rows still not on the primary key, failures included."""
+    """Counted after the run over every store: rows still not on the primary key."""
+
+    @property
+    def rewrapped(self) -> int:
+        return sum(self.rewrapped_by_store.values())
 
     @property
     def complete(self) -> bool:
@@ -88,30 +113,31 @@ class RewrapReport:
         return tuple(sorted({f.key_id for f in self.failures if f.reason == MISSING_KEY}))
 
 
-async def rewrap_candidates(
-    pool: ConnectionPool, envelope: Envelope, candidates: Sequence[RewrapCandidate]
+async def rewrap_rows(
+    pool: ConnectionPool, envelope: Envelope, rows: Sequence[SealedRow]
 ) -> BatchOutcome:
     """Move these rows to the primary key, each only if it still holds the ciphertext read."""
-    repository = CredentialKeyRepository(pool)
+    repository = SealedValueRepository(pool)
     outcome = BatchOutcome()
-    for candidate in candidates:
+    for row in rows:
         try:
-            ciphertext, fingerprint = _reseal(envelope, candidate)
+            ciphertext, fingerprint = _reseal(envelope, row)
         except UnknownKeyError as error:
-            outcome.failures.append(RowFailure(candidate.id, error.key_id, MISSING_KEY))
+            outcome.failures.append(RowFailure.of(row, error.key_id, MISSING_KEY))
             continue
         except DecryptionError:
-            outcome.failures.append(RowFailure(candidate.id, candidate.key_id, UNDECRYPTABLE))
+            outcome.failures.append(RowFailure.of(row, row.key_id, UNDECRYPTABLE))
             continue
         swapped = await repository.swap_ciphertext(
-            candidate.id,
-            candidate.ciphertext,
+            row.store,
+            row.row_id,
+            row.ciphertext,
             ciphertext,
             envelope.key_id_of(ciphertext),
             fingerprint,
         )
         if swapped:
-            outcome.rewrapped += 1  # the swap also told every replica to drop its copy
+            outcome.count_rewrapped(row.store)
         else:
             outcome.conflicts += 1
     return outcome
@@ -125,7 +151,7 @@ async def rewrap_all(
     *,
     max_rows: int | None = None,
 ) -> RewrapReport:
-    """Rewrap every row not under the primary key, `batch_size` rows per read.
+    """Rewrap every sealed value not under the primary key, `batch_size` rows per read.
 
     `max_rows` stops after that many rows have been handled, to spread a rotation over several
     runs; running again continues where it stopped.
@@ -138,13 +164,23 @@ async def rewrap_all(
     return await run.execute()
 
 
-def _reseal(envelope: Envelope, candidate: RewrapCandidate) -> tuple[bytes, str]:
-    """The row's secret encrypted under the primary key, and its fingerprint under that key."""
-    aad = associated_data(
-        Tenant(candidate.organization_id, candidate.project_id), candidate.id, candidate.provider
-    )
-    plaintext = envelope.decrypt(candidate.ciphertext, aad)
-    return envelope.encrypt(plaintext, aad), envelope.keyring.secret_fingerprint(plaintext)
+async def rows_left_on_other_keys(pool: ConnectionPool, primary_key_id: str) -> int:
+    """Sealed values of every store that are not under `primary_key_id`."""
+    repository = SealedValueRepository(pool)
+    left = 0
+    for store in SEALED_STORES:
+        counts = await repository.count_by_key_id(store)
+        left += sum(count for key_id, count in counts.items() if key_id != primary_key_id)
+    return left
+
+
+def _reseal(envelope: Envelope, row: SealedRow) -> tuple[bytes, str]:
+    """The row's value encrypted under the primary key, and where the store keeps one, its
+    fingerprint under that key."""
+    plaintext = envelope.decrypt(row.ciphertext, row.binding)
+    keyring = envelope.keyring
+    fingerprint = keyring.secret_fingerprint(plaintext) if row.store.fingerprint_column else ""
+    return envelope.encrypt(plaintext, row.binding), fingerprint
 
 
 class _RewrapRun:
@@ -158,46 +194,47 @@ class _RewrapRun:
     ) -> None:
         self._pool = pool
         self._envelope = envelope
-        self._repository = CredentialKeyRepository(pool)
+        self._repository = SealedValueRepository(pool)
         self._primary = envelope.keyring.primary_key_id
         self._batch_size = batch_size
         self._progress = progress
         self._max_rows = max_rows
         self._outcome = BatchOutcome()
-        self._failed_ids: set[str] = set()
+        self._failed: set[tuple[str, str]] = set()
         self._total = 0
 
     async def execute(self) -> RewrapReport:
-        self._total = await self._count_left()
+        self._total = await rows_left_on_other_keys(self._pool, self._primary)
         self._report_progress()
-        for _pass in range(MAX_PASSES):
-            changed = await self._one_pass()
-            if not changed or self._at_limit():
-                break
+        for store in SEALED_STORES:
+            for _pass in range(MAX_PASSES):
+                changed = await self._one_pass(store)
+                if not changed or self._at_limit():
+                    break
         return RewrapReport(
             primary_key_id=self._primary,
-            rewrapped=self._outcome.rewrapped,
+            rewrapped_by_store=dict(self._outcome.rewrapped),
             conflicts=self._outcome.conflicts,
             failures=tuple(self._outcome.failures),
-            left_on_other_keys=await self._count_left(),
+            left_on_other_keys=await rows_left_on_other_keys(self._pool, self._primary),
         )
 
-    async def _one_pass(self) -> bool:
-        """One walk over the rows in id order; True if it met any row it could move."""
+    async def _one_pass(self, store: SealedStore) -> bool:
+        """One walk over a store's rows in id order; True if it met any row it could move."""
         after_id: str | None = None
         changed = False
         while not self._at_limit():
-            candidates = await self._repository.rows_not_on_key(
-                self._primary, self._next_batch_size(), after_id=after_id
+            rows = await self._repository.rows_not_on_key(
+                store, self._primary, self._next_batch_size(), after_id=after_id
             )
-            if not candidates:
+            if not rows:
                 break
-            after_id = candidates[-1].id
-            fresh = [c for c in candidates if c.id not in self._failed_ids]
-            batch = await rewrap_candidates(self._pool, self._envelope, fresh)
-            self._failed_ids.update(failure.credential_id for failure in batch.failures)
+            after_id = rows[-1].row_id
+            fresh = [row for row in rows if (store.name, row.row_id) not in self._failed]
+            batch = await rewrap_rows(self._pool, self._envelope, fresh)
+            self._failed.update((failure.store, failure.row_id) for failure in batch.failures)
             self._outcome.add(batch)
-            changed = changed or batch.rewrapped + batch.conflicts > 0
+            changed = changed or batch.rewrapped_rows + batch.conflicts > 0
             self._report_progress()
         return changed
 
@@ -217,7 +254,3 @@ class _RewrapRun:
         # taken at the start.
         self._total = max(self._total, handled)
         self._progress(handled, self._total)
-
-    async def _count_left(self) -> int:
-        counts = await self._repository.count_by_key_id()
-        return sum(count for key_id, count in counts.items() if key_id != self._primary)

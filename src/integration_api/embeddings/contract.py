@@ -1,4 +1,5 @@
-"""The embedding contract: what the service is asked for and what a provider call returns."""
+"""The embedding and rerank contract: what the service is asked for and what a provider call
+returns."""
 
 from __future__ import annotations
 
@@ -59,3 +60,49 @@ class EmbedResult:
     vectors: list[list[float]]
     usage: Usage
     model: str
+
+
+@dataclass(frozen=True, slots=True)
+class RerankRequest:
+    """One rerank call. `model` empty means the credential's default; `top_n` None means all."""
+
+    credential_id: str
+    model: str
+    query: str
+    documents: tuple[str, ...]
+    top_n: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RerankQuery:
+    """What one provider call carries: the query, every document, and how many results to keep.
+
+    `top_n` is never more than the number of documents (None: every document).
+    """
+
+    model: str
+    query: str
+    documents: tuple[str, ...]
+    top_n: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RankedDocument:
+    """One result: the position of its document in the request and its relevance score."""
+
+    index: int
+    relevance_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class RerankAnswer:
+    """A provider's ranking, best first.
+
+    `usage.input_tokens` holds the tokens a provider counted, `search_units` what a provider
+    billing by search unit billed (Cohere); either is None when not reported.
+    """
+
+    results: list[RankedDocument]
+    usage: Usage
+    model: str
+    search_units: int | None = None

@@ -1,13 +1,22 @@
-"""The only code that knows both the generated embedding messages and the embedding contract."""
+"""The only code that knows both the generated embedding and rerank messages and their contract."""
 
 from __future__ import annotations
 
-from integration_api_proto.integration.v1 import Embedding, EmbedResponse, InputType, Usage
+from integration_api_proto.integration.v1 import (
+    Embedding,
+    EmbedResponse,
+    InputType,
+    RerankResponse,
+    RerankResult,
+    Usage,
+)
 from integration_api_proto.integration.v1 import EmbedRequest as EmbedRequestMessage
+from integration_api_proto.integration.v1 import RerankRequest as RerankRequestMessage
 
 from integration_api.embeddings import contract
 from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
+from integration_api.llm.contract import Usage as TokenUsage
 from integration_api.llm.wire import wire_class
 
 _INPUT_TYPES = {
@@ -52,17 +61,54 @@ class PackedEmbedding(Embedding):
         return wire.SerializeToString()
 
 
+def _usage_message(usage: TokenUsage) -> Usage:
+    return Usage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+    )
+
+
 def embed_response_from_result(result: contract.EmbedResult) -> EmbedResponse:
-    usage = result.usage
     return EmbedResponse(
         embeddings=[
             PackedEmbedding(index=index, values=vector)
             for index, vector in enumerate(result.vectors)
         ],
-        usage=Usage(
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cached_input_tokens=usage.cached_input_tokens,
-        ),
+        usage=_usage_message(result.usage),
         model=result.model,
+    )
+
+
+def rerank_request_from_message(message: RerankRequestMessage) -> contract.RerankRequest:
+    """The domain request; refuses what no provider could take (INVALID_ARGUMENT)."""
+    if not message.credential_id:
+        raise InvalidArgument.for_field("credential_id", "is required")
+    if not message.query.strip():
+        raise InvalidArgument.for_field("query", "must not be empty")
+    if not message.documents:
+        raise InvalidArgument.for_field("documents", "must contain at least one document")
+    for index, document in enumerate(message.documents):
+        if not document.strip():
+            raise InvalidArgument.for_field(f"documents[{index}]", "must not be empty")
+    if message.top_n is not None and message.top_n <= 0:
+        raise InvalidArgument.for_field("top_n", "must be positive")
+    return contract.RerankRequest(
+        credential_id=message.credential_id,
+        model=message.model.strip(),
+        query=message.query,
+        documents=tuple(message.documents),
+        top_n=message.top_n,
+    )
+
+
+def rerank_response_from_answer(answer: contract.RerankAnswer) -> RerankResponse:
+    return RerankResponse(
+        results=[
+            RerankResult(index=result.index, relevance_score=result.relevance_score)
+            for result in answer.results
+        ],
+        model=answer.model,
+        usage=_usage_message(answer.usage),
+        search_units=answer.search_units,
     )

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from prometheus_client import Counter, Histogram
 
 from integration_api.llm.contract import Usage
+from integration_api.observability import tracing
 
 MAX_MODELS_PER_PROVIDER = 64
+NOT_REPORTED = Usage()
 OTHER_MODEL = "other"
 
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
@@ -119,6 +121,10 @@ def _series_for(provider: str, model: str, operation: str) -> _Series:
 
 
 def record_call(call: CallRecord) -> None:
+    counted = call.usage or NOT_REPORTED
+    tracing.call_figures(
+        call.model, call.time_to_first_token, counted.input_tokens, counted.output_tokens
+    )
     model = model_label(call.provider, call.model)
     REQUESTS.labels(call.provider, model, call.operation, call.outcome).inc()
     series = _series_for(call.provider, model, call.operation)

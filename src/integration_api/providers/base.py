@@ -14,7 +14,13 @@ from typing import Literal, Protocol
 import httpx
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.embeddings.contract import BatchLimits, EmbedBatch, EmbedBatchResult
+from integration_api.embeddings.contract import (
+    BatchLimits,
+    EmbedBatch,
+    EmbedBatchResult,
+    RerankAnswer,
+    RerankQuery,
+)
 from integration_api.llm.contract import ChatRequest, StreamPart
 from integration_api.providers.sse import UpstreamTimer
 
@@ -91,4 +97,29 @@ class EmbeddingModel(Protocol):
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         """One vector per input, in order; raises the typed error of a failed call."""
+        ...
+
+
+class RerankModel(Protocol):
+    """Scores documents against a query with one provider call."""
+
+    @property
+    def provider(self) -> str: ...
+
+    def default_model(self, credential: ProviderCredential) -> str:
+        """The model to use when the request names none ('' when the credential has none)."""
+        ...
+
+    async def rerank(
+        self,
+        credential: ProviderCredential,
+        query: RerankQuery,
+        http: httpx.AsyncClient,
+        timer: UpstreamTimer,
+    ) -> RerankAnswer:
+        """The provider's ranking of `query.documents`, at most `query.top_n` results.
+
+        Each result names its document by position in `query.documents`; the pipeline checks
+        the positions and puts the results best first. Raises the typed error of a failed call.
+        """
         ...

@@ -64,7 +64,13 @@ PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
         "api-inference.huggingface.co",
         "*.endpoints.huggingface.cloud",
     ),
-    "replicate": ("api.replicate.com",),
+    # Predictions stream from hosts of their own, named in each prediction's `urls.stream`.
+    "replicate": (
+        "api.replicate.com",
+        "stream.replicate.com",
+        "*.replicate.delivery",
+        "*.replicate.net",
+    ),
     "voyageai": ("api.voyageai.com",),
     "deepgram": ("api.deepgram.com", "api.eu.deepgram.com"),
     "elevenlabs": ("api.elevenlabs.io", "*.elevenlabs.io"),

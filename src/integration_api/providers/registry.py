@@ -22,7 +22,15 @@ from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.aws import verification as bedrock
-from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
+from integration_api.providers.base import (
+    ChatModel,
+    CredentialVerifier,
+    EmbeddingModel,
+    RerankModel,
+)
+from integration_api.providers.cohere import chat as cohere_chat
+from integration_api.providers.cohere import embeddings as cohere_embeddings
+from integration_api.providers.cohere import rerank as cohere_rerank
 from integration_api.providers.cohere import verification as cohere
 from integration_api.providers.deepgram import verification as deepgram
 from integration_api.providers.elevenlabs import verification as elevenlabs
@@ -40,7 +48,10 @@ from integration_api.providers.key_material import SECRET_FIELD
 from integration_api.providers.openai import chat as openai_chat
 from integration_api.providers.openai import embeddings as openai_embeddings
 from integration_api.providers.openai import family as openai_family
+from integration_api.providers.replicate import chat as replicate_chat
 from integration_api.providers.replicate import verification as replicate
+from integration_api.providers.voyage import embeddings as voyage_embeddings
+from integration_api.providers.voyage import rerank as voyage_rerank
 from integration_api.providers.voyage import verification as voyageai
 
 PROVIDER_FIELD = "provider"
@@ -61,6 +72,7 @@ class ProviderSpec:
         check_config: further checks of the config (a provider's `extra` settings).
         chat: streams chat answers, when the provider offers chat.
         embedding: embeds texts, when the provider offers embeddings.
+        rerank: ranks documents against a query, when the provider offers reranking.
     """
 
     id: str
@@ -72,6 +84,7 @@ class ProviderSpec:
     check_config: ConfigCheck | None = None
     chat: ChatModel | None = None
     embedding: EmbeddingModel | None = None
+    rerank: RerankModel | None = None
 
     def violations(self, config: CredentialConfig, secret: SecretMaterial) -> list[FieldViolation]:
         """Everything wrong with a credential for this provider (empty when it can be stored)."""
@@ -136,8 +149,11 @@ def _api_key_provider(
     verifier: CredentialVerifier,
     chat: ChatModel | None = None,
     embedding: EmbeddingModel | None = None,
+    rerank: RerankModel | None = None,
 ) -> ProviderSpec:
-    return ProviderSpec(provider_id, _API_KEY, (), verifier, chat=chat, embedding=embedding)
+    return ProviderSpec(
+        provider_id, _API_KEY, (), verifier, chat=chat, embedding=embedding, rerank=rerank
+    )
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
@@ -173,7 +189,13 @@ PROVIDERS: dict[str, ProviderSpec] = {
         embedding=google_embeddings.VERTEX_AI,
     ),
     "bedrock": ProviderSpec("bedrock", frozenset({AwsKeys.kind}), ("region",), bedrock.VERIFIER),
-    "cohere": _api_key_provider("cohere", cohere.VERIFIER),
+    "cohere": _api_key_provider(
+        "cohere",
+        cohere.VERIFIER,
+        chat=cohere_chat.COHERE,
+        embedding=cohere_embeddings.COHERE,
+        rerank=cohere_rerank.COHERE,
+    ),
     "mistral": _api_key_provider(
         "mistral", openai_family.MISTRAL, openai_chat.MISTRAL, openai_embeddings.MISTRAL
     ),
@@ -183,8 +205,13 @@ PROVIDERS: dict[str, ProviderSpec] = {
         openai_chat.HUGGINGFACE,
         openai_embeddings.HUGGINGFACE,
     ),
-    "replicate": _api_key_provider("replicate", replicate.VERIFIER),
-    "voyageai": _api_key_provider("voyageai", voyageai.VERIFIER),
+    "replicate": _api_key_provider("replicate", replicate.VERIFIER, replicate_chat.REPLICATE),
+    "voyageai": _api_key_provider(
+        "voyageai",
+        voyageai.VERIFIER,
+        embedding=voyage_embeddings.VOYAGE,
+        rerank=voyage_rerank.VOYAGE,
+    ),
     "deepgram": _api_key_provider("deepgram", deepgram.VERIFIER),
     "elevenlabs": _api_key_provider("elevenlabs", elevenlabs.VERIFIER),
     "openai-compatible": ProviderSpec(
@@ -219,6 +246,12 @@ def embedding_model_for(provider_id: str) -> EmbeddingModel | None:
     """What embeds texts for this provider (None: it offers no embeddings here)."""
     spec = PROVIDERS.get(provider_id)
     return spec.embedding if spec is not None else None
+
+
+def rerank_model_for(provider_id: str) -> RerankModel | None:
+    """What ranks documents for this provider (None: it offers no reranking here)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.rerank if spec is not None else None
 
 
 def check_credential(provider_id: str, config: CredentialConfig, secret: SecretMaterial) -> None:

@@ -189,12 +189,14 @@ async def open_event_stream(
     provider: str,
     timer: UpstreamTimer,
     headers: Mapping[str, str],
-    json_body: object,
+    json_body: object = None,
     params: Mapping[str, str] | None = None,
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
+    method: str = "POST",
 ) -> AsyncIterator[EventStream]:
-    """POST `json_body` and hand out the answer's events; the connection is released on exit.
+    """POST `json_body` (or GET, with `method`) and hand out the answer's events; the connection
+    is released on exit.
 
     Raises:
         ServiceError: the typed error for an error status or a transport failure, or
@@ -203,7 +205,7 @@ async def open_event_stream(
     started = time.perf_counter()
     async with open_stream(
         http,
-        "POST",
+        method,
         url,
         provider=provider,
         headers={**headers, "Accept": "text/event-stream"},

@@ -29,6 +29,7 @@ from integration_api.errors import (
     ServiceError,
     Unavailable,
 )
+from integration_api.observability import tracing
 from integration_api.providers.egress import REFUSED_BY_POLICY, EgressPolicy, is_provider_host
 from integration_api.providers.egress_connect import (
     EGRESS_PROVIDER_EXTENSION,
@@ -293,14 +294,16 @@ async def send_json(
         http, method, url, call, headers, params, json_body, content, request_timeout
     )
     give_up_at = time.monotonic() + call.limits.max_answer_seconds
-    # Streamed, so that the body is read a piece at a time and never past its bound.
-    response = await _send(http, request, call, stream=True)
-    try:
-        if not response.is_success:
-            raise _error_for(response, await _read_error_body(response, call), call)
-        content = await _read_body(response, call, give_up_at)
-    finally:
-        await response.aclose()
+    with tracing.provider_call(provider, method, request.url, json_body) as traced:
+        # Streamed, so that the body is read a piece at a time and never past its bound.
+        response = await _send(http, request, call, stream=True)
+        traced.answered(response.status_code)
+        try:
+            if not response.is_success:
+                raise _error_for(response, await _read_error_body(response, call), call)
+            content = await _read_body(response, call, give_up_at)
+        finally:
+            await response.aclose()
     body = parse_body(content)
     if body is None and content.strip():
         raise Unavailable(f"{provider} answered with a body that is not JSON", provider=provider)
@@ -356,16 +359,18 @@ async def open_stream(
     request = _build_request(
         http, method, url, call, headers, params, json_body, content, request_timeout
     )
-    response = await _send(http, request, call, stream=True)
-    try:
-        if not response.is_success:
-            raise _error_for(response, await _read_error_body(response, call), call)
+    with tracing.provider_call(provider, method, request.url, json_body) as traced:
+        response = await _send(http, request, call, stream=True)
+        traced.answered(response.status_code)
         try:
-            yield response
-        except _TRANSPORT_FAILURES as failure:
-            raise transport_error(failure, provider) from None
-    finally:
-        await response.aclose()
+            if not response.is_success:
+                raise _error_for(response, await _read_error_body(response, call), call)
+            try:
+                yield response
+            except _TRANSPORT_FAILURES as failure:
+                raise transport_error(failure, provider) from None
+        finally:
+            await response.aclose()
 
 
 def _build_request(

@@ -15,6 +15,7 @@ from integration_api.api.registry import register_services
 from integration_api.auth.tokens import TokenPolicy
 from integration_api.config import ConfigError, Settings
 from integration_api.oauth.callback_shim import CallbackShim
+from integration_api.observability import tracing
 from integration_api.runtime import Runtime
 from integration_api.server.database import Database
 from integration_api.server.interceptor import ServiceInterceptor
@@ -58,6 +59,7 @@ class Application:
     _server: grpc.aio.Server | None = None
     _database: Database | None = None
     callback_shim: CallbackShim | None = None
+    _tracing: bool = False
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -108,6 +110,7 @@ class Application:
                 raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None
         await self.readiness.start()
         await self._start_oauth(self.runtime)
+        self._tracing = tracing.start_exporting(settings.tracing)
         log.info(
             "serving",
             host=settings.host,
@@ -150,6 +153,9 @@ class Application:
             self.metrics = None
         if self.runtime is not None:
             await self.runtime.close()
+        if self._tracing:
+            tracing.stop()  # sends the spans still buffered
+            self._tracing = False
         if self._database is not None:
             await self._database.close()
         self._stopped.set()

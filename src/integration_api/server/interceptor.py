@@ -26,6 +26,7 @@ import structlog
 from integration_api.auth.token_cache import VerifiedTokenCache
 from integration_api.auth.tokens import TokenPolicy
 from integration_api.errors import ServiceError, Unauthenticated, Unavailable, Unimplemented
+from integration_api.observability import tracing
 from integration_api.observability.logging import debug_enabled
 from integration_api.observability.redaction import redact_message
 from integration_api.principal import Principal
@@ -158,6 +159,13 @@ class _RpcScope:
     async def __aenter__(self) -> None:
         self._started = time.perf_counter()
         self._token = set_call(self._call)
+        self._trace = (
+            tracing.start_rpc(
+                self._call.method, self._context.invocation_metadata(), self._call.request_id
+            )
+            if tracing.enabled()
+            else None
+        )
         metrics.RPCS_IN_FLIGHT.inc()
 
     async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
@@ -170,6 +178,7 @@ class _RpcScope:
         finally:
             metrics.RPCS_IN_FLIGHT.dec()
             _record(self._call, code, self._started)
+            tracing.end_rpc(self._trace, code.value[0], code.name)
             reset_call(self._token)
 
 

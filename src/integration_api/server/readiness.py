@@ -3,6 +3,10 @@
 Every service (and `""`, the server as a whole) is NOT_SERVING until every check passes, goes
 back to NOT_SERVING when one fails, and stays NOT_SERVING for good once shutdown begins, so
 load balancers stop sending traffic before in-flight streams drain.
+
+`LIVENESS_SERVICE` answers SERVING from the start for as long as the process runs (until the
+drain): a liveness probe asks for it, so a dependency outage takes a pod out of rotation
+without getting it restarted.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ log = structlog.get_logger("integration_api.readiness")
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+LIVENESS_SERVICE = "liveness"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Readiness:
         return dict(self._failures)
 
     async def start(self) -> None:
+        await self._health.set(LIVENESS_SERVICE, SERVING)
         await self._publish(False)
         await self.check_once()
         self._task = asyncio.create_task(self._loop(), name="readiness")

@@ -57,6 +57,12 @@ from . import (
     RunHealthCheckResponse,
     StartAuthorizationRequest,
     StartAuthorizationResponse,
+    SynthesizeRequest,
+    SynthesizeResponse,
+    SynthesizeStreamRequest,
+    SynthesizeStreamResponse,
+    TranscribeRequest,
+    TranscribeResponse,
     UpdateCredentialRequest,
     UpdateCredentialResponse,
     VerifyAuditLogRequest,
@@ -1018,5 +1024,127 @@ class OperationsServiceStub:
         wait_for_ready: bool | None = None,
     ) -> grpc.aio.UnaryStreamCall[ExportAuditEventsRequest, ExportAuditEventsResponse]:
         return self._export_audit_events(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+
+class SpeechServiceBase:
+    """Servicer base for `integration.v1.SpeechService`: every method answers UNIMPLEMENTED until
+    a subclass overrides it."""
+
+    async def transcribe(
+        self,
+        request: AsyncIterator[TranscribeRequest],
+        context: grpc.aio.ServicerContext[TranscribeRequest, TranscribeResponse],
+    ) -> AsyncIterator[TranscribeResponse]:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.SpeechService/Transcribe is not implemented yet",
+        )
+        yield  # makes this an async generator, like its overrides
+
+    async def synthesize(
+        self,
+        request: SynthesizeRequest,
+        context: grpc.aio.ServicerContext[SynthesizeRequest, SynthesizeResponse],
+    ) -> AsyncIterator[SynthesizeResponse]:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.SpeechService/Synthesize is not implemented yet",
+        )
+        yield  # makes this an async generator, like its overrides
+
+    async def synthesize_stream(
+        self,
+        request: AsyncIterator[SynthesizeStreamRequest],
+        context: grpc.aio.ServicerContext[SynthesizeStreamRequest, SynthesizeStreamResponse],
+    ) -> AsyncIterator[SynthesizeStreamResponse]:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.SpeechService/SynthesizeStream is not implemented yet",
+        )
+        yield  # makes this an async generator, like its overrides
+
+
+def add_speech_service_to_server(servicer: SpeechServiceBase, server: grpc.aio.Server) -> None:
+    """Registers `servicer` as `integration.v1.SpeechService` on `server`."""
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "Transcribe": grpc.stream_stream_rpc_method_handler(
+            servicer.transcribe,
+            request_deserializer=TranscribeRequest.FromString,
+            response_serializer=TranscribeResponse.SerializeToString,
+        ),
+        "Synthesize": grpc.unary_stream_rpc_method_handler(
+            servicer.synthesize,
+            request_deserializer=SynthesizeRequest.FromString,
+            response_serializer=SynthesizeResponse.SerializeToString,
+        ),
+        "SynthesizeStream": grpc.stream_stream_rpc_method_handler(
+            servicer.synthesize_stream,
+            request_deserializer=SynthesizeStreamRequest.FromString,
+            response_serializer=SynthesizeStreamResponse.SerializeToString,
+        ),
+    }
+    generic = grpc.method_handlers_generic_handler("integration.v1.SpeechService", handlers)
+    server.add_generic_rpc_handlers((generic,))
+    server.add_registered_method_handlers("integration.v1.SpeechService", handlers)
+
+
+class SpeechServiceStub:
+    """Typed async client of `integration.v1.SpeechService`."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._transcribe = channel.stream_stream(
+            "/integration.v1.SpeechService/Transcribe",
+            request_serializer=TranscribeRequest.SerializeToString,
+            response_deserializer=TranscribeResponse.FromString,
+            _registered_method=True,
+        )
+        self._synthesize = channel.unary_stream(
+            "/integration.v1.SpeechService/Synthesize",
+            request_serializer=SynthesizeRequest.SerializeToString,
+            response_deserializer=SynthesizeResponse.FromString,
+            _registered_method=True,
+        )
+        self._synthesize_stream = channel.stream_stream(
+            "/integration.v1.SpeechService/SynthesizeStream",
+            request_serializer=SynthesizeStreamRequest.SerializeToString,
+            response_deserializer=SynthesizeStreamResponse.FromString,
+            _registered_method=True,
+        )
+
+    def transcribe(
+        self,
+        request: AsyncIterator[TranscribeRequest] | None = None,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.StreamStreamCall[TranscribeRequest, TranscribeResponse]:
+        return self._transcribe(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def synthesize(
+        self,
+        request: SynthesizeRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryStreamCall[SynthesizeRequest, SynthesizeResponse]:
+        return self._synthesize(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def synthesize_stream(
+        self,
+        request: AsyncIterator[SynthesizeStreamRequest] | None = None,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.StreamStreamCall[SynthesizeStreamRequest, SynthesizeStreamResponse]:
+        return self._synthesize_stream(
             request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
         )

@@ -1,0 +1,156 @@
+"""One rerank call: resolve the credential, check the bounds, call the provider, order the answer.
+
+The request is checked against its bounds first, so a request that could not succeed costs no
+provider call. The call is retried (rate limits, 5xx, refused connections) within the caller's
+deadline; nothing has been returned before it succeeds, so a retry is never seen. A tenant holds
+one of its limited slots for the whole call, as for Embed and Chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+
+import httpx
+import structlog
+
+from integration_api.credentials.model import ProviderCredential
+from integration_api.embeddings.contract import RerankAnswer, RerankQuery, RerankRequest
+from integration_api.embeddings.rerank_bounds import check_rerank_request, ranked_best_first
+from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.llm import metrics
+from integration_api.llm.contract import Usage
+from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
+from integration_api.llm.ports import CredentialSource
+from integration_api.llm.retry import RetryPolicy
+from integration_api.llm.tenant_calls import TenantCallLimiter
+from integration_api.llm.timing import CallClock, Deadline
+from integration_api.principal import Tenant
+from integration_api.providers.base import RerankModel
+
+log = structlog.get_logger("integration_api.rerank")
+
+RerankModelLookup = Callable[[str], RerankModel | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    tenant: Tenant
+    credential: ProviderCredential
+    model: RerankModel
+    query: RerankQuery
+    deadline: Deadline
+    clock: CallClock
+
+
+@dataclasses.dataclass
+class _Record:
+    """What one call has learnt so far, for its metrics."""
+
+    model: str
+    provider: str = ""
+    outcome: str = "ok"
+    usage: Usage = dataclasses.field(default_factory=Usage)
+    clock: CallClock = dataclasses.field(default_factory=CallClock)
+
+    def save(self) -> None:
+        if not self.provider:
+            return  # refused before a provider was involved
+        total = self.clock.elapsed()
+        overhead = self.clock.overhead(total)
+        metrics.record_call(
+            metrics.CallRecord(
+                self.provider, self.model, "rerank", self.outcome, total, overhead, None, self.usage
+            )
+        )
+
+
+class RerankService:
+    """Ranks documents against a query through stored credentials."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        http: Callable[[], httpx.AsyncClient],
+        rerank_model_for: RerankModelLookup,
+        retry: RetryPolicy | None = None,
+        tenant_calls: TenantCallLimiter | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._http = http
+        self._rerank_model_for = rerank_model_for
+        self._retry = retry or RetryPolicy()
+        self._tenant_calls = tenant_calls or TenantCallLimiter()
+
+    async def rerank(
+        self, tenant: Tenant, request: RerankRequest, deadline: Deadline
+    ) -> RerankAnswer:
+        check_rerank_request(request)
+        record = _Record(model=request.model)
+        try:
+            answer = await self._rerank(tenant, request, deadline, record)
+            record.usage = answer.usage
+            return answer
+        except BaseException as error:
+            record.outcome = outcome_of(error, deadline)
+            raise
+        finally:
+            record.save()
+
+    async def _rerank(
+        self, tenant: Tenant, request: RerankRequest, deadline: Deadline, record: _Record
+    ) -> RerankAnswer:
+        credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
+        record.provider = credential.provider
+        model = self._model_for(credential)
+        model_name = request.model or model.default_model(credential)
+        if not model_name:
+            raise InvalidArgument.for_field(
+                "model", "is empty and the credential has no default_model"
+            )
+        record.model = model_name
+        structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
+        top_n = request.top_n
+        if top_n is not None:
+            top_n = min(top_n, len(request.documents))
+        query = RerankQuery(model_name, request.query, request.documents, top_n)
+        call = _Call(tenant, credential, model, query, deadline, record.clock)
+        with self._tenant_calls.slot(tenant):
+            answer = await self._run(call)
+        return ranked_best_first(answer, len(request.documents), top_n, credential.provider)
+
+    def _model_for(self, credential: ProviderCredential) -> RerankModel:
+        model = self._rerank_model_for(credential.provider)
+        if model is None:
+            raise FailedPrecondition(
+                f"{credential.provider} credentials cannot be used for reranking",
+                reason=CAPABILITY_NOT_SUPPORTED,
+                provider=credential.provider,
+            )
+        return model
+
+    async def _run(self, call: _Call) -> RerankAnswer:
+        """The provider call, retried while that may help and the deadline allows."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return await self._attempt(call)
+            except ServiceError as error:
+                await note_rejection(self._credentials, call.tenant, call.credential.id, error)
+                delay = self._retry.delay_before_retry(error, attempts, call.deadline.remaining())
+                if delay is None:
+                    raise self._retry.give_up(error, attempts) from None
+                log.info("retrying provider call", reason=error.reason, attempt=attempts)
+                await call.deadline.sleep(delay, call.clock.upstream)
+
+    async def _attempt(self, call: _Call) -> RerankAnswer:
+        answer = call.model.rerank(call.credential, call.query, self._http(), call.clock.upstream)
+        if call.deadline.at is None:
+            return await answer
+        try:
+            async with asyncio.timeout_at(call.deadline.at):
+                return await answer
+        except TimeoutError:
+            raise call.deadline.expired(call.model.provider) from None

@@ -1,0 +1,226 @@
+"""ElevenLabs realtime transcription (Scribe): the `/v1/speech-to-text/realtime` WebSocket.
+
+See: https://elevenlabs.io/docs/api-reference/speech-to-text/v-1-speech-to-text-realtime.
+Audio goes base64 inside `input_audio_chunk` JSON messages. With manual commits a session
+returns nothing for audio that was never committed, so the caller's finalize and the end of
+its stream each send a `commit:true` chunk; the session ends once every commit is answered,
+by closing the socket (Scribe has no end-of-stream message of its own). Errors are frames
+`{"message_type":<kind>,"error":…}` sent before the close.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
+
+from integration_api.credentials.model import ProviderCredential
+from integration_api.providers.elevenlabs.errors import socket_error
+from integration_api.providers.elevenlabs.verification import PROVIDER, elevenlabs_headers
+from integration_api.providers.endpoints import resolve_base_url
+from integration_api.providers.key_material import api_key_of
+from integration_api.providers.stream_errors import truncated
+from integration_api.providers.websocket import (
+    Closed,
+    Duplex,
+    InputEnded,
+    ProviderSocket,
+    Text,
+    UnknownMessages,
+    abnormal_close,
+    socket_url,
+)
+from integration_api.speech.contract import (
+    AudioEncoding,
+    AudioFormat,
+    AudioInput,
+    TranscribeInput,
+    Transcript,
+    TranscriptEvent,
+    TranscriptionMetadata,
+    TranscriptionOptions,
+    Word,
+)
+from integration_api.speech.ports import SpeechTransport
+
+DEFAULT_MODEL = "scribe_v2_realtime"
+_PCM_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
+_TRANSCRIPTS = frozenset(
+    {"partial_transcript", "committed_transcript", "committed_transcript_with_timestamps"}
+)
+
+
+def audio_format(audio: AudioFormat) -> str | None:
+    if audio.encoding is AudioEncoding.LINEAR16 and audio.sample_rate_hz in _PCM_RATES:
+        return f"pcm_{audio.sample_rate_hz}"
+    if audio.encoding is AudioEncoding.MULAW and audio.sample_rate_hz == 8000:
+        return "ulaw_8000"
+    return None
+
+
+def scribe_params(options: TranscriptionOptions, model: str) -> list[tuple[str, str]]:
+    params = [
+        ("model_id", model),
+        ("audio_format", str(audio_format(options.audio))),
+        ("include_timestamps", "true"),
+    ]
+    if options.endpointing_seconds is not None:
+        # Scribe commits on its own after this much silence (0.3 to 3 s).
+        silence = min(3.0, max(0.3, options.endpointing_seconds))
+        params += [("commit_strategy", "vad"), ("vad_silence_threshold_secs", f"{silence:g}")]
+    else:
+        params.append(("commit_strategy", "manual"))
+    if options.language:
+        params.append(("language_code", options.language))
+    params.extend(("keyterms", term) for term in options.keyterms)
+    return params
+
+
+class ScribeTranscriber:
+    provider = PROVIDER
+
+    def format_problem(self, audio: AudioFormat) -> str | None:
+        if audio_format(audio) is None:
+            return (
+                f"elevenlabs cannot transcribe {audio.encoding.value} at {audio.sample_rate_hz} Hz "
+                "(linear16 8000-48000, mulaw 8000)"
+            )
+        return None
+
+    async def transcribe(
+        self,
+        credential: ProviderCredential,
+        options: TranscriptionOptions,
+        inputs: AsyncIterator[TranscribeInput],
+        transport: SpeechTransport,
+    ) -> AsyncGenerator[TranscriptEvent, None]:
+        model = options.model or credential.config.default_model or DEFAULT_MODEL
+        base = resolve_base_url(PROVIDER, credential.config)
+        url = socket_url(base, "v1/speech-to-text/realtime", scribe_params(options, model))
+        key = api_key_of(credential)
+        async with transport.sockets.connect(
+            url, provider=PROVIDER, headers=elevenlabs_headers(credential), secrets=(key,)
+        ) as socket:
+            async for event in _ScribeSession(socket, inputs, options.audio).events():
+                yield event
+
+
+class _ScribeSession:
+    def __init__(
+        self, socket: ProviderSocket, inputs: AsyncIterator[TranscribeInput], audio: AudioFormat
+    ) -> None:
+        self._socket = socket
+        self._inputs = inputs
+        self._rate = audio.sample_rate_hz
+        self._session_id = ""
+        self._audio_since_commit = False
+        self._commits_sent = 0
+        self._commits_answered = 0
+        self._input_ended = False
+        self._pending_commit: Transcript | None = None
+        self._unknown = UnknownMessages(PROVIDER)
+
+    async def _chunk(self, data: bytes, *, commit: bool) -> None:
+        await self._socket.send_json(
+            {
+                "message_type": "input_audio_chunk",
+                "audio_base_64": base64.b64encode(data).decode("ascii"),
+                "commit": commit,
+                "sample_rate": self._rate,
+            }
+        )
+
+    async def _commit(self) -> None:
+        # A commit without new audio would never be answered.
+        if self._audio_since_commit:
+            self._audio_since_commit = False
+            self._commits_sent += 1
+            await self._chunk(b"", commit=True)
+
+    async def _send(self) -> None:
+        async for item in self._inputs:
+            if isinstance(item, AudioInput):
+                if item.data:
+                    self._audio_since_commit = True
+                    await self._chunk(item.data, commit=False)
+            else:
+                await self._commit()
+        await self._commit()
+        self._input_ended = True
+
+    def _complete(self) -> bool:
+        return self._input_ended and self._commits_answered >= self._commits_sent
+
+    async def events(self) -> AsyncIterator[TranscriptEvent]:
+        async for message in Duplex(self._socket, self._send).messages():
+            if isinstance(message, Text):
+                for event in self._read(message):
+                    yield event
+            elif isinstance(message, Closed):
+                if not message.normal:
+                    raise abnormal_close(PROVIDER, message)
+                raise truncated(PROVIDER)
+            if isinstance(message, (Text, InputEnded)) and self._complete():
+                if self._pending_commit is not None:
+                    yield self._pending_commit
+                yield TranscriptionMetadata(PROVIDER, provider_request_id=self._session_id)
+                return
+
+    def _read(self, message: Text) -> list[TranscriptEvent]:
+        body = message.json()
+        kind = body.get("message_type") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or not isinstance(kind, str):
+            self._unknown.note("not a JSON object with a message_type")
+            return []
+        if "error" in body:
+            raise socket_error(kind[:64], self._socket.sanitized(str(body.get("error") or "")))
+        if kind == "session_started":
+            self._session_id = str(body.get("session_id") or "")[:128]
+            return []
+        if kind not in _TRANSCRIPTS:
+            self._unknown.note(kind)
+            return []
+        return self._transcript(kind, body)
+
+    def _transcript(self, kind: str, body: Mapping[str, Any]) -> list[TranscriptEvent]:
+        """A plain commit is held back one message: its timed twin, if any, replaces it."""
+        held, self._pending_commit = self._pending_commit, None
+        if kind == "committed_transcript_with_timestamps":
+            if held is None:
+                self._commits_answered += 1
+            return [timed_transcript(body)]
+        events: list[TranscriptEvent] = [held] if held is not None else []
+        text = str(body.get("text") or "")
+        if kind == "partial_transcript":
+            return [*events, Transcript(text=text, is_final=False)] if text else events
+        if kind == "committed_transcript":
+            self._commits_answered += 1
+            self._pending_commit = Transcript(text=text, is_final=True, end_of_utterance=True)
+        return events
+
+
+def timed_transcript(body: Mapping[str, Any]) -> Transcript:
+    raw_words = body.get("words") if isinstance(body.get("words"), list) else []
+    words = tuple(
+        Word(
+            text=str(item.get("text") or ""),
+            start=_number(item.get("start")),
+            end=_number(item.get("end")),
+            speaker=str(item.get("speaker_id") or ""),
+        )
+        for item in raw_words or ()
+        if isinstance(item, dict) and item.get("type", "word") == "word"
+    )
+    return Transcript(
+        text=str(body.get("text") or ""),
+        is_final=True,
+        end_of_utterance=True,
+        start=words[0].start if words else 0.0,
+        end=words[-1].end if words else 0.0,
+        words=words,
+        language=str(body.get("language_code") or ""),
+    )
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0

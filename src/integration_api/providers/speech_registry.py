@@ -1,0 +1,43 @@
+"""Which object serves which speech capability for which provider id: one line per provider.
+
+Adding a speech provider is its own module plus its line here (and its replay fixtures in the
+conformance suite). A capability a provider lacks is None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integration_api.providers.deepgram.listen import DeepgramTranscriber
+from integration_api.providers.deepgram.speak import (
+    DeepgramStreamSynthesizer,
+    DeepgramSynthesizer,
+)
+from integration_api.providers.elevenlabs.scribe import ScribeTranscriber
+from integration_api.providers.elevenlabs.speak import (
+    ElevenLabsStreamSynthesizer,
+    ElevenLabsSynthesizer,
+)
+from integration_api.speech.ports import StreamSynthesizer, Synthesizer, Transcriber
+
+
+@dataclass(frozen=True)
+class SpeechProvider:
+    transcribe: Transcriber | None = None
+    synthesize: Synthesizer | None = None
+    synthesize_stream: StreamSynthesizer | None = None
+
+
+SPEECH_PROVIDERS: dict[str, SpeechProvider] = {
+    "deepgram": SpeechProvider(
+        DeepgramTranscriber(), DeepgramSynthesizer(), DeepgramStreamSynthesizer()
+    ),
+    "elevenlabs": SpeechProvider(
+        ScribeTranscriber(), ElevenLabsSynthesizer(), ElevenLabsStreamSynthesizer()
+    ),
+}
+
+
+def speech_provider_for(provider_id: str) -> SpeechProvider:
+    """The provider's speech capabilities (all None when it offers no speech)."""
+    return SPEECH_PROVIDERS.get(provider_id, SpeechProvider())

@@ -1,0 +1,392 @@
+"""Provider WebSockets: aiohttp's client behind the same egress policy and bounds as HTTP.
+
+Every socket names its provider and is refused before any connection unless its host is one
+that provider's key may go to; host names resolve through the policy's `PolicyResolver`, so a
+name that points somewhere refused reaches nothing. Keys travel only in handshake headers.
+No exception text, URL or header ever reaches an error or a log: aiohttp's handshake errors
+quote the URL (which may carry a query string) and the failed request's headers.
+Frames larger than `max_frame_bytes` end the session with `UPSTREAM_FRAME_TOO_LARGE`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+import httpx
+import structlog
+
+from integration_api.errors import ServiceError, Unavailable
+from integration_api.providers.egress import (
+    EgressPolicy,
+    EgressRefused,
+    is_provider_host,
+    url_host,
+)
+from integration_api.providers.egress_connect import PolicyResolver
+from integration_api.providers.http_errors import ErrorResponse, error_from_response
+from integration_api.providers.sanitize import sanitize_message
+from integration_api.providers.transport import egress_refused, transport_error
+
+log = structlog.get_logger("integration_api.providers.websocket")
+
+FRAME_TOO_LARGE = "UPSTREAM_FRAME_TOO_LARGE"
+ABNORMAL_CLOSE = "UPSTREAM_ABNORMAL_CLOSE"
+NORMAL_CLOSE = 1000
+T = TypeVar("T")
+_ABNORMAL = 1006
+_MESSAGE_TOO_BIG = 1009
+_MAX_REASON_LENGTH = 200
+_REASON_CODE = re.compile(r"\b([A-Z]{2,8}-\d{4})\b")
+
+
+@dataclass(frozen=True)
+class SocketSettings:
+    """Bounds of every provider socket (from the environment, see config.py)."""
+
+    max_frame_bytes: int = 1024 * 1024
+    connect_timeout_seconds: float = 10.0
+    close_timeout_seconds: float = 5.0
+    max_connections: int = 1024
+
+
+@dataclass(frozen=True)
+class Text:
+    data: str
+
+    def json(self) -> object:
+        """The frame as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.data)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Binary:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Closed:
+    """The socket ended: the provider's close code and reason (1006 when it just dropped)."""
+
+    code: int
+    reason: str = ""
+    # A code-shaped token of the reason (`DATA-0000`), kept even when its text is not quoted.
+    error_code: str = ""
+
+    @property
+    def normal(self) -> bool:
+        return self.code == NORMAL_CLOSE
+
+
+SocketMessage = Text | Binary | Closed
+
+
+class SocketGone(Exception):
+    """A send on a socket that is already closing; the receiving side reports why."""
+
+
+@dataclass
+class ProviderSocket:
+    """One open provider WebSocket."""
+
+    provider: str
+    quote_upstream: bool
+    secrets: tuple[str, ...]
+    _socket: aiohttp.ClientWebSocketResponse
+    response_headers: Mapping[str, str] = field(default_factory=dict)
+
+    async def send_text(self, data: str) -> None:
+        try:
+            await self._socket.send_str(data)
+        except (aiohttp.ClientError, ConnectionError, RuntimeError):
+            raise SocketGone() from None
+
+    async def send_json(self, data: object) -> None:
+        await self.send_text(json.dumps(data, separators=(",", ":")))
+
+    async def send_bytes(self, data: bytes) -> None:
+        try:
+            await self._socket.send_bytes(data)
+        except (aiohttp.ClientError, ConnectionError, RuntimeError):
+            raise SocketGone() from None
+
+    async def receive(self, timeout: float | None = None) -> SocketMessage:  # noqa: ASYNC109
+        """The next frame, or `Closed`; raises `TimeoutError` after `timeout` seconds."""
+        message = await self._socket.receive(timeout)
+        if message.type is aiohttp.WSMsgType.TEXT:
+            return Text(message.data)
+        if message.type is aiohttp.WSMsgType.BINARY:
+            return Binary(message.data)
+        if message.type is aiohttp.WSMsgType.CLOSE:
+            raw = str(message.extra or "")
+            found = _REASON_CODE.search(raw)
+            code = int(message.data or _ABNORMAL)
+            return Closed(code, self.sanitized(raw), found.group(1) if found else "")
+        if message.type is aiohttp.WSMsgType.ERROR:
+            if getattr(message.data, "code", None) == _MESSAGE_TOO_BIG:
+                raise frame_too_large(self.provider)
+            return Closed(_ABNORMAL)
+        # CLOSING / CLOSED: the connection went away without a close frame.
+        return Closed(self._socket.close_code or _ABNORMAL)
+
+    def sanitized(self, text: str) -> str:
+        """Provider text fit for an error message ('' from a host that is not its own)."""
+        if not self.quote_upstream:
+            return ""
+        return sanitize_message(text, self.secrets)[:_MAX_REASON_LENGTH]
+
+    async def close(self) -> None:
+        with suppress(aiohttp.ClientError, ConnectionError, RuntimeError, TimeoutError):
+            await self._socket.close()
+
+
+def frame_too_large(provider: str) -> Unavailable:
+    return Unavailable(
+        f"{provider} sent a WebSocket frame larger than the limit",
+        reason=FRAME_TOO_LARGE,
+        provider=provider,
+    )
+
+
+def abnormal_close(provider: str, closed: Closed) -> Unavailable:
+    """A close that is not the provider's normal end (1006: the connection dropped)."""
+    what = "dropped the connection" if closed.code == _ABNORMAL else "closed the session"
+    suffix = f": {closed.reason}" if closed.reason else ""
+    return Unavailable(
+        f"{provider} {what} (WebSocket close {closed.code}){suffix}",
+        reason=ABNORMAL_CLOSE,
+        provider=provider,
+        metadata={"provider_close_code": str(closed.code)},
+    )
+
+
+class WebSocketClient:
+    """The process-wide provider WebSocket client (close it on shutdown)."""
+
+    def __init__(self, policy: EgressPolicy, settings: SocketSettings | None = None) -> None:
+        self._policy = policy
+        self.settings = settings or SocketSettings()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.settings.max_connections,
+                ssl=httpx.create_ssl_context(trust_env=False),
+                resolver=PolicyResolver(self._policy),
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+                trace_configs=[_refuse_redirects()],
+            )
+        return self._session
+
+    @asynccontextmanager
+    async def connect(
+        self,
+        url: str,
+        *,
+        provider: str,
+        headers: Mapping[str, str],
+        secrets: Sequence[str] = (),
+    ) -> AsyncIterator[ProviderSocket]:
+        """An open socket to `url` for `provider`; closed on exit whatever happened."""
+        host = url_host(url)
+        if host is None or self._policy.refusal_for_host(provider, host) is not None:
+            raise egress_refused(provider)
+        socket = await self._open(url, provider, headers)
+        wrapped = ProviderSocket(
+            provider=provider,
+            quote_upstream=is_provider_host(provider, host),
+            secrets=tuple(secrets),
+            _socket=socket,
+            response_headers=dict(socket._response.headers) if socket._response else {},
+        )
+        try:
+            yield wrapped
+        finally:
+            await wrapped.close()
+
+    async def _open(
+        self, url: str, provider: str, headers: Mapping[str, str]
+    ) -> aiohttp.ClientWebSocketResponse:
+        settings = self.settings
+        failure: ServiceError
+        try:
+            # Connecting means the TCP and TLS set-up and the upgrade's answer.
+            async with asyncio.timeout(settings.connect_timeout_seconds):
+                socket: aiohttp.ClientWebSocketResponse = await self._client().ws_connect(
+                    url,
+                    headers=dict(headers),
+                    max_msg_size=settings.max_frame_bytes,
+                    autoclose=False,
+                    autoping=True,
+                    compress=0,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=settings.close_timeout_seconds),
+                )
+                return socket
+        except aiohttp.WSServerHandshakeError as error:
+            # Its text quotes the URL and its headers the request's: only the status is used.
+            failure = handshake_error(provider, error.status, error.headers or {})
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            failure = transport_error(error, provider)
+        raise failure
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _refuse_redirects() -> aiohttp.TraceConfig:
+    """aiohttp follows an upgrade's redirect on its own; a redirect would carry the key away."""
+
+    async def refuse(*_: object) -> None:
+        raise EgressRefused()
+
+    config = aiohttp.TraceConfig()
+    config.on_request_redirect.append(refuse)
+    return config
+
+
+def handshake_error(provider: str, status: int, headers: Mapping[str, str]) -> ServiceError:
+    """The typed error for a refused upgrade: the HTTP table, by status alone."""
+    if status == 101:
+        return Unavailable(f"{provider} answered the upgrade incorrectly", provider=provider)
+    response = ErrorResponse(provider=provider, status_code=status, headers=headers, body=None)
+    return error_from_response(response)
+
+
+class InputEnded:
+    """Yielded by `Duplex.messages` once, when the sending side has sent everything."""
+
+
+INPUT_ENDED = InputEnded()
+# What a sender returns to end the session at once, without waiting for the provider's close.
+STOP = "stop"
+
+
+class Duplex:
+    """A socket read here while `send` writes to it concurrently.
+
+    A failure of the sending side (a cap, an invalid input) ends the session with that error;
+    a send that finds the socket closing stops quietly, and the receiving side reports why. A
+    sender that returns `STOP` ends the session at once (its socket is closed by its owner).
+    Leaving the `messages` loop cancels the sender at once.
+    """
+
+    def __init__(self, socket: ProviderSocket, send: Callable[[], Awaitable[str | None]]) -> None:
+        self._socket = socket
+        self._send = send
+        self._failure: BaseException | None = None
+        self._stopped = False
+
+    async def messages(self) -> AsyncIterator[SocketMessage | InputEnded]:
+        """Frames until `Closed` (yielded last), and `INPUT_ENDED` when the sender is done."""
+        sender = asyncio.create_task(self._run_sender())
+        receiving: asyncio.Future[SocketMessage] | None = None
+        announced = False
+        try:
+            while True:
+                if receiving is None:
+                    receiving = asyncio.ensure_future(self._socket.receive())
+                waiting: set[asyncio.Future[Any]] = {receiving}
+                if not sender.done():
+                    waiting.add(sender)
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if self._failure is not None:
+                    raise self._failure
+                if self._stopped:
+                    return
+                if sender.done() and not announced:
+                    announced = True
+                    yield INPUT_ENDED
+                if not receiving.done():
+                    continue
+                message, receiving = receiving.result(), None
+                yield message
+                if isinstance(message, Closed):
+                    return
+        finally:
+            for task in (receiving, sender):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+
+    async def _run_sender(self) -> None:
+        try:
+            self._stopped = await self._send() == STOP
+        except SocketGone:
+            return
+        except Exception as error:  # noqa: BLE001 - handed to the receiving side, raised there
+            self._failure = error
+
+
+class Idle:
+    """Yielded by `with_idle_ticks` when the source produced nothing for a whole interval."""
+
+
+IDLE = Idle()
+
+
+async def with_idle_ticks(source: AsyncIterator[T], interval: float) -> AsyncIterator[T | Idle]:
+    """The items of `source`, with `IDLE` after every `interval` seconds without one.
+
+    The pending read is never cancelled by a tick (cancelling it would close the source).
+    """
+    pending: asyncio.Future[T] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(source))
+            done, _ = await asyncio.wait({pending}, timeout=interval)
+            if not done:
+                yield IDLE
+                continue
+            ready, pending = pending, None
+            try:
+                item = ready.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
+
+
+def socket_url(base_url: str, path: str, params: Sequence[tuple[str, str]]) -> str:
+    """The WebSocket URL of `path` under an http(s) base URL (ws/wss), options in the query.
+
+    The query carries options only, never a key: keys go in the handshake's headers.
+    """
+    url = httpx.URL(base_url.rstrip("/") + "/" + path.lstrip("/"))
+    scheme = "wss" if url.scheme == "https" else "ws"
+    return str(url.copy_with(scheme=scheme, params=list(params)))
+
+
+class UnknownMessages:
+    """Logs each unknown message type once per session (its type only, never its content)."""
+
+    def __init__(self, provider: str) -> None:
+        self._provider = provider
+        self._seen: set[str] = set()
+
+    def note(self, kind: str) -> None:
+        name = kind[:64]
+        if name not in self._seen:
+            self._seen.add(name)
+            log.warning("unknown provider message", provider=self._provider, message_type=name)

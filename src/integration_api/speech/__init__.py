@@ -1,0 +1,1 @@
+"""Streaming speech through stored credentials: speech-to-text and text-to-speech."""

@@ -1,0 +1,28 @@
+"""Bounds of speech sessions (from the environment, see config.py and the README's table).
+
+Attributes:
+    max_frame_bytes: one WebSocket frame a provider may send.
+    max_audio_bytes: audio one session may move (sent for transcription, received from synthesis).
+    max_sessions_per_tenant: speech sessions one tenant may have open at once on a replica.
+    max_text_characters: text one synthesis may send to its provider.
+    keepalive_seconds: caller silence after which a provider session gets its keep-alive
+        (below every provider's idle limit: Deepgram 10 s, ElevenLabs 20 s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SpeechLimits:
+    max_frame_bytes: int = 1 * _MIB
+    max_audio_bytes: int = 256 * _MIB
+    max_sessions_per_tenant: int = 64
+    max_text_characters: int = 100_000
+    keepalive_seconds: float = 4.0
+
+
+DEFAULT_SPEECH_LIMITS = SpeechLimits()

@@ -1,0 +1,254 @@
+"""One speech session from credential to its final event: resolve, check, cap, stream, time.
+
+Every session holds one of its tenant's speech slots while it runs. The audio it moves and the
+text it sends are counted against their caps as they pass, so a session past a cap ends at
+once with a status naming it. A provider session that ends without its final event
+(`TranscriptionMetadata`, `SynthesisDone`) is truncated, never complete; a provider refusing
+the stored key becomes the credential's last check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Protocol, TypeVar
+
+from integration_api.credentials.model import ProviderCredential
+from integration_api.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    ResourceExhausted,
+    ServiceError,
+)
+from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection
+from integration_api.llm.ports import CredentialSource
+from integration_api.llm.tenant_calls import TenantCallLimiter
+from integration_api.principal import Tenant
+from integration_api.providers.stream_errors import truncated
+from integration_api.speech.contract import (
+    AudioChunk,
+    AudioFormat,
+    AudioInput,
+    SynthesisDone,
+    SynthesisEvent,
+    SynthesisInput,
+    SynthesisOptions,
+    TextInput,
+    TranscribeInput,
+    TranscriptEvent,
+    TranscriptionMetadata,
+    TranscriptionOptions,
+)
+from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
+from integration_api.speech.ports import (
+    SpeechTransport,
+    StreamSynthesizer,
+    Synthesizer,
+    Transcriber,
+)
+
+AUDIO_LIMIT = "SPEECH_AUDIO_LIMIT"
+TEXT_LIMIT = "SPEECH_TEXT_LIMIT"
+SESSION_LIMIT = "SPEECH_SESSION_LIMIT"
+AUDIO_FIELD = "config.audio"
+
+T = TypeVar("T")
+
+
+class SpeechCapabilities(Protocol):
+    @property
+    def transcribe(self) -> Transcriber | None: ...
+    @property
+    def synthesize(self) -> Synthesizer | None: ...
+    @property
+    def synthesize_stream(self) -> StreamSynthesizer | None: ...
+
+
+CapabilityLookup = Callable[[str], SpeechCapabilities]
+
+
+def audio_limit(limit: int) -> ResourceExhausted:
+    error = ResourceExhausted(
+        f"the session moved more than {limit} bytes of audio, its limit", reason=AUDIO_LIMIT
+    )
+    error.retryable = False
+    return error
+
+
+def text_limit(limit: int) -> InvalidArgument:
+    return InvalidArgument(
+        f"the synthesis sent more than {limit} characters of text, its limit", reason=TEXT_LIMIT
+    )
+
+
+def _check_format(
+    capability: Transcriber | Synthesizer | StreamSynthesizer, audio: AudioFormat
+) -> None:
+    problem = capability.format_problem(audio)
+    if problem is not None:
+        raise InvalidArgument.for_field(AUDIO_FIELD, problem)
+
+
+def _unsupported(credential: ProviderCredential, what: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"{credential.provider} credentials cannot be used for {what}",
+        reason=CAPABILITY_NOT_SUPPORTED,
+        provider=credential.provider,
+    )
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first_audio: float | None = None
+
+    def audio(self) -> None:
+        if self.first_audio is None:
+            self.first_audio = time.perf_counter() - self.started
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class SpeechService:
+    """Transcribes and synthesizes through stored credentials."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        transport: Callable[[], SpeechTransport],
+        capabilities_for: CapabilityLookup,
+        limits: SpeechLimits = DEFAULT_SPEECH_LIMITS,
+    ) -> None:
+        self._credentials = credentials
+        self._transport = transport
+        self._capabilities_for = capabilities_for
+        self._limits = limits
+        self._sessions = TenantCallLimiter(limits.max_sessions_per_tenant)
+
+    async def _credential(self, tenant: Tenant, credential_id: str) -> ProviderCredential:
+        if not credential_id.strip():
+            raise InvalidArgument.for_field("config.credential_id", "is required")
+        return await self._credentials.resolve_for_use(tenant, credential_id)
+
+    async def transcribe(
+        self,
+        tenant: Tenant,
+        options: TranscriptionOptions,
+        inputs: AsyncIterator[TranscribeInput],
+    ) -> AsyncIterator[TranscriptEvent]:
+        """Transcript events, ending with one `TranscriptionMetadata`, or the typed error."""
+        credential = await self._credential(tenant, options.credential_id)
+        transcriber = self._capabilities_for(credential.provider).transcribe
+        if transcriber is None:
+            raise _unsupported(credential, "transcription")
+        _check_format(transcriber, options.audio)
+        counted = _AudioCounter(self._limits.max_audio_bytes)
+        with self._sessions.slot(tenant):
+            events = transcriber.transcribe(
+                credential, options, counted.wrap(inputs), self._transport()
+            )
+            async for event in self._guarded(tenant, credential, events):
+                if isinstance(event, TranscriptionMetadata):
+                    yield dataclasses.replace(event, audio_bytes=counted.total)
+                    return
+                yield event
+            raise truncated(credential.provider)
+
+    async def synthesize(
+        self, tenant: Tenant, options: SynthesisOptions, text: str
+    ) -> AsyncIterator[SynthesisEvent]:
+        """Audio (and alignment) as produced, then one `SynthesisDone`, or the typed error."""
+        if not text.strip():
+            raise InvalidArgument.for_field("text", "is empty")
+        if len(text) > self._limits.max_text_characters:
+            raise text_limit(self._limits.max_text_characters)
+        credential = await self._credential(tenant, options.credential_id)
+        synthesizer = self._capabilities_for(credential.provider).synthesize
+        if synthesizer is None:
+            raise _unsupported(credential, "synthesis")
+        _check_format(synthesizer, options.audio)
+        with self._sessions.slot(tenant):
+            events = synthesizer.synthesize(credential, options, text, self._transport())
+            async for event in self._synthesis(tenant, credential, events):
+                yield event
+
+    async def synthesize_stream(
+        self, tenant: Tenant, options: SynthesisOptions, inputs: AsyncIterator[SynthesisInput]
+    ) -> AsyncIterator[SynthesisEvent]:
+        """Audio, alignment, `Flushed` and `Cleared` as they come, then one `SynthesisDone`."""
+        credential = await self._credential(tenant, options.credential_id)
+        streaming = self._capabilities_for(credential.provider).synthesize_stream
+        if streaming is None:
+            raise _unsupported(credential, "streaming synthesis")
+        _check_format(streaming, options.audio)
+        limited = _limit_text(inputs, self._limits.max_text_characters)
+        with self._sessions.slot(tenant):
+            events = streaming.synthesize_stream(credential, options, limited, self._transport())
+            async for event in self._synthesis(tenant, credential, events):
+                yield event
+
+    async def _synthesis(
+        self,
+        tenant: Tenant,
+        credential: ProviderCredential,
+        events: AsyncGenerator[SynthesisEvent, None],
+    ) -> AsyncIterator[SynthesisEvent]:
+        clock = _Clock()
+        audio_bytes = 0
+        async for event in self._guarded(tenant, credential, events):
+            if isinstance(event, AudioChunk):
+                clock.audio()
+                audio_bytes += len(event.data)
+                if audio_bytes > self._limits.max_audio_bytes:
+                    raise audio_limit(self._limits.max_audio_bytes)
+            if isinstance(event, SynthesisDone):
+                yield dataclasses.replace(
+                    event,
+                    audio_bytes=audio_bytes,
+                    time_to_first_audio=clock.first_audio,
+                    duration=clock.elapsed(),
+                )
+                return
+            yield event
+        raise truncated(credential.provider)
+
+    async def _guarded(
+        self, tenant: Tenant, credential: ProviderCredential, events: AsyncGenerator[T, None]
+    ) -> AsyncIterator[T]:
+        """The provider's events; its refusal of the key is recorded; it is always closed."""
+        try:
+            async for event in events:
+                yield event
+        except ServiceError as error:
+            await note_rejection(self._credentials, tenant, credential.id, error)
+            raise
+        finally:
+            await events.aclose()
+
+
+class _AudioCounter:
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self.total = 0
+
+    async def wrap(self, inputs: AsyncIterator[TranscribeInput]) -> AsyncIterator[TranscribeInput]:
+        async for item in inputs:
+            if isinstance(item, AudioInput):
+                self.total += len(item.data)
+                if self.total > self._limit:
+                    raise audio_limit(self._limit)
+            yield item
+
+
+async def _limit_text(
+    inputs: AsyncIterator[SynthesisInput], limit: int
+) -> AsyncIterator[SynthesisInput]:
+    characters = 0
+    async for item in inputs:
+        if isinstance(item, TextInput):
+            characters += len(item.text)
+            if characters > limit:
+                raise text_limit(limit)
+        yield item

@@ -1,0 +1,302 @@
+"""Replay servers on 127.0.0.1 for Deepgram and ElevenLabs speech, built from the wire reference.
+
+One aiohttp server per provider answers its live-transcription socket, its HTTP synthesis and
+its streaming-synthesis socket with the recorded message shapes, and records what the service
+sent: handshake headers and query, every frame in order. `behaviour` switches a session to a
+failure the reference documents (a close code with a reason, an error frame, a quota 401, a
+dropped connection, an idle close without keep-alive).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from aiohttp import WSMsgType, web
+
+TRANSCRIPT = "Paris at a moment's notice."
+AUDIO = b"\x01\x02" * 400
+
+
+@dataclass
+class Session:
+    """What one socket or request brought: path, query, headers, frames (text or bytes)."""
+
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    frames: list[str | bytes] = field(default_factory=list)
+
+    def texts(self) -> list[Any]:
+        return [json.loads(frame) for frame in self.frames if isinstance(frame, str)]
+
+
+class SpeechServer:
+    """Base: an aiohttp app on 127.0.0.1:0 recording sessions, with a switchable behaviour."""
+
+    def __init__(self) -> None:
+        self.sessions: list[Session] = []
+        self.behaviour = "normal"
+        self.idle_close_seconds = 0.0
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        self.routes(app)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    def _record(self, request: web.Request) -> Session:
+        session = Session(
+            request.path,
+            dict(request.query),
+            {k.lower(): v for k, v in request.headers.items()},
+        )
+        self.sessions.append(session)
+        return session
+
+    async def _open(self, request: web.Request) -> tuple[web.WebSocketResponse, Session]:
+        socket = web.WebSocketResponse(autoclose=False)
+        await socket.prepare(request)
+        return socket, self._record(request)
+
+    async def _receive(self, socket: web.WebSocketResponse, session: Session) -> Any:
+        """The next frame (recorded), or None when the client closed or went idle too long."""
+        timeout = self.idle_close_seconds or None
+        try:
+            message = await socket.receive(timeout)
+        except TimeoutError:
+            return None
+        if message.type is WSMsgType.TEXT:
+            session.frames.append(message.data)
+            return message.data
+        if message.type is WSMsgType.BINARY:
+            session.frames.append(message.data)
+            return message.data
+        return None
+
+    async def _drop(self, socket: web.WebSocketResponse) -> None:
+        """The connection goes away without a close frame."""
+        transport = socket._req.transport if socket._req is not None else None
+        if transport is not None:
+            transport.abort()
+
+
+class DeepgramServer(SpeechServer):
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v1/projects", self._projects)
+        app.router.add_get("/v1/listen", self._listen)
+        app.router.add_get("/v1/speak", self._speak_socket)
+        app.router.add_post("/v1/speak", self._speak)
+
+    async def _projects(self, request: web.Request) -> web.Response:
+        return web.json_response({"projects": []})
+
+    async def _listen(self, request: web.Request) -> web.StreamResponse:
+        if self.behaviour == "unauthorized":
+            self._record(request)
+            return web.json_response({"err_code": "INVALID_AUTH"}, status=401)
+        socket, session = await self._open(request)
+        audio_frames = 0
+        while True:
+            frame = await self._receive(socket, session)
+            if frame is None:
+                # Deepgram's own idle close: 10 s without audio or KeepAlive.
+                await socket.close(code=1011, message=b"NET-0001 no audio received")
+                return socket
+            if isinstance(frame, bytes):
+                audio_frames += 1
+                if audio_frames == 1:
+                    await socket.send_json(
+                        {"type": "SpeechStarted", "channel": [0], "timestamp": 0.1}
+                    )
+                    await socket.send_json(_results("Paris at", is_final=False))
+                if self.behaviour == "undecodable":
+                    await socket.close(code=1008, message=b"DATA-0000 cannot decode audio")
+                    return socket
+                if self.behaviour == "drop":
+                    await self._drop(socket)
+                    return socket
+                continue
+            if json.loads(frame).get("type") == "CloseStream":
+                break
+        await socket.send_json(_results(TRANSCRIPT, is_final=True, speech_final=True))
+        await socket.send_json({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": 2.3})
+        if self.behaviour != "missing_metadata":
+            await socket.send_json(
+                {"type": "Metadata", "request_id": "dg-req-1", "duration": 2.3, "channels": 1}
+            )
+        await socket.close(code=1000)
+        return socket
+
+    async def _speak(self, request: web.Request) -> web.StreamResponse:
+        session = self._record(request)
+        session.frames.append(await request.text())
+        response = web.StreamResponse(headers={"dg-request-id": "dg-speak-1"})
+        response.content_type = "application/octet-stream"
+        await response.prepare(request)
+        for _ in range(3):
+            await response.write(AUDIO)
+        await response.write_eof()
+        return response
+
+    async def _speak_socket(self, request: web.Request) -> web.StreamResponse:
+        socket, session = await self._open(request)
+        await socket.send_json({"type": "Metadata", "request_id": "dg-speak-ws-1"})
+        while True:
+            frame = await self._receive(socket, session)
+            if frame is None:
+                return socket
+            kind = json.loads(frame)["type"]
+            if kind == "Speak":
+                await socket.send_bytes(AUDIO)
+            elif kind == "Flush":
+                await socket.send_bytes(AUDIO)
+                await socket.send_json({"type": "Flushed", "sequence_id": 0})
+            elif kind == "Clear":
+                await socket.send_bytes(b"late audio")  # in flight before the clear
+                await socket.send_json({"type": "Cleared", "sequence_id": 0})
+            elif kind == "Close":
+                await socket.close(code=1000)
+                return socket
+
+
+def _results(text: str, *, is_final: bool, speech_final: bool = False) -> dict[str, Any]:
+    words = [
+        {
+            "word": word.lower(),
+            "punctuated_word": word,
+            "start": 0.2 * i,
+            "end": 0.2 * i + 0.15,
+            "confidence": 0.9,
+            "speaker": 0,
+        }
+        for i, word in enumerate(text.split())
+    ]
+    return {
+        "type": "Results",
+        "channel_index": [0, 1],
+        "duration": 2.3,
+        "start": 0.0,
+        "is_final": is_final,
+        "speech_final": speech_final,
+        "from_finalize": False,
+        "channel": {"alternatives": [{"transcript": text, "confidence": 0.99, "words": words}]},
+        "metadata": {"request_id": "dg-req-1"},
+    }
+
+
+class ElevenLabsServer(SpeechServer):
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v1/user", self._user)
+        app.router.add_get("/v1/speech-to-text/realtime", self._scribe)
+        app.router.add_post("/v1/text-to-speech/{voice}/stream", self._speak)
+        app.router.add_get("/v1/text-to-speech/{voice}/stream-input", self._stream_input)
+
+    async def _user(self, request: web.Request) -> web.Response:
+        return web.json_response({"subscription": {}})
+
+    async def _scribe(self, request: web.Request) -> web.StreamResponse:
+        socket, session = await self._open(request)
+        await socket.send_json({"message_type": "session_started", "session_id": "el-sess-1"})
+        while True:
+            frame = await self._receive(socket, session)
+            if frame is None:
+                return socket
+            chunk = json.loads(frame)
+            if self.behaviour == "quota_frame":
+                await socket.send_json(
+                    {"message_type": "quota_exceeded", "error": "You have exceeded your quota."}
+                )
+                await socket.close(code=1008)
+                return socket
+            if chunk.get("audio_base_64"):
+                await socket.send_json({"message_type": "partial_transcript", "text": "Paris at"})
+            if chunk.get("commit"):
+                await socket.send_json(
+                    {
+                        "message_type": "committed_transcript_with_timestamps",
+                        "text": TRANSCRIPT,
+                        "language_code": "en",
+                        "words": [
+                            {"text": "Paris", "start": 0.0, "end": 0.4, "type": "word"},
+                            {"text": " ", "start": 0.4, "end": 0.45, "type": "spacing"},
+                            {"text": "at", "start": 0.45, "end": 0.6, "type": "word"},
+                        ],
+                    }
+                )
+
+    async def _speak(self, request: web.Request) -> web.StreamResponse:
+        session = self._record(request)
+        session.frames.append(await request.text())
+        if self.behaviour == "quota_401":
+            detail = {"status": "quota_exceeded", "message": "This request exceeds your quota."}
+            return web.json_response({"detail": detail}, status=401)
+        response = web.StreamResponse(headers={"request-id": "el-speak-1"})
+        response.content_type = "audio/mpeg"
+        await response.prepare(request)
+        for _ in range(3):
+            await response.write(AUDIO)
+        await response.write_eof()
+        return response
+
+    async def _stream_input(self, request: web.Request) -> web.StreamResponse:
+        socket, session = await self._open(request)
+        while True:
+            frame = await self._receive(socket, session)
+            if frame is None:
+                await socket.send_json(
+                    {
+                        "message": "Have not received a new text input within the timeout of 20.0 "
+                        "seconds.",
+                        "error": "input_timeout_exceeded",
+                        "code": 1008,
+                    }
+                )
+                await socket.close(code=1008, message=b"input timeout")
+                return socket
+            text = json.loads(frame).get("text")
+            if text == "":
+                await socket.send_json(_eleven_audio("!"))
+                if self.behaviour != "missing_final":
+                    await socket.send_json({"isFinal": True})
+                await socket.close(code=1000)
+                return socket
+            if text and text.strip():
+                await socket.send_json(_eleven_audio(text.strip()))
+
+
+def _eleven_audio(text: str) -> dict[str, Any]:
+    chars = list(text)
+    return {
+        "audio": base64.b64encode(AUDIO).decode(),
+        "isFinal": None,
+        "alignment": {
+            "chars": chars,
+            "charStartTimesMs": [10 * i for i in range(len(chars))],
+            "charDurationsMs": [10] * len(chars),
+        },
+    }
+
+
+async def settle() -> None:
+    await asyncio.sleep(0)

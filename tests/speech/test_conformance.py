@@ -1,0 +1,244 @@
+"""Every speech provider through a real gRPC client: live audio in, transcripts out; text in,
+audio out, batch and incrementally; and the provider's own protocol on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+
+import betterproto2
+import grpc
+import pytest
+from integration_api_proto.integration.v1 import (
+    AudioEncoding,
+    AudioFormat,
+    ClearText,
+    FinalizeAudio,
+    FlushText,
+    SynthesisConfig,
+    SynthesizeRequest,
+    SynthesizeStreamRequest,
+    TranscribeRequest,
+    TranscriptionConfig,
+)
+from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
+
+from tests.fakes.speech_servers import AUDIO, TRANSCRIPT
+from tests.speech.conftest import KEEPALIVE_SECONDS, SpeechUpstream, tone
+from tests.support.service import RunningService
+
+PROVIDERS = ("deepgram", "elevenlabs")
+VOICE = "21m00Tcm4TlvDq8ikWAM"
+
+
+def transcribe_config(upstream: SpeechUpstream) -> TranscribeRequest:
+    return TranscribeRequest(
+        config=TranscriptionConfig(
+            credential_id=upstream.credential_id,
+            audio=AudioFormat(encoding=AudioEncoding.LINEAR16, sample_rate_hz=16000),
+            interim_results=True,
+            language="en",
+            keyterms=["Paris"],
+        )
+    )
+
+
+def synthesis_config(upstream: SpeechUpstream, rate: int = 16000) -> SynthesisConfig:
+    return SynthesisConfig(
+        credential_id=upstream.credential_id,
+        voice=VOICE if upstream.provider == "elevenlabs" else "aura-2-thalia-en",
+        audio=AudioFormat(encoding=AudioEncoding.LINEAR16, sample_rate_hz=rate),
+    )
+
+
+async def audio_stream(
+    upstream: SpeechUpstream, *, pause: float = 0.0, finalize: bool = False
+) -> AsyncIterator[TranscribeRequest]:
+    yield transcribe_config(upstream)
+    frames = tone(0.2)
+    for index, frame in enumerate(frames):
+        yield TranscribeRequest(audio=frame)
+        if index == 2 and pause:
+            await asyncio.sleep(pause)  # the caller is silent
+    if finalize:
+        yield TranscribeRequest(finalize=FinalizeAudio())
+
+
+def kinds(responses: Sequence[betterproto2.Message]) -> list[str]:
+    return [betterproto2.which_one_of(item, "kind")[0] for item in responses]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_transcribe_streams_transcripts_then_metadata(
+    provider: str,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams[provider]
+    call = speech.transcribe(audio_stream(upstream), metadata=service.auth())
+    responses = [response async for response in call]
+    found = kinds(responses)
+    assert found[-1] == "metadata" and found.count("metadata") == 1
+    finals = [r.transcript for r in responses if r.transcript and r.transcript.is_final]
+    assert [final.text for final in finals] == [TRANSCRIPT]
+    assert finals[0].end_of_utterance and finals[0].words[0].text == "Paris"
+    assert finals[0].words[0].end is not None and finals[0].words[0].end.total_seconds() > 0
+    assert any(r.transcript and not r.transcript.is_final for r in responses), "interim missing"
+    metadata = responses[-1].metadata
+    assert metadata is not None and metadata.provider == provider
+    assert metadata.audio_bytes == sum(len(frame) for frame in tone(0.2))
+    assert metadata.provider_request_id in ("dg-req-1", "el-sess-1")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_transcribe_sends_the_end_of_input_before_closing(
+    provider: str,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams[provider]
+    call = speech.transcribe(audio_stream(upstream), metadata=service.auth())
+    [response async for response in call]
+    (session,) = upstream.server.sessions
+    last = session.texts()[-1]
+    if provider == "deepgram":
+        assert last == {"type": "CloseStream"}
+        assert session.query["encoding"] == "linear16" and session.query["keyterm"] == "Paris"
+        assert session.headers["authorization"] == f"Token {upstream.key}"
+    else:
+        assert last["commit"] is True and last["audio_base_64"] == ""
+        assert session.query["audio_format"] == "pcm_16000"
+        assert session.headers["xi-api-key"] == upstream.key
+    assert upstream.key not in str(session.query), "the key travels only in headers"
+
+
+async def test_deepgram_gets_keep_alives_while_the_caller_is_silent(
+    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+) -> None:
+    upstream = upstreams["deepgram"]
+    upstream.server.idle_close_seconds = KEEPALIVE_SECONDS * 3
+    stream = audio_stream(upstream, pause=KEEPALIVE_SECONDS * 5)
+    call = speech.transcribe(stream, metadata=service.auth())
+    responses = [response async for response in call]
+    assert kinds(responses)[-1] == "metadata"
+    keepalives = [f for f in upstream.server.sessions[0].texts() if f == {"type": "KeepAlive"}]
+    assert len(keepalives) >= 3
+
+
+async def test_deepgram_finalize_is_forwarded(
+    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+) -> None:
+    upstream = upstreams["deepgram"]
+    call = speech.transcribe(audio_stream(upstream, finalize=True), metadata=service.auth())
+    [response async for response in call]
+    texts = upstream.server.sessions[0].texts()
+    assert texts[-2:] == [{"type": "Finalize"}, {"type": "CloseStream"}]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_synthesize_streams_raw_audio_then_done(
+    provider: str,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams[provider]
+    request = SynthesizeRequest(config=synthesis_config(upstream), text="Hello there.")
+    responses = [r async for r in speech.synthesize(request, metadata=service.auth())]
+    assert kinds(responses)[-1] == "done"
+    audio = b"".join(r.audio.data for r in responses if r.audio)
+    assert audio == AUDIO * 3
+    done = responses[-1].done
+    assert done is not None and done.characters == len("Hello there.")
+    assert done.audio_bytes == len(AUDIO) * 3 and done.time_to_first_audio is not None
+    (session,) = upstream.server.sessions
+    if provider == "deepgram":
+        assert session.query["container"] == "none" and session.query["encoding"] == "linear16"
+    else:
+        assert session.query["output_format"] == "pcm_16000"
+        assert session.path.endswith(f"/{VOICE}/stream")
+
+
+async def text_stream(
+    upstream: SpeechUpstream, *, clear: bool = False, pause: float = 0.0
+) -> AsyncIterator[SynthesizeStreamRequest]:
+    yield SynthesizeStreamRequest(config=synthesis_config(upstream))
+    yield SynthesizeStreamRequest(text="Hello ")
+    yield SynthesizeStreamRequest(flush=FlushText())
+    if pause:
+        await asyncio.sleep(pause)
+    if clear:
+        await asyncio.sleep(0.2)
+        yield SynthesizeStreamRequest(clear=ClearText())
+    yield SynthesizeStreamRequest(text="world ")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_synthesize_stream_speaks_fragments_and_ends_with_done(
+    provider: str,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams[provider]
+    call = speech.synthesize_stream(text_stream(upstream), metadata=service.auth())
+    responses = [response async for response in call]
+    found = kinds(responses)
+    assert found[-1] == "done" and "audio" in found
+    done = responses[-1].done
+    assert done is not None and done.characters == len("Hello world ")
+    texts = upstream.server.sessions[0].texts()
+    if provider == "deepgram":
+        assert "flushed" in found
+        assert texts[-2:] == [{"type": "Flush"}, {"type": "Close"}]
+    else:
+        assert texts[0] == {"text": " "} and texts[-1] == {"text": ""}
+        alignments = [r.alignment for r in responses if r.alignment]
+        assert alignments and alignments[0].items[0].text == "H"
+        # Alignment restarts per chunk upstream; here it runs from the start of the stream.
+        starts = [a.items[0].start.total_seconds() for a in alignments if a.items[0].start]
+        assert starts == sorted(starts) and starts[-1] > 0
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_clear_drops_queued_audio_and_says_cleared(
+    provider: str,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams[provider]
+    call = speech.synthesize_stream(text_stream(upstream, clear=True), metadata=service.auth())
+    responses = [response async for response in call]
+    found = kinds(responses)
+    assert "cleared" in found and found[-1] == "done"
+    assert all(r.audio.data != b"late audio" for r in responses if r.audio)
+    if provider == "elevenlabs":
+        assert len(upstream.server.sessions) == 2, "a new socket for the text after the clear"
+    else:
+        assert {"type": "Clear"} in upstream.server.sessions[0].texts()
+
+
+async def test_elevenlabs_socket_gets_keep_alives_while_the_caller_is_silent(
+    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+) -> None:
+    upstream = upstreams["elevenlabs"]
+    upstream.server.idle_close_seconds = KEEPALIVE_SECONDS * 3
+    stream = text_stream(upstream, pause=KEEPALIVE_SECONDS * 5)
+    responses = [r async for r in speech.synthesize_stream(stream, metadata=service.auth())]
+    assert kinds(responses)[-1] == "done"
+    assert upstream.server.sessions[0].texts().count({"text": " "}) >= 4
+
+
+async def test_a_format_the_provider_cannot_produce_is_refused_naming_the_field(
+    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+) -> None:
+    config = synthesis_config(upstreams["elevenlabs"], rate=11025)
+    request = SynthesizeRequest(config=config, text="Hello")
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        [r async for r in speech.synthesize(request, metadata=service.auth())]
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "config.audio" in (raised.value.details() or "")
+    assert not upstreams["elevenlabs"].server.sessions
