@@ -4,10 +4,14 @@ servers, a platform page to land on, and a browser that follows redirects."""
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from aiohttp import web
 from integration_api_proto.integration.v1 import (
     StartAuthorizationRequest,
     StartAuthorizationResponse,
@@ -17,7 +21,7 @@ from integration_api_proto.integration.v1.grpc_aio import OAuthServiceStub
 from integration_api.config import OAuthClientSettings, OAuthSettings
 from tests.fakes.oauth_server import CLIENT_ID, CLIENT_SECRET, FakeOAuthProvider
 from tests.fakes.server import FakeServer
-from tests.support.service import RunningService
+from tests.support.service import RunningService, running_service
 
 GOOGLE_SCOPES = ["openid", "email", "https://www.googleapis.com/auth/calendar.readonly"]
 GITHUB_SCOPES = ["repo", "user:email"]
@@ -125,3 +129,22 @@ def with_query(url: str, **changes: str | None) -> str:
         else:
             query[key] = value
     return parts._replace(query=urlencode(query)).geturl()
+
+
+async def _done(request: web.Request) -> web.Response:
+    return web.Response(text="done")
+
+
+@asynccontextmanager
+async def oauth_world(database_dsn: str, **overrides: Any) -> AsyncIterator[OAuthWorld]:
+    """One service with OAuth configured against a fresh pair of local providers (and any
+    other settings in `overrides`)."""
+    port = free_port()
+    callback_url = f"http://127.0.0.1:{port}/oauth/callback"
+    async with FakeServer() as google_http, FakeServer() as github_http, FakeServer() as platform:
+        platform.route("GET", "/done", _done)
+        google = FakeOAuthProvider(google_http, "google", f"{callback_url}/google")
+        github = FakeOAuthProvider(github_http, "github_app", f"{callback_url}/github")
+        settings = oauth_settings(callback_url, port, google, github, f"{platform.url}/done")
+        async with running_service(database_dsn, oauth=settings, **overrides) as service:
+            yield OAuthWorld(service, google, github, platform, callback_url)

@@ -30,6 +30,7 @@ from integration_api.vault import generate_key
 from tests.credentials.helpers import openai_request
 from tests.fakes.opstage import Command, FakeOpstage, Refused
 from tests.fakes.server import FakeServer
+from tests.oauth.support import oauth_world
 from tests.support.health_client import check_status
 from tests.support.service import RunningService, running_service
 
@@ -42,11 +43,8 @@ async def until(condition: Callable[[], object], seconds: float = 5.0) -> None:
     raise AssertionError("condition never held")
 
 
-@asynccontextmanager
-async def agent_service(
-    dsn: str, opstage: FakeOpstage, token: str, **shared: Any
-) -> AsyncIterator[RunningService]:
-    settings = OperationsSettings(
+def agent_settings(opstage: FakeOpstage, token: str) -> OperationsSettings:
+    return OperationsSettings(
         health_check_interval_seconds=0,
         lease_retry_seconds=0.05,
         opstage_url=opstage.server.url,
@@ -56,6 +54,13 @@ async def agent_service(
         opstage_backoff_initial_seconds=0.05,
         opstage_backoff_max_seconds=0.2,
     )
+
+
+@asynccontextmanager
+async def agent_service(
+    dsn: str, opstage: FakeOpstage, token: str, **shared: Any
+) -> AsyncIterator[RunningService]:
+    settings = agent_settings(opstage, token)
     async with running_service(dsn, operations=settings, **shared) as service:
         yield service
 
@@ -192,6 +197,29 @@ async def _confirm(service: RunningService, rotation_id: str, accepted: set[str]
     )
     assert confirmed.credential is not None
     assert confirmed.credential.secret_hint.endswith(key[-4:])
+
+
+def _reported_config(opstage: FakeOpstage, key: str) -> str | None:
+    services = [s for s in opstage.services.values() if s["code"] == "integration-api"]
+    configs = {item["key"]: item["valuePreview"] for s in services for item in s["configs"]}
+    return configs.get(key)
+
+
+async def test_the_service_itself_counts_oauth_connections_per_oauth_provider(
+    empty_database_dsn: str, opstage: FakeOpstage
+) -> None:
+    token = opstage.issue_registration_token()
+    settings = agent_settings(opstage, token)
+    async with oauth_world(empty_database_dsn, operations=settings) as world:
+        await until(lambda: _reported_config(opstage, "OAUTH_GOOGLE_ACTIVE") == "0")
+        for name in ("first", "second"):
+            await world.connect("google", name)
+        await until(lambda: _reported_config(opstage, "OAUTH_GOOGLE_ACTIVE") == "2")
+    assert _reported_config(opstage, "OAUTH_GOOGLE_REAUTHORIZATION_REQUIRED") == "0"
+    assert _reported_config(opstage, "OAUTH_GITHUB_ACTIVE") == "0"
+    assert not any(
+        t.access_token in json.dumps(opstage.services) for t in world.google.tokens.values()
+    )
 
 
 async def test_survives_the_backend_being_down_and_stays_serving(

@@ -30,7 +30,7 @@ from integration_api.store.oauth_rows import OAuthConnectionRow
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
-_STATUSES = {
+CONNECTION_STATUS_TO_MESSAGE = {
     "active": ConnectionStatus.ACTIVE,
     "reauthorization_required": ConnectionStatus.REAUTHORIZATION_REQUIRED,
     "revoked": ConnectionStatus.REVOKED,
@@ -45,7 +45,7 @@ def connection_message(row: OAuthConnectionRow) -> Connection:
         account_id=row.account_id,
         account_email=row.account_email,
         scopes=list(row.scopes),
-        status=_STATUSES.get(row.status, ConnectionStatus.UNSPECIFIED),
+        status=CONNECTION_STATUS_TO_MESSAGE.get(row.status, ConnectionStatus.UNSPECIFIED),
         created_at=row.created_at,
         updated_at=row.updated_at,
         access_token_expires_at=row.access_token_expires_at,

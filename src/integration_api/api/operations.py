@@ -26,6 +26,11 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import OperationsServiceBase
 
+from integration_api.api.connection_inventory_messages import (
+    connection_aggregate_message,
+    connection_item_message,
+    connection_status_from_message,
+)
 from integration_api.api.credential_messages import credential_message, secret_from_message
 from integration_api.api.operations_messages import (
     aggregate_message,
@@ -56,6 +61,7 @@ class OperationsServicer(OperationsServiceBase):
             organization_id=request.organization_id,
             project_id=request.project_id,
             effective_status=effective_status_from_message(request.effective_status),
+            connection_status=connection_status_from_message(request.connection_status),
             page_size=request.page_size,
             page_token=request.page_token,
         )
@@ -64,6 +70,10 @@ class OperationsServicer(OperationsServiceBase):
             items=[aggregate_message(item) for item in page.aggregates],
             credentials=[inventory_row_message(row) for row in page.credentials],
             next_page_token=page.next_page_token,
+            connections=[connection_item_message(row) for row in page.connections],
+            connection_providers=[
+                connection_aggregate_message(item) for item in page.connection_aggregates
+            ],
         )
 
     async def run_health_check(

@@ -36,7 +36,7 @@ from integration_api.providers.registry import check_credential, get_provider
 from integration_api.server.context import current_request_id
 from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
-from integration_api.store.credentials import CredentialRepository
+from integration_api.store.credentials import CredentialRepository, LinkedWrite
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential
 from integration_api.vault import Envelope
 
@@ -271,8 +271,12 @@ class CredentialOperations:
         skip_verification: bool,
         expected_version: int | None,
         config: CredentialConfig | None = None,
+        linked: LinkedWrite | None = None,
     ) -> CredentialRow:
-        """Replace the secret, and the config with it when one is given (a new destination)."""
+        """Replace the secret, and the config with it when one is given (a new destination).
+
+        The secret is verified first; `linked` then commits in the swap's transaction.
+        """
         if secret is None:
             raise InvalidArgument.for_field("secret", "is required")
         if config is not None:
@@ -310,6 +314,7 @@ class CredentialOperations:
             secret_kind=secret.kind,
             config=target.to_json() if target != stored else None,
             audit=audit,
+            linked=linked,
         )
         if result is not None:
             row = await self._repository().record_check(

@@ -1,8 +1,11 @@
 """Gated rotation: one person requests it, a different one confirms with the new secret.
 
 Until a confirmation succeeds nothing about the credential changes. Confirming verifies the new
-secret with the provider and swaps it through the credential operations (the same gate and
-audit as RotateCredential); the rotation is single-use and expires after its lifetime.
+secret with the provider, then swaps it through the credential operations (the same gate and
+audit as RotateCredential) in one transaction with the rotation's move to `confirmed` and both
+audit events (`credential.rotate`, `rotation.confirm`). The rotation is single-use and expires
+after its lifetime; a refused secret, a crash or a lost race leaves it pending and the key as it
+was.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from integration_api.principal import Principal
 from integration_api.server.context import current_request_id
 from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
+from integration_api.store.database import DatabaseConnection
 from integration_api.store.models import AuditEvent, CredentialRow
-from integration_api.store.rotations import RotationRepository, RotationRow
+from integration_api.store.rotations import RotationRepository, RotationRow, mark_confirmed
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,27 @@ def _event(
         request_id=current_request_id(),
         details=details,
     )
+
+
+class _MarkConfirmed:
+    """The rotation's own writes, run inside the transaction that swaps the secret."""
+
+    def __init__(self, principal: Principal, rotation: RotationRow) -> None:
+        self._principal = principal
+        self._rotation = rotation
+        self.confirmed: RotationRow | None = None
+
+    async def __call__(self, connection: DatabaseConnection) -> list[AuditEvent]:
+        rotation = self._rotation
+        self.confirmed = await mark_confirmed(connection, rotation, self._principal.actor)
+        event = _event(
+            self._principal,
+            rotation,
+            "rotation.confirm",
+            rotation.id,
+            credential_id=rotation.credential_id,
+        )
+        return [event]
 
 
 class GatedRotations:
@@ -94,25 +119,19 @@ class GatedRotations:
             raise InvalidArgument.for_field("secret", "is required")
         rotation = await self.get(principal, rotation_id)
         await self._refuse_unless_confirmable(principal, rotation)
-        claimed = await self._repository().claim(rotation)
-        try:
-            row = await credential_for(self._database.pool, principal, claimed.credential_id)
-            credential = await self._credential_ops.rotate(
-                acting_on(principal, row),
-                row.id,
-                secret,
-                skip_verification=False,
-                expected_version=None,
-            )
-        except BaseException:
-            # The new secret was refused (or the call broke): nothing changed, confirm again.
-            await self._repository().release(claimed)
-            raise
-        event = _event(
-            principal, claimed, "rotation.confirm", claimed.id, credential_id=claimed.credential_id
+        row = await credential_for(self._database.pool, principal, rotation.credential_id)
+        marking = _MarkConfirmed(principal, rotation)
+        credential = await self._credential_ops.rotate(
+            acting_on(principal, row),
+            row.id,
+            secret,
+            skip_verification=False,
+            expected_version=None,
+            linked=marking,
         )
-        done = await self._repository().complete(claimed, principal.actor, event)
-        return ConfirmedRotation(done, credential)
+        if marking.confirmed is None:
+            raise RuntimeError("the secret was swapped without confirming its rotation")
+        return ConfirmedRotation(marking.confirmed, credential)
 
     async def _refuse_unless_confirmable(self, principal: Principal, rotation: RotationRow) -> None:
         why = ""

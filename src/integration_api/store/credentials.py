@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,12 @@ from integration_api.store.pagination import (
 
 if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool, DatabaseConnection
+
+# Another row written in the same transaction as a credential change (a gated rotation marking
+# itself confirmed as the secret is swapped). It runs after the credential's statement and
+# before any audit event is appended: row locks first, the audit chain lock last, everywhere.
+# It returns the audit events describing its writes, appended after the credential's own.
+LinkedWrite = Callable[["DatabaseConnection"], Awaitable[list[AuditEvent]]]
 
 # Every statement that changes one credential takes the same first four parameters: the row
 # ($1), its tenant ($2, $3) and the version the caller last saw ($4, NULL when it does not care).
@@ -225,9 +232,10 @@ class CredentialRepository:
         secret_kind: str | None = None,
         config: dict[str, Any] | None = None,
         audit: AuditEvent,
+        linked: LinkedWrite | None = None,
     ) -> CredentialRow:
         """Swap in a new secret (and config, when given) in one statement: readers see the old
-        or the new, never a mix."""
+        or the new, never a mix. `linked` commits with the swap or not at all."""
         require_status(status)
         arguments = (
             ciphertext,
@@ -241,7 +249,7 @@ class CredentialRepository:
             dict(config) if config is not None else None,
         )
         record = await self._change(
-            tenant, credential_id, expected_version, audit, _REPLACE_SECRET, arguments
+            tenant, credential_id, expected_version, audit, _REPLACE_SECRET, arguments, linked
         )
         return credential_from_record(record)
 
@@ -308,9 +316,10 @@ class CredentialRepository:
         audit: AuditEvent | None,
         statement: str,
         arguments: tuple[object, ...],
+        linked: LinkedWrite | None = None,
     ) -> asyncpg.Record:
-        """Run one statement on one credential and file `audit` with it, in one transaction;
-        every replica is told to drop its cached copy when the transaction commits."""
+        """Run one statement on one credential (and `linked`) and file `audit` with it, in one
+        transaction; every replica is told to drop its cached copy when it commits."""
         credential_uuid = parse_credential_id(credential_id)
         if credential_uuid is None:
             raise credential_not_found(None)
@@ -324,8 +333,9 @@ class CredentialRepository:
                     raise await _missing_or_stale(
                         connection, tenant, credential_uuid, expected_version
                     )
-                if audit is not None:
-                    await self._audit.append(connection, audit)
+                linked_events = await linked(connection) if linked is not None else []
+                for event in ([audit] if audit is not None else []) + linked_events:
+                    await self._audit.append(connection, event)
                 await notify_credential_changed(connection, str(credential_uuid))
         except asyncpg.UniqueViolationError as error:
             raise duplicate_credential(error) from None

@@ -22,16 +22,12 @@ from typing import TYPE_CHECKING
 from integration_api.principal import Tenant
 from integration_api.store.credential_rows import credential_from_record
 from integration_api.store.models import CredentialRow
-from integration_api.store.pagination import (
-    decode_page_token,
-    encode_page_token,
-    invalid_page_token,
-    page_size_or_default,
-    query_scope,
-)
 
 if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool
+
+# Where a keyset page ends: the last row's creation time and id.
+Position = tuple[datetime, uuid.UUID]
 
 EFFECTIVE_STATUSES = ("healthy", "degraded", "unhealthy", "disabled", "unknown", "stale")
 
@@ -122,13 +118,11 @@ class InventoryRepository:
         *,
         stale_before: datetime,
         effective_status: str | None,
-        page_size: int,
-        page_token: str | None,
-    ) -> tuple[list[InventoryRow], str]:
-        """One page in creation order; the next token is "" after the last page."""
-        limit = page_size_or_default(page_size)
-        token_scope = query_scope("inventory", *scope.arguments(), effective_status)
-        after_time, after_id = _position(page_token, token_scope)
+        limit: int,
+        after: Position | None,
+    ) -> list[InventoryRow]:
+        """Up to `limit` credentials in creation order, after `after` (None: from the start)."""
+        after_time, after_id = after if after is not None else (None, None)
         records = await self._pool.fetch(
             _PAGE,
             *scope.arguments(),
@@ -136,16 +130,12 @@ class InventoryRepository:
             effective_status,
             after_time,
             after_id,
-            limit + 1,
+            limit,
         )
-        rows = [
+        return [
             InventoryRow(credential_from_record(record), record["effective_status"])
-            for record in records[:limit]
+            for record in records
         ]
-        if len(records) <= limit:
-            return rows, ""
-        last = rows[-1].credential
-        return rows, encode_page_token([last.created_at.isoformat(), last.id], token_scope)
 
     async def aggregates(self, scope: InventoryScope) -> list[ProviderAggregate]:
         records = await self._pool.fetch(_AGGREGATES, *scope.arguments())
@@ -184,18 +174,8 @@ class InventoryRepository:
         return [credential_from_record(record) for record in records]
 
 
-def _position(page_token: str | None, scope: str) -> tuple[datetime | None, uuid.UUID | None]:
-    if not page_token:
-        return None, None
-    position = decode_page_token(page_token, scope)
-    try:
-        created_at = datetime.fromisoformat(str(position[0]))
-        credential_uuid = uuid.UUID(str(position[1]))
-    except (ValueError, IndexError):
-        raise invalid_page_token() from None
-    if len(position) != 2 or created_at.tzinfo is None:
-        raise invalid_page_token()
-    return created_at, credential_uuid
+def position_of(row: InventoryRow) -> Position:
+    return row.credential.created_at, uuid.UUID(row.credential.id)
 
 
 _STATUS_COUNTS = f"""

@@ -1,9 +1,10 @@
 """Gated rotations: requested by one person, confirmed (with the new secret) by another.
 
-A rotation is single-use. Confirming first claims it (`pending` → `confirming`) in one
-statement that also checks it has not expired, so two confirmations of the same rotation
-cannot both proceed; the claim is released if the new secret is refused, and completed
-(`confirmed`) once the secret is swapped. Each step files its audit event in its transaction.
+A rotation is single-use. Confirming marks it `confirmed` in the transaction that swaps the
+secret, in one statement that also checks it is still pending and unexpired: of two
+confirmations of the same rotation only one commits, and a crash leaves either the old secret
+with the rotation pending or the new one with the rotation confirmed, never a mix. (Rows in the
+state `confirming` were written by earlier versions, which claimed a rotation before the swap.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from integration_api.store.audit import AuditLog
 from integration_api.store.models import AuditEvent
 
 if TYPE_CHECKING:
-    from integration_api.store.database import ConnectionPool
+    from integration_api.store.database import ConnectionPool, DatabaseConnection
 
 _INSERT = """
 INSERT INTO rotations (id, organization_id, project_id, credential_id, requested_by, reason,
@@ -34,16 +35,9 @@ _GET = """
 SELECT * FROM rotations
 WHERE id = $1 AND ($2::text IS NULL OR (organization_id = $2 AND project_id = $3))"""
 
-_CLAIM = """
-UPDATE rotations SET state = 'confirming'
-WHERE id = $1 AND state = 'pending' AND expires_at > now()
-RETURNING *"""
-
-_RELEASE = "UPDATE rotations SET state = 'pending' WHERE id = $1 AND state = 'confirming'"
-
-_COMPLETE = """
+_CONFIRM = """
 UPDATE rotations SET state = 'confirmed', confirmed_by = $2, confirmed_at = now()
-WHERE id = $1 AND state = 'confirming'
+WHERE id = $1 AND state = 'pending' AND expires_at > now()
 RETURNING *"""
 
 
@@ -128,30 +122,19 @@ class RotationRepository:
             raise rotation_not_found()
         return _row(record)
 
-    async def claim(self, rotation: RotationRow) -> RotationRow:
-        """Take a pending, unexpired rotation for one confirmation; FailedPrecondition if not."""
-        record = await self._pool.fetchrow(_CLAIM, uuid.UUID(rotation.id))
-        if record is None:
-            raise FailedPrecondition(
-                "the rotation is expired or already used; request a new one",
-                reason="ROTATION_NOT_PENDING",
-            )
-        return _row(record)
 
-    async def release(self, rotation: RotationRow) -> None:
-        await self._pool.execute(_RELEASE, uuid.UUID(rotation.id))
-
-    async def complete(
-        self, rotation: RotationRow, confirmed_by: str, audit: AuditEvent
-    ) -> RotationRow:
-        async with self._pool.acquire() as connection, connection.transaction():
-            record = await connection.fetchrow(_COMPLETE, uuid.UUID(rotation.id), confirmed_by)
-            if record is None:
-                raise FailedPrecondition(
-                    "the rotation is no longer being confirmed", reason="ROTATION_NOT_PENDING"
-                )
-            await self._audit.append(connection, audit)
-        return _row(record)
+async def mark_confirmed(
+    connection: DatabaseConnection, rotation: RotationRow, confirmed_by: str
+) -> RotationRow:
+    """Mark a pending, unexpired rotation confirmed inside the caller's open transaction (the
+    one swapping the secret); FailedPrecondition, rolling all of it back, if it is not."""
+    record = await connection.fetchrow(_CONFIRM, uuid.UUID(rotation.id), confirmed_by)
+    if record is None:
+        raise FailedPrecondition(
+            "the rotation is expired or already used; request a new one",
+            reason="ROTATION_NOT_PENDING",
+        )
+    return _row(record)
 
 
 def _with_target(event: AuditEvent, target_id: str) -> AuditEvent:

@@ -25,6 +25,8 @@ __all__ = (
     "ConfirmRotationRequest",
     "ConfirmRotationResponse",
     "Connection",
+    "ConnectionInventoryAggregate",
+    "ConnectionInventoryItem",
     "ConnectionStatus",
     "ContentPart",
     "CreateCredentialRequest",
@@ -951,6 +953,108 @@ default_message_pool.register_message("integration.v1", "Connection", Connection
 
 
 @dataclass(eq=False, repr=False)
+class ConnectionInventoryAggregate(betterproto2.Message):
+    """
+    Per OAuth provider: its connections by status.
+    """
+
+    provider: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    connections: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+
+    active: "int" = betterproto2.field(3, betterproto2.TYPE_INT32)
+
+    reauthorization_required: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+
+    revoked: "int" = betterproto2.field(5, betterproto2.TYPE_INT32)
+
+    oldest_refresh: "datetime.datetime | None" = betterproto2.field(
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+    """
+    The least recently refreshed active connection's last refresh.
+    """
+
+
+default_message_pool.register_message(
+    "integration.v1", "ConnectionInventoryAggregate", ConnectionInventoryAggregate
+)
+
+
+@dataclass(eq=False, repr=False)
+class ConnectionInventoryItem(betterproto2.Message):
+    """
+    One OAuth connection in the inventory; never carries a token.
+    """
+
+    connection_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    provider: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The OAuth provider: "google" or "github".
+    """
+
+    name: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    organization_id: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+
+    project_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+
+    status: "ConnectionStatus" = betterproto2.field(
+        6, betterproto2.TYPE_ENUM, default_factory=lambda: ConnectionStatus(0)
+    )
+
+    status_reason: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    Why the user must authorize again (a refresh the provider refused) or why it was revoked;
+    empty while active.
+    """
+
+    scopes: "list[str]" = betterproto2.field(8, betterproto2.TYPE_STRING, repeated=True)
+
+    access_token_expires_at: "datetime.datetime | None" = betterproto2.field(
+        9, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+    """
+    Unset: the access token does not expire, or the connection holds none (revoked).
+    """
+
+    refreshable: "bool" = betterproto2.field(10, betterproto2.TYPE_BOOL)
+    """
+    The service can renew the access token without the user (it holds a refresh token).
+    """
+
+    last_refreshed_at: "datetime.datetime | None" = betterproto2.field(
+        11, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+    """
+    When tokens were last stored: the authorization, a reconnect or a successful refresh. A
+    refresh the provider refuses shows as REAUTHORIZATION_REQUIRED with its reason; one that
+    could not reach the provider changes nothing here (it is counted in the metrics).
+    """
+
+    created_at: "datetime.datetime | None" = betterproto2.field(
+        12, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+
+    updated_at: "datetime.datetime | None" = betterproto2.field(
+        13, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+
+    account_id: "str" = betterproto2.field(14, betterproto2.TYPE_STRING)
+    """
+    The provider's id of the authorizing account (its e-mail address is left out).
+    """
+
+    created_by: "str" = betterproto2.field(15, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message(
+    "integration.v1", "ConnectionInventoryItem", ConnectionInventoryItem
+)
+
+
+@dataclass(eq=False, repr=False)
 class ContentPart(betterproto2.Message):
     """
 
@@ -1508,6 +1612,9 @@ default_message_pool.register_message(
 @dataclass(eq=False, repr=False)
 class GetInventoryRequest(betterproto2.Message):
     provider: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    A credential provider or an OAuth provider.
+    """
 
     organization_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
@@ -1519,13 +1626,24 @@ class GetInventoryRequest(betterproto2.Message):
     effective_status: "EffectiveStatus" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: EffectiveStatus(0)
     )
+    """
+    Only credentials with this status (OAuth connections are then left out).
+    """
 
     page_size: "int" = betterproto2.field(5, betterproto2.TYPE_INT32)
     """
-    Pages of `credentials`; at most 500, 0 means 50.
+    Items per page (credentials and connections together); at most 500, 0 means 50. Pages list
+    every credential first, then every OAuth connection, each in creation order.
     """
 
     page_token: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+
+    connection_status: "ConnectionStatus" = betterproto2.field(
+        7, betterproto2.TYPE_ENUM, default_factory=lambda: ConnectionStatus(0)
+    )
+    """
+    Only OAuth connections with this status (credentials are then left out).
+    """
 
 
 default_message_pool.register_message("integration.v1", "GetInventoryRequest", GetInventoryRequest)
@@ -1543,6 +1661,17 @@ class GetInventoryResponse(betterproto2.Message):
     )
 
     next_page_token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    connections: "list[ConnectionInventoryItem]" = betterproto2.field(
+        4, betterproto2.TYPE_MESSAGE, repeated=True
+    )
+
+    connection_providers: "list[ConnectionInventoryAggregate]" = betterproto2.field(
+        5, betterproto2.TYPE_MESSAGE, repeated=True
+    )
+    """
+    Per-OAuth-provider aggregates over every connection the caller may see (all pages).
+    """
 
 
 default_message_pool.register_message(

@@ -67,12 +67,12 @@ class ActionRunner:
             return failed("ACTION_FAILED", error.message)
 
     async def _prepare(self, action: str, provider: str | None) -> CommandResult:
-        rows, _ = await InventoryRepository(self._operations.database.pool).page(
+        rows = await InventoryRepository(self._operations.database.pool).page(
             InventoryScope(None, provider),
             stale_before=stale_before(self._interval),
             effective_status=None,
-            page_size=100,
-            page_token=None,
+            limit=100,
+            after=None,
         )
         state = [
             {

@@ -3,6 +3,11 @@ for the service itself, each with its manifest, health, observed configs and act
 
 Configs are observed values (pinned model, upstream URL, API version, counts, last rotation, the
 keyring's key ids), never a secret; nothing here reads ciphertext or key material.
+
+OAuth connections are counted on the service itself, per OAuth provider (active, and waiting for
+their user to authorize again), not as Capsule services of their own: they have no upstream,
+model or key an operator acts on, and the console's actions are all about stored keys. They do
+not move its health either: a connection that needs reauthorization waits on its user.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from integration_api.credentials.model import CredentialConfig
+from integration_api.oauth.registry import provider_names as oauth_provider_names
 from integration_api.ops.inventory import stale_before
 from integration_api.ops.opstage.catalogue import ACTIONS, PROVIDER_ACTIONS, SERVICE_ACTIONS
 from integration_api.providers.endpoints import default_base_url
 from integration_api.server.database import Database
+from integration_api.store.connection_inventory import ConnectionInventoryRepository
 from integration_api.store.inventory import InventoryRepository, InventoryScope
 from integration_api.vault import Keyring
 
@@ -97,12 +104,12 @@ class ServiceReport:
 
     async def services(self) -> list[dict[str, Any]]:
         repository = InventoryRepository(self._database.pool)
-        rows, _ = await repository.page(
+        rows = await repository.page(
             InventoryScope(None),
             stale_before=stale_before(self._interval),
             effective_status=None,
-            page_size=500,
-            page_token=None,
+            limit=500,
+            after=None,
         )
         by_provider: dict[str, list[Any]] = {}
         for row in rows:
@@ -131,8 +138,27 @@ class ServiceReport:
                 "Decrypt-only key ids",
             ),
             _config("HEALTH_CHECK_INTERVAL_SECONDS", self._interval, "Check interval"),
+            *await self._oauth_connection_configs(),
         ]
         return _service(SERVICE_CODE, "integration-api", health, configs, SERVICE_ACTIONS)
+
+    async def _oauth_connection_configs(self) -> list[dict[str, Any]]:
+        """Per OAuth provider the service knows (zeros too, so the keys stay stable)."""
+        repository = ConnectionInventoryRepository(self._database.pool)
+        totals = {item.provider: item for item in await repository.aggregates(InventoryScope(None))}
+        configs = []
+        for provider in oauth_provider_names():
+            found = totals.get(provider)
+            prefix, label = f"OAUTH_{provider.upper()}", f"{provider} OAuth connections"
+            configs += [
+                _config(f"{prefix}_ACTIVE", found.active if found else 0, f"{label}: active"),
+                _config(
+                    f"{prefix}_REAUTHORIZATION_REQUIRED",
+                    found.reauthorization_required if found else 0,
+                    f"{label}: reauthorization required",
+                ),
+            ]
+        return configs
 
     def _provider(self, provider: str, rows: list[Any]) -> dict[str, Any]:
         credentials = [row.credential for row in rows]
