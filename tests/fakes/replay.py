@@ -185,6 +185,7 @@ LAYOUTS: dict[str, Layout] = {
             stream_extension=".frames",
             read_stream=read_frames,
             check_request=bedrock_replay_refusal,
+            rerank_path=r"/rerank",
         ),
     )
 }
@@ -307,6 +308,10 @@ class ReplayServer:
 
     async def _answer_rerank(self, request: web.Request) -> web.StreamResponse:
         """A ranking computed from the request unless a fixture is scripted."""
+        if self.layout.check_request is not None:
+            refusal = self.layout.check_request(request, await request.read())
+            if refusal is not None:
+                return refusal
         reply = self._next_reply()
         if reply.fixture == EMBEDDINGS:
             return rerank_answer(self.layout.provider, await request.json())

@@ -31,7 +31,23 @@ def tokens_of(query: str, documents: list[str]) -> int:
     return sum(len(text.split()) for text in [query, *documents])
 
 
+def _bedrock_rerank(body: Any) -> web.Response:
+    """Bedrock's agent runtime: text query and inline text sources in, `relevanceScore` out."""
+    query = body["queries"][0]["textQuery"]["text"]
+    documents = [
+        source["inlineDocumentSource"]["textDocument"]["text"] for source in body["sources"]
+    ]
+    limit = body["rerankingConfiguration"]["bedrockRerankingConfiguration"]["numberOfResults"]
+    results = [
+        {"index": index, "relevanceScore": score}
+        for index, score in ranking(query, documents, limit)
+    ]
+    return json_response(200, {"results": results})
+
+
 def rerank_answer(provider: str, body: Any) -> web.Response:
+    if provider == "bedrock":
+        return _bedrock_rerank(body)
     query, documents = body["query"], body["documents"]
     if provider == "cohere":
         results = [

@@ -11,6 +11,7 @@ import httpx
 from integration_api.errors import Unavailable
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
 from integration_api.providers.transport import ProviderResponse, send_json
+from integration_api.providers.wire_values import token_count
 
 
 async def post_json(
@@ -49,20 +50,20 @@ def count_at(body: object, *path: str) -> int | None:
     value = body
     for name in path:
         value = value.get(name) if isinstance(value, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    return token_count(value)
 
 
-def ranked_documents(body: object, list_field: str, provider: str) -> list[tuple[int, float]]:
-    """`(index, relevance_score)` of every item of a rerank answer's `list_field`."""
+def ranked_documents(
+    body: object, list_field: str, provider: str, *, score_field: str = "relevance_score"
+) -> list[tuple[int, float]]:
+    """`(index, score)` of every item of a rerank answer's `list_field`."""
     items = body.get(list_field) if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise bad_answer(provider, "did not answer with a list of ranked documents")
     ranked: list[tuple[int, float]] = []
     for item in items:
         index = item.get("index") if isinstance(item, dict) else None
-        score = item.get("relevance_score") if isinstance(item, dict) else None
+        score = item.get(score_field) if isinstance(item, dict) else None
         if (
             not isinstance(index, int)
             or isinstance(index, bool)

@@ -23,6 +23,7 @@ from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.aws import chat as bedrock_chat
 from integration_api.providers.aws import embeddings as bedrock_embeddings
+from integration_api.providers.aws import rerank as bedrock_rerank
 from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.base import (
     ChatModel,
@@ -198,6 +199,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         bedrock.VERIFIER,
         chat=bedrock_chat.BEDROCK,
         embedding=bedrock_embeddings.BEDROCK,
+        rerank=bedrock_rerank.BEDROCK,
     ),
     "cohere": _api_key_provider(
         "cohere",
