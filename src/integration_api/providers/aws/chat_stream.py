@@ -49,6 +49,7 @@ from integration_api.providers.aws.eventstream import Frame
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.stream_errors import truncated
+from integration_api.providers.wire_values import request_id_from, token_count
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "end_turn": FinishReason.STOP,
@@ -58,7 +59,6 @@ FINISH_REASONS: dict[str, FinishReason] = {
     "guardrail_intervened": FinishReason.CONTENT_FILTER,
     "content_filtered": FinishReason.CONTENT_FILTER,
 }
-_MAX_ID_LENGTH = 128
 _INPUT_COUNTS = ("inputTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
 _COUNTS = (*_INPUT_COUNTS, "outputTokens")
 
@@ -67,14 +67,7 @@ JsonObject = dict[str, object]
 
 def request_id_of(headers: Mapping[str, str]) -> str:
     """Bedrock's id for this request (`x-amzn-RequestId`), printable and bounded."""
-    value = headers.get("x-amzn-requestid", "")[:_MAX_ID_LENGTH]
-    return "".join(character for character in value if character.isprintable())
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    return request_id_from(headers, ("x-amzn-requestid",))
 
 
 def _index_of(payload: JsonObject) -> int:
@@ -237,7 +230,9 @@ def _reasoning_parts(reasoning: JsonObject) -> list[StreamPart]:
 
 
 def _usage(usage: JsonObject) -> Usage:
-    counts = {name: value for name in _COUNTS if (value := _count(usage.get(name))) is not None}
+    counts = {
+        name: value for name in _COUNTS if (value := token_count(usage.get(name))) is not None
+    }
     inputs = [counts[name] for name in _INPUT_COUNTS if name in counts]
     return Usage(
         input_tokens=sum(inputs) if inputs else None,

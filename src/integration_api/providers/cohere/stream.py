@@ -45,6 +45,7 @@ from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
+from integration_api.providers.wire_values import printable_id
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "COMPLETE": FinishReason.STOP,
@@ -54,7 +55,6 @@ FINISH_REASONS: dict[str, FinishReason] = {
 }
 # Finishes that mean the answer broke off: the caller must not take it as complete.
 FAILED_FINISHES = frozenset({"ERROR", "TIMEOUT"})
-_MAX_ID_LENGTH = 128
 
 JsonObject = dict[str, object]
 
@@ -116,9 +116,7 @@ class CohereStreamReader:
     def _message_start(self, payload: JsonObject) -> list[StreamPart]:
         message_id = payload.get("id")
         if isinstance(message_id, str):
-            self._request_id = "".join(
-                character for character in message_id[:_MAX_ID_LENGTH] if character.isprintable()
-            )
+            self._request_id = printable_id(message_id)
         return []
 
     def _content_delta(self, payload: JsonObject) -> list[StreamPart]:

@@ -37,11 +37,11 @@ from integration_api.providers.sanitize import secret_values
 from integration_api.providers.sse import UpstreamTimer, open_event_stream
 from integration_api.providers.stream_errors import truncated
 from integration_api.providers.transport import get_json, send_json
+from integration_api.providers.wire_values import printable_id
 
 log = structlog.get_logger("integration_api.providers.replicate")
 
 STREAMING_NOT_SUPPORTED = "STREAMING_NOT_SUPPORTED"
-_MAX_ID_LENGTH = 128
 # Cancellations still being sent: held here so that they finish after their caller is gone.
 _cancellations: set[asyncio.Task[None]] = set()
 
@@ -65,7 +65,7 @@ def _text(body: object, *path: str) -> str:
 def _prediction(body: object) -> _Prediction:
     if not isinstance(body, dict) or not _text(body, "id"):
         raise bad_answer(PROVIDER, "answered the prediction without an id")
-    clean_id = "".join(c for c in _text(body, "id")[:_MAX_ID_LENGTH] if c.isprintable())
+    clean_id = printable_id(_text(body, "id"))
     return _Prediction(
         id=clean_id,
         model=_text(body, "model"),
