@@ -50,8 +50,9 @@ def command_serve(arguments: argparse.Namespace) -> int:
         return asyncio.run(_serve(settings, generated))
     from integration_api.fleet.serve import serve_workers
 
-    _log_generated(generated)
-    return asyncio.run(serve_workers(settings, count))
+    return asyncio.run(
+        serve_workers(settings, count, on_ports_reserved=lambda: _log_generated(generated))
+    )
 
 
 def command_token(arguments: argparse.Namespace) -> int:

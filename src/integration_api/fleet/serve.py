@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
 from integration_api.config import ConfigError, Settings
@@ -33,9 +35,12 @@ async def _migrate_once(database: Database) -> None:
     await database.close_pool()
 
 
-async def serve_workers(settings: Settings, count: int) -> int:
+async def serve_workers(
+    settings: Settings, count: int, on_ports_reserved: Callable[[], None] = lambda: None
+) -> int:
     """Runs `count` workers on the shared ports until SIGTERM; returns the exit status."""
     ports = SharedPorts.reserve(settings)
+    on_ports_reserved()
     try:
         database = Database(ports.worker_settings)
         await database.start()  # an embedded PostgreSQL lives as long as the supervisor
