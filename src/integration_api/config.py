@@ -166,6 +166,8 @@ class Settings:
     cache_ttl_seconds: int = 300
     shutdown_grace_seconds: float = 20.0
     readiness_interval_seconds: float = 2.0
+    # Worker processes of `serve`; 0 means as many as the CPUs available in production, else 1.
+    workers: int = 0
     postgres: PostgresSettings = PostgresSettings()
     redis: RedisSettings = RedisSettings()
     grpc: GrpcLimits = GrpcLimits()
@@ -266,6 +268,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero")
+    return value
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be zero or more")
     return value
 
 
@@ -416,6 +425,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cache_ttl_seconds=_int(env, "CACHE_TTL_SECONDS", 300),
         shutdown_grace_seconds=_float(env, "SHUTDOWN_GRACE_SECONDS", 20.0),
         readiness_interval_seconds=_float(env, "READINESS_INTERVAL_SECONDS", 2.0),
+        workers=_non_negative_int(env, "WORKERS", 0),
         postgres=_postgres(env),
         redis=_redis(env),
         grpc=_grpc(env),

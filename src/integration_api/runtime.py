@@ -43,13 +43,18 @@ def _start_operations(
     envelope: Envelope,
     cache: CredentialCache,
     credential_ops: CredentialOperations,
+    oauth_ops: OAuthOperations,
 ) -> Operations:
-    """Operations, with the duties one replica at a time holds: health checks, the Opstage agent."""
+    """Operations, with the duties one process of the fleet at a time holds (whichever holds
+    the lease, whether replicas or workers): health checks, the Opstage agent and the OAuth
+    keep-alive refresher."""
     operations = Operations.create(settings.operations, database, envelope, cache, credential_ops)
     agent = build_agent(settings.operations, operations, envelope)
     if agent is not None:
         operations.closers.append(agent[1].close)
     duties = [agent[0].run] if agent is not None else []
+    if settings.oauth.enabled and oauth_ops.keepalive.enabled:
+        duties.append(oauth_ops.keepalive.run_forever)
     operations.start_leader_duties(duties, settings.operations.lease_retry_seconds)
     return operations
 
@@ -95,6 +100,7 @@ class Runtime:
         listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
         listener.start()
         credential_ops = CredentialOperations(database, envelope, cache, http, egress)
+        oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         return cls(
             settings=settings,
             database=database,
@@ -107,8 +113,10 @@ class Runtime:
             credential_ops=credential_ops,
             listener=listener,
             tenant_calls=TenantCallLimiter(settings.upstream.max_calls_per_tenant),
-            oauth_ops=OAuthOperations.create(database, envelope, http, settings.oauth),
-            operations=_start_operations(settings, database, envelope, cache, credential_ops),
+            oauth_ops=oauth_ops,
+            operations=_start_operations(
+                settings, database, envelope, cache, credential_ops, oauth_ops
+            ),
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:

@@ -81,6 +81,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SHUTDOWN_GRACE_SECONDS", "20", "on SIGTERM, how long in-flight RPCs may finish"),
     Variable("READINESS_INTERVAL_SECONDS", "2", "how often dependencies are probed"),
     Variable(
+        "WORKERS",
+        "CPUs available in production, else 1",
+        "worker processes of serve sharing the port (--workers overrides)",
+    ),
+    Variable(
         "OAUTH_CALLBACK_URL", "", "public base URL of the OAuth callback; empty disables OAuth"
     ),
     Variable("OAUTH_CALLBACK_PORT", "9005", "port of the OAuth browser callback"),

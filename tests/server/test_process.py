@@ -196,16 +196,17 @@ async def test_health_probe_command_reports_serving_and_unreachable(
     assert code == 1 and "unhealthy" in output
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 @pytest.mark.parametrize("variable", ["PORT", "METRICS_PORT"])
 async def test_a_port_in_use_ends_the_process_with_one_clear_line(
-    tmp_path: Path, postgres_dsn: str, variable: str
+    tmp_path: Path, postgres_dsn: str, variable: str, workers: str
 ) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
         env = _environment(tmp_path, postgres_dsn, **{variable: str(port)})
-        code, output = await _run_to_exit(env, "serve")
+        code, output = await _run_to_exit(env, "serve", "--workers", workers)
     assert code != 0
     assert output.strip().splitlines() == [
         f"integration-api: {variable}={port} is already in use on 127.0.0.1: stop the process "

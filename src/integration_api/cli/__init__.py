@@ -41,15 +41,33 @@ def _with_formatter(parser: argparse.ArgumentParser) -> None:
                 _with_formatter(child)
 
 
+def _worker_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="integration-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    serve = commands.add_parser(
         "serve",
         help="run the gRPC service",
         description="Run the gRPC service, configured from the environment.",
         epilog=environment_help(),
-    ).set_defaults(run=command_serve)
+    )
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=None,
+        help="worker processes sharing the port under one supervisor; default: WORKERS, else "
+        "the CPUs available in production and 1 otherwise",
+    )
+    serve.set_defaults(run=command_serve)
     token = commands.add_parser(
         "token",
         help="mint a service token signed with SECRET",

@@ -16,6 +16,15 @@ from integration_api.config import Settings
 log = structlog.get_logger("integration_api.cli")
 
 
+def _log_generated(generated: list[str]) -> None:
+    if generated:
+        log.info(
+            "development defaults created",
+            files=generated,
+            hint="mint a token with: integration-api token --organization ORG --project PROJECT",
+        )
+
+
 async def _serve(settings: Settings, generated: list[str]) -> int:
     from integration_api.server.app import Application
 
@@ -25,21 +34,25 @@ async def _serve(settings: Settings, generated: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_requested.set)
     await application.start()
-    if generated:
-        log.info(
-            "development defaults created",
-            files=generated,
-            hint="mint a token with: integration-api token --organization ORG --project PROJECT",
-        )
+    _log_generated(generated)
     await stop_requested.wait()
     log.info("shutdown requested")
     await application.stop()
     return 0
 
 
-def command_serve(_arguments: argparse.Namespace) -> int:
+def command_serve(arguments: argparse.Namespace) -> int:
+    from integration_api.fleet.cpus import worker_count
+
     settings, generated = prepared_settings()
-    return asyncio.run(_serve(settings, generated))
+    count = worker_count(settings, arguments.workers)
+    if count == 1:
+        return asyncio.run(_serve(settings, generated))
+    from integration_api.fleet.serve import serve_workers
+
+    return asyncio.run(
+        serve_workers(settings, count, on_ports_reserved=lambda: _log_generated(generated))
+    )
 
 
 def command_token(arguments: argparse.Namespace) -> int:

@@ -81,17 +81,28 @@ def callback_app(flow: AuthorizationFlow, callback_url: str) -> web.Application:
 
 
 class CallbackShim:
-    def __init__(self, flow: AuthorizationFlow, callback_url: str, host: str, port: int) -> None:
+    def __init__(
+        self,
+        flow: AuthorizationFlow,
+        callback_url: str,
+        host: str,
+        port: int,
+        *,
+        reuse_port: bool = False,
+    ) -> None:
         self._app = callback_app(flow, callback_url)
         self._host = host
         self._port = port
+        # Workers of one `serve --workers` share the port: any of them can finish a flow,
+        # since its state lives in PostgreSQL.
+        self._reuse_port = reuse_port
         self._runner: web.AppRunner | None = None
         self.port = 0
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
+        site = web.TCPSite(self._runner, self._host, self._port, reuse_port=self._reuse_port)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
 

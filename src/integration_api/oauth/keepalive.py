@@ -57,9 +57,13 @@ class KeepAlive:
                 log.warning("oauth_keepalive_failed", connection_id=row.id, reason=error.reason)
         return refreshed
 
+    @property
+    def enabled(self) -> bool:
+        return self._interval > 0
+
     def start(self) -> None:
-        if self._interval > 0 and self._task is None:
-            self._task = asyncio.create_task(self._loop())
+        if self.enabled and self._task is None:
+            self._task = asyncio.create_task(self.run_forever())
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -68,7 +72,7 @@ class KeepAlive:
                 await self._task
             self._task = None
 
-    async def _loop(self) -> None:
+    async def run_forever(self) -> None:
         while True:
             try:
                 refreshed = await self.run_once()

@@ -48,7 +48,9 @@ class LeaderDuties:
     async def _run(self) -> None:
         while True:
             if await self._lease.try_acquire():
-                log.info("leading: running the health checker and the Opstage agent here")
+                log.info(
+                    "leading: running the fleet's background duties here", duties=len(self._duties)
+                )
                 await self._lead()
                 log.warning("lease lost: stopped the duties of the leading replica")
             await asyncio.sleep(self._retry)

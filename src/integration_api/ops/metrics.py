@@ -9,6 +9,8 @@ CREDENTIAL_HEALTH = Gauge(
     "Credentials by provider and effective status (healthy, degraded, unhealthy, disabled, "
     "unknown, stale), as of the last background check round.",
     ["provider", "outcome"],
+    # With several workers only the leading one publishes: its latest round is the answer.
+    multiprocess_mode="mostrecent",
 )
 CREDENTIAL_CHECKS = Counter(
     "integration_api_credential_health_checks",
@@ -20,6 +22,7 @@ OPSTAGE_AGENT_STATE = Gauge(
     "1 for the embedded Opstage agent's current state (off, standby, registering, online, "
     "backend_unreachable, disabled, revoked), 0 for the others.",
     ["state"],
+    multiprocess_mode="livemostrecent",
 )
 OPSTAGE_CALLS = Counter(
     "integration_api_opstage_calls",

@@ -29,7 +29,7 @@ log = structlog.get_logger("integration_api.server")
 CONTRACT_PACKAGE = "integration.v1"
 
 
-def grpc_options(settings: Settings) -> list[tuple[str, int]]:
+def grpc_options(settings: Settings, *, reuse_port: bool = False) -> list[tuple[str, int]]:
     limits = settings.grpc
     return [
         ("grpc.max_receive_message_length", limits.max_message_bytes),
@@ -42,7 +42,8 @@ def grpc_options(settings: Settings) -> list[tuple[str, int]]:
             limits.keepalive_min_ping_interval_seconds * 1000,
         ),
         ("grpc.http2.max_ping_strikes", 2),
-        ("grpc.so_reuseport", 0),
+        # Only the workers of one supervisor share a port; a lone server refuses a taken one.
+        ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
 
 
@@ -59,12 +60,15 @@ class Application:
     _server: grpc.aio.Server | None = None
     _database: Database | None = None
     callback_shim: CallbackShim | None = None
+    # A worker of `serve --workers`: the supervisor checked and holds the ports it shares.
+    shared_ports: bool = False
     _tracing: bool = False
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         """Bind and serve; on any failure, whatever already started is stopped again."""
-        ensure_ports_free(self.settings)
+        if not self.shared_ports:
+            ensure_ports_free(self.settings)
         try:
             await self._start()
         except BaseException:
@@ -80,7 +84,7 @@ class Application:
             interceptors=[
                 ServiceInterceptor(TokenPolicy.from_settings(settings.secret, settings.jwt))
             ],
-            options=grpc_options(settings),
+            options=grpc_options(settings, reuse_port=self.shared_ports),
             maximum_concurrent_rpcs=settings.grpc.max_concurrent_rpcs,
         )
         descriptor_set = load_descriptor_set()
@@ -126,7 +130,11 @@ class Application:
         if not oauth.enabled:
             return
         shim = CallbackShim(
-            runtime.oauth_ops.flow, oauth.callback_url, self.settings.host, oauth.callback_port
+            runtime.oauth_ops.flow,
+            oauth.callback_url,
+            self.settings.host,
+            oauth.callback_port,
+            reuse_port=self.shared_ports,
         )
         try:
             await shim.start()
@@ -134,7 +142,6 @@ class Application:
             where = f"{self.settings.host}:{oauth.callback_port} (OAUTH_CALLBACK_PORT)"
             raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None
         self.callback_shim = shim
-        runtime.oauth_ops.keepalive.start()
 
     async def stop(self, grace_seconds: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period."""

@@ -96,10 +96,14 @@ class Database:
             self._pool = pool
             return pool
 
-    async def close(self) -> None:
+    async def close_pool(self) -> None:
+        """Closes the connections but keeps an embedded PostgreSQL running for others."""
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+    async def close(self) -> None:
+        await self.close_pool()
         if self._embedded is not None:
             await self._embedded.stop()
             self._embedded = None

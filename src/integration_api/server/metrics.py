@@ -18,6 +18,8 @@ RPC_DURATION = Histogram(
 RPCS_IN_FLIGHT = Gauge(
     "integration_api_grpc_requests_in_flight",
     "RPCs currently being handled.",
+    # With several workers: the sum over the workers that are running.
+    multiprocess_mode="livesum",
 )
 
 

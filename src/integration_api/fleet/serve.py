@@ -1,0 +1,59 @@
+"""`serve --workers N` as a whole: shared ports, migrations once, one /metrics, the supervisor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from integration_api.config import ConfigError, Settings
+from integration_api.fleet.metrics import FleetMetrics
+from integration_api.fleet.ports import SharedPorts
+from integration_api.fleet.supervisor import Supervisor
+from integration_api.server.database import Database
+
+log = structlog.get_logger("integration_api.fleet")
+
+
+def _metrics(settings: Settings) -> FleetMetrics | None:
+    if not settings.metrics_port:
+        return None
+    try:
+        return FleetMetrics(settings.host, settings.metrics_port)
+    except OSError as error:
+        where = f"{settings.host}:{settings.metrics_port} (METRICS_PORT)"
+        raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None
+
+
+async def _migrate_once(database: Database) -> None:
+    """Applies migrations before any worker starts. When PostgreSQL is not reachable yet the
+    workers start anyway (NOT_SERVING) and the first to reach it migrates, under the same
+    advisory lock, so the schema is still brought up to date exactly once."""
+    reason = await database.probe()
+    if reason:
+        log.warning("database not reachable before the workers start", reason=reason)
+    await database.close_pool()
+
+
+async def serve_workers(
+    settings: Settings, count: int, on_ports_reserved: Callable[[], None] = lambda: None
+) -> int:
+    """Runs `count` workers on the shared ports until SIGTERM; returns the exit status."""
+    ports = SharedPorts.reserve(settings)
+    on_ports_reserved()
+    try:
+        database = Database(ports.worker_settings)
+        await database.start()  # an embedded PostgreSQL lives as long as the supervisor
+        try:
+            await _migrate_once(database)
+            metrics = _metrics(settings)
+            supervisor = Supervisor(ports.worker_settings, count, database.dsn, metrics)
+            try:
+                return await supervisor.run()
+            finally:
+                if metrics is not None:
+                    metrics.close()
+        finally:
+            await database.close()
+    finally:
+        ports.close()
