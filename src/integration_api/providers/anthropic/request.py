@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from integration_api.errors import InvalidArgument
 from integration_api.llm.contract import (
@@ -46,6 +45,7 @@ from integration_api.llm.contract import (
     ToolDefinition,
 )
 from integration_api.providers.anthropic.verification import PROVIDER
+from integration_api.providers.turns import BlockFormat, conversation
 
 JsonObject = dict[str, object]
 
@@ -66,7 +66,7 @@ def messages_body(request: ChatRequest, default_max_tokens: int) -> JsonObject:
     parameters = request.parameters
     _refuse_unsupported(parameters)
     _refuse_too_many_breakpoints(request)
-    system, turns = _conversation(request.messages)
+    system, turns = conversation(request.messages, _BLOCK_FORMAT)
     body: JsonObject = {
         "model": request.model,
         "max_tokens": _max_tokens(parameters, default_max_tokens),
@@ -117,38 +117,6 @@ def _max_tokens(parameters: ModelParameters, default_max_tokens: int) -> int:
             "parameters.reasoning_budget_tokens", "must be less than parameters.max_tokens"
         )
     return parameters.max_tokens
-
-
-@dataclass
-class _Turn:
-    role: str
-    blocks: list[JsonObject] = field(default_factory=list)
-
-
-def _conversation(messages: Iterable[ChatMessage]) -> tuple[list[JsonObject], list[JsonObject]]:
-    """The system blocks and the turns, consecutive messages of one role merged."""
-    system: list[JsonObject] = []
-    turns: list[_Turn] = []
-    for index, message in enumerate(messages):
-        if message.role is Role.SYSTEM:
-            system.extend(_marked(_system_blocks(message, index), message))
-            continue
-        role = "assistant" if message.role is Role.ASSISTANT else "user"
-        blocks = _marked(_blocks(message, index), message)
-        if turns and turns[-1].role == role:
-            turns[-1].blocks.extend(blocks)
-        else:
-            turns.append(_Turn(role, blocks))
-    return system, [{"role": turn.role, "content": _ordered(turn)} for turn in turns]
-
-
-def _ordered(turn: _Turn) -> list[JsonObject]:
-    """Anthropic wants a user turn's tool results before anything else in it."""
-    if turn.role != "user":
-        return turn.blocks
-    results = [block for block in turn.blocks if block["type"] == "tool_result"]
-    others = [block for block in turn.blocks if block["type"] != "tool_result"]
-    return results + others
 
 
 def _marked(blocks: list[JsonObject], message: ChatMessage) -> list[JsonObject]:
@@ -340,3 +308,10 @@ def _check_thinking(parameters: ModelParameters, budget: int) -> None:
         raise InvalidArgument.for_field(
             "parameters.top_p", f"{PROVIDER} takes top_p between 0.95 and 1 while thinking"
         )
+
+
+_BLOCK_FORMAT = BlockFormat(
+    system_blocks=lambda message, index: _marked(_system_blocks(message, index), message),
+    blocks=lambda message, index: _marked(_blocks(message, index), message),
+    is_tool_result=lambda block: block["type"] == "tool_result",
+)

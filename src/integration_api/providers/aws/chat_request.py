@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from integration_api.errors import InvalidArgument
 from integration_api.llm.contract import (
@@ -45,6 +44,7 @@ from integration_api.llm.contract import (
     ToolDefinition,
 )
 from integration_api.providers.aws.verification import PROVIDER
+from integration_api.providers.turns import BlockFormat, conversation
 
 JsonObject = dict[str, object]
 
@@ -59,7 +59,7 @@ def converse_body(request: ChatRequest) -> JsonObject:
     """The ConverseStream body for `request` (the model travels in the URL, not here)."""
     parameters = request.parameters
     _refuse_unsupported(parameters)
-    system, turns = _conversation(request.messages)
+    system, turns = conversation(request.messages, _BLOCK_FORMAT)
     body: JsonObject = {"messages": turns}
     if system:
         body["system"] = system
@@ -90,37 +90,6 @@ def _refuse_unsupported(parameters: ModelParameters) -> None:
         raise InvalidArgument.for_field(
             "parameters.parallel_tool_calls", f"{PROVIDER} cannot turn parallel tool calls off"
         )
-
-
-@dataclass
-class _Turn:
-    role: str
-    blocks: list[JsonObject] = field(default_factory=list)
-
-
-def _conversation(messages: Iterable[ChatMessage]) -> tuple[list[JsonObject], list[JsonObject]]:
-    """The system blocks and the turns, consecutive messages of one role merged."""
-    system: list[JsonObject] = []
-    turns: list[_Turn] = []
-    for index, message in enumerate(messages):
-        if message.role is Role.SYSTEM:
-            system.extend(_marked(_system_blocks(message, index), message))
-            continue
-        role = "assistant" if message.role is Role.ASSISTANT else "user"
-        blocks = _marked(_blocks(message, index), message)
-        if turns and turns[-1].role == role:
-            turns[-1].blocks.extend(blocks)
-        else:
-            turns.append(_Turn(role, blocks))
-    return system, [{"role": turn.role, "content": _ordered(turn)} for turn in turns]
-
-
-def _ordered(turn: _Turn) -> list[JsonObject]:
-    """Tool results first in a user turn, as the models that take tools expect them."""
-    if turn.role != "user":
-        return turn.blocks
-    results = [block for block in turn.blocks if "toolResult" in block]
-    return results + [block for block in turn.blocks if "toolResult" not in block]
 
 
 def _marked(blocks: list[JsonObject], message: ChatMessage) -> list[JsonObject]:
@@ -304,3 +273,10 @@ def _additional_fields(request: ChatRequest) -> JsonObject:
     if parameters.max_tokens is not None and budget >= parameters.max_tokens:
         raise InvalidArgument.for_field(_BUDGET_FIELD, "must be less than parameters.max_tokens")
     return {"thinking": {"type": "enabled", "budget_tokens": budget}}
+
+
+_BLOCK_FORMAT = BlockFormat(
+    system_blocks=lambda message, index: _marked(_system_blocks(message, index), message),
+    blocks=lambda message, index: _marked(_blocks(message, index), message),
+    is_tool_result=lambda block: "toolResult" in block,
+)
