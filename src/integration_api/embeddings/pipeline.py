@@ -37,7 +37,7 @@ from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejectio
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
-from integration_api.llm.timing import CallClock, Deadline
+from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import EmbeddingModel
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
@@ -86,28 +86,6 @@ class _Call:
     inputs: int
 
 
-@dataclasses.dataclass
-class _Record:
-    """What one call has learnt so far, for its metrics."""
-
-    model: str
-    provider: str = ""
-    outcome: str = "ok"
-    usage: Usage = dataclasses.field(default_factory=Usage)
-    clock: CallClock = dataclasses.field(default_factory=CallClock)
-
-    def save(self) -> None:
-        if not self.provider:
-            return  # refused before a provider was involved
-        total = self.clock.elapsed()
-        overhead = self.clock.overhead(total)
-        metrics.record_call(
-            metrics.CallRecord(
-                self.provider, self.model, "embed", self.outcome, total, overhead, None, self.usage
-            )
-        )
-
-
 class EmbeddingService:
     """Embeds texts through stored credentials."""
 
@@ -131,7 +109,7 @@ class EmbeddingService:
 
     async def embed(self, tenant: Tenant, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
         check_request_size(request, self._limits)
-        record = _Record(model=request.model)
+        record = metrics.UnaryCall("embed", model=request.model)
         try:
             result = await self._embed(tenant, request, deadline, record)
             record.usage = result.usage
@@ -143,7 +121,7 @@ class EmbeddingService:
             record.save()
 
     async def _embed(
-        self, tenant: Tenant, request: EmbedRequest, deadline: Deadline, record: _Record
+        self, tenant: Tenant, request: EmbedRequest, deadline: Deadline, record: metrics.UnaryCall
     ) -> EmbedResult:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider

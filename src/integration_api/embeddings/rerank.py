@@ -20,7 +20,6 @@ from integration_api.embeddings.contract import RerankAnswer, RerankQuery, Reran
 from integration_api.embeddings.rerank_bounds import check_rerank_request, ranked_best_first
 from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
 from integration_api.llm import metrics
-from integration_api.llm.contract import Usage
 from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
@@ -44,28 +43,6 @@ class _Call:
     clock: CallClock
 
 
-@dataclasses.dataclass
-class _Record:
-    """What one call has learnt so far, for its metrics."""
-
-    model: str
-    provider: str = ""
-    outcome: str = "ok"
-    usage: Usage = dataclasses.field(default_factory=Usage)
-    clock: CallClock = dataclasses.field(default_factory=CallClock)
-
-    def save(self) -> None:
-        if not self.provider:
-            return  # refused before a provider was involved
-        total = self.clock.elapsed()
-        overhead = self.clock.overhead(total)
-        metrics.record_call(
-            metrics.CallRecord(
-                self.provider, self.model, "rerank", self.outcome, total, overhead, None, self.usage
-            )
-        )
-
-
 class RerankService:
     """Ranks documents against a query through stored credentials."""
 
@@ -87,7 +64,7 @@ class RerankService:
         self, tenant: Tenant, request: RerankRequest, deadline: Deadline
     ) -> RerankAnswer:
         check_rerank_request(request)
-        record = _Record(model=request.model)
+        record = metrics.UnaryCall("rerank", model=request.model)
         try:
             answer = await self._rerank(tenant, request, deadline, record)
             record.usage = answer.usage
@@ -99,7 +76,7 @@ class RerankService:
             record.save()
 
     async def _rerank(
-        self, tenant: Tenant, request: RerankRequest, deadline: Deadline, record: _Record
+        self, tenant: Tenant, request: RerankRequest, deadline: Deadline, record: metrics.UnaryCall
     ) -> RerankAnswer:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider

@@ -6,11 +6,12 @@ The model label takes the name the caller asked for, so it is bounded: past
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import Counter, Histogram
 
 from integration_api.llm.contract import Usage
+from integration_api.llm.timing import CallClock
 from integration_api.observability import tracing
 
 MAX_MODELS_PER_PROVIDER = 64
@@ -138,3 +139,33 @@ def record_call(call: CallRecord) -> None:
             series.input_tokens.inc(usage.input_tokens)
         if usage.output_tokens is not None:
             series.output_tokens.inc(usage.output_tokens)
+
+
+@dataclass
+class UnaryCall:
+    """What one call that answers once (embed, rerank) has learnt so far, for its metrics."""
+
+    operation: str
+    model: str
+    provider: str = ""
+    outcome: str = "ok"
+    usage: Usage = field(default_factory=Usage)
+    clock: CallClock = field(default_factory=CallClock)
+
+    def save(self) -> None:
+        if not self.provider:
+            return  # refused before a provider was involved
+        total = self.clock.elapsed()
+        overhead = self.clock.overhead(total)
+        record_call(
+            CallRecord(
+                self.provider,
+                self.model,
+                self.operation,
+                self.outcome,
+                total,
+                overhead,
+                None,
+                self.usage,
+            )
+        )
