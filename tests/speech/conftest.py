@@ -4,8 +4,10 @@ stored credential pointing at each."""
 from __future__ import annotations
 
 import math
+import secrets
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -23,6 +25,10 @@ from tests.support.service import RunningService, running_service
 
 KEEPALIVE_SECONDS = 0.3
 KEYS = {"deepgram": "dg-key-0123456789abcdef", "elevenlabs": "sk_el-key-0123456789abcdef"}
+SERVERS: dict[str, Callable[[], SpeechServer]] = {
+    "deepgram": DeepgramServer,
+    "elevenlabs": ElevenLabsServer,
+}
 
 
 @dataclass
@@ -40,25 +46,45 @@ async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
         yield running
 
 
+async def register(
+    service: RunningService,
+    servers: dict[str, SpeechServer],
+    keys: dict[str, str],
+    host: Callable[[str, SpeechServer], str] = lambda _provider, server: server.base_url,
+) -> dict[str, SpeechUpstream]:
+    """A stored credential per provider, pointing at its replay server (at `host`'s URL)."""
+    stub = CredentialServiceStub(service.channel)
+    found: dict[str, SpeechUpstream] = {}
+    for provider, server in servers.items():
+        reply = await stub.create_credential(
+            CreateCredentialRequest(
+                provider=provider,
+                name=f"{provider} speech {secrets.token_hex(4)}",
+                secret=CredentialSecret(api_key=ApiKeySecret(key=keys[provider])),
+                config=CredentialConfig(base_url=host(provider, server)),
+                skip_verification=True,
+            ),
+            metadata=service.auth(),
+        )
+        assert reply.credential is not None
+        found[provider] = SpeechUpstream(provider, server, reply.credential.id, keys[provider])
+    return found
+
+
+@asynccontextmanager
+async def replay_servers() -> AsyncIterator[dict[str, SpeechServer]]:
+    """One running replay server per speech provider."""
+    async with AsyncExitStack() as stack:
+        yield {
+            provider: await stack.enter_async_context(server())
+            for provider, server in SERVERS.items()
+        }
+
+
 @pytest.fixture(scope="package")
 async def upstreams(service: RunningService) -> AsyncIterator[dict[str, SpeechUpstream]]:
-    stub = CredentialServiceStub(service.channel)
-    async with DeepgramServer() as deepgram, ElevenLabsServer() as elevenlabs:
-        found: dict[str, SpeechUpstream] = {}
-        for provider, server in (("deepgram", deepgram), ("elevenlabs", elevenlabs)):
-            reply = await stub.create_credential(
-                CreateCredentialRequest(
-                    provider=provider,
-                    name=f"{provider} speech",
-                    secret=CredentialSecret(api_key=ApiKeySecret(key=KEYS[provider])),
-                    config=CredentialConfig(base_url=server.base_url),
-                    skip_verification=True,
-                ),
-                metadata=service.auth(),
-            )
-            assert reply.credential is not None
-            found[provider] = SpeechUpstream(provider, server, reply.credential.id, KEYS[provider])
-        yield found
+    async with replay_servers() as servers:
+        yield await register(service, servers, KEYS)
 
 
 @pytest.fixture
@@ -68,8 +94,10 @@ def speech(service: RunningService) -> SpeechServiceStub:
 
 @pytest.fixture(autouse=True)
 def fresh_servers(request: pytest.FixtureRequest) -> None:
-    if "upstreams" in request.fixturenames:
-        for upstream in request.getfixturevalue("upstreams").values():
+    for name in ("upstreams", "capped_upstreams"):
+        if name not in request.fixturenames:
+            continue
+        for upstream in request.getfixturevalue(name).values():
             upstream.server.sessions.clear()
             upstream.server.behaviour = "normal"
             upstream.server.idle_close_seconds = 0.0
