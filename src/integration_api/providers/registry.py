@@ -21,8 +21,10 @@ from integration_api.credentials.model import (
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
+from integration_api.providers.assemblyai import verification as assemblyai
 from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.base import ChatModel, CredentialVerifier, EmbeddingModel
+from integration_api.providers.cartesia import verification as cartesia
 from integration_api.providers.cohere import verification as cohere
 from integration_api.providers.deepgram import verification as deepgram
 from integration_api.providers.elevenlabs import verification as elevenlabs
@@ -187,6 +189,10 @@ PROVIDERS: dict[str, ProviderSpec] = {
     "voyageai": _api_key_provider("voyageai", voyageai.VERIFIER),
     "deepgram": _api_key_provider("deepgram", deepgram.VERIFIER),
     "elevenlabs": _api_key_provider("elevenlabs", elevenlabs.VERIFIER),
+    "cartesia": ProviderSpec(
+        "cartesia", _API_KEY, (), cartesia.VERIFIER, check_config=cartesia.version_violations
+    ),
+    "assemblyai": _api_key_provider("assemblyai", assemblyai.VERIFIER),
     "openai-compatible": ProviderSpec(
         "openai-compatible",
         _API_KEY,
