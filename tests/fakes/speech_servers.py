@@ -375,3 +375,69 @@ def _eleven_audio(text: str) -> dict[str, Any]:
 
 async def settle() -> None:
     await asyncio.sleep(0)
+
+
+class AssemblyAIServer(SpeechServer):
+    """Universal Streaming v3: refuses messages outside 50-1000 ms as the service does (3007)."""
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v3/ws", self.socket_route(self._stream))
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        socket, session = await self._open(request)
+        key = credential_of(request)
+        rate = int(request.query.get("sample_rate", "16000"))
+        width = 2 if request.query.get("encoding") == "pcm_s16le" else 1
+        await socket.send_json({"type": "Begin", "id": "aai-sess-1", "expires_at": 1788775231})
+        audio_messages = 0
+        while True:
+            frame = await self._receive(socket, session)
+            if frame is None:
+                return socket
+            if isinstance(frame, bytes):
+                audio_messages += 1
+                milliseconds = 1000 * len(frame) / (rate * width)
+                if not 50 <= milliseconds <= 1000 or self.behaviour == "error_frame":
+                    await _assemblyai_error(socket, 3007, f"Input Duration Violation for {key}")
+                    return socket
+                if audio_messages == 1:
+                    await socket.send_json({"type": "SpeechStarted", "timestamp": 100})
+                    await socket.send_json(_turn("Paris at", end_of_turn=False))
+                continue
+            kind = json.loads(frame).get("type")
+            if kind in ("ForceEndpoint", "Terminate"):
+                await socket.send_json(_turn(TRANSCRIPT, end_of_turn=True))
+            if kind == "Terminate":
+                if self.behaviour != "missing_termination":
+                    await socket.send_json({"type": "Termination", "audio_duration_seconds": 2.3})
+                await socket.close(code=1000)
+                return socket
+
+
+async def _assemblyai_error(socket: web.WebSocketResponse, code: int, text: str) -> None:
+    await socket.send_json({"type": "Error", "error_code": code, "error": text})
+    await socket.close(code=code, message=b"See Error message for details")
+
+
+def _turn(text: str, *, end_of_turn: bool) -> dict[str, Any]:
+    words = [
+        {
+            "start": 200 * i,
+            "end": 200 * i + 150,
+            "text": word,
+            "confidence": 0.9,
+            "word_is_final": end_of_turn,
+            "speaker": "A",
+        }
+        for i, word in enumerate(text.split())
+    ]
+    return {
+        "type": "Turn",
+        "turn_order": 0,
+        "turn_is_formatted": False,
+        "end_of_turn": end_of_turn,
+        "transcript": text,
+        "end_of_turn_confidence": 0.9 if end_of_turn else 0.1,
+        "words": words,
+        "utterance": text if end_of_turn else "",
+    }

@@ -3,13 +3,16 @@ stored credential pointing at each."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 import struct
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
+import grpc
 import pytest
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
@@ -20,14 +23,24 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
 
 from integration_api.speech.limits import SpeechLimits
-from tests.fakes.speech_servers import DeepgramServer, ElevenLabsServer, SpeechServer
+from tests.fakes.speech_servers import (
+    AssemblyAIServer,
+    DeepgramServer,
+    ElevenLabsServer,
+    SpeechServer,
+)
 from tests.support.service import RunningService, running_service
 
 KEEPALIVE_SECONDS = 0.3
-KEYS = {"deepgram": "dg-key-0123456789abcdef", "elevenlabs": "sk_el-key-0123456789abcdef"}
+KEYS = {
+    "deepgram": "dg-key-0123456789abcdef",
+    "elevenlabs": "sk_el-key-0123456789abcdef",
+    "assemblyai": "aai-key-0123456789abcdef",
+}
 SERVERS: dict[str, Callable[[], SpeechServer]] = {
     "deepgram": DeepgramServer,
     "elevenlabs": ElevenLabsServer,
+    "assemblyai": AssemblyAIServer,
 }
 
 
@@ -113,3 +126,33 @@ def tone(seconds: float, rate: int = 16000, frame_ms: int = 20) -> list[bytes]:
         struct.pack(f"<{len(chunk)}h", *chunk)
         for chunk in (samples[i : i + per_frame] for i in range(0, len(samples), per_frame))
     ]
+
+
+async def exchange(call: Any, requests: AsyncIterator[Any]) -> list[Any]:
+    """Every answer of a bidirectional `call` fed `requests`, or its status as AioRpcError.
+
+    Requests go through the write API while answers are read. A write the service no longer
+    takes (it already ended the call) fails on the client with a local INTERNAL; the writing
+    stops there and the read reports the status the service sent, where a request iterator
+    handed to the stub would end the call with that local INTERNAL instead.
+    """
+
+    async def write_all() -> None:
+        with suppress(grpc.aio.AioRpcError):
+            async for request in requests:
+                if call.done():
+                    return
+                await call.write(request)
+            await call.done_writing()
+
+    writer = asyncio.create_task(write_all())
+    try:
+        responses = []
+        while (response := await call.read()) is not grpc.aio.EOF:
+            responses.append(response)
+        await writer
+        return responses
+    finally:
+        writer.cancel()
+        with suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
+            await writer

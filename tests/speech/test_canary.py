@@ -24,7 +24,7 @@ from integration_api.config import Settings
 from integration_api.observability.logging import configure_logging
 from integration_api.providers.egress import PROVIDER_HOSTS, EgressPolicy, parse_allow_list
 from integration_api.speech.limits import SpeechLimits
-from tests.speech.conftest import SpeechUpstream, register, replay_servers
+from tests.speech.conftest import SpeechUpstream, exchange, register, replay_servers
 from tests.speech.test_conformance import audio_stream, synthesis_config, text_stream
 from tests.support.egress import at_host, resolve_provider_hosts_to_loopback
 from tests.support.service import RunningService, running_service
@@ -43,6 +43,8 @@ PATHS = [
     ("elevenlabs", "synthesize", "quota_401"),  # HTTP error body
     ("elevenlabs", "synthesize_stream", "normal"),
     ("elevenlabs", "synthesize_stream", "input_timeout"),  # error frame on the TTS socket
+    ("assemblyai", "transcribe", "normal"),
+    ("assemblyai", "transcribe", "error_frame"),  # error frame, then a close with its code
 ]
 
 
@@ -81,7 +83,7 @@ def _calls(speech: SpeechServiceStub, service: RunningService) -> dict[str, Call
     auth = service.auth()
 
     async def transcribe(upstream: SpeechUpstream) -> None:
-        [r async for r in speech.transcribe(audio_stream(upstream), metadata=auth)]
+        await exchange(speech.transcribe(metadata=auth), audio_stream(upstream))
 
     async def synthesize(upstream: SpeechUpstream) -> None:
         request = SynthesizeRequest(config=synthesis_config(upstream), text="Hello there.")
@@ -90,7 +92,7 @@ def _calls(speech: SpeechServiceStub, service: RunningService) -> dict[str, Call
     async def synthesize_stream(upstream: SpeechUpstream) -> None:
         pause = 0.5 if upstream.server.idle_close_seconds else 0.0
         stream = text_stream(upstream, pause=pause)
-        [r async for r in speech.synthesize_stream(stream, metadata=auth)]
+        await exchange(speech.synthesize_stream(metadata=auth), stream)
 
     return {
         "transcribe": transcribe,
@@ -113,7 +115,9 @@ async def test_a_canary_key_never_leaves_the_provider_handshake(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    keys = {p: f"{p}-CANARY{secrets.token_hex(16)}" for p in ("deepgram", "elevenlabs")}
+    keys = {
+        p: f"{p}-CANARY{secrets.token_hex(16)}" for p in ("deepgram", "elevenlabs", "assemblyai")
+    }
     metrics_port = _free_port()
     statuses: list[bytes] = []
     limits = SpeechLimits(keepalive_seconds=0.3)

@@ -22,6 +22,7 @@ END_OF_INPUT: dict[tuple[str, str], Any] = {
     ("deepgram", "synthesize_stream"): {"type": "Close"},
     ("elevenlabs", "transcribe"): None,
     ("elevenlabs", "synthesize_stream"): {"text": ""},
+    ("assemblyai", "transcribe"): {"type": "Terminate"},
 }
 
 
@@ -36,7 +37,8 @@ async def _open(
     if rpc == "transcribe":
         call: Any = speech.transcribe(metadata=metadata, timeout=deadline)
         await call.write(transcribe_config(upstream))
-        await call.write(TranscribeRequest(audio=tone(0.02)[0]))
+        for frame in tone(0.2):  # enough for a provider that takes 100 ms messages
+            await call.write(TranscribeRequest(audio=frame))
     else:
         call = speech.synthesize_stream(metadata=metadata, timeout=deadline)
         await call.write(SynthesizeStreamRequest(config=synthesis_config(upstream)))

@@ -20,7 +20,7 @@ from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
 from integration_api.providers.limits import UpstreamLimits
 from integration_api.speech.limits import SpeechLimits
-from tests.speech.conftest import KEYS, SpeechUpstream, register, replay_servers, tone
+from tests.speech.conftest import KEYS, SpeechUpstream, exchange, register, replay_servers, tone
 from tests.speech.test_conformance import (
     audio_stream,
     kinds,
@@ -69,9 +69,9 @@ async def test_transcription_past_the_audio_cap_ends_and_closes_the_provider_ses
     capped_upstreams: dict[str, SpeechUpstream],
 ) -> None:
     upstream = capped_upstreams["deepgram"]
-    call = capped_speech.transcribe(audio_stream(upstream), metadata=capped_service.auth())
+    call = capped_speech.transcribe(metadata=capped_service.auth())
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        [r async for r in call]
+        await exchange(call, audio_stream(upstream))
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert error_info(raised.value)["reason"] == "SPEECH_AUDIO_LIMIT"
     (session,) = upstream.server.sessions
@@ -108,16 +108,13 @@ async def test_text_past_the_cap_is_refused_with_the_text_limit(
         for _ in range(3):
             yield SynthesizeStreamRequest(text="ten chars ")
 
-    call = (
-        capped_speech.synthesize(
-            SynthesizeRequest(config=config, text="x" * (MAX_TEXT + 1)),
-            metadata=capped_service.auth(),
-        )
-        if rpc == "synthesize"
-        else capped_speech.synthesize_stream(fragments(), metadata=capped_service.auth())
-    )
+    auth = capped_service.auth()
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        [r async for r in call]
+        if rpc == "synthesize":
+            request = SynthesizeRequest(config=config, text="x" * (MAX_TEXT + 1))
+            [r async for r in capped_speech.synthesize(request, metadata=auth)]
+        else:
+            await exchange(capped_speech.synthesize_stream(metadata=auth), fragments())
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_info(raised.value)["reason"] == "SPEECH_TEXT_LIMIT"
     sent = [
@@ -175,9 +172,9 @@ async def test_a_frame_past_the_limit_ends_the_session(
 ) -> None:
     upstream = capped_upstreams["deepgram"]
     upstream.server.behaviour = "big_frame"
-    call = capped_speech.transcribe(audio_stream(upstream), metadata=capped_service.auth())
+    call = capped_speech.transcribe(metadata=capped_service.auth())
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        [r async for r in call]
+        await exchange(call, audio_stream(upstream))
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(raised.value)["reason"] == "UPSTREAM_FRAME_TOO_LARGE"
 
@@ -196,9 +193,9 @@ async def test_a_silent_provider_ends_the_session_after_the_event_gap(
         await asyncio.sleep(30)  # the caller stays on the line
 
     started = time.monotonic()
-    call = capped_speech.transcribe(audio(), metadata=capped_service.auth())
+    call = capped_speech.transcribe(metadata=capped_service.auth())
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        [r async for r in call]
+        await exchange(call, audio())
     assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert error_info(raised.value)["reason"] == "UPSTREAM_EVENT_GAP_TOO_LONG"
     assert time.monotonic() - started < MAX_GAP_SECONDS * 4
@@ -219,6 +216,6 @@ async def test_a_silent_caller_is_not_cut_off_by_the_event_gap(
         yield TranscribeRequest(audio=tone(0.02)[0])
         await asyncio.sleep(MAX_GAP_SECONDS * 3)
 
-    call = capped_speech.transcribe(audio(), metadata=capped_service.auth())
-    assert kinds([r async for r in call])[-1] == "metadata"
+    call = capped_speech.transcribe(metadata=capped_service.auth())
+    assert kinds(await exchange(call, audio()))[-1] == "metadata"
     assert {"type": "KeepAlive"} in upstream.server.sessions[0].texts()

@@ -30,7 +30,8 @@ def streaming_base_url(credential: ProviderCredential) -> str:
     parts = urlsplit(base)
     host = parts.hostname or ""
     if host.startswith("api.") and host.endswith("assemblyai.com"):
-        return urlunsplit(parts._replace(netloc="streaming." + host.removeprefix("api.")))
+        netloc = "streaming." + parts.netloc.removeprefix("api.")  # the port stays
+        return urlunsplit(parts._replace(netloc=netloc))
     return base
 
 
