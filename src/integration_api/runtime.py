@@ -88,6 +88,7 @@ class Runtime:
             SocketSettings(
                 max_frame_bytes=settings.speech.max_frame_bytes,
                 max_connections=settings.upstream.max_connections,
+                max_gap_seconds=settings.upstream.max_event_gap_seconds,
             ),
         )
 

@@ -329,6 +329,31 @@ ELEVENLABS = KeyCheckedEndpoint(
     ),
 )
 
+CARTESIA = KeyCheckedEndpoint(
+    "GET",
+    "/voices",
+    lambda request: request.headers.get("Authorization", "").removeprefix("Bearer "),
+    _constant(200, {"data": [{"id": "a0e99841", "name": "Barbershop Man"}], "has_more": True}),
+    lambda shown: json_response(
+        401,
+        {
+            "error_code": "invalid_api_key",
+            "title": "Unauthorized",
+            "message": quoting("Invalid API key", shown),
+            "request_id": "550e8400-e29b-41d4-a716-446655440000",
+        },
+    ),
+)
+ASSEMBLYAI = KeyCheckedEndpoint(
+    "GET",
+    "/v2/transcript",
+    header_key("Authorization"),
+    _constant(200, {"page_details": {"limit": 1, "result_count": 0}, "transcripts": []}),
+    lambda shown: json_response(
+        401, {"error": quoting("Authentication error, API token missing/invalid", shown)}
+    ),
+)
+
 # A self-hosted OpenAI-compatible server (vLLM's shape) started with an API key.
 OPENAI_COMPATIBLE = KeyCheckedEndpoint(
     "GET",

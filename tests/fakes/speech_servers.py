@@ -4,7 +4,9 @@ One aiohttp server per provider answers its live-transcription socket, its HTTP 
 its streaming-synthesis socket with the recorded message shapes, and records what the service
 sent: handshake headers and query, every frame in order. `behaviour` switches a session to a
 failure the reference documents (a close code with a reason, an error frame, a quota 401, a
-dropped connection, an idle close without keep-alive).
+dropped connection, an idle close without keep-alive, a provider that goes silent, a frame
+past the service's limit). Error texts quote the credential the request carried in full, as
+careless providers do, so a test can prove the service never repeats it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 from aiohttp import WSMsgType, web
 
 TRANSCRIPT = "Paris at a moment's notice."
+
 AUDIO = b"\x01\x02" * 400
 
 
@@ -29,9 +33,44 @@ class Session:
     query: dict[str, str]
     headers: dict[str, str]
     frames: list[str | bytes] = field(default_factory=list)
+    socket: web.WebSocketResponse | None = None
+    # The service closed the socket (its close frame arrived).
+    client_closed: bool = False
+    # The server is done with the socket (closed it, or found it closed).
+    ended: bool = False
 
     def texts(self) -> list[Any]:
-        return [json.loads(frame) for frame in self.frames if isinstance(frame, str)]
+        return [_decoded(frame) for frame in self.frames if isinstance(frame, str)]
+
+    async def closed(self, within: float = 2.0) -> bool:
+        """Whether the socket is closed by then (by either side)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            if self.ended or (self.socket is not None and self.socket.closed):
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+
+SESSION = web.RequestKey("speech_session", Session)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _decoded(frame: str) -> Any:
+    """A text frame as JSON, or the bare text of a command that is not JSON (`close`)."""
+    try:
+        return json.loads(frame)
+    except ValueError:
+        return frame
+
+
+def credential_of(request: web.Request) -> str:
+    """The key the request carried, whatever header the provider uses."""
+    for name in ("Authorization", "xi-api-key", "X-API-Key"):
+        if name in request.headers:
+            return request.headers[name]
+    return ""
 
 
 class SpeechServer:
@@ -50,6 +89,22 @@ class SpeechServer:
 
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
+
+    def socket_route(self, handler: Handler) -> Handler:
+        """`handler` for a socket: a service gone mid-answer ends the session quietly."""
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except ConnectionResetError:
+                socket = request[SESSION].socket
+                assert socket is not None
+                return socket
+            finally:
+                if SESSION in request:
+                    request[SESSION].ended = True
+
+        return serve
 
     async def __aenter__(self) -> Self:
         app = web.Application()
@@ -75,9 +130,12 @@ class SpeechServer:
         return session
 
     async def _open(self, request: web.Request) -> tuple[web.WebSocketResponse, Session]:
-        socket = web.WebSocketResponse(autoclose=False)
+        socket = web.WebSocketResponse(autoclose=False, max_msg_size=0)
         await socket.prepare(request)
-        return socket, self._record(request)
+        session = self._record(request)
+        session.socket = socket
+        request[SESSION] = session
+        return socket, session
 
     async def _receive(self, socket: web.WebSocketResponse, session: Session) -> Any:
         """The next frame (recorded), or None when the client closed or went idle too long."""
@@ -92,6 +150,9 @@ class SpeechServer:
         if message.type is WSMsgType.BINARY:
             session.frames.append(message.data)
             return message.data
+        if message.type is WSMsgType.CLOSE:
+            session.client_closed = True
+            await socket.close()
         return None
 
     async def _drop(self, socket: web.WebSocketResponse) -> None:
@@ -104,8 +165,8 @@ class SpeechServer:
 class DeepgramServer(SpeechServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/v1/projects", self._projects)
-        app.router.add_get("/v1/listen", self._listen)
-        app.router.add_get("/v1/speak", self._speak_socket)
+        app.router.add_get("/v1/listen", self.socket_route(self._listen))
+        app.router.add_get("/v1/speak", self.socket_route(self._speak_socket))
         app.router.add_post("/v1/speak", self._speak)
 
     async def _projects(self, request: web.Request) -> web.Response:
@@ -114,8 +175,10 @@ class DeepgramServer(SpeechServer):
     async def _listen(self, request: web.Request) -> web.StreamResponse:
         if self.behaviour == "unauthorized":
             self._record(request)
-            return web.json_response({"err_code": "INVALID_AUTH"}, status=401)
+            body = {"err_code": "INVALID_AUTH", "err_msg": f"Invalid {credential_of(request)}"}
+            return web.json_response(body, status=401)
         socket, session = await self._open(request)
+        key = credential_of(request)
         audio_frames = 0
         while True:
             frame = await self._receive(socket, session)
@@ -125,13 +188,18 @@ class DeepgramServer(SpeechServer):
                 return socket
             if isinstance(frame, bytes):
                 audio_frames += 1
+                if self.behaviour == "silent":
+                    continue
+                if self.behaviour == "big_frame":
+                    await socket.send_str("x" * 65536)
                 if audio_frames == 1:
                     await socket.send_json(
                         {"type": "SpeechStarted", "channel": [0], "timestamp": 0.1}
                     )
                     await socket.send_json(_results("Paris at", is_final=False))
                 if self.behaviour == "undecodable":
-                    await socket.close(code=1008, message=b"DATA-0000 cannot decode audio")
+                    reason = f"DATA-0000 cannot decode audio for {key}"[:120]
+                    await socket.close(code=1008, message=reason.encode())
                     return socket
                 if self.behaviour == "drop":
                     await self._drop(socket)
@@ -208,15 +276,18 @@ def _results(text: str, *, is_final: bool, speech_final: bool = False) -> dict[s
 class ElevenLabsServer(SpeechServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/v1/user", self._user)
-        app.router.add_get("/v1/speech-to-text/realtime", self._scribe)
+        app.router.add_get("/v1/speech-to-text/realtime", self.socket_route(self._scribe))
         app.router.add_post("/v1/text-to-speech/{voice}/stream", self._speak)
-        app.router.add_get("/v1/text-to-speech/{voice}/stream-input", self._stream_input)
+        app.router.add_get(
+            "/v1/text-to-speech/{voice}/stream-input", self.socket_route(self._stream_input)
+        )
 
     async def _user(self, request: web.Request) -> web.Response:
         return web.json_response({"subscription": {}})
 
     async def _scribe(self, request: web.Request) -> web.StreamResponse:
         socket, session = await self._open(request)
+        key = credential_of(request)
         await socket.send_json({"message_type": "session_started", "session_id": "el-sess-1"})
         while True:
             frame = await self._receive(socket, session)
@@ -225,9 +296,9 @@ class ElevenLabsServer(SpeechServer):
             chunk = json.loads(frame)
             if self.behaviour == "quota_frame":
                 await socket.send_json(
-                    {"message_type": "quota_exceeded", "error": "You have exceeded your quota."}
+                    {"message_type": "quota_exceeded", "error": f"Quota exceeded for {key}."}
                 )
-                await socket.close(code=1008)
+                await socket.close(code=1008, message=f"quota {key}".encode())
                 return socket
             if chunk.get("audio_base_64"):
                 await socket.send_json({"message_type": "partial_transcript", "text": "Paris at"})
@@ -249,7 +320,8 @@ class ElevenLabsServer(SpeechServer):
         session = self._record(request)
         session.frames.append(await request.text())
         if self.behaviour == "quota_401":
-            detail = {"status": "quota_exceeded", "message": "This request exceeds your quota."}
+            message = f"This request exceeds the quota of {credential_of(request)}."
+            detail = {"status": "quota_exceeded", "message": message}
             return web.json_response({"detail": detail}, status=401)
         response = web.StreamResponse(headers={"request-id": "el-speak-1"})
         response.content_type = "audio/mpeg"
@@ -261,18 +333,21 @@ class ElevenLabsServer(SpeechServer):
 
     async def _stream_input(self, request: web.Request) -> web.StreamResponse:
         socket, session = await self._open(request)
+        key = credential_of(request)
         while True:
             frame = await self._receive(socket, session)
             if frame is None:
+                if session.client_closed:
+                    return socket
                 await socket.send_json(
                     {
                         "message": "Have not received a new text input within the timeout of 20.0 "
-                        "seconds.",
+                        f"seconds ({key}).",
                         "error": "input_timeout_exceeded",
                         "code": 1008,
                     }
                 )
-                await socket.close(code=1008, message=b"input timeout")
+                await socket.close(code=1008, message=f"input timeout {key}".encode())
                 return socket
             text = json.loads(frame).get("text")
             if text == "":
@@ -300,3 +375,69 @@ def _eleven_audio(text: str) -> dict[str, Any]:
 
 async def settle() -> None:
     await asyncio.sleep(0)
+
+
+class AssemblyAIServer(SpeechServer):
+    """Universal Streaming v3: refuses messages outside 50-1000 ms as the service does (3007)."""
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v3/ws", self.socket_route(self._stream))
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        socket, session = await self._open(request)
+        key = credential_of(request)
+        rate = int(request.query.get("sample_rate", "16000"))
+        width = 2 if request.query.get("encoding") == "pcm_s16le" else 1
+        await socket.send_json({"type": "Begin", "id": "aai-sess-1", "expires_at": 1788775231})
+        audio_messages = 0
+        while True:
+            frame = await self._receive(socket, session)
+            if frame is None:
+                return socket
+            if isinstance(frame, bytes):
+                audio_messages += 1
+                milliseconds = 1000 * len(frame) / (rate * width)
+                if not 50 <= milliseconds <= 1000 or self.behaviour == "error_frame":
+                    await _assemblyai_error(socket, 3007, f"Input Duration Violation for {key}")
+                    return socket
+                if audio_messages == 1:
+                    await socket.send_json({"type": "SpeechStarted", "timestamp": 100})
+                    await socket.send_json(_turn("Paris at", end_of_turn=False))
+                continue
+            kind = json.loads(frame).get("type")
+            if kind in ("ForceEndpoint", "Terminate"):
+                await socket.send_json(_turn(TRANSCRIPT, end_of_turn=True))
+            if kind == "Terminate":
+                if self.behaviour != "missing_termination":
+                    await socket.send_json({"type": "Termination", "audio_duration_seconds": 2.3})
+                await socket.close(code=1000)
+                return socket
+
+
+async def _assemblyai_error(socket: web.WebSocketResponse, code: int, text: str) -> None:
+    await socket.send_json({"type": "Error", "error_code": code, "error": text})
+    await socket.close(code=code, message=b"See Error message for details")
+
+
+def _turn(text: str, *, end_of_turn: bool) -> dict[str, Any]:
+    words = [
+        {
+            "start": 200 * i,
+            "end": 200 * i + 150,
+            "text": word,
+            "confidence": 0.9,
+            "word_is_final": end_of_turn,
+            "speaker": "A",
+        }
+        for i, word in enumerate(text.split())
+    ]
+    return {
+        "type": "Turn",
+        "turn_order": 0,
+        "turn_is_formatted": False,
+        "end_of_turn": end_of_turn,
+        "transcript": text,
+        "end_of_turn_confidence": 0.9 if end_of_turn else 0.1,
+        "words": words,
+        "utterance": text if end_of_turn else "",
+    }

@@ -84,6 +84,11 @@ def _header(name: str, prefix: str = "") -> WireCheck:
     return check
 
 
+def _cartesia_wire(request: RecordedRequest, key: str) -> None:
+    _bearer_only(request, key)
+    assert request.headers.get("cartesia-version") == "2026-03-01"
+
+
 def _bearer_only(request: RecordedRequest, key: str) -> None:
     _header("Authorization", "Bearer ")(request, key)
     assert "key" not in request.query
@@ -258,6 +263,22 @@ CASES: list[ProviderCase] = [
         "GET",
         "/v1/user",
         _header("xi-api-key"),
+    ),
+    ProviderCase(
+        "cartesia",
+        _endpoint(provider_apis.CARTESIA),
+        _api_key,
+        "GET",
+        "/voices",
+        _cartesia_wire,
+    ),
+    ProviderCase(
+        "assemblyai",
+        _endpoint(provider_apis.ASSEMBLYAI),
+        _api_key,
+        "GET",
+        "/v2/transcript",
+        _header("Authorization"),
     ),
     ProviderCase(
         "openai-compatible",

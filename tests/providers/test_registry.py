@@ -32,6 +32,8 @@ EXPECTED_PROVIDERS = {
     "voyageai",
     "deepgram",
     "elevenlabs",
+    "cartesia",
+    "assemblyai",
     "openai-compatible",
 }
 
@@ -51,7 +53,7 @@ def test_unknown_provider_is_refused_on_the_provider_field() -> None:
 
     [violation] = caught.value.violations
     assert violation.field == "provider"
-    assert "anthropic, azure-openai, bedrock" in violation.description
+    assert "anthropic, assemblyai, azure-openai, bedrock" in violation.description
     assert "openia" not in caught.value.message
 
 

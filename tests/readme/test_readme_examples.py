@@ -23,6 +23,7 @@ from aiohttp import web
 from grpc_health.v1 import health_pb2
 
 from tests.fakes.replay import ReplayServer
+from tests.fakes.speech_servers import DeepgramServer
 from tests.support.health_client import check_status
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -100,6 +101,7 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
     async with (
         ReplayServer("openai-compatible") as model_server,
         ReplayServer("anthropic") as anthropic,
+        DeepgramServer() as deepgram,
     ):
         model_server.play("text.sse", "embeddings")
         anthropic.play("prompt_cache.sse")
@@ -111,6 +113,8 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
             "MODEL_SERVER": model_server.base_url,
             "ANTHROPIC_URL": anthropic.base_url,
             "ANTHROPIC_API_KEY": "sk-ant-api03-readme-example",
+            "DEEPGRAM_URL": deepgram.base_url,
+            "DEEPGRAM_API_KEY": "dg-readme-example-0000",
         }
         process = await asyncio.create_subprocess_exec(
             "bash",
@@ -126,6 +130,7 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
         assert process.returncode == 0, text
         paths = [request.path for request in model_server.requests]
         (claude_call,) = anthropic.requests
+        speak = [session for session in deepgram.sessions if session.path == "/v1/speak"]
     assert paths == ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/models"]
     assert claude_call.path == "/v1/messages"
     assert claude_call.headers["x-api-key"] == "sk-ant-api03-readme-example"
@@ -133,6 +138,10 @@ async def test_every_readme_example_runs_verbatim(zero_config_service: dict[str,
     assert sent["max_tokens"] == 1024
     assert sent["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert '"cachedInputTokens": 2400' in text
+    (synthesis,) = speak
+    assert synthesis.headers["authorization"] == "Token dg-readme-example-0000"
+    assert synthesis.query["encoding"] == "mulaw" and synthesis.query["container"] == "none"
+    assert '"audio"' in text and '"timeToFirstAudio"' in text
     assert '"finish"' in text and '"textDelta"' in text
     embedded = json.loads(text[text.rindex('{\n  "embeddings"') :].split("\n}\n")[0] + "\n}")
     assert len(embedded["embeddings"]) == 2

@@ -3,11 +3,16 @@ stored credential pointing at each."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import secrets
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
+import grpc
 import pytest
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
@@ -18,11 +23,25 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
 
 from integration_api.speech.limits import SpeechLimits
-from tests.fakes.speech_servers import DeepgramServer, ElevenLabsServer, SpeechServer
+from tests.fakes.speech_servers import (
+    AssemblyAIServer,
+    DeepgramServer,
+    ElevenLabsServer,
+    SpeechServer,
+)
 from tests.support.service import RunningService, running_service
 
 KEEPALIVE_SECONDS = 0.3
-KEYS = {"deepgram": "dg-key-0123456789abcdef", "elevenlabs": "sk_el-key-0123456789abcdef"}
+KEYS = {
+    "deepgram": "dg-key-0123456789abcdef",
+    "elevenlabs": "sk_el-key-0123456789abcdef",
+    "assemblyai": "aai-key-0123456789abcdef",
+}
+SERVERS: dict[str, Callable[[], SpeechServer]] = {
+    "deepgram": DeepgramServer,
+    "elevenlabs": ElevenLabsServer,
+    "assemblyai": AssemblyAIServer,
+}
 
 
 @dataclass
@@ -40,25 +59,45 @@ async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
         yield running
 
 
+async def register(
+    service: RunningService,
+    servers: dict[str, SpeechServer],
+    keys: dict[str, str],
+    host: Callable[[str, SpeechServer], str] = lambda _provider, server: server.base_url,
+) -> dict[str, SpeechUpstream]:
+    """A stored credential per provider, pointing at its replay server (at `host`'s URL)."""
+    stub = CredentialServiceStub(service.channel)
+    found: dict[str, SpeechUpstream] = {}
+    for provider, server in servers.items():
+        reply = await stub.create_credential(
+            CreateCredentialRequest(
+                provider=provider,
+                name=f"{provider} speech {secrets.token_hex(4)}",
+                secret=CredentialSecret(api_key=ApiKeySecret(key=keys[provider])),
+                config=CredentialConfig(base_url=host(provider, server)),
+                skip_verification=True,
+            ),
+            metadata=service.auth(),
+        )
+        assert reply.credential is not None
+        found[provider] = SpeechUpstream(provider, server, reply.credential.id, keys[provider])
+    return found
+
+
+@asynccontextmanager
+async def replay_servers() -> AsyncIterator[dict[str, SpeechServer]]:
+    """One running replay server per speech provider."""
+    async with AsyncExitStack() as stack:
+        yield {
+            provider: await stack.enter_async_context(server())
+            for provider, server in SERVERS.items()
+        }
+
+
 @pytest.fixture(scope="package")
 async def upstreams(service: RunningService) -> AsyncIterator[dict[str, SpeechUpstream]]:
-    stub = CredentialServiceStub(service.channel)
-    async with DeepgramServer() as deepgram, ElevenLabsServer() as elevenlabs:
-        found: dict[str, SpeechUpstream] = {}
-        for provider, server in (("deepgram", deepgram), ("elevenlabs", elevenlabs)):
-            reply = await stub.create_credential(
-                CreateCredentialRequest(
-                    provider=provider,
-                    name=f"{provider} speech",
-                    secret=CredentialSecret(api_key=ApiKeySecret(key=KEYS[provider])),
-                    config=CredentialConfig(base_url=server.base_url),
-                    skip_verification=True,
-                ),
-                metadata=service.auth(),
-            )
-            assert reply.credential is not None
-            found[provider] = SpeechUpstream(provider, server, reply.credential.id, KEYS[provider])
-        yield found
+    async with replay_servers() as servers:
+        yield await register(service, servers, KEYS)
 
 
 @pytest.fixture
@@ -68,8 +107,10 @@ def speech(service: RunningService) -> SpeechServiceStub:
 
 @pytest.fixture(autouse=True)
 def fresh_servers(request: pytest.FixtureRequest) -> None:
-    if "upstreams" in request.fixturenames:
-        for upstream in request.getfixturevalue("upstreams").values():
+    for name in ("upstreams", "capped_upstreams"):
+        if name not in request.fixturenames:
+            continue
+        for upstream in request.getfixturevalue(name).values():
             upstream.server.sessions.clear()
             upstream.server.behaviour = "normal"
             upstream.server.idle_close_seconds = 0.0
@@ -85,3 +126,33 @@ def tone(seconds: float, rate: int = 16000, frame_ms: int = 20) -> list[bytes]:
         struct.pack(f"<{len(chunk)}h", *chunk)
         for chunk in (samples[i : i + per_frame] for i in range(0, len(samples), per_frame))
     ]
+
+
+async def exchange(call: Any, requests: AsyncIterator[Any]) -> list[Any]:
+    """Every answer of a bidirectional `call` fed `requests`, or its status as AioRpcError.
+
+    Requests go through the write API while answers are read. A write the service no longer
+    takes (it already ended the call) fails on the client with a local INTERNAL; the writing
+    stops there and the read reports the status the service sent, where a request iterator
+    handed to the stub would end the call with that local INTERNAL instead.
+    """
+
+    async def write_all() -> None:
+        with suppress(grpc.aio.AioRpcError):
+            async for request in requests:
+                if call.done():
+                    return
+                await call.write(request)
+            await call.done_writing()
+
+    writer = asyncio.create_task(write_all())
+    try:
+        responses = []
+        while (response := await call.read()) is not grpc.aio.EOF:
+            responses.append(response)
+        await writer
+        return responses
+    finally:
+        writer.cancel()
+        with suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
+            await writer

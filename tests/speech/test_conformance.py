@@ -24,10 +24,12 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
 from tests.fakes.speech_servers import AUDIO, TRANSCRIPT
-from tests.speech.conftest import KEEPALIVE_SECONDS, SpeechUpstream, tone
+from tests.speech.conftest import KEEPALIVE_SECONDS, SpeechUpstream, exchange, tone
 from tests.support.service import RunningService
 
 PROVIDERS = ("deepgram", "elevenlabs")
+TRANSCRIBERS = ("deepgram", "elevenlabs", "assemblyai")
+REQUEST_IDS = {"deepgram": "dg-req-1", "elevenlabs": "el-sess-1", "assemblyai": "aai-sess-1"}
 VOICE = "21m00Tcm4TlvDq8ikWAM"
 
 
@@ -58,6 +60,9 @@ async def audio_stream(
     frames = tone(0.2)
     for index, frame in enumerate(frames):
         yield TranscribeRequest(audio=frame)
+        # Paced like a live line (faster than real time): a service that ends the call is
+        # seen before the next write, which the client would otherwise turn into INTERNAL.
+        await asyncio.sleep(0.005)
         if index == 2 and pause:
             await asyncio.sleep(pause)  # the caller is silent
     if finalize:
@@ -68,7 +73,7 @@ def kinds(responses: Sequence[betterproto2.Message]) -> list[str]:
     return [betterproto2.which_one_of(item, "kind")[0] for item in responses]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", TRANSCRIBERS)
 async def test_transcribe_streams_transcripts_then_metadata(
     provider: str,
     speech: SpeechServiceStub,
@@ -76,8 +81,8 @@ async def test_transcribe_streams_transcripts_then_metadata(
     upstreams: dict[str, SpeechUpstream],
 ) -> None:
     upstream = upstreams[provider]
-    call = speech.transcribe(audio_stream(upstream), metadata=service.auth())
-    responses = [response async for response in call]
+    call = speech.transcribe(metadata=service.auth())
+    responses = await exchange(call, audio_stream(upstream))
     found = kinds(responses)
     assert found[-1] == "metadata" and found.count("metadata") == 1
     finals = [r.transcript for r in responses if r.transcript and r.transcript.is_final]
@@ -88,10 +93,10 @@ async def test_transcribe_streams_transcripts_then_metadata(
     metadata = responses[-1].metadata
     assert metadata is not None and metadata.provider == provider
     assert metadata.audio_bytes == sum(len(frame) for frame in tone(0.2))
-    assert metadata.provider_request_id in ("dg-req-1", "el-sess-1")
+    assert metadata.provider_request_id == REQUEST_IDS[provider]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", TRANSCRIBERS)
 async def test_transcribe_sends_the_end_of_input_before_closing(
     provider: str,
     speech: SpeechServiceStub,
@@ -99,14 +104,22 @@ async def test_transcribe_sends_the_end_of_input_before_closing(
     upstreams: dict[str, SpeechUpstream],
 ) -> None:
     upstream = upstreams[provider]
-    call = speech.transcribe(audio_stream(upstream), metadata=service.auth())
-    [response async for response in call]
+    call = speech.transcribe(metadata=service.auth())
+    await exchange(call, audio_stream(upstream))
     (session,) = upstream.server.sessions
     last = session.texts()[-1]
     if provider == "deepgram":
         assert last == {"type": "CloseStream"}
         assert session.query["encoding"] == "linear16" and session.query["keyterm"] == "Paris"
         assert session.headers["authorization"] == f"Token {upstream.key}"
+    elif provider == "assemblyai":
+        assert last == {"type": "Terminate"}
+        assert session.query["encoding"] == "pcm_s16le" and session.query["sample_rate"] == "16000"
+        assert session.headers["authorization"] == upstream.key
+        # 20 ms caller chunks, re-chunked into messages of 50 to 1000 ms.
+        sizes = [len(frame) for frame in session.frames if isinstance(frame, bytes)]
+        assert all(1600 <= size <= 32000 for size in sizes)
+        assert sum(sizes) >= sum(len(frame) for frame in tone(0.2))
     else:
         assert last["commit"] is True and last["audio_base_64"] == ""
         assert session.query["audio_format"] == "pcm_16000"
@@ -120,8 +133,8 @@ async def test_deepgram_gets_keep_alives_while_the_caller_is_silent(
     upstream = upstreams["deepgram"]
     upstream.server.idle_close_seconds = KEEPALIVE_SECONDS * 3
     stream = audio_stream(upstream, pause=KEEPALIVE_SECONDS * 5)
-    call = speech.transcribe(stream, metadata=service.auth())
-    responses = [response async for response in call]
+    call = speech.transcribe(metadata=service.auth())
+    responses = await exchange(call, stream)
     assert kinds(responses)[-1] == "metadata"
     keepalives = [f for f in upstream.server.sessions[0].texts() if f == {"type": "KeepAlive"}]
     assert len(keepalives) >= 3
@@ -131,8 +144,8 @@ async def test_deepgram_finalize_is_forwarded(
     speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
 ) -> None:
     upstream = upstreams["deepgram"]
-    call = speech.transcribe(audio_stream(upstream, finalize=True), metadata=service.auth())
-    [response async for response in call]
+    call = speech.transcribe(metadata=service.auth())
+    await exchange(call, audio_stream(upstream, finalize=True))
     texts = upstream.server.sessions[0].texts()
     assert texts[-2:] == [{"type": "Finalize"}, {"type": "CloseStream"}]
 
@@ -183,8 +196,8 @@ async def test_synthesize_stream_speaks_fragments_and_ends_with_done(
     upstreams: dict[str, SpeechUpstream],
 ) -> None:
     upstream = upstreams[provider]
-    call = speech.synthesize_stream(text_stream(upstream), metadata=service.auth())
-    responses = [response async for response in call]
+    call = speech.synthesize_stream(metadata=service.auth())
+    responses = await exchange(call, text_stream(upstream))
     found = kinds(responses)
     assert found[-1] == "done" and "audio" in found
     done = responses[-1].done
@@ -210,8 +223,8 @@ async def test_clear_drops_queued_audio_and_says_cleared(
     upstreams: dict[str, SpeechUpstream],
 ) -> None:
     upstream = upstreams[provider]
-    call = speech.synthesize_stream(text_stream(upstream, clear=True), metadata=service.auth())
-    responses = [response async for response in call]
+    call = speech.synthesize_stream(metadata=service.auth())
+    responses = await exchange(call, text_stream(upstream, clear=True))
     found = kinds(responses)
     assert "cleared" in found and found[-1] == "done"
     assert all(r.audio.data != b"late audio" for r in responses if r.audio)
@@ -227,7 +240,7 @@ async def test_elevenlabs_socket_gets_keep_alives_while_the_caller_is_silent(
     upstream = upstreams["elevenlabs"]
     upstream.server.idle_close_seconds = KEEPALIVE_SECONDS * 3
     stream = text_stream(upstream, pause=KEEPALIVE_SECONDS * 5)
-    responses = [r async for r in speech.synthesize_stream(stream, metadata=service.auth())]
+    responses = await exchange(speech.synthesize_stream(metadata=service.auth()), stream)
     assert kinds(responses)[-1] == "done"
     assert upstream.server.sessions[0].texts().count({"text": " "}) >= 4
 

@@ -8,9 +8,10 @@ RESOURCE_EXHAUSTED (retryable) rather than queued, so it never holds a gRPC slot
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from integration_api.errors import ServiceError
 from integration_api.principal import Tenant
 from integration_api.providers.limits import DEFAULT_LIMITS, tenant_call_limit
 
@@ -18,8 +19,14 @@ from integration_api.providers.limits import DEFAULT_LIMITS, tenant_call_limit
 class TenantCallLimiter:
     """Slots for provider calls, `limit` per tenant."""
 
-    def __init__(self, limit: int = DEFAULT_LIMITS.max_calls_per_tenant) -> None:
+    def __init__(
+        self,
+        limit: int = DEFAULT_LIMITS.max_calls_per_tenant,
+        refusal: Callable[[int], ServiceError] = tenant_call_limit,
+    ) -> None:
+        """`refusal(limit)` is the error for a call past the cap (its reason names the cap)."""
         self._limit = limit
+        self._refusal = refusal
         self._in_flight: dict[Tenant, int] = {}
 
     def in_flight(self, tenant: Tenant) -> int:
@@ -30,7 +37,7 @@ class TenantCallLimiter:
         """Hold one of the tenant's slots for the block; ResourceExhausted when none is free."""
         count = self._in_flight.get(tenant, 0)
         if count >= self._limit:
-            raise tenant_call_limit(self._limit)
+            raise self._refusal(self._limit)
         self._in_flight[tenant] = count + 1
         try:
             yield

@@ -74,6 +74,13 @@ PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
     "voyageai": ("api.voyageai.com",),
     "deepgram": ("api.deepgram.com", "api.eu.deepgram.com"),
     "elevenlabs": ("api.elevenlabs.io", "*.elevenlabs.io"),
+    "cartesia": ("api.cartesia.ai",),
+    "assemblyai": (
+        "api.assemblyai.com",
+        "api.eu.assemblyai.com",
+        "streaming.assemblyai.com",
+        "streaming.eu.assemblyai.com",
+    ),
     # OAuth client credentials and tokens: token, userinfo and revocation endpoints.
     "google-oauth": ("oauth2.googleapis.com", "openidconnect.googleapis.com", "www.googleapis.com"),
     "github-oauth": ("github.com", "api.github.com"),

@@ -26,6 +26,8 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "voyageai": "https://api.voyageai.com/v1",
     "deepgram": "https://api.deepgram.com",
     "elevenlabs": "https://api.elevenlabs.io",
+    "cartesia": "https://api.cartesia.ai",
+    "assemblyai": "https://api.assemblyai.com",
 }
 
 # The providers whose whole API lives under one version path that `base_url` may leave out.

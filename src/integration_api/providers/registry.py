@@ -21,6 +21,7 @@ from integration_api.credentials.model import (
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
+from integration_api.providers.assemblyai import verification as assemblyai
 from integration_api.providers.aws import chat as bedrock_chat
 from integration_api.providers.aws import embeddings as bedrock_embeddings
 from integration_api.providers.aws import rerank as bedrock_rerank
@@ -31,6 +32,7 @@ from integration_api.providers.base import (
     EmbeddingModel,
     RerankModel,
 )
+from integration_api.providers.cartesia import verification as cartesia
 from integration_api.providers.cohere import chat as cohere_chat
 from integration_api.providers.cohere import embeddings as cohere_embeddings
 from integration_api.providers.cohere import rerank as cohere_rerank
@@ -226,6 +228,10 @@ PROVIDERS: dict[str, ProviderSpec] = {
     ),
     "deepgram": _api_key_provider("deepgram", deepgram.VERIFIER),
     "elevenlabs": _api_key_provider("elevenlabs", elevenlabs.VERIFIER),
+    "cartesia": ProviderSpec(
+        "cartesia", _API_KEY, (), cartesia.VERIFIER, check_config=cartesia.version_violations
+    ),
+    "assemblyai": _api_key_provider("assemblyai", assemblyai.VERIFIER),
     "openai-compatible": ProviderSpec(
         "openai-compatible",
         _API_KEY,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from integration_api.providers.assemblyai.streaming import AssemblyAITranscriber
 from integration_api.providers.deepgram.listen import DeepgramTranscriber
 from integration_api.providers.deepgram.speak import (
     DeepgramStreamSynthesizer,
@@ -35,6 +36,7 @@ SPEECH_PROVIDERS: dict[str, SpeechProvider] = {
     "elevenlabs": SpeechProvider(
         ScribeTranscriber(), ElevenLabsSynthesizer(), ElevenLabsStreamSynthesizer()
     ),
+    "assemblyai": SpeechProvider(transcribe=AssemblyAITranscriber()),
 }
 
 

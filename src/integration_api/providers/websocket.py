@@ -5,7 +5,11 @@ that provider's key may go to; host names resolve through the policy's `PolicyRe
 name that points somewhere refused reaches nothing. Keys travel only in handshake headers.
 No exception text, URL or header ever reaches an error or a log: aiohttp's handshake errors
 quote the URL (which may carry a query string) and the failed request's headers.
-Frames larger than `max_frame_bytes` end the session with `UPSTREAM_FRAME_TOO_LARGE`.
+Frames larger than `max_frame_bytes` end the session with `UPSTREAM_FRAME_TOO_LARGE`; a
+provider that owes an answer (something was sent since its last frame) and stays silent for
+`max_gap_seconds` ends it with `UPSTREAM_EVENT_GAP_TOO_LONG`. A session that ends any other way
+than by the provider's close (a cancel, a deadline, an error) sends the provider's end-of-input
+message before the socket closes, so the provider stops at once and bills no further audio.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -31,6 +37,7 @@ from integration_api.providers.egress import (
 )
 from integration_api.providers.egress_connect import PolicyResolver
 from integration_api.providers.http_errors import ErrorResponse, error_from_response
+from integration_api.providers.limits import event_gap_too_long
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.transport import egress_refused, transport_error
 
@@ -44,6 +51,8 @@ _ABNORMAL = 1006
 _MESSAGE_TOO_BIG = 1009
 _MAX_REASON_LENGTH = 200
 _REASON_CODE = re.compile(r"\b([A-Z]{2,8}-\d{4})\b")
+# How long the end-of-input message of an abandoned session may take to go out.
+_FAREWELL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class SocketSettings:
     connect_timeout_seconds: float = 10.0
     close_timeout_seconds: float = 5.0
     max_connections: int = 1024
+    # The wait for a provider's next frame once something was sent to it.
+    max_gap_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -103,24 +114,64 @@ class ProviderSocket:
     secrets: tuple[str, ...]
     _socket: aiohttp.ClientWebSocketResponse
     response_headers: Mapping[str, str] = field(default_factory=dict)
+    max_gap_seconds: float = 120.0
+    # The provider's end-of-input message (JSON, or a bare text command), sent once.
+    end_of_input: object = None
+    _owed_since: float | None = None
+    _input_ended: bool = False
+    _peer_closed: bool = False
 
-    async def send_text(self, data: str) -> None:
+    async def send_text(self, data: str, *, keepalive: bool = False) -> None:
+        """Send a text frame; unless it is a keep-alive, the provider now owes an answer."""
         try:
             await self._socket.send_str(data)
         except (aiohttp.ClientError, ConnectionError, RuntimeError):
             raise SocketGone() from None
+        self._owe(keepalive)
 
-    async def send_json(self, data: object) -> None:
-        await self.send_text(json.dumps(data, separators=(",", ":")))
+    async def send_json(self, data: object, *, keepalive: bool = False) -> None:
+        await self.send_text(json.dumps(data, separators=(",", ":")), keepalive=keepalive)
 
     async def send_bytes(self, data: bytes) -> None:
         try:
             await self._socket.send_bytes(data)
         except (aiohttp.ClientError, ConnectionError, RuntimeError):
             raise SocketGone() from None
+        self._owe(False)
+
+    async def send_end_of_input(self) -> None:
+        """The provider's end-of-input message, once (its last results follow)."""
+        if self._input_ended or self.end_of_input is None:
+            return
+        self._input_ended = True
+        if isinstance(self.end_of_input, str):
+            await self.send_text(self.end_of_input)
+        else:
+            await self.send_json(self.end_of_input)
+
+    def abandon(self) -> None:
+        """Close without the end-of-input message (barge-in: nothing more is to be spoken)."""
+        self._input_ended = True
+
+    def _owe(self, keepalive: bool) -> None:
+        if not keepalive and self._owed_since is None:
+            self._owed_since = time.monotonic()
+
+    def gap_left(self) -> float | None:
+        """Seconds the provider has left to send its next frame (None: it owes nothing)."""
+        if self._owed_since is None:
+            return None
+        return self._owed_since + self.max_gap_seconds - time.monotonic()
 
     async def receive(self, timeout: float | None = None) -> SocketMessage:  # noqa: ASYNC109
         """The next frame, or `Closed`; raises `TimeoutError` after `timeout` seconds."""
+        message = await self._receive(timeout)
+        self._owed_since = None
+        if isinstance(message, Closed):
+            self._peer_closed = True
+        return message
+
+    async def _receive(self, timeout: float | None) -> SocketMessage:  # noqa: ASYNC109
         message = await self._socket.receive(timeout)
         if message.type is aiohttp.WSMsgType.TEXT:
             return Text(message.data)
@@ -145,7 +196,12 @@ class ProviderSocket:
         return sanitize_message(text, self.secrets)[:_MAX_REASON_LENGTH]
 
     async def close(self) -> None:
+        """End the session now: the end-of-input message first unless the provider is done."""
         with suppress(aiohttp.ClientError, ConnectionError, RuntimeError, TimeoutError):
+            if not (self._peer_closed or self._socket.closed):
+                with suppress(SocketGone):
+                    async with asyncio.timeout(_FAREWELL_SECONDS):
+                        await self.send_end_of_input()
             await self._socket.close()
 
 
@@ -200,8 +256,13 @@ class WebSocketClient:
         provider: str,
         headers: Mapping[str, str],
         secrets: Sequence[str] = (),
+        end_of_input: object = None,
     ) -> AsyncIterator[ProviderSocket]:
-        """An open socket to `url` for `provider`; closed on exit whatever happened."""
+        """An open socket to `url` for `provider`; closed on exit whatever happened.
+
+        `end_of_input` is the provider's end-of-input message: sent before the close when the
+        session ends before the provider closed (a cancel, a deadline, an error).
+        """
         host = url_host(url)
         if host is None or self._policy.refusal_for_host(provider, host) is not None:
             raise egress_refused(provider)
@@ -212,6 +273,8 @@ class WebSocketClient:
             secrets=tuple(secrets),
             _socket=socket,
             response_headers=dict(socket._response.headers) if socket._response else {},
+            max_gap_seconds=self.settings.max_gap_seconds,
+            end_of_input=end_of_input,
         )
         try:
             yield wrapped
@@ -304,7 +367,10 @@ class Duplex:
                 waiting: set[asyncio.Future[Any]] = {receiving}
                 if not sender.done():
                     waiting.add(sender)
-                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiting, timeout=self._wait(), return_when=FIRST_COMPLETED)
+                left = self._socket.gap_left()
+                if left is not None and left <= 0 and not receiving.done():
+                    raise event_gap_too_long(self._socket.provider, self._socket.max_gap_seconds)
                 if self._failure is not None:
                     raise self._failure
                 if self._stopped:
@@ -324,6 +390,13 @@ class Duplex:
                     task.cancel()
                     with suppress(asyncio.CancelledError):
                         await task
+
+    def _wait(self) -> float:
+        """How long to wait before looking at the provider's silence again."""
+        limit = self._socket.max_gap_seconds
+        left = self._socket.gap_left()
+        # A send while waiting starts a new debt: look again well within the limit.
+        return max(0.0, min(limit / 4, left if left is not None else limit))
 
     async def _run_sender(self) -> None:
         try:

@@ -76,6 +76,15 @@ def audio_limit(limit: int) -> ResourceExhausted:
     return error
 
 
+def session_limit(limit: int) -> ResourceExhausted:
+    """Retryable: a slot frees as soon as one of the tenant's sessions ends."""
+    return ResourceExhausted(
+        f"this tenant already has {limit} speech sessions open, its limit",
+        reason=SESSION_LIMIT,
+        retry_after_seconds=1.0,
+    )
+
+
 def text_limit(limit: int) -> InvalidArgument:
     return InvalidArgument(
         f"the synthesis sent more than {limit} characters of text, its limit", reason=TEXT_LIMIT
@@ -125,7 +134,7 @@ class SpeechService:
         self._transport = transport
         self._capabilities_for = capabilities_for
         self._limits = limits
-        self._sessions = TenantCallLimiter(limits.max_sessions_per_tenant)
+        self._sessions = TenantCallLimiter(limits.max_sessions_per_tenant, session_limit)
 
     async def _credential(self, tenant: Tenant, credential_id: str) -> ProviderCredential:
         if not credential_id.strip():

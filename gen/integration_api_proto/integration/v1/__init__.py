@@ -1080,7 +1080,8 @@ class CreateCredentialRequest(betterproto2.Message):
     provider: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
     """
     One of: openai, azure-openai, anthropic, gemini, vertex-ai, bedrock, cohere, mistral,
-    huggingface, replicate, voyageai, deepgram, elevenlabs, openai-compatible.
+    huggingface, replicate, voyageai, deepgram, elevenlabs, cartesia, assemblyai,
+    openai-compatible.
     """
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -1195,8 +1196,9 @@ class CredentialConfig(betterproto2.Message):
       or its v1 surface ending in `/openai/v1`.
     - huggingface: the inference router (`https://router.huggingface.co`); `/v1` is added
       unless the URL ends in it.
-    - anthropic, cohere, gemini, replicate, deepgram, elevenlabs: the host root, without a
-      version path (the service adds `/v1/...`, `/v2/...` or `/v1beta/...` itself).
+    - anthropic, cohere, gemini, replicate, deepgram, elevenlabs, cartesia, assemblyai: the
+      host root, without a version path (the service adds `/v1/...`, `/v2/...` or
+      `/v1beta/...` itself).
     - vertex-ai, bedrock: empty means the regional endpoint derived from region.
     """
 

@@ -46,6 +46,7 @@ from integration_api.speech.contract import (
 from integration_api.speech.ports import SpeechTransport
 
 DEFAULT_MODEL = "nova-3"
+CLOSE_STREAM = {"type": "CloseStream"}
 ENCODINGS = {
     AudioEncoding.LINEAR16: "linear16",
     AudioEncoding.MULAW: "mulaw",
@@ -97,7 +98,11 @@ class DeepgramTranscriber:
         url = socket_url(base, "v1/listen", listen_params(options, model))
         key = api_key_of(credential)
         async with transport.sockets.connect(
-            url, provider=PROVIDER, headers=deepgram_headers(credential), secrets=(key,)
+            url,
+            provider=PROVIDER,
+            headers=deepgram_headers(credential),
+            secrets=(key,),
+            end_of_input=CLOSE_STREAM,
         ) as socket:
             session = _ListenSession(socket, inputs, transport.keepalive_seconds)
             async for event in session.events():
@@ -119,13 +124,13 @@ class _ListenSession:
     async def _send(self) -> None:
         async for item in with_idle_ticks(self._inputs, self._keepalive):
             if isinstance(item, Idle):
-                await self._socket.send_json({"type": "KeepAlive"})
+                await self._socket.send_json({"type": "KeepAlive"}, keepalive=True)
             elif isinstance(item, AudioInput):
                 if item.data:  # an empty frame would mean the deprecated end of stream
                     await self._socket.send_bytes(item.data)
             else:
                 await self._socket.send_json({"type": "Finalize"})
-        await self._socket.send_json({"type": "CloseStream"})
+        await self._socket.send_end_of_input()
 
     async def events(self) -> AsyncIterator[TranscriptEvent]:
         async for message in Duplex(self._socket, self._send).messages():

@@ -142,7 +142,11 @@ class DeepgramStreamSynthesizer:
         url = socket_url(base, "v1/speak", speak_params(credential, options))
         key = api_key_of(credential)
         async with transport.sockets.connect(
-            url, provider=PROVIDER, headers=deepgram_headers(credential), secrets=(key,)
+            url,
+            provider=PROVIDER,
+            headers=deepgram_headers(credential),
+            secrets=(key,),
+            end_of_input={"type": "Close"},
         ) as socket:
             session = _SpeakSession(socket, inputs)
             async for event in session.events():
@@ -225,6 +229,6 @@ class _SpeakSession:
         if self._input_ended and self._flushes_seen >= self._flushes_sent:
             self._closing = True
             with suppress(SocketGone):  # already closing: the close frame tells how it ended
-                await self._socket.send_json({"type": "Close"})
+                await self._socket.send_end_of_input()
             return None
         return Flushed()

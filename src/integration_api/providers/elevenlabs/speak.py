@@ -164,7 +164,11 @@ class ElevenLabsStreamSynthesizer:
         characters = 0
         while True:
             async with transport.sockets.connect(
-                url, provider=PROVIDER, headers=elevenlabs_headers(credential), secrets=(key,)
+                url,
+                provider=PROVIDER,
+                headers=elevenlabs_headers(credential),
+                secrets=(key,),
+                end_of_input={"text": ""},
             ) as socket:
                 session = _StreamInputSession(socket, inputs, options.audio, transport)
                 async for event in session.events():
@@ -197,21 +201,22 @@ class _StreamInputSession:
         self._unknown = UnknownMessages(PROVIDER)
 
     async def _send(self) -> str | None:
-        await self._socket.send_json({"text": " "})
+        await self._socket.send_json({"text": " "}, keepalive=True)
         ticks = with_idle_ticks(self._inputs, self._keepalive)
         async with aclosing(ticks) as items:  # type: ignore[type-var]
             async for item in items:
                 if isinstance(item, Idle):
-                    await self._socket.send_json({"text": " "})
+                    await self._socket.send_json({"text": " "}, keepalive=True)
                 elif isinstance(item, FlushInput):
                     await self._socket.send_json({"text": " ", "flush": True})
                 elif isinstance(item, ClearInput):
                     self.cleared = True
+                    self._socket.abandon()
                     return STOP
                 elif item.text:
                     self.characters += len(item.text)
                     await self._socket.send_json({"text": item.text})
-        await self._socket.send_json({"text": ""})
+        await self._socket.send_end_of_input()
         return None
 
     async def events(self) -> AsyncIterator[SynthesisEvent]:

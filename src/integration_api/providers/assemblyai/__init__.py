@@ -1,0 +1,1 @@
+"""AssemblyAI: Universal Streaming speech-to-text."""

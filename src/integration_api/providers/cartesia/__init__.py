@@ -1,0 +1,1 @@
+"""Cartesia: speech-to-text and text-to-speech (Sonic, Ink)."""

@@ -1,0 +1,74 @@
+"""A caller that cancels, or whose deadline passes, ends the provider session at once: the
+provider gets its end-of-input message (where it has one) and the socket closes, so nobody
+pays for audio no one hears."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from integration_api_proto.integration.v1 import SynthesizeStreamRequest, TranscribeRequest
+from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
+
+from tests.speech.conftest import SpeechUpstream, tone
+from tests.speech.test_conformance import synthesis_config, transcribe_config
+from tests.support.service import RunningService
+
+# Per provider and RPC: the end-of-input message the provider must see last (None: it has none
+# and the close itself ends the session).
+END_OF_INPUT: dict[tuple[str, str], Any] = {
+    ("deepgram", "transcribe"): {"type": "CloseStream"},
+    ("deepgram", "synthesize_stream"): {"type": "Close"},
+    ("elevenlabs", "transcribe"): None,
+    ("elevenlabs", "synthesize_stream"): {"text": ""},
+    ("assemblyai", "transcribe"): {"type": "Terminate"},
+}
+
+
+async def _open(
+    speech: SpeechServiceStub,
+    upstream: SpeechUpstream,
+    rpc: str,
+    metadata: tuple[tuple[str, str], ...],
+    deadline: float | None,
+) -> Any:
+    """A call with its first inputs written and its first answer read."""
+    if rpc == "transcribe":
+        call: Any = speech.transcribe(metadata=metadata, timeout=deadline)
+        await call.write(transcribe_config(upstream))
+        for frame in tone(0.2):  # enough for a provider that takes 100 ms messages
+            await call.write(TranscribeRequest(audio=frame))
+    else:
+        call = speech.synthesize_stream(metadata=metadata, timeout=deadline)
+        await call.write(SynthesizeStreamRequest(config=synthesis_config(upstream)))
+        await call.write(SynthesizeStreamRequest(text="Hello "))
+    await call.read()
+    return call
+
+
+@pytest.mark.parametrize("ending", ["cancel", "deadline"])
+@pytest.mark.parametrize(("provider", "rpc"), list(END_OF_INPUT))
+async def test_a_caller_leaving_ends_the_provider_session_at_once(
+    provider: str,
+    rpc: str,
+    ending: str,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams[provider]
+    timeout = 1.0 if ending == "deadline" else None
+    call = await _open(speech, upstream, rpc, service.auth(), timeout)
+    if ending == "cancel":
+        call.cancel()
+    else:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            while True:  # what the provider already sent, then the deadline
+                await call.read()
+        assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    (session,) = upstream.server.sessions
+    assert await session.closed(within=2.0), "the provider session outlived the caller"
+    expected = END_OF_INPUT[(provider, rpc)]
+    if expected is not None:
+        assert session.texts()[-1] == expected
