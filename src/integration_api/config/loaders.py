@@ -1,0 +1,200 @@
+"""Each part's settings read from the environment (the variable names of the platform)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from integration_api.config.sections import (
+    GrpcLimits,
+    JwtSettings,
+    OAuthClientSettings,
+    OAuthSettings,
+    OperationsSettings,
+    PostgresSettings,
+    RedisSettings,
+    TracingSettings,
+)
+from integration_api.config.values import (
+    ConfigError,
+    read_float,
+    read_int,
+    read_positive_float,
+    read_positive_int,
+)
+from integration_api.providers.egress import parse_allow_list, split_allow_setting
+from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
+
+
+def postgres_settings(env: Mapping[str, str]) -> PostgresSettings:
+    return PostgresSettings(
+        host=env.get("POSTGRES__HOST", ""),
+        port=read_int(env, "POSTGRES__PORT", 5432),
+        database=env.get("POSTGRES__DB_NAME", "") or "integration_api",
+        user=env.get("POSTGRES__AUTH__USER", "") or "postgres",
+        password=env.get("POSTGRES__AUTH__PASSWORD", ""),
+        ssl_mode=env.get("POSTGRES__SSL_MODE", "") or "disable",
+        max_connections=read_int(env, "POSTGRES__MAX_OPEN_CONNECTION", 10),
+        min_connections=read_int(env, "POSTGRES__MAX_IDEAL_CONNECTION", 1),
+    )
+
+
+def redis_settings(env: Mapping[str, str]) -> RedisSettings:
+    return RedisSettings(
+        host=env.get("REDIS__HOST", ""),
+        port=read_int(env, "REDIS__PORT", 6379),
+        db=read_int(env, "REDIS__DB", 0),
+        user=env.get("REDIS__AUTH__USER", ""),
+        password=env.get("REDIS__AUTH__PASSWORD", ""),
+        key_prefix=env.get("REDIS__KEY_PREFIX", "") or "integration-api:",
+        max_connections=read_int(env, "REDIS__MAX_CONNECTION", 50),
+    )
+
+
+def grpc_limits(env: Mapping[str, str]) -> GrpcLimits:
+    return GrpcLimits(
+        max_message_bytes=read_int(env, "GRPC_MAX_MESSAGE_BYTES", 4 * 1024 * 1024),
+        max_concurrent_rpcs=read_int(env, "GRPC_MAX_CONCURRENT_RPCS", 1000),
+        keepalive_time_seconds=read_int(env, "GRPC_KEEPALIVE_TIME_SECONDS", 60),
+        keepalive_min_ping_interval_seconds=read_int(env, "GRPC_KEEPALIVE_MIN_PING_SECONDS", 10),
+    )
+
+
+def jwt_settings(env: Mapping[str, str]) -> JwtSettings:
+    max_ttl_seconds = read_int(env, "JWT_MAX_TTL_SECONDS", JwtSettings.max_ttl_seconds)
+    if max_ttl_seconds <= 0:
+        raise ConfigError("JWT_MAX_TTL_SECONDS must be a positive number of seconds")
+    return JwtSettings(
+        audience=env.get("JWT_AUDIENCE", "").strip(),
+        issuer=env.get("JWT_ISSUER", "").strip(),
+        max_ttl_seconds=max_ttl_seconds,
+    )
+
+
+def egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
+    entries = split_allow_setting(env.get("EGRESS_ALLOW", ""))
+    try:
+        parse_allow_list(entries)
+    except ValueError as problem:
+        raise ConfigError(f"EGRESS_ALLOW {problem}") from None
+    return entries
+
+
+def upstream_limits(env: Mapping[str, str]) -> UpstreamLimits:
+    """Every bound on provider answers and calls; each variable defaults to `UpstreamLimits()`."""
+    defaults = DEFAULT_LIMITS
+    return UpstreamLimits(
+        max_body_bytes=read_positive_int(env, "UPSTREAM_MAX_BODY_BYTES", defaults.max_body_bytes),
+        max_error_body_bytes=read_positive_int(
+            env, "UPSTREAM_MAX_ERROR_BODY_BYTES", defaults.max_error_body_bytes
+        ),
+        max_sse_line_bytes=read_positive_int(
+            env, "UPSTREAM_MAX_SSE_LINE_BYTES", defaults.max_sse_line_bytes
+        ),
+        max_sse_event_bytes=read_positive_int(
+            env, "UPSTREAM_MAX_SSE_EVENT_BYTES", defaults.max_sse_event_bytes
+        ),
+        max_tool_calls=read_positive_int(env, "UPSTREAM_MAX_TOOL_CALLS", defaults.max_tool_calls),
+        max_tool_arguments_bytes=read_positive_int(
+            env, "UPSTREAM_MAX_TOOL_ARGUMENTS_BYTES", defaults.max_tool_arguments_bytes
+        ),
+        max_answer_seconds=read_positive_float(
+            env, "UPSTREAM_MAX_ANSWER_SECONDS", defaults.max_answer_seconds
+        ),
+        max_event_gap_seconds=read_positive_float(
+            env, "UPSTREAM_MAX_EVENT_GAP_SECONDS", defaults.max_event_gap_seconds
+        ),
+        max_connections=read_positive_int(
+            env, "UPSTREAM_MAX_CONNECTIONS", defaults.max_connections
+        ),
+        max_connections_per_host=read_positive_int(
+            env, "UPSTREAM_MAX_CONNECTIONS_PER_HOST", defaults.max_connections_per_host
+        ),
+        max_calls_per_tenant=read_positive_int(
+            env, "UPSTREAM_MAX_CALLS_PER_TENANT", defaults.max_calls_per_tenant
+        ),
+        max_embed_inputs=read_positive_int(env, "EMBED_MAX_INPUTS", defaults.max_embed_inputs),
+        max_embed_characters=read_positive_int(
+            env, "EMBED_MAX_CHARACTERS", defaults.max_embed_characters
+        ),
+    )
+
+
+def speech_limits(env: Mapping[str, str]) -> SpeechLimits:
+    """The bounds of speech sessions; each variable defaults to `SpeechLimits()`."""
+    defaults = DEFAULT_SPEECH_LIMITS
+    return SpeechLimits(
+        max_frame_bytes=read_positive_int(env, "SPEECH_MAX_FRAME_BYTES", defaults.max_frame_bytes),
+        max_audio_bytes=read_positive_int(env, "SPEECH_MAX_AUDIO_BYTES", defaults.max_audio_bytes),
+        max_sessions_per_tenant=read_positive_int(
+            env, "SPEECH_MAX_SESSIONS_PER_TENANT", defaults.max_sessions_per_tenant
+        ),
+        max_text_characters=read_positive_int(
+            env, "SPEECH_MAX_TEXT_CHARACTERS", defaults.max_text_characters
+        ),
+        keepalive_seconds=read_positive_float(
+            env, "SPEECH_KEEPALIVE_SECONDS", defaults.keepalive_seconds
+        ),
+    )
+
+
+def oauth_client_settings(env: Mapping[str, str], prefix: str) -> OAuthClientSettings:
+    return OAuthClientSettings(
+        client_id=env.get(f"{prefix}_CLIENT_ID", "").strip(),
+        client_secret=env.get(f"{prefix}_CLIENT_SECRET", "").strip(),
+        authorization_url=env.get(f"{prefix}_AUTHORIZATION_URL", "").strip(),
+        token_url=env.get(f"{prefix}_TOKEN_URL", "").strip(),
+        userinfo_url=env.get(f"{prefix}_USERINFO_URL", "").strip(),
+        revoke_url=env.get(f"{prefix}_REVOKE_URL", "").strip(),
+    )
+
+
+def oauth_settings(env: Mapping[str, str]) -> OAuthSettings:
+    callback_url = env.get("OAUTH_CALLBACK_URL", "").strip().rstrip("/")
+    if callback_url and not callback_url.startswith(("https://", "http://")):
+        raise ConfigError("OAUTH_CALLBACK_URL must be an http(s) URL")
+    allowed = env.get("OAUTH_REDIRECT_ALLOW", "")
+    return OAuthSettings(
+        callback_url=callback_url,
+        callback_port=read_int(env, "OAUTH_CALLBACK_PORT", 9005),
+        redirect_allow=tuple(entry.strip() for entry in allowed.split(",") if entry.strip()),
+        refresh_margin_seconds=read_int(env, "OAUTH_REFRESH_MARGIN_SECONDS", 900),
+        keepalive_interval_seconds=read_int(env, "OAUTH_KEEPALIVE_INTERVAL_SECONDS", 3600),
+        google=oauth_client_settings(env, "GOOGLE_OAUTH"),
+        github=oauth_client_settings(env, "GITHUB_OAUTH"),
+    )
+
+
+def operations_settings(env: Mapping[str, str]) -> OperationsSettings:
+    settings = OperationsSettings(
+        health_check_interval_seconds=read_float(env, "HEALTH_CHECK_INTERVAL_SECONDS", 300.0),
+        health_check_jitter_seconds=read_float(env, "HEALTH_CHECK_JITTER_SECONDS", 30.0),
+        health_check_concurrency=read_int(env, "HEALTH_CHECK_CONCURRENCY", 4),
+        rotation_lifetime_seconds=read_int(env, "ROTATION_LIFETIME_SECONDS", 900),
+        opstage_url=env.get("OPSTAGE_URL", "").strip().rstrip("/"),
+        opstage_registration_token=env.get("OPSTAGE_REGISTRATION_TOKEN", "").strip(),
+        opstage_agent_code=env.get("OPSTAGE_AGENT_CODE", "").strip() or "integration-api",
+        opstage_timeout_seconds=read_float(env, "OPSTAGE_TIMEOUT_SECONDS", 10.0),
+    )
+    if settings.health_check_concurrency < 1:
+        raise ConfigError("HEALTH_CHECK_CONCURRENCY must be at least 1")
+    if settings.rotation_lifetime_seconds < 1:
+        raise ConfigError("ROTATION_LIFETIME_SECONDS must be at least 1")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", settings.opstage_agent_code):
+        raise ConfigError("OPSTAGE_AGENT_CODE must be lower-case kebab-case (a-z, 0-9, -)")
+    return settings
+
+
+def tracing_settings(env: Mapping[str, str]) -> TracingSettings:
+    endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        raise ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
+    settings = TracingSettings(
+        endpoint=endpoint,
+        service_name=env.get("OTEL_SERVICE_NAME", "").strip() or TracingSettings.service_name,
+        sample_ratio=read_float(env, "OTEL_TRACES_SAMPLER_ARG", 1.0),
+    )
+    if not 0.0 <= settings.sample_ratio <= 1.0:
+        raise ConfigError("OTEL_TRACES_SAMPLER_ARG must be between 0 and 1")
+    return settings

@@ -1,0 +1,128 @@
+"""The settings of each part of the service, one frozen dataclass each (no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str = ""
+    port: int = 5432
+    database: str = "integration_api"
+    user: str = "postgres"
+    password: str = field(default="", repr=False)
+    ssl_mode: str = "disable"
+    max_connections: int = 10
+    min_connections: int = 1
+
+    @property
+    def embedded(self) -> bool:
+        """No host configured: the service runs its own PostgreSQL in the data directory."""
+        return not self.host
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    host: str = ""
+    port: int = 6379
+    db: int = 0
+    user: str = ""
+    password: str = field(default="", repr=False)
+    key_prefix: str = "integration-api:"
+    max_connections: int = 50
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class JwtSettings:
+    """Optional claims a service token must carry, and the longest lifetime it may have."""
+
+    audience: str = ""
+    issuer: str = ""
+    # The platform mints tokens for 24 hours; anything longer-lived is refused.
+    max_ttl_seconds: int = 86_400
+
+
+@dataclass(frozen=True)
+class GrpcLimits:
+    max_message_bytes: int = 4 * 1024 * 1024
+    max_concurrent_rpcs: int = 1000
+    keepalive_time_seconds: int = 60
+    keepalive_min_ping_interval_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class OAuthClientSettings:
+    """One provider's OAuth client registration and the endpoints it talks to.
+
+    The endpoint overrides exist for operators who front a provider with their own gateway and
+    for tests; empty means the provider's public endpoint.
+    """
+
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    authorization_url: str = ""
+    token_url: str = ""
+    userinfo_url: str = ""
+    revoke_url: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    callback_url: str = ""
+    callback_port: int = 9005
+    redirect_allow: tuple[str, ...] = ()
+    refresh_margin_seconds: int = 900
+    keepalive_interval_seconds: int = 3600
+    google: OAuthClientSettings = OAuthClientSettings()
+    github: OAuthClientSettings = OAuthClientSettings()
+
+    @property
+    def enabled(self) -> bool:
+        """Without a callback URL there is nowhere to send the user back to."""
+        return bool(self.callback_url)
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """The background health checker, gated rotations and the embedded Opstage agent."""
+
+    health_check_interval_seconds: float = 300.0
+    health_check_jitter_seconds: float = 30.0
+    health_check_concurrency: int = 4
+    rotation_lifetime_seconds: int = 900
+    opstage_url: str = ""
+    opstage_registration_token: str = field(default="", repr=False)
+    opstage_agent_code: str = "integration-api"
+    opstage_timeout_seconds: float = 10.0
+    # How often a replica tries to take the leader lease, and the holder checks it still has it.
+    lease_retry_seconds: float = 5.0
+    # Waits after a failed call to the Opstage backend: up to double the last, capped.
+    opstage_backoff_initial_seconds: float = 1.0
+    opstage_backoff_max_seconds: float = 120.0
+
+    @property
+    def opstage_enabled(self) -> bool:
+        return bool(self.opstage_url and self.opstage_registration_token)
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry tracing: off (and free) unless an OTLP endpoint is configured."""
+
+    endpoint: str = ""
+    service_name: str = "integration-api"
+    # Of the traces this service starts itself; a caller's sampling decision is always kept.
+    sample_ratio: float = 1.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.endpoint)
