@@ -2,7 +2,7 @@
 
 A provider (or whatever a `base_url` points at) is not trusted to be small or quick. Each bound
 ends the call with a status that names it, instead of letting one answer grow the process's
-memory or hold a connection for ever. The values come from the environment (see config.py and
+memory or hold a connection for ever. The values come from the environment (see `config` and
 the README's configuration table); `UpstreamLimits()` holds the defaults.
 """
 

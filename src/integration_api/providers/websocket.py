@@ -57,7 +57,7 @@ _FAREWELL_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class SocketSettings:
-    """Bounds of every provider socket (from the environment, see config.py)."""
+    """Bounds of every provider socket (from the environment, see `config`)."""
 
     max_frame_bytes: int = 1024 * 1024
     connect_timeout_seconds: float = 10.0
