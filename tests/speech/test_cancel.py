@@ -4,6 +4,7 @@ pays for audio no one hears."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import grpc
@@ -72,3 +73,17 @@ async def test_a_caller_leaving_ends_the_provider_session_at_once(
     expected = END_OF_INPUT[(provider, rpc)]
     if expected is not None:
         assert session.texts()[-1] == expected
+
+
+async def test_openai_audio_is_not_uploaded_when_the_caller_cancels_before_its_end(
+    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+) -> None:
+    """OpenAI transcribes whole uploads: audio whose caller left is never sent, nor billed."""
+    upstream = upstreams["openai"]
+    call = speech.transcribe(metadata=service.auth())
+    await call.write(transcribe_config(upstream))
+    for frame in tone(0.2):
+        await call.write(TranscribeRequest(audio=frame))
+    call.cancel()
+    await asyncio.sleep(0.2)
+    assert not upstream.server.sessions

@@ -19,6 +19,8 @@ from integration_api.providers.elevenlabs.speak import (
     ElevenLabsStreamSynthesizer,
     ElevenLabsSynthesizer,
 )
+from integration_api.providers.openai.speech import OpenAISynthesizer
+from integration_api.providers.openai.transcription import OpenAITranscriber
 from integration_api.speech.ports import StreamSynthesizer, Synthesizer, Transcriber
 
 
@@ -37,6 +39,8 @@ SPEECH_PROVIDERS: dict[str, SpeechProvider] = {
         ScribeTranscriber(), ElevenLabsSynthesizer(), ElevenLabsStreamSynthesizer()
     ),
     "assemblyai": SpeechProvider(transcribe=AssemblyAITranscriber()),
+    # OpenAI has no streaming-input speech endpoint: SynthesizeStream is refused.
+    "openai": SpeechProvider(OpenAITranscriber(), OpenAISynthesizer()),
 }
 
 
