@@ -50,6 +50,10 @@ PATHS = [
     ("openai", "transcribe", "unauthorized"),  # HTTP error body
     ("openai", "synthesize", "normal"),
     ("openai", "synthesize", "unauthorized"),
+    ("cartesia", "synthesize", "normal"),
+    ("cartesia", "synthesize", "unauthorized"),
+    ("cartesia", "synthesize_stream", "normal"),
+    ("cartesia", "synthesize_stream", "error_frame"),  # error frame on the socket
 ]
 
 

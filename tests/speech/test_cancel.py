@@ -24,6 +24,8 @@ END_OF_INPUT: dict[tuple[str, str], Any] = {
     ("elevenlabs", "transcribe"): None,
     ("elevenlabs", "synthesize_stream"): {"text": ""},
     ("assemblyai", "transcribe"): {"type": "Terminate"},
+    # The open context is cancelled (its id is the session's own).
+    ("cartesia", "synthesize_stream"): {"cancel": True},
 }
 
 
@@ -71,8 +73,11 @@ async def test_a_caller_leaving_ends_the_provider_session_at_once(
     (session,) = upstream.server.sessions
     assert await session.closed(within=2.0), "the provider session outlived the caller"
     expected = END_OF_INPUT[(provider, rpc)]
-    if expected is not None:
-        assert session.texts()[-1] == expected
+    last = session.texts()[-1]
+    if isinstance(expected, dict):
+        assert expected.items() <= last.items()
+    elif expected is not None:
+        assert last == expected
 
 
 async def test_openai_audio_is_not_uploaded_when_the_caller_cancels_before_its_end(

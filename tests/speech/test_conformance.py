@@ -28,7 +28,7 @@ from tests.fakes.speech_servers import AUDIO, TRANSCRIPT
 from tests.speech.conftest import KEEPALIVE_SECONDS, SpeechUpstream, exchange, tone
 from tests.support.service import RunningService
 
-PROVIDERS = ("deepgram", "elevenlabs")
+PROVIDERS = ("deepgram", "elevenlabs", "cartesia")
 SYNTHESIZERS = (*PROVIDERS, "openai")
 TRANSCRIBERS = ("deepgram", "elevenlabs", "assemblyai", "openai")
 # OpenAI's transcription stream carries no word times.
@@ -40,7 +40,11 @@ REQUEST_IDS = {
     "openai": "req_stt_1",
 }
 VOICE = "21m00Tcm4TlvDq8ikWAM"
-VOICES = {"elevenlabs": VOICE, "openai": "alloy"}
+VOICES = {
+    "elevenlabs": VOICE,
+    "openai": "alloy",
+    "cartesia": "a0e99841-438c-4a64-b679-ae501e7d6091",
+}
 # The one rate each provider produces raw audio at, where it has only one.
 SYNTHESIS_RATES = {"openai": 24000}
 
@@ -202,6 +206,15 @@ async def test_synthesize_streams_raw_audio_then_done(
         sent = json.loads(str(session.frames[0]))
         assert sent["response_format"] == "pcm" and sent["voice"] == "alloy"
         assert done.provider_request_id == "req_speech_1"
+    elif provider == "cartesia":
+        sent = json.loads(str(session.frames[0]))
+        assert sent["output_format"] == {
+            "container": "raw",
+            "encoding": "pcm_s16le",
+            "sample_rate": 16000,
+        }
+        assert session.headers["cartesia-version"] == "2026-03-01"
+        assert session.headers["authorization"] == f"Bearer {upstream.key}"
     else:
         assert session.query["output_format"] == "pcm_16000"
         assert session.path.endswith(f"/{VOICE}/stream")
@@ -239,6 +252,13 @@ async def test_synthesize_stream_speaks_fragments_and_ends_with_done(
     if provider == "deepgram":
         assert "flushed" in found
         assert texts[-2:] == [{"type": "Flush"}, {"type": "Close"}]
+    elif provider == "cartesia":
+        assert "flushed" in found
+        assert [t["transcript"] for t in texts] == ["Hello ", "", "world ", ""]
+        assert texts[1]["flush"] is True and texts[-1]["continue"] is False
+        assert len({t["context_id"] for t in texts}) == 1, "one context for the whole stream"
+        alignments = [r.alignment for r in responses if r.alignment]
+        assert alignments and alignments[0].items[0].text == "Hello"
     else:
         assert texts[0] == {"text": " "} and texts[-1] == {"text": ""}
         alignments = [r.alignment for r in responses if r.alignment]
@@ -263,6 +283,11 @@ async def test_clear_drops_queued_audio_and_says_cleared(
     assert all(r.audio.data != b"late audio" for r in responses if r.audio)
     if provider == "elevenlabs":
         assert len(upstream.server.sessions) == 2, "a new socket for the text after the clear"
+    elif provider == "cartesia":
+        texts = upstream.server.sessions[0].texts()
+        cancel = next(t for t in texts if t.get("cancel"))
+        assert cancel == {"context_id": texts[0]["context_id"], "cancel": True}
+        assert texts[-1]["context_id"] != cancel["context_id"], "a new context after the clear"
     else:
         assert {"type": "Clear"} in upstream.server.sessions[0].texts()
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integration_api.providers.assemblyai.streaming import AssemblyAITranscriber
+from integration_api.providers.cartesia.tts import (
+    CartesiaStreamSynthesizer,
+    CartesiaSynthesizer,
+)
 from integration_api.providers.deepgram.listen import DeepgramTranscriber
 from integration_api.providers.deepgram.speak import (
     DeepgramStreamSynthesizer,
@@ -39,6 +43,9 @@ SPEECH_PROVIDERS: dict[str, SpeechProvider] = {
         ScribeTranscriber(), ElevenLabsSynthesizer(), ElevenLabsStreamSynthesizer()
     ),
     "assemblyai": SpeechProvider(transcribe=AssemblyAITranscriber()),
+    "cartesia": SpeechProvider(
+        synthesize=CartesiaSynthesizer(), synthesize_stream=CartesiaStreamSynthesizer()
+    ),
     # OpenAI has no streaming-input speech endpoint: SynthesizeStream is refused.
     "openai": SpeechProvider(OpenAITranscriber(), OpenAISynthesizer()),
 }
