@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import betterproto2
 import grpc
@@ -132,7 +133,7 @@ async def test_transcribe_sends_the_end_of_input_before_closing(
     call = speech.transcribe(metadata=service.auth())
     await exchange(call, audio_stream(upstream))
     (session,) = upstream.server.sessions
-    last = session.texts()[-1] if session.texts() else None
+    last: Any = session.texts()[-1] if session.texts() else {}
     if provider == "deepgram":
         assert last == {"type": "CloseStream"}
         assert session.query["encoding"] == "linear16" and session.query["keyterm"] == "Paris"
