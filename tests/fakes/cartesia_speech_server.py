@@ -41,6 +41,7 @@ class CartesiaServer(SpeechServer):
         app.router.add_get("/voices", self._voices)
         app.router.add_post("/tts/bytes", self._bytes)
         app.router.add_get("/tts/websocket", self.socket_route(self._tts_socket))
+        app.router.add_get("/stt/websocket", self.socket_route(self._stt_socket))
 
     async def _voices(self, request: web.Request) -> web.Response:
         return web.json_response({"data": [], "has_more": False})
@@ -97,6 +98,51 @@ class CartesiaServer(SpeechServer):
                 await socket.send_json(
                     {"type": "done", "done": True, "status_code": 206, "context_id": context}
                 )
+
+    async def _stt_socket(self, request: web.Request) -> web.StreamResponse:
+        socket, session = await self._open(request)
+        audio_frames = 0
+        while True:
+            frame = await self._receive(socket, session)
+            if frame is None:
+                return socket
+            if isinstance(frame, bytes):
+                audio_frames += 1
+                if self.behaviour == "error_frame":
+                    await socket.send_json(_error_frame(request))
+                    await socket.close(code=1000)
+                    return socket
+                if self.behaviour == "drop":
+                    await self._drop(socket)
+                    return socket
+                if audio_frames == 1:
+                    await socket.send_json(_transcript("Paris at", is_final=False))
+                continue
+            if frame in ("finalize", "close"):
+                await socket.send_json(_transcript(TRANSCRIPT, is_final=True))
+            if frame == "finalize":
+                await socket.send_json({"type": "flush_done", "request_id": "car-stt-1"})
+            if frame == "close":
+                if self.behaviour != "missing_done":
+                    await socket.send_json({"type": "done", "request_id": "car-stt-1"})
+                await socket.close(code=1000)
+                return socket
+
+
+def _transcript(text: str, *, is_final: bool) -> dict[str, Any]:
+    words = [
+        {"word": word, "start": 0.2 * i, "end": 0.2 * i + 0.15}
+        for i, word in enumerate(text.split())
+    ]
+    return {
+        "type": "transcript",
+        "request_id": "car-stt-1",
+        "text": text,
+        "is_final": is_final,
+        "duration": 0.2,
+        "language": "en",
+        "words": words,
+    }
 
 
 def _chunk(context: str, audio: bytes) -> dict[str, Any]:

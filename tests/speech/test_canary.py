@@ -50,6 +50,8 @@ PATHS = [
     ("openai", "transcribe", "unauthorized"),  # HTTP error body
     ("openai", "synthesize", "normal"),
     ("openai", "synthesize", "unauthorized"),
+    ("cartesia", "transcribe", "normal"),
+    ("cartesia", "transcribe", "error_frame"),  # error frame, then a normal close
     ("cartesia", "synthesize", "normal"),
     ("cartesia", "synthesize", "unauthorized"),
     ("cartesia", "synthesize_stream", "normal"),

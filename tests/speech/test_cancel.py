@@ -24,6 +24,7 @@ END_OF_INPUT: dict[tuple[str, str], Any] = {
     ("elevenlabs", "transcribe"): None,
     ("elevenlabs", "synthesize_stream"): {"text": ""},
     ("assemblyai", "transcribe"): {"type": "Terminate"},
+    ("cartesia", "transcribe"): "close",
     # The open context is cancelled (its id is the session's own).
     ("cartesia", "synthesize_stream"): {"cancel": True},
 }

@@ -31,14 +31,15 @@ from tests.support.service import RunningService
 
 PROVIDERS = ("deepgram", "elevenlabs", "cartesia")
 SYNTHESIZERS = (*PROVIDERS, "openai")
-TRANSCRIBERS = ("deepgram", "elevenlabs", "assemblyai", "openai")
+TRANSCRIBERS = ("deepgram", "elevenlabs", "assemblyai", "openai", "cartesia")
 # OpenAI's transcription stream carries no word times.
-WORD_TIMES = ("deepgram", "elevenlabs", "assemblyai")
+WORD_TIMES = ("deepgram", "elevenlabs", "assemblyai", "cartesia")
 REQUEST_IDS = {
     "deepgram": "dg-req-1",
     "elevenlabs": "el-sess-1",
     "assemblyai": "aai-sess-1",
     "openai": "req_stt_1",
+    "cartesia": "car-stt-1",
 }
 VOICE = "21m00Tcm4TlvDq8ikWAM"
 VOICES = {
@@ -146,6 +147,11 @@ async def test_transcribe_sends_the_end_of_input_before_closing(
         sizes = [len(frame) for frame in session.frames if isinstance(frame, bytes)]
         assert all(1600 <= size <= 32000 for size in sizes)
         assert sum(sizes) >= sum(len(frame) for frame in tone(0.2))
+    elif provider == "cartesia":
+        assert last == "close", "the bare text command, not JSON"
+        assert session.query["encoding"] == "pcm_s16le" and session.query["keyterm"] == "Paris"
+        assert session.headers["authorization"] == f"Bearer {upstream.key}"
+        assert session.headers["cartesia-version"] == "2026-03-01"
     elif provider == "openai":
         # Not live: the audio the caller sent, whole, as one WAV file after its end of input.
         (upload,) = session.frames

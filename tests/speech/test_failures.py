@@ -86,6 +86,14 @@ def error_info(error: grpc.aio.AioRpcError) -> dict[str, str]:
             {"reason": "CREDENTIAL_REJECTED"},
         ),
         (
+            "cartesia",
+            "error_frame",
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            {"provider_error_type": "concurrency_limited"},
+        ),
+        ("cartesia", "missing_done", grpc.StatusCode.UNAVAILABLE, {"reason": "STREAM_TRUNCATED"}),
+        ("cartesia", "drop", grpc.StatusCode.UNAVAILABLE, {"provider_close_code": "1006"}),
+        (
             "elevenlabs",
             "quota_frame",
             grpc.StatusCode.RESOURCE_EXHAUSTED,

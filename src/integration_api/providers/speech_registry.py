@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integration_api.providers.assemblyai.streaming import AssemblyAITranscriber
+from integration_api.providers.cartesia.stt import CartesiaTranscriber
 from integration_api.providers.cartesia.tts import (
     CartesiaStreamSynthesizer,
     CartesiaSynthesizer,
@@ -44,7 +45,7 @@ SPEECH_PROVIDERS: dict[str, SpeechProvider] = {
     ),
     "assemblyai": SpeechProvider(transcribe=AssemblyAITranscriber()),
     "cartesia": SpeechProvider(
-        synthesize=CartesiaSynthesizer(), synthesize_stream=CartesiaStreamSynthesizer()
+        CartesiaTranscriber(), CartesiaSynthesizer(), CartesiaStreamSynthesizer()
     ),
     # OpenAI has no streaming-input speech endpoint: SynthesizeStream is refused.
     "openai": SpeechProvider(OpenAITranscriber(), OpenAISynthesizer()),
