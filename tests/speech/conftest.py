@@ -23,6 +23,8 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
 
 from integration_api.speech.limits import SpeechLimits
+from tests.fakes.cartesia_speech_server import CartesiaServer
+from tests.fakes.openai_speech_server import OpenAISpeechServer
 from tests.fakes.speech_servers import (
     AssemblyAIServer,
     DeepgramServer,
@@ -36,11 +38,15 @@ KEYS = {
     "deepgram": "dg-key-0123456789abcdef",
     "elevenlabs": "sk_el-key-0123456789abcdef",
     "assemblyai": "aai-key-0123456789abcdef",
+    "openai": "sk-openai-key-0123456789abcdef",
+    "cartesia": "sk_car_key-0123456789abcdef",
 }
 SERVERS: dict[str, Callable[[], SpeechServer]] = {
     "deepgram": DeepgramServer,
     "elevenlabs": ElevenLabsServer,
     "assemblyai": AssemblyAIServer,
+    "openai": OpenAISpeechServer,
+    "cartesia": CartesiaServer,
 }
 
 

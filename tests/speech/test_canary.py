@@ -24,7 +24,7 @@ from integration_api.config import Settings
 from integration_api.observability.logging import configure_logging
 from integration_api.providers.egress import PROVIDER_HOSTS, EgressPolicy, parse_allow_list
 from integration_api.speech.limits import SpeechLimits
-from tests.speech.conftest import SpeechUpstream, exchange, register, replay_servers
+from tests.speech.conftest import SERVERS, SpeechUpstream, exchange, register, replay_servers
 from tests.speech.test_conformance import audio_stream, synthesis_config, text_stream
 from tests.support.egress import at_host, resolve_provider_hosts_to_loopback
 from tests.support.service import RunningService, running_service
@@ -45,6 +45,17 @@ PATHS = [
     ("elevenlabs", "synthesize_stream", "input_timeout"),  # error frame on the TTS socket
     ("assemblyai", "transcribe", "normal"),
     ("assemblyai", "transcribe", "error_frame"),  # error frame, then a close with its code
+    ("openai", "transcribe", "normal"),
+    ("openai", "transcribe", "stream_error"),  # error event inside a 200 stream
+    ("openai", "transcribe", "unauthorized"),  # HTTP error body
+    ("openai", "synthesize", "normal"),
+    ("openai", "synthesize", "unauthorized"),
+    ("cartesia", "transcribe", "normal"),
+    ("cartesia", "transcribe", "error_frame"),  # error frame, then a normal close
+    ("cartesia", "synthesize", "normal"),
+    ("cartesia", "synthesize", "unauthorized"),
+    ("cartesia", "synthesize_stream", "normal"),
+    ("cartesia", "synthesize_stream", "error_frame"),  # error frame on the socket
 ]
 
 
@@ -115,9 +126,7 @@ async def test_a_canary_key_never_leaves_the_provider_handshake(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    keys = {
-        p: f"{p}-CANARY{secrets.token_hex(16)}" for p in ("deepgram", "elevenlabs", "assemblyai")
-    }
+    keys = {p: f"{p}-CANARY{secrets.token_hex(16)}" for p in SERVERS}
     metrics_port = _free_port()
     statuses: list[bytes] = []
     limits = SpeechLimits(keepalive_seconds=0.3)

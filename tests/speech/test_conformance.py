@@ -4,7 +4,9 @@ audio out, batch and incrementally; and the provider's own protocol on the wire.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import betterproto2
 import grpc
@@ -27,10 +29,26 @@ from tests.fakes.speech_servers import AUDIO, TRANSCRIPT
 from tests.speech.conftest import KEEPALIVE_SECONDS, SpeechUpstream, exchange, tone
 from tests.support.service import RunningService
 
-PROVIDERS = ("deepgram", "elevenlabs")
-TRANSCRIBERS = ("deepgram", "elevenlabs", "assemblyai")
-REQUEST_IDS = {"deepgram": "dg-req-1", "elevenlabs": "el-sess-1", "assemblyai": "aai-sess-1"}
+PROVIDERS = ("deepgram", "elevenlabs", "cartesia")
+SYNTHESIZERS = (*PROVIDERS, "openai")
+TRANSCRIBERS = ("deepgram", "elevenlabs", "assemblyai", "openai", "cartesia")
+# OpenAI's transcription stream carries no word times.
+WORD_TIMES = ("deepgram", "elevenlabs", "assemblyai", "cartesia")
+REQUEST_IDS = {
+    "deepgram": "dg-req-1",
+    "elevenlabs": "el-sess-1",
+    "assemblyai": "aai-sess-1",
+    "openai": "req_stt_1",
+    "cartesia": "car-stt-1",
+}
 VOICE = "21m00Tcm4TlvDq8ikWAM"
+VOICES = {
+    "elevenlabs": VOICE,
+    "openai": "alloy",
+    "cartesia": "a0e99841-438c-4a64-b679-ae501e7d6091",
+}
+# The one rate each provider produces raw audio at, where it has only one.
+SYNTHESIS_RATES = {"openai": 24000}
 
 
 def transcribe_config(upstream: SpeechUpstream) -> TranscribeRequest:
@@ -45,11 +63,18 @@ def transcribe_config(upstream: SpeechUpstream) -> TranscribeRequest:
     )
 
 
-def synthesis_config(upstream: SpeechUpstream, rate: int = 16000) -> SynthesisConfig:
+def synthesis_config(
+    upstream: SpeechUpstream,
+    rate: int | None = None,
+    encoding: AudioEncoding = AudioEncoding.LINEAR16,
+) -> SynthesisConfig:
     return SynthesisConfig(
         credential_id=upstream.credential_id,
-        voice=VOICE if upstream.provider == "elevenlabs" else "aura-2-thalia-en",
-        audio=AudioFormat(encoding=AudioEncoding.LINEAR16, sample_rate_hz=rate),
+        voice=VOICES.get(upstream.provider, "aura-2-thalia-en"),
+        audio=AudioFormat(
+            encoding=encoding,
+            sample_rate_hz=rate or SYNTHESIS_RATES.get(upstream.provider, 16000),
+        ),
     )
 
 
@@ -87,8 +112,10 @@ async def test_transcribe_streams_transcripts_then_metadata(
     assert found[-1] == "metadata" and found.count("metadata") == 1
     finals = [r.transcript for r in responses if r.transcript and r.transcript.is_final]
     assert [final.text for final in finals] == [TRANSCRIPT]
-    assert finals[0].end_of_utterance and finals[0].words[0].text == "Paris"
-    assert finals[0].words[0].end is not None and finals[0].words[0].end.total_seconds() > 0
+    assert finals[0].end_of_utterance
+    if provider in WORD_TIMES:
+        assert finals[0].words[0].text == "Paris"
+        assert finals[0].words[0].end is not None and finals[0].words[0].end.total_seconds() > 0
     assert any(r.transcript and not r.transcript.is_final for r in responses), "interim missing"
     metadata = responses[-1].metadata
     assert metadata is not None and metadata.provider == provider
@@ -107,7 +134,7 @@ async def test_transcribe_sends_the_end_of_input_before_closing(
     call = speech.transcribe(metadata=service.auth())
     await exchange(call, audio_stream(upstream))
     (session,) = upstream.server.sessions
-    last = session.texts()[-1]
+    last: Any = session.texts()[-1] if session.texts() else {}
     if provider == "deepgram":
         assert last == {"type": "CloseStream"}
         assert session.query["encoding"] == "linear16" and session.query["keyterm"] == "Paris"
@@ -120,6 +147,19 @@ async def test_transcribe_sends_the_end_of_input_before_closing(
         sizes = [len(frame) for frame in session.frames if isinstance(frame, bytes)]
         assert all(1600 <= size <= 32000 for size in sizes)
         assert sum(sizes) >= sum(len(frame) for frame in tone(0.2))
+    elif provider == "cartesia":
+        assert last == "close", "the bare text command, not JSON"
+        assert session.query["encoding"] == "pcm_s16le" and session.query["keyterm"] == "Paris"
+        assert session.headers["authorization"] == f"Bearer {upstream.key}"
+        assert session.headers["cartesia-version"] == "2026-03-01"
+    elif provider == "openai":
+        # Not live: the audio the caller sent, whole, as one WAV file after its end of input.
+        (upload,) = session.frames
+        assert isinstance(upload, bytes) and upload[:4] == b"RIFF"
+        assert upload[44:] == b"".join(tone(0.2))
+        assert session.query["stream"] == "true" and session.query["prompt"] == "Paris"
+        assert session.query["model"] == "gpt-4o-mini-transcribe"
+        assert session.headers["authorization"] == f"Bearer {upstream.key}"
     else:
         assert last["commit"] is True and last["audio_base_64"] == ""
         assert session.query["audio_format"] == "pcm_16000"
@@ -150,7 +190,7 @@ async def test_deepgram_finalize_is_forwarded(
     assert texts[-2:] == [{"type": "Finalize"}, {"type": "CloseStream"}]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", SYNTHESIZERS)
 async def test_synthesize_streams_raw_audio_then_done(
     provider: str,
     speech: SpeechServiceStub,
@@ -169,6 +209,19 @@ async def test_synthesize_streams_raw_audio_then_done(
     (session,) = upstream.server.sessions
     if provider == "deepgram":
         assert session.query["container"] == "none" and session.query["encoding"] == "linear16"
+    elif provider == "openai":
+        sent = json.loads(str(session.frames[0]))
+        assert sent["response_format"] == "pcm" and sent["voice"] == "alloy"
+        assert done.provider_request_id == "req_speech_1"
+    elif provider == "cartesia":
+        sent = json.loads(str(session.frames[0]))
+        assert sent["output_format"] == {
+            "container": "raw",
+            "encoding": "pcm_s16le",
+            "sample_rate": 16000,
+        }
+        assert session.headers["cartesia-version"] == "2026-03-01"
+        assert session.headers["authorization"] == f"Bearer {upstream.key}"
     else:
         assert session.query["output_format"] == "pcm_16000"
         assert session.path.endswith(f"/{VOICE}/stream")
@@ -206,6 +259,13 @@ async def test_synthesize_stream_speaks_fragments_and_ends_with_done(
     if provider == "deepgram":
         assert "flushed" in found
         assert texts[-2:] == [{"type": "Flush"}, {"type": "Close"}]
+    elif provider == "cartesia":
+        assert "flushed" in found
+        assert [t["transcript"] for t in texts] == ["Hello ", "", "world ", ""]
+        assert texts[1]["flush"] is True and texts[-1]["continue"] is False
+        assert len({t["context_id"] for t in texts}) == 1, "one context for the whole stream"
+        alignments = [r.alignment for r in responses if r.alignment]
+        assert alignments and alignments[0].items[0].text == "Hello"
     else:
         assert texts[0] == {"text": " "} and texts[-1] == {"text": ""}
         alignments = [r.alignment for r in responses if r.alignment]
@@ -230,6 +290,11 @@ async def test_clear_drops_queued_audio_and_says_cleared(
     assert all(r.audio.data != b"late audio" for r in responses if r.audio)
     if provider == "elevenlabs":
         assert len(upstream.server.sessions) == 2, "a new socket for the text after the clear"
+    elif provider == "cartesia":
+        texts = upstream.server.sessions[0].texts()
+        cancel = next(t for t in texts if t.get("cancel"))
+        assert cancel == {"context_id": texts[0]["context_id"], "cancel": True}
+        assert texts[-1]["context_id"] != cancel["context_id"], "a new context after the clear"
     else:
         assert {"type": "Clear"} in upstream.server.sessions[0].texts()
 
@@ -245,13 +310,64 @@ async def test_elevenlabs_socket_gets_keep_alives_while_the_caller_is_silent(
     assert upstream.server.sessions[0].texts().count({"text": " "}) >= 4
 
 
+@pytest.mark.parametrize(
+    ("provider", "encoding", "rate"),
+    [
+        ("elevenlabs", AudioEncoding.LINEAR16, 11025),
+        ("openai", AudioEncoding.MULAW, 8000),
+        ("openai", AudioEncoding.ALAW, 8000),
+        ("openai", AudioEncoding.LINEAR16, 16000),  # pcm is 24 kHz only, never resampled
+    ],
+)
 async def test_a_format_the_provider_cannot_produce_is_refused_naming_the_field(
-    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+    provider: str,
+    encoding: AudioEncoding,
+    rate: int,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
 ) -> None:
-    config = synthesis_config(upstreams["elevenlabs"], rate=11025)
+    config = synthesis_config(upstreams[provider], rate=rate, encoding=encoding)
     request = SynthesizeRequest(config=config, text="Hello")
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         [r async for r in speech.synthesize(request, metadata=service.auth())]
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "config.audio" in (raised.value.details() or "")
-    assert not upstreams["elevenlabs"].server.sessions
+    assert not upstreams[provider].server.sessions
+
+
+async def test_openai_streaming_synthesis_is_refused_naming_the_capability(
+    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+) -> None:
+    """OpenAI has no streaming-input speech endpoint: nothing is sent, and the caller is told."""
+    upstream = upstreams["openai"]
+    call = speech.synthesize_stream(metadata=service.auth())
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call.write(SynthesizeStreamRequest(config=synthesis_config(upstream)))
+        await call.read()
+    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "streaming synthesis" in (raised.value.details() or "")
+    assert not upstream.server.sessions
+
+
+async def test_openai_transcribes_each_finalized_turn_as_its_own_upload(
+    speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
+) -> None:
+    upstream = upstreams["openai"]
+
+    async def two_turns() -> AsyncIterator[TranscribeRequest]:
+        yield transcribe_config(upstream)
+        for frame in tone(0.1):
+            yield TranscribeRequest(audio=frame)
+        yield TranscribeRequest(finalize=FinalizeAudio())
+        for frame in tone(0.1):
+            yield TranscribeRequest(audio=frame)
+
+    responses = await exchange(speech.transcribe(metadata=service.auth()), two_turns())
+    finals = [r.transcript for r in responses if r.transcript and r.transcript.is_final]
+    assert len(finals) == 2 and len(upstream.server.sessions) == 2
+    # The second turn is timed from the start of the stream, after the first.
+    assert finals[1].start is not None and finals[1].start.total_seconds() == pytest.approx(0.1)
+    metadata = responses[-1].metadata
+    assert metadata is not None and metadata.audio_duration is not None
+    assert metadata.audio_duration.total_seconds() == pytest.approx(0.2)

@@ -66,6 +66,34 @@ def error_info(error: grpc.aio.AioRpcError) -> dict[str, str]:
             {"reason": "STREAM_TRUNCATED"},
         ),
         (
+            "openai",
+            "stream_error",
+            grpc.StatusCode.UNAVAILABLE,
+            {"reason": "PROVIDER_STREAM_ERROR", "provider_error_type": "server_error"},
+        ),
+        ("openai", "missing_done", grpc.StatusCode.UNAVAILABLE, {"reason": "STREAM_TRUNCATED"}),
+        # A model that does not stream answers JSON: refused, never an empty transcript.
+        (
+            "openai",
+            "not_streaming",
+            grpc.StatusCode.UNAVAILABLE,
+            {"reason": "PROVIDER_BAD_RESPONSE"},
+        ),
+        (
+            "openai",
+            "unauthorized",
+            grpc.StatusCode.FAILED_PRECONDITION,
+            {"reason": "CREDENTIAL_REJECTED"},
+        ),
+        (
+            "cartesia",
+            "error_frame",
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            {"provider_error_type": "concurrency_limited"},
+        ),
+        ("cartesia", "missing_done", grpc.StatusCode.UNAVAILABLE, {"reason": "STREAM_TRUNCATED"}),
+        ("cartesia", "drop", grpc.StatusCode.UNAVAILABLE, {"provider_close_code": "1006"}),
+        (
             "elevenlabs",
             "quota_frame",
             grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -140,6 +168,35 @@ async def test_elevenlabs_error_frame_ends_the_stream_with_its_code(
         await exchange(speech.synthesize_stream(metadata=service.auth()), stream)
     assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert error_info(raised.value)["provider_error_type"] == "input_timeout_exceeded"
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "code", "expected"),
+    [
+        (
+            "error_frame",
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            {"provider_error_type": "concurrency_limited", "provider_http_status": "429"},
+        ),
+        ("missing_done", grpc.StatusCode.UNAVAILABLE, {"reason": "STREAM_TRUNCATED"}),
+    ],
+)
+async def test_cartesia_socket_failures_end_non_ok(
+    behaviour: str,
+    code: grpc.StatusCode,
+    expected: dict[str, str],
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams["cartesia"]
+    upstream.server.behaviour = behaviour
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await exchange(speech.synthesize_stream(metadata=service.auth()), text_stream(upstream))
+    assert raised.value.code() == code
+    info = error_info(raised.value)
+    assert info["provider"] == "cartesia"
+    assert expected.items() <= info.items()
 
 
 async def test_a_transcription_without_authentication_is_refused(

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integration_api.providers.assemblyai.streaming import AssemblyAITranscriber
+from integration_api.providers.cartesia.stt import CartesiaTranscriber
+from integration_api.providers.cartesia.tts import (
+    CartesiaStreamSynthesizer,
+    CartesiaSynthesizer,
+)
 from integration_api.providers.deepgram.listen import DeepgramTranscriber
 from integration_api.providers.deepgram.speak import (
     DeepgramStreamSynthesizer,
@@ -19,6 +24,8 @@ from integration_api.providers.elevenlabs.speak import (
     ElevenLabsStreamSynthesizer,
     ElevenLabsSynthesizer,
 )
+from integration_api.providers.openai.speech import OpenAISynthesizer
+from integration_api.providers.openai.transcription import OpenAITranscriber
 from integration_api.speech.ports import StreamSynthesizer, Synthesizer, Transcriber
 
 
@@ -37,6 +44,11 @@ SPEECH_PROVIDERS: dict[str, SpeechProvider] = {
         ScribeTranscriber(), ElevenLabsSynthesizer(), ElevenLabsStreamSynthesizer()
     ),
     "assemblyai": SpeechProvider(transcribe=AssemblyAITranscriber()),
+    "cartesia": SpeechProvider(
+        CartesiaTranscriber(), CartesiaSynthesizer(), CartesiaStreamSynthesizer()
+    ),
+    # OpenAI has no streaming-input speech endpoint: SynthesizeStream is refused.
+    "openai": SpeechProvider(OpenAITranscriber(), OpenAISynthesizer()),
 }
 
 

@@ -194,9 +194,10 @@ async def open_event_stream(
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
     method: str = "POST",
+    content: bytes | None = None,
 ) -> AsyncIterator[EventStream]:
-    """POST `json_body` (or GET, with `method`) and hand out the answer's events; the connection
-    is released on exit.
+    """POST `json_body` or `content` (or GET, with `method`) and hand out the answer's events;
+    the connection is released on exit.
 
     Raises:
         ServiceError: the typed error for an error status or a transport failure, or
@@ -211,6 +212,7 @@ async def open_event_stream(
         headers={**headers, "Accept": "text/event-stream"},
         params=params,
         json_body=json_body,
+        content=content,
         secrets=secrets,
         classify_error=classify_error,
     ) as response:
