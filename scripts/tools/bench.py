@@ -243,6 +243,8 @@ async def measure_transport(
     environment = {"SECRET": secret, "INTEGRATION_CRYPTO_KEY": generate_key()}
     service_arguments = ["--dsn", dsn, "--transport", transport, "--log-level", arguments.log_level]
     service_arguments += ["--workers", str(arguments.workers)]
+    if not arguments.settle_heap:
+        service_arguments.append("--no-settle-heap")
     if arguments.gc_report:
         service_arguments += ["--gc-report", f"{arguments.gc_report}-{mode}-{transport}.json"]
     token = mint_token(
@@ -348,6 +350,12 @@ def main() -> None:
     parser.add_argument("--profile", help="py-spy the service first; collapsed stacks to PATH-*")
     parser.add_argument("--profile-seconds", type=float, default=15)
     parser.add_argument("--profile-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--no-settle-heap",
+        dest="settle_heap",
+        action="store_false",
+        help="leave the service's start-up heap unfrozen, to measure what freezing it saves",
+    )
     parser.add_argument("--gc-report", help="the service's GC pauses to PATH-<mode>-<transport>")
     arguments = parser.parse_args()
     rows = asyncio.run(run(arguments))

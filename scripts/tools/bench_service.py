@@ -32,6 +32,7 @@ from integration_api.providers.transport import (
     create_http_client,
 )
 from integration_api.server.app import Application
+from integration_api.server.heap import settle_heap
 
 
 class GcRecorder:
@@ -127,6 +128,8 @@ async def serve(arguments: argparse.Namespace) -> None:
         settings = _settings(arguments, data_dir)
         application = Application(settings, database_dsn=arguments.dsn)
         await application.start()
+        if arguments.settle_heap:
+            settle_heap()
         runtime = application.runtime
         assert runtime is not None
         transport = cast(TransportKind, arguments.transport)
@@ -150,6 +153,12 @@ def main() -> None:
     parser.add_argument("--transport", choices=["httpx", "aiohttp"], default="aiohttp")
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--no-settle-heap",
+        dest="settle_heap",
+        action="store_false",
+        help="leave the start-up heap unfrozen (as before `serve` froze it)",
+    )
     parser.add_argument("--gc-report", help="write garbage-collection pauses here on stop")
     asyncio.run(serve(parser.parse_args()))
 
