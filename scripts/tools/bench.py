@@ -5,8 +5,10 @@ Starts a fast fake OpenAI and Anthropic (`bench_upstream.py`) and the service
 provider (`--providers`, see `bench_providers.py`) pointing at the fake, then for each
 concurrency runs the same calls directly against the upstream and through the service, in
 alternating rounds so drift in the machine affects both alike. It repeats everything for each
-provider transport of the service. Prints one table per operation, provider and transport and,
-with several providers, each one's service CPU per chat stream next to OpenAI's.
+mode of the upstream (realistic: the first text after `--first-delay-ms`, then a chunk every
+`--inter-delay-ms`; fast: the whole answer at once) and each provider transport of the service.
+Prints one table per mode, operation, provider and transport, the targets next to the figures
+and, with several providers, each one's service CPU per chat stream next to OpenAI's.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import secrets
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,6 +46,7 @@ from scripts.tools.bench_processes import Child, RssSampler, child, fresh_databa
 from scripts.tools.bench_profile import record, summarize
 from scripts.tools.bench_providers import PROVIDERS, BenchProvider
 from scripts.tools.bench_report import LevelFigures, cpu_comparison, figures, machine, table
+from scripts.tools.bench_targets import fast_regressions, targets_table
 
 ROUNDS = 4
 
@@ -53,17 +56,21 @@ class Plan:
     concurrencies: list[int]
     calls_per_worker: int
     minimum_calls: int
+    # A realistic stream takes over half a second: at concurrency 1, 400 of them take minutes.
+    realistic_minimum_calls: int
     chunks: int
     operations: list[str]
     providers: list[BenchProvider]
 
-    def calls(self, concurrency: int) -> int:
-        total = max(self.minimum_calls, concurrency * self.calls_per_worker)
+    def calls(self, concurrency: int, mode: str) -> int:
+        minimum = self.realistic_minimum_calls if mode == "realistic" else self.minimum_calls
+        total = max(minimum, concurrency * self.calls_per_worker)
         return total - total % ROUNDS
 
 
 @dataclass
 class Setup:
+    mode: str
     provider: BenchProvider
     upstream: Child
     service: Child
@@ -117,7 +124,7 @@ async def level(
     upstream_cpu_before = setup.upstream.cpu_seconds()
     sampler = RssSampler(setup.service)
     sampler.start()
-    per_round = plan.calls(concurrency) // ROUNDS
+    per_round = plan.calls(concurrency, setup.mode) // ROUNDS
     for _ in range(ROUNDS):
         direct.merge(await run_round(direct_call, concurrency, per_round, expected))
         cpu_before = setup.service.cpu_seconds()
@@ -139,21 +146,25 @@ async def level(
     )
 
 
-async def profile(setup: Setup, operation: str, plan: Plan, seconds: float, output: Path) -> str:
-    """Profile the service under load (16 at a time) and summarize where its CPU goes."""
+async def profile(
+    setup: Setup, operation: str, plan: Plan, arguments: argparse.Namespace, output: Path
+) -> str:
+    """Profile the service under load and summarize where its CPU goes."""
+    seconds, concurrency = arguments.profile_seconds, arguments.profile_concurrency
     expected = plan.chunks if operation == "chat" else 1
     call = setup.through_service.chat if operation == "chat" else setup.through_service.embed
     recording = asyncio.get_running_loop().create_task(record(setup.service.pid, seconds, output))
     while not recording.done():
-        await run_round(call, 16, 64, expected)
+        await run_round(call, concurrency, 4 * concurrency, expected)
     if not await recording:
         return "py-spy is not installed in the venv: no profile"
     return summarize(output)
 
 
 async def provider_setup(
+    mode: str,
     provider: BenchProvider,
-    channel: grpc.aio.Channel,
+    channels: tuple[grpc.aio.Channel, ...],
     metadata: tuple[tuple[str, str], ...],
     session: aiohttp.ClientSession,
     children: tuple[Child, Child],
@@ -161,7 +172,7 @@ async def provider_setup(
     """A credential of `provider` pointing at the fake, and both clients calling it."""
     upstream, service = children
     base_url = provider.base_url(upstream.port)
-    credential_id = await store_credential(channel, metadata, provider, base_url)
+    credential_id = await store_credential(channels[0], metadata, provider, base_url)
     chat = ChatRequest(credential_id=credential_id, messages=[Message(role=Role.USER, text="Hi")])
     embed = EmbedRequest(
         credential_id=credential_id, model="text-embedding-3-small", inputs=["Paris in spring"]
@@ -180,8 +191,8 @@ async def provider_setup(
         json.dumps(upstream_embed).encode(),
         provider.text_chunks_in,
     )
-    through_service = ServiceClient(channel, metadata, bytes(chat), bytes(embed))
-    return Setup(provider, upstream, service, direct, through_service)
+    through_service = ServiceClient(channels, metadata, bytes(chat), bytes(embed))
+    return Setup(mode, provider, upstream, service, direct, through_service)
 
 
 async def measure_provider(
@@ -193,39 +204,68 @@ async def measure_provider(
     ]
     if arguments.profile:
         for operation in operations:
-            output = Path(f"{arguments.profile}-{name}-{transport}-{operation}.txt")
-            summary = await profile(setup, operation, plan, arguments.profile_seconds, output)
+            output = Path(f"{arguments.profile}-{setup.mode}-{name}-{transport}-{operation}.txt")
+            summary = await profile(setup, operation, plan, arguments, output)
             print(f"profile of {name} {operation} ({transport}):\n{summary}", file=sys.stderr)
     results = []
     for operation in operations:
         for concurrency in plan.concurrencies:
             row = await level(setup, operation, transport, concurrency, plan)
-            print(f"  {name} {operation} c={concurrency}: {row.as_dict()}", file=sys.stderr)
+            row = replace(row, mode=setup.mode, workers=arguments.workers)
+            print(
+                f"  {setup.mode} {name} {operation} c={concurrency}: {row.as_dict()}",
+                file=sys.stderr,
+            )
             results.append(row)
     return results
 
 
+def service_channels(port: int, workers: int) -> tuple[grpc.aio.Channel, ...]:
+    """One channel for one process; with workers, four connections each (own subchannels), as
+    the kernel spreads connections over the workers that share the port."""
+    if workers <= 1:
+        return (grpc.aio.insecure_channel(f"127.0.0.1:{port}"),)
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    return tuple(
+        grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=options) for _ in range(4 * workers)
+    )
+
+
 async def measure_transport(
-    transport: str, dsn: str, upstream: Child, plan: Plan, arguments: argparse.Namespace
+    mode: str,
+    transport: str,
+    dsn: str,
+    upstream: Child,
+    plan: Plan,
+    arguments: argparse.Namespace,
 ) -> list[LevelFigures]:
     secret = secrets.token_urlsafe(48)
     environment = {"SECRET": secret, "INTEGRATION_CRYPTO_KEY": generate_key()}
     service_arguments = ["--dsn", dsn, "--transport", transport, "--log-level", arguments.log_level]
+    service_arguments += ["--workers", str(arguments.workers)]
+    if not arguments.settle_heap:
+        service_arguments.append("--no-settle-heap")
+    if arguments.gc_report:
+        service_arguments += ["--gc-report", f"{arguments.gc_report}-{mode}-{transport}.json"]
     token = mint_token(
         secret, organization_id="org-bench", project_id="project-bench", ttl=timedelta(hours=2)
     )
     metadata = (("authorization", f"Bearer {token}"),)
     async with child("bench_service.py", service_arguments, environment) as service:
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.port}")
+        channels = service_channels(service.port, arguments.workers)
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
-        async with channel, aiohttp.ClientSession(connector=connector) as session:
-            results = []
-            for provider in plan.providers:
-                setup = await provider_setup(
-                    provider, channel, metadata, session, (upstream, service)
-                )
-                results += await measure_provider(setup, transport, plan, arguments)
-            return results
+        try:
+            async with aiohttp.ClientSession(connector=connector) as session:
+                results = []
+                for provider in plan.providers:
+                    setup = await provider_setup(
+                        mode, provider, channels, metadata, session, (upstream, service)
+                    )
+                    results += await measure_provider(setup, transport, plan, arguments)
+                return results
+        finally:
+            for channel in channels:
+                await channel.close()
 
 
 async def run(arguments: argparse.Namespace) -> list[LevelFigures]:
@@ -233,36 +273,52 @@ async def run(arguments: argparse.Namespace) -> list[LevelFigures]:
         concurrencies=[int(value) for value in arguments.concurrency.split(",")],
         calls_per_worker=arguments.calls_per_worker,
         minimum_calls=arguments.minimum_calls,
+        realistic_minimum_calls=arguments.realistic_minimum_calls,
         chunks=arguments.chunks,
         operations=arguments.operations.split(","),
         providers=[PROVIDERS[name] for name in arguments.providers.split(",")],
     )
     # The same form as `date` prints.
     started = time.strftime("%a %b %d %H:%M:%S %Z %Y")
-    upstream_arguments = ["--chunks", str(plan.chunks), "--dimensions", str(arguments.dimensions)]
     all_rows: list[LevelFigures] = []
-    async with (
-        fresh_database() as dsn,
-        child("bench_upstream.py", upstream_arguments, {}) as upstream,
-    ):
-        for transport in arguments.transports.split(","):
-            print(f"measuring with the {transport} transport", file=sys.stderr)
-            all_rows += await measure_transport(transport, dsn, upstream, plan, arguments)
-    print_report(started, all_rows)
+    async with fresh_database() as dsn:
+        for mode in arguments.modes.split(","):
+            upstream_arguments = _upstream_arguments(mode, plan, arguments)
+            async with child("bench_upstream.py", upstream_arguments, {}) as upstream:
+                for transport in arguments.transports.split(","):
+                    print(f"measuring {mode} with the {transport} transport", file=sys.stderr)
+                    all_rows += await measure_transport(
+                        mode, transport, dsn, upstream, plan, arguments
+                    )
+    print_report(started, all_rows, arguments)
     return all_rows
 
 
-def print_report(started: str, rows: list[LevelFigures]) -> None:
+def _upstream_arguments(mode: str, plan: Plan, arguments: argparse.Namespace) -> list[str]:
+    pacing = ["0", "0"]
+    if mode == "realistic":
+        pacing = [str(arguments.first_delay_ms), str(arguments.inter_delay_ms)]
+    return [
+        *("--chunks", str(plan.chunks), "--dimensions", str(arguments.dimensions)),
+        *("--first-delay-ms", pacing[0], "--inter-delay-ms", pacing[1]),
+    ]
+
+
+def print_report(started: str, rows: list[LevelFigures], arguments: argparse.Namespace) -> None:
     print(f"# integration-api benchmark, {started}\n\n{machine()}\n")
-    groups = dict.fromkeys((row.operation, row.provider, row.transport) for row in rows)
-    for operation, provider, transport in groups:
+    keys = dict.fromkeys((row.mode, row.operation, row.provider, row.transport) for row in rows)
+    for key in keys:
         selected = [
-            row
-            for row in rows
-            if (row.operation, row.provider, row.transport) == (operation, provider, transport)
+            row for row in rows if (row.mode, row.operation, row.provider, row.transport) == key
         ]
-        title = f"## {operation}, {provider}, provider transport: {transport}"
+        mode, operation, provider, transport = key
+        workers = f", {arguments.workers} workers" if arguments.workers > 1 else ""
+        title = f"## {mode}: {operation}, {provider}, provider transport: {transport}{workers}"
         print(f"{title}\n\n{table(selected)}\n")
+    print(f"## Targets\n\n{targets_table(rows)}\n")
+    if arguments.baseline:
+        print(f"## Fast mode against {arguments.baseline}\n")
+        print(fast_regressions(rows, json.loads(Path(arguments.baseline).read_text())) + "\n")
     if len({row.provider for row in rows}) > 1:
         print(f"## service CPU per chat stream, next to OpenAI's\n\n{cpu_comparison(rows)}\n")
 
@@ -272,6 +328,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--concurrency", default="1,16,64,256", help="comma-separated levels")
+    parser.add_argument("--modes", default="realistic,fast", help="realistic, fast or both")
+    parser.add_argument("--first-delay-ms", type=float, default=200.0, help="realistic mode")
+    parser.add_argument("--inter-delay-ms", type=float, default=20.0, help="realistic mode")
+    parser.add_argument("--workers", type=int, default=1, help="run the service as a fleet")
+    parser.add_argument("--baseline", help="a --json file of an earlier run to compare fast mode")
     parser.add_argument("--transports", default="aiohttp,httpx", help="aiohttp, httpx or both")
     parser.add_argument("--operations", default="chat,embed")
     parser.add_argument(
@@ -283,10 +344,19 @@ def main() -> None:
     parser.add_argument("--dimensions", type=int, default=1536, help="floats per embedding")
     parser.add_argument("--calls-per-worker", type=int, default=12)
     parser.add_argument("--minimum-calls", type=int, default=400)
+    parser.add_argument("--realistic-minimum-calls", type=int, default=48)
     parser.add_argument("--log-level", default="info", help="the service's log level")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--profile", help="py-spy the service first; collapsed stacks to PATH-*")
     parser.add_argument("--profile-seconds", type=float, default=15)
+    parser.add_argument("--profile-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--no-settle-heap",
+        dest="settle_heap",
+        action="store_false",
+        help="leave the service's start-up heap unfrozen, to measure what freezing it saves",
+    )
+    parser.add_argument("--gc-report", help="the service's GC pauses to PATH-<mode>-<transport>")
     arguments = parser.parse_args()
     rows = asyncio.run(run(arguments))
     if arguments.json:

@@ -17,6 +17,9 @@ import grpc.aio
 
 # A ChatChunk whose first field is text_delta starts with this tag (field 1, length-delimited).
 _TEXT_DELTA_TAG = b"\x0a"
+# Every piece of text the fake upstream streams starts so; the service may carry several pieces
+# that were already buffered in one message, so pieces are counted, not messages.
+_TEXT_PIECE = b" word"
 
 
 @dataclass(frozen=True)
@@ -119,14 +122,22 @@ class DirectClient:
         return Sample(elapsed, elapsed, 1)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ServiceClient:
-    """Calls the service over one gRPC channel, keeping messages as raw bytes."""
+    """Calls the service over gRPC channels in turn, keeping messages as raw bytes. With several
+    workers sharing the port each channel's one connection lands on one of them, so the load
+    spreads over workers only through several channels."""
 
-    channel: grpc.aio.Channel
+    channels: tuple[grpc.aio.Channel, ...]
     metadata: tuple[tuple[str, str], ...]
     chat_request: bytes
     embed_request: bytes
+    _turn: int = 0
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        self._turn += 1
+        return self.channels[self._turn % len(self.channels)]
 
     async def chat(self) -> Sample:
         method: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = self.channel.unary_stream(
@@ -138,7 +149,7 @@ class ServiceClient:
         call = method(self.chat_request, metadata=self.metadata, timeout=60)
         async for message in call:
             if message[:1] == _TEXT_DELTA_TAG:
-                chunks += 1
+                chunks += message.count(_TEXT_PIECE)
                 if not first:
                     first = time.perf_counter() - started
         if await call.code() != grpc.StatusCode.OK:

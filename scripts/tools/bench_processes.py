@@ -36,20 +36,28 @@ class Child:
     def port(self) -> int:
         return int(str(self.announced["port"]))
 
+    @property
+    def serving_pids(self) -> list[int]:
+        """The processes that do the work: the announced workers, or the process itself."""
+        announced = self.announced.get("pids")
+        if isinstance(announced, list) and announced:
+            return [int(pid) for pid in announced]
+        return [self.pid]
+
     def cpu_seconds(self) -> float:
-        """User plus system CPU time the process has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        """User plus system CPU time the serving processes have used so far."""
+        total = 0
+        for pid in self.serving_pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / _CLOCK_TICKS
 
     def rss_mb(self) -> float:
-        resident_pages = int(Path(f"/proc/{self.pid}/statm").read_text().split()[1])
-        return resident_pages * _PAGE_KB / 1024
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """The resident memory of the largest serving process (per worker, with several)."""
+        largest = 0
+        for pid in self.serving_pids:
+            largest = max(largest, int(Path(f"/proc/{pid}/statm").read_text().split()[1]))
+        return largest * _PAGE_KB / 1024
 
 
 @asynccontextmanager

@@ -41,6 +41,8 @@ class LevelFigures:
     upstream_cpu_ms_per_call: float
     peak_rss_mb: float
     provider: str = "openai"
+    mode: str = "fast"
+    workers: int = 1
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -2,23 +2,29 @@
 
 Settings come from the environment the benchmark sets (SECRET, INTEGRATION_CRYPTO_KEY) and the
 database DSN from `--dsn`. `--transport` replaces the runtime's shared provider client with one
-built on the named transport, so both can be measured in one run. Prints `{"port": N}`, then
-serves until SIGTERM or SIGINT.
+built on the named transport, so both can be measured in one run. With `--workers N` above 1 it
+runs the fleet of `serve --workers N` instead (the default aiohttp transport) and announces the
+workers' process ids, whose CPU and memory the benchmark then measures. Prints
+`{"port": N, "pids": [...]}`, then serves until SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import cast
 
 from integration_api.config import Settings
+from integration_api.fleet.ports import SharedPorts
+from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
 from integration_api.providers.transport import (
     HttpClientSettings,
@@ -26,25 +32,104 @@ from integration_api.providers.transport import (
     create_http_client,
 )
 from integration_api.server.app import Application
+from integration_api.server.heap import settle_heap
+
+
+class GcRecorder:
+    """Garbage-collection pauses (`--gc-report`), from `gc.callbacks`: a pause of the one event
+    loop is a pause of every stream it carries."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self.collections = [0, 0, 0]
+        self.longest_ms = [0.0, 0.0, 0.0]
+        self.total_ms = [0.0, 0.0, 0.0]
+
+    def install(self) -> None:
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation = info["generation"]
+        elapsed = (time.perf_counter() - self._started) * 1000
+        self.collections[generation] += 1
+        self.total_ms[generation] += elapsed
+        self.longest_ms[generation] = max(self.longest_ms[generation], elapsed)
+
+    def write(self, path: Path) -> None:
+        report = {
+            "collections": self.collections,
+            "longest_ms": [round(value, 3) for value in self.longest_ms],
+            "total_ms": [round(value, 1) for value in self.total_ms],
+            "frozen_objects": gc.get_freeze_count(),
+        }
+        path.write_text(json.dumps(report) + "\n")
+
+
+def _settings(arguments: argparse.Namespace, data_dir: str) -> Settings:
+    return Settings(
+        environment="benchmark",
+        host="127.0.0.1",
+        port=0,
+        metrics_port=0,
+        log_level=arguments.log_level,
+        secret=os.environ["SECRET"],
+        crypto_key=os.environ["INTEGRATION_CRYPTO_KEY"],
+        data_dir=Path(data_dir),
+        # The fake provider listens on loopback, which the egress policy reaches only listed.
+        egress_allow=("127.0.0.0/8",),
+    )
+
+
+def _announce(port: int, pids: list[int]) -> None:
+    sys.stdout.write(json.dumps({"port": port, "pids": pids}) + "\n")
+    sys.stdout.flush()
+
+
+async def _until_serving(port: int) -> None:
+    """Waits until every worker answers: each listens on the shared port once it serves."""
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
+
+
+async def serve_fleet(arguments: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="integration-api-bench-") as data_dir:
+        ports = SharedPorts.reserve(_settings(arguments, data_dir))
+        try:
+            supervisor = Supervisor(ports.worker_settings, arguments.workers, arguments.dsn)
+            running = asyncio.get_running_loop().create_task(supervisor.run())
+            await _until_serving(ports.port)
+            # The first worker to serve answers the probe; the others start alongside it and
+            # are given the moment one start takes before the load begins.
+            await asyncio.sleep(2.0)
+            _announce(ports.port, supervisor.pids)
+            await running
+        finally:
+            ports.close()
 
 
 async def serve(arguments: argparse.Namespace) -> None:
     configure_logging(arguments.log_level, "json")
+    recorder = GcRecorder()
+    if arguments.gc_report:
+        recorder.install()
+    if arguments.workers > 1:
+        await serve_fleet(arguments)
+        return
     with tempfile.TemporaryDirectory(prefix="integration-api-bench-") as data_dir:
-        settings = Settings(
-            environment="benchmark",
-            host="127.0.0.1",
-            port=0,
-            metrics_port=0,
-            log_level=arguments.log_level,
-            secret=os.environ["SECRET"],
-            crypto_key=os.environ["INTEGRATION_CRYPTO_KEY"],
-            data_dir=Path(data_dir),
-            # The fake provider listens on loopback, which the egress policy reaches only listed.
-            egress_allow=("127.0.0.0/8",),
-        )
+        settings = _settings(arguments, data_dir)
         application = Application(settings, database_dsn=arguments.dsn)
         await application.start()
+        if arguments.settle_heap:
+            settle_heap()
         runtime = application.runtime
         assert runtime is not None
         transport = cast(TransportKind, arguments.transport)
@@ -55,10 +140,11 @@ async def serve(arguments: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        sys.stdout.write(json.dumps({"port": application.port}) + "\n")
-        sys.stdout.flush()
+        _announce(application.port, [os.getpid()])
         await stop.wait()
         await application.stop(grace_seconds=1.0)
+    if arguments.gc_report:
+        recorder.write(Path(arguments.gc_report))
 
 
 def main() -> None:
@@ -66,6 +152,14 @@ def main() -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--transport", choices=["httpx", "aiohttp"], default="aiohttp")
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--no-settle-heap",
+        dest="settle_heap",
+        action="store_false",
+        help="leave the start-up heap unfrozen (as before `serve` froze it)",
+    )
+    parser.add_argument("--gc-report", help="write garbage-collection pauses here on stop")
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -8,6 +8,10 @@ chunks), `POST /model/{id}/converse-stream` (the same text as Bedrock's
 binary event-stream frames, CRCs computed here) and `POST /v1/embeddings` (one base64 vector of
 `--dimensions` floats per input), with keep-alive. Its own cost per stream is a few tens of
 microseconds, and the benchmark reports it. Prints `{"port": N}`.
+
+Streams are sent at once (the fast mode) or paced as a model answers (the realistic mode): the
+headers and the first event at once, the next event `--first-delay-ms` later (the first text of
+OpenAI's stream), then one event every `--inter-delay-ms`.
 """
 
 from __future__ import annotations
@@ -230,7 +234,7 @@ class UpstreamProtocol(asyncio.Protocol):
         gemini: list[bytes],
         frames: list[bytes],
         embeddings: bytes,
-        interval: float,
+        pacing: tuple[float, float],
         cohere: list[bytes],
     ) -> None:
         self._chat = chat
@@ -239,7 +243,7 @@ class UpstreamProtocol(asyncio.Protocol):
         self._cohere = cohere
         self._frames = frames
         self._embeddings = embeddings
-        self._interval = interval
+        self._first_delay, self._inter_delay = pacing
         self._buffer = b""
         self._transport: asyncio.Transport | None = None
 
@@ -281,18 +285,21 @@ class UpstreamProtocol(asyncio.Protocol):
             stream = self._cohere
         elif path.endswith("/converse-stream"):
             stream = self._frames
-        if self._interval:
+        if self._first_delay or self._inter_delay:
             asyncio.get_running_loop().create_task(self._paced(transport, stream))
         else:
             for piece in stream:
                 transport.write(piece)
 
     async def _paced(self, transport: asyncio.Transport, stream: list[bytes]) -> None:
-        for piece in stream:
+        transport.write(stream[0])
+        delay = self._first_delay
+        for piece in stream[1:]:
+            await asyncio.sleep(delay)
             if transport.is_closing():
                 return
             transport.write(piece)
-            await asyncio.sleep(self._interval)
+            delay = self._inter_delay
 
 
 async def serve(arguments: argparse.Namespace) -> None:
@@ -302,10 +309,10 @@ async def serve(arguments: argparse.Namespace) -> None:
     cohere = cohere_stream(arguments.chunks)
     frames = bedrock_stream(arguments.chunks)
     embeddings = embeddings_answer(1, arguments.dimensions)
-    interval = arguments.interval_ms / 1000
+    pacing = (arguments.first_delay_ms / 1000, arguments.inter_delay_ms / 1000)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: UpstreamProtocol(chat, messages, gemini, frames, embeddings, interval, cohere),
+        lambda: UpstreamProtocol(chat, messages, gemini, frames, embeddings, pacing, cohere),
         "127.0.0.1",
         0,
         backlog=1024,
@@ -320,7 +327,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--dimensions", type=int, default=1536)
-    parser.add_argument("--interval-ms", type=float, default=0.0)
+    parser.add_argument("--first-delay-ms", type=float, default=0.0)
+    parser.add_argument("--inter-delay-ms", type=float, default=0.0)
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -127,6 +127,7 @@ async def test_sigterm_turns_not_serving_then_exits_zero(tmp_path: Path, postgre
             await process.wait()
     assert process.returncode == 0, output.decode()
     assert "stopped" in output.decode()
+    assert "start-up heap frozen" in output.decode()
 
 
 async def test_token_command_mints_a_token_the_server_accepts(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import structlog
 from integration_api.auth.tokens import mint_token, parse_ttl
 from integration_api.cli.settings import prepared_settings
 from integration_api.config import Settings
+from integration_api.server.heap import settle_heap
 
 log = structlog.get_logger("integration_api.cli")
 
@@ -34,6 +35,7 @@ async def _serve(settings: Settings, generated: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_requested.set)
     await application.start()
+    log.info("start-up heap frozen", objects=settle_heap())
     _log_generated(generated)
     await stop_requested.wait()
     log.info("shutdown requested")

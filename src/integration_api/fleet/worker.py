@@ -18,8 +18,11 @@ import structlog
 from integration_api.config import ConfigError, Settings
 from integration_api.errors import ServiceError
 from integration_api.observability.logging import configure_logging
+from integration_api.server.heap import settle_heap
 
 READY = "ready"
+
+log = structlog.get_logger("integration_api.fleet")
 
 
 async def _serve(settings: Settings, database_dsn: str, link: Connection) -> int:
@@ -31,6 +34,7 @@ async def _serve(settings: Settings, database_dsn: str, link: Connection) -> int
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_requested.set)
     await application.start()
+    log.info("start-up heap frozen", objects=settle_heap())
     link.send(READY)
     # The supervisor never writes to the link: it turns readable only when the supervisor is gone.
     loop.add_reader(link.fileno(), stop_requested.set)

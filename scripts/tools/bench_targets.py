@@ -1,0 +1,107 @@
+"""The benchmark's targets, checked against the figures of one run and printed beside them.
+
+Latency and CPU targets concern OpenAI chat over the default (aiohttp) transport; the
+throughput target concerns a fleet (`--workers 2` or more) at concurrency 256. A target whose
+level was not measured in the run is shown as such, not as met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scripts.tools.bench_report import LevelFigures
+
+RSS_LIMIT_MB = 150.0
+# Differences below this share are within run-to-run spread on a shared machine.
+FAST_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    concurrency: int
+    figure: Callable[[LevelFigures], float]
+    limit: float
+    at_least: bool = False
+    fleet: bool = False
+
+
+TARGETS = (
+    Target("realistic ΔTTFT p99 ms", 64, lambda row: row.overhead_p99_ms, 10.0),
+    Target("realistic ΔTTFT p50 ms", 64, lambda row: row.overhead_p50_ms, 2.0),
+    Target("realistic ΔTTFT p50 ms", 1, lambda row: row.overhead_p50_ms, 1.5),
+    Target("service CPU ms per realistic stream", 64, lambda row: row.service_cpu_ms_per_call, 2.0),
+    Target(
+        "streams/s through the fleet ÷ direct",
+        256,
+        lambda row: row.service_per_second / row.direct_per_second if row.direct_per_second else 0,
+        0.95,
+        at_least=True,
+        fleet=True,
+    ),
+    Target("errors", 256, lambda row: row.errors, 0.0, fleet=True),
+)
+
+
+def _row(rows: list[LevelFigures], target: Target) -> LevelFigures | None:
+    for row in rows:
+        if (
+            row.mode == "realistic"
+            and row.operation == "chat"
+            and row.provider == "openai"
+            and row.transport == "aiohttp"
+            and row.concurrency == target.concurrency
+            and (row.workers > 1) == target.fleet
+        ):
+            return row
+    return None
+
+
+def _verdict(value: float, limit: float, at_least: bool) -> str:
+    met = value >= limit if at_least else value <= limit
+    return "yes" if met else f"no (by {abs(value - limit):.3g})"
+
+
+def targets_table(rows: list[LevelFigures]) -> str:
+    """One line per target: the figure measured, the bound and whether it holds."""
+    lines = ["| target | c | measured | bound | met |", "|---|---|---|---|---|"]
+    for target in TARGETS:
+        row = _row(rows, target)
+        bound = ("≥ " if target.at_least else "≤ ") + f"{target.limit:g}"
+        if row is None:
+            lines.append(f"| {target.name} | {target.concurrency} | not measured | {bound} | - |")
+            continue
+        value = target.figure(row)
+        verdict = _verdict(value, target.limit, target.at_least)
+        lines.append(
+            f"| {target.name} | {target.concurrency} | {value:.3g} | {bound} | {verdict} |"
+        )
+    if rows:
+        peak = max(row.peak_rss_mb for row in rows)
+        verdict = _verdict(peak, RSS_LIMIT_MB, at_least=False)
+        lines.append(f"| peak RSS MB per process | all | {peak} | ≤ {RSS_LIMIT_MB:g} | {verdict} |")
+    return "\n".join(lines)
+
+
+_LOWER_IS_BETTER = ("overhead_p50_ms", "overhead_p99_ms", "service_cpu_ms_per_call")
+
+
+def fast_regressions(rows: list[LevelFigures], baseline: list[dict[str, object]]) -> str:
+    """Fast-mode figures worse than the baseline run's by more than the tolerance."""
+
+    def key(values: dict[str, object]) -> tuple[object, ...]:
+        fields = ("operation", "provider", "transport", "concurrency")
+        return tuple(values.get(name) for name in fields)
+
+    before = {key(values): values for values in baseline if values.get("mode", "fast") == "fast"}
+    worse = []
+    for row in rows:
+        earlier = before.get(key(row.as_dict())) if row.mode == "fast" else None
+        if earlier is None:
+            continue
+        for name in _LOWER_IS_BETTER:
+            now, then = float(getattr(row, name)), float(str(earlier[name]))
+            if now > then * (1 + FAST_TOLERANCE) and now - then > 0.5:
+                worse.append(f"- {row.operation} c={row.concurrency} {name}: {then} → {now}")
+    return "\n".join(worse) or "no fast-mode figure worse than the baseline beyond the spread"
