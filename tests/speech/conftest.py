@@ -134,6 +134,30 @@ def tone(seconds: float, rate: int = 16000, frame_ms: int = 20) -> list[bytes]:
     ]
 
 
+def _lost_write_race(error: grpc.aio.AioRpcError) -> bool:
+    """The client's own INTERNAL for a write the service had already ended the call before."""
+    return error.code() == grpc.StatusCode.INTERNAL and "execute_batch" in (
+        error.debug_error_string() or ""
+    )
+
+
+async def exchange_ending_early(
+    open_call: Callable[[], Any], requests: Callable[[], AsyncIterator[Any]], attempts: int = 3
+) -> list[Any]:
+    """`exchange` for a call the service ends while the caller may still be writing.
+
+    grpc-python's client marks a call INTERNAL when a write races the service's status (its
+    own error, not the service's answer); such a call is made again, fresh, a few times.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await exchange(open_call(), requests())
+        except grpc.aio.AioRpcError as error:
+            if attempt == attempts or not _lost_write_race(error):
+                raise
+    raise AssertionError("unreachable")
+
+
 async def exchange(call: Any, requests: AsyncIterator[Any]) -> list[Any]:
     """Every answer of a bidirectional `call` fed `requests`, or its status as AioRpcError.
 

@@ -24,7 +24,13 @@ from integration_api.config import Settings
 from integration_api.observability.logging import configure_logging
 from integration_api.providers.egress import PROVIDER_HOSTS, EgressPolicy, parse_allow_list
 from integration_api.speech.limits import SpeechLimits
-from tests.speech.conftest import SERVERS, SpeechUpstream, exchange, register, replay_servers
+from tests.speech.conftest import (
+    SERVERS,
+    SpeechUpstream,
+    exchange_ending_early,
+    register,
+    replay_servers,
+)
 from tests.speech.test_conformance import audio_stream, synthesis_config, text_stream
 from tests.support.egress import at_host, resolve_provider_hosts_to_loopback
 from tests.support.service import RunningService, running_service
@@ -94,7 +100,9 @@ def _calls(speech: SpeechServiceStub, service: RunningService) -> dict[str, Call
     auth = service.auth()
 
     async def transcribe(upstream: SpeechUpstream) -> None:
-        await exchange(speech.transcribe(metadata=auth), audio_stream(upstream))
+        await exchange_ending_early(
+            lambda: speech.transcribe(metadata=auth), lambda: audio_stream(upstream)
+        )
 
     async def synthesize(upstream: SpeechUpstream) -> None:
         request = SynthesizeRequest(config=synthesis_config(upstream), text="Hello there.")
@@ -102,8 +110,10 @@ def _calls(speech: SpeechServiceStub, service: RunningService) -> dict[str, Call
 
     async def synthesize_stream(upstream: SpeechUpstream) -> None:
         pause = 0.5 if upstream.server.idle_close_seconds else 0.0
-        stream = text_stream(upstream, pause=pause)
-        await exchange(speech.synthesize_stream(metadata=auth), stream)
+        await exchange_ending_early(
+            lambda: speech.synthesize_stream(metadata=auth),
+            lambda: text_stream(upstream, pause=pause),
+        )
 
     return {
         "transcribe": transcribe,

@@ -20,7 +20,15 @@ from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
 from integration_api.providers.limits import UpstreamLimits
 from integration_api.speech.limits import SpeechLimits
-from tests.speech.conftest import KEYS, SpeechUpstream, exchange, register, replay_servers, tone
+from tests.speech.conftest import (
+    KEYS,
+    SpeechUpstream,
+    exchange,
+    exchange_ending_early,
+    register,
+    replay_servers,
+    tone,
+)
 from tests.speech.test_conformance import (
     audio_stream,
     kinds,
@@ -172,9 +180,11 @@ async def test_a_frame_past_the_limit_ends_the_session(
 ) -> None:
     upstream = capped_upstreams["deepgram"]
     upstream.server.behaviour = "big_frame"
-    call = capped_speech.transcribe(metadata=capped_service.auth())
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await exchange(call, audio_stream(upstream))
+        await exchange_ending_early(
+            lambda: capped_speech.transcribe(metadata=capped_service.auth()),
+            lambda: audio_stream(upstream),
+        )
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(raised.value)["reason"] == "UPSTREAM_FRAME_TOO_LARGE"
 

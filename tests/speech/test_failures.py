@@ -11,7 +11,7 @@ from grpc_status import rpc_status
 from integration_api_proto.integration.v1 import SynthesizeRequest, TranscribeRequest
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
-from tests.speech.conftest import SpeechUpstream, exchange
+from tests.speech.conftest import SpeechUpstream, exchange, exchange_ending_early
 from tests.speech.test_conformance import (
     audio_stream,
     synthesis_config,
@@ -113,7 +113,9 @@ async def test_transcription_failures_end_non_ok(
     upstream = upstreams[provider]
     upstream.server.behaviour = behaviour
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await exchange(speech.transcribe(metadata=service.auth()), audio_stream(upstream))
+        await exchange_ending_early(
+            lambda: speech.transcribe(metadata=service.auth()), lambda: audio_stream(upstream)
+        )
     assert raised.value.code() == code
     info = error_info(raised.value)
     assert info["provider"] == provider
@@ -153,7 +155,10 @@ async def test_elevenlabs_stream_without_its_final_event_is_truncated(
     upstream = upstreams["elevenlabs"]
     upstream.server.behaviour = "missing_final"
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await exchange(speech.synthesize_stream(metadata=service.auth()), text_stream(upstream))
+        await exchange_ending_early(
+            lambda: speech.synthesize_stream(metadata=service.auth()),
+            lambda: text_stream(upstream),
+        )
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(raised.value)["reason"] == "STREAM_TRUNCATED"
 
@@ -192,7 +197,10 @@ async def test_cartesia_socket_failures_end_non_ok(
     upstream = upstreams["cartesia"]
     upstream.server.behaviour = behaviour
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await exchange(speech.synthesize_stream(metadata=service.auth()), text_stream(upstream))
+        await exchange_ending_early(
+            lambda: speech.synthesize_stream(metadata=service.auth()),
+            lambda: text_stream(upstream),
+        )
     assert raised.value.code() == code
     info = error_info(raised.value)
     assert info["provider"] == "cartesia"
