@@ -26,7 +26,7 @@ from integration_api.config import Settings
 from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
-from integration_api.providers.transport import (
+from integration_api.providers.http_client import (
     HttpClientSettings,
     TransportKind,
     create_http_client,

@@ -16,7 +16,7 @@ from integration_api.oauth.operations import OAuthOperations
 from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
 from integration_api.providers.egress import EgressPolicy
-from integration_api.providers.transport import HttpClientSettings, create_http_client
+from integration_api.providers.http_client import HttpClientSettings, create_http_client
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption

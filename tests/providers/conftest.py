@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from integration_api.providers.egress import EgressPolicy, parse_allow_list
-from integration_api.providers.transport import (
+from integration_api.providers.http_client import (
     HttpClientSettings,
     TransportKind,
     create_http_client,

@@ -17,14 +17,13 @@ from integration_api.providers.egress import (
     base_url_refusal,
     parse_allow_list,
 )
-from integration_api.providers.registry import PROVIDERS
-from integration_api.providers.transport import (
-    EGRESS_REFUSED,
+from integration_api.providers.http_client import (
     HttpClientSettings,
     TransportKind,
     create_http_client,
-    get_json,
 )
+from integration_api.providers.registry import PROVIDERS
+from integration_api.providers.transport import EGRESS_REFUSED, get_json
 from tests.support.egress import Canary, canary
 
 STRICT = EgressPolicy()

@@ -18,15 +18,13 @@ from integration_api.errors import (
     ServiceError,
     Unavailable,
 )
-from integration_api.providers.limits import UpstreamLimits
-from integration_api.providers.transport import (
+from integration_api.providers.http_client import (
     HttpClientSettings,
     TransportKind,
     create_http_client,
-    get_json,
-    open_stream,
-    send_json,
 )
+from integration_api.providers.limits import UpstreamLimits
+from integration_api.providers.transport import get_json, open_stream, send_json
 from tests.fakes.server import FakeServer, json_response
 from tests.providers.conftest import LOOPBACK_POLICY
 from tests.support.egress import at_host

@@ -22,6 +22,7 @@ from httpx_sse import ServerSentEvent
 from httpx_sse._decoders import SSEDecoder
 
 from integration_api.errors import Unavailable
+from integration_api.providers.http_client import upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
 from integration_api.providers.limits import (
     SSE_EVENT_TOO_LARGE,
@@ -31,7 +32,7 @@ from integration_api.providers.limits import (
     event_gap_too_long,
     too_large,
 )
-from integration_api.providers.transport import open_stream, upstream_limits
+from integration_api.providers.transport import open_stream
 
 PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
 

@@ -22,6 +22,7 @@ import httpx
 from botocore.eventstream import EventStreamBuffer, EventStreamMessage, ParserError
 
 from integration_api.errors import Unavailable
+from integration_api.providers.http_client import upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
 from integration_api.providers.limits import (
     SSE_EVENT_TOO_LARGE,
@@ -31,7 +32,7 @@ from integration_api.providers.limits import (
     too_large,
 )
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
-from integration_api.providers.transport import open_stream, upstream_limits
+from integration_api.providers.transport import open_stream
 
 EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
