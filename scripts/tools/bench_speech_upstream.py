@@ -3,7 +3,8 @@
 `/v1/listen` (WebSocket) counts the binary audio frames it receives and answers one final
 `Results` after `--transcript-after-frames` of them; at `CloseStream` it answers `Metadata` and
 closes with 1000, as Deepgram does. `POST /v1/speak` streams `--speak-chunks` chunks of
-`--speak-chunk-bytes` raw audio bytes, each written separately (chunked encoding). Prints
+`--speak-chunk-bytes` raw audio bytes, each written separately (chunked encoding), the first at
+once and the others `--speak-inter-delay-ms` apart, as a model produces audio. Prints
 `{"port": N}` once it listens, then serves until SIGTERM or SIGINT.
 """
 
@@ -39,6 +40,7 @@ class FakeDeepgram:
         self._results = _results("Paris in spring.")
         self._chunk = b"\x01\x02" * (arguments.speak_chunk_bytes // 2)
         self._chunks: int = arguments.speak_chunks
+        self._inter_delay: float = arguments.speak_inter_delay_ms / 1000
 
     async def listen(self, request: web.Request) -> web.StreamResponse:
         socket = web.WebSocketResponse()
@@ -64,7 +66,9 @@ class FakeDeepgram:
         )
         response.enable_chunked_encoding()
         await response.prepare(request)
-        for _ in range(self._chunks):
+        for index in range(self._chunks):
+            if index and self._inter_delay:
+                await asyncio.sleep(self._inter_delay)
             await response.write(self._chunk)
         await response.write_eof()
         return response
@@ -95,6 +99,7 @@ def main() -> None:
     parser.add_argument("--transcript-after-frames", type=int, default=25)
     parser.add_argument("--speak-chunks", type=int, default=10)
     parser.add_argument("--speak-chunk-bytes", type=int, default=3200)
+    parser.add_argument("--speak-inter-delay-ms", type=float, default=50.0)
     asyncio.run(serve(parser.parse_args()))
 
 
