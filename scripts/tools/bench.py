@@ -46,6 +46,7 @@ from scripts.tools.bench_processes import Child, RssSampler, child, fresh_databa
 from scripts.tools.bench_profile import record, summarize
 from scripts.tools.bench_providers import PROVIDERS, BenchProvider
 from scripts.tools.bench_report import LevelFigures, cpu_comparison, figures, machine, table
+from scripts.tools.bench_speech import add_speech_options, run_speech
 from scripts.tools.bench_targets import fast_regressions, targets_table
 
 ROUNDS = 4
@@ -268,28 +269,38 @@ async def measure_transport(
                 await channel.close()
 
 
-async def run(arguments: argparse.Namespace) -> list[LevelFigures]:
+async def run(arguments: argparse.Namespace) -> list[dict[str, object]]:
+    """Speech first when asked for, then chat and embed; every level's figures as dicts."""
+    llm_operations = [name for name in arguments.operations.split(",") if name != "speech"]
+    async with fresh_database() as dsn:
+        speech_rows = []
+        if "speech" in arguments.operations.split(","):
+            speech_rows = await run_speech(dsn, arguments)
+        llm_rows = await run_llm(dsn, llm_operations, arguments) if llm_operations else []
+    return [row.as_dict() for row in speech_rows] + [row.as_dict() for row in llm_rows]
+
+
+async def run_llm(
+    dsn: str, operations: list[str], arguments: argparse.Namespace
+) -> list[LevelFigures]:
     plan = Plan(
         concurrencies=[int(value) for value in arguments.concurrency.split(",")],
         calls_per_worker=arguments.calls_per_worker,
         minimum_calls=arguments.minimum_calls,
         realistic_minimum_calls=arguments.realistic_minimum_calls,
         chunks=arguments.chunks,
-        operations=arguments.operations.split(","),
+        operations=operations,
         providers=[PROVIDERS[name] for name in arguments.providers.split(",")],
     )
     # The same form as `date` prints.
     started = time.strftime("%a %b %d %H:%M:%S %Z %Y")
     all_rows: list[LevelFigures] = []
-    async with fresh_database() as dsn:
-        for mode in arguments.modes.split(","):
-            upstream_arguments = _upstream_arguments(mode, plan, arguments)
-            async with child("bench_upstream.py", upstream_arguments, {}) as upstream:
-                for transport in arguments.transports.split(","):
-                    print(f"measuring {mode} with the {transport} transport", file=sys.stderr)
-                    all_rows += await measure_transport(
-                        mode, transport, dsn, upstream, plan, arguments
-                    )
+    for mode in arguments.modes.split(","):
+        upstream_arguments = _upstream_arguments(mode, plan, arguments)
+        async with child("bench_upstream.py", upstream_arguments, {}) as upstream:
+            for transport in arguments.transports.split(","):
+                print(f"measuring {mode} with the {transport} transport", file=sys.stderr)
+                all_rows += await measure_transport(mode, transport, dsn, upstream, plan, arguments)
     print_report(started, all_rows, arguments)
     return all_rows
 
@@ -334,7 +345,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="run the service as a fleet")
     parser.add_argument("--baseline", help="a --json file of an earlier run to compare fast mode")
     parser.add_argument("--transports", default="aiohttp,httpx", help="aiohttp, httpx or both")
-    parser.add_argument("--operations", default="chat,embed")
+    parser.add_argument(
+        "--operations", default="chat,embed", help="of chat, embed and speech (see --speech-*)"
+    )
     parser.add_argument(
         "--providers",
         default="openai",
@@ -357,12 +370,11 @@ def main() -> None:
         help="leave the service's start-up heap unfrozen, to measure what freezing it saves",
     )
     parser.add_argument("--gc-report", help="the service's GC pauses to PATH-<mode>-<transport>")
+    add_speech_options(parser)
     arguments = parser.parse_args()
     rows = asyncio.run(run(arguments))
     if arguments.json:
-        Path(arguments.json).write_text(
-            json.dumps([row.as_dict() for row in rows], indent=2) + "\n"
-        )
+        Path(arguments.json).write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":
