@@ -6,7 +6,6 @@ import asyncio
 import os
 from pathlib import Path
 
-from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.database import ConnectionPool
 from integration_api.vault import Envelope, Keyring, generate_key
 from tests.keys.support import (
@@ -18,6 +17,7 @@ from tests.keys.support import (
     status_table,
     stored_rows,
 )
+from tests.support.credential_keys import CredentialKeyRepository
 
 OLD, NEW, SPARE, LOST = (generate_key() for _ in range(4))
 

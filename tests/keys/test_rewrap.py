@@ -19,11 +19,11 @@ from integration_api.credentials.rewrap import (
     rewrap_rows,
 )
 from integration_api.principal import Tenant
-from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.database import ConnectionPool
 from integration_api.store.sealed import CREDENTIALS, SealedValueRepository
 from integration_api.vault import Envelope, Keyring, generate_key
 from tests.keys.support import decrypted_secrets, new_secret, seal_credentials, stored_rows
+from tests.support.credential_keys import CredentialKeyRepository
 from tests.support.service import running_service
 
 OLD, NEW, LOST = generate_key(), generate_key(), generate_key()

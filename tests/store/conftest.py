@@ -8,11 +8,11 @@ import pytest
 
 from integration_api.principal import Tenant
 from integration_api.store.audit import AuditLog
-from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.database import ConnectionPool, create_pool
 from integration_api.store.migrate import apply_migrations
 from tests.store.factories import unique_tenant
+from tests.support.credential_keys import CredentialKeyRepository
 
 
 def pytest_configure(config: pytest.Config) -> None:

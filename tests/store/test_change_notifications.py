@@ -8,11 +8,11 @@ import asyncpg
 import pytest
 
 from integration_api.errors import Aborted
-from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.database import ConnectionPool
 from integration_api.store.notifications import CHANNEL
 from tests.store.factories import audit_event, new_credential, unique_tenant
+from tests.support.credential_keys import CredentialKeyRepository
 
 
 async def _listen(dsn: str) -> tuple[asyncpg.Connection[asyncpg.Record], asyncio.Queue[str]]:

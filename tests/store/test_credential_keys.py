@@ -5,11 +5,11 @@ import asyncio
 import pytest
 
 from integration_api.principal import Tenant
-from integration_api.store.credential_keys import CredentialKeyRepository
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.database import ConnectionPool
 from integration_api.store.models import CredentialRow
 from tests.store.factories import audit_event, new_credential, unique_tenant
+from tests.support.credential_keys import CredentialKeyRepository
 
 OLD_KEY = "k1111111111111111"
 NEW_KEY = "k2222222222222222"

@@ -112,18 +112,6 @@ class CredentialRow:
 
 
 @dataclass(frozen=True)
-class RewrapCandidate:
-    """What a key rotation needs to re-encrypt one row: the ciphertext and what it is bound to."""
-
-    id: str
-    organization_id: str
-    project_id: str
-    provider: str
-    ciphertext: bytes = field(repr=False)
-    key_id: str
-
-
-@dataclass(frozen=True)
 class AuditEvent:
     """Something that happened, as the caller describes it; the log adds id, time and hashes."""
 

@@ -1,20 +1,31 @@
-"""The credentials alone, by encryption key: the `credentials` entry of the sealed stores.
+"""Tests' view of the credentials alone, by encryption key: the `credentials` sealed store.
 
-Key status, rewrap and readiness cover every sealed store (store/sealed.py); this view keeps the
-credential-shaped answers (credential ids, `RewrapCandidate`) for code that handles credentials
-only. Nothing here returns secret plaintext.
+Key status, rewrap and readiness cover every sealed store (store/sealed.py); store and key tests
+read and tamper with credential rows through this narrower, credential-shaped view.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from integration_api.store.credential_rows import parse_credential_id
-from integration_api.store.models import RewrapCandidate
 from integration_api.store.sealed import CREDENTIALS, SealedValueRepository
 
 if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool
+
+
+@dataclass(frozen=True)
+class RewrapCandidate:
+    """What a key rotation needs to re-encrypt one row: the ciphertext and what it is bound to."""
+
+    id: str
+    organization_id: str
+    project_id: str
+    provider: str
+    ciphertext: bytes = field(repr=False)
+    key_id: str
 
 
 class CredentialKeyRepository:
