@@ -29,7 +29,6 @@ https://docs.claude.com/en/docs/build-with-claude/prompt-caching.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable
 
 from integration_api.errors import InvalidArgument
@@ -45,6 +44,7 @@ from integration_api.llm.contract import (
     ToolDefinition,
 )
 from integration_api.providers.anthropic.verification import PROVIDER
+from integration_api.providers.tool_wire import arguments_object, parameters_schema
 from integration_api.providers.turns import BlockFormat, conversation
 
 JsonObject = dict[str, object]
@@ -205,22 +205,10 @@ def _assistant_blocks(message: ChatMessage, index: int) -> list[JsonObject]:
                 "type": "tool_use",
                 "id": call.id,
                 "name": call.name,
-                "input": _tool_input(call.arguments_json, f"{where}.arguments_json"),
+                "input": arguments_object(call.arguments_json, f"{where}.arguments_json"),
             }
         )
     return blocks
-
-
-def _tool_input(arguments_json: str, field_path: str) -> JsonObject:
-    if not arguments_json.strip():
-        return {}
-    try:
-        arguments = json.loads(arguments_json)
-    except ValueError:
-        arguments = None
-    if not isinstance(arguments, dict):
-        raise InvalidArgument.for_field(field_path, "must be a JSON object")
-    return arguments
 
 
 def _tools(tools: Iterable[ToolDefinition], cache_tools: bool) -> list[JsonObject]:
@@ -229,11 +217,7 @@ def _tools(tools: Iterable[ToolDefinition], cache_tools: bool) -> list[JsonObjec
         entry: JsonObject = {"name": tool.name}
         if tool.description:
             entry["description"] = tool.description
-        entry["input_schema"] = (
-            dict(tool.parameters)
-            if tool.parameters is not None
-            else {"type": "object", "properties": {}}
-        )
+        entry["input_schema"] = parameters_schema(tool)
         written.append(entry)
     if cache_tools and written:
         written[-1]["cache_control"] = dict(_EPHEMERAL)

@@ -28,7 +28,6 @@ https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable
 
 from integration_api.errors import InvalidArgument
@@ -44,6 +43,7 @@ from integration_api.llm.contract import (
     ToolDefinition,
 )
 from integration_api.providers.aws.verification import PROVIDER
+from integration_api.providers.tool_wire import arguments_object, parameters_schema
 from integration_api.providers.turns import BlockFormat, conversation
 
 JsonObject = dict[str, object]
@@ -176,22 +176,10 @@ def _assistant_blocks(message: ChatMessage, index: int) -> list[JsonObject]:
         tool_use: JsonObject = {
             "toolUseId": call.id,
             "name": call.name,
-            "input": _tool_input(call.arguments_json, f"{where}.arguments_json"),
+            "input": arguments_object(call.arguments_json, f"{where}.arguments_json"),
         }
         blocks.append({"toolUse": tool_use})
     return blocks
-
-
-def _tool_input(arguments_json: str, field_path: str) -> JsonObject:
-    if not arguments_json.strip():
-        return {}
-    try:
-        arguments = json.loads(arguments_json)
-    except ValueError:
-        arguments = None
-    if not isinstance(arguments, dict):
-        raise InvalidArgument.for_field(field_path, "must be a JSON object")
-    return arguments
 
 
 def _tool_specs(tools: Iterable[ToolDefinition], cache_tools: bool) -> list[JsonObject]:
@@ -200,11 +188,7 @@ def _tool_specs(tools: Iterable[ToolDefinition], cache_tools: bool) -> list[Json
         spec: JsonObject = {"name": tool.name}
         if tool.description:
             spec["description"] = tool.description
-        schema = (
-            dict(tool.parameters)
-            if tool.parameters is not None
-            else {"type": "object", "properties": {}}
-        )
+        schema = parameters_schema(tool)
         spec["inputSchema"] = {"json": schema}
         written.append({"toolSpec": spec})
     if cache_tools and written:

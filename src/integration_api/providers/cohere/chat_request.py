@@ -35,6 +35,7 @@ from integration_api.llm.contract import (
     ToolDefinition,
 )
 from integration_api.providers.cohere.verification import PROVIDER
+from integration_api.providers.tool_wire import parameters_schema
 
 JsonObject = dict[str, object]
 _REFUSED_PARAMETERS = ("reasoning_effort", "parallel_tool_calls")
@@ -132,11 +133,7 @@ def _tool(tool: ToolDefinition) -> JsonObject:
     function: JsonObject = {"name": tool.name}
     if tool.description:
         function["description"] = tool.description
-    function["parameters"] = (
-        dict(tool.parameters)
-        if tool.parameters is not None
-        else {"type": "object", "properties": {}}
-    )
+    function["parameters"] = parameters_schema(tool)
     return {"type": "function", "function": function}
 
 

@@ -46,6 +46,7 @@ from integration_api.llm.contract import (
     ToolChoiceMode,
     ToolDefinition,
 )
+from integration_api.providers.tool_wire import arguments_object
 
 JsonObject = dict[str, object]
 # The ids the stream reader makes up when Gemini gives a call none: never sent back as ids.
@@ -156,15 +157,9 @@ def _model_parts(message: ChatMessage, index: int) -> list[JsonObject]:
 
 
 def _function_call(call: ToolCall, index: int) -> JsonObject:
-    try:
-        arguments = json.loads(call.arguments_json or "{}")
-    except ValueError:
-        arguments = None
-    if not isinstance(arguments, dict):
-        raise InvalidArgument.for_field(
-            f"messages[{index}].tool_calls[{call.index}].arguments_json",
-            "must be a JSON object for Gemini",
-        )
+    arguments = arguments_object(
+        call.arguments_json, f"messages[{index}].tool_calls[{call.index}].arguments_json"
+    )
     function_call: JsonObject = {"name": call.name, "args": arguments}
     if call.id and not SYNTHESIZED_CALL_ID.match(call.id):
         function_call["id"] = call.id

@@ -37,6 +37,7 @@ from integration_api.llm.contract import (
     ToolChoiceMode,
     ToolDefinition,
 )
+from integration_api.providers.tool_wire import parameters_schema
 
 JsonObject = dict[str, object]
 
@@ -148,11 +149,7 @@ def _tool(tool: ToolDefinition) -> JsonObject:
     function: JsonObject = {"name": tool.name}
     if tool.description:
         function["description"] = tool.description
-    function["parameters"] = (
-        dict(tool.parameters)
-        if tool.parameters is not None
-        else {"type": "object", "properties": {}}
-    )
+    function["parameters"] = parameters_schema(tool)
     return {"type": "function", "function": function}
 
 
