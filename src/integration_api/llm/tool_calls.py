@@ -130,21 +130,43 @@ class ToolCallAccumulator:
         return calls
 
     def _finished(self, position: int, pending: _PendingCall) -> ToolCall:
-        if not pending.name:
-            raise Internal(
-                f"{self._provider} sent a tool call without a name",
-                reason=MALFORMED_TOOL_CALL,
-                provider=self._provider,
-            )
-        arguments = "".join(pending.argument_pieces).strip() or "{}"
-        try:
-            json.loads(arguments)
-        except ValueError:
-            raise Internal(
-                f"{self._provider} sent tool call {position} with arguments that are not JSON",
-                reason=MALFORMED_TOOL_CALL,
-                provider=self._provider,
-            ) from None
-        # A call must be answerable by id; servers that omit it get a stable stand-in.
-        call_id = pending.id or f"call_{position}"
-        return ToolCall(index=position, id=call_id, name=pending.name, arguments_json=arguments)
+        return finished_tool_call(
+            self._provider, position, pending.id, pending.name, pending.argument_pieces
+        )
+
+
+def finished_tool_call(
+    provider: str,
+    position: int,
+    call_id: str,
+    name: str,
+    pieces: list[str],
+    *,
+    id_prefix: str = "call_",
+    require_object: bool = False,
+) -> ToolCall:
+    """One call assembled from its argument fragments: named, its arguments JSON (`{}` when it
+    sent none; an object where the provider's format says so), and an id — the provider's, or
+    a stable stand-in (`{id_prefix}{position}`) so the call can still be answered by id.
+
+    Raises:
+        Internal: MALFORMED_TOOL_CALL when the call has no name or its arguments do not parse.
+    """
+    arguments = "".join(pieces).strip() or "{}"
+    try:
+        parsed: object = json.loads(arguments)
+    except ValueError:
+        parsed = None
+    well_formed = (
+        isinstance(parsed, dict) if require_object else parsed is not None or (arguments == "null")
+    )
+    if not name or not well_formed:
+        raise Internal(
+            f"{provider} sent tool call {position} without a name or with arguments that are "
+            "not JSON",
+            reason=MALFORMED_TOOL_CALL,
+            provider=provider,
+        )
+    return ToolCall(
+        index=position, id=call_id or f"{id_prefix}{position}", name=name, arguments_json=arguments
+    )

@@ -28,7 +28,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from integration_api.errors import Internal, Unavailable
+from integration_api.errors import Unavailable
 from integration_api.llm.contract import (
     Finish,
     FinishReason,
@@ -38,7 +38,7 @@ from integration_api.llm.contract import (
     ToolCall,
     Usage,
 )
-from integration_api.llm.tool_calls import MALFORMED_TOOL_CALL, ToolCallBudget
+from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
 from integration_api.providers.anthropic.errors import stream_error
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
@@ -205,22 +205,13 @@ class AnthropicStreamReader:
     def _tool_call(self, pending: _ToolUse) -> ToolCall:
         position = self._calls_made
         self._calls_made += 1
-        arguments = "".join(pending.pieces).strip()
-        if not arguments and isinstance(pending.start_input, dict) and pending.start_input:
-            arguments = json.dumps(pending.start_input)
-        arguments = arguments or "{}"
-        try:
-            json.loads(arguments)
-        except ValueError:
-            arguments = ""
-        if not arguments or not pending.name:
-            raise Internal(
-                f"{self._provider} sent tool call {position} without a name or JSON input",
-                reason=MALFORMED_TOOL_CALL,
-                provider=self._provider,
-            )
-        call_id = pending.id or f"toolu_{position}"
-        return ToolCall(index=position, id=call_id, name=pending.name, arguments_json=arguments)
+        pieces = pending.pieces
+        if not "".join(pieces).strip() and isinstance(pending.start_input, dict):
+            # The input came whole in `content_block_start`, and no fragment followed.
+            pieces = [json.dumps(pending.start_input)] if pending.start_input else []
+        return finished_tool_call(
+            self._provider, position, pending.id, pending.name, pieces, id_prefix="toolu_"
+        )
 
     def _note_usage(self, usage: object) -> None:
         if not isinstance(usage, dict):

@@ -33,7 +33,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from integration_api.errors import Internal, Unavailable
+from integration_api.errors import Unavailable
 from integration_api.llm.contract import (
     Finish,
     FinishReason,
@@ -43,7 +43,7 @@ from integration_api.llm.contract import (
     ToolCall,
     Usage,
 )
-from integration_api.llm.tool_calls import MALFORMED_TOOL_CALL, ToolCallBudget
+from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
 from integration_api.providers.aws.errors import stream_error
 from integration_api.providers.aws.eventstream import Frame
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
@@ -189,19 +189,15 @@ class BedrockStreamReader:
     def _tool_call(self, pending: _ToolUse) -> ToolCall:
         position = self._calls_made
         self._calls_made += 1
-        arguments = "".join(pending.pieces).strip() or "{}"
-        try:
-            parsed = json.loads(arguments)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict) or not pending.name:
-            raise Internal(
-                f"{self._provider} sent tool call {position} without a name or JSON input",
-                reason=MALFORMED_TOOL_CALL,
-                provider=self._provider,
-            )
-        call_id = pending.id or f"tooluse_{position}"
-        return ToolCall(index=position, id=call_id, name=pending.name, arguments_json=arguments)
+        return finished_tool_call(
+            self._provider,
+            position,
+            pending.id,
+            pending.name,
+            pending.pieces,
+            id_prefix="tooluse_",
+            require_object=True,
+        )
 
     def _parse(self, payload: bytes) -> JsonObject:
         try:

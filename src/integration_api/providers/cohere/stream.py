@@ -29,7 +29,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from integration_api.errors import Internal, Unavailable
+from integration_api.errors import Unavailable
 from integration_api.llm.contract import (
     Finish,
     FinishReason,
@@ -39,7 +39,7 @@ from integration_api.llm.contract import (
     ToolCall,
     Usage,
 )
-from integration_api.llm.tool_calls import MALFORMED_TOOL_CALL, ToolCallBudget
+from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
 from integration_api.providers.json_calls import count_at
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
@@ -202,19 +202,9 @@ class CohereStreamReader:
     def _tool_call(self, pending: _PendingCall) -> ToolCall:
         position = self._calls_made
         self._calls_made += 1
-        arguments = "".join(pending.pieces).strip() or "{}"
-        try:
-            json.loads(arguments)
-        except ValueError:
-            arguments = ""
-        if not arguments or not pending.name:
-            raise Internal(
-                f"{self._provider} sent tool call {position} without a name or JSON arguments",
-                reason=MALFORMED_TOOL_CALL,
-                provider=self._provider,
-            )
-        call_id = pending.id or f"call_{position}"
-        return ToolCall(index=position, id=call_id, name=pending.name, arguments_json=arguments)
+        return finished_tool_call(
+            self._provider, position, pending.id, pending.name, pending.pieces
+        )
 
     def _parse(self, data: str) -> JsonObject:
         try:
