@@ -63,6 +63,9 @@ class Plan:
     operations: list[str]
     providers: list[BenchProvider]
 
+    # Seconds over which a round's calls start, by mode (0: all at once).
+    spreads: dict[str, float]
+
     def calls(self, concurrency: int, mode: str) -> int:
         minimum = self.realistic_minimum_calls if mode == "realistic" else self.minimum_calls
         total = max(minimum, concurrency * self.calls_per_worker)
@@ -118,8 +121,9 @@ async def level(
     service_call = (
         setup.through_service.chat if operation == "chat" else setup.through_service.embed
     )
-    await run_round(direct_call, concurrency, concurrency, expected)
-    await run_round(service_call, concurrency, concurrency, expected)
+    spread = plan.spreads.get(setup.mode, 0.0)
+    await run_round(direct_call, concurrency, concurrency, expected, spread)
+    await run_round(service_call, concurrency, concurrency, expected, spread)
     direct, service = RoundResult(), RoundResult()
     service_cpu = 0.0
     upstream_cpu_before = setup.upstream.cpu_seconds()
@@ -127,9 +131,9 @@ async def level(
     sampler.start()
     per_round = plan.calls(concurrency, setup.mode) // ROUNDS
     for _ in range(ROUNDS):
-        direct.merge(await run_round(direct_call, concurrency, per_round, expected))
+        direct.merge(await run_round(direct_call, concurrency, per_round, expected, spread))
         cpu_before = setup.service.cpu_seconds()
-        service.merge(await run_round(service_call, concurrency, per_round, expected))
+        service.merge(await run_round(service_call, concurrency, per_round, expected, spread))
         service_cpu += setup.service.cpu_seconds() - cpu_before
     await sampler.stop()
     upstream_calls = max(1, direct.completed + service.completed)
@@ -291,6 +295,7 @@ async def run_llm(
         chunks=arguments.chunks,
         operations=operations,
         providers=[PROVIDERS[name] for name in arguments.providers.split(",")],
+        spreads=_spreads(arguments),
     )
     # The same form as `date` prints.
     started = time.strftime("%a %b %d %H:%M:%S %Z %Y")
@@ -303,6 +308,14 @@ async def run_llm(
                 all_rows += await measure_transport(mode, transport, dsn, upstream, plan, arguments)
     print_report(started, all_rows, arguments)
     return all_rows
+
+
+def _spreads(arguments: argparse.Namespace) -> dict[str, float]:
+    """Realistic calls start spread over one stream's length unless `--arrivals burst`."""
+    if arguments.arrivals == "burst":
+        return {}
+    stream_ms = arguments.first_delay_ms + arguments.chunks * arguments.inter_delay_ms
+    return {"realistic": stream_ms / 1000}
 
 
 def _upstream_arguments(mode: str, plan: Plan, arguments: argparse.Namespace) -> list[str]:
@@ -343,6 +356,12 @@ def main() -> None:
     parser.add_argument("--first-delay-ms", type=float, default=200.0, help="realistic mode")
     parser.add_argument("--inter-delay-ms", type=float, default=20.0, help="realistic mode")
     parser.add_argument("--workers", type=int, default=1, help="run the service as a fleet")
+    parser.add_argument(
+        "--arrivals",
+        choices=("spread", "burst"),
+        default="spread",
+        help="realistic calls start spread over a stream's length, or all at once",
+    )
     parser.add_argument("--baseline", help="a --json file of an earlier run to compare fast mode")
     parser.add_argument("--transports", default="aiohttp,httpx", help="aiohttp, httpx or both")
     parser.add_argument(

@@ -52,13 +52,22 @@ class RoundResult:
 Call = Callable[[], Awaitable[Sample]]
 
 
-async def run_round(call: Call, concurrency: int, count: int, expected_chunks: int) -> RoundResult:
-    """`count` calls, `concurrency` at a time; a call that fails or comes back short is an error."""
+async def run_round(
+    call: Call, concurrency: int, count: int, expected_chunks: int, spread_seconds: float = 0.0
+) -> RoundResult:
+    """`count` calls, `concurrency` at a time; a call that fails or comes back short is an error.
+
+    With `spread_seconds`, worker i starts i/concurrency of it late, so the round's calls arrive
+    spread out as independent callers' do (a stream's length apart: the steady state of
+    `concurrency` open streams) instead of all in the same instant.
+    """
     result = RoundResult()
     remaining = count
 
-    async def worker() -> None:
+    async def worker(index: int) -> None:
         nonlocal remaining
+        if spread_seconds:
+            await asyncio.sleep(spread_seconds * index / concurrency)
         while remaining > 0:
             remaining -= 1
             try:
@@ -74,7 +83,7 @@ async def run_round(call: Call, concurrency: int, count: int, expected_chunks: i
             result.chunks += sample.chunks
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(index) for index in range(concurrency)))
     result.wall = time.perf_counter() - started
     return result
 
