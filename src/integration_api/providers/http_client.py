@@ -25,6 +25,7 @@ from integration_api.providers.egress_connect import (
 )
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.pool import pool_wait_tracing
+from integration_api.providers.pooled_body import PooledBodyTransport
 
 TransportKind = Literal["httpx", "aiohttp"]
 
@@ -129,8 +130,10 @@ def create_http_client(
     )
     transport: httpx.AsyncBaseTransport
     if settings.transport == "aiohttp":
-        transport = AiohttpTransport(
-            limits=limits, trust_env=False, client=_cookieless_session_factory(settings, policy)
+        transport = PooledBodyTransport(
+            AiohttpTransport(
+                limits=limits, trust_env=False, client=_cookieless_session_factory(settings, policy)
+            )
         )
     else:
         transport = _httpx_transport(limits, policy)

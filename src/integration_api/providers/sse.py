@@ -32,6 +32,7 @@ from integration_api.providers.limits import (
     event_gap_too_long,
     too_large,
 )
+from integration_api.providers.pooled_body import piece_reader
 from integration_api.providers.transport import open_stream
 
 PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
@@ -160,11 +161,11 @@ async def _bounded_events(
     max_gap = limits.max_event_gap_seconds
     decoder = BoundedEventDecoder(provider, limits)
     waited_since_event = 0.0
-    pieces = response.aiter_bytes()
+    pieces = piece_reader(response)
     try:
         while True:
             before = clock()
-            piece = await anext(pieces, b"")
+            piece = await pieces.read()
             after = clock()
             timer.waited += after - before
             waited_since_event += after - before
@@ -179,7 +180,7 @@ async def _bounded_events(
             if not piece:
                 return
     finally:
-        await pieces.aclose()  # type: ignore[attr-defined]
+        await pieces.aclose()
 
 
 @asynccontextmanager

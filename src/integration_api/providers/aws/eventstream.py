@@ -31,6 +31,7 @@ from integration_api.providers.limits import (
     event_gap_too_long,
     too_large,
 )
+from integration_api.providers.pooled_body import piece_reader
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
 from integration_api.providers.transport import open_stream
 
@@ -127,11 +128,11 @@ async def _bounded_frames(
     max_gap = limits.max_event_gap_seconds
     decoder = BoundedFrameDecoder(provider, limits.max_sse_event_bytes)
     waited_since_frame = 0.0
-    pieces = response.aiter_bytes()
+    pieces = piece_reader(response)
     try:
         while True:
             before = clock()
-            piece = await anext(pieces, b"")
+            piece = await pieces.read()
             after = clock()
             timer.waited += after - before
             waited_since_frame += after - before
@@ -146,7 +147,7 @@ async def _bounded_frames(
                 waited_since_frame = 0.0
                 yield frame
     finally:
-        await pieces.aclose()  # type: ignore[attr-defined]
+        await pieces.aclose()
 
 
 @dataclass(frozen=True)
