@@ -47,7 +47,7 @@ from scripts.tools.bench_profile import record, summarize
 from scripts.tools.bench_providers import PROVIDERS, BenchProvider
 from scripts.tools.bench_report import LevelFigures, cpu_comparison, figures, machine, table
 from scripts.tools.bench_speech import add_speech_options, run_speech
-from scripts.tools.bench_targets import fast_regressions, targets_table
+from scripts.tools.bench_targets import FLOOR, fast_regressions, targets_table
 
 ROUNDS = 4
 
@@ -225,6 +225,36 @@ async def measure_provider(
     return results
 
 
+async def measure_floor(
+    mode: str, upstream: Child, session: aiohttp.ClientSession, plan: Plan
+) -> list[LevelFigures]:
+    """The same chat levels through `bench_floor.py`: grpc.aio and aiohttp, no service code."""
+    openai = PROVIDERS["openai"]
+    async with child("bench_floor.py", ["--upstream-port", str(upstream.port)], {}) as floor:
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{floor.port}")
+        try:
+            direct = DirectClient(
+                session,
+                openai.base_url(upstream.port) + openai.chat_path,
+                "",
+                openai.headers,
+                openai.encoded_chat_body(),
+                b"",
+                openai.text_chunks_in,
+            )
+            through_floor = ServiceClient((channel,), (), b"", b"")
+            setup = Setup(mode, openai, upstream, floor, direct, through_floor)
+            rows = []
+            for concurrency in plan.concurrencies:
+                row = await level(setup, "chat", "aiohttp", concurrency, plan)
+                row = replace(row, mode=mode, provider=FLOOR)
+                print(f"  {mode} floor chat c={concurrency}: {row.as_dict()}", file=sys.stderr)
+                rows.append(row)
+            return rows
+        finally:
+            await channel.close()
+
+
 def service_channels(port: int, workers: int) -> tuple[grpc.aio.Channel, ...]:
     """One channel for one process; with workers, four connections each (own subchannels), as
     the kernel spreads connections over the workers that share the port."""
@@ -267,6 +297,8 @@ async def measure_transport(
                         mode, provider, channels, metadata, session, (upstream, service)
                     )
                     results += await measure_provider(setup, transport, plan, arguments)
+                if arguments.floor and transport == "aiohttp" and arguments.workers <= 1:
+                    results += await measure_floor(mode, upstream, session, plan)
                 return results
         finally:
             for channel in channels:
@@ -343,7 +375,7 @@ def print_report(started: str, rows: list[LevelFigures], arguments: argparse.Nam
     if arguments.baseline:
         print(f"## Fast mode against {arguments.baseline}\n")
         print(fast_regressions(rows, json.loads(Path(arguments.baseline).read_text())) + "\n")
-    if len({row.provider for row in rows}) > 1:
+    if len({row.provider for row in rows} - {FLOOR}) > 1:
         print(f"## service CPU per chat stream, next to OpenAI's\n\n{cpu_comparison(rows)}\n")
 
 
@@ -387,6 +419,11 @@ def main() -> None:
         dest="settle_heap",
         action="store_false",
         help="leave the service's start-up heap unfrozen, to measure what freezing it saves",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure chat through a bare grpc.aio and aiohttp proxy (bench_floor.py)",
     )
     parser.add_argument("--gc-report", help="the service's GC pauses to PATH-<mode>-<transport>")
     add_speech_options(parser)
