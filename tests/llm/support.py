@@ -43,6 +43,16 @@ class Answer:
         ]
 
     @property
+    def shape(self) -> list[str]:
+        """`kinds` with each run of text deltas as one: text that arrives together may leave as
+        one message (`llm.ready_text`), so how many a run holds depends on the network."""
+        shape: list[str] = []
+        for kind in self.kinds:
+            if not (kind == "text_delta" and shape and shape[-1] == kind):
+                shape.append(kind)
+        return shape
+
+    @property
     def texts(self) -> list[str]:
         return [chunk.text_delta.text for chunk in self.chunks if chunk.text_delta is not None]
 

@@ -134,7 +134,7 @@ async def test_thinking_streams_as_reasoning_with_its_signature_and_redacted_blo
         llm, service, ChatRequest(credential_id=anthropic.credential_id, messages=user_says())
     )
     assert answer.code() == grpc.StatusCode.OK, answer.error
-    assert answer.kinds == ["reasoning_delta"] * 4 + ["text_delta"] * 2 + ["usage", "finish"]
+    assert answer.shape == ["reasoning_delta"] * 4 + ["text_delta", "usage", "finish"]
     assert answer.reasoning == "The user greets me. A short greeting back fits."
     deltas = [chunk.reasoning_delta for chunk in answer.chunks if chunk.reasoning_delta]
     assert deltas[2].signature.startswith("EqQBCgIYAhIM") and not deltas[2].text

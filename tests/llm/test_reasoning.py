@@ -30,14 +30,7 @@ async def test_reasoning_streams_as_reasoning_deltas_before_the_answer(
         llm, service, ChatRequest(credential_id=upstream.credential_id, messages=user_says())
     )
     assert answer.code() == grpc.StatusCode.OK, answer.error
-    assert answer.kinds == [
-        "reasoning_delta",
-        "reasoning_delta",
-        "text_delta",
-        "text_delta",
-        "usage",
-        "finish",
-    ]
+    assert answer.shape == ["reasoning_delta", "reasoning_delta", "text_delta", "usage", "finish"]
     assert answer.reasoning == "The user greets me. A short greeting back fits."
     assert answer.text == "Hello!"
 

@@ -22,6 +22,7 @@ from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceE
 from integration_api.llm import metrics
 from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage
 from integration_api.llm.ports import CredentialSource
+from integration_api.llm.ready_text import ReadyTextMerger
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
@@ -122,23 +123,25 @@ class ChatService:
         try:
             credential, model, request = await self._prepare(tenant, request, call)
             with self._tenant_calls.slot(tenant):
-                parts, part = await self._first_part(
+                parts, first = await self._first_part(
                     tenant, credential, model, request, deadline, call.clock
                 )
+                merger = ReadyTextMerger(parts, call.clock.upstream)
                 try:
+                    part = merger.with_ready_text(first)
                     while not isinstance(part, Finish):
                         if isinstance(part, Usage):
                             call.usage = part
                         call.clock.part_sent()
                         yield part
-                        part = await self._next_part(parts, call.provider)
+                        part = await self._next_part(merger, call.provider)
                     call.clock.part_sent()
                     structlog.contextvars.bind_contextvars(
                         provider_request_id=part.provider_request_id
                     )
                     yield dataclasses.replace(part, timing=call.clock.timing())
                 finally:
-                    await parts.aclose()
+                    await merger.aclose()
         except BaseException as error:
             call.failed(error, deadline)
             raise
@@ -207,11 +210,11 @@ class ChatService:
         except StopAsyncIteration:
             raise truncated(provider) from None
 
-    async def _next_part(self, parts: Parts, provider: str) -> StreamPart:
+    async def _next_part(self, parts: ReadyTextMerger, provider: str) -> StreamPart:
         # Once output flows, the caller's deadline is gRPC's to enforce: it cancels the call,
         # which closes the upstream response. A timer per part would cost more than the part.
         try:
-            return await anext(parts)
+            return await parts.next_part()
         except StopAsyncIteration:
             # An adapter always ends with Finish or an error; ending otherwise is a truncation.
             raise truncated(provider) from None

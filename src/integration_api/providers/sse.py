@@ -39,12 +39,24 @@ PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
 
 
 class UpstreamTimer:
-    """Seconds one call spent waiting on its provider (and sleeping before a retry)."""
+    """Seconds one call spent waiting on its provider (and sleeping before a retry).
 
-    __slots__ = ("waited",)
+    `caller_time` adds up time a read of the provider's answer stood suspended while the service
+    was busy with the caller instead (a read started ahead, see `llm.ready_text`): a read's wait
+    is its duration less what `caller_time` grew by meanwhile.
+    """
+
+    __slots__ = ("caller_time", "waited")
 
     def __init__(self) -> None:
         self.waited = 0.0
+        self.caller_time = 0.0
+
+    def upstream_wait(self, started: float, caller_time_then: float, now: float) -> float:
+        """The part of [started, now] spent waiting on the provider; it is added to `waited`."""
+        wait = max(0.0, now - started - (self.caller_time - caller_time_then))
+        self.waited += wait
+        return wait
 
 
 @dataclass(frozen=True)
@@ -164,11 +176,10 @@ async def _bounded_events(
     pieces = piece_reader(response)
     try:
         while True:
-            before = clock()
+            before, caller_time = clock(), timer.caller_time
             piece = await pieces.read()
             after = clock()
-            timer.waited += after - before
-            waited_since_event += after - before
+            waited_since_event += timer.upstream_wait(before, caller_time, after)
             if after > give_up_at:
                 raise answer_too_slow(provider, limits.max_answer_seconds)
             if waited_since_event > max_gap:

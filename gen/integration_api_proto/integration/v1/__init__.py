@@ -2408,6 +2408,13 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class TextDelta(betterproto2.Message):
+    """
+    A piece of the answer's text, sent as soon as it arrives. Pieces the provider sent that are
+    already waiting together (the caller or the service fell behind) leave as one TextDelta;
+    none is ever held back to wait for the next. Join them in order: how the text is cut into
+    pieces carries no meaning.
+    """
+
     text: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
 

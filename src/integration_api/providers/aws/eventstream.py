@@ -131,11 +131,10 @@ async def _bounded_frames(
     pieces = piece_reader(response)
     try:
         while True:
-            before = clock()
+            before, caller_time = clock(), timer.caller_time
             piece = await pieces.read()
             after = clock()
-            timer.waited += after - before
-            waited_since_frame += after - before
+            waited_since_frame += timer.upstream_wait(before, caller_time, after)
             if after > give_up_at:
                 raise answer_too_slow(provider, limits.max_answer_seconds)
             if waited_since_frame > max_gap:
