@@ -121,7 +121,8 @@ async def level(
     service_call = (
         setup.through_service.chat if operation == "chat" else setup.through_service.embed
     )
-    spread = plan.spreads.get(setup.mode, 0.0)
+    # Spread out, streams overlap as independent callers' do; an embedding call is too short.
+    spread = plan.spreads.get(setup.mode, 0.0) if operation == "chat" else 0.0
     await run_round(direct_call, concurrency, concurrency, expected, spread)
     await run_round(service_call, concurrency, concurrency, expected, spread)
     direct, service = RoundResult(), RoundResult()
@@ -343,7 +344,7 @@ async def run_llm(
 
 
 def _spreads(arguments: argparse.Namespace) -> dict[str, float]:
-    """Realistic calls start spread over one stream's length unless `--arrivals burst`."""
+    """Realistic chat calls start spread over one stream's length unless `--arrivals burst`."""
     if arguments.arrivals == "burst":
         return {}
     stream_ms = arguments.first_delay_ms + arguments.chunks * arguments.inter_delay_ms
@@ -392,7 +393,7 @@ def main() -> None:
         "--arrivals",
         choices=("spread", "burst"),
         default="spread",
-        help="realistic calls start spread over a stream's length, or all at once",
+        help="realistic chat calls start spread over a stream's length, or all at once",
     )
     parser.add_argument("--baseline", help="a --json file of an earlier run to compare fast mode")
     parser.add_argument("--transports", default="aiohttp,httpx", help="aiohttp, httpx or both")

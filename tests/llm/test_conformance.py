@@ -466,6 +466,23 @@ async def test_a_caller_that_cancels_closes_the_upstream_response(
     assert received.texts == ["Hello", "!"]
 
 
+@pytest.mark.parametrize("provider", CHAT_PROVIDERS)
+async def test_the_first_text_leaves_alone_even_when_the_rest_is_already_there(
+    provider: str,
+    llm: LlmServiceStub,
+    service: RunningService,
+    all_upstreams: dict[str, Upstream],
+) -> None:
+    # The whole answer arrives at once: later pieces may be joined, never into the first.
+    upstream = all_upstreams[provider]
+    upstream.replay.play("text.sse")
+    answer = await chat(llm, service, request_for(upstream))
+
+    assert answer.code() == grpc.StatusCode.OK, answer.error
+    assert answer.texts[0] == "Hello"
+    assert answer.text == GREETING
+
+
 async def test_an_unfinished_answer_is_never_reported_complete(
     llm: LlmServiceStub, service: RunningService, all_upstreams: dict[str, Upstream]
 ) -> None:

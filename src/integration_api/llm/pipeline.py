@@ -128,7 +128,8 @@ class ChatService:
                 )
                 merger = ReadyTextMerger(parts, call.clock.upstream)
                 try:
-                    part = merger.with_ready_text(first)
+                    # The first part leaves alone, at once: nothing is read ahead before it.
+                    part = first
                     while not isinstance(part, Finish):
                         if isinstance(part, Usage):
                             call.usage = part

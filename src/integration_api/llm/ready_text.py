@@ -6,8 +6,8 @@ several text deltas are already decoded, or their bytes already in the connectio
 the time one is sent: those are joined into one `TextDelta`. Whether the next part is ready is
 found out exactly, by taking one step of the adapter's stream: if that step completes without
 waiting for the network, its part is ready; if it would wait, the step is kept, suspended, and
-the text in hand leaves at once. The first text of an answer is never held back, and a delta is
-never delayed by the one after it.
+the text in hand leaves at once. A delta is never delayed by the one after it, and the
+answer's first part is sent before anything is read ahead (the pipeline merges from the second).
 
 Only text is merged: a reasoning delta may close its block (`signature`), and tool calls, usage
 and the finish keep their own messages, in order. An error the adapter raises while text is in
