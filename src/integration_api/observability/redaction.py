@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import re
 from collections.abc import Mapping, MutableMapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from google.protobuf import descriptor_pb2
@@ -77,14 +77,20 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+@lru_cache(maxsize=1024)
+def _is_sensitive_key(key: str) -> bool:
+    # Field names come from the code, a few dozen in all: each is judged once, not per line.
+    lowered = key.lower()
+    return any(marker in lowered for marker in SENSITIVE_LOG_KEYS)
+
+
 def mask_sensitive_keys(
     _logger: object, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """structlog processor: a log field named like a secret never shows its value."""
     for key in list(event):
-        lowered = key.lower()
         value = event[key]
-        if any(marker in lowered for marker in SENSITIVE_LOG_KEYS) and value:
+        if _is_sensitive_key(key) and value:
             event[key] = REDACTED
         elif isinstance(value, str) and "@" in value:
             event[key] = URL_USERINFO.sub(rf"\1{REDACTED}@", value)
