@@ -16,7 +16,7 @@ from integration_api.llm.contract import (
     TextDelta,
     Usage,
 )
-from integration_api.llm.ready_text import ReadyTextMerger
+from integration_api.llm.ready_text import MAX_JOINED_CHARACTERS, ReadyTextMerger
 from integration_api.providers.sse import UpstreamTimer
 
 FINISH = Finish(reason=FinishReason.STOP, raw_reason="stop", model="m", provider_request_id="r")
@@ -63,6 +63,21 @@ async def test_text_that_is_ready_together_leaves_as_one_delta() -> None:
     )
 
     assert await drain(merger, first) == [TextDelta("Hello!"), usage, FINISH]
+
+
+async def test_a_flood_of_ready_text_is_joined_only_up_to_a_bound() -> None:
+    piece = "x" * 1000
+    count = 3 * MAX_JOINED_CHARACTERS // len(piece)
+    first, merger = await first_and_merger(
+        Upstream(*[TextDelta(piece) for _ in range(count)], FINISH)
+    )
+
+    parts = await drain(merger, first)
+
+    texts = [part.text for part in parts if isinstance(part, TextDelta)]
+    assert "".join(texts) == piece * count
+    assert 3 <= len(texts) <= 4
+    assert all(len(text) <= MAX_JOINED_CHARACTERS + len(piece) for text in texts)
 
 
 async def test_text_is_not_held_back_for_text_that_is_not_there_yet() -> None:

@@ -25,6 +25,10 @@ from typing import Any
 from integration_api.llm.contract import StreamPart, TextDelta
 from integration_api.providers.sse import UpstreamTimer
 
+# A joined delta stops growing here: a provider that floods the connection still reaches the
+# caller in messages far below any client's receive limit (gRPC's default is 4 MiB).
+MAX_JOINED_CHARACTERS = 64 * 1024
+
 # A step of the adapter's stream that had to wait: the suspended coroutine and what it awaits.
 _Suspended = tuple[Coroutine[Any, Any, StreamPart], Any]
 
@@ -49,10 +53,16 @@ class ReadyTextMerger:
         if not isinstance(part, TextDelta):
             return part
         texts: list[str] | None = None
-        while self._take_ready() and isinstance(self._ready, TextDelta):
+        size = len(part.text)
+        while (
+            size < MAX_JOINED_CHARACTERS
+            and self._take_ready()
+            and isinstance(self._ready, TextDelta)
+        ):
             if texts is None:
                 texts = [part.text]
             texts.append(self._ready.text)
+            size += len(self._ready.text)
             self._ready = None
         return part if texts is None else TextDelta(text="".join(texts))
 
