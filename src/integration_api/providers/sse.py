@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import httpx
 from httpx_sse import ServerSentEvent
@@ -36,6 +37,7 @@ from integration_api.providers.pooled_body import piece_reader
 from integration_api.providers.transport import open_stream
 
 PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
+ItemT = TypeVar("ItemT")
 
 
 class UpstreamTimer:
@@ -155,39 +157,47 @@ class BoundedEventDecoder:
         return events
 
 
-async def _bounded_events(
+class PieceDecoder(Protocol[ItemT]):
+    """Bytes in, whole items (events, frames) out; `flush` gives what the body's end completes."""
+
+    def feed(self, piece: bytes) -> list[ItemT]: ...
+
+    def flush(self) -> list[ItemT]: ...
+
+
+async def decode_within_bounds(
     response: httpx.Response,
+    decoder: PieceDecoder[ItemT],
     provider: str,
     limits: UpstreamLimits,
     timer: UpstreamTimer,
     started: float,
-) -> AsyncGenerator[ServerSentEvent, None]:
-    """The events of the body, ended with a typed error as soon as a bound is passed.
+) -> AsyncGenerator[ItemT, None]:
+    """The items `decoder` makes of the body, ended with a typed error as soon as a bound is passed.
 
     Time bounds are checked on each piece that arrives, with no timer of their own: a silent
-    upstream is ended by the client's read timeout, a chatty one (keep-alive comments) by these
-    checks. Only time spent waiting on the upstream counts towards the gap, not the caller's.
+    upstream is ended by the client's read timeout, a chatty one (keep-alive comments, bytes that
+    never complete a frame) by these checks. Only time spent waiting on the upstream counts
+    towards the gap, not the caller's.
     """
     clock = time.perf_counter
     give_up_at = started + limits.max_answer_seconds
     max_gap = limits.max_event_gap_seconds
-    decoder = BoundedEventDecoder(provider, limits)
-    waited_since_event = 0.0
+    waited_since_item = 0.0
     pieces = piece_reader(response)
     try:
         while True:
             before, caller_time = clock(), timer.caller_time
             piece = await pieces.read()
             after = clock()
-            waited_since_event += timer.upstream_wait(before, caller_time, after)
+            waited_since_item += timer.upstream_wait(before, caller_time, after)
             if after > give_up_at:
                 raise answer_too_slow(provider, limits.max_answer_seconds)
-            if waited_since_event > max_gap:
+            if waited_since_item > max_gap:
                 raise event_gap_too_long(provider, max_gap)
-            events = decoder.feed(piece) if piece else decoder.flush()
-            for event in events:
-                waited_since_event = 0.0
-                yield event
+            for item in decoder.feed(piece) if piece else decoder.flush():
+                waited_since_item = 0.0
+                yield item
             if not piece:
                 return
     finally:
@@ -238,7 +248,8 @@ async def open_event_stream(
                 provider=provider,
             )
         limits = upstream_limits(http)
-        events = _bounded_events(response, provider, limits, timer, started)
+        decoder = BoundedEventDecoder(provider, limits)
+        events = decode_within_bounds(response, decoder, provider, limits, timer, started)
         try:
             yield EventStream(response, events, limits)
         finally:

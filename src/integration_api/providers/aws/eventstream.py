@@ -14,7 +14,7 @@ botocore/eventstream.py.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -27,12 +27,13 @@ from integration_api.providers.http_errors import ErrorClassifier
 from integration_api.providers.limits import (
     SSE_EVENT_TOO_LARGE,
     UpstreamLimits,
-    answer_too_slow,
-    event_gap_too_long,
     too_large,
 )
-from integration_api.providers.pooled_body import piece_reader
-from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
+from integration_api.providers.sse import (
+    PROVIDER_BAD_RESPONSE,
+    UpstreamTimer,
+    decode_within_bounds,
+)
 from integration_api.providers.transport import open_stream
 
 EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
@@ -96,6 +97,10 @@ class BoundedFrameDecoder:
     def pending(self) -> int:
         return self._pending
 
+    def flush(self) -> list[Frame]:
+        """Nothing: bytes left at the body's end are a frame cut short (no end marker follows)."""
+        return []
+
     def feed(self, piece: bytes) -> list[Frame]:
         self._buffer.add_data(piece)
         self._pending += len(piece)
@@ -109,44 +114,6 @@ class BoundedFrameDecoder:
         if self._pending > self._max_frame:
             raise too_large(self._provider, "a frame", self._max_frame, SSE_EVENT_TOO_LARGE)
         return frames
-
-
-async def _bounded_frames(
-    response: httpx.Response,
-    provider: str,
-    limits: UpstreamLimits,
-    timer: UpstreamTimer,
-    started: float,
-) -> AsyncGenerator[Frame, None]:
-    """The frames of the body, ended with a typed error as soon as a bound is passed.
-
-    As for server-sent events: a silent upstream is ended by the client's read timeout, one
-    that trickles bytes without completing a frame by the gap and answer bounds checked here.
-    """
-    clock = time.perf_counter
-    give_up_at = started + limits.max_answer_seconds
-    max_gap = limits.max_event_gap_seconds
-    decoder = BoundedFrameDecoder(provider, limits.max_sse_event_bytes)
-    waited_since_frame = 0.0
-    pieces = piece_reader(response)
-    try:
-        while True:
-            before, caller_time = clock(), timer.caller_time
-            piece = await pieces.read()
-            after = clock()
-            waited_since_frame += timer.upstream_wait(before, caller_time, after)
-            if after > give_up_at:
-                raise answer_too_slow(provider, limits.max_answer_seconds)
-            if waited_since_frame > max_gap:
-                raise event_gap_too_long(provider, max_gap)
-            if not piece:
-                # Bytes left over are a frame cut short: the reader sees no end marker.
-                return
-            for frame in decoder.feed(piece):
-                waited_since_frame = 0.0
-                yield frame
-    finally:
-        await pieces.aclose()
 
 
 @dataclass(frozen=True)
@@ -195,7 +162,8 @@ async def open_frame_stream(
                 provider=provider,
             )
         limits = upstream_limits(http)
-        frames = _bounded_frames(response, provider, limits, timer, started)
+        decoder = BoundedFrameDecoder(provider, limits.max_sse_event_bytes)
+        frames = decode_within_bounds(response, decoder, provider, limits, timer, started)
         try:
             yield FrameStream(response, frames, limits)
         finally:
