@@ -50,9 +50,8 @@ class Deadline:
 
     async def sleep(self, seconds: float, timer: UpstreamTimer) -> None:
         """Wait before a retry; the wait counts as time spent on the provider."""
-        started = time.perf_counter()
-        await asyncio.sleep(seconds)
-        timer.waited += time.perf_counter() - started
+        with timer.waiting():
+            await asyncio.sleep(seconds)
 
 
 class CallClock:

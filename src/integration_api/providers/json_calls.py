@@ -3,11 +3,11 @@ readers of JSON answers that the embedding and rerank adapters share."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 import httpx
 
+from integration_api.embeddings.contract import RankedDocument
 from integration_api.errors import Unavailable
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
 from integration_api.providers.transport import ProviderResponse, send_json
@@ -25,8 +25,7 @@ async def post_json(
     timer: UpstreamTimer,
 ) -> ProviderResponse:
     """POST `body` and return the JSON answer; the time waited is added to `timer`."""
-    started = time.perf_counter()
-    try:
+    with timer.waiting():
         return await send_json(
             http,
             "POST",
@@ -36,8 +35,6 @@ async def post_json(
             json_body=body,
             secrets=secrets,
         )
-    finally:
-        timer.waited += time.perf_counter() - started
 
 
 def bad_answer(provider: str, what: str) -> Unavailable:
@@ -55,12 +52,12 @@ def count_at(body: object, *path: str) -> int | None:
 
 def ranked_documents(
     body: object, list_field: str, provider: str, *, score_field: str = "relevance_score"
-) -> list[tuple[int, float]]:
-    """`(index, score)` of every item of a rerank answer's `list_field`."""
+) -> list[RankedDocument]:
+    """Index and score of every item of a rerank answer's `list_field`."""
     items = body.get(list_field) if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise bad_answer(provider, "did not answer with a list of ranked documents")
-    ranked: list[tuple[int, float]] = []
+    ranked: list[RankedDocument] = []
     for item in items:
         index = item.get("index") if isinstance(item, dict) else None
         score = item.get(score_field) if isinstance(item, dict) else None
@@ -71,5 +68,5 @@ def ranked_documents(
             or isinstance(score, bool)
         ):
             raise bad_answer(provider, "answered with a result without an index and a score")
-        ranked.append((index, float(score)))
+        ranked.append(RankedDocument(index, float(score)))
     return ranked

@@ -11,8 +11,8 @@ the service's own.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -53,6 +53,15 @@ class UpstreamTimer:
     def __init__(self) -> None:
         self.waited = 0.0
         self.caller_time = 0.0
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Counts the time the block takes as time spent waiting on the provider."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.waited += time.perf_counter() - started
 
     def upstream_wait(self, started: float, caller_time_then: float, now: float) -> float:
         """The part of [started, now] spent waiting on the provider; it is added to `waited`."""

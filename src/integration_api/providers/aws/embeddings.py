@@ -21,7 +21,6 @@ https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-embed.html
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 
@@ -88,8 +87,7 @@ async def _invoke(
     """One signed InvokeModel call, its wait counted as the provider's time."""
     content = encoded_body(body)
     url = join_url(runtime_base_url(credential), model_path(model, "invoke"))
-    started = time.perf_counter()
-    try:
+    with timer.waiting():
         return await send_json(
             http,
             "POST",
@@ -100,8 +98,6 @@ async def _invoke(
             secrets=secret_values(credential.secret),
             classify_error=classify_error,
         )
-    finally:
-        timer.waited += time.perf_counter() - started
 
 
 def titan_body(batch: EmbedBatch, text: str) -> JsonObject:

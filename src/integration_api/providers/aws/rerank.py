@@ -13,12 +13,10 @@ See: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_R
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.embeddings.contract import RankedDocument, RerankAnswer, RerankQuery
+from integration_api.embeddings.contract import RerankAnswer, RerankQuery
 from integration_api.llm.contract import Usage
 from integration_api.providers.aws.chat import encoded_body, runtime_base_url
 from integration_api.providers.aws.errors import classify_error
@@ -81,8 +79,7 @@ class BedrockRerankModel:
         base_url = runtime_base_url(credential, AGENT_RUNTIME_HOST)
         url = join_url(base_url, "rerank")
         content = encoded_body(rerank_body(query, credential.config.region))
-        started = time.perf_counter()
-        try:
+        with timer.waiting():
             response = await send_json(
                 http,
                 "POST",
@@ -93,14 +90,7 @@ class BedrockRerankModel:
                 secrets=secret_values(credential.secret),
                 classify_error=classify_error,
             )
-        finally:
-            timer.waited += time.perf_counter() - started
-        results = [
-            RankedDocument(index, score)
-            for index, score in ranked_documents(
-                response.body, "results", PROVIDER, score_field="relevanceScore"
-            )
-        ]
+        results = ranked_documents(response.body, "results", PROVIDER, score_field="relevanceScore")
         return RerankAnswer(results, Usage(), query.model, None)
 
 

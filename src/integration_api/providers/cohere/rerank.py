@@ -12,7 +12,7 @@ from __future__ import annotations
 import httpx
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.embeddings.contract import RankedDocument, RerankAnswer, RerankQuery
+from integration_api.embeddings.contract import RerankAnswer, RerankQuery
 from integration_api.llm.contract import Usage
 from integration_api.providers.cohere.verification import PROVIDER, cohere_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
@@ -59,10 +59,7 @@ class CohereRerankModel:
             secrets=secret_values(credential.secret),
             timer=timer,
         )
-        results = [
-            RankedDocument(index, score)
-            for index, score in ranked_documents(response.body, "results", PROVIDER)
-        ]
+        results = ranked_documents(response.body, "results", PROVIDER)
         search_units = count_at(response.body, "meta", "billed_units", "search_units")
         return RerankAnswer(results, Usage(), query.model, search_units)
 

@@ -23,7 +23,6 @@ https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/text-embed
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -78,26 +77,24 @@ async def _post(
     timer: UpstreamTimer,
 ) -> object:
     """POST one call, counting the wait (token exchange included) as the provider's time."""
-    started = time.perf_counter()
-    try:
-        authorized = await model.authorize(credential, http)
-        response = await send_json(
-            http,
-            "POST",
-            url,
-            provider=model.provider,
-            headers=authorized.headers,
-            json_body=body,
-            secrets=authorized.secrets,
-            classify_error=classify_google_error,
-        )
-        return response.body
-    except FailedPrecondition as error:
-        if error.reason == CREDENTIAL_REJECTED:
-            model.token_refused(credential)
-        raise
-    finally:
-        timer.waited += time.perf_counter() - started
+    with timer.waiting():
+        try:
+            authorized = await model.authorize(credential, http)
+            response = await send_json(
+                http,
+                "POST",
+                url,
+                provider=model.provider,
+                headers=authorized.headers,
+                json_body=body,
+                secrets=authorized.secrets,
+                classify_error=classify_google_error,
+            )
+            return response.body
+        except FailedPrecondition as error:
+            if error.reason == CREDENTIAL_REJECTED:
+                model.token_refused(credential)
+            raise
 
 
 @dataclass(frozen=True)

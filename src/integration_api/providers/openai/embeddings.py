@@ -30,7 +30,6 @@ import base64
 import binascii
 import re
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -122,8 +121,7 @@ async def post_embedding_request(
 ) -> ProviderResponse:
     """POST one batch to the credential's endpoint, counting the wait as the provider's time."""
     url, params = route
-    started = time.perf_counter()
-    try:
+    with timer.waiting():
         return await send_json(
             http,
             "POST",
@@ -134,8 +132,6 @@ async def post_embedding_request(
             json_body=body,
             secrets=secret_values(credential.secret),
         )
-    finally:
-        timer.waited += time.perf_counter() - started
 
 
 @dataclass(frozen=True)

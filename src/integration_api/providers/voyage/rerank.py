@@ -13,7 +13,7 @@ from __future__ import annotations
 import httpx
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.embeddings.contract import RankedDocument, RerankAnswer, RerankQuery
+from integration_api.embeddings.contract import RerankAnswer, RerankQuery
 from integration_api.llm.contract import Usage
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.json_calls import count_at, post_json, ranked_documents
@@ -61,10 +61,7 @@ class VoyageRerankModel:
             secrets=secret_values(credential.secret),
             timer=timer,
         )
-        results = [
-            RankedDocument(index, score)
-            for index, score in ranked_documents(response.body, "data", PROVIDER)
-        ]
+        results = ranked_documents(response.body, "data", PROVIDER)
         model = response.body.get("model") if isinstance(response.body, dict) else None
         usage = Usage(input_tokens=count_at(response.body, "usage", "total_tokens"))
         return RerankAnswer(
