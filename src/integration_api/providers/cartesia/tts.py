@@ -30,7 +30,7 @@ from integration_api.providers.cartesia.verification import PROVIDER, cartesia_h
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.stream_errors import truncated
-from integration_api.providers.transport import open_stream
+from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.providers.websocket import (
     STOP,
     Closed,
@@ -113,19 +113,16 @@ class CartesiaSynthesizer:
     ) -> AsyncGenerator[SynthesisEvent, None]:
         url = join_url(resolve_base_url(PROVIDER, credential.config), "tts/bytes")
         body = {**generation_fields(credential, options), "transcript": text}
-        async with open_stream(
+        async for event in synthesized_audio(
             transport.http,
-            "POST",
             url,
             provider=PROVIDER,
+            text=text,
             headers=cartesia_headers(credential),
             json_body=body,
             secrets=(api_key_of(credential),),
-        ) as response:
-            async for data in response.aiter_bytes():
-                if data:
-                    yield AudioChunk(data)
-        yield SynthesisDone(PROVIDER, characters=len(text))
+        ):
+            yield event
 
 
 class CartesiaStreamSynthesizer:

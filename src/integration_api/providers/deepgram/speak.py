@@ -21,7 +21,7 @@ from integration_api.providers.deepgram.verification import PROVIDER, deepgram_h
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.stream_errors import truncated
-from integration_api.providers.transport import open_stream
+from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.providers.websocket import (
     Binary,
     Closed,
@@ -103,21 +103,18 @@ class DeepgramSynthesizer:
         if options.audio.encoding is not AudioEncoding.MP3:
             params.append(("container", "none"))
         url = join_url(resolve_base_url(PROVIDER, credential.config), "v1/speak")
-        async with open_stream(
+        async for event in synthesized_audio(
             transport.http,
-            "POST",
             url,
             provider=PROVIDER,
+            text=text,
             headers=deepgram_headers(credential),
             params=dict(params),
             json_body={"text": text},
             secrets=(api_key_of(credential),),
-        ) as response:
-            async for data in response.aiter_bytes():
-                if data:
-                    yield AudioChunk(data)
-            request_id = response.headers.get("dg-request-id", "")
-        yield SynthesisDone(provider=PROVIDER, provider_request_id=request_id, characters=len(text))
+            request_id_of=lambda headers: headers.get("dg-request-id", ""),
+        ):
+            yield event
 
 
 class DeepgramStreamSynthesizer:

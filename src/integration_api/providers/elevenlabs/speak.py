@@ -27,7 +27,7 @@ from integration_api.providers.elevenlabs.verification import PROVIDER, elevenla
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.stream_errors import truncated
-from integration_api.providers.transport import open_stream
+from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.providers.websocket import (
     STOP,
     Closed,
@@ -120,22 +120,19 @@ class ElevenLabsSynthesizer:
         body: dict[str, object] = {"text": text, "model_id": _model(credential, options)}
         if options.language:
             body["language_code"] = options.language
-        async with open_stream(
+        async for event in synthesized_audio(
             transport.http,
-            "POST",
             url,
             provider=PROVIDER,
+            text=text,
             headers=elevenlabs_headers(credential),
             params={"output_format": str(output_format(options.audio))},
             json_body=body,
             secrets=(api_key_of(credential),),
             classify_error=classify_http,
-        ) as response:
-            async for data in response.aiter_bytes():
-                if data:
-                    yield AudioChunk(data)
-            request_id = response.headers.get("request-id", "")
-        yield SynthesisDone(provider=PROVIDER, provider_request_id=request_id, characters=len(text))
+            request_id_of=lambda headers: headers.get("request-id", ""),
+        ):
+            yield event
 
 
 class ElevenLabsStreamSynthesizer:

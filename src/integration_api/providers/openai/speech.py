@@ -18,12 +18,10 @@ from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.openai.chat_stream import request_id_of
 from integration_api.providers.openai.family import OPENAI
-from integration_api.providers.transport import open_stream
+from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.speech.contract import (
-    AudioChunk,
     AudioEncoding,
     AudioFormat,
-    SynthesisDone,
     SynthesisEvent,
     SynthesisOptions,
 )
@@ -73,17 +71,14 @@ class OpenAISynthesizer:
             "voice": options.voice or DEFAULT_VOICE,
             "response_format": "pcm",
         }
-        async with open_stream(
+        async for event in synthesized_audio(
             transport.http,
-            "POST",
             url,
             provider=PROVIDER,
+            text=text,
             headers={**OPENAI.headers(credential), "Accept": "application/octet-stream"},
             json_body=body,
             secrets=(api_key_of(credential),),
-        ) as response:
-            async for data in response.aiter_bytes():
-                if data:
-                    yield AudioChunk(data)
-            request_id = request_id_of(response.headers)
-        yield SynthesisDone(PROVIDER, provider_request_id=request_id, characters=len(text))
+            request_id_of=request_id_of,
+        ):
+            yield event
