@@ -39,6 +39,7 @@ from integration_api.providers.egress_connect import PolicyResolver
 from integration_api.providers.http_errors import ErrorResponse, error_from_response
 from integration_api.providers.limits import event_gap_too_long
 from integration_api.providers.sanitize import sanitize_message
+from integration_api.providers.stream_errors import truncated
 from integration_api.providers.transport import egress_refused, transport_error
 
 log = structlog.get_logger("integration_api.providers.websocket")
@@ -223,6 +224,12 @@ def abnormal_close(provider: str, closed: Closed) -> Unavailable:
         provider=provider,
         metadata={"provider_close_code": str(closed.code)},
     )
+
+
+def closed_before_the_end(provider: str, closed: Closed) -> Unavailable:
+    """The error for a socket that closed before the answer's end: an abnormal close as such,
+    a normal one as a truncated answer."""
+    return abnormal_close(provider, closed) if not closed.normal else truncated(provider)
 
 
 class WebSocketClient:

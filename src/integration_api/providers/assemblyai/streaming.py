@@ -29,14 +29,14 @@ from integration_api.providers.assemblyai.verification import (
     streaming_base_url,
 )
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR, truncated
+from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
 from integration_api.providers.websocket import (
     Closed,
     Duplex,
     ProviderSocket,
     Text,
     UnknownMessages,
-    abnormal_close,
+    closed_before_the_end,
     socket_url,
 )
 from integration_api.speech.contract import (
@@ -182,9 +182,7 @@ class _StreamingSession:
                     if isinstance(event, TranscriptionMetadata):
                         return
             elif isinstance(message, Closed):
-                if not message.normal:
-                    raise abnormal_close(PROVIDER, message)
-                raise truncated(PROVIDER)
+                raise closed_before_the_end(PROVIDER, message)
 
     def _read(self, message: Text) -> TranscriptEvent | None:
         body = message.json()

@@ -19,14 +19,13 @@ from integration_api.providers.cartesia.errors import socket_error, text_error
 from integration_api.providers.cartesia.verification import PROVIDER, cartesia_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import truncated
 from integration_api.providers.websocket import (
     Closed,
     Duplex,
     ProviderSocket,
     Text,
     UnknownMessages,
-    abnormal_close,
+    closed_before_the_end,
     socket_url,
 )
 from integration_api.speech.contract import (
@@ -136,9 +135,7 @@ class _SttSession:
                     if isinstance(event, TranscriptionMetadata):
                         return
             elif isinstance(message, Closed):
-                if not message.normal:
-                    raise abnormal_close(PROVIDER, message)
-                raise truncated(PROVIDER)
+                raise closed_before_the_end(PROVIDER, message)
 
     def _read(self, message: Text) -> TranscriptEvent | None:
         body = message.json()

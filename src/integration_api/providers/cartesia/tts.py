@@ -29,7 +29,6 @@ from integration_api.providers.cartesia.errors import socket_error, text_error
 from integration_api.providers.cartesia.verification import PROVIDER, cartesia_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import truncated
 from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.providers.websocket import (
     STOP,
@@ -38,7 +37,7 @@ from integration_api.providers.websocket import (
     ProviderSocket,
     Text,
     UnknownMessages,
-    abnormal_close,
+    closed_before_the_end,
     socket_url,
 )
 from integration_api.speech.contract import (
@@ -217,9 +216,7 @@ class _ContextSession:
                         self._socket.abandon()  # the context is done: nothing to cancel
                         return
             elif isinstance(message, Closed):
-                if not message.normal:
-                    raise abnormal_close(PROVIDER, message)
-                raise truncated(PROVIDER)
+                raise closed_before_the_end(PROVIDER, message)
         if self._clear_pending:
             yield Cleared()
         yield SynthesisDone(PROVIDER, characters=self.characters)

@@ -19,7 +19,6 @@ from integration_api.providers.elevenlabs.errors import socket_error
 from integration_api.providers.elevenlabs.verification import PROVIDER, elevenlabs_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import truncated
 from integration_api.providers.websocket import (
     Closed,
     Duplex,
@@ -27,7 +26,7 @@ from integration_api.providers.websocket import (
     ProviderSocket,
     Text,
     UnknownMessages,
-    abnormal_close,
+    closed_before_the_end,
     socket_url,
 )
 from integration_api.speech.contract import (
@@ -157,9 +156,7 @@ class _ScribeSession:
                 for event in self._read(message):
                     yield event
             elif isinstance(message, Closed):
-                if not message.normal:
-                    raise abnormal_close(PROVIDER, message)
-                raise truncated(PROVIDER)
+                raise closed_before_the_end(PROVIDER, message)
             if isinstance(message, (Text, InputEnded)) and self._complete():
                 if self._pending_commit is not None:
                     yield self._pending_commit
