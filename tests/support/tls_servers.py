@@ -150,7 +150,7 @@ def running_redis(
     ca: Path,
     password: str,
     *,
-    client_certificates: bool,
+    client_certificates: bool = False,
 ) -> Iterator[TlsRedis]:
     """redis-server on a TLS port only; `client_certificates` makes it require one."""
     port = free_port()
