@@ -9,18 +9,14 @@ from integration_api.tls import check_store_tls
 
 
 def prepared_settings() -> tuple[Settings, list[str]]:
-    """Settings from the environment, logging configured, the secret policy, the production
-    requirements and the stores' TLS files checked, and the development defaults filled in;
-    also the files created for them (empty when none).
-
-    Every check runs here, once, before `serve --workers` starts a worker, so a refusal is one
-    line printed once.
-    """
+    """Settings from the environment, logging configured, the secret policy held, and the
+    development defaults filled in; also the files created for them (empty when none)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
-    check_secret_policy(settings)  # before anything is created in DATA_DIR
+    # Once, here, before `serve --workers` starts a worker: a refusal is one line printed once.
     check_production_settings(settings)
     check_store_tls(settings.postgres, settings.redis)
+    check_secret_policy(settings)  # before anything is created in DATA_DIR
     settings, generated = with_development_defaults(settings)
     check_secret_policy(settings)  # a SECRET kept in DATA_DIR is held to the same policy
     return settings, generated
