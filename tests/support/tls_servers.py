@@ -1,8 +1,9 @@
 """PostgreSQL 15 and Redis servers with TLS on, started for tests on free ports in temp dirs.
 
 PostgreSQL accepts TLS only (`hostssl` lines alone in pg_hba.conf): a plain connection is
-refused, so a test that connects proves TLS was used. Its cluster is made once (`initdb` runs
-as the `postgres` OS user: PostgreSQL refuses to run as root) and copied for each server.
+refused, so a test that connects proves TLS was used. Its cluster is made once and copied for
+each server; as root, its programs run as the `postgres` OS user (PostgreSQL refuses to run as
+root), otherwise as the current user.
 Redis listens on its TLS port only (`--port 0`) and requires a password.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from tests.support.certificates import KeyPair
 
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+POSTGRES_BIN = Path(os.environ.get("TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 POSTGRES_OS_USER = "postgres"
 # The role that must present a client certificate (pg_hba `clientcert=verify-full`).
 CERTIFICATE_ROLE = "tls_client"
@@ -45,8 +46,9 @@ def _wait_listening(port: int, what: str, seconds: float = 20.0) -> None:
 
 
 def _as_postgres(*command: str) -> None:
+    as_user = ["runuser", "-u", POSTGRES_OS_USER, "--"] if os.geteuid() == 0 else []
     subprocess.run(
-        ["runuser", "-u", POSTGRES_OS_USER, "--", *command],
+        [*as_user, *command],
         check=True,
         capture_output=True,
         timeout=120,
@@ -55,10 +57,10 @@ def _as_postgres(*command: str) -> None:
 
 @contextmanager
 def postgres_workspace() -> Iterator[Path]:
-    """A directory the `postgres` OS user owns (pytest's own temp dirs are root's, mode 0700)."""
+    """A directory PostgreSQL may run in (as root: one the `postgres` OS user owns, since
+    pytest's own temp dirs are root's, mode 0700)."""
     directory = Path(tempfile.mkdtemp(prefix="tls-postgres-"))
-    account = pwd.getpwnam(POSTGRES_OS_USER)
-    os.chown(directory, account.pw_uid, account.pw_gid)
+    _own(directory)
     try:
         yield directory
     finally:
@@ -132,8 +134,10 @@ def running_postgres(
 
 
 def _own(path: Path) -> None:
-    account = pwd.getpwnam(POSTGRES_OS_USER)
-    os.chown(path, account.pw_uid, account.pw_gid)
+    """Hands a file to the user PostgreSQL runs as."""
+    if os.geteuid() == 0:
+        account = pwd.getpwnam(POSTGRES_OS_USER)
+        os.chown(path, account.pw_uid, account.pw_gid)
 
 
 @dataclass(frozen=True)
