@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 
 from integration_api.vault import generate_key
-from tests.fleet.processes import ServiceProcess, free_port, launched, wait_serving
+from tests.fleet.processes import CLI, ServiceProcess, free_port, launched, wait_serving
 from tests.store_tls.conftest import POSTGRES_PASSWORD, REDIS_PASSWORD, Servers
 
 
@@ -77,3 +77,29 @@ async def test_readiness_logs_the_tls_failure_with_the_address_and_no_password(
         "certificate verify failed: self-signed certificate in certificate chain"
     )
     _assert_no_password(service)
+
+
+async def _migrate(env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "migrate", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, output.decode()
+
+
+async def test_migrate_runs_over_tls_and_names_a_certificate_it_refuses(
+    tmp_path: Path, servers: Servers
+) -> None:
+    code, output = await _migrate(
+        _production_environment(tmp_path, servers, servers.certificates.ca)
+    )
+    # Earlier lines, if any, are the log of migrations applied now.
+    assert (code, output.splitlines()[-1]) == (0, "database schema is up to date")
+    wrong_ca = _production_environment(tmp_path, servers, servers.certificates.other_ca)
+    code, output = await _migrate(wrong_ca)
+    assert code == 1
+    assert POSTGRES_PASSWORD not in output
+    assert output.splitlines()[-1] == (
+        f"migration failed: 127.0.0.1:{servers.postgres.port}/postgres: "
+        "certificate verify failed: self-signed certificate in certificate chain"
+    )
