@@ -13,6 +13,7 @@ from integration_api.cli.commands import (
     command_token,
 )
 from integration_api.cli.keys import add_key_commands
+from integration_api.cli.settings import add_data_dir_option
 from integration_api.config import ConfigError
 from integration_api.errors import ServiceError
 from integration_api.settings_reference import environment_help
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes sharing the port under one supervisor; default: WORKERS, else "
         "the CPUs available in production and 1 otherwise",
     )
+    add_data_dir_option(serve)
     serve.set_defaults(run=command_serve)
     token = commands.add_parser(
         "token",
@@ -90,10 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help='adds the claim roles: ["operator"]: inventory, checks and audit across tenants',
     )
+    add_data_dir_option(token)
     token.set_defaults(run=command_token)
-    commands.add_parser(
+    migrate = commands.add_parser(
         "migrate", help="apply database migrations", description="Apply database migrations."
-    ).set_defaults(run=command_migrate)
+    )
+    add_data_dir_option(migrate)
+    migrate.set_defaults(run=command_migrate)
     probe = commands.add_parser(
         "health-probe",
         help="exit 0 when the server is SERVING",
