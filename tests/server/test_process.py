@@ -194,11 +194,15 @@ async def test_health_probe_command_reports_serving_and_unreachable(
         await _wait_serving(address)
         code, output = await _run_to_exit(env, "health-probe", "--address", address)
         assert (code, output.strip()) == (0, "SERVING")
+        # Without --address, the probe asks the PORT the service was given, on loopback.
+        beside = {**env, "HOST": "0.0.0.0"}
+        code, output = await _run_to_exit(beside, "health-probe")
+        assert (code, output.strip()) == (0, "SERVING")
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()
-    code, output = await _run_to_exit(env, "health-probe", "--address", address, "--timeout", "1")
-    assert code == 1 and "unhealthy" in output
+    code, output = await _run_to_exit(env, "health-probe", "--timeout", "1")
+    assert (code, output.strip()) == (1, f"unhealthy: UNAVAILABLE at {address}")
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

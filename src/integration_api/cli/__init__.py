@@ -104,7 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 when the server is SERVING",
         description="Ask grpc.health.v1 once; exit 0 when SERVING, 1 otherwise.",
     )
-    probe.add_argument("--address", default="127.0.0.1:9004", help="host:port of the service")
+    probe.add_argument(
+        "--address",
+        default=None,
+        help="host:port of the service; default: HOST (127.0.0.1 for 0.0.0.0) and PORT (9004)",
+    )
     probe.add_argument("--service", default="", help="service name to check; empty: the server")
     probe.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
     probe.set_defaults(run=command_health_probe)

@@ -103,6 +103,7 @@ def command_migrate(arguments: argparse.Namespace) -> int:
 
 
 def command_health_probe(arguments: argparse.Namespace) -> int:
-    from integration_api.server.probe import probe
+    from integration_api.server.probe import default_address, probe
 
-    return probe(arguments.address, arguments.service, arguments.timeout)
+    address = arguments.address or default_address()
+    return probe(address, arguments.service, arguments.timeout)
