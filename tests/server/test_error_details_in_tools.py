@@ -2,6 +2,8 @@
 
 Reflection serves the `google.rpc` detail types, so grpcurl decodes the ErrorInfo and BadRequest
 of a failed call instead of printing their bytes, and `describe` resolves a method by name.
+`buf curl` decodes details only with the types compiled into it; `integration-api error-details`
+decodes what it prints.
 """
 
 from __future__ import annotations
@@ -190,3 +192,51 @@ async def test_reflection_finds_the_file_of_a_status_type_method_or_field(
     service: RunningService, symbol: str, file: str
 ) -> None:
     assert (await _file_containing(service, symbol))[0] == file
+
+
+async def _error_details(text: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "integration_api.cli",
+        "error-details",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(text.encode()), 60)
+    assert process.returncode == 0
+    return stdout.decode()
+
+
+async def test_buf_curl_details_are_decoded_by_the_error_details_command(
+    service: RunningService,
+) -> None:
+    code, _stdout, stderr = await _run(
+        _tool("buf"),
+        "curl",
+        "--protocol",
+        "grpc",
+        "--http2-prior-knowledge",
+        "-H",
+        f"authorization: Bearer {service.token()}",
+        "-d",
+        '{"provider": "openai"}',
+        f"http://{service.address}/integration.v1.CredentialService/CreateCredential",
+    )
+    assert code == 3 << 3, stderr
+
+    status = json.loads(await _error_details(stderr))
+
+    assert status["code"] == "invalid_argument"
+    debug = {detail["type"]: detail["debug"] for detail in status["details"]}
+    assert debug["google.rpc.ErrorInfo"]["reason"] == "INVALID_ARGUMENT"
+    assert debug["google.rpc.ErrorInfo"]["metadata"]["request_id"]
+    violations = debug["google.rpc.BadRequest"]["fieldViolations"]
+    assert {violation["field"] for violation in violations} == {"name", "secret"}
+
+
+async def test_error_details_passes_other_text_through() -> None:
+    assert await _error_details('{"credential": {"id": "c-1"}}\n') == (
+        '{\n   "credential": {\n      "id": "c-1"\n   }\n}\n'
+    )
+    assert await _error_details("not json\n") == "not json\n"

@@ -12,6 +12,7 @@ from integration_api.cli.commands import (
     command_serve,
     command_token,
 )
+from integration_api.cli.error_details import add_error_details_command
 from integration_api.cli.keys import add_key_commands
 from integration_api.cli.settings import add_data_dir_option
 from integration_api.config import ConfigError
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
     probe.set_defaults(run=command_health_probe)
     add_key_commands(commands)
+    add_error_details_command(commands)
     _with_formatter(parser)
     return parser
 
