@@ -15,7 +15,8 @@ import pytest
 
 from integration_api.auth.tokens import TokenPolicy, verify_token
 from integration_api.config import Settings
-from integration_api.server.bootstrap import with_development_defaults
+from integration_api.errors import FailedPrecondition
+from integration_api.server.bootstrap import with_development_defaults, with_kept_defaults
 
 CLI = [sys.executable, "-m", "integration_api.cli"]
 TENANT = ("--organization", "o1", "--project", "p1")
@@ -132,3 +133,11 @@ async def test_keys_without_a_database_start_none(
         in stderr
     )
     assert _names(server_data_dir) == ["crypto-key", "service-secret"]
+
+
+def test_production_reads_nothing_from_the_data_directory(server_data_dir: Path) -> None:
+    settings = Settings(environment="production", data_dir=server_data_dir)
+
+    assert with_kept_defaults(settings, ["secret"]).secret == ""
+    with pytest.raises(FailedPrecondition, match="INTEGRATION_CRYPTO_KEY is required"):
+        with_kept_defaults(settings, ["crypto_key"])

@@ -66,8 +66,10 @@ def with_kept_defaults(settings: Settings, needs: Collection[KeptValue]) -> Sett
     A command run outside the server's data directory would otherwise make a second one with a
     new SECRET, key and database; it stops instead, naming the directory it looked in.
     """
-    if settings.production:
-        return settings  # nothing is kept in DATA_DIR: each value is given explicitly
+    if settings.production:  # nothing is kept in DATA_DIR: each value is given explicitly
+        if "crypto_key" in needs and not settings.crypto_key:
+            raise FailedPrecondition("INTEGRATION_CRYPTO_KEY is required when ENV=production")
+        return settings
     data_dir = settings.data_dir.absolute()
     if "secret" in needs and not settings.secret:
         settings = replace(settings, secret=_kept(data_dir, SECRET_FILE, "SECRET"))
