@@ -25,6 +25,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("JWT_MAX_TTL_SECONDS", "86400", "longest accepted service-token lifetime"),
     Variable("JWT_AUDIENCE", "", "when set, tokens must carry this aud"),
     Variable("JWT_ISSUER", "", "when set, tokens must carry this iss"),
+    Variable("JWT_LEEWAY_SECONDS", "30", "clock skew accepted on a token's exp and nbf (0-300)"),
     Variable(
         "INTEGRATION_CRYPTO_KEY", "random in DATA_DIR (development)", "primary encryption key"
     ),

@@ -8,7 +8,12 @@ from datetime import timedelta
 import pytest
 
 from integration_api.auth.token_cache import VerifiedTokenCache
-from integration_api.auth.tokens import CLOCK_SKEW_SECONDS, TokenPolicy, mint_token, verify_token
+from integration_api.auth.tokens import (
+    DEFAULT_LEEWAY_SECONDS,
+    TokenPolicy,
+    mint_token,
+    verify_token,
+)
 from integration_api.errors import Unauthenticated
 from integration_api.principal import Principal
 
@@ -45,7 +50,7 @@ def test_a_remembered_token_is_verified_again_once_it_expires() -> None:
     cache.principal_for(token)
     cache.principal_for(token)
     assert len(verified) == 1
-    clock.now += 60 + CLOCK_SKEW_SECONDS + 1
+    clock.now += 60 + DEFAULT_LEEWAY_SECONDS + 1
     cache.principal_for(token)  # past exp and the skew allowance: full verification again
     assert len(verified) == 2
 

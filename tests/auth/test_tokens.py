@@ -10,6 +10,8 @@ import jwt
 import pytest
 
 from integration_api.auth.tokens import TokenPolicy, mint_token, verify_token
+from integration_api.config import ConfigError
+from integration_api.config.loaders import jwt_settings
 from integration_api.errors import Unauthenticated
 
 SECRET = "tP3v8-QzKc1WmN0yLr5sXe7hJd2bGf9a"
@@ -112,3 +114,39 @@ def test_a_numeric_user_id_labels_the_actor_as_its_text() -> None:
     now = int(time.time())
     principal = verify_token(TokenPolicy(SECRET), _signed(iat=now, exp=now + 60, userId=5))
     assert principal.actor == "user:5"
+
+
+def test_a_token_is_accepted_within_the_leeway_after_it_expired() -> None:
+    now = int(time.time())
+    token = _signed(iat=now - 600, exp=now - 20)
+
+    assert verify_token(TokenPolicy(SECRET), token).tenant.organization_id == "org-1"
+    assert _refusal(TokenPolicy(SECRET, leeway_seconds=0), token) == "token expired"
+
+
+def test_a_token_past_the_leeway_is_expired() -> None:
+    now = int(time.time())
+    token = _signed(iat=now - 600, exp=now - 40)
+
+    assert _refusal(TokenPolicy(SECRET), token) == "token expired"
+    assert verify_token(TokenPolicy(SECRET, leeway_seconds=60), token)
+
+
+def test_a_token_not_yet_valid_is_accepted_within_the_leeway() -> None:
+    now = int(time.time())
+    token = _signed(iat=now, nbf=now + 20, exp=now + 600)
+
+    assert verify_token(TokenPolicy(SECRET), token)
+    assert _refusal(TokenPolicy(SECRET, leeway_seconds=5), token) == "token not yet valid"
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("0", 0), ("300", 300), ("", 30)])
+def test_the_leeway_is_read_from_jwt_leeway_seconds(value: str, accepted: int) -> None:
+    policy = TokenPolicy.from_settings(SECRET, jwt_settings({"JWT_LEEWAY_SECONDS": value}))
+    assert policy.leeway_seconds == accepted
+
+
+@pytest.mark.parametrize("value", ["-1", "301", "soon"])
+def test_a_leeway_out_of_range_is_a_configuration_error(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^JWT_LEEWAY_SECONDS must be"):
+        jwt_settings({"JWT_LEEWAY_SECONDS": value})

@@ -17,6 +17,8 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from integration_api.auth.tokens import TokenPolicy, verify_token
+from integration_api.config import Settings
+from integration_api.server.bootstrap import with_development_defaults
 from integration_api.vault import generate_key
 from tests.support.health_client import check_status, next_status, watch
 
@@ -131,6 +133,7 @@ async def test_sigterm_turns_not_serving_then_exits_zero(tmp_path: Path, postgre
 
 
 async def test_token_command_mints_a_token_the_server_accepts(tmp_path: Path) -> None:
+    with_development_defaults(Settings(data_dir=tmp_path))  # what `serve` leaves behind
     env = {"DATA_DIR": str(tmp_path), "PATH": os.environ.get("PATH", "")}
     code, output = await _run_to_exit(env, "token", "--organization", "o1", "--project", "p1")
     assert code == 0, output
@@ -143,6 +146,7 @@ async def test_token_command_mints_a_token_the_server_accepts(tmp_path: Path) ->
 async def test_token_command_honours_the_configured_audience_issuer_and_lifetime(
     tmp_path: Path,
 ) -> None:
+    with_development_defaults(Settings(data_dir=tmp_path))
     env = {
         "DATA_DIR": str(tmp_path),
         "PATH": os.environ.get("PATH", ""),
@@ -190,11 +194,15 @@ async def test_health_probe_command_reports_serving_and_unreachable(
         await _wait_serving(address)
         code, output = await _run_to_exit(env, "health-probe", "--address", address)
         assert (code, output.strip()) == (0, "SERVING")
+        # Without --address, the probe asks the PORT the service was given, on loopback.
+        beside = {**env, "HOST": "0.0.0.0"}
+        code, output = await _run_to_exit(beside, "health-probe")
+        assert (code, output.strip()) == (0, "SERVING")
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()
-    code, output = await _run_to_exit(env, "health-probe", "--address", address, "--timeout", "1")
-    assert code == 1 and "unhealthy" in output
+    code, output = await _run_to_exit(env, "health-probe", "--timeout", "1")
+    assert (code, output.strip()) == (1, f"unhealthy: UNAVAILABLE at {address}")
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import jwt
 
-from integration_api.auth.tokens import CLOCK_SKEW_SECONDS, TokenPolicy, verify_token
+from integration_api.auth.tokens import TokenPolicy, verify_token
 from integration_api.principal import Principal
 
 DEFAULT_CAPACITY = 4096
@@ -53,7 +53,7 @@ class VerifiedTokenCache:
     def _remember(self, digest: bytes, token: str, principal: Principal) -> None:
         # The signature was verified above; read `exp` again only to know when to forget.
         claims = jwt.decode(token, options={"verify_signature": False})
-        expires_at = float(claims["exp"]) + CLOCK_SKEW_SECONDS
+        expires_at = float(claims["exp"]) + self._policy.leeway_seconds
         self._entries[digest] = (expires_at, principal)
         self._entries.move_to_end(digest)
         while len(self._entries) > self._capacity:

@@ -22,7 +22,7 @@ from integration_api.errors import Unauthenticated
 from integration_api.principal import Principal, Tenant
 
 ALGORITHM = "HS256"
-CLOCK_SKEW_SECONDS = 30
+DEFAULT_LEEWAY_SECONDS = JwtSettings().leeway_seconds
 DEFAULT_MAX_TTL_SECONDS = JwtSettings().max_ttl_seconds
 ROLES_CLAIM = "roles"
 OPERATOR_ROLE = "operator"
@@ -36,6 +36,8 @@ class TokenPolicy:
     audience: str = ""
     issuer: str = ""
     max_ttl_seconds: int = DEFAULT_MAX_TTL_SECONDS
+    # Accepted clock skew: a token is valid until `exp + leeway` and from `nbf - leeway`.
+    leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
 
     @classmethod
     def from_settings(cls, secret: str, jwt_settings: JwtSettings) -> TokenPolicy:
@@ -44,6 +46,7 @@ class TokenPolicy:
             audience=jwt_settings.audience,
             issuer=jwt_settings.issuer,
             max_ttl_seconds=jwt_settings.max_ttl_seconds,
+            leeway_seconds=jwt_settings.leeway_seconds,
         )
 
 
@@ -105,7 +108,7 @@ def _decoded(policy: TokenPolicy, token: str) -> dict[str, Any]:
             audience=policy.audience or None,
             issuer=policy.issuer or None,
             options={"require": required, "verify_aud": bool(policy.audience)},
-            leeway=CLOCK_SKEW_SECONDS,
+            leeway=policy.leeway_seconds,
         )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("token expired") from None
@@ -125,7 +128,7 @@ def _decoded(policy: TokenPolicy, token: str) -> dict[str, Any]:
 def _require_bounded_lifetime(policy: TokenPolicy, claims: dict[str, Any]) -> None:
     # `exp - iat` when the token says when it was issued; otherwise what is left of it now.
     issued_at = claims.get("iat")
-    start = float(issued_at) if issued_at is not None else time.time() - CLOCK_SKEW_SECONDS
+    start = float(issued_at) if issued_at is not None else time.time() - policy.leeway_seconds
     if float(claims["exp"]) - start > policy.max_ttl_seconds:
         raise Unauthenticated(
             f"token lifetime exceeds {policy.max_ttl_seconds} seconds (JWT_MAX_TTL_SECONDS)"

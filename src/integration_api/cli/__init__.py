@@ -12,7 +12,9 @@ from integration_api.cli.commands import (
     command_serve,
     command_token,
 )
+from integration_api.cli.error_details import add_error_details_command
 from integration_api.cli.keys import add_key_commands
+from integration_api.cli.settings import add_data_dir_option
 from integration_api.config import ConfigError
 from integration_api.errors import ServiceError
 from integration_api.settings_reference import environment_help
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes sharing the port under one supervisor; default: WORKERS, else "
         "the CPUs available in production and 1 otherwise",
     )
+    add_data_dir_option(serve)
     serve.set_defaults(run=command_serve)
     token = commands.add_parser(
         "token",
@@ -90,20 +93,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help='adds the claim roles: ["operator"]: inventory, checks and audit across tenants',
     )
+    add_data_dir_option(token)
     token.set_defaults(run=command_token)
-    commands.add_parser(
+    migrate = commands.add_parser(
         "migrate", help="apply database migrations", description="Apply database migrations."
-    ).set_defaults(run=command_migrate)
+    )
+    add_data_dir_option(migrate)
+    migrate.set_defaults(run=command_migrate)
     probe = commands.add_parser(
         "health-probe",
         help="exit 0 when the server is SERVING",
         description="Ask grpc.health.v1 once; exit 0 when SERVING, 1 otherwise.",
     )
-    probe.add_argument("--address", default="127.0.0.1:9004", help="host:port of the service")
+    probe.add_argument(
+        "--address",
+        default=None,
+        help="host:port of the service; default: HOST (127.0.0.1 for 0.0.0.0) and PORT (9004)",
+    )
     probe.add_argument("--service", default="", help="service name to check; empty: the server")
     probe.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
     probe.set_defaults(run=command_health_probe)
     add_key_commands(commands)
+    add_error_details_command(commands)
     _with_formatter(parser)
     return parser
 

@@ -46,7 +46,7 @@ async def _serve(settings: Settings, generated: list[str]) -> int:
 def command_serve(arguments: argparse.Namespace) -> int:
     from integration_api.fleet.cpus import worker_count
 
-    settings, generated = prepared_settings()
+    settings, generated = prepared_settings(arguments.data_dir)
     count = worker_count(settings, arguments.workers)
     if count == 1:
         return asyncio.run(_serve(settings, generated))
@@ -58,7 +58,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
 
 
 def command_token(arguments: argparse.Namespace) -> int:
-    settings, _generated = prepared_settings()
+    settings, _generated = prepared_settings(arguments.data_dir, needs=["secret"], uses_stores=False)
     ttl = parse_ttl(arguments.ttl)
     if ttl.total_seconds() > settings.jwt.max_ttl_seconds:
         # The server would refuse such a token; say so now rather than at the first call.
@@ -80,10 +80,11 @@ def command_token(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def command_migrate(_arguments: argparse.Namespace) -> int:
+def command_migrate(arguments: argparse.Namespace) -> int:
     from integration_api.server.database import Database
 
-    settings, _generated = prepared_settings()
+    # Needs no secret; with no POSTGRES__HOST it migrates (or starts) the embedded database.
+    settings, _generated = prepared_settings(arguments.data_dir, needs=[])
 
     async def migrate() -> int:
         database = Database(settings)
@@ -102,6 +103,7 @@ def command_migrate(_arguments: argparse.Namespace) -> int:
 
 
 def command_health_probe(arguments: argparse.Namespace) -> int:
-    from integration_api.server.probe import probe
+    from integration_api.server.probe import default_address, probe
 
-    return probe(arguments.address, arguments.service, arguments.timeout)
+    address = arguments.address or default_address()
+    return probe(address, arguments.service, arguments.timeout)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from integration_api.cli.settings import prepared_settings
+from integration_api.cli.settings import add_data_dir_option, prepared_settings
 from integration_api.config import Settings
 from integration_api.errors import Unavailable
 from integration_api.vault import Envelope, Keyring, generate_key
@@ -31,8 +31,8 @@ def command_generate(_arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _settings_and_keyring() -> tuple[Settings, Keyring]:
-    settings, _generated = prepared_settings()
+def _settings_and_keyring(arguments: argparse.Namespace) -> tuple[Settings, Keyring]:
+    settings, _generated = prepared_settings(arguments.data_dir, needs=["crypto_key", "database"])
     keyring = Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
     return settings, keyring
 
@@ -53,11 +53,11 @@ async def _database_pool(settings: Settings) -> AsyncIterator[ConnectionPool]:
         await database.close()
 
 
-def command_status(_arguments: argparse.Namespace) -> int:
+def command_status(arguments: argparse.Namespace) -> int:
     from integration_api.cli.key_reports import format_status
     from integration_api.credentials.key_status import key_status
 
-    settings, keyring = _settings_and_keyring()
+    settings, keyring = _settings_and_keyring(arguments)
 
     async def run() -> int:
         async with _database_pool(settings) as pool:
@@ -72,7 +72,7 @@ def command_rewrap(arguments: argparse.Namespace) -> int:
     from integration_api.cli.key_reports import ProgressLine, format_rewrap_summary
     from integration_api.credentials.rewrap import rewrap_all
 
-    settings, keyring = _settings_and_keyring()
+    settings, keyring = _settings_and_keyring(arguments)
     progress = ProgressLine(sys.stderr)
 
     async def run() -> int:
@@ -109,11 +109,13 @@ def add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     actions.add_parser("generate", help="print a new random 256-bit key (base64)").set_defaults(
         run=command_generate
     )
-    actions.add_parser(
+    status = actions.add_parser(
         "status",
         help="count sealed values (credentials, OAuth tokens, agent token) per key id; "
         "exit 1 if the keyring lacks one",
-    ).set_defaults(run=command_status)
+    )
+    add_data_dir_option(status)
+    status.set_defaults(run=command_status)
     rewrap = actions.add_parser(
         "rewrap", help="re-encrypt every sealed value not under the primary key (resumable)"
     )
@@ -129,4 +131,5 @@ def add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         default=None,
         help="stop after this many rows; run again to continue",
     )
+    add_data_dir_option(rewrap)
     rewrap.set_defaults(run=command_rewrap)

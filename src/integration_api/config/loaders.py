@@ -27,6 +27,9 @@ from integration_api.providers.egress import parse_allow_list, split_allow_setti
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 
+# Past five minutes a leeway stops being clock skew and starts extending every token's life.
+MAX_JWT_LEEWAY_SECONDS = 300
+
 
 def postgres_settings(env: Mapping[str, str]) -> PostgresSettings:
     return PostgresSettings(
@@ -73,10 +76,16 @@ def jwt_settings(env: Mapping[str, str]) -> JwtSettings:
     max_ttl_seconds = read_int(env, "JWT_MAX_TTL_SECONDS", JwtSettings.max_ttl_seconds)
     if max_ttl_seconds <= 0:
         raise ConfigError("JWT_MAX_TTL_SECONDS must be a positive number of seconds")
+    leeway_seconds = read_int(env, "JWT_LEEWAY_SECONDS", JwtSettings.leeway_seconds)
+    if not 0 <= leeway_seconds <= MAX_JWT_LEEWAY_SECONDS:
+        raise ConfigError(
+            f"JWT_LEEWAY_SECONDS must be between 0 and {MAX_JWT_LEEWAY_SECONDS} seconds"
+        )
     return JwtSettings(
         audience=env.get("JWT_AUDIENCE", "").strip(),
         issuer=env.get("JWT_ISSUER", "").strip(),
         max_ttl_seconds=max_ttl_seconds,
+        leeway_seconds=leeway_seconds,
     )
 
 

@@ -56,6 +56,8 @@ class JwtSettings:
     issuer: str = ""
     # The platform mints tokens for 24 hours; anything longer-lived is refused.
     max_ttl_seconds: int = 86_400
+    # Clock skew allowed between the minting service and this one, on `exp` and `nbf`.
+    leeway_seconds: int = 30
 
 
 @dataclass(frozen=True)

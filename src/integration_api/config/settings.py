@@ -31,6 +31,7 @@ REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32
 # A random secret of 32 characters uses 20 or more; "aaaa…" or "abab…" is not a secret.
 MIN_SECRET_DISTINCT_CHARACTERS = 8
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     environment = (env.get("ENV", "") or "development").lower()
     if environment not in {"development", "production", "test"}:
         raise ConfigError("ENV must be development, production or test")
-    log_format = env.get("LOG_FORMAT", "").lower()
+    log_format = env.get("LOG_FORMAT", "").strip().lower()
     if log_format not in {"", "json", "console"}:
         raise ConfigError("LOG_FORMAT must be json or console")
+    log_level = env.get("LOG_LEVEL", "").strip().lower() or "info"
+    if log_level not in LOG_LEVELS:
+        raise ConfigError("LOG_LEVEL must be debug, info, warning or error")
     return Settings(
         environment=environment,
         host=env.get("HOST", "") or Settings.host,
         port=read_int(env, "PORT", 9004),
         metrics_port=read_int(env, "METRICS_PORT", 9464),
-        log_level=(env.get("LOG_LEVEL", "") or "info").lower(),
+        log_level=log_level,
         log_format=log_format,
         secret=env.get("SECRET", ""),
         data_dir=Path(env.get("DATA_DIR", "") or "data"),

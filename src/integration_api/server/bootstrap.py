@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
-from integration_api.config import Settings
+from integration_api.config import ConfigError, Settings
 from integration_api.errors import FailedPrecondition
 from integration_api.vault import Keyring, generate_key, parse_key
 from integration_api.vault.keyring import PRIMARY_SETTING
@@ -71,3 +73,48 @@ def with_development_defaults(settings: Settings) -> tuple[Settings, list[str]]:
         settings = replace(settings, crypto_key=key)
         created += [str(path)] if new else []
     return settings, created
+
+
+# What a command other than `serve` reads from the server's data directory.
+KeptValue = Literal["secret", "crypto_key", "database"]
+# Where `server.database` keeps the embedded PostgreSQL inside DATA_DIR.
+EMBEDDED_DATABASE_DIR = "postgres"
+
+
+def with_kept_defaults(settings: Settings, needs: Collection[KeptValue]) -> Settings:
+    """Fills what `needs` names from the values `serve` kept in DATA_DIR, and creates nothing.
+
+    A command run outside the server's data directory would otherwise make a second one with a
+    new SECRET, key and database; it stops instead, naming the directory it looked in.
+    """
+    if settings.production:  # nothing is kept in DATA_DIR: each value is given explicitly
+        if "crypto_key" in needs and not settings.crypto_key:
+            raise FailedPrecondition("INTEGRATION_CRYPTO_KEY is required when ENV=production")
+        return settings
+    data_dir = settings.data_dir.absolute()
+    if "secret" in needs and not settings.secret:
+        settings = replace(settings, secret=_kept(data_dir, SECRET_FILE, "SECRET"))
+    if "crypto_key" in needs and not settings.crypto_key:
+        key = _kept(data_dir, CRYPTO_KEY_FILE, "INTEGRATION_CRYPTO_KEY")
+        settings = replace(settings, crypto_key=key)
+    embedded = settings.postgres.embedded
+    if "database" in needs and embedded and not (data_dir / EMBEDDED_DATABASE_DIR).is_dir():
+        what = f"no embedded database ({EMBEDDED_DATABASE_DIR}/)"
+        raise ConfigError(_not_kept("POSTGRES__HOST", data_dir, what))
+    return settings
+
+
+def _kept(data_dir: Path, name: str, setting: str) -> str:
+    path = data_dir / name
+    if not path.is_file():
+        raise ConfigError(_not_kept(setting, data_dir, f"no {name}"))
+    return path.read_text().strip()
+
+
+def _not_kept(setting: str, data_dir: Path, what: str) -> str:
+    return (
+        f"{setting} is not set and DATA_DIR ({data_dir}) has {what}: this command uses what "
+        "`integration-api serve` created in its data directory and creates nothing itself. "
+        "Point it at the server's with DATA_DIR=/path/to/data or --data-dir /path/to/data, "
+        f"or set {setting}."
+    )
