@@ -131,3 +131,16 @@ async def test_an_unreadable_tls_file_stops_every_command_naming_the_setting_and
     assert lines == [
         f"integration-api: REDIS__TLS_CA_CERT: cannot read {directory_not_file}: Is a directory"
     ]
+
+
+async def test_token_signs_with_secret_alone_in_production(tmp_path: Path) -> None:
+    """Minting a token needs SECRET only: no database host, keyring or TLS file is asked for."""
+    env = _environment(
+        tmp_path,
+        POSTGRES__HOST="",
+        INTEGRATION_CRYPTO_KEY="",
+        REDIS__TLS_CA_CERT=str(tmp_path / "absent-ca.crt"),
+    )
+    code, lines = await _run(env, "token", "--organization", "org-1", "--project", "proj-1")
+    assert code == 0, lines
+    assert lines[-1].count(".") == 2  # header.payload.signature

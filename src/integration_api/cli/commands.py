@@ -58,7 +58,9 @@ def command_serve(arguments: argparse.Namespace) -> int:
 
 
 def command_token(arguments: argparse.Namespace) -> int:
-    settings, _generated = prepared_settings(arguments.data_dir, needs=["secret"], uses_stores=False)
+    settings, _generated = prepared_settings(
+        arguments.data_dir, needs=["secret"], uses_stores=False
+    )
     ttl = parse_ttl(arguments.ttl)
     if ttl.total_seconds() > settings.jwt.max_ttl_seconds:
         # The server would refuse such a token; say so now rather than at the first call.
