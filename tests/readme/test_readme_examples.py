@@ -24,6 +24,7 @@ import os
 import re
 import signal
 import socket
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -144,11 +145,20 @@ async def _wait_listening(port: int, process: Process, log: Path) -> None:
 
 
 @pytest.fixture
-async def new_user(tmp_path: Path) -> AsyncIterator[tuple[dict[str, str], Path]]:
+async def new_user() -> AsyncIterator[tuple[dict[str, str], Path]]:
     """The service (`./scripts/dev`) and the demo provider running as the README starts them."""
-    env = _new_user_environment(tmp_path / "data")
+    # Not pytest's tmp_path: a concurrent pytest session may prune its directory while the
+    # embedded PostgreSQL still lives there.
+    with tempfile.TemporaryDirectory(prefix="readme-") as directory:
+        async with _new_user_servers(Path(directory)) as running:
+            yield running
+
+
+@asynccontextmanager
+async def _new_user_servers(directory: Path) -> AsyncIterator[tuple[dict[str, str], Path]]:
+    env = _new_user_environment(directory / "data")
     blocks = readme()
-    service_log, demo_log = tmp_path / "service.log", tmp_path / "demo-provider.log"
+    service_log, demo_log = directory / "service.log", directory / "demo-provider.log"
     async with (
         _terminal(blocks.service, env, service_log) as service,
         _terminal(blocks.demo_provider, env, demo_log) as demo_provider,
