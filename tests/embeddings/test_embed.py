@@ -205,6 +205,13 @@ async def test_provider_failures_map_to_statuses_and_transient_ones_are_retried(
     assert isinstance(response, grpc.aio.AioRpcError)
     assert response.code() == code
     assert error_info(response).metadata["provider"] == provider
+    if code == grpc.StatusCode.NOT_FOUND:
+        model = EMBEDDING_MODELS[provider]
+        assert (response.details() or "").startswith(
+            f'model "{model}" not found at {provider} (HTTP 404)'
+        )
+        assert error_info(response).reason == "MODEL_NOT_FOUND"
+        assert error_info(response).metadata["model"] == model
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         assert Answer(error=response).retry_delay_seconds() == 20
 

@@ -26,6 +26,7 @@ from tests.fakes.server import RecordedRequest
 from tests.llm.support import Answer, chat, collect, user_says
 from tests.llm.upstreams import (
     CHAT_PROVIDERS,
+    DEFAULT_MODELS,
     TOOLLESS_CHAT_PROVIDERS,
     Upstream,
     store_credential,
@@ -299,7 +300,13 @@ async def test_a_refused_connection_is_retried_then_unavailable(
     )
     assert answer.code() == grpc.StatusCode.UNAVAILABLE
     assert answer.metadata()["attempts"] == "3"
-    assert "transport_failure" in answer.metadata()
+    assert answer.error is not None
+    assert answer.error.details() == (
+        f"could not connect to openai at 127.0.0.1:{closed_port}: connection refused"
+    )
+    metadata = answer.metadata()
+    assert metadata["transport_failure"] == "connection_refused"
+    assert (metadata["host"], metadata["port"]) == ("127.0.0.1", str(closed_port))
 
 
 @pytest.mark.parametrize("provider", CHAT_PROVIDERS)
@@ -355,6 +362,13 @@ async def test_a_refused_request_arrives_as_a_clean_status(
     assert answer.metadata()["provider"] == provider
     assert answer.error is not None and provider in (answer.error.details() or "")
     assert len(upstream.replay.requests) == 1
+    if code == grpc.StatusCode.NOT_FOUND:
+        model = DEFAULT_MODELS[provider]  # the request names none: the credential's is used
+        assert (answer.error.details() or "").startswith(
+            f'model "{model}" not found at {provider} (HTTP 404)'
+        )
+        assert answer.reason() == "MODEL_NOT_FOUND"
+        assert answer.metadata()["model"] == model
 
 
 @pytest.mark.parametrize("provider", [name for name in CHAT_PROVIDERS if name not in NO_RETRY_HINT])

@@ -23,7 +23,8 @@ from integration_api.providers.http_client import (
     create_http_client,
 )
 from integration_api.providers.registry import PROVIDERS
-from integration_api.providers.transport import EGRESS_REFUSED, get_json
+from integration_api.providers.transport import get_json
+from integration_api.providers.transport_failures import EGRESS_REFUSED
 from tests.support.egress import Canary, canary
 
 STRICT = EgressPolicy()

@@ -20,6 +20,7 @@ from integration_api.providers.google.gemini import classify_google_error
 from integration_api.providers.http_errors import (
     ErrorResponse,
     error_from_response,
+    naming_the_model,
     provider_error_message,
     retry_after_seconds,
 )
@@ -195,3 +196,29 @@ def test_gemini_other_400_stays_an_invalid_argument() -> None:
     error = error_from_response(response(400, body), classify_google_error)
 
     assert isinstance(error, InvalidArgument)
+
+
+def test_a_404_to_a_model_call_names_the_model_and_keeps_the_provider_words() -> None:
+    body = {"error": {"message": "The model `gpt-9` does not exist", "code": "model_not_found"}}
+    error = naming_the_model(error_from_response(response(404, body)), "gpt-9")
+
+    assert isinstance(error, NotFound)
+    assert error.message == (
+        'model "gpt-9" not found at acme (HTTP 404): The model `gpt-9` does not exist'
+    )
+    assert error.reason == "MODEL_NOT_FOUND"
+    assert error.metadata["model"] == "gpt-9"
+    assert error.metadata["provider_error_type"] == "model_not_found"
+
+
+def test_only_a_404_is_worded_as_a_missing_model() -> None:
+    for status in (400, 401, 500):
+        error = error_from_response(response(status, {"error": {"message": "no"}}))
+        assert naming_the_model(error, "gpt-9") is error
+
+
+def test_a_huge_model_name_is_quoted_only_in_part() -> None:
+    error = naming_the_model(error_from_response(response(404)), "m" * 10_000)
+
+    assert len(error.message) < 300
+    assert error.message == f'model "{"m" * 200}" not found at acme (HTTP 404)'

@@ -40,6 +40,7 @@ from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import EmbeddingModel
+from integration_api.providers.http_errors import naming_the_model
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import UpstreamTimer
 
@@ -199,7 +200,8 @@ class EmbeddingService:
                 await note_rejection(self._credentials, call.tenant, call.credential.id, error)
                 delay = self._retry.delay_before_retry(error, attempts, call.deadline.remaining())
                 if delay is None:
-                    raise self._retry.give_up(error, attempts) from None
+                    given_up = self._retry.give_up(error, attempts)
+                    raise naming_the_model(given_up, batch.model) from None
                 log.info("retrying provider call", reason=error.reason, attempt=attempts)
                 await call.deadline.sleep(delay, call.timer)
 

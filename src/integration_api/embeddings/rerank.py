@@ -27,6 +27,7 @@ from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import RerankModel
+from integration_api.providers.http_errors import naming_the_model
 
 log = structlog.get_logger("integration_api.rerank")
 
@@ -118,7 +119,8 @@ class RerankService:
                 await note_rejection(self._credentials, call.tenant, call.credential.id, error)
                 delay = self._retry.delay_before_retry(error, attempts, call.deadline.remaining())
                 if delay is None:
-                    raise self._retry.give_up(error, attempts) from None
+                    given_up = self._retry.give_up(error, attempts)
+                    raise naming_the_model(given_up, call.query.model) from None
                 log.info("retrying provider call", reason=error.reason, attempt=attempts)
                 await call.deadline.sleep(delay, call.clock.upstream)
 

@@ -28,7 +28,7 @@ from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import ChatModel
-from integration_api.providers.http_errors import CREDENTIAL_REJECTED
+from integration_api.providers.http_errors import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.providers.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.llm")
@@ -192,7 +192,8 @@ class ChatService:
                 await note_rejection(self._credentials, tenant, credential.id, error)
                 delay = self._retry.delay_before_retry(error, attempts, deadline.remaining())
                 if delay is None:
-                    raise self._retry.give_up(error, attempts) from None
+                    given_up = self._retry.give_up(error, attempts)
+                    raise naming_the_model(given_up, request.model) from None
                 log.info(
                     "retrying provider call",
                     provider=model.provider,

@@ -1,9 +1,10 @@
 """The one home of provider HTTP: the shared client, JSON calls, streams, and failure mapping.
 
 Adapters never call `httpx` directly: they go through `send_json`, `get_json` and `open_stream`,
-so every transport failure passes through `transport_error` and every error response through
-`error_from_response`. Neither ever copies an exception's text or a URL into a message: httpx
-and aiohttp put the request URL in theirs, and some providers take the key in the query.
+so every transport failure passes through `transport_error` (`transport_failures`) and every
+error response through `error_from_response`. Neither ever copies an exception's text or a URL
+into a message: httpx and aiohttp put the request URL in theirs, and some providers take the key
+in the query.
 """
 
 from __future__ import annotations
@@ -16,20 +17,10 @@ from dataclasses import dataclass
 import aiohttp
 import httpx
 
-from integration_api.errors import (
-    DeadlineExceeded,
-    FailedPrecondition,
-    InvalidArgument,
-    ResourceExhausted,
-    ServiceError,
-    Unavailable,
-)
+from integration_api.errors import ServiceError, Unavailable
 from integration_api.observability import tracing
-from integration_api.providers.egress import REFUSED_BY_POLICY, is_provider_host
-from integration_api.providers.egress_connect import (
-    EGRESS_PROVIDER_EXTENSION,
-    refusal_in_chain,
-)
+from integration_api.providers.egress import is_provider_host
+from integration_api.providers.egress_connect import EGRESS_PROVIDER_EXTENSION
 from integration_api.providers.http_client import upstream_limits
 from integration_api.providers.http_errors import (
     ErrorClassifier,
@@ -43,11 +34,7 @@ from integration_api.providers.limits import (
     answer_too_slow,
     too_large,
 )
-from integration_api.providers.pool import waited_for_connection
-
-EGRESS_REFUSED = "EGRESS_REFUSED"
-
-CONNECTION_POOL_FULL = "UPSTREAM_CONNECTION_POOL_FULL"
+from integration_api.providers.transport_failures import transport_error
 
 _TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (
     httpx.HTTPError,
@@ -58,53 +45,12 @@ _TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
-def egress_refused(provider: str) -> FailedPrecondition:
-    """The one answer for every refused destination, whatever does or does not listen there."""
-    return FailedPrecondition(
-        f"the request to {provider} was {REFUSED_BY_POLICY}",
-        reason=EGRESS_REFUSED,
-        provider=provider,
+def _failure_for(failure: BaseException, provider: str, request: httpx.Request) -> ServiceError:
+    """`transport_error` for a request that was built: its host, port and timeouts are known."""
+    timeouts = request.extensions.get("timeout")
+    return transport_error(
+        failure, provider, request.url, timeouts if isinstance(timeouts, dict) else None
     )
-
-
-def transport_error(failure: BaseException, provider: str) -> ServiceError:
-    """The typed error for a request that got no HTTP answer; the only such mapping."""
-    if refusal_in_chain(failure):
-        return egress_refused(provider)
-    if isinstance(failure, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
-        error: ServiceError = InvalidArgument(
-            f"the URL configured for {provider} is not usable", provider=provider
-        )
-    elif isinstance(failure, httpx.PoolTimeout) or waited_for_connection():
-        error = ResourceExhausted(
-            f"timed out waiting for a connection to {provider}: too many calls to it are in flight",
-            reason=CONNECTION_POOL_FULL,
-            provider=provider,
-        )
-    elif _is_timeout(failure):
-        error = DeadlineExceeded(f"{provider} did not answer in time", provider=provider)
-    elif _is_connect_failure(failure):
-        error = Unavailable(f"could not connect to {provider}", provider=provider)
-    else:
-        error = Unavailable(f"the connection to {provider} failed", provider=provider)
-    error.metadata["transport_failure"] = type(failure).__name__
-    return error
-
-
-# The aiohttp transport reports a refused or dropped connection as httpx.ConnectTimeout; the
-# aiohttp exception it chains as the cause tells what really happened.
-def _is_timeout(failure: BaseException) -> bool:
-    cause = failure.__cause__
-    if isinstance(cause, aiohttp.ClientError):
-        return isinstance(cause, TimeoutError)
-    return isinstance(failure, (httpx.TimeoutException, TimeoutError))
-
-
-def _is_connect_failure(failure: BaseException) -> bool:
-    cause = failure.__cause__
-    if isinstance(cause, aiohttp.ClientError):
-        return isinstance(cause, aiohttp.ClientConnectorError)
-    return isinstance(failure, (httpx.ConnectError, aiohttp.ClientConnectorError))
 
 
 @dataclass(frozen=True)
@@ -226,7 +172,7 @@ async def open_stream(
             try:
                 yield response
             except _TRANSPORT_FAILURES as failure:
-                raise transport_error(failure, provider) from None
+                raise _failure_for(failure, provider, request) from None
         finally:
             await response.aclose()
 
@@ -267,7 +213,7 @@ async def _send(
         # Without `stream`, httpx reads the whole body and releases the connection here.
         return await http.send(request, stream=stream)
     except _TRANSPORT_FAILURES as error:
-        failure = transport_error(error, call.provider)
+        failure = _failure_for(error, call.provider, request)
     raise failure
 
 
@@ -289,7 +235,7 @@ async def _read_body(response: httpx.Response, call: _Call, give_up_at: float) -
             pieces.append(piece)
         return b"".join(pieces)
     except _TRANSPORT_FAILURES as error:
-        failure = transport_error(error, call.provider)
+        failure = _failure_for(error, call.provider, response.request)
     raise failure
 
 
@@ -304,7 +250,7 @@ async def _read_error_body(response: httpx.Response, call: _Call) -> bytes:
                 break
         return bytes(collected[:limit])
     except _TRANSPORT_FAILURES as error:
-        failure = transport_error(error, call.provider)
+        failure = _failure_for(error, call.provider, response.request)
     raise failure
 
 

@@ -30,12 +30,13 @@ import httpx
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import DeadlineExceeded, ServiceError
 from integration_api.providers.base import VerificationOutcome, VerificationResult
-from integration_api.providers.http_errors import CREDENTIAL_REJECTED, ErrorClassifier
+from integration_api.providers.http_errors import (
+    CREDENTIAL_REJECTED,
+    PROVIDER_HTTP_STATUS,
+    ErrorClassifier,
+)
 from integration_api.providers.sanitize import sanitize_message, secret_values
 from integration_api.providers.transport import send_json
-
-# Set by `error_from_response` on every error the provider answered (never before a request).
-PROVIDER_HTTP_STATUS = "provider_http_status"
 
 
 @dataclass(frozen=True)

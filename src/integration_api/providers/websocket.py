@@ -40,7 +40,7 @@ from integration_api.providers.http_errors import ErrorResponse, error_from_resp
 from integration_api.providers.limits import event_gap_too_long
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.stream_errors import truncated
-from integration_api.providers.transport import egress_refused, transport_error
+from integration_api.providers.transport_failures import egress_refused, transport_error
 
 log = structlog.get_logger("integration_api.providers.websocket")
 
@@ -310,7 +310,7 @@ class WebSocketClient:
             # Its text quotes the URL and its headers the request's: only the status is used.
             failure = handshake_error(provider, error.status, error.headers or {})
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            failure = transport_error(error, provider)
+            failure = transport_error(error, provider, url)
         raise failure
 
     async def close(self) -> None:
