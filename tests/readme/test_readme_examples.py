@@ -201,9 +201,10 @@ async def test_every_readme_shell_block_runs_verbatim_against_the_demo_provider(
     text = output.decode()
     assert process.returncode == 0, text
     requests = demo_log.read_text().splitlines()[1:]
-    assert all(line.endswith(" 200") for line in requests), requests
     assert {"POST /v1/chat/completions 200", "POST /v1/embeddings 200"} <= set(requests)
     assert {"POST /v1/messages 200", "POST /v1/speak 200", "GET /v1/models 200"} <= set(requests)
+    assert "GET /v1/listen 101" in requests
+    assert all(line.endswith((" 200", " 101")) for line in requests), requests
     values = [value for value in _json_values(text) if isinstance(value, dict)]
     deltas = "".join(str(value.get("textDelta", {}).get("text", "")) for value in values)
     assert deltas.count("Hello from the demo provider.") == 2, text
@@ -215,6 +216,10 @@ async def test_every_readme_shell_block_runs_verbatim_against_the_demo_provider(
     # μ-law at 8000 Hz, raw: one byte per sample and no WAV header.
     assert len(audio) == round(len("Hello from the phone line.") * _SECONDS_PER_CHARACTER * 8000)
     assert any("timeToFirstAudio" in str(value.get("done", "")) for value in values), text
+    (heard,) = [v["transcript"] for v in values if v.get("transcript", {}).get("isFinal")]
+    assert heard["text"] == "Hello from the demo provider." and heard["endOfUtterance"]
+    (transcribed,) = [value["metadata"] for value in values if "metadata" in value]
+    assert transcribed["audioBytes"] == "8000"
 
 
 def test_the_test_command_of_the_readme_is_what_ci_runs() -> None:
