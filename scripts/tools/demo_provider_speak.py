@@ -137,20 +137,23 @@ async def speak(request: web.Request) -> web.StreamResponse:
     return response
 
 
+_ANSWERS = {"Flush": "Flushed", "Clear": "Cleared"}
+
+
 async def _speak_messages(socket: web.WebSocketResponse, encoding: str, rate: int) -> None:
     buffered: list[str] = []
     sequence = 0
     async for message in socket:
-        if message.type is not WSMsgType.TEXT:
-            continue
-        kind = message.json().get("type")
+        body = message.json() if message.type is WSMsgType.TEXT else {}
+        kind = body.get("type") if isinstance(body, dict) else None
         if kind == "Speak":
-            buffered.append(str(message.json().get("text") or ""))
-        elif kind in ("Flush", "Clear"):
-            if kind == "Flush" and "".join(buffered).strip():
-                await socket.send_bytes(tone("".join(buffered), encoding, rate))
+            buffered.append(str(body.get("text") or ""))
+        elif kind in _ANSWERS:
+            text = "".join(buffered)
+            if kind == "Flush" and text.strip():
+                await socket.send_bytes(tone(text, encoding, rate))
             buffered.clear()
-            await socket.send_json({"type": f"{kind}ed", "sequence_id": sequence})
+            await socket.send_json({"type": _ANSWERS[kind], "sequence_id": sequence})
             sequence += 1
         elif kind == "Close":
             await socket.close(code=1000)
