@@ -8,6 +8,7 @@ own examples.)
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,7 +34,7 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
 
-from scripts.tools.demo_provider import build_app
+from scripts.tools.demo_provider import build_app, parse_arguments
 from scripts.tools.demo_provider_speak import SECONDS_PER_CHARACTER
 from scripts.tools.demo_provider_wire import ANSWER
 from tests.speech.conftest import exchange, tone
@@ -149,3 +150,13 @@ async def test_synthesize_stream_speaks_each_flush_over_the_speak_socket(
     # μ-law at 8000 Hz: one byte a sample, 60 ms a character of each flushed stretch.
     per_character = round(SECONDS_PER_CHARACTER * 8000)
     assert len(audio) == per_character * len("Hello world.")
+
+
+def test_help_names_every_route_it_serves(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse_arguments(["--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    routes = {(route.method, route.resource.canonical) for route in build_app().router.routes()}
+    for method, path in routes - {("HEAD", path) for _, path in routes}:
+        assert re.search(rf"{method} +{re.escape(path)}\b", shown), (method, path)
