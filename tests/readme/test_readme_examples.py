@@ -34,6 +34,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from scripts.tools.demo_provider_speak import SECONDS_PER_CHARACTER
+from scripts.tools.demo_provider_wire import ANSWER
 from tests.support.health_client import check_status
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -41,7 +43,6 @@ SERVICE_COMMAND = "./scripts/dev"
 DEMO_PROVIDER_COMMAND = "./scripts/demo-provider"
 TEST_COMMAND = "./scripts/test"
 _SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
-_SECONDS_PER_CHARACTER = 0.06
 Process = asyncio.subprocess.Process
 
 
@@ -200,24 +201,31 @@ async def test_every_readme_shell_block_runs_verbatim_against_the_demo_provider(
     output, _ = await asyncio.wait_for(process.communicate(), 120)
     text = output.decode()
     assert process.returncode == 0, text
-    requests = demo_log.read_text().splitlines()[1:]
+    _assert_each_example_reached_the_demo_provider(demo_log.read_text().splitlines()[1:])
+    _assert_the_answers_were_read(text)
+
+
+def _assert_each_example_reached_the_demo_provider(requests: list[str]) -> None:
     assert {"POST /v1/chat/completions 200", "POST /v1/embeddings 200"} <= set(requests)
     assert {"POST /v1/messages 200", "POST /v1/speak 200", "GET /v1/models 200"} <= set(requests)
     assert "GET /v1/listen 101" in requests
     assert all(line.endswith((" 200", " 101")) for line in requests), requests
+
+
+def _assert_the_answers_were_read(text: str) -> None:
     values = [value for value in _json_values(text) if isinstance(value, dict)]
     deltas = "".join(str(value.get("textDelta", {}).get("text", "")) for value in values)
-    assert deltas.count("Hello from the demo provider.") == 2, text
+    assert deltas.count(ANSWER) == 2, text  # the OpenAI-compatible chat and Claude's
     (embedded,) = [value for value in values if "embeddings" in value]
     assert len(embedded["embeddings"]) == 2
     # Cache reads are reported only when the system prompt's breakpoint reached Anthropic.
     assert any(value.get("usage", {}).get("cachedInputTokens") for value in values), text
     audio = b"".join(base64.b64decode(v["audio"]["data"]) for v in values if "audio" in v)
     # μ-law at 8000 Hz, raw: one byte per sample and no WAV header.
-    assert len(audio) == round(len("Hello from the phone line.") * _SECONDS_PER_CHARACTER * 8000)
+    assert len(audio) == round(len("Hello from the phone line.") * SECONDS_PER_CHARACTER * 8000)
     assert any("timeToFirstAudio" in str(value.get("done", "")) for value in values), text
     (heard,) = [v["transcript"] for v in values if v.get("transcript", {}).get("isFinal")]
-    assert heard["text"] == "Hello from the demo provider." and heard["endOfUtterance"]
+    assert heard["text"] == ANSWER and heard["endOfUtterance"]
     (transcribed,) = [value["metadata"] for value in values if "metadata" in value]
     assert transcribed["audioBytes"] == "8000"
 
