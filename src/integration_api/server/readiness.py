@@ -7,6 +7,10 @@ load balancers stop sending traffic before in-flight streams drain.
 `LIVENESS_SERVICE` answers SERVING from the start for as long as the process runs (until the
 drain): a liveness probe asks for it, so a dependency outage takes a pod out of rotation
 without getting it restarted.
+
+`probe_state` is the same answer for the HTTP probes on the metrics port, which read it from
+their own thread (every attribute it reads is replaced whole, never changed in place), and
+`on_change` hears every change of it (a worker of `serve --workers` tells its supervisor).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from dataclasses import dataclass
 import structlog
 from grpc_health.v1 import health_pb2
 from grpc_health.v1._async import HealthServicer
+
+from integration_api.server.metrics_port import ProbeState
 
 log = structlog.get_logger("integration_api.readiness")
 
@@ -43,6 +49,7 @@ class Readiness:
         checks: Sequence[ReadinessCheck],
         interval_seconds: float,
         probe_timeout_seconds: float = 2.0,
+        on_change: Callable[[ProbeState], None] | None = None,
     ) -> None:
         self._health = health
         self._service_names = ["", *service_names]
@@ -53,6 +60,9 @@ class Readiness:
         self._failures: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
         self._shutting_down = False
+        self._alive = False
+        self._on_change = on_change
+        self._reported: ProbeState | None = None
 
     @property
     def serving(self) -> bool:
@@ -62,9 +72,21 @@ class Readiness:
     def failures(self) -> dict[str, str]:
         return dict(self._failures)
 
+    def probe_state(self) -> ProbeState:
+        if self._shutting_down:
+            return ProbeState(alive=False, serving=False, reason="draining")
+        if not self._alive:
+            return ProbeState(alive=False, serving=False, reason="starting")
+        if self._serving:
+            return ProbeState(alive=True, serving=True)
+        reasons = [f"{name}: {reason}" for name, reason in self._failures.items()]
+        return ProbeState(True, False, "; ".join(reasons) or "dependencies not checked yet")
+
     async def start(self) -> None:
         await self._health.set(LIVENESS_SERVICE, SERVING)
+        self._alive = True
         await self._publish(False)
+        self._report()
         await self.check_once()
         self._task = asyncio.create_task(self._loop(), name="readiness")
 
@@ -77,17 +99,25 @@ class Readiness:
         self._log_changes(failures)
         self._failures = failures
         await self._publish(not failures)
+        self._report()
         return not failures
 
     async def enter_shutdown(self) -> None:
         """NOT_SERVING for every service from now on; checks stop."""
-        self._shutting_down = True
+        self._shutting_down = True  # the HTTP probes answer 503 from here on
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._health.enter_graceful_shutdown()
         self._serving = False
+        self._report()
+
+    def _report(self) -> None:
+        state = self.probe_state()
+        if self._on_change is not None and state != self._reported:
+            self._reported = state
+            self._on_change(state)
 
     async def _run(self, check: ReadinessCheck) -> str | None:
         try:
