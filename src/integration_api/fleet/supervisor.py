@@ -21,7 +21,9 @@ import structlog
 
 from integration_api.config import Settings
 from integration_api.fleet.metrics import FleetMetrics
+from integration_api.fleet.readiness import STARTING, fleet_state
 from integration_api.fleet.worker import READY, run_worker
+from integration_api.server.metrics_port import ProbeState
 
 log = structlog.get_logger("integration_api.fleet")
 
@@ -38,6 +40,8 @@ class _Worker:
     process: BaseProcess
     link: Connection
     ready: bool = False
+    # The worker's latest probe answer; None until its first, which it sends once it listens.
+    state: ProbeState | None = None
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Supervisor:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _exit_code: int = 0
+    _probe_state: ProbeState = STARTING
 
     async def run(self) -> int:
         """Serves until SIGTERM or SIGINT (exit 0) or until the fleet cannot be kept up."""
@@ -72,6 +77,18 @@ class Supervisor:
         await self._stopped.wait()
         log.info("stopped", exit_code=self._exit_code)
         return self._exit_code
+
+    def probe_state(self) -> ProbeState:
+        """The fleet's answer to the probes; read from the metrics port's thread."""
+        return self._probe_state
+
+    def _refresh_probe_state(self) -> None:
+        listening = {
+            index: worker.state
+            for index, worker in self._workers.items()
+            if worker.state is not None
+        }
+        self._probe_state = fleet_state(listening, self._stopping)
 
     @property
     def pids(self) -> list[int]:
@@ -100,7 +117,10 @@ class Supervisor:
         except (EOFError, OSError):
             asyncio.get_running_loop().remove_reader(worker.link.fileno())
             return
-        if message == READY:
+        if isinstance(message, ProbeState):
+            worker.state = message
+            self._refresh_probe_state()
+        elif message == READY:
             worker.ready = True
             self._failed_starts[worker.index] = 0
             if (
@@ -118,6 +138,7 @@ class Supervisor:
         worker.process.join()
         code = worker.process.exitcode
         del self._workers[worker.index]
+        self._refresh_probe_state()
         if self.metrics is not None and worker.process.pid is not None:
             self.metrics.worker_exited(worker.process.pid)
         if self._stopping:
@@ -164,6 +185,7 @@ class Supervisor:
     def _stop_all(self) -> None:
         """SIGTERM to every worker: each turns NOT_SERVING and drains within its grace."""
         self._stopping = True
+        self._refresh_probe_state()
         self._started.set()
         for handle in self._restarts:
             handle.cancel()
