@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2
 
 from integration_api.fleet.readiness import DRAINING, STARTING, fleet_state
 from integration_api.server.metrics_port import ProbeState
+from integration_api.server.readiness import Report
 from tests.fleet.processes import environment, free_port, launched, wait_serving
 from tests.support.health_client import next_status, watch
 from tests.support.tcp_proxy import TcpProxy
@@ -83,12 +84,27 @@ async def test_the_supervisor_answers_the_probes_for_every_worker(
     await proxy.cut()
 
 
+def _reported(state: ProbeState, at: float = 100.0) -> tuple[Report, float]:
+    return Report(state, stall_after_seconds=30.0), at
+
+
 def test_the_fleet_is_ready_only_when_every_listening_worker_serves() -> None:
     serving = ProbeState(alive=True, serving=True)
     starting = ProbeState(alive=True, serving=False, reason="database: not checked yet")
-    assert fleet_state({}, stopping=False) == STARTING
-    assert fleet_state({0: serving}, stopping=False).serving  # worker 1 not listening yet
-    assert fleet_state({0: serving, 1: starting}, stopping=False) == ProbeState(
+    assert fleet_state({}, stopping=False, now=100) == STARTING
+    # Worker 1 is not listening yet: it takes no connections.
+    assert fleet_state({0: _reported(serving)}, stopping=False, now=100).serving
+    both = {0: _reported(serving), 1: _reported(starting)}
+    assert fleet_state(both, stopping=False, now=100) == ProbeState(
         alive=True, serving=False, reason="worker 1: database: not checked yet"
     )
-    assert fleet_state({0: serving, 1: serving}, stopping=True) == DRAINING
+    assert fleet_state({0: _reported(serving)}, stopping=True, now=100) == DRAINING
+
+
+def test_a_worker_silent_for_longer_than_its_reports_allow_makes_the_fleet_not_ready() -> None:
+    serving = ProbeState(alive=True, serving=True)
+    reports = {0: _reported(serving, at=100.0), 1: _reported(serving, at=160.0)}
+    assert fleet_state(reports, stopping=False, now=129.0).serving
+    state = fleet_state(reports, stopping=False, now=161.0)
+    assert (state.alive, state.serving) == (True, False)
+    assert state.reason == "worker 0: event loop stalled: no report for 61 s"

@@ -8,6 +8,8 @@ import asyncio
 import platform
 import re
 import socket
+import threading
+import time
 from importlib.metadata import version
 
 import grpc
@@ -120,3 +122,24 @@ async def test_readiness_answers_503_from_the_first_moment_of_a_drain(
             pass
         await stopping
     assert await call.code() == grpc.StatusCode.OK
+
+
+async def test_probes_fail_while_the_event_loop_is_stalled(postgres_dsn: str) -> None:
+    port = _free_port()
+    async with running_service(postgres_dsn, metrics_port=port) as service:
+        assert service.app.readiness is not None
+        service.app.readiness.stall_after_seconds = 0.3
+        url = f"http://127.0.0.1:{port}/healthz/"
+        answers: list[httpx.Response] = []
+        # A thread asks while this coroutine blocks the loop: no check can complete meanwhile.
+        asker = threading.Timer(0.6, lambda: answers.append(httpx.get(url)))
+        asker.start()
+        time.sleep(0.8)  # noqa: ASYNC251 - blocking the event loop is the point
+        asker.join()
+        assert answers[0].status_code == 503
+        assert answers[0].json()["reason"].startswith("event loop stalled: no readiness check")
+        for _attempt in range(50):  # the loop runs again: the next check ends the stall
+            await asyncio.sleep(0.1)
+            if (await asyncio.to_thread(httpx.get, url)).status_code == 200:
+                break
+        assert (await asyncio.to_thread(httpx.get, url)).status_code == 200

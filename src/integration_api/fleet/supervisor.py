@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -21,9 +22,10 @@ import structlog
 
 from integration_api.config import Settings
 from integration_api.fleet.metrics import FleetMetrics
-from integration_api.fleet.readiness import STARTING, fleet_state
+from integration_api.fleet.readiness import fleet_state, silent_for
 from integration_api.fleet.worker import READY, run_worker
 from integration_api.server.metrics_port import ProbeState
+from integration_api.server.readiness import Report
 
 log = structlog.get_logger("integration_api.fleet")
 
@@ -32,6 +34,7 @@ MAX_RESTART_DELAY_SECONDS = 30.0
 MAX_FAILED_STARTS = 5
 # Beyond the workers' own grace period, before a worker that still runs is killed.
 STOP_MARGIN_SECONDS = 5.0
+STALL_WATCH_SECONDS = 5.0
 
 
 @dataclass
@@ -40,8 +43,8 @@ class _Worker:
     process: BaseProcess
     link: Connection
     ready: bool = False
-    # The worker's latest probe answer; None until its first, which it sends once it listens.
-    state: ProbeState | None = None
+    # The worker's latest report and when it came; None until the first, sent once it listens.
+    report: tuple[Report, float] | None = None
 
 
 @dataclass
@@ -57,7 +60,8 @@ class Supervisor:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _exit_code: int = 0
-    _probe_state: ProbeState = STARTING
+    # Replaced whole on every change: the metrics port's thread reads it.
+    _reports: dict[int, tuple[Report, float]] = field(default_factory=dict)
 
     async def run(self) -> int:
         """Serves until SIGTERM or SIGINT (exit 0) or until the fleet cannot be kept up."""
@@ -66,6 +70,7 @@ class Supervisor:
             loop.add_signal_handler(signum, self._on_signal)
         for index in range(self.count):
             self._spawn(index)
+        loop.call_later(STALL_WATCH_SECONDS, self._replace_stalled_workers)
         await self._started.wait()
         if not self._stopping:
             log.info(
@@ -79,16 +84,29 @@ class Supervisor:
         return self._exit_code
 
     def probe_state(self) -> ProbeState:
-        """The fleet's answer to the probes; read from the metrics port's thread."""
-        return self._probe_state
+        """The fleet's answer to the probes; called from the metrics port's thread."""
+        return fleet_state(self._reports, self._stopping, time.monotonic())
 
-    def _refresh_probe_state(self) -> None:
-        listening = {
-            index: worker.state
+    def _refresh_reports(self) -> None:
+        self._reports = {
+            index: worker.report
             for index, worker in self._workers.items()
-            if worker.state is not None
+            if worker.report is not None
         }
-        self._probe_state = fleet_state(listening, self._stopping)
+
+    def _replace_stalled_workers(self) -> None:
+        """A worker whose event loop is stuck answers nothing and never recovers: kill it, and
+        it is restarted like any worker that died after it served."""
+        now = time.monotonic()
+        for worker in list(self._workers.values()):
+            silent = None if worker.report is None else silent_for(*worker.report, now)
+            if silent is not None and not self._stopping:
+                log.error("worker stalled; killing it", worker=worker.index, silent_seconds=silent)
+                worker.process.kill()
+        if not self._stopping:
+            asyncio.get_running_loop().call_later(
+                STALL_WATCH_SECONDS, self._replace_stalled_workers
+            )
 
     @property
     def pids(self) -> list[int]:
@@ -117,9 +135,9 @@ class Supervisor:
         except (EOFError, OSError):
             asyncio.get_running_loop().remove_reader(worker.link.fileno())
             return
-        if isinstance(message, ProbeState):
-            worker.state = message
-            self._refresh_probe_state()
+        if isinstance(message, Report):
+            worker.report = (message, time.monotonic())
+            self._refresh_reports()
         elif message == READY:
             worker.ready = True
             self._failed_starts[worker.index] = 0
@@ -138,7 +156,7 @@ class Supervisor:
         worker.process.join()
         code = worker.process.exitcode
         del self._workers[worker.index]
-        self._refresh_probe_state()
+        self._refresh_reports()
         if self.metrics is not None and worker.process.pid is not None:
             self.metrics.worker_exited(worker.process.pid)
         if self._stopping:
@@ -185,7 +203,6 @@ class Supervisor:
     def _stop_all(self) -> None:
         """SIGTERM to every worker: each turns NOT_SERVING and drains within its grace."""
         self._stopping = True
-        self._refresh_probe_state()
         self._started.set()
         for handle in self._restarts:
             handle.cancel()

@@ -21,9 +21,8 @@ from integration_api.runtime import Runtime
 from integration_api.server.database import Database
 from integration_api.server.interceptor import ServiceInterceptor
 from integration_api.server.metrics import MetricsEndpoint
-from integration_api.server.metrics_port import ProbeState
 from integration_api.server.ports import ensure_ports_free
-from integration_api.server.readiness import Readiness, ReadinessCheck
+from integration_api.server.readiness import Readiness, ReadinessCheck, Report
 from integration_api.server.reflection import enable_reflection, load_descriptor_set, service_names
 
 log = structlog.get_logger("integration_api.server")
@@ -64,8 +63,8 @@ class Application:
     callback_shim: CallbackShim | None = None
     # A worker of `serve --workers`: the supervisor checked and holds the ports it shares.
     shared_ports: bool = False
-    # Hears every change of what the probes answer (a worker tells its supervisor).
-    on_readiness: Callable[[ProbeState], None] | None = None
+    # Hears what the probes answer after every readiness check (a worker tells its supervisor).
+    on_readiness: Callable[[Report], None] | None = None
     _tracing: bool = False
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -110,7 +109,7 @@ class Application:
             exposed,
             checks,
             interval_seconds=settings.readiness_interval_seconds,
-            on_change=self.on_readiness,
+            on_report=self.on_readiness,
         )
         await server.start()
         self._server = server

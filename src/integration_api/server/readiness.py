@@ -9,14 +9,19 @@ drain): a liveness probe asks for it, so a dependency outage takes a pod out of 
 without getting it restarted.
 
 `probe_state` is the same answer for the HTTP probes on the metrics port, which read it from
-their own thread (every attribute it reads is replaced whole, never changed in place), and
-`on_change` hears every change of it (a worker of `serve --workers` tells its supervisor).
+their own thread (every attribute it reads is replaced whole, never changed in place). Since
+those probes answer even when the event loop does not, a loop that has completed no check for
+`stall_after_seconds` (every check ends within its timeout otherwise) fails them all, liveness
+included. `on_report` hears the state after every check and change: a worker of
+`serve --workers` sends it to its supervisor, as its heartbeat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +36,16 @@ log = structlog.get_logger("integration_api.readiness")
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 LIVENESS_SERVICE = "liveness"
+# Far beyond a check's own duration: a loop that is merely busy is not stalled.
+STALL_FLOOR_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Report:
+    """A process's probe state, after a check or a change, and when its silence means a stall."""
+
+    state: ProbeState
+    stall_after_seconds: float
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,7 @@ class Readiness:
         checks: Sequence[ReadinessCheck],
         interval_seconds: float,
         probe_timeout_seconds: float = 2.0,
-        on_change: Callable[[ProbeState], None] | None = None,
+        on_report: Callable[[Report], None] | None = None,
     ) -> None:
         self._health = health
         self._service_names = ["", *service_names]
@@ -61,8 +76,10 @@ class Readiness:
         self._task: asyncio.Task[None] | None = None
         self._shutting_down = False
         self._alive = False
-        self._on_change = on_change
-        self._reported: ProbeState | None = None
+        self._on_report = on_report
+        self._checked_at = 0.0
+        per_check = interval_seconds + probe_timeout_seconds * len(self._checks)
+        self.stall_after_seconds = max(STALL_FLOOR_SECONDS, 3 * per_check)
 
     @property
     def serving(self) -> bool:
@@ -77,6 +94,10 @@ class Readiness:
             return ProbeState(alive=False, serving=False, reason="draining")
         if not self._alive:
             return ProbeState(alive=False, serving=False, reason="starting")
+        silent = time.monotonic() - self._checked_at
+        if silent > self.stall_after_seconds:
+            reason = f"event loop stalled: no readiness check for {silent:.0f} s"
+            return ProbeState(alive=False, serving=False, reason=reason)
         if self._serving:
             return ProbeState(alive=True, serving=True)
         reasons = [f"{name}: {reason}" for name, reason in self._failures.items()]
@@ -84,6 +105,7 @@ class Readiness:
 
     async def start(self) -> None:
         await self._health.set(LIVENESS_SERVICE, SERVING)
+        self._checked_at = time.monotonic()
         self._alive = True
         await self._publish(False)
         self._report()
@@ -99,6 +121,7 @@ class Readiness:
         self._log_changes(failures)
         self._failures = failures
         await self._publish(not failures)
+        self._checked_at = time.monotonic()
         self._report()
         return not failures
 
@@ -114,10 +137,10 @@ class Readiness:
         self._report()
 
     def _report(self) -> None:
-        state = self.probe_state()
-        if self._on_change is not None and state != self._reported:
-            self._reported = state
-            self._on_change(state)
+        if self._on_report is not None:
+            # A draining process stops checking: its silence is no longer a stall.
+            stall_after = math.inf if self._shutting_down else self.stall_after_seconds
+            self._on_report(Report(self.probe_state(), stall_after))
 
     async def _run(self, check: ReadinessCheck) -> str | None:
         try:
