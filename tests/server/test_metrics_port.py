@@ -156,18 +156,57 @@ def test_a_client_that_never_finishes_its_request_is_cut_at_the_deadline(
         assert time.monotonic() - started < 2
 
 
-def test_probes_are_answered_while_slow_clients_hold_connections(port: MetricsPort) -> None:
-    held = [_connect(port) for _ in range(metrics_port.MAX_CONNECTIONS - 1)]
+def _connect_from(port: MetricsPort, source: str) -> socket.socket:
+    return socket.create_connection(
+        ("127.0.0.1", port.port), timeout=10, source_address=(source, 0)
+    )
+
+
+def _probe_from(port: MetricsPort, source: str) -> bytes:
+    """The answer, or nothing when the server closed the connection unanswered."""
+    with _connect_from(port, source) as connection:
+        try:
+            connection.sendall(b"GET /readiness/ HTTP/1.1\r\nHost: pod\r\n\r\n")
+            return _read_all(connection)
+        except ConnectionResetError:  # closed with the request unread
+            return b""
+
+
+def test_a_client_holding_connections_open_leaves_the_others_their_slots(
+    port: MetricsPort,
+) -> None:
+    held = [
+        _connect_from(port, "127.0.0.2") for _ in range(metrics_port.MAX_CONNECTIONS_PER_CLIENT)
+    ]
     try:
         for connection in held:
-            connection.sendall(b"GET /healthz/ HTTP/1.1\r\n")
+            connection.sendall(b"GET /healthz/ HTTP/1.1\r\n")  # and never the rest
+        # Its next connection is closed unanswered; another address is answered at once.
+        assert _probe_from(port, "127.0.0.2") == b""
         started = time.monotonic()
-        answer = httpx.get(_url(port, "/readiness/"))
-        assert answer.status_code == 200
+        assert _probe_from(port, "127.0.0.1").startswith(b"HTTP/1.0 200")
         assert time.monotonic() - started < 1
     finally:
         for connection in held:
             connection.close()
+
+
+def test_connections_beyond_the_limit_are_closed_unanswered(port: MetricsPort) -> None:
+    per_client = metrics_port.MAX_CONNECTIONS_PER_CLIENT
+    clients = [f"127.0.1.{index}" for index in range(metrics_port.MAX_CONNECTIONS // per_client)]
+    held = [_connect_from(port, client) for client in clients for _ in range(per_client)]
+    try:
+        for connection in held:
+            connection.sendall(b"GET /healthz/ HTTP/1.1\r\n")
+        assert _probe_from(port, "127.0.2.1") == b""
+    finally:
+        for connection in held:
+            connection.close()
+    for _attempt in range(50):  # the slots come back as the server sees the connections close
+        if _probe_from(port, "127.0.2.1"):
+            break
+        time.sleep(0.1)
+    assert _probe_from(port, "127.0.2.1").startswith(b"HTTP/1.0 200")
 
 
 def test_the_probe_body_is_json(port: MetricsPort, states: _States) -> None:

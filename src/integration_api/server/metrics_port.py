@@ -7,8 +7,9 @@ without the slash are redirected to the real paths (as the Go reference's router
 other path answers 404, and methods other than GET and HEAD 405.
 
 Each connection has a deadline and a bounded request, and connections beyond a small number are
-closed at once: a client that sends slowly (or never) holds one slot for a few seconds at most
-and cannot make the server take unbounded threads or memory.
+closed at once, as are those beyond a smaller number from one address: a client that sends
+slowly (or never) holds a slot for a few seconds at most, cannot make the server take unbounded
+threads or memory, and cannot take the slots the kubelet's and Prometheus's connections need.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CONNECTION_DEADLINE_SECONDS = 5.0
 # Request line and headers together; a probe or a scrape sends a few hundred bytes.
 MAX_REQUEST_BYTES = 16 * 1024
 MAX_CONNECTIONS = 64
+MAX_CONNECTIONS_PER_CLIENT = 8
 MAX_REASON_CHARACTERS = 300
 
 LIVENESS_PATH = "/healthz/"
@@ -174,6 +176,31 @@ class _Handler(BaseHTTPRequestHandler):
         """Probes and scrapes arrive every few seconds: not worth a log line each."""
 
 
+class _Slots:
+    """The connections being served, in all and per client address."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = 0
+        self._per_client: dict[str, int] = {}
+
+    def take(self, client: str) -> bool:
+        with self._lock:
+            held = self._per_client.get(client, 0)
+            if self._total >= MAX_CONNECTIONS or held >= MAX_CONNECTIONS_PER_CLIENT:
+                return False
+            self._total += 1
+            self._per_client[client] = held + 1
+            return True
+
+    def give_back(self, client: str) -> None:
+        with self._lock:
+            self._total -= 1
+            left = self._per_client.pop(client) - 1
+            if left:
+                self._per_client[client] = left
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Closing the server does not wait for a slow client's connection to end.
@@ -186,23 +213,23 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.registry = registry
         self.state = state
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._slots = _Slots()
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
+        if not self._slots.take(client_address[0]):
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()
+            self._slots.give_back(client_address[0])
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._slots.give_back(client_address[0])
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-answer is not the service's error."""
