@@ -3,7 +3,7 @@
 It runs in threads of its own, so a probe is answered while the event loop is busy with RPCs;
 the answers come from a `ProbeState` the service keeps current (readiness checks in one process,
 the workers' reports in the supervisor of `serve --workers`). `/healthz` and `/readiness`
-without the slash are redirected to the real paths (as the Go reference's router did); any
+without the slash are redirected to the real paths (as the platform's Go service did); any
 other path answers 404, and methods other than GET and HEAD 405.
 
 Each connection has a deadline and a bounded request, and connections beyond a small number are
