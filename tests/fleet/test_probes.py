@@ -5,6 +5,7 @@ a drain; the readiness and build-info gauges appear once, for the fleet."""
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import signal
 from pathlib import Path
@@ -13,7 +14,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2
 
-from integration_api.fleet.readiness import DRAINING, STARTING, fleet_state
+from integration_api.fleet.readiness import DRAINING, STARTING, fleet_state, stalled_workers
 from integration_api.server.metrics_port import ProbeState
 from integration_api.server.readiness import Report
 from tests.fleet.processes import environment, free_port, launched, wait_serving
@@ -108,3 +109,14 @@ def test_a_worker_silent_for_longer_than_its_reports_allow_makes_the_fleet_not_r
     state = fleet_state(reports, stopping=False, now=161.0)
     assert (state.alive, state.serving) == (True, False)
     assert state.reason == "worker 0: event loop stalled: no report for 61 s"
+
+
+def test_the_workers_to_replace_are_the_silent_ones() -> None:
+    serving = ProbeState(alive=True, serving=True)
+    draining = Report(ProbeState(alive=False, serving=False, reason="draining"), math.inf)
+    reports = {
+        0: _reported(serving, at=100.0),
+        1: _reported(serving, at=125.0),
+        2: (draining, 0.0),  # a draining worker stops checking: never a stall
+    }
+    assert stalled_workers(reports, now=140.0) == {0: 40.0}

@@ -27,6 +27,12 @@ def silent_for(report: Report, received_at: float, now: float) -> float | None:
     return silent if silent > report.stall_after_seconds else None
 
 
+def stalled_workers(reports: Mapping[int, tuple[Report, float]], now: float) -> dict[int, float]:
+    """The workers silent for longer than their reports allow, with how long (to replace)."""
+    silences = {index: silent_for(*received, now) for index, received in reports.items()}
+    return {index: silent for index, silent in silences.items() if silent is not None}
+
+
 def worker_state(report: Report, received_at: float, now: float) -> ProbeState:
     silent = silent_for(report, received_at, now)
     if silent is None:

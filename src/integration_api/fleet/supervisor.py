@@ -22,7 +22,7 @@ import structlog
 
 from integration_api.config import Settings
 from integration_api.fleet.metrics import FleetMetrics
-from integration_api.fleet.readiness import fleet_state, silent_for
+from integration_api.fleet.readiness import fleet_state, stalled_workers
 from integration_api.fleet.worker import READY, run_worker
 from integration_api.server.metrics_port import ProbeState
 from integration_api.server.readiness import Report
@@ -97,12 +97,10 @@ class Supervisor:
     def _replace_stalled_workers(self) -> None:
         """A worker whose event loop is stuck answers nothing and never recovers: kill it, and
         it is restarted like any worker that died after it served."""
-        now = time.monotonic()
-        for worker in list(self._workers.values()):
-            silent = None if worker.report is None else silent_for(*worker.report, now)
-            if silent is not None and not self._stopping:
-                log.error("worker stalled; killing it", worker=worker.index, silent_seconds=silent)
-                worker.process.kill()
+        stalled = {} if self._stopping else stalled_workers(self._reports, time.monotonic())
+        for index, silent in stalled.items():
+            log.error("worker stalled; killing it", worker=index, silent_seconds=round(silent))
+            self._workers[index].process.kill()
         if not self._stopping:
             asyncio.get_running_loop().call_later(
                 STALL_WATCH_SECONDS, self._replace_stalled_workers
