@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from integration_api.server.readiness import LIVENESS_SERVICE
+from integration_api.server.metrics_port import LIVENESS_PATH, READINESS_PATH
 from integration_api.settings_reference import VARIABLES
 from tests.deploy.manifests import (
     KUSTOMIZATIONS,
@@ -27,6 +27,11 @@ OAUTH_CALLBACK_PORT = 9005
 # Time for a pod's last connections to close after the drain, on top of the grace.
 CLOSE_MARGIN_SECONDS = 5
 METADATA_RANGES = ("169.254.169.254/32", "fd00:ec2::254/128")
+# Over four times the slowest probe answer measured, with the service starved to a ninth of a
+# core (0.44 s), about thirty times the slowest at the pod's CPU limit (README "Probe timing").
+MIN_PROBE_TIMEOUT_SECONDS = 2
+# What kube-prometheus-stack selects ServiceMonitors by, as its documentation installs it.
+SERVICE_MONITOR_RELEASE = "prometheus"
 
 
 def _dockerfile_user() -> int:
@@ -42,14 +47,43 @@ def _dockerfile_ports() -> set[int]:
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
-def test_probes_are_native_grpc_health_checks_of_names_the_service_serves(
-    kustomization: str,
-) -> None:
+def test_probes_ask_the_metrics_port_for_liveness_and_readiness(kustomization: str) -> None:
     container = server_container(kustomization)
-    readiness = container["readinessProbe"]["grpc"]
-    assert readiness == {"port": GRPC_PORT}  # "": the server as a whole, NOT_SERVING on drain
-    for probe in ("livenessProbe", "startupProbe"):
-        assert container[probe]["grpc"] == {"port": GRPC_PORT, "service": LIVENESS_SERVICE}
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports["metrics"] == int(settings(kustomization)["METRICS_PORT"]) == METRICS_PORT
+    expected = {
+        "startupProbe": LIVENESS_PATH,
+        "livenessProbe": LIVENESS_PATH,
+        "readinessProbe": READINESS_PATH,
+    }
+    for probe, path in expected.items():
+        assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_probes_leave_room_for_cpu_throttling(kustomization: str) -> None:
+    """Slowest HTTP probe answer measured under CPU throttling: 0.44 s (README "Probe timing")."""
+    container = server_container(kustomization)
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["timeoutSeconds"] >= MIN_PROBE_TIMEOUT_SECONDS
+    readiness, liveness = container["readinessProbe"], container["livenessProbe"]
+    # One slow answer alone never takes a pod out of rotation, nor restarts it.
+    assert readiness["failureThreshold"] >= 2
+    assert liveness["failureThreshold"] >= 3
+    assert liveness["periodSeconds"] * liveness["failureThreshold"] >= 30
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_no_replicas_beside_the_autoscaler(kustomization: str) -> None:
+    """Each apply would reset the scale the HorizontalPodAutoscaler chose."""
+    scaled = {
+        autoscaler["spec"]["scaleTargetRef"]["name"]
+        for autoscaler in of_kind(kustomization, "HorizontalPodAutoscaler")
+    }
+    assert scaled == {"integration-api"}
+    for deployment in of_kind(kustomization, "Deployment"):
+        if deployment["metadata"]["name"] in scaled:
+            assert "replicas" not in deployment["spec"]
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
@@ -166,6 +200,13 @@ def test_service_monitor_scrapes_metrics_from_one_service(kustomization: str) ->
     port = next(port for port in selected[0]["spec"]["ports"] if port["name"] == endpoint["port"])
     assert port["port"] == METRICS_PORT
     assert endpoint["path"] == "/metrics"
+
+
+@pytest.mark.parametrize("kustomization", OVERLAYS)
+def test_service_monitor_carries_the_label_prometheus_selects_by(kustomization: str) -> None:
+    (monitor,) = of_kind(kustomization, "ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == SERVICE_MONITOR_RELEASE
+    assert f"release: {SERVICE_MONITOR_RELEASE}" in (ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize(

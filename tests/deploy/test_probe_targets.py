@@ -1,4 +1,5 @@
-"""The health names the Kubernetes probes ask for answer as the probes need them to."""
+"""The gRPC health names for liveness and readiness answer as a probe needs them to (gRPC clients,
+meshes and `health-probe` ask them; the Deployment probes the same state over HTTP)."""
 
 from __future__ import annotations
 

@@ -15,11 +15,11 @@ from integration_api.server.database import Database
 log = structlog.get_logger("integration_api.fleet")
 
 
-def _metrics(settings: Settings) -> FleetMetrics | None:
+def _metrics(settings: Settings, supervisor: Supervisor) -> FleetMetrics | None:
     if not settings.metrics_port:
         return None
     try:
-        return FleetMetrics(settings.host, settings.metrics_port)
+        return FleetMetrics(settings.host, settings.metrics_port, supervisor.probe_state)
     except OSError as error:
         where = f"{settings.host}:{settings.metrics_port} (METRICS_PORT)"
         raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None
@@ -46,8 +46,8 @@ async def serve_workers(
         await database.start()  # an embedded PostgreSQL lives as long as the supervisor
         try:
             await _migrate_once(database)
-            metrics = _metrics(settings)
-            supervisor = Supervisor(ports.worker_settings, count, database.dsn, metrics)
+            supervisor = Supervisor(ports.worker_settings, count, database.dsn)
+            metrics = supervisor.metrics = _metrics(settings, supervisor)
             try:
                 return await supervisor.run()
             finally:

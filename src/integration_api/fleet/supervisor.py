@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -21,7 +22,10 @@ import structlog
 
 from integration_api.config import Settings
 from integration_api.fleet.metrics import FleetMetrics
+from integration_api.fleet.readiness import fleet_state, stalled_workers
 from integration_api.fleet.worker import READY, run_worker
+from integration_api.server.metrics_port import ProbeState
+from integration_api.server.readiness import Report
 
 log = structlog.get_logger("integration_api.fleet")
 
@@ -30,6 +34,7 @@ MAX_RESTART_DELAY_SECONDS = 30.0
 MAX_FAILED_STARTS = 5
 # Beyond the workers' own grace period, before a worker that still runs is killed.
 STOP_MARGIN_SECONDS = 5.0
+STALL_WATCH_SECONDS = 5.0
 
 
 @dataclass
@@ -38,6 +43,8 @@ class _Worker:
     process: BaseProcess
     link: Connection
     ready: bool = False
+    # The worker's latest report and when it came; None until the first, sent once it listens.
+    report: tuple[Report, float] | None = None
 
 
 @dataclass
@@ -53,6 +60,8 @@ class Supervisor:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _exit_code: int = 0
+    # Replaced whole on every change: the metrics port's thread reads it.
+    _reports: dict[int, tuple[Report, float]] = field(default_factory=dict)
 
     async def run(self) -> int:
         """Serves until SIGTERM or SIGINT (exit 0) or until the fleet cannot be kept up."""
@@ -61,6 +70,7 @@ class Supervisor:
             loop.add_signal_handler(signum, self._on_signal)
         for index in range(self.count):
             self._spawn(index)
+        loop.call_later(STALL_WATCH_SECONDS, self._replace_stalled_workers)
         await self._started.wait()
         if not self._stopping:
             log.info(
@@ -72,6 +82,29 @@ class Supervisor:
         await self._stopped.wait()
         log.info("stopped", exit_code=self._exit_code)
         return self._exit_code
+
+    def probe_state(self) -> ProbeState:
+        """The fleet's answer to the probes; called from the metrics port's thread."""
+        return fleet_state(self._reports, self._stopping, time.monotonic())
+
+    def _refresh_reports(self) -> None:
+        self._reports = {
+            index: worker.report
+            for index, worker in self._workers.items()
+            if worker.report is not None
+        }
+
+    def _replace_stalled_workers(self) -> None:
+        """A worker whose event loop is stuck answers nothing and never recovers: kill it, and
+        it is restarted like any worker that died after it served."""
+        stalled = {} if self._stopping else stalled_workers(self._reports, time.monotonic())
+        for index, silent in stalled.items():
+            log.error("worker stalled; killing it", worker=index, silent_seconds=round(silent))
+            self._workers[index].process.kill()
+        if not self._stopping:
+            asyncio.get_running_loop().call_later(
+                STALL_WATCH_SECONDS, self._replace_stalled_workers
+            )
 
     @property
     def pids(self) -> list[int]:
@@ -100,7 +133,10 @@ class Supervisor:
         except (EOFError, OSError):
             asyncio.get_running_loop().remove_reader(worker.link.fileno())
             return
-        if message == READY:
+        if isinstance(message, Report):
+            worker.report = (message, time.monotonic())
+            self._refresh_reports()
+        elif message == READY:
             worker.ready = True
             self._failed_starts[worker.index] = 0
             if (
@@ -118,6 +154,7 @@ class Supervisor:
         worker.process.join()
         code = worker.process.exitcode
         del self._workers[worker.index]
+        self._refresh_reports()
         if self.metrics is not None and worker.process.pid is not None:
             self.metrics.worker_exited(worker.process.pid)
         if self._stopping:

@@ -2,13 +2,16 @@
 
 A worker is the single-process service (its own database pool, cache, change listener and
 provider client) except that it binds with SO_REUSEPORT and serves no /metrics of its own. It
-tells the supervisor once it serves, drains on SIGTERM like the single process does, and drains
-too when the supervisor disappears, so a killed supervisor leaves no orphan on the port.
+tells the supervisor what its probes would answer after every readiness check (the supervisor
+answers the probes for the fleet) and once it serves, drains on SIGTERM like the single process
+does, and drains too when the supervisor disappears, so a killed supervisor leaves no orphan on
+the port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from multiprocessing.connection import Connection
@@ -19,16 +22,28 @@ from integration_api.config import ConfigError, Settings
 from integration_api.errors import ServiceError
 from integration_api.observability.logging import configure_logging
 from integration_api.server.heap import settle_heap
+from integration_api.server.readiness import Report
 
 READY = "ready"
 
 log = structlog.get_logger("integration_api.fleet")
 
 
+def _tell(link: Connection, report: Report) -> None:
+    """Reports what this worker's probes answer; the supervisor's probes answer for the fleet."""
+    with contextlib.suppress(OSError):  # the supervisor is gone: this worker drains anyway
+        link.send(report)
+
+
 async def _serve(settings: Settings, database_dsn: str, link: Connection) -> int:
     from integration_api.server.app import Application
 
-    application = Application(settings, database_dsn=database_dsn, shared_ports=True)
+    application = Application(
+        settings,
+        database_dsn=database_dsn,
+        shared_ports=True,
+        on_readiness=lambda state: _tell(link, state),
+    )
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import grpc
@@ -21,7 +22,7 @@ from integration_api.server.database import Database
 from integration_api.server.interceptor import ServiceInterceptor
 from integration_api.server.metrics import MetricsEndpoint
 from integration_api.server.ports import ensure_ports_free
-from integration_api.server.readiness import Readiness, ReadinessCheck
+from integration_api.server.readiness import Readiness, ReadinessCheck, Report
 from integration_api.server.reflection import enable_reflection, load_descriptor_set, service_names
 
 log = structlog.get_logger("integration_api.server")
@@ -62,6 +63,8 @@ class Application:
     callback_shim: CallbackShim | None = None
     # A worker of `serve --workers`: the supervisor checked and holds the ports it shares.
     shared_ports: bool = False
+    # Hears what the probes answer after every readiness check (a worker tells its supervisor).
+    on_readiness: Callable[[Report], None] | None = None
     _tracing: bool = False
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -102,13 +105,19 @@ class Application:
             *self.runtime.readiness_checks(),
         ]
         self.readiness = Readiness(
-            health, exposed, checks, interval_seconds=settings.readiness_interval_seconds
+            health,
+            exposed,
+            checks,
+            interval_seconds=settings.readiness_interval_seconds,
+            on_report=self.on_readiness,
         )
         await server.start()
         self._server = server
         if settings.metrics_port:
             try:
-                self.metrics = MetricsEndpoint(settings.host, settings.metrics_port)
+                self.metrics = MetricsEndpoint(
+                    settings.host, settings.metrics_port, self.readiness.probe_state
+                )
             except OSError as error:
                 where = f"{settings.host}:{settings.metrics_port} (METRICS_PORT)"
                 raise ConfigError(f"cannot listen on {where}: {error.strerror}") from None

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+import platform
+from collections.abc import Iterable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+
+import grpc
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from integration_api.server.metrics_port import MetricsPort, StateSource
 
 RPCS = Counter(
     "integration_api_grpc_requests_total",
@@ -35,14 +45,59 @@ def count_encryption(key_id: str) -> None:
     VAULT_ENCRYPTIONS.labels(key_id).inc()
 
 
-class MetricsEndpoint:
-    """The Prometheus exposition endpoint (`/metrics`), in a thread of its own."""
+def _service_version() -> str:
+    try:
+        return version("integration-api")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
-    def __init__(self, host: str, port: int) -> None:
-        self._server, self._thread = start_http_server(port, addr=host)
-        self.port = int(self._server.server_port)
+
+class ServiceGauges:
+    """`integration_api_build_info` and `integration_api_ready`, computed at each scrape from the
+    same state the probes answer, so the gauge and `/readiness/` never disagree (with workers,
+    the supervisor's state for the whole fleet)."""
+
+    def __init__(self, state: StateSource) -> None:
+        self._state = state
+        self._build = {
+            "version": _service_version(),
+            "python": platform.python_version(),
+            "grpcio": grpc.__version__,
+        }
+
+    def collect(self) -> Iterator[Metric]:
+        build = GaugeMetricFamily(
+            "integration_api_build_info",
+            "Always 1; the labels name the running service's version and runtime.",
+            labels=list(self._build),
+        )
+        build.add_metric(list(self._build.values()), 1)
+        yield build
+        yield GaugeMetricFamily(
+            "integration_api_ready",
+            "1 while /readiness/ answers 200 (SERVING), 0 otherwise.",
+            value=1 if self._state().serving else 0,
+        )
+
+
+class Exposition:
+    """What /metrics shows: the metrics of several collectors, in order."""
+
+    def __init__(self, parts: Iterable[Collector]) -> None:
+        self._parts = list(parts)
+
+    def collect(self) -> Iterator[Metric]:
+        for part in self._parts:
+            yield from part.collect()
+
+
+class MetricsEndpoint:
+    """`/metrics` of this process, with the probes of `state`, in a thread of its own."""
+
+    def __init__(self, host: str, port: int, state: StateSource) -> None:
+        exposition = Exposition([REGISTRY, ServiceGauges(state)])
+        self._port = MetricsPort(host, port, exposition, state)
+        self.port = self._port.port
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._port.close()

@@ -7,12 +7,21 @@ load balancers stop sending traffic before in-flight streams drain.
 `LIVENESS_SERVICE` answers SERVING from the start for as long as the process runs (until the
 drain): a liveness probe asks for it, so a dependency outage takes a pod out of rotation
 without getting it restarted.
+
+`probe_state` is the same answer for the HTTP probes on the metrics port, which read it from
+their own thread (every attribute it reads is replaced whole, never changed in place). Since
+those probes answer even when the event loop does not, a loop that has completed no check for
+`stall_after_seconds` (every check ends within its timeout otherwise) fails them all, liveness
+included. `on_report` hears the state after every check and change: a worker of
+`serve --workers` sends it to its supervisor, as its heartbeat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +29,7 @@ import structlog
 from grpc_health.v1 import health_pb2
 from grpc_health.v1._async import HealthServicer
 
+from integration_api.server.metrics_port import ProbeState
 from integration_api.store.failure_reason import connection_failure_reason
 
 log = structlog.get_logger("integration_api.readiness")
@@ -27,6 +37,16 @@ log = structlog.get_logger("integration_api.readiness")
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 LIVENESS_SERVICE = "liveness"
+# Far beyond a check's own duration: a loop that is merely busy is not stalled.
+STALL_FLOOR_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Report:
+    """A process's probe state, after a check or a change, and when its silence means a stall."""
+
+    state: ProbeState
+    stall_after_seconds: float
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,7 @@ class Readiness:
         checks: Sequence[ReadinessCheck],
         interval_seconds: float,
         probe_timeout_seconds: float = 2.0,
+        on_report: Callable[[Report], None] | None = None,
     ) -> None:
         self._health = health
         self._service_names = ["", *service_names]
@@ -55,6 +76,11 @@ class Readiness:
         self._failures: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
         self._shutting_down = False
+        self._alive = False
+        self._on_report = on_report
+        self._checked_at = 0.0
+        per_check = interval_seconds + probe_timeout_seconds * len(self._checks)
+        self.stall_after_seconds = max(STALL_FLOOR_SECONDS, 3 * per_check)
 
     @property
     def serving(self) -> bool:
@@ -64,9 +90,26 @@ class Readiness:
     def failures(self) -> dict[str, str]:
         return dict(self._failures)
 
+    def probe_state(self) -> ProbeState:
+        if self._shutting_down:
+            return ProbeState(alive=False, serving=False, reason="draining")
+        if not self._alive:
+            return ProbeState(alive=False, serving=False, reason="starting")
+        silent = time.monotonic() - self._checked_at
+        if silent > self.stall_after_seconds:
+            reason = f"event loop stalled: no readiness check for {silent:.0f} s"
+            return ProbeState(alive=False, serving=False, reason=reason)
+        if self._serving:
+            return ProbeState(alive=True, serving=True)
+        reasons = [f"{name}: {reason}" for name, reason in self._failures.items()]
+        return ProbeState(True, False, "; ".join(reasons) or "dependencies not checked yet")
+
     async def start(self) -> None:
         await self._health.set(LIVENESS_SERVICE, SERVING)
+        self._checked_at = time.monotonic()
+        self._alive = True
         await self._publish(False)
+        self._report()
         await self.check_once()
         self._task = asyncio.create_task(self._loop(), name="readiness")
 
@@ -79,17 +122,26 @@ class Readiness:
         self._log_changes(failures)
         self._failures = failures
         await self._publish(not failures)
+        self._checked_at = time.monotonic()
+        self._report()
         return not failures
 
     async def enter_shutdown(self) -> None:
         """NOT_SERVING for every service from now on; checks stop."""
-        self._shutting_down = True
+        self._shutting_down = True  # the HTTP probes answer 503 from here on
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._health.enter_graceful_shutdown()
         self._serving = False
+        self._report()
+
+    def _report(self) -> None:
+        if self._on_report is not None:
+            # A draining process stops checking: its silence is no longer a stall.
+            stall_after = math.inf if self._shutting_down else self.stall_after_seconds
+            self._on_report(Report(self.probe_state(), stall_after))
 
     async def _run(self, check: ReadinessCheck) -> str | None:
         try:
