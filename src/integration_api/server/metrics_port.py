@@ -41,7 +41,6 @@ MAX_REASON_CHARACTERS = 300
 LIVENESS_PATH = "/healthz/"
 READINESS_PATH = "/readiness/"
 METRICS_PATH = "/metrics"
-REDIRECTS = {"/healthz": LIVENESS_PATH, "/readiness": READINESS_PATH}
 
 
 @dataclass(frozen=True)
@@ -148,10 +147,9 @@ class _Handler(BaseHTTPRequestHandler):
             reason = one_line(state.reason or "not serving")
             status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
             self._send(status, _probe_body(ok, reason), "application/json", send_body)
-        elif path in REDIRECTS:
-            location = [("Location", REDIRECTS[path])]
-            self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", send_body, location)
         else:
+            # `/readiness` without its slash too: a redirect there would read as success to a
+            # kubelet probe (any 2xx or 3xx passes), whatever readiness says.
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", send_body)
 
     def _send(
