@@ -19,6 +19,15 @@ COPY src ./src
 COPY gen ./gen
 # Every transitive dependency at the version the tests ran with.
 RUN /opt/venv/bin/pip install -c constraints.txt .
+# The service's user and data directory are made here too, in a tree copied over the runtime
+# stage, so that stage runs no command: whatever a build mounts into its RUN steps (a package
+# index, its CA bundle) leaves no trace in the image, not even an empty mount point.
+RUN groupadd --gid 10001 integration-api \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/integration-api \
+        --shell /usr/sbin/nologin integration-api \
+    && mkdir -p /staging/etc \
+    && cp -a /etc/passwd /etc/group /etc/shadow /etc/gshadow /staging/etc/ \
+    && install -d -o 10001 -g 10001 -m 0700 /staging/var/lib/integration-api
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV ENV=production \
@@ -26,10 +35,7 @@ ENV ENV=production \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/var/lib/integration-api
-RUN groupadd --gid 10001 integration-api \
-    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/integration-api \
-        --shell /usr/sbin/nologin integration-api \
-    && install -d -o 10001 -g 10001 -m 0700 /var/lib/integration-api
+COPY --from=builder /staging/ /
 COPY --from=builder /opt/venv /opt/venv
 # deploy/ runs the pods as this uid with a read-only root file system (PYTHONDONTWRITEBYTECODE:
 # the bytecode is compiled at install time) and a memory-backed /tmp.
