@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-
 # The service image: `docker build -t integration-api .` then
 # `docker run -p 9004:9004 -p 9464:9464 -e SECRET=... -e INTEGRATION_CRYPTO_KEY=... integration-api`.
 # It runs with ENV=production: SECRET (random, at least 32 bytes) and INTEGRATION_CRYPTO_KEY
