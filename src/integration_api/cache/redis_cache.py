@@ -26,7 +26,9 @@ from redis.exceptions import RedisError
 from integration_api.cache.base import TOMBSTONE_SECONDS, CacheLookup, FillTicket
 from integration_api.cache.entry import UntrustedEntry, open_entry, seal_entry
 from integration_api.config import RedisSettings
+from integration_api.store.failure_reason import connection_failure_reason
 from integration_api.store.models import CredentialRow
+from integration_api.tls import redis_tls_options
 from integration_api.vault import Keyring
 
 log = structlog.get_logger("integration_api.cache")
@@ -78,6 +80,7 @@ class RedisCredentialCache:
             max_connections=settings.max_connections,
             # No retries: a cache that is down should cost one short timeout, then PostgreSQL.
             retry=Retry(NoBackoff(), 0),
+            **redis_tls_options(settings),
         )
         return cls(client, settings.key_prefix, ttl_seconds, keyring)
 
@@ -186,9 +189,15 @@ class RedisCredentialCache:
     def _note_outage(self, error: RedisError) -> None:
         if not self._outage:
             self._outage = True
-            log.warning(
-                "redis unreachable; serving from PostgreSQL", error_type=type(error).__name__
-            )
+            log.warning("redis unreachable; serving from PostgreSQL", reason=self._reason(error))
+
+    def _reason(self, error: RedisError) -> str:
+        target = self._client.connection_pool.connection_kwargs
+        return connection_failure_reason(
+            error,
+            address=f"{target.get('host')}:{target.get('port')}",
+            secrets=[str(target.get("password") or "")],
+        )
 
     async def _recovered(self) -> bool:
         """True once, when Redis answers after an outage; its entries are then dropped, since

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from integration_api.config import Settings, check_secret_policy, load_settings
 from integration_api.observability.logging import configure_logging
-from integration_api.server.bootstrap import with_development_defaults
+from integration_api.server.bootstrap import check_production_settings, with_development_defaults
+from integration_api.tls import check_store_tls
 
 
 def prepared_settings() -> tuple[Settings, list[str]]:
@@ -12,6 +13,9 @@ def prepared_settings() -> tuple[Settings, list[str]]:
     development defaults filled in; also the files created for them (empty when none)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
+    # Once, here, before `serve --workers` starts a worker: a refusal is one line printed once.
+    check_production_settings(settings)
+    check_store_tls(settings.postgres, settings.redis)
     check_secret_policy(settings)  # before anything is created in DATA_DIR
     settings, generated = with_development_defaults(settings)
     check_secret_policy(settings)  # a SECRET kept in DATA_DIR is held to the same policy

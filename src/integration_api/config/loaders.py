@@ -17,6 +17,7 @@ from integration_api.config.sections import (
 )
 from integration_api.config.values import (
     ConfigError,
+    read_bool,
     read_float,
     read_int,
     read_positive_float,
@@ -35,6 +36,9 @@ def postgres_settings(env: Mapping[str, str]) -> PostgresSettings:
         user=env.get("POSTGRES__AUTH__USER", "") or "postgres",
         password=env.get("POSTGRES__AUTH__PASSWORD", ""),
         ssl_mode=env.get("POSTGRES__SSL_MODE", "") or "disable",
+        ssl_root_cert=env.get("POSTGRES__SSL_ROOT_CERT", "").strip(),
+        ssl_cert=env.get("POSTGRES__SSL_CERT", "").strip(),
+        ssl_key=env.get("POSTGRES__SSL_KEY", "").strip(),
         max_connections=read_int(env, "POSTGRES__MAX_OPEN_CONNECTION", 10),
         min_connections=read_int(env, "POSTGRES__MAX_IDEAL_CONNECTION", 1),
     )
@@ -49,6 +53,10 @@ def redis_settings(env: Mapping[str, str]) -> RedisSettings:
         password=env.get("REDIS__AUTH__PASSWORD", ""),
         key_prefix=env.get("REDIS__KEY_PREFIX", "") or "integration-api:",
         max_connections=read_int(env, "REDIS__MAX_CONNECTION", 50),
+        tls=read_bool(env, "REDIS__TLS", False),
+        tls_ca_cert=env.get("REDIS__TLS_CA_CERT", "").strip(),
+        tls_cert=env.get("REDIS__TLS_CERT", "").strip(),
+        tls_key=env.get("REDIS__TLS_KEY", "").strip(),
     )
 
 

@@ -13,6 +13,11 @@ class PostgresSettings:
     user: str = "postgres"
     password: str = field(default="", repr=False)
     ssl_mode: str = "disable"
+    # PEM files: the CA that signed the server's certificate, and an optional client certificate
+    # with its key for servers that ask for one (libpq's sslrootcert, sslcert and sslkey).
+    ssl_root_cert: str = ""
+    ssl_cert: str = ""
+    ssl_key: str = ""
     max_connections: int = 10
     min_connections: int = 1
 
@@ -31,6 +36,12 @@ class RedisSettings:
     password: str = field(default="", repr=False)
     key_prefix: str = "integration-api:"
     max_connections: int = 50
+    tls: bool = False
+    # PEM files: the CA that signed the server's certificate (empty: the system's CAs), and an
+    # optional client certificate with its key for servers that ask for one.
+    tls_ca_cert: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
 
     @property
     def enabled(self) -> bool:

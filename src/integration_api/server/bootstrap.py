@@ -14,7 +14,9 @@ from pathlib import Path
 
 from integration_api.config import Settings
 from integration_api.errors import FailedPrecondition
-from integration_api.vault import generate_key
+from integration_api.vault import Keyring, generate_key, parse_key
+from integration_api.vault.keyring import PRIMARY_SETTING
+from integration_api.vault.keys import require_random_looking
 
 SECRET_FILE = "service-secret"
 CRYPTO_KEY_FILE = "crypto-key"
@@ -29,6 +31,25 @@ def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(make + "\n")
     return make, True
+
+
+def check_production_settings(settings: Settings) -> None:
+    """What a production start refuses before anything runs (and before `serve --workers`
+    starts a worker): no embedded PostgreSQL, whose data would die with the container, and
+    a keyring given explicitly whose primary key is random. Messages never show a key."""
+    if not settings.production:
+        return
+    if settings.postgres.embedded:
+        raise FailedPrecondition(
+            "POSTGRES__HOST is required when ENV=production; without it an embedded PostgreSQL "
+            "would keep the data inside the container"
+        )
+    if not settings.crypto_key:
+        raise FailedPrecondition("INTEGRATION_CRYPTO_KEY is required when ENV=production")
+    Keyring.from_settings(settings.crypto_key, settings.crypto_decrypt_only_keys)
+    # Only the primary: a weak old key must stay usable as decrypt-only to rotate away from it.
+    primary = parse_key(settings.crypto_key, setting=PRIMARY_SETTING)
+    require_random_looking(primary, setting=PRIMARY_SETTING)
 
 
 def with_development_defaults(settings: Settings) -> tuple[Settings, list[str]]:

@@ -14,7 +14,9 @@ import structlog
 from integration_api.config import Settings
 from integration_api.errors import Unavailable
 from integration_api.store.database import create_pool, describe_dsn, dsn_from_parts
+from integration_api.store.failure_reason import connection_failure_reason
 from integration_api.store.migrate import apply_migrations
+from integration_api.tls import postgres_dsn_parameters
 
 if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool
@@ -50,6 +52,7 @@ class Database:
                 postgres.user,
                 postgres.password,
                 postgres.ssl_mode,
+                postgres_dsn_parameters(postgres),
             )
 
     @property
@@ -69,10 +72,10 @@ class Database:
         try:
             pool = await self._connect()
             await pool.fetchval("SELECT 1", timeout=2.0)
-        except (OSError, TimeoutError) as error:
-            return f"database unreachable ({type(error).__name__})"
         except Exception as error:  # noqa: BLE001 - every asyncpg failure means not ready
-            return f"database error ({type(error).__name__})"
+            return connection_failure_reason(
+                error, address=describe_dsn(self.dsn), secrets=[self._settings.postgres.password]
+            )
         return None
 
     async def _connect(self) -> ConnectionPool:

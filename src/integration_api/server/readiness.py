@@ -20,6 +20,8 @@ import structlog
 from grpc_health.v1 import health_pb2
 from grpc_health.v1._async import HealthServicer
 
+from integration_api.store.failure_reason import connection_failure_reason
+
 log = structlog.get_logger("integration_api.readiness")
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -95,7 +97,7 @@ class Readiness:
         except TimeoutError:
             return "timed out"
         except Exception as error:  # noqa: BLE001 - any failing probe means not ready
-            return f"{type(error).__name__}"
+            return connection_failure_reason(error)
 
     async def _loop(self) -> None:
         while not self._shutting_down:

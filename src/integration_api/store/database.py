@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -94,9 +95,11 @@ def dsn_from_parts(
     user: str,
     password: str = "",
     ssl_mode: str = "",
+    tls: Mapping[str, str] | None = None,
 ) -> str:
     """Build a DSN from the POSTGRES__HOST, __PORT, __DB_NAME, __AUTH__USER, __AUTH__PASSWORD
-    and __SSL_MODE settings. A host starting with `/` is a directory holding the Unix socket.
+    and __SSL_MODE settings, and libpq's TLS file parameters in `tls` (`sslrootcert`, …).
+    A host starting with `/` is a directory holding the Unix socket.
     """
     if ssl_mode and ssl_mode not in SSL_MODES:
         raise ValueError(f"POSTGRES__SSL_MODE must be one of: {', '.join(SSL_MODES)}")
@@ -112,6 +115,7 @@ def dsn_from_parts(
         network_location = f"{credentials}@{bracketed_host}:{port}"
     if ssl_mode:
         query["sslmode"] = ssl_mode
+    query.update(tls or {})
     dsn = f"postgresql://{network_location}/{quote(database, safe='')}"
     return f"{dsn}?{urlencode(query)}" if query else dsn
 
@@ -122,3 +126,8 @@ def describe_dsn(dsn: str) -> str:
     host = parts.hostname or "local socket"
     port = f":{parts.port}" if parts.port else ""
     return f"{host}{port}{parts.path or '/'}"
+
+
+def dsn_password(dsn: str) -> str:
+    """The password inside a DSN (empty when none), for masking it in messages."""
+    return unquote(urlsplit(dsn).password or "")

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import structlog
 
+from integration_api.store.database import describe_dsn, dsn_password
+from integration_api.store.failure_reason import connection_failure_reason
+
 if TYPE_CHECKING:
     from integration_api.store.database import DatabaseConnection
 
@@ -65,7 +68,14 @@ class CredentialChangeListener:
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 # One warning per outage, not one per reconnection attempt.
                 if not self._outage:
-                    log.warning("change listener disconnected", error_type=type(error).__name__)
+                    log.warning(
+                        "change listener disconnected",
+                        reason=connection_failure_reason(
+                            error,
+                            address=describe_dsn(self._dsn),
+                            secrets=[dsn_password(self._dsn)],
+                        ),
+                    )
                 self._outage = True
             await asyncio.sleep(self._retry_seconds)
 

@@ -49,6 +49,23 @@ def parse_key(text: str, *, setting: str = "crypto key") -> bytes:
     return decoded
 
 
+# 32 random bytes take about 30 distinct values and are almost never all printable text (odds
+# below 1e-13 for either): a key failing these was typed or derived from a password.
+MIN_DISTINCT_KEY_BYTES = 16
+
+
+def require_random_looking(key: bytes, *, setting: str = "crypto key") -> None:
+    """Refuse key material that cannot have come from a random generator; never shows it."""
+    advice = "generate one with `integration-api keys generate`"
+    if len(set(key)) < MIN_DISTINCT_KEY_BYTES:
+        raise InvalidKeyError(
+            f"{setting} has fewer than {MIN_DISTINCT_KEY_BYTES} distinct bytes, so it is not "
+            f"random; {advice}"
+        )
+    if all(32 <= byte < 127 for byte in key):
+        raise InvalidKeyError(f"{setting} decodes to plain text, not random bytes; {advice}")
+
+
 def generate_key() -> str:
     """A fresh random key, written as standard padded base64 (the form `parse_key` prefers)."""
     return base64.b64encode(secrets.token_bytes(KEY_LENGTH)).decode("ascii")
