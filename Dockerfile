@@ -1,7 +1,19 @@
-# The service image: `docker build -t integration-api .` then
-# `docker run -p 9004:9004 -p 9464:9464 -e SECRET=... -e INTEGRATION_CRYPTO_KEY=... integration-api`.
-# It runs with ENV=production: SECRET (random, at least 32 bytes) and INTEGRATION_CRYPTO_KEY
-# (`integration-api keys generate`) must be given; nothing is invented inside a container.
+# The service image. Build: `docker build -t integration-api .`, or without a daemon
+# `buildah bud --isolation chroot --format docker -t integration-api .` (PYTHON_IMAGE, a build
+# argument, names another base). `scripts/check-image` builds it and runs it as deployed in CI.
+#
+# It runs with ENV=production, which needs an external PostgreSQL (its data must outlive the
+# container), SECRET (random, at least 32 bytes) and INTEGRATION_CRYPTO_KEY (`integration-api
+# keys generate`): nothing is invented inside a container, and a start without them stops with
+# one line. As deploy/ runs it (uid 10001, read-only root, memory-backed /tmp; Redis optional):
+#   docker run --read-only --tmpfs /tmp -p 9004:9004 -p 9464:9464 \
+#     -e SECRET=... -e INTEGRATION_CRYPTO_KEY=... \
+#     -e POSTGRES__HOST=db.example.com -e POSTGRES__AUTH__PASSWORD=... \
+#     -e POSTGRES__SSL_MODE=verify-full \
+#     -e POSTGRES__SSL_ROOT_CERT=/etc/integration-api/tls/postgres/ca.crt \
+#     -v "$PWD/postgres-ca.crt:/etc/integration-api/tls/postgres/ca.crt:ro" \
+#     -e REDIS__HOST=redis.example.com -e REDIS__AUTH__PASSWORD=... \
+#     integration-api
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS builder
