@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Protocol, TypeVar
 
 from integration_api.credentials.model import ProviderCredential
@@ -158,11 +159,12 @@ class SpeechService:
             events = transcriber.transcribe(
                 credential, options, counted.wrap(inputs), self._transport()
             )
-            async for event in self._guarded(tenant, credential, events):
-                if isinstance(event, TranscriptionMetadata):
-                    yield dataclasses.replace(event, audio_bytes=counted.total)
-                    return
-                yield event
+            async with aclosing(self._guarded(tenant, credential, events)) as guarded:
+                async for event in guarded:
+                    if isinstance(event, TranscriptionMetadata):
+                        yield dataclasses.replace(event, audio_bytes=counted.total)
+                        return
+                    yield event
             raise truncated(credential.provider)
 
     async def synthesize(
@@ -206,27 +208,32 @@ class SpeechService:
     ) -> AsyncIterator[SynthesisEvent]:
         clock = _Clock()
         audio_bytes = 0
-        async for event in self._guarded(tenant, credential, events):
-            if isinstance(event, AudioChunk):
-                clock.audio()
-                audio_bytes += len(event.data)
-                if audio_bytes > self._limits.max_audio_bytes:
-                    raise audio_limit(self._limits.max_audio_bytes)
-            if isinstance(event, SynthesisDone):
-                yield dataclasses.replace(
-                    event,
-                    audio_bytes=audio_bytes,
-                    time_to_first_audio=clock.first_audio,
-                    duration=clock.elapsed(),
-                )
-                return
-            yield event
+        async with aclosing(self._guarded(tenant, credential, events)) as guarded:
+            async for event in guarded:
+                if isinstance(event, AudioChunk):
+                    clock.audio()
+                    audio_bytes += len(event.data)
+                    if audio_bytes > self._limits.max_audio_bytes:
+                        raise audio_limit(self._limits.max_audio_bytes)
+                if isinstance(event, SynthesisDone):
+                    yield dataclasses.replace(
+                        event,
+                        audio_bytes=audio_bytes,
+                        time_to_first_audio=clock.first_audio,
+                        duration=clock.elapsed(),
+                    )
+                    return
+                yield event
         raise truncated(credential.provider)
 
     async def _guarded(
         self, tenant: Tenant, credential: ProviderCredential, events: AsyncGenerator[T, None]
-    ) -> AsyncIterator[T]:
-        """The provider's events; its refusal of the key is recorded; it is always closed."""
+    ) -> AsyncGenerator[T, None]:
+        """The provider's events; its refusal of the key is recorded; it is always closed.
+
+        Callers close it (`aclosing`) as soon as they stop reading, so the provider session
+        ends before the call does, never later when the garbage collector finds it.
+        """
         try:
             async for event in events:
                 yield event
