@@ -10,9 +10,10 @@ is an empty transcript with `continue: false`, answered by the context's remaini
 `done`. Barge-in cancels the context (`cancel: true`) and later text goes into a new one;
 audio still in flight for a cancelled context is dropped, and `cleared` comes before the
 first audio of the new one. A context expires a second after its last audio, so text after
-its `done` goes into a new context too. Word timestamps (seconds from the context's start)
-are made relative to the stream start. Cartesia closes sockets idle for 5 minutes and has no
-keep-alive message.
+its `done` goes into a new context too; a session that ends early cancels only a context
+that is still open, never one that is done or already cancelled. Word timestamps (seconds
+from the context's start) are made relative to the stream start. Cartesia closes sockets idle
+for 5 minutes and has no keep-alive message.
 """
 
 from __future__ import annotations
