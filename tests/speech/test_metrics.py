@@ -3,6 +3,7 @@ first audio byte, and the seconds of audio moved, through the real service and r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -45,6 +46,16 @@ def figures(provider: str, operation: str) -> dict[str, float]:
     }
 
 
+async def settled(provider: str, operation: str) -> dict[str, float]:
+    """The figures once no session of an earlier test is still winding down (all closed)."""
+    for _ in range(200):
+        found = figures(provider, operation)
+        if found["open"] == 0:
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{provider} {operation} sessions stay open after their calls ended")
+
+
 def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {name: round(after[name] - before[name], 6) for name in before}
 
@@ -53,7 +64,7 @@ async def test_a_transcription_counts_its_session_first_transcript_and_audio_sec
     speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
 ) -> None:
     upstream = upstreams["deepgram"]
-    before = figures("deepgram", "transcribe")
+    before = await settled("deepgram", "transcribe")
     call = speech.transcribe(metadata=service.auth())
     await call.write(transcribe_config(upstream))
     for frame in tone(0.2):
@@ -75,7 +86,7 @@ async def test_a_streamed_synthesis_counts_its_first_audio_byte_and_audio_second
     speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
 ) -> None:
     upstream = upstreams["cartesia"]
-    before = figures("cartesia", "synthesize_stream")
+    before = await settled("cartesia", "synthesize_stream")
     responses = await exchange(
         speech.synthesize_stream(metadata=service.auth()), text_stream(upstream)
     )
@@ -93,7 +104,7 @@ async def test_a_synthesis_counts_its_first_audio_byte_per_operation(
     speech: SpeechServiceStub, service: RunningService, upstreams: dict[str, SpeechUpstream]
 ) -> None:
     upstream = upstreams["elevenlabs"]
-    before = figures("elevenlabs", "synthesize")
+    before = await settled("elevenlabs", "synthesize")
     request = SynthesizeRequest(config=synthesis_config(upstream), text="Hello there.")
     responses = [r async for r in speech.synthesize(request, metadata=service.auth())]
     assert responses[-1].done is not None
@@ -107,7 +118,7 @@ async def test_a_failed_session_is_counted_by_its_status_and_no_longer_open(
 ) -> None:
     upstream = upstreams["deepgram"]
     upstream.server.behaviour = "drop"
-    before = figures("deepgram", "transcribe")
+    before = await settled("deepgram", "transcribe")
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await exchange_ending_early(
             lambda: speech.transcribe(metadata=service.auth()), lambda: audio_stream(upstream)
