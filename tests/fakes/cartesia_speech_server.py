@@ -3,7 +3,9 @@
 `POST /tts/bytes` answers raw audio; the `/tts/websocket` socket answers each generation
 request of a context with a base64 `chunk` and its word `timestamps`, a flush with
 `flush_done`, the context's end (`continue: false`) with a last chunk and `done`, and a
-cancel with one chunk still in flight for the cancelled context. `/stt/websocket` answers
+cancel with one chunk still in flight for the cancelled context. A context that is done or
+cancelled no longer exists: any later message naming it is recorded as a protocol error (real
+Cartesia expires a context a second after its last audio). `/stt/websocket` answers
 audio with an interim `transcript`, the text command `finalize` with a final one and
 `flush_done`, and `close` with `done` before closing. `behaviour` switches to a failure: an
 error frame quoting the key, a 401 on HTTP, a socket that closes before `done`, a dropped
@@ -63,16 +65,21 @@ class CartesiaServer(SpeechServer):
 
     async def _tts_socket(self, request: web.Request) -> web.StreamResponse:
         socket, session = await self._open(request)
+        finished: set[str] = set()  # contexts done or cancelled: they no longer exist
         while True:
             frame = await self._receive(socket, session)
             if frame is None:
                 return socket
             message = json.loads(frame)
             context = message["context_id"]
+            if context in finished:
+                what = "cancel" if message.get("cancel") else "input"
+                session.protocol_errors.append(f"{what} for finished context {context}")
             if self.behaviour == "error_frame":
                 await socket.send_json(_error_frame(request, context))
                 continue
             if message.get("cancel"):
+                finished.add(context)
                 await socket.send_json(_chunk(context, b"late audio"))
                 continue
             if message.get("transcript"):
@@ -98,6 +105,7 @@ class CartesiaServer(SpeechServer):
                 await socket.send_json(
                     {"type": "done", "done": True, "status_code": 206, "context_id": context}
                 )
+                finished.add(context)
 
     async def _stt_socket(self, request: web.Request) -> web.StreamResponse:
         socket, session = await self._open(request)

@@ -38,6 +38,8 @@ class Session:
     client_closed: bool = False
     # The server is done with the socket (closed it, or found it closed).
     ended: bool = False
+    # What the service sent that the provider's protocol does not allow, in order.
+    protocol_errors: list[str] = field(default_factory=list)
 
     def texts(self) -> list[Any]:
         return [_decoded(frame) for frame in self.frames if isinstance(frame, str)]

@@ -7,7 +7,7 @@ import asyncio
 import math
 import secrets
 import struct
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -112,14 +112,22 @@ def speech(service: RunningService) -> SpeechServiceStub:
 
 
 @pytest.fixture(autouse=True)
-def fresh_servers(request: pytest.FixtureRequest) -> None:
-    for name in ("upstreams", "capped_upstreams"):
-        if name not in request.fixturenames:
-            continue
-        for upstream in request.getfixturevalue(name).values():
-            upstream.server.sessions.clear()
-            upstream.server.behaviour = "normal"
-            upstream.server.idle_close_seconds = 0.0
+def fresh_servers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts on clean replay servers, and fails if the service broke a provider's
+    protocol along the way (a message for a context the provider had finished)."""
+    servers = [
+        upstream.server
+        for name in ("upstreams", "capped_upstreams")
+        if name in request.fixturenames
+        for upstream in request.getfixturevalue(name).values()
+    ]
+    for server in servers:
+        server.sessions.clear()
+        server.behaviour = "normal"
+        server.idle_close_seconds = 0.0
+    yield
+    broken = [error for server in servers for s in server.sessions for error in s.protocol_errors]
+    assert not broken, f"the service broke a provider's protocol: {broken}"
 
 
 def tone(seconds: float, rate: int = 16000, frame_ms: int = 20) -> list[bytes]:

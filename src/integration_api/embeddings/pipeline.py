@@ -110,7 +110,7 @@ class EmbeddingService:
 
     async def embed(self, tenant: Tenant, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
         check_request_size(request, self._limits)
-        record = metrics.UnaryCall("embed", model=request.model)
+        record = metrics.UnaryCall("embed", model=request.model, tenant=tenant)
         try:
             result = await self._embed(tenant, request, deadline, record)
             record.usage = result.usage

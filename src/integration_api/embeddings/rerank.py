@@ -65,7 +65,7 @@ class RerankService:
         self, tenant: Tenant, request: RerankRequest, deadline: Deadline
     ) -> RerankAnswer:
         check_rerank_request(request)
-        record = metrics.UnaryCall("rerank", model=request.model)
+        record = metrics.UnaryCall("rerank", model=request.model, tenant=tenant)
         try:
             answer = await self._rerank(tenant, request, deadline, record)
             record.usage = answer.usage

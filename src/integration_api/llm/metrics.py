@@ -1,7 +1,8 @@
-"""Prometheus metrics of provider calls (chat and embed), per provider and model.
+"""Prometheus metrics of provider calls (chat, embed, rerank), per provider and model.
 
-The model label takes the name the caller asked for, so it is bounded: past
-`MAX_MODELS_PER_PROVIDER` distinct names a provider's further models count as "other".
+The model label takes the name the caller asked for, so it is bounded per tenant and provider
+(`bounded_labels`): a tenant's names past its quota, or past the provider's ceiling, count as
+"other", and no tenant can push another's models there.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from prometheus_client import Counter, Histogram
 from integration_api.llm.contract import Usage
 from integration_api.llm.timing import CallClock
 from integration_api.observability import tracing
+from integration_api.observability.bounded_labels import BoundedLabel
+from integration_api.principal import Tenant
 
-MAX_MODELS_PER_PROVIDER = 64
+# Per provider: each tenant names at most 16 models of its own, and at most 128 in all.
+MODEL_LABELS = BoundedLabel(per_tenant=16, max_values=128)
 NOT_REPORTED = Usage()
-OTHER_MODEL = "other"
 
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
 _OVERHEAD_BUCKETS = (
@@ -64,19 +67,6 @@ TOKENS = Counter(
     ["provider", "model", "operation", "direction"],
 )
 
-_models_seen: dict[str, set[str]] = {}
-
-
-def model_label(provider: str, model: str) -> str:
-    """`model`, or "other" once the provider already has its share of distinct labels."""
-    seen = _models_seen.setdefault(provider, set())
-    if model in seen:
-        return model
-    if len(seen) >= MAX_MODELS_PER_PROVIDER:
-        return OTHER_MODEL
-    seen.add(model)
-    return model
-
 
 @dataclass(frozen=True)
 class CallRecord:
@@ -88,6 +78,7 @@ class CallRecord:
     outcome: str
     duration: float
     overhead: float
+    tenant: Tenant
     time_to_first_token: float | None = None
     usage: Usage | None = None
 
@@ -126,7 +117,7 @@ def record_call(call: CallRecord) -> None:
     tracing.call_figures(
         call.model, call.time_to_first_token, counted.input_tokens, counted.output_tokens
     )
-    model = model_label(call.provider, call.model)
+    model = MODEL_LABELS.value(call.tenant, call.provider, call.model)
     REQUESTS.labels(call.provider, model, call.operation, call.outcome).inc()
     series = _series_for(call.provider, model, call.operation)
     series.duration.observe(call.duration)
@@ -147,6 +138,7 @@ class UnaryCall:
 
     operation: str
     model: str
+    tenant: Tenant
     provider: str = ""
     outcome: str = "ok"
     usage: Usage = field(default_factory=Usage)
@@ -165,6 +157,7 @@ class UnaryCall:
                 self.outcome,
                 total,
                 overhead,
+                self.tenant,
                 None,
                 self.usage,
             )

@@ -68,6 +68,7 @@ class _ChatCall:
     """What one call has learnt so far, for its metrics and its log lines."""
 
     model: str
+    tenant: Tenant
     provider: str = ""
     outcome: str = "ok"
     usage: Usage | None = None
@@ -92,6 +93,7 @@ class _ChatCall:
                 outcome=self.outcome,
                 duration=total,
                 overhead=self.clock.overhead(total),
+                tenant=self.tenant,
                 time_to_first_token=self.clock.time_to_first_part(),
                 usage=self.usage,
             )
@@ -119,7 +121,7 @@ class ChatService:
         self, tenant: Tenant, request: ChatRequest, deadline: Deadline
     ) -> AsyncIterator[StreamPart]:
         """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
-        call = _ChatCall(model=request.model)
+        call = _ChatCall(model=request.model, tenant=tenant)
         try:
             credential, model, request = await self._prepare(tenant, request, call)
             with self._tenant_calls.slot(tenant):

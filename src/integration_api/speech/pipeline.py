@@ -1,4 +1,5 @@
-"""One speech session from credential to its final event: resolve, check, cap, stream, time.
+"""One speech session from credential to its final event: resolve, check, cap, stream, time,
+count (`speech.metrics`, kept here alike for every provider).
 
 Every session holds one of its tenant's speech slots while it runs. The audio it moves and the
 text it sends are counted against their caps as they pass, so a session past a cap ends at
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Protocol, TypeVar
 
 from integration_api.credentials.model import ProviderCredential
@@ -36,11 +38,18 @@ from integration_api.speech.contract import (
     SynthesisOptions,
     TextInput,
     TranscribeInput,
+    Transcript,
     TranscriptEvent,
     TranscriptionMetadata,
     TranscriptionOptions,
 )
 from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
+from integration_api.speech.metrics import (
+    SYNTHESIZE,
+    SYNTHESIZE_STREAM,
+    TRANSCRIBE,
+    SessionMetrics,
+)
 from integration_api.speech.ports import (
     SpeechTransport,
     StreamSynthesizer,
@@ -153,16 +162,23 @@ class SpeechService:
         if transcriber is None:
             raise _unsupported(credential, "transcription")
         _check_format(transcriber, options.audio)
-        counted = _AudioCounter(self._limits.max_audio_bytes)
-        with self._sessions.slot(tenant):
+        with (
+            self._sessions.slot(tenant),
+            SessionMetrics(credential.provider, TRANSCRIBE, options.audio) as watch,
+        ):
+            counted = _AudioCounter(self._limits.max_audio_bytes, watch)
             events = transcriber.transcribe(
                 credential, options, counted.wrap(inputs), self._transport()
             )
-            async for event in self._guarded(tenant, credential, events):
-                if isinstance(event, TranscriptionMetadata):
-                    yield dataclasses.replace(event, audio_bytes=counted.total)
-                    return
-                yield event
+            async with aclosing(self._guarded(tenant, credential, events)) as guarded:
+                async for event in guarded:
+                    if isinstance(event, Transcript):
+                        watch.transcript()
+                    elif isinstance(event, TranscriptionMetadata):
+                        watch.completed()
+                        yield dataclasses.replace(event, audio_bytes=counted.total)
+                        return
+                    yield event
             raise truncated(credential.provider)
 
     async def synthesize(
@@ -178,9 +194,13 @@ class SpeechService:
         if synthesizer is None:
             raise _unsupported(credential, "synthesis")
         _check_format(synthesizer, options.audio)
-        with self._sessions.slot(tenant):
+        with (
+            self._sessions.slot(tenant),
+            SessionMetrics(credential.provider, SYNTHESIZE, options.audio) as watch,
+        ):
+            watch.text_sent()  # the request carries it
             events = synthesizer.synthesize(credential, options, text, self._transport())
-            async for event in self._synthesis(tenant, credential, events):
+            async for event in self._synthesis(tenant, credential, events, watch):
                 yield event
 
     async def synthesize_stream(
@@ -192,10 +212,13 @@ class SpeechService:
         if streaming is None:
             raise _unsupported(credential, "streaming synthesis")
         _check_format(streaming, options.audio)
-        limited = _limit_text(inputs, self._limits.max_text_characters)
-        with self._sessions.slot(tenant):
+        with (
+            self._sessions.slot(tenant),
+            SessionMetrics(credential.provider, SYNTHESIZE_STREAM, options.audio) as watch,
+        ):
+            limited = _limit_text(inputs, self._limits.max_text_characters, watch)
             events = streaming.synthesize_stream(credential, options, limited, self._transport())
-            async for event in self._synthesis(tenant, credential, events):
+            async for event in self._synthesis(tenant, credential, events, watch):
                 yield event
 
     async def _synthesis(
@@ -203,30 +226,38 @@ class SpeechService:
         tenant: Tenant,
         credential: ProviderCredential,
         events: AsyncGenerator[SynthesisEvent, None],
+        watch: SessionMetrics,
     ) -> AsyncIterator[SynthesisEvent]:
         clock = _Clock()
         audio_bytes = 0
-        async for event in self._guarded(tenant, credential, events):
-            if isinstance(event, AudioChunk):
-                clock.audio()
-                audio_bytes += len(event.data)
-                if audio_bytes > self._limits.max_audio_bytes:
-                    raise audio_limit(self._limits.max_audio_bytes)
-            if isinstance(event, SynthesisDone):
-                yield dataclasses.replace(
-                    event,
-                    audio_bytes=audio_bytes,
-                    time_to_first_audio=clock.first_audio,
-                    duration=clock.elapsed(),
-                )
-                return
-            yield event
+        async with aclosing(self._guarded(tenant, credential, events)) as guarded:
+            async for event in guarded:
+                if isinstance(event, AudioChunk):
+                    clock.audio()
+                    watch.audio_out(len(event.data))
+                    audio_bytes += len(event.data)
+                    if audio_bytes > self._limits.max_audio_bytes:
+                        raise audio_limit(self._limits.max_audio_bytes)
+                if isinstance(event, SynthesisDone):
+                    watch.completed()
+                    yield dataclasses.replace(
+                        event,
+                        audio_bytes=audio_bytes,
+                        time_to_first_audio=clock.first_audio,
+                        duration=clock.elapsed(),
+                    )
+                    return
+                yield event
         raise truncated(credential.provider)
 
     async def _guarded(
         self, tenant: Tenant, credential: ProviderCredential, events: AsyncGenerator[T, None]
-    ) -> AsyncIterator[T]:
-        """The provider's events; its refusal of the key is recorded; it is always closed."""
+    ) -> AsyncGenerator[T, None]:
+        """The provider's events; its refusal of the key is recorded; it is always closed.
+
+        Callers close it (`aclosing`) as soon as they stop reading, so the provider session
+        ends before the call does, never later when the garbage collector finds it.
+        """
         try:
             async for event in events:
                 yield event
@@ -238,8 +269,9 @@ class SpeechService:
 
 
 class _AudioCounter:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, watch: SessionMetrics) -> None:
         self._limit = limit
+        self._watch = watch
         self.total = 0
 
     async def wrap(self, inputs: AsyncIterator[TranscribeInput]) -> AsyncIterator[TranscribeInput]:
@@ -248,11 +280,12 @@ class _AudioCounter:
                 self.total += len(item.data)
                 if self.total > self._limit:
                     raise audio_limit(self._limit)
+                self._watch.audio_in(len(item.data))
             yield item
 
 
 async def _limit_text(
-    inputs: AsyncIterator[SynthesisInput], limit: int
+    inputs: AsyncIterator[SynthesisInput], limit: int, watch: SessionMetrics
 ) -> AsyncIterator[SynthesisInput]:
     characters = 0
     async for item in inputs:
@@ -260,4 +293,6 @@ async def _limit_text(
             characters += len(item.text)
             if characters > limit:
                 raise text_limit(limit)
+            if item.text:
+                watch.text_sent()
         yield item

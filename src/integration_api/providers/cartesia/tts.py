@@ -10,9 +10,10 @@ is an empty transcript with `continue: false`, answered by the context's remaini
 `done`. Barge-in cancels the context (`cancel: true`) and later text goes into a new one;
 audio still in flight for a cancelled context is dropped, and `cleared` comes before the
 first audio of the new one. A context expires a second after its last audio, so text after
-its `done` goes into a new context too. Word timestamps (seconds from the context's start)
-are made relative to the stream start. Cartesia closes sockets idle for 5 minutes and has no
-keep-alive message.
+its `done` goes into a new context too; a session that ends early cancels only a context
+that is still open, never one that is done or already cancelled. Word timestamps (seconds
+from the context's start) are made relative to the stream start. Cartesia closes sockets idle
+for 5 minutes and has no keep-alive message.
 """
 
 from __future__ import annotations
@@ -181,6 +182,15 @@ class _ContextSession:
         self._socket.end_of_input = {"context_id": self._context, "cancel": True}
         self._open = True
 
+    def _context_over(self) -> None:
+        """The current context is cancelled or done: closing the session cancels nothing.
+
+        Cartesia expires a finished context; a cancel for it is a message about a context
+        that no longer exists.
+        """
+        self._open = False
+        self._socket.end_of_input = None
+
     async def _request(self, transcript: str, *, more: bool, **extra: object) -> None:
         body = {**self._fields, "transcript": transcript, "context_id": self._context}
         await self._socket.send_json({**body, "continue": more, "add_timestamps": True, **extra})
@@ -191,7 +201,7 @@ class _ContextSession:
                 if self._open:
                     self._cancelled.add(self._context)
                     await self._socket.send_json({"context_id": self._context, "cancel": True})
-                    self._open = False
+                    self._context_over()
                 self._clear_pending = True
             elif isinstance(item, FlushInput):
                 if self._open:
@@ -213,7 +223,6 @@ class _ContextSession:
                 for event in self._read(message):
                     yield event
                     if isinstance(event, SynthesisDone):
-                        self._socket.abandon()  # the context is done: nothing to cancel
                         return
             elif isinstance(message, Closed):
                 raise closed_before_the_end(PROVIDER, message)
@@ -241,7 +250,8 @@ class _ContextSession:
         elif kind == "flush_done":
             events = [Flushed()]
         elif kind == "done":
-            self._open = False
+            # Before anything is yielded: the consumer may stop reading at the final event.
+            self._context_over()
             if self._ending:
                 events = [SynthesisDone(PROVIDER, characters=self.characters)]
         elif kind != "phoneme_timestamps":
