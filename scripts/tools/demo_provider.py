@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -24,7 +25,7 @@ from scripts.tools import (
     demo_provider_openai,
     demo_provider_speak,
 )
-from scripts.tools.demo_provider_wire import ANSWER, REJECTED_KEY_PREFIX
+from scripts.tools.demo_provider_wire import ANSWER, PACE, REJECTED_KEY_PREFIX
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -72,8 +73,9 @@ async def _log_request(request: web.Request, handler: Handler) -> web.StreamResp
     return response
 
 
-def build_app() -> web.Application:
+def build_app(pace: float = 0.0) -> web.Application:
     app = web.Application(middlewares=[_log_request])
+    app[PACE] = pace
     app.router.add_get("/v1/models", _models)
     demo_provider_openai.add_routes(app)
     demo_provider_anthropic.add_routes(app)
@@ -101,13 +103,25 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         "--port",
         type=int,
         default=_default_port(),
-        help=f"port on {HOST} (default: ${PORT_VARIABLE}, else {DEFAULT_PORT})",
+        help=f"port on {HOST}, 0 for a free one (default: ${PORT_VARIABLE}, else {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--port-file",
+        type=Path,
+        help="write the port listened on to this file once it accepts connections",
+    )
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause between the events of a streamed answer (default: none)",
     )
     return parser.parse_args(argv)
 
 
-async def serve(port: int) -> None:
-    runner = web.AppRunner(build_app(), handle_signals=False)
+async def serve(port: int, port_file: Path | None = None, pace: float = 0.0) -> None:
+    runner = web.AppRunner(build_app(pace), handle_signals=False)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -115,6 +129,9 @@ async def serve(port: int) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         await web.TCPSite(runner, HOST, port).start()
+        port = runner.addresses[0][1]  # the one chosen, for --port 0
+        if port_file is not None:
+            await asyncio.to_thread(port_file.write_text, str(port))
         print(f"demo provider: OpenAI, Anthropic and Deepgram on http://{HOST}:{port}", flush=True)
         await stop.wait()
     finally:
@@ -124,7 +141,7 @@ async def serve(port: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
-        asyncio.run(serve(arguments.port))
+        asyncio.run(serve(arguments.port, arguments.port_file, arguments.pace))
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise

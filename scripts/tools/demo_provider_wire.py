@@ -8,6 +8,7 @@ with `rejected-` is refused the same way: a stored key the provider does not acc
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 
@@ -15,6 +16,8 @@ from aiohttp import web
 
 ANSWER = "Hello from the demo provider."
 REJECTED_KEY_PREFIX = "rejected-"
+# Seconds between the events of a streamed answer (`--pace`); none by default.
+PACE = web.AppKey("pace", float)
 _request_numbers = itertools.count(1)
 
 
@@ -56,11 +59,15 @@ def sse(payload: object, event: str = "") -> bytes:
 async def stream_events(
     request: web.Request, headers: dict[str, str], events: list[bytes]
 ) -> web.StreamResponse:
-    """An event stream written one event at a time, as a provider sends its answer."""
+    """An event stream written one event at a time, as a provider sends its answer, paced as
+    the server was told to (a slow answer is one a caller can watch, or stop a server in)."""
+    pace = request.app.get(PACE, 0.0)
     response = web.StreamResponse(headers=headers)
     response.content_type = "text/event-stream"
     await response.prepare(request)
-    for event in events:
+    for number, event in enumerate(events):
+        if pace and number:
+            await asyncio.sleep(pace)
         await response.write(event)
     await response.write_eof()
     return response

@@ -1,9 +1,10 @@
 """The image check's caller: a credential, a chat stream cut by SIGTERM, and the metrics.
 
 Against the service in the container: stores an `openai-compatible` credential whose base URL
-is the slow fake provider, opens a chat, and once the first text arrives scrapes `/metrics`
-and runs the stop command (which sends the container SIGTERM). The stream must then still
-deliver every word, end with its finish, and close with status OK.
+is the demo provider (paced, so its answer streams for a few seconds), opens a chat, and once
+the first text arrives scrapes `/metrics` and runs the stop command (which sends the container
+SIGTERM). The stream must then still deliver the whole answer, end with its finish, and close
+with status OK.
 
 Usage: image_check_client.py --address HOST:PORT --provider-url URL --metrics-url URL
        -- STOP_COMMAND...; the caller's token comes from IMAGE_CHECK_TOKEN.
@@ -32,8 +33,8 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, LlmServiceStub
 
-# What the fake provider sends (image_check_provider.py).
-_WORDS = 12
+from scripts.tools.demo_provider_wire import ANSWER
+
 _METRIC = "integration_api_grpc_requests_total"
 
 
@@ -58,7 +59,7 @@ async def store_credential(channel: grpc.aio.Channel, auth: Auth, url: str) -> s
         CreateCredentialRequest(
             provider="openai-compatible",
             name="image-check",
-            secret=CredentialSecret(api_key=ApiKeySecret(key="")),
+            secret=CredentialSecret(api_key=ApiKeySecret(key="image-check-key-0001")),
             config=CredentialConfig(base_url=url, default_model="image-check-model"),
             skip_verification=True,
         ),
@@ -90,14 +91,14 @@ async def chat_through_stop(arguments: argparse.Namespace) -> str:
                 )
         code = await call.code()
     seconds = time.monotonic() - started
-    words = sum(1 for chunk in chunks if chunk.text_delta is not None)
+    deltas = [chunk.text_delta.text for chunk in chunks if chunk.text_delta is not None]
     if code != grpc.StatusCode.OK or not chunks or chunks[-1].finish is None:
         raise CheckFailed(f"the stream ended {code.name} after {len(chunks)} chunks, no finish")
-    if words != _WORDS:
-        raise CheckFailed(f"the stream ended OK with {words} of {_WORDS} words")
+    if "".join(deltas) != ANSWER:
+        raise CheckFailed(f"the stream ended OK with {''.join(deltas)!r}, not {ANSWER!r}")
     return (
-        f"chat: {words} words and a finish, status OK, {seconds:.1f} s with SIGTERM sent after"
-        f" the first; /metrics: {len(metrics.splitlines())} lines"
+        f"chat: the whole answer in {len(deltas)} pieces and a finish, status OK, {seconds:.1f} s"
+        f" with SIGTERM sent after the first; /metrics: {len(metrics.splitlines())} lines"
     )
 
 

@@ -8,12 +8,15 @@ own examples.)
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import betterproto2
+import httpx
 import pytest
 from aiohttp import web
 from integration_api_proto.integration.v1 import (
@@ -160,3 +163,28 @@ def test_help_names_every_route_it_serves(capsys: pytest.CaptureFixture[str]) ->
     routes = {(route.method, route.resource.canonical) for route in build_app().router.routes()}
     for method, path in routes - {("HEAD", path) for _, path in routes}:
         assert re.search(rf"{method} +{re.escape(path)}\b", shown), (method, path)
+
+
+async def test_pace_spaces_the_events_of_a_streamed_answer() -> None:
+    """`--pace` slows a streamed answer down (the image check stops a server in the middle of
+    one); whole answers and the events' content are unchanged."""
+    assert parse_arguments(["--pace", "0.2", "--port", "0"]).pace == 0.2
+    runner = web.AppRunner(build_app(pace=0.2))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/chat/completions"
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "Hi"}]}
+    arrivals: list[float] = []
+    try:
+        async with (
+            httpx.AsyncClient() as client,
+            client.stream("POST", url, json=body, headers={"authorization": "Bearer k"}) as reply,
+        ):
+            async for line in reply.aiter_lines():
+                if line.startswith("data: "):
+                    arrivals.append(time.monotonic())
+    finally:
+        await runner.cleanup()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert len(arrivals) >= 3
+    assert min(gaps) >= 0.15, gaps
