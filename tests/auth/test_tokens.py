@@ -113,7 +113,26 @@ def test_ids_are_used_exactly_as_given_or_refused(claims: dict[str, Any], reason
 def test_a_numeric_user_id_labels_the_actor_as_its_text() -> None:
     now = int(time.time())
     principal = verify_token(TokenPolicy(SECRET), _signed(iat=now, exp=now + 60, userId=5))
-    assert principal.actor == "user:5"
+    assert principal.actor == "subject:5"
+
+
+def test_user_id_and_sub_of_one_name_are_one_actor_and_sub_decides() -> None:
+    now = int(time.time())
+    policy = TokenPolicy(SECRET)
+    by_user = verify_token(policy, _signed(iat=now, exp=now + 60, userId="op1"))
+    by_subject = verify_token(policy, _signed(iat=now, exp=now + 60, sub="op1"))
+    both = verify_token(policy, _signed(iat=now, exp=now + 60, sub="op1", userId="someone"))
+    assert by_user.actor == by_subject.actor == both.actor == "subject:op1"
+
+
+def test_an_operator_token_must_name_its_subject() -> None:
+    now = int(time.time())
+    unnamed = _signed(iat=now, exp=now + 60, userId="olga", roles=["operator"])
+    assert _refusal(TokenPolicy(SECRET), unnamed) == (
+        "an operator token must name its person in the sub claim"
+    )
+    named = _signed(iat=now, exp=now + 60, sub="olga", roles=["operator"])
+    assert verify_token(TokenPolicy(SECRET), named).operator
 
 
 def test_a_token_is_accepted_within_the_leeway_after_it_expired() -> None:

@@ -59,7 +59,7 @@ async def test_each_mutation_writes_one_event_and_a_moved_base_url_is_recorded(
         "credential.enable",
         "credential.delete",
     ]
-    assert {row["actor"] for row in rows} == {"user:user-1"}
+    assert {row["actor"] for row in rows} == {"subject:user-1"}
     assert {str(row["target_id"]) for row in rows} == {created.id}
     rotate_details = rows[2]["details"]
     assert "http://127.0.0.2:9/v1" in rotate_details

@@ -276,7 +276,7 @@ async def test_rotate_verifies_the_new_key_first_and_keeps_the_old_one_on_refusa
     accepted.add(new_key)
     rotated = (await credentials.rotate_credential(rotate, metadata=service.auth())).credential
     assert rotated.secret_hint == "…" + new_key[-4:]
-    assert rotated.rotated_by == "user:user-1" and rotated.rotated_at is not None
+    assert rotated.rotated_by == "subject:user-1" and rotated.rotated_at is not None
     assert rotated.fingerprint != created.fingerprint
     accepted.discard(old_key)
     checked = await credentials.verify_credential(

@@ -45,7 +45,7 @@ class Caller:
             self.service.settings.secret,
             organization_id="ops",
             project_id="ops",
-            user_id=user,
+            subject=user,
             operator=True,
         )
         return (("authorization", f"Bearer {token}"),)

@@ -41,7 +41,9 @@ async def test_events_filter_by_action_actor_and_tenant(caller: Caller) -> None:
     )
     assert [event.organization_id for event in mine.events] == [organization]
     across = await caller.operations.list_audit_events(
-        ListAuditEventsRequest(filter=AuditFilter(action="rotation.request", actor="user:alice")),
+        ListAuditEventsRequest(
+            filter=AuditFilter(action="rotation.request", actor="subject:alice")
+        ),
         metadata=caller.operator(),
     )
     assert len({event.organization_id for event in across.events}) >= 2

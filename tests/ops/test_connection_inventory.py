@@ -41,7 +41,7 @@ def operator(world: OAuthWorld) -> Metadata:
         world.service.settings.secret,
         organization_id="ops",
         project_id="ops",
-        user_id="olga",
+        subject="olga",
         operator=True,
     )
     return (("authorization", f"Bearer {token}"),)
@@ -77,7 +77,7 @@ async def test_operator_sees_every_tenants_connections_and_a_tenant_only_its_own
     assert sorted(item.scopes) == sorted(GOOGLE_SCOPES)
     assert item.refreshable and item.status_reason == ""
     assert item.access_token_expires_at is not None and item.last_refreshed_at is not None
-    assert item.created_by == "user:user-1"
+    assert item.created_by == "subject:user-1"
     printed = as_operator.to_json()
     for token in [*world.google.tokens.values(), *world.github.tokens.values()]:
         assert token.access_token not in printed

@@ -150,7 +150,7 @@ async def test_a_rotation_swaps_the_key_only_when_someone_else_confirms(caller: 
     )
     assert confirmed.rotation is not None and confirmed.credential is not None
     assert confirmed.rotation.state == RotationState.CONFIRMED
-    assert confirmed.rotation.confirmed_by == "user:olga"
+    assert confirmed.rotation.confirmed_by == "subject:olga"
     assert confirmed.credential.secret_hint == "…" + replacement[-4:]
     with pytest.raises(grpc.aio.AioRpcError) as again:
         await caller.operations.confirm_rotation(

@@ -4,7 +4,9 @@ Verification pins the algorithm (no `none`, no HS512 or RS256 confusion), requir
 honours `nbf`, refuses a lifetime longer than the policy allows (a token valid for a century
 is a leaked key), checks `aud` and `iss` when the operator configured them, and maps the
 platform's claim names (`organizationId`, `projectId`, `userId`) to a Principal. A caller is
-an operator when its `roles` claim (a list of strings) includes `operator`.
+an operator when its `roles` claim (a list of strings) includes `operator`; an operator token
+must name its person in `sub` (see principal.py: the audit's actor and the two-person rule
+compare that identity), so one without is refused.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def verify_token(policy: TokenPolicy, token: str) -> Principal:
     """Returns the token's principal or raises Unauthenticated with a reason that leaks nothing."""
     claims = _decoded(policy, token)
     _require_bounded_lifetime(policy, claims)
-    return Principal(
+    principal = Principal(
         tenant=Tenant(
             organization_id=tenant_id(claims, "organizationId"),
             project_id=tenant_id(claims, "projectId"),
@@ -90,6 +92,9 @@ def verify_token(policy: TokenPolicy, token: str) -> Principal:
         subject=actor_id(claims, "sub"),
         operator=has_operator_role(claims),
     )
+    if principal.operator and not principal.subject:
+        raise Unauthenticated("an operator token must name its person in the sub claim")
+    return principal
 
 
 def has_operator_role(claims: dict[str, Any]) -> bool:

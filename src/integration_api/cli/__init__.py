@@ -79,19 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--organization", required=True, help="organizationId claim (tenant)")
     token.add_argument("--project", required=True, help="projectId claim (tenant)")
     token.add_argument(
-        "--user", default="", help="userId claim, recorded as the actor; empty: none"
+        "--user", default="", help="userId claim: display only when --subject is given"
     )
     token.add_argument(
         "--ttl", default="1h", help="lifetime: 90s, 15m, 1h or 7d; at most JWT_MAX_TTL_SECONDS"
     )
     token.add_argument(
-        "--subject", default="operator-cli", help="sub claim: who acts, for the audit log"
+        "--subject",
+        default="",
+        help="sub claim: the person who acts, as the audit log and the two-person rule name "
+        "them (else --user); required with --operator",
     )
     token.add_argument(
         "--operator",
         action="store_true",
         default=None,
-        help='adds the claim roles: ["operator"]: inventory, checks and audit across tenants',
+        help='adds the claim roles: ["operator"]: inventory, checks and audit across tenants; '
+        "needs --subject",
     )
     add_data_dir_option(token)
     token.set_defaults(run=command_token)

@@ -73,6 +73,16 @@ class _MarkConfirmed:
         return [event]
 
 
+def _refuse_unnamed(principal: Principal) -> None:
+    """Two people are told apart by their identity; a token naming nobody has none."""
+    if not principal.identity:
+        raise PermissionDenied(
+            "a rotation is requested and confirmed by a named person: the token needs a sub "
+            "(or userId) claim",
+            reason="ACTOR_UNNAMED",
+        )
+
+
 class GatedRotations:
     def __init__(
         self, database: Database, credential_ops: CredentialOperations, lifetime_seconds: int
@@ -84,11 +94,16 @@ class GatedRotations:
     def _repository(self) -> RotationRepository:
         return RotationRepository(self._database.pool)
 
-    async def request(self, principal: Principal, credential_id: str, reason: str) -> RotationRow:
+    async def request(
+        self, principal: Principal, credential_id: str, reason: str, via: str = ""
+    ) -> RotationRow:
+        """Opens a rotation; `via` names who relayed the request (the Opstage agent)."""
         violations = required_reason_violations(reason)
         if violations:
             raise InvalidArgument(violations[0].description, violations)
+        _refuse_unnamed(principal)
         row = await credential_for(self._database.pool, principal, credential_id)
+        details = {"credential_id": row.id, "provider": row.provider, "reason": reason}
         event = AuditEvent(
             actor=principal.actor,
             tenant=row.tenant,
@@ -96,7 +111,7 @@ class GatedRotations:
             target_type="rotation",
             target_id="",
             request_id=current_request_id(),
-            details={"credential_id": row.id, "provider": row.provider, "reason": reason},
+            details=details | ({"via": via} if via else {}),
         )
         return await self._repository().open(
             row.tenant,
@@ -117,6 +132,7 @@ class GatedRotations:
     ) -> ConfirmedRotation:
         if secret is None:
             raise InvalidArgument.for_field("secret", "is required")
+        _refuse_unnamed(principal)
         rotation = await self.get(principal, rotation_id)
         await self._refuse_unless_confirmable(principal, rotation)
         row = await credential_for(self._database.pool, principal, rotation.credential_id)
