@@ -6,7 +6,8 @@ tokens, 401 for an unknown one and 403 for a DISABLED or REVOKED agent; an agent
 its own path; commands go PENDING → RUNNING when polled (limit ≤ 10) → SUCCEEDED/FAILED on a
 result, and a result for a terminal command gets 409 COMMAND_ALREADY_COMPLETED; a malformed
 body gets 500; results are stored after `redactSecrets()`; the confirmation gate and the agent
-freshness checks apply when an operator asks for an action.
+freshness checks apply when an operator asks for an action, and a command carries the id of the
+console user who created it (`createdByUserId`, null for one no person created).
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class Command:
     type: str
     action_name: str
     payload: dict[str, Any]
+    # The console user who asked (`usr_…`); None for a command no person created (a bus route).
+    created_by_user_id: str | None = None
     status: str = "PENDING"
     result: dict[str, Any] | None = None
 
@@ -128,6 +131,7 @@ class FakeOpstage:
         *,
         confirmation: bool = False,
         prepare: bool = False,
+        user: str | None = "usr_admin",
     ) -> Command:
         """GET (prepare) or POST (execute) …/actions/{name}: raises Refused like a 409/404."""
         service = self.service(service_code)
@@ -146,6 +150,7 @@ class FakeOpstage:
             "ACTION_PREPARE" if prepare else "ACTION_EXECUTE",
             action,
             payload or {},
+            user,
         )
         self.commands[command.id] = command
         return command
@@ -262,6 +267,7 @@ class FakeOpstage:
                     "type": c.type,
                     "actionName": c.action_name,
                     "payload": c.payload,
+                    "createdByUserId": c.created_by_user_id,
                     "status": c.status,
                 }
                 for c in claimed

@@ -187,7 +187,7 @@ async def _confirm(service: RunningService, rotation_id: str, accepted: set[str]
     key = "sk-proj-" + secrets.token_urlsafe(24)
     accepted.add(key)
     operator = mint_token(
-        service.settings.secret, organization_id="o", project_id="p", user_id="olga", operator=True
+        service.settings.secret, organization_id="o", project_id="p", subject="olga", operator=True
     )
     confirmed = await OperationsServiceStub(service.channel).confirm_rotation(
         ConfirmRotationRequest(

@@ -1,16 +1,20 @@
 """Runs the commands Opstage sends: prepare (no side effects) and execute, for each action.
 
-The agent acts as an operator named after itself (`service:opstage-<code>`), so its actions are
-audited like any operator's, and a rotation it opens must be confirmed by someone else.
+An action acts with the operator power of the agent, in the name of the console user who asked:
+the backend sends that user's id with the command (`createdByUserId`, `usr_…`), and it becomes
+the actor (`subject:usr_…`), so the person who clicked `rotateKey` cannot confirm the rotation
+with a token whose `sub` is that id. A command no person created is acted in the agent's own
+name (`subject:opstage-<code>`), which a token with that subject cannot confirm either.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from integration_api.errors import ServiceError
+from integration_api.auth.claims import actor_id
+from integration_api.errors import ServiceError, Unauthenticated
 from integration_api.ops.inventory import stale_before
 from integration_api.ops.opstage.catalogue import ACTIONS, payload_violations
 from integration_api.ops.opstage.report import PROVIDER_PREFIX
@@ -62,9 +66,18 @@ class ActionRunner:
         if problems:
             return failed("ACTION_FAILED", "invalid payload: " + "; ".join(problems))
         try:
-            return await self._execute(action, payload, provider)
+            principal = self._console_user(command)
+        except Unauthenticated as refused:
+            return failed("ACTION_FAILED", f"unusable console user: {refused.message}")
+        try:
+            return await self._execute(principal, action, payload, provider)
         except ServiceError as error:
             return failed("ACTION_FAILED", error.message)
+
+    def _console_user(self, command: dict[str, Any]) -> Principal:
+        """Who asked: the console user the command names, else the agent itself."""
+        user = actor_id(command, "createdByUserId")
+        return replace(self._principal, subject=user) if user else self._principal
 
     async def _prepare(self, action: str, provider: str | None) -> CommandResult:
         rows = await InventoryRepository(self._operations.database.pool).page(
@@ -104,15 +117,15 @@ class ActionRunner:
         return CommandResult(True, "ready", data)
 
     async def _execute(
-        self, action: str, payload: dict[str, Any], provider: str | None
+        self, principal: Principal, action: str, payload: dict[str, Any], provider: str | None
     ) -> CommandResult:
         credential_id = str(payload.get("credentialId") or "")
         reason = str(payload.get("reason") or "")
         if action == "runHealthCheck":
-            return await self._health(credential_id, provider)
+            return await self._health(principal, credential_id, provider)
         if action == "rotateKey":
             rotation = await self._operations.rotations.request(
-                self._principal, credential_id, reason
+                principal, credential_id, reason, via=self._principal.actor
             )
             return CommandResult(
                 True,
@@ -121,19 +134,20 @@ class ActionRunner:
                 {
                     "rotationId": rotation.id,
                     "credentialId": rotation.credential_id,
+                    "requestedBy": rotation.requested_by,
                     "expiresAt": rotation.expires_at.isoformat(),
                 },
             )
-        rows = await self._operations.bulk_disable.disable_one(
-            self._principal, credential_id, reason
-        )
+        rows = await self._operations.bulk_disable.disable_one(principal, credential_id, reason)
         return CommandResult(
             True, "credential disabled", {"credentialId": rows.id, "status": rows.status}
         )
 
-    async def _health(self, credential_id: str, provider: str | None) -> CommandResult:
+    async def _health(
+        self, principal: Principal, credential_id: str, provider: str | None
+    ) -> CommandResult:
         checked = await self._operations.run_health_check(
-            self._principal,
+            principal,
             [credential_id] if credential_id else [],
             provider or "",
             everything=not credential_id and not provider,
