@@ -4,6 +4,11 @@ Each check decrypts the credential for one probe (the provider's verifier: the c
 authenticated call it offers, never a billed one) and records the outcome on the credential,
 dropping it when the secret changed meanwhile. A check someone asked for is audited in the same
 transaction as its record; background checks are not (they would drown the trail).
+
+A check that raises for one credential (a stored setting its provider call cannot send, a secret
+that no longer opens) is that credential's outcome: `unreachable`, "inconclusive: the check
+failed inside the service (<error type>)", recorded like any other, so one broken row never
+makes `RunHealthCheck {all: true}` or a background round fail for the others.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from integration_api.cache.base import CredentialCache
 from integration_api.credentials.model import CredentialConfig
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.credentials.sealing import open_secret
-from integration_api.errors import Aborted, NotFound
+from integration_api.errors import Aborted, NotFound, ServiceError
 from integration_api.ops.metrics import CREDENTIAL_CHECKS
 from integration_api.principal import Principal
+from integration_api.providers.base import VerificationResult
 from integration_api.server.context import current_request_id
 from integration_api.server.database import Database
 from integration_api.store.credentials import CredentialRepository
@@ -69,22 +75,11 @@ class HealthChecks:
             except (Aborted, NotFound):
                 # Rotated or deleted while we probed: the old secret's verdict means nothing.
                 return None
-            except Exception as error:
-                if requested_by is not None:
-                    raise
-                log.warning(
-                    "credential check failed",
-                    credential_id=row.id,
-                    error_type=type(error).__name__,
-                )
-                return None
 
     async def check_one(
         self, row: CredentialRow, requested_by: Principal | None
     ) -> CheckedCredential:
-        secret = open_secret(self._envelope, row)
-        config = CredentialConfig.from_json(row.config)
-        result = await self._credential_ops.verify_secret(row.id, row.provider, config, secret)
+        result = await self._probe(row)
         check = HealthCheckRecord(
             checked_at=datetime.now(UTC),
             outcome=result.outcome,
@@ -104,6 +99,20 @@ class HealthChecks:
         await self._cache.invalidate(row.id)
         CREDENTIAL_CHECKS.labels(row.provider, result.outcome).inc()
         return CheckedCredential(updated, check)
+
+    async def _probe(self, row: CredentialRow) -> VerificationResult:
+        """The provider's verdict on the stored credential, or why none could be had."""
+        try:
+            secret = open_secret(self._envelope, row)
+            config = CredentialConfig.from_json(row.config)
+            return await self._credential_ops.verify_secret(row.id, row.provider, config, secret)
+        except Exception as error:  # noqa: BLE001 - one credential's failure is its outcome
+            # The type only: an exception's text may quote what was being sent.
+            error_type = type(error).__name__
+            log.warning("credential check failed", credential_id=row.id, error_type=error_type)
+            said = error.message if isinstance(error, ServiceError) else error_type
+            message = f"inconclusive: the check failed inside the service ({said})"
+            return VerificationResult("unreachable", 0, message)
 
 
 def _check_event(principal: Principal, row: CredentialRow, check: HealthCheckRecord) -> AuditEvent:
