@@ -167,6 +167,22 @@ async def test_token_command_honours_the_configured_audience_issuer_and_lifetime
     assert "--ttl is longer than JWT_MAX_TTL_SECONDS (7200 s)" in output
 
 
+async def test_token_command_mints_operator_tokens_only_for_a_named_subject(
+    tmp_path: Path,
+) -> None:
+    with_development_defaults(Settings(data_dir=tmp_path))
+    env = {"DATA_DIR": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    tenant = ("--organization", "ops", "--project", "ops", "--operator")
+    code, output = await _run_to_exit(env, "token", *tenant, "--user", "olga")
+    assert code == 2
+    assert "--operator needs --subject" in output
+    code, output = await _run_to_exit(env, "token", *tenant, "--subject", "olga")
+    assert code == 0, output
+    secret = (tmp_path / "service-secret").read_text().strip()
+    principal = verify_token(TokenPolicy(secret), output.strip().splitlines()[-1])
+    assert principal.operator and principal.actor == "subject:olga"
+
+
 async def test_migrate_command_brings_an_empty_database_up_to_date(
     tmp_path: Path, empty_database_dsn: str
 ) -> None:

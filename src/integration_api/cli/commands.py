@@ -58,13 +58,13 @@ def command_serve(arguments: argparse.Namespace) -> int:
 
 
 def command_token(arguments: argparse.Namespace) -> int:
+    if arguments.operator and not arguments.subject:
+        # The server refuses an operator token that names nobody; say so now.
+        raise ValueError("--operator needs --subject: the person the audit log names")
     settings, _generated = prepared_settings(
         arguments.data_dir, needs=["secret"], uses_stores=False
     )
     ttl = parse_ttl(arguments.ttl)
-    if arguments.operator and not arguments.subject:
-        # The server refuses an operator token that names nobody; say so now.
-        raise ValueError("--operator needs --subject: the person the audit log names")
     if ttl.total_seconds() > settings.jwt.max_ttl_seconds:
         # The server would refuse such a token; say so now rather than at the first call.
         raise ValueError(

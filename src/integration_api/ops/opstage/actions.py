@@ -67,8 +67,8 @@ class ActionRunner:
             return failed("ACTION_FAILED", "invalid payload: " + "; ".join(problems))
         try:
             principal = self._console_user(command)
-        except Unauthenticated as refused:
-            return failed("ACTION_FAILED", f"unusable console user: {refused.message}")
+        except Unauthenticated:
+            return failed("ACTION_FAILED", "the command names an unusable console user id")
         try:
             return await self._execute(principal, action, payload, provider)
         except ServiceError as error:
