@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import uuid
 
 import grpc
 import pytest
@@ -10,6 +12,7 @@ from integration_api_proto.integration.v1 import (
     ApiKeySecret,
     ConfirmRotationRequest,
     CredentialSecret,
+    GetInventoryRequest,
     RequestRotationRequest,
     RotationState,
 )
@@ -103,3 +106,21 @@ async def test_an_operator_token_without_a_subject_is_refused(caller: Caller) ->
         await _confirming(caller, rotation_id, unnamed_operator)
     assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert "sub" in (raised.value.details() or "")
+
+
+async def test_the_rpc_log_names_the_subject_and_shows_a_different_user_id_beside_it(
+    caller: Caller, capfd: pytest.CaptureFixture[str]
+) -> None:
+    request_id = "req-" + uuid.uuid4().hex
+    token = _bearer(caller, "org-" + secrets.token_hex(3), subject="svc-a", user="bob")
+    await caller.operations.get_inventory(
+        GetInventoryRequest(), metadata=(*token, ("x-request-id", request_id))
+    )
+    logs = ""
+    for _attempt in range(50):  # the line is written once the status is sent
+        logs += capfd.readouterr().out
+        if request_id in logs:
+            break
+        await asyncio.sleep(0.05)
+    [line] = [line for line in logs.splitlines() if request_id in line]
+    assert "actor=subject:svc-a" in line and "user_id=bob" in line

@@ -22,7 +22,7 @@ from tests.fakes.server import FakeServer
 from tests.ops.test_opstage_agent import _finished, _stored_openai, agent_service, until
 from tests.support.service import RunningService
 
-AGENT_SUBJECT = "opstage-integration-api-test"
+AGENT = "opstage-integration-api-test"
 
 
 @pytest.fixture
@@ -88,6 +88,14 @@ async def test_the_console_user_who_clicked_rotate_cannot_confirm_it(
         assert error_info(raised.value).reason == "ROTATION_SELF_CONFIRMATION"
         confirmed = await _confirm_as(service, opened["rotationId"], "usr_bob", accepted)
         assert confirmed == RotationState.CONFIRMED
+        assert service.app.runtime is not None
+        requested = await service.app.runtime.database.pool.fetchrow(
+            "SELECT actor, details->>'via' AS via FROM audit_events"
+            " WHERE action = 'rotation.request' AND details->>'credential_id' = $1",
+            opened["credentialId"],
+        )
+        assert requested is not None
+        assert (requested["actor"], requested["via"]) == ("subject:usr_alice", f"subject:{AGENT}")
 
 
 async def test_a_rotation_no_person_asked_for_cannot_be_confirmed_as_the_agent(
@@ -98,9 +106,9 @@ async def test_a_rotation_no_person_asked_for_cannot_be_confirmed_as_the_agent(
         empty_database_dsn, opstage, opstage.issue_registration_token()
     ) as service:
         opened = await _rotation_opened_by(service, opstage, openai, accepted, None)
-        assert opened["requestedBy"] == f"subject:{AGENT_SUBJECT}"
+        assert opened["requestedBy"] == f"subject:{AGENT}"
         with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await _confirm_as(service, opened["rotationId"], AGENT_SUBJECT, accepted)
+            await _confirm_as(service, opened["rotationId"], AGENT, accepted)
         assert error_info(raised.value).reason == "ROTATION_SELF_CONFIRMATION"
 
 

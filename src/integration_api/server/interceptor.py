@@ -290,6 +290,8 @@ def _record(call: CallContext, code: grpc.StatusCode, started: float) -> None:
         fields["organization_id"] = principal.tenant.organization_id
         fields["project_id"] = principal.tenant.project_id
         fields["actor"] = principal.actor
+        if principal.user_id and principal.user_id != principal.identity:
+            fields["user_id"] = principal.user_id  # display only: the actor is the `sub`
     if call.method.startswith(QUIET_PREFIXES):
         log.debug("rpc", **fields)
     else:
