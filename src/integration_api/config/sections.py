@@ -62,10 +62,35 @@ class JwtSettings:
 
 @dataclass(frozen=True)
 class GrpcLimits:
+    """The gRPC port's bounds: admission budgets, per-connection limits, ping policy.
+
+    Health `Check` is never counted. `Watch` and reflection streams, which need no token, have
+    budgets of their own (in all and per peer address); authenticated RPCs share
+    `max_concurrent_rpcs`, so anonymous streams can never take a slot a token holder needs.
+    """
+
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 1000
+    max_watch_streams: int = 100
+    max_watch_streams_per_peer: int = 10
+    max_reflection_streams: int = 20
+    max_reflection_streams_per_peer: int = 4
+    # HTTP/2 streams one connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS).
+    max_streams_per_connection: int = 100
+    # A connection older than this gets GOAWAY; its open streams then have the grace to finish,
+    # which is at least the longest speech session so that a live call is never cut.
+    max_connection_age_seconds: float = 1800.0
+    max_connection_age_grace_seconds: float = 3600.0
+    # A connection without any RPC for this long gets GOAWAY.
+    max_connection_idle_seconds: float = 300.0
     keepalive_time_seconds: int = 60
     keepalive_min_ping_interval_seconds: int = 10
+    # Pings on a connection without RPCs count as misbehaviour unless permitted.
+    keepalive_permit_without_calls: bool = False
+    # Pings too early (or without calls) tolerated before GOAWAY ENHANCE_YOUR_CALM.
+    keepalive_max_ping_strikes: int = 2
+    # A client- or bidirectional-streaming RPC must send its first message within this.
+    first_message_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
