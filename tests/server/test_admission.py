@@ -17,6 +17,7 @@ from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2
 from integration_api_proto.integration.v1 import ListCredentialsRequest
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
+from prometheus_client import REGISTRY
 
 from integration_api.config import GrpcLimits
 from integration_api.server.admission import Budget, peer_address
@@ -49,6 +50,13 @@ async def _list_credentials(service: RunningService) -> None:
     )
 
 
+def _refused(budget: str) -> float:
+    found = REGISTRY.get_sample_value(
+        "integration_api_grpc_admission_refused_total", {"budget": budget}
+    )
+    return found or 0.0
+
+
 def _cancel_all(calls: list[Any]) -> None:
     for call in calls:
         call.cancel()
@@ -60,10 +68,12 @@ async def test_anonymous_watch_streams_past_their_budget_are_refused_while_check
     # The main budget is as small as the Watch budget: before, Watch streams took its slots.
     limits = GrpcLimits(max_concurrent_rpcs=5, max_watch_streams=5, max_watch_streams_per_peer=5)
     async with running_service(postgres_dsn, grpc=limits) as service:
+        refused_before = _refused("watch")
         watchers = [watch(service.channel) for _ in range(20)]
         outcomes = await asyncio.gather(*(_outcome(w) for w in watchers))
         assert outcomes.count(SERVING) == 5
         assert outcomes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 15
+        assert _refused("watch") - refused_before == 15
         refused = next(w for w, o in zip(watchers, outcomes, strict=True) if o != SERVING)
         assert error_info(await _refusal(refused))["reason"] == "HEALTH_WATCH_LIMIT"
         started = time.perf_counter()
