@@ -92,6 +92,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GRPC_MAX_WATCH_STREAMS_PER_PEER", "10", "health Watch streams from one address"),
     Variable("GRPC_MAX_REFLECTION_STREAMS", "20", "reflection streams open at once"),
     Variable("GRPC_MAX_REFLECTION_STREAMS_PER_PEER", "4", "reflection streams from one address"),
+    Variable(
+        "GRPC_MAX_OPENING_STREAMS_PER_TENANT", "64", "a tenant's streams awaiting a first message"
+    ),
     Variable("GRPC_FIRST_MESSAGE_SECONDS", "10", "wait for a streaming call's first message"),
     Variable("GRPC_MAX_STREAMS_PER_CONNECTION", "100", "calls open at once on one connection"),
     Variable("GRPC_MAX_CONNECTION_AGE_SECONDS", "1800", "connection age that brings GOAWAY"),

@@ -20,6 +20,7 @@ from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub,
 from prometheus_client import REGISTRY
 
 from integration_api.config import GrpcLimits
+from integration_api.errors import ResourceExhausted
 from integration_api.server.admission import Budget, peer_address
 from tests.speech.test_failures import error_info
 from tests.support.health_client import check_status, next_status, watch
@@ -103,14 +104,20 @@ async def test_one_address_holds_at_most_its_share_of_watch_streams(postgres_dsn
 
 
 def test_budgets_count_per_address_and_in_all() -> None:
-    budget = Budget("watch", "HEALTH_WATCH_LIMIT", total=3, per_peer=2)
-    assert peer_address("ipv4:10.0.0.7:51234") == peer_address("ipv4:10.0.0.7:40000")
+    budget = Budget("watch", "HEALTH_WATCH_LIMIT", total=3, per_key=2)
+    first, second = peer_address("ipv4:10.0.0.7:51234"), peer_address("ipv4:10.0.0.7:40000")
+    assert first == second == "ipv4:10.0.0.7"
     assert peer_address("ipv6:[::1]:51234") == "ipv6:[::1]"
-    with budget.slot("ipv4:10.0.0.7:1"), budget.slot("ipv4:10.0.0.7:2"):
-        with pytest.raises(Exception, match="2 from one address"):
-            budget.__class__.slot(budget, "ipv4:10.0.0.7:3").__enter__()
-        with budget.slot("ipv4:10.0.0.8:1"), pytest.raises(Exception, match="3 in all"):
-            budget.slot("ipv4:10.0.0.9:1").__enter__()
+    with budget.slot(first), budget.slot(second):
+        with pytest.raises(ResourceExhausted, match="2 from one address"), budget.slot(first):
+            pass
+        third = budget.slot("ipv4:10.0.0.8")
+        with (
+            third,
+            pytest.raises(ResourceExhausted, match="3 in all"),
+            budget.slot("ipv4:10.0.0.9"),
+        ):
+            pass
     assert budget.open == 0
 
 
@@ -151,10 +158,13 @@ async def test_reflection_streams_past_their_budget_are_refused_while_check_and_
 
 
 @asynccontextmanager
-async def _silent_transcribes(service: RunningService, count: int) -> AsyncIterator[list[Any]]:
+async def _silent_transcribes(
+    service: RunningService, count: int, organization_id: str = "org-test"
+) -> AsyncIterator[list[Any]]:
     """`count` Transcribe streams opened with a valid token that never send their config."""
     speech = SpeechServiceStub(service.channel)
-    calls = [speech.transcribe(metadata=service.auth()) for _ in range(count)]
+    auth = service.auth(organization_id=organization_id)
+    calls = [speech.transcribe(metadata=auth) for _ in range(count)]
     for call in calls:
         await call.wait_for_connection()
     try:
@@ -214,3 +224,36 @@ async def test_a_reflection_stream_that_sends_nothing_ends_at_the_first_message_
         assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         with suppress(grpc.aio.AioRpcError):
             call.cancel()
+
+
+async def test_one_tenant_cannot_hold_the_server_with_streams_that_never_send_a_first_message(
+    postgres_dsn: str,
+) -> None:
+    limits = GrpcLimits(
+        max_concurrent_rpcs=6, max_opening_streams_per_tenant=3, first_message_seconds=5
+    )
+    async with (
+        running_service(postgres_dsn, grpc=limits) as service,
+        _silent_transcribes(service, 5, organization_id="org-greedy") as greedy,
+    ):
+        outcomes = []
+        for call in greedy:
+            try:
+                await asyncio.wait_for(call.read(), 0.3)
+            except grpc.aio.AioRpcError as error:
+                outcomes.append(error_info(error)["reason"])
+            except TimeoutError:
+                outcomes.append("open")
+        assert outcomes.count("open") == 3
+        assert outcomes.count("TENANT_OPENING_STREAM_LIMIT") == 2
+        # Another tenant is served, streams included.
+        await _list_credentials(service)
+        async with _silent_transcribes(service, 3, organization_id="org-other") as others:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(others[0].read(), 0.2)
+        # A stream that goes gives its slots back at once.
+        _cancel_all(greedy)
+        await asyncio.sleep(0.1)
+        async with _silent_transcribes(service, 1, organization_id="org-greedy") as again:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(again[0].read(), 0.2)

@@ -82,6 +82,9 @@ def grpc_limits(env: Mapping[str, str]) -> GrpcLimits:
         max_reflection_streams_per_peer=read_positive_int(
             env, "GRPC_MAX_REFLECTION_STREAMS_PER_PEER", d.max_reflection_streams_per_peer
         ),
+        max_opening_streams_per_tenant=read_positive_int(
+            env, "GRPC_MAX_OPENING_STREAMS_PER_TENANT", d.max_opening_streams_per_tenant
+        ),
         max_streams_per_connection=read_positive_int(
             env, "GRPC_MAX_STREAMS_PER_CONNECTION", d.max_streams_per_connection
         ),

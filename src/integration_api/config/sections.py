@@ -75,6 +75,8 @@ class GrpcLimits:
     max_watch_streams_per_peer: int = 10
     max_reflection_streams: int = 20
     max_reflection_streams_per_peer: int = 4
+    # Streaming RPCs of one tenant that have not sent their first message yet.
+    max_opening_streams_per_tenant: int = 64
     # HTTP/2 streams one connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS).
     max_streams_per_connection: int = 100
     # A connection older than this gets GOAWAY; its open streams then have the grace to finish,

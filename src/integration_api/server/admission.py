@@ -8,7 +8,10 @@ grpc's own `maximum_concurrent_rpcs` counts every RPC alike, health `Check` and 
 - health `Watch` and server reflection need no token and may stay open, so each has a small
   budget of its own, in all and per peer address;
 - an RPC whose token is refused is never counted: it ends at once with UNAUTHENTICATED;
-- every authenticated RPC takes a slot of `GRPC_MAX_CONCURRENT_RPCS`.
+- every authenticated RPC takes a slot of `GRPC_MAX_CONCURRENT_RPCS`; a streaming one that has
+  not sent its first message yet also holds one of its tenant's
+  `GRPC_MAX_OPENING_STREAMS_PER_TENANT`, so a token holder opening streams that say nothing
+  cannot take the server's slots from the other tenants.
 
 A call over its budget is refused at once with RESOURCE_EXHAUSTED (retryable, ErrorInfo reason
 naming the budget), never queued. The counts are per process (per worker).
@@ -24,6 +27,7 @@ from prometheus_client import Counter
 
 from integration_api.config import GrpcLimits
 from integration_api.errors import ResourceExhausted
+from integration_api.principal import Tenant
 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 WATCH_METHOD = "/grpc.health.v1.Health/Watch"
@@ -32,12 +36,14 @@ REFLECTION_PREFIX = "/grpc.reflection."
 RPC_LIMIT = "SERVER_RPC_LIMIT"
 WATCH_LIMIT = "HEALTH_WATCH_LIMIT"
 REFLECTION_LIMIT = "REFLECTION_STREAM_LIMIT"
+OPENING_LIMIT = "TENANT_OPENING_STREAM_LIMIT"
 # A slot frees as soon as another call ends; a short pause is enough.
 RETRY_AFTER_SECONDS = 1.0
 
 REFUSED = Counter(
     "integration_api_grpc_admission_refused_total",
-    "RPCs refused at once because their budget was full, by budget (rpc, watch, reflection).",
+    "RPCs refused at once because their budget was full, by budget "
+    "(rpc, watch, reflection, opening).",
     ["budget"],
 )
 
@@ -57,41 +63,42 @@ def peer_address(peer: str) -> str:
 
 @dataclass
 class Budget:
-    """Slots in all, and per peer address (0: no per-peer bound)."""
+    """Slots in all, and per key (a peer address, a tenant; 0: no per-key bound)."""
 
     name: str
     reason: str
     total: int
-    per_peer: int = 0
+    per_key: int = 0
+    # What one key is, for the refusal's message.
+    key_is: str = "from one address"
     _open: int = 0
-    _by_peer: dict[str, int] = field(default_factory=dict)
+    _by_key: dict[str, int] = field(default_factory=dict)
 
     @property
     def open(self) -> int:
         return self._open
 
     @contextmanager
-    def slot(self, peer: str) -> Iterator[None]:
+    def slot(self, key: str) -> Iterator[None]:
         """Hold one slot for the block; ResourceExhausted at once when none is free."""
-        address = peer_address(peer)
-        mine = self._by_peer.get(address, 0)
-        if self._open >= self.total or (self.per_peer and mine >= self.per_peer):
+        mine = self._by_key.get(key, 0)
+        if self._open >= self.total or (self.per_key and mine >= self.per_key):
             REFUSED.labels(self.name).inc()
-            raise self._refusal(per_peer=self._open < self.total)
+            raise self._refusal(per_key=self._open < self.total)
         self._open += 1
-        self._by_peer[address] = mine + 1
+        self._by_key[key] = mine + 1
         try:
             yield
         finally:
             self._open -= 1
-            left = self._by_peer[address] - 1
+            left = self._by_key[key] - 1
             if left:
-                self._by_peer[address] = left
+                self._by_key[key] = left
             else:
-                del self._by_peer[address]
+                del self._by_key[key]
 
-    def _refusal(self, *, per_peer: bool) -> ResourceExhausted:
-        scope = f"{self.per_peer} from one address" if per_peer else f"{self.total} in all"
+    def _refusal(self, *, per_key: bool) -> ResourceExhausted:
+        scope = f"{self.per_key} {self.key_is}" if per_key else f"{self.total} in all"
         return ResourceExhausted(
             f"the server already has as many {self.name} calls open as it takes ({scope}); "
             "retry later",
@@ -114,6 +121,18 @@ class Admission:
             limits.max_reflection_streams,
             limits.max_reflection_streams_per_peer,
         )
+        # Bounded in all by the RPC budget each of them also holds.
+        self.opening = Budget(
+            "opening",
+            OPENING_LIMIT,
+            limits.max_concurrent_rpcs,
+            limits.max_opening_streams_per_tenant,
+            key_is="for one tenant",
+        )
+
+    @staticmethod
+    def tenant_key(tenant: Tenant) -> str:
+        return f"{tenant.organization_id}\x00{tenant.project_id}"
 
     def budget_for(self, method: str, *, authenticated: bool) -> Budget | None:
         if method == WATCH_METHOD:

@@ -23,8 +23,8 @@ import re
 import time
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import grpc
@@ -45,7 +45,7 @@ from integration_api.observability.logging import debug_enabled
 from integration_api.observability.redaction import redact_message
 from integration_api.principal import Principal
 from integration_api.server import metrics
-from integration_api.server.admission import Admission, Budget
+from integration_api.server.admission import Admission, Budget, peer_address
 from integration_api.server.context import CallContext, reset_call, set_call
 from integration_api.server.decoding import require_decoded, strict_deserializer
 from integration_api.server.status import internal_status, status_for
@@ -120,8 +120,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             except Unauthenticated as error:
                 failure = error
         call = CallContext(request_id=request_id, method=method, principal=principal)
-        budget = self.admission.budget_for(method, authenticated=principal is not None)
-        return _wrap(handler, _Guard(call, failure, budget, self._first_message_seconds))
+        admission = self.admission
+        guard = _Guard(call, failure, admission.budget_for(method, authenticated=bool(principal)))
+        guard.first_message_seconds = self._first_message_seconds
+        if principal is not None:
+            guard.opening = (admission.opening, admission.tenant_key(principal.tenant))
+        return _wrap(handler, guard)
 
     def _authenticate(self, details: grpc.HandlerCallDetails) -> Principal:
         token = _bearer_token(details)
@@ -137,16 +141,14 @@ class _Guard:
     """What every RPC passes before its behaviour runs: its token's verdict and its budget."""
 
     def __init__(
-        self,
-        call: CallContext,
-        failure: ServiceError | None,
-        budget: Budget | None,
-        first_message_seconds: float,
+        self, call: CallContext, failure: ServiceError | None, budget: Budget | None
     ) -> None:
         self.call = call
         self.failure = failure
         self.budget = budget
-        self.first_message_seconds = first_message_seconds
+        self.first_message_seconds = GrpcLimits.first_message_seconds
+        # The budget and key a stream counts against until its first message (its tenant's).
+        self.opening: tuple[Budget, str] | None = None
 
     @asynccontextmanager
     async def admitted(self, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
@@ -156,7 +158,16 @@ class _Guard:
         if self.budget is None:
             yield
             return
-        with self.budget.slot(context.peer()):
+        with self.budget.slot(peer_address(context.peer())):
+            yield
+
+    @contextmanager
+    def awaiting_first_message(self) -> Iterator[None]:
+        if self.opening is None:
+            yield
+            return
+        budget, key = self.opening
+        with budget.slot(key):
             yield
 
 
@@ -259,7 +270,7 @@ def _bidirectional_stream(behavior: Any, guard: _Guard) -> Any:
         requests: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
         async with _RpcScope(guard.call, context), guard.admitted(context):
-            decoded = _decoded(requests, guard.first_message_seconds)
+            decoded = _decoded(requests, guard)
             async for response in behavior(decoded, context):
                 yield response
 
@@ -274,13 +285,17 @@ def first_message_timeout(seconds: float) -> DeadlineExceeded:
     )
 
 
-async def _decoded(requests: AsyncIterator[Any], first_within: float) -> AsyncIterator[Any]:
-    """The stream's requests; an undecodable one ends the RPC with INVALID_ARGUMENT, and so
-    does silence past `first_within` seconds before the first one, with DEADLINE_EXCEEDED."""
-    iterator = aiter(requests)
+async def _decoded(requests: AsyncIterator[Any], guard: _Guard) -> AsyncIterator[Any]:
+    """The stream's requests; an undecodable one ends the RPC with INVALID_ARGUMENT, and
+    silence before the first one past its bound with DEADLINE_EXCEEDED. Until the first
+    arrives, the stream also holds one of its tenant's opening slots."""
+    first_within = guard.first_message_seconds
     try:
-        async with asyncio.timeout(first_within):
-            first = await anext(iterator, None)
+        with guard.awaiting_first_message():
+            # Only once admitted: a receiver made and never read warns when collected.
+            iterator = aiter(requests)
+            async with asyncio.timeout(first_within):
+                first = await anext(iterator, None)
     except TimeoutError:
         raise first_message_timeout(first_within) from None
     if first is None:
