@@ -88,15 +88,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "GRPC_MAX_CONCURRENT_RPCS", "1000", "authenticated RPCs at once; more are refused at once"
     ),
-    Variable("GRPC_MAX_WATCH_STREAMS", "100", "health Watch streams open at once"),
-    Variable("GRPC_MAX_WATCH_STREAMS_PER_PEER", "10", "health Watch streams from one address"),
-    Variable("GRPC_MAX_REFLECTION_STREAMS", "20", "reflection streams open at once"),
+    Variable("GRPC_MAX_WATCH_STREAMS", "256", "health Watch streams open at once"),
+    Variable("GRPC_MAX_WATCH_STREAMS_PER_PEER", "16", "health Watch streams from one address"),
+    Variable("GRPC_MAX_REFLECTION_STREAMS", "32", "reflection streams open at once"),
     Variable("GRPC_MAX_REFLECTION_STREAMS_PER_PEER", "4", "reflection streams from one address"),
     Variable(
         "GRPC_MAX_OPENING_STREAMS_PER_TENANT", "64", "a tenant's streams awaiting a first message"
     ),
     Variable("GRPC_FIRST_MESSAGE_SECONDS", "10", "wait for a streaming call's first message"),
-    Variable("GRPC_MAX_STREAMS_PER_CONNECTION", "100", "calls open at once on one connection"),
+    Variable("GRPC_MAX_STREAMS_PER_CONNECTION", "1000", "calls open at once on one connection"),
     Variable("GRPC_MAX_CONNECTION_AGE_SECONDS", "1800", "connection age that brings GOAWAY"),
     Variable("GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", "3600", "time an old connection's calls get"),
     Variable("GRPC_MAX_CONNECTION_IDLE_SECONDS", "300", "idle time that brings GOAWAY"),

@@ -71,14 +71,18 @@ class GrpcLimits:
 
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 1000
-    max_watch_streams: int = 100
-    max_watch_streams_per_peer: int = 10
-    max_reflection_streams: int = 20
+    # A Watch stream costs little while open; the bound is on how many anyone can pile up.
+    # Clients with gRPC client-side health checking hold one per channel and server.
+    max_watch_streams: int = 256
+    max_watch_streams_per_peer: int = 16
+    max_reflection_streams: int = 32
     max_reflection_streams_per_peer: int = 4
     # Streaming RPCs of one tenant that have not sent their first message yet.
     max_opening_streams_per_tenant: int = 64
     # HTTP/2 streams one connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS).
-    max_streams_per_connection: int = 100
+    # gRPC clients queue calls past it rather than open another connection, so it is as large
+    # as the RPC budget: one busy platform channel carries every voice call's three streams.
+    max_streams_per_connection: int = 1000
     # A connection older than this gets GOAWAY; its open streams then have the grace to finish,
     # which is at least the longest speech session so that a live call is never cut.
     max_connection_age_seconds: float = 1800.0
