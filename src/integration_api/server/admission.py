@@ -27,7 +27,7 @@ from prometheus_client import Counter
 
 from integration_api.config import GrpcLimits
 from integration_api.errors import ResourceExhausted
-from integration_api.principal import Tenant
+from integration_api.principal import Principal
 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 WATCH_METHOD = "/grpc.health.v1.Health/Watch"
@@ -130,9 +130,13 @@ class Admission:
             key_is="for one tenant",
         )
 
-    @staticmethod
-    def tenant_key(tenant: Tenant) -> str:
-        return f"{tenant.organization_id}\x00{tenant.project_id}"
+    def opening_for(self, principal: Principal | None) -> tuple[Budget, str] | None:
+        """The budget and key of a stream awaiting its first message (None: anonymous, whose
+        streams have budgets of their own)."""
+        if principal is None:
+            return None
+        tenant = principal.tenant
+        return self.opening, f"{tenant.organization_id}\x00{tenant.project_id}"
 
     def budget_for(self, method: str, *, authenticated: bool) -> Budget | None:
         if method == WATCH_METHOD:

@@ -120,11 +120,13 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             except Unauthenticated as error:
                 failure = error
         call = CallContext(request_id=request_id, method=method, principal=principal)
-        admission = self.admission
-        guard = _Guard(call, failure, admission.budget_for(method, authenticated=bool(principal)))
-        guard.first_message_seconds = self._first_message_seconds
-        if principal is not None:
-            guard.opening = (admission.opening, admission.tenant_key(principal.tenant))
+        guard = _Guard(
+            call,
+            failure,
+            self.admission.budget_for(method, authenticated=principal is not None),
+            first_message_seconds=self._first_message_seconds,
+            opening=self.admission.opening_for(principal),
+        )
         return _wrap(handler, guard)
 
     def _authenticate(self, details: grpc.HandlerCallDetails) -> Principal:
@@ -141,14 +143,20 @@ class _Guard:
     """What every RPC passes before its behaviour runs: its token's verdict and its budget."""
 
     def __init__(
-        self, call: CallContext, failure: ServiceError | None, budget: Budget | None
+        self,
+        call: CallContext,
+        failure: ServiceError | None,
+        budget: Budget | None,
+        *,
+        first_message_seconds: float,
+        opening: tuple[Budget, str] | None,
     ) -> None:
         self.call = call
         self.failure = failure
         self.budget = budget
-        self.first_message_seconds = GrpcLimits.first_message_seconds
+        self.first_message_seconds = first_message_seconds
         # The budget and key a stream counts against until its first message (its tenant's).
-        self.opening: tuple[Budget, str] | None = None
+        self.opening = opening
 
     @asynccontextmanager
     async def admitted(self, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
