@@ -102,6 +102,19 @@ def embeddings(inputs: int, dimensions: int) -> Behaviour:
     return Behaviour(200, _JSON, lambda: [body])
 
 
+def raw_chat(*chunks: str) -> Behaviour:
+    """A chat stream of `chunks` written as given (JSON no encoder writes: `NaN`, a 400-digit
+    number), then a finish and `[DONE]`, as a complete answer would end."""
+    finish = _chunk({}).replace(b'"delta": {}', b'"delta": {}, "finish_reason": "stop"')
+    events = [b"data: " + chunk.encode() + b"\n\n" for chunk in chunks]
+    return Behaviour(200, _SSE, lambda: [*events, finish, b"data: [DONE]\n\n"])
+
+
+def raw_json(body: str) -> Behaviour:
+    """A JSON answer written as given."""
+    return Behaviour(200, _JSON, lambda: [body.encode()])
+
+
 def _forever(first: bytes, then: bytes) -> Iterator[bytes]:
     yield first
     while True:

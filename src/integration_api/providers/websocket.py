@@ -29,6 +29,7 @@ import httpx
 import structlog
 
 from integration_api.errors import ServiceError, Unavailable
+from integration_api.providers.answer_json import RefusedNumber, loads_answer
 from integration_api.providers.egress import (
     EgressPolicy,
     EgressRefused,
@@ -39,7 +40,7 @@ from integration_api.providers.egress_connect import PolicyResolver
 from integration_api.providers.http_errors import ErrorResponse, error_from_response
 from integration_api.providers.limits import event_gap_too_long
 from integration_api.providers.sanitize import sanitize_message
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE, truncated
 from integration_api.providers.transport_failures import egress_refused, transport_error
 
 log = structlog.get_logger("integration_api.providers.websocket")
@@ -71,11 +72,23 @@ class SocketSettings:
 @dataclass(frozen=True)
 class Text:
     data: str
+    provider: str = ""
 
     def json(self) -> object:
-        """The frame as JSON, or None when it is not JSON."""
+        """The frame as JSON, or None when it is not JSON.
+
+        Raises:
+            Unavailable: `PROVIDER_BAD_RESPONSE` for JSON holding `NaN`, `Infinity` or a number
+                no response field can hold: a frame like that is broken, not merely unknown.
+        """
         try:
-            return json.loads(self.data)
+            return loads_answer(self.data)
+        except RefusedNumber:
+            raise Unavailable(
+                f"{self.provider} answered with a number out of range",
+                reason=PROVIDER_BAD_RESPONSE,
+                provider=self.provider,
+            ) from None
         except ValueError:
             return None
 
@@ -175,7 +188,7 @@ class ProviderSocket:
     async def _receive(self, timeout: float | None) -> SocketMessage:  # noqa: ASYNC109
         message = await self._socket.receive(timeout)
         if message.type is aiohttp.WSMsgType.TEXT:
-            return Text(message.data)
+            return Text(message.data, self.provider)
         if message.type is aiohttp.WSMsgType.BINARY:
             return Binary(message.data)
         if message.type is aiohttp.WSMsgType.CLOSE:
