@@ -2,7 +2,7 @@
 
 Every answer is generated while it is written, from a few prebuilt blocks, so the server never
 holds what it sends: a 64 MB line costs it one 64 kB block. `answer_with` picks the behaviour
-for every following request (chat and embeddings alike); the server counts the answers it
+for every following request (chat, embeddings and rerank alike); the server counts the answers it
 started and those the caller walked away from.
 """
 
@@ -122,7 +122,7 @@ def _forever(first: bytes, then: bytes) -> Iterator[bytes]:
 
 
 class HostileUpstream:
-    """A FakeServer whose chat and embeddings routes send what `answer_with` says."""
+    """A FakeServer whose chat, embeddings and rerank routes send what `answer_with` says."""
 
     def __init__(self) -> None:
         self.fake = FakeServer()
@@ -132,6 +132,7 @@ class HostileUpstream:
         handler: Handler = self._answer
         self.fake.route("POST", "/v1/chat/completions", handler)
         self.fake.route("POST", "/v1/embeddings", handler)
+        self.fake.route("POST", "/v1/rerank", handler)
 
     @property
     def base_url(self) -> str:

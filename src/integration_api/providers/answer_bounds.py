@@ -12,11 +12,13 @@ or the serializer would fail on it (INTERNAL, or UNKNOWN when the serializer rai
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import enum
 import functools
 import math
 import sys
+import typing
 from collections.abc import Callable
 
 from integration_api.errors import Unavailable
@@ -142,14 +144,24 @@ def _check_value(value: object, path: str, fits: Callable[[object], bool] | None
 def _check_items(
     items: list[object] | tuple[object, ...], path: str, fits: Callable[[object], bool] | None
 ) -> None:
-    if items and all(type(item) is float for item in items):
-        # A vector of thousands of floats: checked in C, item by item only when one is off.
-        bound = FLOAT32_MAX if fits is FLOAT32 else sys.float_info.max
-        floats: list[float] = list(items)  # type: ignore[arg-type]
-        if all(map(math.isfinite, floats)) and max(map(abs, floats)) <= bound:
-            return
+    bound = _REAL_BOUNDS.get(fits) if fits is not None else None
+    if bound is not None and _all_within(items, bound):
+        return  # a vector of thousands of floats, checked in C; item by item only when off
     for position, item in enumerate(items):
         _check_value(item, f"{path}[{position}]", fits)
+
+
+_REAL_BOUNDS = {FLOAT32: FLOAT32_MAX, DOUBLE: sys.float_info.max, SECONDS: DURATION_MAX_SECONDS}
+
+
+def _all_within(items: list[object] | tuple[object, ...], bound: float) -> bool:
+    try:
+        values = array.array("d", typing.cast("list[float]", items))
+    except (TypeError, OverflowError):
+        return False
+    if not values:
+        return True
+    return all(map(math.isfinite, values)) and -bound <= min(values) and max(values) <= bound
 
 
 def _check_text(text: str, path: str) -> None:

@@ -1,18 +1,17 @@
 """Provider answers read as JSON, without the numbers no answer may carry.
 
-Python's `json` reads `NaN`, `Infinity` and `-Infinity` (which are not JSON), turns `1e400`
-into infinity and a 400-digit number into a 400-digit int: none of them fits any field of a
-response, and the 400-digit int cannot even become a float. They are refused where an answer
-is parsed, as a `ValueError` like any other text that is not JSON, so every reader reports the
-answer the way it already reports one that is not JSON (`PROVIDER_BAD_RESPONSE`). Numbers that
-are finite but too large for their field are the response bounds' to refuse
-(`providers.answer_bounds`).
+Python's `json` reads `NaN`, `Infinity` and `-Infinity` (which are not JSON) and a 400-digit
+number as a 400-digit int, which no response field holds and which cannot even become a float
+(`OverflowError` wherever an adapter tries). Both are refused where an answer is parsed, as a
+`ValueError` (`RefusedNumber`) like any other text that is not JSON, so each reader reports it
+as a bad provider response. A float beyond a double (`1e400`) reads as infinity and, like every
+finite number too large for its field, is refused by `providers.answer_bounds` before any
+response holds it; a hook for every float would double the cost of reading an embedding.
 """
 
 from __future__ import annotations
 
 import json
-import math
 
 
 class RefusedNumber(ValueError):
@@ -29,22 +28,21 @@ def _integer(text: str) -> int:
     return int(text)
 
 
-def _number(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise RefusedNumber("a number beyond the range of a double")
-    return value
-
-
 def _constant(name: str) -> object:
     raise RefusedNumber(f"{name} is not a JSON value")
 
 
+# One decoder for every answer: `json.loads` with hooks would build a new one per call.
+_DECODER = json.JSONDecoder(parse_int=_integer, parse_constant=_constant)
+
+
 def loads_answer(document: str | bytes | bytearray) -> object:
-    """`document` parsed as JSON, refusing `NaN`, `Infinity`, overflowing and overlong numbers.
+    """`document` parsed as JSON, refusing `NaN`, `Infinity` and integers wider than 64 bits.
 
     Raises:
         RefusedNumber: the document holds one of the refused numbers.
         ValueError: the document is not JSON.
     """
-    return json.loads(document, parse_int=_integer, parse_float=_number, parse_constant=_constant)
+    if not isinstance(document, str):
+        document = document.decode(json.detect_encoding(document), "surrogatepass")
+    return _DECODER.decode(document)
