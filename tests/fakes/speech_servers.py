@@ -372,17 +372,22 @@ class ElevenLabsServer(SpeechServer):
                 await socket.close(code=1000)
                 return socket
             if text and text.strip():
-                await socket.send_json(_eleven_audio(text.strip()))
+                await socket.send_json(_eleven_audio(text.strip(), self.behaviour))
 
 
-def _eleven_audio(text: str) -> dict[str, Any]:
+def _eleven_audio(text: str, behaviour: str = "normal") -> dict[str, Any]:
+    """An audio message with its alignment; "huge_alignment" times it 1e300 ms in, and
+    "nul_alignment" aligns a NUL character."""
     chars = list(text)
+    if behaviour == "nul_alignment":
+        chars[0] = "\x00"
+    first_start = 1e300 if behaviour == "huge_alignment" else 0
     return {
         "audio": base64.b64encode(AUDIO).decode(),
         "isFinal": None,
         "alignment": {
             "chars": chars,
-            "charStartTimesMs": [10 * i for i in range(len(chars))],
+            "charStartTimesMs": [first_start + 10 * i for i in range(len(chars))],
             "charDurationsMs": [10] * len(chars),
         },
     }

@@ -9,7 +9,7 @@ from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
 from tests.fakes.speech_servers import DeepgramServer
 from tests.speech.conftest import SpeechUpstream, exchange_ending_early
-from tests.speech.test_conformance import audio_stream
+from tests.speech.test_conformance import audio_stream, text_stream
 from tests.speech.test_failures import error_info
 from tests.support.service import RunningService
 
@@ -47,3 +47,23 @@ async def test_a_transcript_value_no_response_can_hold_is_a_bad_provider_respons
     info = error_info(raised.value)
     assert info["reason"] == "PROVIDER_BAD_RESPONSE"
     assert info["provider"] == "deepgram"
+
+
+@pytest.mark.parametrize("behaviour", ["huge_alignment", "nul_alignment"])
+async def test_an_alignment_no_response_can_hold_is_a_bad_provider_response(
+    behaviour: str,
+    speech: SpeechServiceStub,
+    service: RunningService,
+    upstreams: dict[str, SpeechUpstream],
+) -> None:
+    upstream = upstreams["elevenlabs"]
+    upstream.server.behaviour = behaviour
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await exchange_ending_early(
+            lambda: speech.synthesize_stream(metadata=service.auth()),
+            lambda: text_stream(upstream),
+        )
+    assert raised.value.code() == grpc.StatusCode.UNAVAILABLE, raised.value.details()
+    info = error_info(raised.value)
+    assert info["reason"] == "PROVIDER_BAD_RESPONSE"
+    assert info["provider"] == "elevenlabs"
