@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 
+from integration_api.errors import Unavailable
+from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
+
 
 class RefusedNumber(ValueError):
     """JSON holding `NaN`, `Infinity` or a number too large for any response field."""
@@ -46,3 +49,22 @@ def loads_answer(document: str | bytes | bytearray) -> object:
     if not isinstance(document, str):
         document = document.decode(json.detect_encoding(document), "surrogatepass")
     return _DECODER.decode(document)
+
+
+def frame_json(document: str, provider: str) -> object:
+    """A socket frame from `provider` as JSON, or None when it is not JSON (an unknown frame).
+
+    Raises:
+        Unavailable: `PROVIDER_BAD_RESPONSE` for JSON holding a refused number: a frame like
+            that is broken, not merely unknown.
+    """
+    try:
+        return loads_answer(document)
+    except RefusedNumber:
+        raise Unavailable(
+            f"{provider} answered with a number out of range",
+            reason=PROVIDER_BAD_RESPONSE,
+            provider=provider,
+        ) from None
+    except ValueError:
+        return None

@@ -4,7 +4,7 @@ Two questions, asked by the transport (the only code that opens connections) and
 credential operations before anything is stored:
 
 - `refusal_for_host` (static, no DNS): a first-party provider's key goes only to that
-  provider's own hosts (`PROVIDER_HOSTS`) or to a host the operator lists in `EGRESS_ALLOW`;
+  provider's own hosts (`egress_hosts.PROVIDER_HOSTS`) or to a host listed in `EGRESS_ALLOW`;
   `openai-compatible` may use any host name. An IP-literal host, in any spelling the system
   resolver accepts (`2852039166`, `0251.0376.0251.0376`, `[::ffff:169.254.169.254]`), is
   judged as an address.

@@ -29,7 +29,7 @@ import httpx
 import structlog
 
 from integration_api.errors import ServiceError, Unavailable
-from integration_api.providers.answer_json import RefusedNumber, loads_answer
+from integration_api.providers.answer_json import frame_json
 from integration_api.providers.egress import (
     EgressPolicy,
     EgressRefused,
@@ -40,7 +40,7 @@ from integration_api.providers.egress_connect import PolicyResolver
 from integration_api.providers.http_errors import ErrorResponse, error_from_response
 from integration_api.providers.limits import event_gap_too_long
 from integration_api.providers.sanitize import sanitize_message
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE, truncated
+from integration_api.providers.stream_errors import truncated
 from integration_api.providers.transport_failures import egress_refused, transport_error
 
 log = structlog.get_logger("integration_api.providers.websocket")
@@ -75,22 +75,8 @@ class Text:
     provider: str = ""
 
     def json(self) -> object:
-        """The frame as JSON, or None when it is not JSON.
-
-        Raises:
-            Unavailable: `PROVIDER_BAD_RESPONSE` for JSON holding `NaN`, `Infinity` or a number
-                no response field can hold: a frame like that is broken, not merely unknown.
-        """
-        try:
-            return loads_answer(self.data)
-        except RefusedNumber:
-            raise Unavailable(
-                f"{self.provider} answered with a number out of range",
-                reason=PROVIDER_BAD_RESPONSE,
-                provider=self.provider,
-            ) from None
-        except ValueError:
-            return None
+        """The frame as JSON, or None when it is not JSON (see `frame_json`)."""
+        return frame_json(self.data, self.provider)
 
 
 @dataclass(frozen=True)
