@@ -2,7 +2,7 @@
 
 Every answer is generated while it is written, from a few prebuilt blocks, so the server never
 holds what it sends: a 64 MB line costs it one 64 kB block. `answer_with` picks the behaviour
-for every following request (chat and embeddings alike); the server counts the answers it
+for every following request (chat, embeddings and rerank alike); the server counts the answers it
 started and those the caller walked away from.
 """
 
@@ -102,6 +102,19 @@ def embeddings(inputs: int, dimensions: int) -> Behaviour:
     return Behaviour(200, _JSON, lambda: [body])
 
 
+def raw_chat(*chunks: str) -> Behaviour:
+    """A chat stream of `chunks` written as given (JSON no encoder writes: `NaN`, a 400-digit
+    number), then a finish and `[DONE]`, as a complete answer would end."""
+    finish = _chunk({}).replace(b'"delta": {}', b'"delta": {}, "finish_reason": "stop"')
+    events = [b"data: " + chunk.encode() + b"\n\n" for chunk in chunks]
+    return Behaviour(200, _SSE, lambda: [*events, finish, b"data: [DONE]\n\n"])
+
+
+def raw_json(body: str) -> Behaviour:
+    """A JSON answer written as given."""
+    return Behaviour(200, _JSON, lambda: [body.encode()])
+
+
 def _forever(first: bytes, then: bytes) -> Iterator[bytes]:
     yield first
     while True:
@@ -109,7 +122,7 @@ def _forever(first: bytes, then: bytes) -> Iterator[bytes]:
 
 
 class HostileUpstream:
-    """A FakeServer whose chat and embeddings routes send what `answer_with` says."""
+    """A FakeServer whose chat, embeddings and rerank routes send what `answer_with` says."""
 
     def __init__(self) -> None:
         self.fake = FakeServer()
@@ -119,6 +132,7 @@ class HostileUpstream:
         handler: Handler = self._answer
         self.fake.route("POST", "/v1/chat/completions", handler)
         self.fake.route("POST", "/v1/embeddings", handler)
+        self.fake.route("POST", "/v1/rerank", handler)
 
     @property
     def base_url(self) -> str:

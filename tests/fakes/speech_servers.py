@@ -165,6 +165,10 @@ class SpeechServer:
 
 
 class DeepgramServer(SpeechServer):
+    # Under behaviour "edited_results": (text, replacement) in the first Results frame's JSON,
+    # so that a test can send what no JSON encoder writes (`NaN`, a 400-digit number).
+    results_edit: tuple[str, str] | None = None
+
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/v1/projects", self._projects)
         app.router.add_get("/v1/listen", self.socket_route(self._listen))
@@ -198,7 +202,7 @@ class DeepgramServer(SpeechServer):
                     await socket.send_json(
                         {"type": "SpeechStarted", "channel": [0], "timestamp": 0.1}
                     )
-                    await socket.send_json(_results("Paris at", is_final=False))
+                    await socket.send_str(self._interim_results())
                 if self.behaviour == "undecodable":
                     reason = f"DATA-0000 cannot decode audio for {key}"[:120]
                     await socket.close(code=1008, message=reason.encode())
@@ -217,6 +221,15 @@ class DeepgramServer(SpeechServer):
             )
         await socket.close(code=1000)
         return socket
+
+    def _interim_results(self) -> str:
+        """The first Results frame, with `results_edit` applied under "edited_results"."""
+        text = json.dumps(_results("Paris at", is_final=False))
+        if self.behaviour == "edited_results" and self.results_edit is not None:
+            old, new = self.results_edit
+            assert old in text
+            text = text.replace(old, new, 1)
+        return text
 
     async def _speak(self, request: web.Request) -> web.StreamResponse:
         session = self._record(request)
@@ -359,17 +372,22 @@ class ElevenLabsServer(SpeechServer):
                 await socket.close(code=1000)
                 return socket
             if text and text.strip():
-                await socket.send_json(_eleven_audio(text.strip()))
+                await socket.send_json(_eleven_audio(text.strip(), self.behaviour))
 
 
-def _eleven_audio(text: str) -> dict[str, Any]:
+def _eleven_audio(text: str, behaviour: str = "normal") -> dict[str, Any]:
+    """An audio message with its alignment; "huge_alignment" times it 1e300 ms in, and
+    "nul_alignment" aligns a NUL character."""
     chars = list(text)
+    if behaviour == "nul_alignment":
+        chars[0] = "\x00"
+    first_start = 1e300 if behaviour == "huge_alignment" else 0
     return {
         "audio": base64.b64encode(AUDIO).decode(),
         "isFinal": None,
         "alignment": {
             "chars": chars,
-            "charStartTimesMs": [10 * i for i in range(len(chars))],
+            "charStartTimesMs": [first_start + 10 * i for i in range(len(chars))],
             "charDurationsMs": [10] * len(chars),
         },
     }

@@ -39,6 +39,7 @@ from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
+from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.base import EmbeddingModel
 from integration_api.providers.http_errors import naming_the_model
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
@@ -150,7 +151,9 @@ class EmbeddingService:
             else:
                 results = await self._run_all(call, batches)
         vectors = [vector for result in results for vector in result.vectors]
-        return EmbedResult(vectors=vectors, usage=total_usage(results), model=results[0].model)
+        result = EmbedResult(vectors=vectors, usage=total_usage(results), model=results[0].model)
+        check_answer(result, credential.provider)
+        return result
 
     async def _run_first_alone(
         self, call: _Call, batches: list[EmbedBatch]

@@ -26,6 +26,7 @@ from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
+from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.base import RerankModel
 from integration_api.providers.http_errors import naming_the_model
 
@@ -96,6 +97,7 @@ class RerankService:
         call = _Call(tenant, credential, model, query, deadline, record.clock)
         with self._tenant_calls.slot(tenant):
             answer = await self._run(call)
+        check_answer(answer, credential.provider)
         return ranked_best_first(answer, len(request.documents), top_n, credential.provider)
 
     def _model_for(self, credential: ProviderCredential) -> RerankModel:

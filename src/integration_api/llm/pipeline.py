@@ -27,6 +27,7 @@ from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
+from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.base import ChatModel
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.providers.stream_errors import truncated
@@ -133,11 +134,13 @@ class ChatService:
                     # The first part leaves alone, at once: nothing is read ahead before it.
                     part = first
                     while not isinstance(part, Finish):
+                        check_answer(part, call.provider)
                         if isinstance(part, Usage):
                             call.usage = part
                         call.clock.part_sent()
                         yield part
                         part = await self._next_part(merger, call.provider)
+                    check_answer(part, call.provider)
                     call.clock.part_sent()
                     structlog.contextvars.bind_contextvars(
                         provider_request_id=part.provider_request_id

@@ -32,6 +32,7 @@ from integration_api.errors import (
     ServiceError,
     Unavailable,
 )
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.sanitize import sanitize_message
 
 CREDENTIAL_REJECTED = "CREDENTIAL_REJECTED"
@@ -80,13 +81,20 @@ class ErrorResponse:
 ErrorClassifier = Callable[[ErrorResponse], ServiceError | None]
 
 
-def parse_body(content: bytes) -> object:
-    """The body as JSON, or None when it is empty or not JSON (an HTML error page, say)."""
+def parse_body(content: bytes, *, refuse: bool = False) -> object:
+    """The body as JSON, or None when it is empty or not JSON (an HTML error page, say).
+
+    Raises:
+        ValueError: with `refuse`, for a body that is not JSON (`RefusedNumber` for one
+            holding a number no answer may carry) instead of None.
+    """
     if not content.strip():
         return None
     try:
-        return json.loads(content)
+        return loads_answer(content)
     except ValueError:
+        if refuse:
+            raise
         return None
 
 

@@ -34,9 +34,9 @@ from integration_api.providers.limits import (
     too_large,
 )
 from integration_api.providers.pooled_body import piece_reader
+from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE as PROVIDER_BAD_RESPONSE
 from integration_api.providers.transport import open_stream
 
-PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
 ItemT = TypeVar("ItemT")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from integration_api.errors import Unavailable
 
+# A 2xx answer that is not what the provider documents (not JSON, a number out of range).
+PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
 PROVIDER_STREAM_ERROR = "PROVIDER_STREAM_ERROR"
 STREAM_TRUNCATED = "STREAM_TRUNCATED"
 

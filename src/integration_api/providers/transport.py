@@ -19,6 +19,7 @@ import httpx
 
 from integration_api.errors import ServiceError, Unavailable
 from integration_api.observability import tracing
+from integration_api.providers.answer_json import RefusedNumber
 from integration_api.providers.egress import is_provider_host
 from integration_api.providers.egress_connect import EGRESS_PROVIDER_EXTENSION
 from integration_api.providers.http_client import upstream_limits
@@ -34,6 +35,7 @@ from integration_api.providers.limits import (
     answer_too_slow,
     too_large,
 )
+from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
 from integration_api.providers.transport_failures import transport_error
 
 _TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (
@@ -108,10 +110,23 @@ async def send_json(
             content = await _read_body(response, call, give_up_at)
         finally:
             await response.aclose()
-    body = parse_body(content)
-    if body is None and content.strip():
-        raise Unavailable(f"{provider} answered with a body that is not JSON", provider=provider)
-    return ProviderResponse(response.status_code, response.headers, body)
+    return ProviderResponse(response.status_code, response.headers, _answer_body(content, call))
+
+
+def _answer_body(content: bytes, call: _Call) -> object:
+    """A 2xx body as JSON; one holding `NaN`, `Infinity` or an oversized number is broken."""
+    try:
+        return parse_body(content, refuse=True)
+    except RefusedNumber:
+        raise Unavailable(
+            f"{call.provider} answered with a number out of range",
+            reason=PROVIDER_BAD_RESPONSE,
+            provider=call.provider,
+        ) from None
+    except ValueError:
+        raise Unavailable(
+            f"{call.provider} answered with a body that is not JSON", provider=call.provider
+        ) from None
 
 
 async def get_json(

@@ -29,6 +29,7 @@ import httpx
 import structlog
 
 from integration_api.errors import ServiceError, Unavailable
+from integration_api.providers.answer_json import frame_json
 from integration_api.providers.egress import (
     EgressPolicy,
     EgressRefused,
@@ -71,13 +72,11 @@ class SocketSettings:
 @dataclass(frozen=True)
 class Text:
     data: str
+    provider: str = ""
 
     def json(self) -> object:
-        """The frame as JSON, or None when it is not JSON."""
-        try:
-            return json.loads(self.data)
-        except ValueError:
-            return None
+        """The frame as JSON, or None when it is not JSON (see `frame_json`)."""
+        return frame_json(self.data, self.provider)
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ class ProviderSocket:
     async def _receive(self, timeout: float | None) -> SocketMessage:  # noqa: ASYNC109
         message = await self._socket.receive(timeout)
         if message.type is aiohttp.WSMsgType.TEXT:
-            return Text(message.data)
+            return Text(message.data, self.provider)
         if message.type is aiohttp.WSMsgType.BINARY:
             return Binary(message.data)
         if message.type is aiohttp.WSMsgType.CLOSE:

@@ -28,6 +28,7 @@ from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejectio
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.principal import Tenant
+from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.stream_errors import truncated
 from integration_api.speech.contract import (
     AudioChunk,
@@ -270,6 +271,7 @@ class SpeechService:
         """
         try:
             async for event in events:
+                check_answer(event, credential.provider)
                 yield event
         except ServiceError as error:
             await note_rejection(self._credentials, tenant, credential.id, error)

@@ -22,7 +22,6 @@ https://docs.claude.com/en/api/messages-streaming#error-events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from integration_api.errors import (
@@ -33,6 +32,7 @@ from integration_api.errors import (
     ServiceError,
     Unavailable,
 )
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.http_errors import (
     QUOTA_EXHAUSTED,
     ErrorResponse,
@@ -89,7 +89,7 @@ def _error_code(body: object) -> str:
 def stream_error(provider: str, data: str, secrets: Sequence[str]) -> ServiceError:
     """The typed error an `event: error` carries (its data JSON, or plain text)."""
     try:
-        payload: object = json.loads(data)
+        payload: object = loads_answer(data)
     except ValueError:
         payload = {"error": data}
     message = sanitize_message(provider_error_message(payload), secrets)

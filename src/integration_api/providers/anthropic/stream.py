@@ -39,6 +39,7 @@ from integration_api.llm.contract import (
     Usage,
 )
 from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.anthropic.errors import stream_error
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
@@ -233,7 +234,7 @@ class AnthropicStreamReader:
 
     def _parse(self, data: str) -> JsonObject:
         try:
-            payload = json.loads(data)
+            payload = loads_answer(data)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):

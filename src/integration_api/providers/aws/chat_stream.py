@@ -29,7 +29,6 @@ https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_TokenUsage.h
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +43,7 @@ from integration_api.llm.contract import (
     Usage,
 )
 from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.aws.errors import stream_error
 from integration_api.providers.aws.eventstream import Frame
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
@@ -201,7 +201,7 @@ class BedrockStreamReader:
 
     def _parse(self, payload: bytes) -> JsonObject:
         try:
-            parsed = json.loads(payload)
+            parsed = loads_answer(payload)
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):

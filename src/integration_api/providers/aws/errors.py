@@ -21,7 +21,6 @@ See: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Convers
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from integration_api.errors import (
@@ -31,6 +30,7 @@ from integration_api.errors import (
     ServiceError,
     Unavailable,
 )
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.aws.eventstream import Frame
 from integration_api.providers.http_errors import (
     PROVIDER_REJECTED_REQUEST,
@@ -79,7 +79,7 @@ def stream_error(provider: str, frame: Frame, secrets: Sequence[str]) -> Service
     """The typed error an exception or error frame carries."""
     if frame.message_type == "exception":
         try:
-            payload: object = json.loads(frame.payload)
+            payload: object = loads_answer(frame.payload)
         except ValueError:
             payload = None
         raw_message = provider_error_message(payload)

@@ -25,7 +25,6 @@ See: https://docs.cohere.com/reference/chat-stream, https://docs.cohere.com/docs
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +39,7 @@ from integration_api.llm.contract import (
     Usage,
 )
 from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.json_calls import count_at
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
@@ -208,7 +208,7 @@ class CohereStreamReader:
 
     def _parse(self, data: str) -> JsonObject:
         try:
-            payload = json.loads(data)
+            payload = loads_answer(data)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):

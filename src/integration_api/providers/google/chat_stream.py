@@ -38,6 +38,7 @@ from integration_api.llm.contract import (
     Usage,
 )
 from integration_api.llm.tool_calls import ToolCallBudget
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
@@ -222,7 +223,7 @@ class GeminiStreamReader:
 
     def _parse(self, data: str) -> dict[str, object]:
         try:
-            chunk = json.loads(data)
+            chunk = loads_answer(data)
         except ValueError:
             chunk = None
         if isinstance(chunk, list) and len(chunk) == 1:

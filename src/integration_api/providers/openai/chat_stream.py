@@ -21,7 +21,6 @@ https://learn.microsoft.com/azure/ai-foundry/openai/concepts/content-filter.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from integration_api.errors import InvalidArgument, ServiceError, Unavailable
@@ -34,6 +33,7 @@ from integration_api.llm.contract import (
     Usage,
 )
 from integration_api.llm.tool_calls import ToolCallAccumulator
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.http_errors import provider_error_message, provider_error_type
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
@@ -202,7 +202,7 @@ class OpenAIStreamReader:
     def read_error_event(self, data: str) -> ServiceError:
         """The error an `event: error` carries (JSON, or plain text)."""
         try:
-            payload: object = json.loads(data)
+            payload: object = loads_answer(data)
         except ValueError:
             payload = {"error": data}
         return stream_error(self._provider, payload, self._secrets)
@@ -227,7 +227,7 @@ class OpenAIStreamReader:
 
     def _parse(self, data: str) -> dict[str, object]:
         try:
-            chunk = json.loads(data)
+            chunk = loads_answer(data)
         except ValueError:
             chunk = None
         if not isinstance(chunk, dict):

@@ -13,7 +13,6 @@ empty transcript. Transcripts carry no word times: OpenAI's stream gives none.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import struct
@@ -23,6 +22,7 @@ from httpx_sse import ServerSentEvent
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.openai.chat_stream import request_id_of, stream_error
@@ -235,7 +235,7 @@ def _payload(event: ServerSentEvent) -> object:
     if event.data == "[DONE]":
         return None
     try:
-        return json.loads(event.data)
+        return loads_answer(event.data)
     except ValueError:
         return None
 

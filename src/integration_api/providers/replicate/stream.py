@@ -17,11 +17,11 @@ See: https://replicate.com/docs/topics/predictions/streaming.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from integration_api.errors import Unavailable
 from integration_api.llm.contract import StreamPart, TextDelta
+from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
 
@@ -66,7 +66,7 @@ class ReplicateStreamReader:
 def _done_reason(data: str) -> str:
     """The `reason` of a `done` event ('' for a prediction that succeeded)."""
     try:
-        payload = json.loads(data) if data.strip() else {}
+        payload = loads_answer(data) if data.strip() else {}
     except ValueError:
         return ""
     reason = payload.get("reason") if isinstance(payload, dict) else None
