@@ -89,8 +89,8 @@ PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
 # Names that always mean this machine or the cloud's metadata service.
 _LOCAL_NAMES = ("localhost", "*.localhost")
 _METADATA_NAMES = ("metadata", "metadata.google.internal")
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_NUMERIC_IPV4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_NUMERIC_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
 
 _REFUSED_NETWORKS: tuple[tuple[str, str], ...] = (
     ("0.0.0.0/8", "unspecified"),
@@ -144,7 +144,7 @@ def _pattern(glob: str) -> re.Pattern[str]:
     if labels[0] == "*":
         prefix, labels = r"(?:[a-z0-9-]+\.)+", labels[1:]
     body = r"\.".join(re.escape(label).replace(r"\*", "[a-z0-9-]*") for label in labels)
-    return re.compile(f"^{prefix}{body}$")
+    return re.compile(f"{prefix}{body}")
 
 
 _PROVIDER_PATTERNS = {
@@ -162,7 +162,7 @@ def normalize_host(host: str) -> str:
 def is_provider_host(provider: str, host: str) -> bool:
     """Whether `host` is one of the provider's own hosts (not merely allowed by the operator)."""
     name = normalize_host(host)
-    return any(pattern.match(name) for pattern in _PROVIDER_PATTERNS.get(provider, ()))
+    return any(pattern.fullmatch(name) for pattern in _PROVIDER_PATTERNS.get(provider, ()))
 
 
 # Every request asks about the same few hosts: their parse and range lookups are remembered.
@@ -174,7 +174,7 @@ def ip_literal(host: str) -> IPAddress | None:
         return ipaddress.ip_address(name)
     except ValueError:
         pass
-    if not _NUMERIC_IPV4.match(name):
+    if not _NUMERIC_IPV4.fullmatch(name):
         return None
     try:
         return ipaddress.IPv4Address(socket.inet_aton(name))
@@ -216,7 +216,7 @@ class AllowList:
 
     def covers_name(self, host: str) -> bool:
         name = normalize_host(host)
-        return name in self.names or any(pattern.match(name) for pattern in self.wildcards)
+        return name in self.names or any(pattern.fullmatch(name) for pattern in self.wildcards)
 
     def covers_address(self, address: IPAddress) -> bool:
         return any(form in network for form in _forms(address) for network in self.networks)
@@ -236,7 +236,7 @@ def parse_allow_list(entries: Iterable[str]) -> AllowList:
             pass
         bare = entry.removeprefix("*.")
         labels = bare.split(".")
-        if not bare or "*" in bare or not all(_LABEL.match(label) for label in labels):
+        if not bare or "*" in bare or not all(_LABEL.fullmatch(label) for label in labels):
             raise ValueError(
                 f"entry {position} is not a host name, *.domain wildcard, IP address or range"
             )
@@ -297,11 +297,11 @@ class EgressPolicy:
         address = ip_literal(name)
         if address is not None:
             return self._literal_refusal(provider, address)
-        loopback_name = any(pattern.match(name) for pattern in _LOCAL_PATTERNS)
+        loopback_name = any(pattern.fullmatch(name) for pattern in _LOCAL_PATTERNS)
         listed = self.allow.covers_name(name)
         if loopback_name and not (listed or self.allow_loopback):
             return "local host name"
-        if any(pattern.match(name) for pattern in _METADATA_PATTERNS) and not listed:
+        if any(pattern.fullmatch(name) for pattern in _METADATA_PATTERNS) and not listed:
             return "metadata host name"
         if provider in ANY_HOST_PROVIDERS or listed or is_provider_host(provider, name):
             return None

@@ -41,7 +41,7 @@ REGION_FIELD = "config.region"
 _MAX_URL_LENGTH = 2048
 # Regions become part of a host name, so only the cloud's own shape is accepted
 # (`us-east-1`, `europe-west4`, `global`): anything else could point the key at another host.
-_REGION = re.compile(r"^(?:global|[a-z]{2,12}(?:-[a-z0-9]{1,16}){1,3})$")
+_REGION = re.compile(r"(?:global|[a-z]{2,12}(?:-[a-z0-9]{1,16}){1,3})")
 
 
 def validate_base_url(url: str) -> str | None:
@@ -76,7 +76,7 @@ def validate_base_url(url: str) -> str | None:
 
 def validate_region(region: str) -> str | None:
     """Why `region` is not a cloud region name (`us-east-1`, `europe-west4`), or None."""
-    if not _REGION.match(region):
+    if not _REGION.fullmatch(region):
         return "must be a region name such as us-east-1 or europe-west4"
     return None
 
