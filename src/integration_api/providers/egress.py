@@ -144,7 +144,7 @@ def _pattern(glob: str) -> re.Pattern[str]:
     if labels[0] == "*":
         prefix, labels = r"(?:[a-z0-9-]+\.)+", labels[1:]
     body = r"\.".join(re.escape(label).replace(r"\*", "[a-z0-9-]*") for label in labels)
-    return re.compile(f"{prefix}{body}")
+    return re.compile(f"^{prefix}{body}$")
 
 
 _PROVIDER_PATTERNS = {
@@ -162,7 +162,7 @@ def normalize_host(host: str) -> str:
 def is_provider_host(provider: str, host: str) -> bool:
     """Whether `host` is one of the provider's own hosts (not merely allowed by the operator)."""
     name = normalize_host(host)
-    return any(pattern.fullmatch(name) for pattern in _PROVIDER_PATTERNS.get(provider, ()))
+    return any(pattern.match(name) for pattern in _PROVIDER_PATTERNS.get(provider, ()))
 
 
 # Every request asks about the same few hosts: their parse and range lookups are remembered.
@@ -216,7 +216,7 @@ class AllowList:
 
     def covers_name(self, host: str) -> bool:
         name = normalize_host(host)
-        return name in self.names or any(pattern.fullmatch(name) for pattern in self.wildcards)
+        return name in self.names or any(pattern.match(name) for pattern in self.wildcards)
 
     def covers_address(self, address: IPAddress) -> bool:
         return any(form in network for form in _forms(address) for network in self.networks)
@@ -297,11 +297,11 @@ class EgressPolicy:
         address = ip_literal(name)
         if address is not None:
             return self._literal_refusal(provider, address)
-        loopback_name = any(pattern.fullmatch(name) for pattern in _LOCAL_PATTERNS)
+        loopback_name = any(pattern.match(name) for pattern in _LOCAL_PATTERNS)
         listed = self.allow.covers_name(name)
         if loopback_name and not (listed or self.allow_loopback):
             return "local host name"
-        if any(pattern.fullmatch(name) for pattern in _METADATA_PATTERNS) and not listed:
+        if any(pattern.match(name) for pattern in _METADATA_PATTERNS) and not listed:
             return "metadata host name"
         if provider in ANY_HOST_PROVIDERS or listed or is_provider_host(provider, name):
             return None
