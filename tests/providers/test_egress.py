@@ -17,6 +17,7 @@ from integration_api.providers.egress import (
     base_url_refusal,
     parse_allow_list,
 )
+from integration_api.providers.endpoints import validate_region
 from integration_api.providers.http_client import (
     HttpClientSettings,
     TransportKind,
@@ -83,7 +84,6 @@ def test_openai_compatible_may_use_any_public_host(url: str) -> None:
         ("vertex-ai", "oauth2.googleapis.com"),
         ("bedrock", "bedrock-runtime.us-east-1.amazonaws.com"),
         ("bedrock", "bedrock.eu-west-1.amazonaws.com"),
-        ("huggingface", "x1.us-east-1.aws.endpoints.huggingface.cloud"),
         ("elevenlabs", "api.us.elevenlabs.io"),
         ("mistral", "API.MISTRAL.AI."),
     ],
@@ -100,6 +100,13 @@ def test_first_party_providers_reach_their_own_hosts(provider: str, host: str) -
         ("openai", "8.8.8.8"),
         ("anthropic", "api.openai.com"),
         ("bedrock", "s3.us-east-1.amazonaws.com"),
+        ("bedrock", "bedrock-x.s3.amazonaws.com"),
+        ("bedrock", "bedrockfoo.bar.amazonaws.com"),
+        ("bedrock", "bedrock.s3-us-west-2.amazonaws.com"),
+        ("bedrock", "bedrock-runtime.s3-external-1.amazonaws.com"),
+        ("bedrock", "bedrock-runtime.us-east-1.s3.amazonaws.com"),
+        ("huggingface", "x1.us-east-1.aws.endpoints.huggingface.cloud"),
+        ("vertex-ai", "evil-aiplatform.googleapis.com"),
         ("bedrock", "bedrock.us-east-1.amazonaws.com.evil.example"),
         ("azure-openai", "openai.azure.com.evil.example"),
     ],
@@ -259,3 +266,43 @@ async def test_a_request_that_names_no_provider_is_refused(
         with pytest.raises(OSError, match="refused by the egress policy"):
             await client.get(listener.url())
     assert listener.connections == 0
+
+
+BEDROCK_REGIONS = ["us-east-1", "eu-west-3", "ap-southeast-2", "us-gov-west-1", "ca-central-1"]
+BEDROCK_SERVICE_HOSTS = [
+    "bedrock",
+    "bedrock-runtime",
+    "bedrock-agent-runtime",
+    "bedrock-fips",
+    "bedrock-runtime-fips",
+    "bedrock-agent-runtime-fips",
+]
+
+
+@pytest.mark.parametrize("region", BEDROCK_REGIONS)
+@pytest.mark.parametrize("service", BEDROCK_SERVICE_HOSTS)
+def test_bedrock_reaches_each_exact_service_endpoint_per_region(service: str, region: str) -> None:
+    assert STRICT.refusal_for_url("bedrock", f"https://{service}.{region}.amazonaws.com") is None
+
+
+@pytest.mark.parametrize(
+    "region", ["s3-external-1", "s3-us-west-2", "us-east-1.s3", "useast-1", "us-east-1\n"]
+)
+def test_bedrock_region_must_be_an_aws_region_name(region: str) -> None:
+    assert validate_region(region, "bedrock") is not None
+    assert validate_region("us-gov-west-1", "bedrock") is None
+
+
+def test_huggingface_dedicated_endpoint_is_reached_only_when_listed() -> None:
+    url = "https://x1.us-east-1.aws.endpoints.huggingface.cloud"
+    assert STRICT.refusal_for_url("huggingface", url) == "not a host of huggingface"
+    listed = EgressPolicy(allow=parse_allow_list(["x1.us-east-1.aws.endpoints.huggingface.cloud"]))
+    assert listed.refusal_for_url("huggingface", url) is None
+    other = "https://someone-else.us-east-1.aws.endpoints.huggingface.cloud"
+    assert listed.refusal_for_url("huggingface", other) == "not a host of huggingface"
+
+
+@pytest.mark.parametrize("region", ["us-central1", "europe-west4", "northamerica-northeast1"])
+def test_vertex_reaches_its_regional_endpoints(region: str) -> None:
+    url = f"https://{region}-aiplatform.googleapis.com"
+    assert STRICT.refusal_for_url("vertex-ai", url) is None

@@ -130,7 +130,13 @@ def test_well_formed_credentials_pass(
             "bedrock",
             CredentialConfig(region="us-east-1.attacker.example"),
             AwsKeys("AKID", "secret"),
-            ["config.region: must be a region name such as us-east-1 or europe-west4"],
+            ["config.region: must be an AWS region name such as us-east-1"],
+        ),
+        (
+            "bedrock",
+            CredentialConfig(region="s3-us-west-2"),
+            AwsKeys("AKID", "secret"),
+            ["config.region: must be an AWS region name such as us-east-1"],
         ),
     ],
 )

@@ -30,6 +30,14 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from integration_api.providers.egress_hosts import (
+    PROVIDER_HOSTS as PROVIDER_HOSTS,
+)
+from integration_api.providers.egress_hosts import (
+    host_pattern,
+    matches_provider_host,
+)
+
 if TYPE_CHECKING:
     from integration_api.config import Settings
 
@@ -39,52 +47,6 @@ AddressResolver = Callable[[str, int], Awaitable[list[str]]]
 
 ANY_HOST_PROVIDERS = frozenset({"openai-compatible"})
 REFUSED_BY_POLICY = "refused by the egress policy"
-
-# Leading `*.` stands for one or more labels; a `*` inside a label for any letters of it.
-PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
-    "openai": ("api.openai.com", "*.api.openai.com"),
-    "azure-openai": (
-        "*.openai.azure.com",
-        "*.cognitiveservices.azure.com",
-        "*.services.ai.azure.com",
-    ),
-    "anthropic": ("api.anthropic.com",),
-    "gemini": ("generativelanguage.googleapis.com",),
-    "vertex-ai": (
-        "aiplatform.googleapis.com",
-        "*-aiplatform.googleapis.com",
-        "oauth2.googleapis.com",
-    ),
-    "bedrock": ("bedrock*.*.amazonaws.com",),
-    "cohere": ("api.cohere.com", "api.cohere.ai"),
-    "mistral": ("api.mistral.ai", "codestral.mistral.ai"),
-    "huggingface": (
-        "router.huggingface.co",
-        "huggingface.co",
-        "api-inference.huggingface.co",
-        "*.endpoints.huggingface.cloud",
-    ),
-    # Predictions stream from hosts of their own, named in each prediction's `urls.stream`.
-    "replicate": (
-        "api.replicate.com",
-        "stream.replicate.com",
-        "*.replicate.delivery",
-        "*.replicate.net",
-    ),
-    "voyageai": ("api.voyageai.com",),
-    "deepgram": ("api.deepgram.com", "api.eu.deepgram.com"),
-    "elevenlabs": ("api.elevenlabs.io", "*.elevenlabs.io"),
-    "cartesia": ("api.cartesia.ai",),
-    "assemblyai": (
-        "api.assemblyai.com",
-        "api.eu.assemblyai.com",
-        "streaming.assemblyai.com",
-        "streaming.eu.assemblyai.com",
-    ),
-    # OAuth client credentials and tokens: token, userinfo and revocation endpoints.
-    "google-oauth": ("oauth2.googleapis.com", "openidconnect.googleapis.com", "www.googleapis.com"),
-    "github-oauth": ("github.com", "api.github.com"),
-}
 
 # Names that always mean this machine or the cloud's metadata service.
 _LOCAL_NAMES = ("localhost", "*.localhost")
@@ -138,20 +100,8 @@ class EgressRefused(OSError):
         super().__init__(REFUSED_BY_POLICY)
 
 
-def _pattern(glob: str) -> re.Pattern[str]:
-    labels = glob.split(".")
-    prefix = ""
-    if labels[0] == "*":
-        prefix, labels = r"(?:[a-z0-9-]+\.)+", labels[1:]
-    body = r"\.".join(re.escape(label).replace(r"\*", "[a-z0-9-]*") for label in labels)
-    return re.compile(f"^{prefix}{body}$")
-
-
-_PROVIDER_PATTERNS = {
-    provider: tuple(_pattern(glob) for glob in globs) for provider, globs in PROVIDER_HOSTS.items()
-}
-_LOCAL_PATTERNS = tuple(_pattern(glob) for glob in _LOCAL_NAMES)
-_METADATA_PATTERNS = tuple(_pattern(glob) for glob in _METADATA_NAMES)
+_LOCAL_PATTERNS = tuple(host_pattern(glob) for glob in _LOCAL_NAMES)
+_METADATA_PATTERNS = tuple(host_pattern(glob) for glob in _METADATA_NAMES)
 
 
 def normalize_host(host: str) -> str:
@@ -161,8 +111,7 @@ def normalize_host(host: str) -> str:
 
 def is_provider_host(provider: str, host: str) -> bool:
     """Whether `host` is one of the provider's own hosts (not merely allowed by the operator)."""
-    name = normalize_host(host)
-    return any(pattern.match(name) for pattern in _PROVIDER_PATTERNS.get(provider, ()))
+    return matches_provider_host(provider, normalize_host(host))
 
 
 # Every request asks about the same few hosts: their parse and range lookups are remembered.
@@ -216,7 +165,7 @@ class AllowList:
 
     def covers_name(self, host: str) -> bool:
         name = normalize_host(host)
-        return name in self.names or any(pattern.match(name) for pattern in self.wildcards)
+        return name in self.names or any(pattern.fullmatch(name) for pattern in self.wildcards)
 
     def covers_address(self, address: IPAddress) -> bool:
         return any(form in network for form in _forms(address) for network in self.networks)
@@ -241,7 +190,7 @@ def parse_allow_list(entries: Iterable[str]) -> AllowList:
                 f"entry {position} is not a host name, *.domain wildcard, IP address or range"
             )
         if entry.startswith("*."):
-            wildcards.append(_pattern(entry))
+            wildcards.append(host_pattern(entry))
         else:
             names.add(entry)
     return AllowList(frozenset(names), tuple(wildcards), tuple(networks))
@@ -297,11 +246,11 @@ class EgressPolicy:
         address = ip_literal(name)
         if address is not None:
             return self._literal_refusal(provider, address)
-        loopback_name = any(pattern.match(name) for pattern in _LOCAL_PATTERNS)
+        loopback_name = any(pattern.fullmatch(name) for pattern in _LOCAL_PATTERNS)
         listed = self.allow.covers_name(name)
         if loopback_name and not (listed or self.allow_loopback):
             return "local host name"
-        if any(pattern.match(name) for pattern in _METADATA_PATTERNS) and not listed:
+        if any(pattern.fullmatch(name) for pattern in _METADATA_PATTERNS) and not listed:
             return "metadata host name"
         if provider in ANY_HOST_PROVIDERS or listed or is_provider_host(provider, name):
             return None

@@ -42,6 +42,11 @@ _MAX_URL_LENGTH = 2048
 # Regions become part of a host name, so only the cloud's own shape is accepted
 # (`us-east-1`, `europe-west4`, `global`): anything else could point the key at another host.
 _REGION = re.compile(r"(?:global|[a-z]{2,12}(?:-[a-z0-9]{1,16}){1,3})")
+# AWS's own region shape (`us-east-1`, `us-gov-west-1`, `ap-southeast-3`). The general shape
+# above also admits `s3-external-1` or `s3-us-west-2`, and `bedrock.s3-us-west-2.amazonaws.com`
+# is an S3 bucket's host that anyone can create.
+AWS_REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]"
+_AWS_REGION = re.compile(AWS_REGION_PATTERN)
 
 
 def validate_base_url(url: str) -> str | None:
@@ -74,8 +79,15 @@ def validate_base_url(url: str) -> str | None:
     return None
 
 
-def validate_region(region: str) -> str | None:
-    """Why `region` is not a cloud region name (`us-east-1`, `europe-west4`), or None."""
+def validate_region(region: str, provider: str = "") -> str | None:
+    """Why `region` is not a cloud region name (`us-east-1`, `europe-west4`), or None.
+
+    For `bedrock` only an AWS region name is accepted.
+    """
+    if provider == "bedrock":
+        if not _AWS_REGION.fullmatch(region):
+            return "must be an AWS region name such as us-east-1"
+        return None
     if not _REGION.fullmatch(region):
         return "must be a region name such as us-east-1 or europe-west4"
     return None
@@ -103,7 +115,7 @@ def default_base_url(provider: str, config: CredentialConfig) -> str | None:
         return DEFAULT_BASE_URLS.get(provider)
     if not config.region:
         return None
-    problem = validate_region(config.region)
+    problem = validate_region(config.region, provider)
     if problem is not None:
         raise InvalidArgument.for_field(REGION_FIELD, problem)
     if provider == "vertex-ai":

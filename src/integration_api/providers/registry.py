@@ -111,7 +111,7 @@ class ProviderSpec:
             for name in self.required_config
             if not str(getattr(config, name)).strip()
         ]
-        problems.extend(_config_violations(config))
+        problems.extend(_config_violations(self.id, config))
         if self.check_config is not None:
             problems.extend(self.check_config(config))
         return problems
@@ -127,14 +127,14 @@ def _is_empty_key(secret: SecretMaterial) -> bool:
     return False
 
 
-def _config_violations(config: CredentialConfig) -> list[FieldViolation]:
+def _config_violations(provider: str, config: CredentialConfig) -> list[FieldViolation]:
     problems: list[FieldViolation] = []
     if config.base_url.strip():
         problem = validate_base_url(config.base_url.strip())
         if problem is not None:
             problems.append(FieldViolation(BASE_URL_FIELD, problem))
     if config.region:
-        problem = validate_region(config.region)
+        problem = validate_region(config.region, provider)
         if problem is not None:
             problems.append(FieldViolation(REGION_FIELD, problem))
     return problems

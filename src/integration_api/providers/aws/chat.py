@@ -46,7 +46,7 @@ def runtime_base_url(credential: ProviderCredential, service_host: str = "bedroc
     region = credential.config.region
     if not region:
         raise InvalidArgument.for_field(REGION_FIELD, f"is required for {PROVIDER}")
-    problem = validate_region(region)
+    problem = validate_region(region, PROVIDER)
     if problem is not None:
         raise InvalidArgument.for_field(REGION_FIELD, problem)
     default = f"https://{service_host}.{region}.amazonaws.com"
