@@ -102,6 +102,9 @@ def payload_violations(action: str, payload: object) -> list[str]:
     ):
         problems.append("credentialId must be a credential id (a UUID)")
     reason = payload.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-        problems.append(f"reason must be text of at most {MAX_REASON} characters")
+    # The reason is stored as text, which cannot hold NUL (as in gRPC requests, refused first).
+    if reason is not None and (
+        not isinstance(reason, str) or len(reason) > MAX_REASON or "\x00" in reason
+    ):
+        problems.append(f"reason must be text of at most {MAX_REASON} characters, without NUL")
     return problems
