@@ -8,6 +8,11 @@ from typing import Any
 
 from integration_api.principal import Tenant
 from integration_api.store.models import AuditEvent, NewCredential
+from integration_api.store.pagination import PageTokens
+from integration_api.vault import Keyring, generate_key
+
+# The page tokens of the store tests, under a keyring of their own.
+PAGE_TOKENS = PageTokens(Keyring.from_settings(generate_key()))
 
 
 def unique_tenant() -> Tenant:

@@ -10,7 +10,7 @@ from integration_api.principal import Tenant
 from integration_api.store.audit import GENESIS_HASH, AuditLog, chain_hash
 from integration_api.store.database import ConnectionPool
 from integration_api.store.models import AuditEvent, AuditVerification, StoredAuditEvent
-from tests.store.factories import audit_event, unique_tenant
+from tests.store.factories import PAGE_TOKENS, audit_event, unique_tenant
 
 
 async def append_events(log: AuditLog, tenant: Tenant, count: int) -> list[StoredAuditEvent]:
@@ -142,7 +142,7 @@ async def test_an_event_of_a_rolled_back_transaction_never_existed(
             _ = 1 / 0
     kept = await log.record(audit_event(tenant, "credential.create", "kept"))
     assert kept.prev_hash == GENESIS_HASH
-    assert (await log.list(tenant))[0] == [kept]
+    assert (await log.list(tenant, tokens=PAGE_TOKENS))[0] == [kept]
     assert (await log.verify()).ok
 
 
@@ -161,16 +161,20 @@ async def test_list_shows_a_tenants_events_newest_first_in_pages(
 ) -> None:
     mine = await append_events(audit_log, tenant, 5)
     await append_events(audit_log, other_tenant, 3)
-    first, token = await audit_log.list(tenant, page_size=2)
-    second, token_two = await audit_log.list(tenant, page_size=2, page_token=token)
-    third, token_three = await audit_log.list(tenant, page_size=2, page_token=token_two)
+    first, token = await audit_log.list(tenant, page_size=2, tokens=PAGE_TOKENS)
+    second, token_two = await audit_log.list(
+        tenant, page_size=2, page_token=token, tokens=PAGE_TOKENS
+    )
+    third, token_three = await audit_log.list(
+        tenant, page_size=2, page_token=token_two, tokens=PAGE_TOKENS
+    )
     assert token_three == ""
     assert first + second + third == list(reversed(mine))
 
 
 async def test_list_filters_by_action(audit_log: AuditLog, tenant: Tenant) -> None:
     events = await append_events(audit_log, tenant, 3)
-    listed, token = await audit_log.list(tenant, action="credential.action1")
+    listed, token = await audit_log.list(tenant, action="credential.action1", tokens=PAGE_TOKENS)
     assert (listed, token) == ([events[1]], "")
 
 
@@ -178,13 +182,15 @@ async def test_audit_page_token_is_bound_to_its_query(
     audit_log: AuditLog, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     await append_events(audit_log, tenant, 3)
-    _, token = await audit_log.list(tenant, page_size=1)
+    _, token = await audit_log.list(tenant, page_size=1, tokens=PAGE_TOKENS)
     for tenant_used, action in ((other_tenant, None), (tenant, "credential.action0")):
         with pytest.raises(InvalidArgument) as raised:
-            await audit_log.list(tenant_used, page_size=1, page_token=token, action=action)
+            await audit_log.list(
+                tenant_used, page_size=1, page_token=token, action=action, tokens=PAGE_TOKENS
+            )
         assert raised.value.violations[0].field == "page_token"
     with pytest.raises(InvalidArgument):
-        await audit_log.list(tenant, page_size=1, page_token=token[:-2] + "xx")
+        await audit_log.list(tenant, page_size=1, page_token=token[:-2] + "xx", tokens=PAGE_TOKENS)
 
 
 async def test_append_in_a_snapshot_transaction_is_refused(fresh_pool: ConnectionPool) -> None:

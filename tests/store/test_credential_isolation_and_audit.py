@@ -13,7 +13,7 @@ from integration_api.principal import Tenant
 from integration_api.store.audit import AuditLog
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.models import CredentialRow, HealthCheckRecord
-from tests.store.factories import audit_event, new_credential
+from tests.store.factories import PAGE_TOKENS, audit_event, new_credential
 
 Operation = Callable[[CredentialRepository, Tenant, str], Awaitable[object]]
 
@@ -89,7 +89,7 @@ async def create(repository: CredentialRepository, tenant: Tenant, name: str = "
 
 
 async def actions(audit_log: AuditLog, tenant: Tenant) -> list[str]:
-    events, _ = await audit_log.list(tenant, page_size=100)
+    events, _ = await audit_log.list(tenant, page_size=100, tokens=PAGE_TOKENS)
     return [stored.event.action for stored in reversed(events)]
 
 
@@ -117,7 +117,7 @@ async def test_another_tenants_credentials_never_appear_in_a_list(
 ) -> None:
     mine = await create(repository, tenant)
     await create(repository, other_tenant)
-    rows, _ = await repository.list(tenant)
+    rows, _ = await repository.list(tenant, tokens=PAGE_TOKENS)
     assert [row.id for row in rows] == [mine.id]
 
 
@@ -147,7 +147,7 @@ async def test_the_audit_event_carries_what_the_caller_described(
         tenant, "credential.create", credential.id, details={"provider": "openai", "n": 1}
     )
     await repository.insert(credential, event)
-    events, _ = await audit_log.list(tenant)
+    events, _ = await audit_log.list(tenant, tokens=PAGE_TOKENS)
     assert [stored.event for stored in events] == [event]
     assert events[0].occurred_at.tzinfo is not None
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ from integration_api.store.credentials import CredentialRepository
 from integration_api.store.database import ConnectionPool
 from integration_api.store.models import CredentialRow
 from integration_api.store.pagination import DEFAULT_PAGE_SIZE
-from tests.store.factories import audit_event, new_credential
+from tests.store.factories import PAGE_TOKENS, audit_event, new_credential
 
 
 async def create_many(
@@ -37,7 +36,12 @@ async def all_pages(
     token: str | None = None
     while True:
         rows, token = await repository.list(
-            tenant, provider=provider, status=status, page_size=page_size, page_token=token
+            tenant,
+            provider=provider,
+            status=status,
+            page_size=page_size,
+            page_token=token,
+            tokens=PAGE_TOKENS,
         )
         pages.append(rows)
         if not token:
@@ -81,9 +85,9 @@ async def test_rows_added_while_paging_are_neither_skipped_nor_repeated(
     repository: CredentialRepository, tenant: Tenant
 ) -> None:
     created = await create_many(repository, tenant, 4)
-    first_page, token = await repository.list(tenant, page_size=2)
+    first_page, token = await repository.list(tenant, page_size=2, tokens=PAGE_TOKENS)
     added = await create_many(repository, tenant, 1)
-    rest = await repository.list(tenant, page_size=10, page_token=token)
+    rest = await repository.list(tenant, page_size=10, page_token=token, tokens=PAGE_TOKENS)
     listed = [row.id for row in first_page + rest[0]]
     assert listed == [row.id for row in created + added]
 
@@ -119,32 +123,34 @@ async def test_page_size_zero_means_the_default_and_negative_is_invalid(
     repository: CredentialRepository, tenant: Tenant
 ) -> None:
     await create_many(repository, tenant, 2)
-    rows, token = await repository.list(tenant, page_size=0)
+    rows, token = await repository.list(tenant, page_size=0, tokens=PAGE_TOKENS)
     assert (len(rows), token) == (2, "")
     assert DEFAULT_PAGE_SIZE > 2
     with pytest.raises(InvalidArgument) as raised:
-        await repository.list(tenant, page_size=-1)
+        await repository.list(tenant, page_size=-1, tokens=PAGE_TOKENS)
     assert raised.value.violations[0].field == "page_size"
 
 
 def tampered_variants(token: str) -> list[str]:
-    raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    variants = ["garbage", "", "A", token[:-3], token + "AAAA"]
-    for position in (0, len(raw) // 2, len(raw) - 1):
-        flipped = bytearray(raw)
-        flipped[position] ^= 0x01
-        variants.append(base64.urlsafe_b64encode(bytes(flipped)).decode().rstrip("="))
-    return [variant for variant in variants if variant]
+    """The token cut, extended, and with one character changed in each of its three parts."""
+    variants = ["garbage", "A", token[:-3], token + "AAAA"]
+    parts = token.split(".")
+    for index, part in enumerate(parts):
+        middle = len(part) // 2
+        swapped = "B" if part[middle] == "A" else "A"
+        changed = part[:middle] + swapped + part[middle + 1 :]
+        variants.append(".".join([*parts[:index], changed, *parts[index + 1 :]]))
+    return variants
 
 
 async def test_a_tampered_page_token_is_invalid_argument_on_page_token(
     repository: CredentialRepository, tenant: Tenant
 ) -> None:
     await create_many(repository, tenant, 3)
-    _, token = await repository.list(tenant, page_size=1)
+    _, token = await repository.list(tenant, page_size=1, tokens=PAGE_TOKENS)
     for tampered in tampered_variants(token):
         with pytest.raises(InvalidArgument) as raised:
-            await repository.list(tenant, page_size=1, page_token=tampered)
+            await repository.list(tenant, page_size=1, page_token=tampered, tokens=PAGE_TOKENS)
         assert raised.value.violations[0].field == "page_token"
 
 
@@ -152,11 +158,13 @@ async def test_a_page_token_does_not_carry_over_to_other_filters_or_tenants(
     repository: CredentialRepository, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     await create_many(repository, tenant, 3)
-    _, token = await repository.list(tenant, page_size=1)
+    _, token = await repository.list(tenant, page_size=1, tokens=PAGE_TOKENS)
     for attempt in (
-        repository.list(tenant, provider="openai", page_size=1, page_token=token),
-        repository.list(tenant, status="active", page_size=1, page_token=token),
-        repository.list(other_tenant, page_size=1, page_token=token),
+        repository.list(
+            tenant, provider="openai", page_size=1, page_token=token, tokens=PAGE_TOKENS
+        ),
+        repository.list(tenant, status="active", page_size=1, page_token=token, tokens=PAGE_TOKENS),
+        repository.list(other_tenant, page_size=1, page_token=token, tokens=PAGE_TOKENS),
     ):
         with pytest.raises(InvalidArgument) as raised:
             await attempt
@@ -167,5 +175,5 @@ async def test_an_unknown_status_filter_is_invalid_argument(
     repository: CredentialRepository, tenant: Tenant
 ) -> None:
     with pytest.raises(InvalidArgument) as raised:
-        await repository.list(tenant, status="revoked")
+        await repository.list(tenant, status="revoked", tokens=PAGE_TOKENS)
     assert raised.value.violations[0].field == "status"

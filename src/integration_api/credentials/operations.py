@@ -38,6 +38,7 @@ from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
 from integration_api.store.credentials import CredentialRepository, LinkedWrite
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential
+from integration_api.store.pagination import PageTokens
 from integration_api.vault import Envelope
 
 
@@ -97,6 +98,7 @@ class CredentialOperations:
         self._http = http
         self._egress = egress
         self._resolver = CredentialResolver(database, envelope, cache)
+        self._page_tokens = PageTokens(envelope.keyring)
 
     async def resolve_for_use(self, tenant: Tenant, credential_id: str) -> ProviderCredential:
         """The credential decrypted for one provider call (see CredentialResolver)."""
@@ -225,6 +227,7 @@ class CredentialOperations:
             status=status or None,
             page_size=page_size,
             page_token=page_token or None,
+            tokens=self._page_tokens,
         )
 
     async def update(

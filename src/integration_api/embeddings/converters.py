@@ -18,6 +18,7 @@ from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
 from integration_api.llm.contract import Usage as TokenUsage
 from integration_api.llm.wire import wire_class
+from integration_api.request_caps import MAX_MODEL_CHARACTERS, cap_text
 
 _INPUT_TYPES = {
     InputType.QUERY: contract.InputType.QUERY,
@@ -41,7 +42,7 @@ def embed_request_from_message(message: EmbedRequestMessage) -> contract.EmbedRe
         raise InvalidArgument.for_field("input_type", UNKNOWN_ENUM_VALUE)
     return contract.EmbedRequest(
         credential_id=message.credential_id,
-        model=message.model.strip(),
+        model=cap_text("model", message.model.strip(), MAX_MODEL_CHARACTERS),
         inputs=tuple(message.inputs),
         input_type=input_type,
         dimensions=message.dimensions,
@@ -95,7 +96,7 @@ def rerank_request_from_message(message: RerankRequestMessage) -> contract.Reran
         raise InvalidArgument.for_field("top_n", "must be positive")
     return contract.RerankRequest(
         credential_id=message.credential_id,
-        model=message.model.strip(),
+        model=cap_text("model", message.model.strip(), MAX_MODEL_CHARACTERS),
         query=message.query,
         documents=tuple(message.documents),
         top_n=message.top_n,

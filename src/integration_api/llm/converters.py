@@ -33,6 +33,15 @@ from integration_api.enum_values import UNSPECIFIED, enum_problem
 from integration_api.errors import InvalidArgument
 from integration_api.llm import contract
 from integration_api.llm.wire import wire_class
+from integration_api.request_caps import (
+    MAX_MODEL_CHARACTERS,
+    MAX_STOP_SEQUENCE_CHARACTERS,
+    MAX_STOP_SEQUENCES,
+    MAX_TOOL_NAME_CHARACTERS,
+    MAX_TOOLS,
+    cap_text,
+    cap_texts,
+)
 
 _ROLES = {
     Role.SYSTEM: contract.Role.SYSTEM,
@@ -79,9 +88,11 @@ def chat_request_from_message(message: ChatRequestMessage) -> contract.ChatReque
         raise InvalidArgument.for_field("credential_id", "is required")
     if not message.messages:
         raise InvalidArgument.for_field("messages", "must contain at least one message")
+    if len(message.tools) > MAX_TOOLS:
+        raise InvalidArgument.for_field("tools", f"at most {MAX_TOOLS} tools")
     return contract.ChatRequest(
         credential_id=message.credential_id,
-        model=message.model.strip(),
+        model=cap_text("model", message.model.strip(), MAX_MODEL_CHARACTERS),
         messages=tuple(_message(item, index) for index, item in enumerate(message.messages)),
         tools=tuple(_tool(tool, index) for index, tool in enumerate(message.tools)),
         tool_choice=_tool_choice(message.tool_choice),
@@ -135,6 +146,7 @@ def _part(part: ContentPart, index: int, position: int) -> contract.ContentItem:
 def _tool(tool: Tool, index: int) -> contract.ToolDefinition:
     if not tool.name:
         raise InvalidArgument.for_field(f"tools[{index}].name", "is required")
+    cap_text(f"tools[{index}].name", tool.name, MAX_TOOL_NAME_CHARACTERS)
     return contract.ToolDefinition(
         name=tool.name,
         description=tool.description,
@@ -150,7 +162,8 @@ def _tool_choice(choice: ToolChoiceMessage | None) -> contract.ToolChoice | None
         if int(choice.mode) != UNSPECIFIED:
             raise InvalidArgument.for_field("tool_choice.mode", enum_problem(choice.mode))
         return None
-    return contract.ToolChoice(mode=mode, tool_name=choice.tool_name)
+    tool_name = cap_text("tool_choice.tool_name", choice.tool_name, MAX_TOOL_NAME_CHARACTERS)
+    return contract.ToolChoice(mode=mode, tool_name=tool_name)
 
 
 def _parameters(parameters: ModelParameters | None) -> contract.ModelParameters:
@@ -167,7 +180,14 @@ def _parameters(parameters: ModelParameters | None) -> contract.ModelParameters:
         temperature=parameters.temperature,
         top_p=parameters.top_p,
         max_tokens=parameters.max_tokens,
-        stop=tuple(parameters.stop),
+        stop=tuple(
+            cap_texts(
+                "parameters.stop",
+                parameters.stop,
+                count=MAX_STOP_SEQUENCES,
+                each=MAX_STOP_SEQUENCE_CHARACTERS,
+            )
+        ),
         seed=parameters.seed,
         response_format=_response_format(parameters.response_format),
         frequency_penalty=parameters.frequency_penalty,

@@ -24,6 +24,7 @@ from integration_api.server.database import Database
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_connections import OAuthConnectionRepository
 from integration_api.store.oauth_rows import OAuthConnectionRow
+from integration_api.store.pagination import PageTokens
 from integration_api.vault import Envelope
 
 if TYPE_CHECKING:
@@ -87,7 +88,11 @@ class OAuthOperations:
         self, tenant: Tenant, *, provider: str, page_size: int, page_token: str
     ) -> tuple[list[OAuthConnectionRow], str]:
         return await self.connections.list(
-            tenant, provider=provider, page_size=page_size, page_token=page_token
+            tenant,
+            provider=provider,
+            page_size=page_size,
+            page_token=page_token,
+            tokens=PageTokens(self.envelope.keyring),
         )
 
     async def revoke(self, principal: Principal, connection_id: str) -> OAuthConnectionRow:

@@ -11,7 +11,7 @@ MAX_SCOPES = 50
 MAX_SCOPE_LENGTH = 256
 MAX_NAME_LENGTH = 200
 # RFC 6749 §3.3 scope-token characters: printable ASCII except space, `"` and `\`.
-_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def check_start_request(request: StartRequest) -> None:
     if len(request.scopes) > MAX_SCOPES:
         raise InvalidArgument.for_field("scopes", f"at most {MAX_SCOPES} scopes")
     for scope in request.scopes:
-        if len(scope) > MAX_SCOPE_LENGTH or not _SCOPE_TOKEN.match(scope):
+        if len(scope) > MAX_SCOPE_LENGTH or not _SCOPE_TOKEN.fullmatch(scope):
             raise InvalidArgument.for_field("scopes", "each scope is one RFC 6749 scope token")
     name = request.connection_name
     if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():

@@ -18,6 +18,7 @@ from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
 from integration_api.store.audit_queries import AuditQueries, AuditQuery
 from integration_api.store.models import AuditVerification, StoredAuditEvent
+from integration_api.store.pagination import PageTokens
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ def event_json(stored: StoredAuditEvent) -> str:
 
 
 class AuditTrail:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, page_tokens: PageTokens) -> None:
         self._database = database
+        self._page_tokens = page_tokens
 
     def _query(self, principal: Principal, selection: AuditFilter) -> AuditQuery:
         if selection.start and selection.end and selection.start >= selection.end:
@@ -78,7 +80,7 @@ class AuditTrail:
     ) -> tuple[list[StoredAuditEvent], str]:
         query = self._query(principal, selection)
         return await AuditQueries(self._database.pool).page(
-            query, page_size=page_size, page_token=page_token or None
+            query, page_size=page_size, page_token=page_token or None, tokens=self._page_tokens
         )
 
     async def export(self, principal: Principal, selection: AuditFilter) -> AsyncIterator[str]:

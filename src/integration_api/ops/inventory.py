@@ -39,7 +39,7 @@ from integration_api.store.inventory import (
     position_of,
 )
 from integration_api.store.oauth_rows import CONNECTION_STATUSES
-from integration_api.store.pagination import page_size_or_default, query_scope
+from integration_api.store.pagination import PageTokens, page_size_or_default, query_scope
 
 # A check older than this many checker intervals no longer says anything about today.
 STALE_AFTER_INTERVALS = 3
@@ -90,9 +90,12 @@ def _validate(query: InventoryQuery) -> None:
 
 
 class Inventory:
-    def __init__(self, database: Database, check_interval_seconds: float) -> None:
+    def __init__(
+        self, database: Database, check_interval_seconds: float, page_tokens: PageTokens
+    ) -> None:
         self._database = database
         self._interval = check_interval_seconds
+        self._page_tokens = page_tokens
 
     async def page(self, principal: Principal, query: InventoryQuery) -> InventoryPage:
         _validate(query)
@@ -105,7 +108,7 @@ class Inventory:
             query.connection_status or None,
         )
         first = CONNECTIONS if query.connection_status else CREDENTIALS
-        cursor = cursor_from_token(query.page_token, token_scope, first)
+        cursor = cursor_from_token(self._page_tokens, query.page_token, token_scope, first)
         limit = page_size_or_default(query.page_size)
         credentials: list[InventoryRow] = []
         if cursor.section == CREDENTIALS:
@@ -118,7 +121,7 @@ class Inventory:
         return InventoryPage(
             aggregates=await InventoryRepository(pool).aggregates(scope),
             credentials=credentials,
-            next_page_token=cursor.token(token_scope),
+            next_page_token=cursor.token(self._page_tokens, token_scope),
             connection_aggregates=await ConnectionInventoryRepository(pool).aggregates(scope),
             connections=connections,
         )

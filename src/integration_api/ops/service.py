@@ -21,6 +21,7 @@ from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
 from integration_api.server.database import Database
 from integration_api.store.inventory import InventoryRepository, InventoryScope
+from integration_api.store.pagination import PageTokens
 from integration_api.vault import Envelope
 
 MAX_CREDENTIALS_PER_CHECK = 100
@@ -57,13 +58,14 @@ class Operations:
             if interval > 0
             else None
         )
+        page_tokens = PageTokens(envelope.keyring)
         return cls(
             database=database,
-            inventory=Inventory(database, interval),
+            inventory=Inventory(database, interval, page_tokens),
             health=health,
             rotations=GatedRotations(database, credential_ops, settings.rotation_lifetime_seconds),
             bulk_disable=BulkDisable(database, credential_ops),
-            audit=AuditTrail(database),
+            audit=AuditTrail(database, page_tokens),
             checker=checker,
         )
 

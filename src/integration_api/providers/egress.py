@@ -51,8 +51,8 @@ REFUSED_BY_POLICY = "refused by the egress policy"
 # Names that always mean this machine or the cloud's metadata service.
 _LOCAL_NAMES = ("localhost", "*.localhost")
 _METADATA_NAMES = ("metadata", "metadata.google.internal")
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_NUMERIC_IPV4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_NUMERIC_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
 
 _REFUSED_NETWORKS: tuple[tuple[str, str], ...] = (
     ("0.0.0.0/8", "unspecified"),
@@ -123,7 +123,7 @@ def ip_literal(host: str) -> IPAddress | None:
         return ipaddress.ip_address(name)
     except ValueError:
         pass
-    if not _NUMERIC_IPV4.match(name):
+    if not _NUMERIC_IPV4.fullmatch(name):
         return None
     try:
         return ipaddress.IPv4Address(socket.inet_aton(name))
@@ -185,7 +185,7 @@ def parse_allow_list(entries: Iterable[str]) -> AllowList:
             pass
         bare = entry.removeprefix("*.")
         labels = bare.split(".")
-        if not bare or "*" in bare or not all(_LABEL.match(label) for label in labels):
+        if not bare or "*" in bare or not all(_LABEL.fullmatch(label) for label in labels):
             raise ValueError(
                 f"entry {position} is not a host name, *.domain wildcard, IP address or range"
             )

@@ -41,7 +41,7 @@ REGION_FIELD = "config.region"
 _MAX_URL_LENGTH = 2048
 # Regions become part of a host name, so only the cloud's own shape is accepted
 # (`us-east-1`, `europe-west4`, `global`): anything else could point the key at another host.
-_REGION = re.compile(r"^(?:global|[a-z]{2,12}(?:-[a-z0-9]{1,16}){1,3})$")
+_REGION = re.compile(r"(?:global|[a-z]{2,12}(?:-[a-z0-9]{1,16}){1,3})")
 # AWS's own region shape (`us-east-1`, `us-gov-west-1`, `ap-southeast-3`). The general shape
 # above also admits `s3-external-1` or `s3-us-west-2`, and `bedrock.s3-us-west-2.amazonaws.com`
 # is an S3 bucket's host that anyone can create.
@@ -88,7 +88,7 @@ def validate_region(region: str, provider: str = "") -> str | None:
         if not _AWS_REGION.fullmatch(region):
             return "must be an AWS region name such as us-east-1"
         return None
-    if not _REGION.match(region):
+    if not _REGION.fullmatch(region):
         return "must be a region name such as us-east-1 or europe-west4"
     return None
 

@@ -48,8 +48,8 @@ _UNAVAILABLE_STATUSES = frozenset({408, 409, 499, 529})
 # Rate-limit answers that waiting will not fix (spent quota, enforced spend limit).
 _QUOTA_ERROR_TYPES = frozenset({"insufficient_quota", "enforced_spend_limit_reached"})
 # What an unquoted upstream's error type may be: a code, not a sentence.
-_ERROR_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_GOOGLE_DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_GOOGLE_DURATION = re.compile(r"(\d+(?:\.\d+)?)s")
 _NO_SUCH_RESOURCE = "found no such resource"
 # A model name is the caller's text: quoted whole up to this length, never unbounded.
 _MAX_QUOTED_MODEL = 200
@@ -107,7 +107,7 @@ def error_from_response(
         error = _error_for_status(response)
     error.metadata.setdefault(PROVIDER_HTTP_STATUS, str(response.status_code))
     error_type = response.error_type()
-    if not response.quote_upstream and not _ERROR_CODE.match(error_type):
+    if not response.quote_upstream and not _ERROR_CODE.fullmatch(error_type):
         error_type = ""
     if error_type:
         error.metadata.setdefault("provider_error_type", error_type)
@@ -221,7 +221,7 @@ def _seconds_until_http_date(value: str) -> float | None:
 def _google_retry_delay(body: object) -> float | None:
     for detail in _google_details(body):
         delay = detail.get("retryDelay")
-        if isinstance(delay, str) and (match := _GOOGLE_DURATION.match(delay.strip())):
+        if isinstance(delay, str) and (match := _GOOGLE_DURATION.fullmatch(delay.strip())):
             return float(match.group(1))
     return None
 

@@ -58,6 +58,7 @@ from integration_api.providers.replicate import verification as replicate
 from integration_api.providers.voyage import embeddings as voyage_embeddings
 from integration_api.providers.voyage import rerank as voyage_rerank
 from integration_api.providers.voyage import verification as voyageai
+from integration_api.request_caps import MAX_API_VERSION_CHARACTERS, MAX_MODEL_CHARACTERS
 
 PROVIDER_FIELD = "provider"
 
@@ -137,7 +138,18 @@ def _config_violations(provider: str, config: CredentialConfig) -> list[FieldVio
         problem = validate_region(config.region, provider)
         if problem is not None:
             problems.append(FieldViolation(REGION_FIELD, problem))
+    # Each may end in a URL: a model or deployment in the path, the API version in the query.
+    for name, limit in _CONFIG_NAME_LIMITS.items():
+        if len(getattr(config, name)) > limit:
+            problems.append(FieldViolation(f"config.{name}", f"must be at most {limit} characters"))
     return problems
+
+
+_CONFIG_NAME_LIMITS = {
+    "default_model": MAX_MODEL_CHARACTERS,
+    "deployment": MAX_MODEL_CHARACTERS,
+    "api_version": MAX_API_VERSION_CHARACTERS,
+}
 
 
 def _check_service_account(secret: SecretMaterial) -> list[FieldViolation]:

@@ -7,6 +7,9 @@ parsed by the protobuf runtime, with a class built from the descriptor set shipp
 generated code, which refuses truncation, malformed wire data and invalid UTF-8; only bytes it
 accepts are handed to the servicer's own deserializer.
 
+A string holding a NUL character is refused here too, by the field's path (see `nul_check`):
+PostgreSQL text cannot store one, and no provider expects one.
+
 A deserializer must not raise: grpc.aio would answer UNKNOWN and log a traceback outside the
 RPC's scope, where the request id is not known. It returns an `UndecodableRequest` instead,
 which the interceptor turns into INVALID_ARGUMENT inside that scope.
@@ -23,6 +26,7 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
 from integration_api.errors import InvalidArgument
+from integration_api.server.nul_check import nul_field_path
 from integration_api.server.reflection import build_pool, load_descriptor_set
 
 Deserializer = Callable[[bytes], Any]
@@ -38,6 +42,16 @@ class UndecodableRequest:
         return InvalidArgument(
             f"the request is not a valid {self.message_name}", reason="MALFORMED_REQUEST"
         )
+
+
+@dataclass(frozen=True)
+class NulInString:
+    """What a strict deserializer returns for a request with a NUL in the string at `field`."""
+
+    field: str
+
+    def refusal(self) -> InvalidArgument:
+        return InvalidArgument.for_field(self.field, "must not contain a NUL character")
 
 
 @cache
@@ -77,7 +91,9 @@ def strict_deserializer(method: str, lenient: Deserializer | None) -> Deserializ
     def deserialize(data: bytes) -> Any:
         try:
             if strict is not None:
-                strict.FromString(data)
+                nul_field = nul_field_path(data, strict.FromString(data))
+                if nul_field is not None:
+                    return NulInString(nul_field)
             return lenient(data)
         except Exception:  # noqa: BLE001 - whatever the cause, the bytes are not a valid request
             # Which byte was wrong is of no use to the caller, and the exception's text could
@@ -88,6 +104,6 @@ def strict_deserializer(method: str, lenient: Deserializer | None) -> Deserializ
 
 
 def require_decoded(request: object) -> None:
-    """Raises INVALID_ARGUMENT when the request could not be decoded."""
-    if isinstance(request, UndecodableRequest):
+    """Raises INVALID_ARGUMENT when the request could not be decoded or holds a NUL."""
+    if isinstance(request, UndecodableRequest | NulInString):
         raise request.refusal()

@@ -48,6 +48,7 @@ from integration_api.server import metrics
 from integration_api.server.admission import Admission, Budget, peer_address
 from integration_api.server.context import CallContext, reset_call, set_call
 from integration_api.server.decoding import require_decoded, strict_deserializer
+from integration_api.server.serialization import serialize_in_call
 from integration_api.server.status import internal_status, status_for
 from integration_api.store.database import database_unreachable
 
@@ -110,6 +111,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
+        # Responses are encoded inside the RPC's scope: one that cannot be ends as INTERNAL.
+        handler = serialize_in_call(handler)
         method = handler_call_details.method
         request_id = _request_id(handler_call_details)
         principal: Principal | None = None

@@ -9,6 +9,16 @@ import betterproto2
 from integration_api_proto.integration import v1 as pb
 
 from integration_api.errors import InvalidArgument
+from integration_api.request_caps import (
+    MAX_KEYTERM_CHARACTERS,
+    MAX_KEYTERMS,
+    MAX_KEYTERMS_TOTAL_CHARACTERS,
+    MAX_LANGUAGE_CHARACTERS,
+    MAX_MODEL_CHARACTERS,
+    MAX_VOICE_CHARACTERS,
+    cap_text,
+    cap_texts,
+)
 from integration_api.speech.contract import (
     Alignment,
     AlignmentUnit,
@@ -47,7 +57,6 @@ _UNITS = {
     AlignmentUnit.CHARACTER: pb.AlignmentUnit.CHARACTER,
     AlignmentUnit.WORD: pb.AlignmentUnit.WORD,
 }
-_MAX_KEYTERMS = 100
 
 
 def _duration(seconds: float) -> datetime.timedelta:
@@ -66,13 +75,18 @@ def audio_format(message: pb.AudioFormat | None) -> AudioFormat:
 
 
 def transcription_options(config: pb.TranscriptionConfig) -> TranscriptionOptions:
-    if len(config.keyterms) > _MAX_KEYTERMS:
-        raise InvalidArgument.for_field("config.keyterms", f"at most {_MAX_KEYTERMS} terms")
+    cap_texts(
+        "config.keyterms",
+        config.keyterms,
+        count=MAX_KEYTERMS,
+        each=MAX_KEYTERM_CHARACTERS,
+        total=MAX_KEYTERMS_TOTAL_CHARACTERS,
+    )
     endpointing = config.endpointing.total_seconds() if config.endpointing is not None else None
     return TranscriptionOptions(
         credential_id=config.credential_id,
-        model=config.model.strip(),
-        language=config.language.strip(),
+        model=cap_text("config.model", config.model.strip(), MAX_MODEL_CHARACTERS),
+        language=cap_text("config.language", config.language.strip(), MAX_LANGUAGE_CHARACTERS),
         audio=audio_format(config.audio),
         interim_results=config.interim_results,
         endpointing_seconds=endpointing,
@@ -87,10 +101,10 @@ def synthesis_options(config: pb.SynthesisConfig | None) -> SynthesisOptions:
         raise InvalidArgument.for_field("config", "is required")
     return SynthesisOptions(
         credential_id=config.credential_id,
-        model=config.model.strip(),
-        voice=config.voice.strip(),
+        model=cap_text("config.model", config.model.strip(), MAX_MODEL_CHARACTERS),
+        voice=cap_text("config.voice", config.voice.strip(), MAX_VOICE_CHARACTERS),
         audio=audio_format(config.audio),
-        language=config.language.strip(),
+        language=cap_text("config.language", config.language.strip(), MAX_LANGUAGE_CHARACTERS),
     )
 
 

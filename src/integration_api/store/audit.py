@@ -24,9 +24,8 @@ from integration_api.principal import Tenant
 from integration_api.store.database import advisory_key
 from integration_api.store.models import AuditEvent, AuditVerification, StoredAuditEvent
 from integration_api.store.pagination import (
-    decode_page_token,
-    encode_page_token,
-    invalid_page_token,
+    PageTokens,
+    id_before,
     page_size_or_default,
     query_scope,
 )
@@ -105,11 +104,12 @@ class AuditLog:
         page_size: int = 0,
         page_token: str | None = None,
         action: str | None = None,
+        tokens: PageTokens,
     ) -> tuple[list[StoredAuditEvent], str]:
         """A tenant's events, newest first; the next token is "" after the last page."""
         limit = page_size_or_default(page_size)
         scope = query_scope("audit", tenant.organization_id, tenant.project_id, action or None)
-        before_id = _position_id(decode_page_token(page_token, scope)) if page_token else None
+        before_id = id_before(tokens.decode(page_token, scope)) if page_token else None
         async with self._pool.acquire() as connection:
             records = await connection.fetch(
                 _LIST,
@@ -121,7 +121,7 @@ class AuditLog:
             )
         events = [stored_event_from_record(record) for record in records[:limit]]
         has_more = len(records) > limit
-        next_token = encode_page_token([events[-1].id], scope) if has_more else ""
+        next_token = tokens.encode([events[-1].id], scope) if has_more else ""
         return events, next_token
 
     async def verify(self) -> AuditVerification:
@@ -210,9 +210,3 @@ def _insert_arguments(stored: StoredAuditEvent) -> tuple[object, ...]:
         stored.prev_hash,
         stored.hash,
     )
-
-
-def _position_id(position: list[str | int]) -> int:
-    if len(position) != 1 or not isinstance(position[0], int) or isinstance(position[0], bool):
-        raise invalid_page_token()
-    return position[0]

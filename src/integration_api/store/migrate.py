@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool, DatabaseConnection
 
 MIGRATIONS_PACKAGE = "integration_api.store.migrations"
-_FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_FILE_NAME = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 
 
 MIGRATION_LOCK_KEY = advisory_key("integration-api/schema-migrations")
@@ -44,7 +44,7 @@ def load_migrations() -> list[Migration]:
     for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
         if not entry.name.endswith(".sql"):
             continue
-        if not _FILE_NAME.match(entry.name):
+        if not _FILE_NAME.fullmatch(entry.name):
             raise MigrationError(f"migration file name {entry.name!r} is not NNNN_name.sql")
         sql = entry.read_text(encoding="utf-8")
         checksum = hashlib.sha256(sql.encode()).hexdigest()

@@ -30,9 +30,8 @@ from integration_api.store.oauth_rows import (
     connection_from_record,
 )
 from integration_api.store.pagination import (
-    decode_page_token,
-    encode_page_token,
-    invalid_page_token,
+    PageTokens,
+    keyset_after,
     page_size_or_default,
     query_scope,
 )
@@ -188,14 +187,22 @@ class OAuthConnectionRepository:
         return connection_from_record(record)
 
     async def list(
-        self, tenant: Tenant, *, provider: str = "", page_size: int = 0, page_token: str = ""
+        self,
+        tenant: Tenant,
+        *,
+        provider: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+        tokens: PageTokens,
     ) -> tuple[builtins.list[OAuthConnectionRow], str]:
         """One page in creation order; the next token is "" after the last page."""
         limit = page_size_or_default(page_size)
         scope = query_scope(
             "oauth-connections", tenant.organization_id, tenant.project_id, provider or None
         )
-        after_time, after_id = _position(page_token, scope)
+        after_time, after_id = (
+            keyset_after(tokens.decode(page_token, scope)) if page_token else (None, None)
+        )
         async with self._pool.acquire() as connection:
             records = await connection.fetch(
                 _LIST,
@@ -210,7 +217,7 @@ class OAuthConnectionRepository:
         if len(records) <= limit:
             return rows, ""
         last = rows[-1]
-        return rows, encode_page_token([last.created_at.isoformat(), last.id], scope)
+        return rows, tokens.encode([last.created_at.isoformat(), last.id], scope)
 
     async def due_for_keepalive(
         self, refreshed_before: datetime, limit: int
@@ -257,15 +264,3 @@ def _token_columns(sealed: SealedTokens) -> tuple[object, ...]:
         sealed.access_token_expires_at,
         sealed.refresh_token_expires_at,
     )
-
-
-def _position(page_token: str, scope: str) -> tuple[datetime | None, uuid.UUID | None]:
-    if not page_token:
-        return None, None
-    position = decode_page_token(page_token, scope)
-    if len(position) != 2 or not all(isinstance(value, str) for value in position):
-        raise invalid_page_token()
-    try:
-        return datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1]))
-    except ValueError:
-        raise invalid_page_token() from None

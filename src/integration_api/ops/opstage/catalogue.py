@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 UUID_PATTERN = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 MAX_REASON = 500
 
@@ -98,10 +98,13 @@ def payload_violations(action: str, payload: object) -> list[str]:
     problems += [f"{name} is required" for name in schema["required"] if not payload.get(name)]
     credential_id = payload.get("credentialId")
     if credential_id is not None and (
-        not isinstance(credential_id, str) or not UUID_PATTERN.match(credential_id)
+        not isinstance(credential_id, str) or not UUID_PATTERN.fullmatch(credential_id)
     ):
         problems.append("credentialId must be a credential id (a UUID)")
     reason = payload.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-        problems.append(f"reason must be text of at most {MAX_REASON} characters")
+    # The reason is stored as text, which cannot hold NUL (as in gRPC requests, refused first).
+    if reason is not None and (
+        not isinstance(reason, str) or len(reason) > MAX_REASON or "\x00" in reason
+    ):
+        problems.append(f"reason must be text of at most {MAX_REASON} characters, without NUL")
     return problems

@@ -20,7 +20,7 @@ from integration_api.providers.http_errors import (
 from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
 from integration_api.providers.websocket import ProviderSocket
 
-_ERROR_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
+_ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 
 def socket_error(socket: ProviderSocket, payload: dict[str, object]) -> ServiceError:
@@ -39,7 +39,7 @@ def socket_error(socket: ProviderSocket, payload: dict[str, object]) -> ServiceE
     if code == "quota_exceeded":
         error.reason = QUOTA_EXHAUSTED
         error.retryable = False
-    if _ERROR_CODE.match(code):
+    if _ERROR_CODE.fullmatch(code):
         error.metadata["provider_error_type"] = code
     return error
 

@@ -19,7 +19,7 @@ from integration_api.providers.verification import HttpProbe, ProbeRequest
 PROVIDER = "cartesia"
 DEFAULT_VERSION = "2026-03-01"
 VERSION_SETTING = "cartesia_version"
-_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def cartesia_version(config: CredentialConfig) -> str:
@@ -29,7 +29,7 @@ def cartesia_version(config: CredentialConfig) -> str:
 def version_violations(config: CredentialConfig) -> list[FieldViolation]:
     """`cartesia_version`, when given, is a dated version (YYYY-MM-DD)."""
     version = config.extra.get(VERSION_SETTING)
-    if version is not None and not _VERSION.match(version):
+    if version is not None and not _VERSION.fullmatch(version):
         field = f"config.extra.{VERSION_SETTING}"
         return [FieldViolation(field, "must be a Cartesia API version such as 2026-03-01")]
     return []

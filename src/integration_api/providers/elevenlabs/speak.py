@@ -59,7 +59,7 @@ from integration_api.speech.ports import SpeechTransport
 
 DEFAULT_MODEL = "eleven_flash_v2_5"
 VOICE_FIELD = "config.voice"
-_VOICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_VOICE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PCM_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 _MP3 = {22050: "mp3_22050_32", 24000: "mp3_24000_48", 44100: "mp3_44100_128"}
 
@@ -91,7 +91,7 @@ def _format_problem(audio: AudioFormat) -> str | None:
 
 def _voice(options: SynthesisOptions) -> str:
     # The voice id becomes a path segment: anything but an id could change the path.
-    if not _VOICE_ID.match(options.voice):
+    if not _VOICE_ID.fullmatch(options.voice):
         raise InvalidArgument.for_field(VOICE_FIELD, "must be an ElevenLabs voice id")
     return options.voice
 

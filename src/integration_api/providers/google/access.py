@@ -40,8 +40,8 @@ from integration_api.providers.sanitize import secret_values
 
 VERTEX_API_VERSION = "v1"
 # A model name that becomes one URL path segment: no slashes, no dot segments, no `:method`.
-_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\-]{0,127}$")
-_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:\-]{0,99}$")
+_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@\-]{0,127}")
+_PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:\-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Authorized:
 def model_segment(model: str, field_path: str = "model") -> str:
     """`model` without a leading `models/`, checked to be safe as one URL path segment."""
     name = model.removeprefix("models/")
-    if not _MODEL.match(name):
+    if not _MODEL.fullmatch(name):
         raise InvalidArgument.for_field(
             field_path, "must be letters, digits, '.', '_', '@' or '-' (at most 128)"
         )
@@ -96,7 +96,7 @@ class VertexAccess:
         if problem is not None:
             raise InvalidArgument.for_field(REGION_FIELD, problem)
         project = parse_service_account(service_account_of(credential)).project_id
-        if not _PROJECT.match(project):
+        if not _PROJECT.fullmatch(project):
             raise InvalidArgument.for_field("secret", "the service-account project_id is invalid")
         base = resolve_base_url(self.provider, credential.config)
         path = (

@@ -50,7 +50,7 @@ from integration_api.providers.tool_wire import arguments_object
 
 JsonObject = dict[str, object]
 # The ids the stream reader makes up when Gemini gives a call none: never sent back as ids.
-SYNTHESIZED_CALL_ID = re.compile(r"^call_\d+$")
+SYNTHESIZED_CALL_ID = re.compile(r"call_\d+")
 _TOOL_CHOICE_MODES = {
     ToolChoiceMode.AUTO: "AUTO",
     ToolChoiceMode.NONE: "NONE",
@@ -161,7 +161,7 @@ def _function_call(call: ToolCall, index: int) -> JsonObject:
         call.arguments_json, f"messages[{index}].tool_calls[{call.index}].arguments_json"
     )
     function_call: JsonObject = {"name": call.name, "args": arguments}
-    if call.id and not SYNTHESIZED_CALL_ID.match(call.id):
+    if call.id and not SYNTHESIZED_CALL_ID.fullmatch(call.id):
         function_call["id"] = call.id
     return {"functionCall": function_call}
 
@@ -178,7 +178,7 @@ def _function_response(messages: tuple[ChatMessage, ...], index: int) -> JsonObj
             field_path, "matches no tool call of an earlier assistant message"
         )
     response: JsonObject = {"name": name, "response": _as_object(message.text())}
-    if not SYNTHESIZED_CALL_ID.match(message.tool_call_id):
+    if not SYNTHESIZED_CALL_ID.fullmatch(message.tool_call_id):
         response["id"] = message.tool_call_id
     return {"functionResponse": response}
 

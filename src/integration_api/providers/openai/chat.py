@@ -37,12 +37,12 @@ from integration_api.providers.stream_errors import truncated
 
 Route = tuple[str, dict[str, str]]
 # A model name that becomes part of a URL path: no slashes, no dot segments, no query.
-_PATH_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+_PATH_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 
 def path_segment_model(model: str, field_path: str = "model") -> str:
     """`model`, checked to be safe as one URL path segment (an Azure deployment name, say)."""
-    if not _PATH_MODEL.match(model):
+    if not _PATH_MODEL.fullmatch(model):
         raise InvalidArgument.for_field(
             field_path, "must be letters, digits, '.', '_', ':' or '-' (at most 128)"
         )

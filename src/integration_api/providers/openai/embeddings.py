@@ -59,7 +59,7 @@ from integration_api.providers.transport import ProviderResponse, send_json
 
 JsonObject = dict[str, object]
 # A Hub model id as it appears in a URL path: `org/name`, no dot segments.
-_HUB_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,95}(?:/[A-Za-z0-9][A-Za-z0-9._\-]{0,95})?$")
+_HUB_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,95}(?:/[A-Za-z0-9][A-Za-z0-9._\-]{0,95})?")
 
 
 def _bad_answer(provider: str, what: str) -> Unavailable:
@@ -184,7 +184,7 @@ _FEATURE_EXTRACTION_PROMPTS = {InputType.QUERY: "query", InputType.DOCUMENT: "do
 
 
 def huggingface_route(credential: ProviderCredential, model: str) -> Route:
-    if not _HUB_MODEL.match(model):
+    if not _HUB_MODEL.fullmatch(model):
         raise InvalidArgument.for_field("model", "must be a Hub model id such as org/name")
     base = resolve_base_url(credential.provider, credential.config)
     return join_url(base, f"hf-inference/models/{model}/pipeline/feature-extraction"), {}

@@ -48,7 +48,7 @@ MODEL_FIELD = "config.model"
 # OpenAI's documented upload bound; a larger file would be refused after the whole upload.
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 _NOT_STREAMING_MODELS = frozenset({"whisper-1"})
-_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _WAV_FORMAT_CODES = {AudioEncoding.LINEAR16: 1, AudioEncoding.ALAW: 6, AudioEncoding.MULAW: 7}
 _LINEAR16_RATES = (8000, 16000, 24000, 48000)
 
@@ -100,7 +100,7 @@ def multipart_body(
 def _model(options: TranscriptionOptions) -> str:
     # A credential's default model is a chat model: transcription has its own default.
     model = options.model or DEFAULT_MODEL
-    if not _TOKEN.match(model):
+    if not _TOKEN.fullmatch(model):
         raise InvalidArgument.for_field(MODEL_FIELD, "must be an OpenAI model name")
     if model in _NOT_STREAMING_MODELS:
         raise InvalidArgument.for_field(
@@ -113,7 +113,7 @@ def _form_fields(options: TranscriptionOptions, model: str) -> list[tuple[str, s
     fields = [("model", model), ("stream", "true"), ("response_format", "json")]
     language = options.language.split("-")[0]
     if language:
-        if not _TOKEN.match(language):
+        if not _TOKEN.fullmatch(language):
             raise InvalidArgument.for_field("config.language", "must be a language code")
         fields.append(("language", language))
     if options.keyterms:

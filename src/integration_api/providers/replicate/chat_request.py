@@ -35,8 +35,8 @@ JsonObject = dict[str, object]
 Route = tuple[str, JsonObject]
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
-_MODEL = re.compile(rf"^({_NAME})/({_NAME})$")
-_VERSION = re.compile(rf"^(?:{_NAME}/{_NAME}:)?([0-9a-f]{{64}})$")
+_MODEL = re.compile(rf"({_NAME})/({_NAME})")
+_VERSION = re.compile(rf"(?:{_NAME}/{_NAME}:)?([0-9a-f]{{64}})")
 _REFUSED_PARAMETERS = (
     "response_format",
     "reasoning_effort",
@@ -50,10 +50,10 @@ _NO_TOOLS = f"{PROVIDER} has no tool protocol"
 
 def prediction_route(model: str) -> Route:
     """The path (after the base URL) that creates a prediction, and the body's routing fields."""
-    version = _VERSION.match(model)
+    version = _VERSION.fullmatch(model)
     if version is not None:
         return "v1/predictions", {"version": version.group(1)}
-    named = _MODEL.match(model)
+    named = _MODEL.fullmatch(model)
     if named is None:
         raise InvalidArgument.for_field(
             "model", "must be owner/name or a version (64 hex digits, or owner/name:version)"
