@@ -98,6 +98,16 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("OAUTH_CALLBACK_PORT", "9005", "port of the OAuth browser callback"),
     Variable("OAUTH_REDIRECT_ALLOW", "", "where users may be sent after OAuth, comma-separated"),
+    Variable(
+        "OAUTH_GOOGLE_SCOPES_ALLOW",
+        "openid email profile userinfo.email userinfo.profile calendar.readonly drive.readonly",
+        "scopes a tenant may request from Google, comma- or space-separated",
+    ),
+    Variable(
+        "OAUTH_GITHUB_SCOPES_ALLOW",
+        "read:user user:email",
+        "scopes a tenant may request from GitHub, comma- or space-separated",
+    ),
     Variable("OAUTH_REFRESH_MARGIN_SECONDS", "900", "refresh access tokens this close to expiry"),
     Variable("OAUTH_KEEPALIVE_INTERVAL_SECONDS", "3600", "how often idle connections are checked"),
     Variable("GOOGLE_OAUTH_CLIENT_ID", "", "Google OAuth client id"),

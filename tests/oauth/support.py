@@ -24,7 +24,7 @@ from tests.fakes.server import FakeServer
 from tests.support.service import RunningService, running_service
 
 GOOGLE_SCOPES = ["openid", "email", "https://www.googleapis.com/auth/calendar.readonly"]
-GITHUB_SCOPES = ["repo", "user:email"]
+GITHUB_SCOPES = ["read:user", "user:email"]
 
 
 def free_port() -> int:
@@ -71,13 +71,14 @@ class OAuthWorld:
         name: str = "main",
         *,
         redirect_after: str | None = None,
+        scopes: list[str] | None = None,
         **tenant: str,
     ) -> StartAuthorizationResponse:
         default_scopes = GOOGLE_SCOPES if provider == "google" else GITHUB_SCOPES
         return await self.stub.start_authorization(
             StartAuthorizationRequest(
                 provider=provider,
-                scopes=default_scopes,
+                scopes=default_scopes if scopes is None else scopes,
                 connection_name=name,
                 redirect_after=self.done_url if redirect_after is None else redirect_after,
             ),
@@ -98,7 +99,9 @@ class OAuthWorld:
 
     async def connect(self, provider: str, name: str = "main", **tenant: str) -> str:
         """The whole browser leg; returns the new connection's id."""
-        landing = await self.browse((await self.start(provider, name, **tenant)).authorization_url)
+        landing = await self.browse(
+            (await self.start(provider, name, scopes=None, **tenant)).authorization_url
+        )
         outcome = landed(landing)
         assert outcome.get("status") == "connected", outcome
         return outcome["connection_id"]

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 
 from integration_api.config.sections import (
+    DEFAULT_GITHUB_SCOPES_ALLOW,
+    DEFAULT_GOOGLE_SCOPES_ALLOW,
     GrpcLimits,
     JwtSettings,
     OAuthClientSettings,
@@ -180,7 +182,15 @@ def oauth_settings(env: Mapping[str, str]) -> OAuthSettings:
         keepalive_interval_seconds=read_int(env, "OAUTH_KEEPALIVE_INTERVAL_SECONDS", 3600),
         google=oauth_client_settings(env, "GOOGLE_OAUTH"),
         github=oauth_client_settings(env, "GITHUB_OAUTH"),
+        google_scopes_allow=_scopes(env, "OAUTH_GOOGLE_SCOPES_ALLOW", DEFAULT_GOOGLE_SCOPES_ALLOW),
+        github_scopes_allow=_scopes(env, "OAUTH_GITHUB_SCOPES_ALLOW", DEFAULT_GITHUB_SCOPES_ALLOW),
     )
+
+
+def _scopes(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma- or space-separated scope list; unset or blank keeps the default."""
+    listed = tuple(scope for scope in re.split(r"[\s,]+", env.get(name, "")) if scope)
+    return listed or default
 
 
 def operations_settings(env: Mapping[str, str]) -> OperationsSettings:

@@ -29,7 +29,11 @@ from integration_api.oauth.errors import AuthorizationRefused, GrantRejected, re
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.redirects import require_allowed
 from integration_api.oauth.registry import OAuthProviders
-from integration_api.oauth.request_checks import StartRequest, check_start_request
+from integration_api.oauth.request_checks import (
+    StartRequest,
+    check_scopes_allowed,
+    check_start_request,
+)
 from integration_api.oauth.tokens import TokenSet, open_verifier, seal_tokens, seal_verifier
 from integration_api.principal import Principal, Tenant
 from integration_api.server.context import current_request_id
@@ -87,6 +91,8 @@ class AuthorizationFlow:
     async def start(self, principal: Principal, request: StartRequest) -> StartedAuthorization:
         check_start_request(request)
         provider = self._providers.get(request.provider)
+        allowed = self._settings.scopes_allow(provider.name)
+        check_scopes_allowed(request.scopes, allowed, provider.name)
         redirect_after = require_allowed(request.redirect_after, self._settings.redirect_allow)
         state = secrets.token_urlsafe(32)
         verifier = generate_token(64)

@@ -35,3 +35,14 @@ def check_start_request(request: StartRequest) -> None:
         raise InvalidArgument.for_field(
             "connection_name", f"1 to {MAX_NAME_LENGTH} printable characters"
         )
+
+
+def check_scopes_allowed(scopes: tuple[str, ...], allowed: tuple[str, ...], provider: str) -> None:
+    """Only scopes the operator listed for `provider` may be requested (least privilege)."""
+    refused = sorted(set(scopes) - set(allowed))
+    if refused:
+        raise InvalidArgument.for_field(
+            "scopes",
+            f"{', '.join(refused[:5])} not allowed for {provider} "
+            f"(OAUTH_{provider.upper()}_SCOPES_ALLOW)",
+        )
