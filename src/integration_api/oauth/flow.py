@@ -144,9 +144,10 @@ class AuthorizationFlow:
     async def _take_state(self, params: CallbackParams, tenant: Tenant | None) -> NewOAuthState:
         if not params.state:
             raise AuthorizationRefused("state_missing", "the callback carries no state")
-        pending = await self._states.consume(state_hash(params.state))
-        # Another tenant's state answers exactly like one that does not exist.
-        if pending is None or (tenant is not None and pending.tenant != tenant):
+        # Another tenant's state is matched as absent, so it stays for its owner and answers
+        # exactly like one that does not exist.
+        pending = await self._states.consume(state_hash(params.state), tenant)
+        if pending is None:
             raise AuthorizationRefused("state_unknown", "the state is unknown or already used")
         return pending
 

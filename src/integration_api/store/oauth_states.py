@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from integration_api.principal import Tenant
 from integration_api.store.audit import AuditLog
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_rows import NewOAuthState, state_from_record
@@ -21,6 +22,10 @@ INSERT INTO oauth_states (state_hash, organization_id, project_id, actor, provid
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"""
 
 _CONSUME = "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING *"
+# The tenant is part of the match: another tenant presenting a state must not burn it.
+_CONSUME_FOR_TENANT = """
+DELETE FROM oauth_states WHERE state_hash = $1 AND organization_id = $2 AND project_id = $3
+RETURNING *"""
 
 # Expired states are useless; removing them as new ones arrive keeps the table small.
 _PURGE_EXPIRED = "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 hour'"
@@ -50,8 +55,16 @@ class OAuthStateRepository:
             )
             await self._audit.append(connection, audit)
 
-    async def consume(self, state_hash: bytes) -> NewOAuthState | None:
-        """The pending authorization with this state hash, removed; None if there is none."""
+    async def consume(
+        self, state_hash: bytes, tenant: Tenant | None = None
+    ) -> NewOAuthState | None:
+        """The pending authorization with this state hash (and of this tenant, when one is
+        given), removed; None if there is none — then nothing was removed."""
         async with self._pool.acquire() as connection:
-            record = await connection.fetchrow(_CONSUME, state_hash)
+            if tenant is None:
+                record = await connection.fetchrow(_CONSUME, state_hash)
+            else:
+                record = await connection.fetchrow(
+                    _CONSUME_FOR_TENANT, state_hash, tenant.organization_id, tenant.project_id
+                )
         return state_from_record(record) if record is not None else None
