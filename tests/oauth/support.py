@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 from aiohttp import web
 from integration_api_proto.integration.v1 import (
+    CompleteAuthorizationRequest,
+    Connection,
     StartAuthorizationRequest,
     StartAuthorizationResponse,
 )
@@ -97,14 +99,27 @@ class OAuthWorld:
         assert answer.status_code == 302, answer.text
         return answer.headers["location"]
 
-    async def connect(self, provider: str, name: str = "main", **tenant: str) -> str:
-        """The whole browser leg; returns the new connection's id."""
-        landing = await self.browse(
-            (await self.start(provider, name, scopes=None, **tenant)).authorization_url
+    async def complete(self, completion_code: str, **caller: str) -> Connection:
+        """The completion step the platform makes from the user's session."""
+        answer = await self.stub.complete_authorization(
+            CompleteAuthorizationRequest(completion_code=completion_code),
+            metadata=self.service.auth(**caller),
         )
-        outcome = landed(landing)
-        assert outcome.get("status") == "connected", outcome
-        return outcome["connection_id"]
+        assert answer.connection is not None
+        return answer.connection
+
+    async def consent(self, provider: str, name: str = "main", **tenant: str) -> str:
+        """Start, then the whole browser leg; returns the completion code the platform page
+        was given."""
+        started = await self.start(provider, name, scopes=None, **tenant)
+        outcome = landed(await self.browse(started.authorization_url))
+        assert outcome.get("status") == "authorized", outcome
+        return outcome["completion_code"]
+
+    async def connect(self, provider: str, name: str = "main", **tenant: str) -> str:
+        """Start, consent and complete as the same user; returns the new connection's id."""
+        code = await self.consent(provider, name, **tenant)
+        return (await self.complete(code, **tenant)).id
 
 
 def landed(response: httpx.Response) -> dict[str, str]:

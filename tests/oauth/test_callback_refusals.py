@@ -72,7 +72,7 @@ async def test_a_replayed_state_is_refused_and_the_code_is_exchanged_once(
     started = await oauth.start("github", "replayed")
     callback = await oauth.authorize_code(started)
     first = await get(callback)
-    assert query_of(first.headers["location"])["status"] == "connected"
+    assert query_of(first.headers["location"])["status"] == "authorized"
     exchanges = len(oauth.github.http.requests_to("/login/oauth/access_token"))
     replay = await get(callback)
     _plain_refusal(replay.status_code, replay.text, "state_unknown")
@@ -191,7 +191,7 @@ async def test_a_code_already_used_is_refused_by_github_with_200_and_nothing_sto
     oauth: OAuthWorld,
 ) -> None:
     first = await oauth.authorize_code(await oauth.start("github", "used-code"))
-    assert query_of((await get(first)).headers["location"])["status"] == "connected"
+    assert query_of((await get(first)).headers["location"])["status"] == "authorized"
     second = await oauth.authorize_code(await oauth.start("github", "used-code-again"))
     reused = with_query(second, code=query_of(first)["code"])
     answer = await get(reused)

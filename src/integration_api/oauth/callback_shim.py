@@ -1,9 +1,11 @@
 """The browser's way back from the provider: a tiny aiohttp app on a port of its own.
 
-It serves `GET <path of OAUTH_CALLBACK_URL>/<provider>` and nothing else. A completed
-authorization answers `302` to the `redirect_after` stored with the state, carrying only a
-status and the connection id; a refusal carries a reason code instead — as a redirect when the
-state named where to go, else as a plain-text page. No page includes a token, a third-party
+It serves `GET <path of OAUTH_CALLBACK_URL>/<provider>` and nothing else. A consent it could
+exchange makes no connection yet: it answers `302` to the `redirect_after` stored with the
+state, carrying `status=authorized` and the one-time completion code the platform presents,
+from the starting user's session, to `CompleteAuthorization` (oauth/completion.py). A refusal
+carries a reason code instead — as a redirect when the state named where to go, else as a
+plain-text page. No page includes a token, a third-party
 resource or a link, and none may be cached or leak a referrer.
 """
 
@@ -41,6 +43,9 @@ def _redirect(location: str) -> web.Response:
 
 
 def answer(outcome: FinishedAuthorization) -> web.Response:
+    if outcome.completion_code:
+        fields = {"status": "authorized", "completion_code": outcome.completion_code}
+        return _redirect(with_outcome(outcome.redirect_after, fields))
     if outcome.connection is not None:
         if outcome.redirect_after:
             fields = {"status": "connected", "connection_id": outcome.connection.id}

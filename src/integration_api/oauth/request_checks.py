@@ -20,6 +20,8 @@ class StartRequest:
     scopes: tuple[str, ...]
     connection_name: str
     redirect_after: str
+    # The end user starting the flow (from the platform's session); '' for the token's user.
+    user_id: str = ""
 
 
 def check_start_request(request: StartRequest) -> None:
