@@ -25,7 +25,12 @@ from integration_api.config import OAuthSettings
 from integration_api.errors import ServiceError
 from integration_api.oauth import client
 from integration_api.oauth.callback_params import CallbackParams
-from integration_api.oauth.errors import AuthorizationRefused, GrantRejected, reason_code
+from integration_api.oauth.errors import (
+    AuthorizationRefused,
+    GrantRejected,
+    TokenRequestRefused,
+    reason_code,
+)
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.redirects import require_allowed
 from integration_api.oauth.registry import OAuthProviders
@@ -204,7 +209,7 @@ class AuthorizationFlow:
                 verifier=verifier,
                 redirect_uri=self._providers.redirect_uri(provider.name),
             )
-        except GrantRejected:
+        except (GrantRejected, TokenRequestRefused):
             raise AuthorizationRefused(
                 "code_rejected", "the provider refused the code (expired, used or not ours)"
             ) from None
