@@ -33,6 +33,7 @@ from integration_api.oauth.errors import (
 )
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.redirects import require_allowed
+from integration_api.oauth.refusals import count_unmatched
 from integration_api.oauth.registry import OAuthProviders
 from integration_api.oauth.request_checks import StartRequest, check_start_request
 from integration_api.oauth.tokens import TokenSet, open_verifier, seal_tokens, seal_verifier
@@ -49,7 +50,6 @@ from integration_api.vault import Envelope
 log = structlog.get_logger("integration_api.oauth")
 
 STATE_LIFETIME = timedelta(minutes=10)
-_NO_TENANT = Tenant("", "")
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ class AuthorizationFlow:
     async def finish(
         self, params: CallbackParams, *, provider: str | None = None, tenant: Tenant | None = None
     ) -> FinishedAuthorization:
-        """Complete one callback; refusals are logged once and audited, never raised."""
+        """Complete one callback; refusals are returned, never raised. A refusal is audited
+        when the state matched a pending authorization, else only counted (`refusals`)."""
         pending: NewOAuthState | None = None
         try:
             pending = await self._take_state(params, tenant)
@@ -215,20 +216,24 @@ class AuthorizationFlow:
             ) from None
 
     async def refuse(self, error: ServiceError, provider: str) -> None:
-        """Log and audit a callback refused before its state was looked at."""
+        """Count a callback refused before its state was looked at."""
         await self._record_refusal(error, None, provider)
 
     async def _record_refusal(
         self, error: ServiceError, pending: NewOAuthState | None, provider: str | None
     ) -> None:
         reason = reason_code(error)
-        provider_name = pending.provider if pending else (provider or "")
-        log.warning("oauth_authorization_refused", reason=reason, provider=provider_name)
+        if pending is None:
+            # Matched no pending authorization: anyone can send that, so it is counted and
+            # logged sampled, never audited.
+            count_unmatched(reason, provider=provider or "")
+            return
+        log.warning("oauth_authorization_refused", reason=reason, provider=pending.provider)
         event = _event(
-            pending.actor if pending else "anonymous:callback",
-            pending.tenant if pending else _NO_TENANT,
+            pending.actor,
+            pending.tenant,
             "oauth.authorization.complete",
-            provider_name,
+            pending.provider,
             outcome="failure",
             details={"reason": reason},
         )
