@@ -97,6 +97,23 @@ VARIABLES: tuple[Variable, ...] = (
         "OAUTH_CALLBACK_URL", "", "public base URL of the OAuth callback; empty disables OAuth"
     ),
     Variable("OAUTH_CALLBACK_PORT", "9005", "port of the OAuth browser callback"),
+    Variable(
+        "OAUTH_CALLBACK_HEADER_TIMEOUT_SECONDS",
+        "10",
+        "callback connections must send complete request headers within this",
+    ),
+    Variable(
+        "OAUTH_CALLBACK_MAX_CONNECTIONS", "256", "open callback connections per worker process"
+    ),
+    Variable(
+        "OAUTH_CALLBACK_RATE_PER_SECOND", "1", "callback requests per second per client address"
+    ),
+    Variable("OAUTH_CALLBACK_RATE_BURST", "20", "callback requests one address may send at once"),
+    Variable(
+        "OAUTH_CALLBACK_TRUSTED_PROXIES",
+        "",
+        "proxies (CIDR, comma-separated) whose X-Forwarded-For names the callback's client",
+    ),
     Variable("OAUTH_REDIRECT_ALLOW", "", "where users may be sent after OAuth, comma-separated"),
     Variable(
         "OAUTH_GOOGLE_SCOPES_ALLOW",

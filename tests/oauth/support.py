@@ -21,6 +21,7 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import OAuthServiceStub
 
 from integration_api.config import OAuthClientSettings, OAuthSettings
+from integration_api.config.callback_shim import CallbackShimSettings
 from tests.fakes.oauth_server import CLIENT_ID, CLIENT_SECRET, FakeOAuthProvider
 from tests.fakes.server import FakeServer
 from tests.support.service import RunningService, running_service
@@ -35,14 +36,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# The tests send many callbacks from one address; the limits have tests of their own.
+GENEROUS_SHIM = CallbackShimSettings(rate_per_second=1000, rate_burst=1000)
+
+
 def oauth_settings(
-    callback_url: str, port: int, google: FakeOAuthProvider, github: FakeOAuthProvider, done: str
+    callback_url: str,
+    port: int,
+    google: FakeOAuthProvider,
+    github: FakeOAuthProvider,
+    done: str,
+    shim: CallbackShimSettings = GENEROUS_SHIM,
 ) -> OAuthSettings:
     return OAuthSettings(
         callback_url=callback_url,
         callback_port=port,
         redirect_allow=(done,),
         keepalive_interval_seconds=0,
+        shim=shim,
         google=OAuthClientSettings(CLIENT_ID, CLIENT_SECRET, **google.urls),
         github=OAuthClientSettings(CLIENT_ID, CLIENT_SECRET, **github.urls),
     )
@@ -154,15 +165,18 @@ async def _done(request: web.Request) -> web.Response:
 
 
 @asynccontextmanager
-async def oauth_world(database_dsn: str, **overrides: Any) -> AsyncIterator[OAuthWorld]:
-    """One service with OAuth configured against a fresh pair of local providers (and any
-    other settings in `overrides`)."""
+async def oauth_world(
+    database_dsn: str, shim: CallbackShimSettings = GENEROUS_SHIM, **overrides: Any
+) -> AsyncIterator[OAuthWorld]:
+    """One service with OAuth configured against a fresh pair of local providers, the callback
+    shim's limits `shim` (and any other settings in `overrides`)."""
     port = free_port()
     callback_url = f"http://127.0.0.1:{port}/oauth/callback"
     async with FakeServer() as google_http, FakeServer() as github_http, FakeServer() as platform:
         platform.route("GET", "/done", _done)
         google = FakeOAuthProvider(google_http, "google", f"{callback_url}/google")
         github = FakeOAuthProvider(github_http, "github_app", f"{callback_url}/github")
-        settings = oauth_settings(callback_url, port, google, github, f"{platform.url}/done")
+        done = f"{platform.url}/done"
+        settings = oauth_settings(callback_url, port, google, github, done, shim)
         async with running_service(database_dsn, oauth=settings, **overrides) as service:
             yield OAuthWorld(service, google, github, platform, callback_url)

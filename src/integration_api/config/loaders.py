@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from integration_api.config.callback_shim import callback_shim_settings
 from integration_api.config.sections import (
     DEFAULT_GITHUB_SCOPES_ALLOW,
     DEFAULT_GOOGLE_SCOPES_ALLOW,
@@ -180,6 +181,7 @@ def oauth_settings(env: Mapping[str, str]) -> OAuthSettings:
         redirect_allow=tuple(entry.strip() for entry in allowed.split(",") if entry.strip()),
         refresh_margin_seconds=read_int(env, "OAUTH_REFRESH_MARGIN_SECONDS", 900),
         keepalive_interval_seconds=read_int(env, "OAUTH_KEEPALIVE_INTERVAL_SECONDS", 3600),
+        shim=callback_shim_settings(env),
         google=oauth_client_settings(env, "GOOGLE_OAUTH"),
         github=oauth_client_settings(env, "GITHUB_OAUTH"),
         google_scopes_allow=_scopes(env, "OAUTH_GOOGLE_SCOPES_ALLOW", DEFAULT_GOOGLE_SCOPES_ALLOW),

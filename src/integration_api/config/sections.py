@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from integration_api.config.callback_shim import CallbackShimSettings
+
 
 @dataclass(frozen=True)
 class PostgresSettings:
@@ -110,6 +112,7 @@ class OAuthSettings:
     redirect_allow: tuple[str, ...] = ()
     refresh_margin_seconds: int = 900
     keepalive_interval_seconds: int = 3600
+    shim: CallbackShimSettings = field(default_factory=CallbackShimSettings)
     google: OAuthClientSettings = OAuthClientSettings()
     github: OAuthClientSettings = OAuthClientSettings()
     google_scopes_allow: tuple[str, ...] = DEFAULT_GOOGLE_SCOPES_ALLOW

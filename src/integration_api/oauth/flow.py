@@ -26,9 +26,15 @@ from integration_api.errors import NotFound, ServiceError
 from integration_api.oauth import client
 from integration_api.oauth.callback_params import CallbackParams
 from integration_api.oauth.completion import Completion, end_user
-from integration_api.oauth.errors import AuthorizationRefused, GrantRejected, reason_code
+from integration_api.oauth.errors import (
+    AuthorizationRefused,
+    GrantRejected,
+    TokenRequestRefused,
+    reason_code,
+)
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.redirects import require_allowed
+from integration_api.oauth.refusals import count_unmatched
 from integration_api.oauth.registry import OAuthProviders
 from integration_api.oauth.request_checks import (
     StartRequest,
@@ -55,7 +61,6 @@ from integration_api.vault import Envelope
 log = structlog.get_logger("integration_api.oauth")
 
 STATE_LIFETIME = timedelta(minutes=10)
-_NO_TENANT = Tenant("", "")
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,8 @@ class AuthorizationFlow:
         tenant: Tenant | None = None,
         user_id: str = "",
     ) -> FinishedAuthorization:
-        """Finish one callback; refusals are logged once and audited, never raised.
+        """Finish one callback; refusals are returned, never raised. A refusal is audited
+        when the state matched a pending authorization, else only counted (`refusals`).
 
         From the browser (no tenant) the consented tokens are parked for the completion step.
         From a platform that receives the callback itself, in the session of the user who
@@ -299,26 +305,30 @@ class AuthorizationFlow:
                 verifier=verifier,
                 redirect_uri=self._providers.redirect_uri(provider.name),
             )
-        except GrantRejected:
+        except (GrantRejected, TokenRequestRefused):
             raise AuthorizationRefused(
                 "code_rejected", "the provider refused the code (expired, used or not ours)"
             ) from None
 
     async def refuse(self, error: ServiceError, provider: str) -> None:
-        """Log and audit a callback refused before its state was looked at."""
+        """Count a callback refused before its state was looked at."""
         await self._record_refusal(error, None, provider)
 
     async def _record_refusal(
         self, error: ServiceError, pending: NewOAuthState | None, provider: str | None
     ) -> None:
         reason = reason_code(error)
-        provider_name = pending.provider if pending else (provider or "")
-        log.warning("oauth_authorization_refused", reason=reason, provider=provider_name)
+        if pending is None:
+            # Matched no pending authorization: anyone can send that, so it is counted and
+            # logged sampled, never audited.
+            count_unmatched(reason, provider=provider or "")
+            return
+        log.warning("oauth_authorization_refused", reason=reason, provider=pending.provider)
         event = _event(
-            pending.actor if pending else "anonymous:callback",
-            pending.tenant if pending else _NO_TENANT,
+            pending.actor,
+            pending.tenant,
             "oauth.authorization.complete",
-            provider_name,
+            pending.provider,
             outcome="failure",
             details={"reason": reason},
         )
