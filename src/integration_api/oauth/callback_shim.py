@@ -48,14 +48,11 @@ def _redirect(location: str) -> web.Response:
 
 
 def answer(outcome: FinishedAuthorization) -> web.Response:
+    # The browser never makes a connection itself: a consent it brings back is parked and only
+    # the completion code goes on (a flow without `redirect_after` is refused before that).
     if outcome.completion_code:
         fields = {"status": "authorized", "completion_code": outcome.completion_code}
         return _redirect(with_outcome(outcome.redirect_after, fields))
-    if outcome.connection is not None:
-        if outcome.redirect_after:
-            fields = {"status": "connected", "connection_id": outcome.connection.id}
-            return _redirect(with_outcome(outcome.redirect_after, fields))
-        return _page(200, "Connected. You can close this window.")
     reason = reason_code(outcome.error) if outcome.error else "internal_error"
     if outcome.redirect_after:
         return _redirect(
