@@ -60,7 +60,9 @@ def end_user(principal: Principal, requested: str) -> str:
     A token that names a user cannot act for another one.
     """
     if len(requested) > MAX_USER_ID_LENGTH or not requested.isprintable():
-        raise InvalidArgument.for_field("user_id", f"at most {MAX_USER_ID_LENGTH} characters")
+        raise InvalidArgument.for_field(
+            "user_id", f"at most {MAX_USER_ID_LENGTH} printable characters"
+        )
     if principal.user_id and requested and requested != principal.user_id:
         raise InvalidArgument.for_field("user_id", "differs from the user the token names")
     return requested or principal.user_id
