@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
 import pytest
-from integration_api_proto.integration.v1 import ListConnectionsRequest
+from integration_api_proto.integration.v1 import GetAccessTokenRequest, ListConnectionsRequest
 
+from tests.oauth.database import expire_in, fetchval
 from tests.oauth.support import OAuthWorld, landed
 
 
@@ -30,6 +32,24 @@ async def test_a_token_lifetime_out_of_range_is_a_bad_provider_response(
     landing = await oauth.browse((await oauth.start("google", name)).authorization_url)
     assert landed(landing) == {"status": "error", "reason": "provider_bad_response"}
     assert name not in await _names(oauth)
+
+
+async def test_a_refresh_answering_a_lifetime_out_of_range_stores_nothing(
+    oauth: OAuthWorld, package_database_dsn: str
+) -> None:
+    connection_id = await oauth.connect("google", "refresh-lifetime")
+    await expire_in(package_database_dsn, connection_id, -60)
+    expiry = "SELECT access_token_expires_at FROM oauth_connections WHERE id = $1"
+    expired_at = await fetchval(package_database_dsn, expiry, connection_id)
+    oauth.google.behaviour.expires_in_json = "-1e12"
+    request = GetAccessTokenRequest(connection_id=connection_id)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await oauth.stub.get_access_token(request, metadata=oauth.service.auth())
+    assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert await fetchval(package_database_dsn, expiry, connection_id) == expired_at
+    oauth.google.behaviour.expires_in_json = None
+    refreshed = await oauth.stub.get_access_token(request, metadata=oauth.service.auth())
+    assert refreshed.expires_at is not None
 
 
 @pytest.mark.parametrize("expires_in", ["3599", '"3600"', "null"])
