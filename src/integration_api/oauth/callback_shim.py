@@ -7,6 +7,12 @@ from the starting user's session, to `CompleteAuthorization` (oauth/completion.p
 carries a reason code instead — as a redirect when the state named where to go, else as a
 plain-text page. No page includes a token, a third-party
 resource or a link, and none may be cached or leak a referrer.
+
+The port is public, so the shim bounds what anyone can hold there (`CallbackShimSettings`):
+request headers complete within the header timeout (aiohttp's keep-alive timer, see `start`),
+a connection cap (`connection_cap`), a token bucket per client address and no request body
+(`_guard`). Refusals that matched no pending authorization are counted, not audited
+(`refusals`).
 """
 
 from __future__ import annotations
