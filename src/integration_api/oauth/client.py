@@ -7,6 +7,8 @@ egress id, and every answer â€” including a GitHub `200` that carries `error` â€
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,10 +17,11 @@ from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from integration_api.errors import ServiceError, Unavailable
-from integration_api.oauth.errors import ClientMisconfigured, GrantRejected
+from integration_api.oauth.errors import ClientMisconfigured, GrantRejected, TokenRequestRefused
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.tokens import TokenSet
 from integration_api.providers.http_errors import ErrorResponse
+from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.transport import send_json
 
 # Google caps access tokens at 2 KiB and refresh tokens at 512 B; anything far beyond is not a
@@ -29,6 +32,14 @@ MAX_TOKEN_LENGTH = 8192
 _GRANT_ERRORS = {"invalid_grant", "bad_refresh_token", "bad_verification_code"}
 # Our client id or secret is wrong: an operator's problem, never the user's connection.
 _CLIENT_ERRORS = {"invalid_client", "unauthorized_client", "incorrect_client_credentials"}
+# 4xx answers that say "not now" rather than "no": the generic table keeps them retryable.
+_TRANSIENT_4XX = {408, 409, 429, 499}
+# A token lifetime from the provider: one second to a year (Google 3599 s, GitHub App tokens
+# 8 h, their refresh tokens six months). Anything else is a broken answer, not a lifetime: a
+# negative one would overflow into "never expires", a huge one would never be refreshed.
+MIN_LIFETIME_SECONDS = 1
+MAX_LIFETIME_SECONDS = 366 * 24 * 3600
+_DECIMAL_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 async def exchange_code(
@@ -79,6 +90,9 @@ def classify_token_error(provider: str, response: ErrorResponse) -> ServiceError
         return GrantRejected(provider)
     if error in _CLIENT_ERRORS or response.status_code == 401:
         return ClientMisconfigured(provider)
+    status = response.status_code
+    if (status == 200 and error) or (400 <= status < 500 and status not in _TRANSIENT_4XX):
+        return TokenRequestRefused(provider)
     return None
 
 
@@ -92,8 +106,9 @@ def parse_token_response(provider: str, body: object) -> TokenSet:
     """The tokens of a successful-looking answer, which may still be a refusal (GitHub 200)."""
     error = _error_field(body)
     if error:
-        classified = classify_token_error(provider, ErrorResponse(provider, 200, {}, body))
-        raise classified or Unavailable(f"{provider} refused the token request", provider=provider)
+        raise classify_token_error(provider, ErrorResponse(provider, 200, {}, body)) or (
+            TokenRequestRefused(provider)
+        )
     if not isinstance(body, dict):
         raise _invalid(provider)
     access_token = body.get("access_token")
@@ -108,8 +123,8 @@ def parse_token_response(provider: str, body: object) -> TokenSet:
         refresh_token=refresh_token,
         token_type=str(body.get("token_type") or "Bearer"),
         scopes=_scopes(body.get("scope")),
-        expires_at=_after(now, body.get("expires_in")),
-        refresh_expires_at=_after(now, body.get("refresh_token_expires_in")),
+        expires_at=_after(now, _lifetime(provider, body.get("expires_in"))),
+        refresh_expires_at=_after(now, _lifetime(provider, body.get("refresh_token_expires_in"))),
     )
 
 
@@ -132,10 +147,29 @@ def _scopes(value: Any) -> tuple[str, ...]:
     return tuple(sorted({scope for scope in value.replace(",", " ").split() if scope}))
 
 
-def _after(now: datetime, seconds: Any) -> datetime | None:
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float | str):
+def _lifetime(provider: str, value: object) -> float | None:
+    """Seconds from a token answer's `expires_in`; absent (or null) means no expiry is known,
+    as GitHub OAuth App tokens never expire."""
+    if value is None:
         return None
-    try:
-        return now + timedelta(seconds=float(seconds))
-    except (ValueError, OverflowError):
-        return None
+    if isinstance(value, str) and _DECIMAL_SECONDS.fullmatch(value):
+        value = int(value)
+    # A 400-digit integer compares fine but cannot become a float: it is range-checked first.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _bad_lifetime(provider)
+    finite = isinstance(value, int) or math.isfinite(value)
+    if not finite or not MIN_LIFETIME_SECONDS <= value <= MAX_LIFETIME_SECONDS:
+        raise _bad_lifetime(provider)
+    return float(value)
+
+
+def _bad_lifetime(provider: str) -> Unavailable:
+    return Unavailable(
+        f"{provider} answered the token request with a lifetime out of range",
+        reason=PROVIDER_BAD_RESPONSE,
+        provider=provider,
+    )
+
+
+def _after(now: datetime, seconds: float | None) -> datetime | None:
+    return None if seconds is None else now + timedelta(seconds=seconds)
