@@ -118,7 +118,8 @@ async def test_the_rpc_log_names_the_subject_and_shows_a_different_user_id_besid
     )
     logs = ""
     for _attempt in range(50):  # the line is written once the status is sent
-        logs += capfd.readouterr().out
+        captured = capfd.readouterr()  # stderr once logging is configured, else stdout
+        logs += captured.out + captured.err
         if request_id in logs:
             break
         await asyncio.sleep(0.05)

@@ -55,7 +55,8 @@ def code_hash(code: str) -> bytes:
 
 
 def end_user(principal: Principal, requested: str) -> str:
-    """The end user a flow is bound to: the `user_id` the platform names, else the token's.
+    """The end user a flow is bound to: the `user_id` the platform names, else the token's
+    canonical identity (its `sub`, else its `userId`: the one identity every audited act uses).
 
     A token that names a user cannot act for another one.
     """
@@ -63,9 +64,9 @@ def end_user(principal: Principal, requested: str) -> str:
         raise InvalidArgument.for_field(
             "user_id", f"at most {MAX_USER_ID_LENGTH} printable characters"
         )
-    if principal.user_id and requested and requested != principal.user_id:
+    if principal.identity and requested and requested != principal.identity:
         raise InvalidArgument.for_field("user_id", "differs from the user the token names")
-    return requested or principal.user_id
+    return requested or principal.identity
 
 
 class Completion:
