@@ -78,22 +78,22 @@ def _guard(limit: AddressRateLimit, settings: CallbackShimSettings) -> Middlewar
         wait = limit.take(address)
         if wait:
             count_unmatched("rate_limited")
-            return _refusal(429, "rate_limited", {"Retry-After": str(wait)})
+            return _refusal(429, "rate_limited", {"Retry-After": str(wait)}, close=False)
         if request.body_exists:
             count_unmatched("body_not_allowed")
-            return _refusal(413, "body_not_allowed", {"Connection": "close"})
+            return _refusal(413, "body_not_allowed", {}, close=True)
         return await handler(request)
 
     return guard
 
 
-def _refusal(status: int, reason: str, headers: dict[str, str]) -> web.Response:
+def _refusal(status: int, reason: str, headers: dict[str, str], *, close: bool) -> web.Response:
     response = web.Response(
         status=status,
         text=f"The connection was not made. Reason: {reason}\n",
         headers={**SAFE_HEADERS, **headers},
     )
-    if status == 413:
+    if close:  # answers with `Connection: close` and leaves what was sent unread
         response.force_close()
     return response
 

@@ -7,8 +7,6 @@ egress id, and every answer â€” including a GitHub `200` that carries `error` â€
 
 from __future__ import annotations
 
-import math
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +19,7 @@ from integration_api.oauth.errors import ClientMisconfigured, GrantRejected, Tok
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.tokens import TokenSet
 from integration_api.providers.http_errors import ErrorResponse
-from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
+from integration_api.providers.token_lifetime import lifetime_seconds
 from integration_api.providers.transport import send_json
 
 # Google caps access tokens at 2 KiB and refresh tokens at 512 B; anything far beyond is not a
@@ -34,12 +32,6 @@ _GRANT_ERRORS = {"invalid_grant", "bad_refresh_token", "bad_verification_code"}
 _CLIENT_ERRORS = {"invalid_client", "unauthorized_client", "incorrect_client_credentials"}
 # 4xx answers that say "not now" rather than "no": the generic table keeps them retryable.
 _TRANSIENT_4XX = {408, 409, 429, 499}
-# A token lifetime from the provider: one second to a year (Google 3599 s, GitHub App tokens
-# 8 h, their refresh tokens six months). Anything else is a broken answer, not a lifetime: a
-# negative one would overflow into "never expires", a huge one would never be refreshed.
-MIN_LIFETIME_SECONDS = 1
-MAX_LIFETIME_SECONDS = 366 * 24 * 3600
-_DECIMAL_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 async def exchange_code(
@@ -123,8 +115,10 @@ def parse_token_response(provider: str, body: object) -> TokenSet:
         refresh_token=refresh_token,
         token_type=str(body.get("token_type") or "Bearer"),
         scopes=_scopes(body.get("scope")),
-        expires_at=_after(now, _lifetime(provider, body.get("expires_in"))),
-        refresh_expires_at=_after(now, _lifetime(provider, body.get("refresh_token_expires_in"))),
+        expires_at=_after(now, lifetime_seconds(provider, body.get("expires_in"))),
+        refresh_expires_at=_after(
+            now, lifetime_seconds(provider, body.get("refresh_token_expires_in"))
+        ),
     )
 
 
@@ -145,30 +139,6 @@ def _scopes(value: Any) -> tuple[str, ...]:
     if not isinstance(value, str):
         return ()
     return tuple(sorted({scope for scope in value.replace(",", " ").split() if scope}))
-
-
-def _lifetime(provider: str, value: object) -> float | None:
-    """Seconds from a token answer's `expires_in`; absent (or null) means no expiry is known,
-    as GitHub OAuth App tokens never expire."""
-    if value is None:
-        return None
-    if isinstance(value, str) and _DECIMAL_SECONDS.fullmatch(value):
-        value = int(value)
-    # A 400-digit integer compares fine but cannot become a float: it is range-checked first.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _bad_lifetime(provider)
-    finite = isinstance(value, int) or math.isfinite(value)
-    if not finite or not MIN_LIFETIME_SECONDS <= value <= MAX_LIFETIME_SECONDS:
-        raise _bad_lifetime(provider)
-    return float(value)
-
-
-def _bad_lifetime(provider: str) -> Unavailable:
-    return Unavailable(
-        f"{provider} answered the token request with a lifetime out of range",
-        reason=PROVIDER_BAD_RESPONSE,
-        provider=provider,
-    )
 
 
 def _after(now: datetime, seconds: float | None) -> datetime | None:
