@@ -1,0 +1,65 @@
+"""Two service instances sharing Redis (two replicas, or two workers) admit one tenant's cap
+between them, not the cap each: before, each process counted only its own calls."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import grpc
+import pytest
+from integration_api_proto.integration.v1 import ChatRequest
+from integration_api_proto.integration.v1.grpc_aio import LlmServiceStub
+
+from integration_api.config import RedisSettings
+from integration_api.providers.limits import TENANT_CALL_LIMIT, UpstreamLimits
+from integration_api.vault import generate_key
+from tests.fakes import hostile
+from tests.fakes.hostile import HostileUpstream
+from tests.llm.support import chat, user_says
+from tests.llm.upstreams import store_credential
+from tests.support.service import RunningService, running_service
+
+CAP = 3
+TENANT = {"organization_id": "org-fleet"}
+
+
+@pytest.fixture
+async def replicas(
+    package_database_dsn: str, redis_prefix: str
+) -> AsyncIterator[tuple[RunningService, RunningService]]:
+    shared = {
+        "secret": secrets.token_urlsafe(48),
+        "crypto_key": generate_key(),
+        "upstream": UpstreamLimits(max_calls_per_tenant=CAP, max_answer_seconds=30.0),
+        "redis": RedisSettings(host="127.0.0.1", key_prefix=redis_prefix),
+    }
+    async with (
+        running_service(package_database_dsn, **shared) as first,
+        running_service(package_database_dsn, **shared) as second,
+    ):
+        yield first, second
+
+
+async def test_two_replicas_sharing_redis_together_admit_exactly_one_tenants_cap(
+    replicas: tuple[RunningService, RunningService],
+) -> None:
+    first, second = replicas
+    async with HostileUpstream() as upstream, AsyncExitStack() as calls:
+        upstream.answer_with(hostile.text_forever(0.05))
+        credential = await store_credential(
+            first, "openai-compatible", upstream.base_url, "", **TENANT
+        )
+        request = ChatRequest(credential_id=credential, messages=user_says())
+        for service in (first, second, first):
+            call = LlmServiceStub(service.channel).chat(request, metadata=service.auth(**TENANT))
+            calls.callback(call.cancel)
+            await call.read()  # streaming: it holds its slot
+        refused = [
+            await chat(LlmServiceStub(service.channel), service, request, **TENANT)
+            for service in (first, second)
+        ]
+    for answer in refused:
+        assert answer.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert answer.reason() == TENANT_CALL_LIMIT
