@@ -22,7 +22,7 @@ from tests.llm.upstreams import store_credential
 from tests.support.service import RunningService, running_service
 
 CAP = 3
-TENANT = {"organization_id": "org-fleet"}
+ORGANIZATION = "org-fleet"
 
 
 @pytest.fixture
@@ -49,15 +49,19 @@ async def test_two_replicas_sharing_redis_together_admit_exactly_one_tenants_cap
     async with HostileUpstream() as upstream, AsyncExitStack() as calls:
         upstream.answer_with(hostile.text_forever(0.05))
         credential = await store_credential(
-            first, "openai-compatible", upstream.base_url, "", **TENANT
+            first, "openai-compatible", upstream.base_url, "", organization_id=ORGANIZATION
         )
         request = ChatRequest(credential_id=credential, messages=user_says())
         for service in (first, second, first):
-            call = LlmServiceStub(service.channel).chat(request, metadata=service.auth(**TENANT))
+            call = LlmServiceStub(service.channel).chat(
+                request, metadata=service.auth(organization_id=ORGANIZATION)
+            )
             calls.callback(call.cancel)
             await call.read()  # streaming: it holds its slot
         refused = [
-            await chat(LlmServiceStub(service.channel), service, request, **TENANT)
+            await chat(
+                LlmServiceStub(service.channel), service, request, organization_id=ORGANIZATION
+            )
             for service in (first, second)
         ]
     for answer in refused:

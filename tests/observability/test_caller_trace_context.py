@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from integration_api_proto.integration.v1 import ListCredentialsRequest
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -19,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from integration_api.config import TracingSettings
 from integration_api.observability import tracing
+from tests.support import health_client
 from tests.support.service import RunningService
 
 CALLER_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -45,8 +45,12 @@ def always_sampled() -> Iterator[InMemorySpanExporter]:
 
 
 async def _health_check(service: RunningService) -> None:
-    stub = health_pb2_grpc.HealthStub(service.channel)
-    await stub.Check(health_pb2.HealthCheckRequest(), metadata=SAMPLED, timeout=5)
+    check = service.channel.unary_unary(
+        health_client.CHECK,
+        request_serializer=health_client.Request.SerializeToString,
+        response_deserializer=health_client.Response.FromString,
+    )
+    await check(health_client.Request(), metadata=SAMPLED, timeout=5)
 
 
 async def _list_with(service: RunningService, metadata: tuple[tuple[str, str], ...]) -> None:
