@@ -4,6 +4,7 @@ between them, not the cap each: before, each process counted only its own calls.
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
@@ -13,13 +14,17 @@ from integration_api_proto.integration.v1 import ChatRequest
 from integration_api_proto.integration.v1.grpc_aio import LlmServiceStub
 
 from integration_api.config import RedisSettings
+from integration_api.errors import ResourceExhausted
+from integration_api.principal import Tenant
 from integration_api.providers.limits import TENANT_CALL_LIMIT, UpstreamLimits
+from integration_api.speech.limits import SpeechLimits
 from integration_api.vault import generate_key
 from tests.fakes import hostile
 from tests.fakes.hostile import HostileUpstream
+from tests.fakes.replay import ReplayServer
 from tests.llm.support import chat, user_says
 from tests.llm.upstreams import store_credential
-from tests.support.service import RunningService, running_service
+from tests.support.service import DEFAULT_PROJECT, RunningService, running_service
 
 CAP = 3
 ORGANIZATION = "org-fleet"
@@ -34,6 +39,7 @@ async def replicas(
         "crypto_key": generate_key(),
         "upstream": UpstreamLimits(max_calls_per_tenant=CAP, max_answer_seconds=30.0),
         "redis": RedisSettings(host="127.0.0.1", key_prefix=redis_prefix),
+        "speech": SpeechLimits(max_sessions_per_tenant=1),
     }
     async with (
         running_service(package_database_dsn, **shared) as first,
@@ -67,3 +73,55 @@ async def test_two_replicas_sharing_redis_together_admit_exactly_one_tenants_cap
     for answer in refused:
         assert answer.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert answer.reason() == TENANT_CALL_LIMIT
+
+
+async def test_two_replicas_sharing_redis_count_one_tenants_speech_sessions_together(
+    replicas: tuple[RunningService, RunningService],
+) -> None:
+    first, second = (service.app.runtime for service in replicas)
+    assert first is not None and second is not None
+    tenant = Tenant(ORGANIZATION, DEFAULT_PROJECT)
+    async with first.speech_sessions.slot(tenant):
+        with pytest.raises(ResourceExhausted):
+            async with second.speech_sessions.slot(tenant):
+                pass
+    async with second.speech_sessions.slot(tenant):
+        pass
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_with_redis_down_a_worker_admits_its_share_and_chats_still_complete(
+    package_database_dsn: str,
+) -> None:
+    dead_redis = RedisSettings(host="127.0.0.1", port=_unused_port())
+    limits = UpstreamLimits(max_calls_per_tenant=4, max_answer_seconds=30.0)
+    async with (
+        running_service(
+            package_database_dsn, upstream=limits, redis=dead_redis, workers=2
+        ) as service,
+        HostileUpstream() as slow,
+        ReplayServer("openai-compatible") as replay,
+    ):
+        llm = LlmServiceStub(service.channel)
+        slow.answer_with(hostile.text_forever(0.05))
+        slow_credential = await store_credential(service, "openai-compatible", slow.base_url, "")
+        quick_credential = await store_credential(service, "openai-compatible", replay.base_url, "")
+        async with AsyncExitStack() as calls:
+            for _ in range(2):  # the share of one of two workers: 4 / 2
+                request = ChatRequest(credential_id=slow_credential, messages=user_says())
+                call = llm.chat(request, metadata=service.auth())
+                calls.callback(call.cancel)
+                await call.read()
+            quick = ChatRequest(credential_id=quick_credential, messages=user_says())
+            refused = await chat(llm, service, quick)
+        replay.play("text.sse")
+        served = await chat(llm, service, quick)
+    assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert refused.reason() == TENANT_CALL_LIMIT
+    assert served.code() == grpc.StatusCode.OK
+    assert served.text
