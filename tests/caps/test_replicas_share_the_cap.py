@@ -3,6 +3,7 @@ between them, not the cap each: before, each process counted only its own calls.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import socket
 from collections.abc import AsyncIterator
@@ -73,6 +74,17 @@ async def test_two_replicas_sharing_redis_together_admit_exactly_one_tenants_cap
     for answer in refused:
         assert answer.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert answer.reason() == TENANT_CALL_LIMIT
+    assert await leases_settle_to_zero(first, second)
+
+
+async def leases_settle_to_zero(*services: RunningService) -> bool:
+    """Cancelled calls give their leases back (cancellation reaches the servicer a moment later)."""
+    for _ in range(200):
+        runtimes = [service.app.runtime for service in services]
+        if all(runtime and runtime.leases and runtime.leases.held() == 0 for runtime in runtimes):
+            return True
+        await asyncio.sleep(0.01)
+    return False
 
 
 async def test_two_replicas_sharing_redis_count_one_tenants_speech_sessions_together(
