@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import secrets
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,20 +29,11 @@ from integration_api_proto.integration.v1 import ChatRequest, Message, Role
 from integration_api.auth.tokens import mint_token
 from integration_api.vault import generate_key
 from scripts.tools.bench import store_credential
-from scripts.tools.bench_abuse_load import (
-    CallbackFlood,
-    HealthProbe,
-    SlowHeaders,
-    TenantAtCap,
-    WatchCrowd,
-    timed_chats,
-)
+from scripts.tools.bench_abuse_load import HealthProbe, timed_chats
 from scripts.tools.bench_abuse_report import PhaseFigures, report
 from scripts.tools.bench_load import ServiceClient
 from scripts.tools.bench_processes import Child, child, fresh_database
 from scripts.tools.bench_providers import PROVIDERS
-
-CALLBACK_PATH = "/oauth/callback/google"
 
 
 @dataclass
@@ -113,7 +105,7 @@ async def phase(bench: Bench, name: str, abusive: bool) -> PhaseFigures:
     )
     figures.descriptors_after = bench.descriptors()
     if abusers is not None:
-        abusers.observe(figures)
+        await abusers.observe(figures)
         await abusers.close()
     stop.set()
     await asyncio.gather(*background)
@@ -126,40 +118,58 @@ async def phase(bench: Bench, name: str, abusive: bool) -> PhaseFigures:
 
 
 class Abusers:
-    """Everything the abusive phase runs beside the first tenant's chats."""
+    """The abusers, in a process of their own (`bench_abuse_crowd.py`) so that their client-side
+    work does not delay the first tenant's client."""
 
     def __init__(self, bench: Bench) -> None:
-        arguments = bench.arguments
         self.bench = bench
-        self.watches = WatchCrowd(bench.address, arguments.watch_streams)
-        self.slow = SlowHeaders(bench.callback_port, CALLBACK_PATH, arguments.slow_connections)
-        url = f"http://127.0.0.1:{bench.callback_port}{CALLBACK_PATH}"
-        self.flood = CallbackFlood(url, arguments.flood_concurrency)
-        self.second = TenantAtCap(bench.second, arguments.cap + arguments.cap_excess)
-        self.started = 0.0
+        self.process: asyncio.subprocess.Process | None = None
 
     async def start(self, stop: asyncio.Event, background: list[asyncio.Task[None]]) -> None:
-        loop = asyncio.get_running_loop()
-        print(f"opening {self.watches.count} Watch streams", file=sys.stderr)
-        await self.watches.open()
-        await self.slow.open()
-        background += [loop.create_task(self.flood.run(stop))]
-        background += [loop.create_task(self.second.run(stop))]
-        self.started = time.perf_counter()
-        await asyncio.sleep(1.0)  # the second tenant reaches its cap
+        arguments, second = self.bench.arguments, self.bench.second
+        token = second.metadata[0][1].removeprefix("Bearer ")
+        print(f"opening {arguments.watch_streams} Watch streams", file=sys.stderr)
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "scripts.tools.bench_abuse_crowd"),
+            *("--port", str(self.bench.service.port)),
+            *("--callback-port", str(self.bench.callback_port)),
+            *("--request", second.chat_request.hex()),
+            *("--second-callers", str(arguments.cap + arguments.cap_excess)),
+            *("--watch-streams", str(arguments.watch_streams)),
+            *("--slow-connections", str(arguments.slow_connections)),
+            *("--flood-concurrency", str(arguments.flood_concurrency)),
+            *("--flood-rate", str(arguments.flood_rate)),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "BENCH_SECOND_TOKEN": token},
+        )
+        assert self.process.stdout is not None
+        if not await asyncio.wait_for(self.process.stdout.readline(), 120):
+            raise RuntimeError("the abusers' process exited before it was ready")
 
-    def observe(self, figures: PhaseFigures) -> None:
-        figures.abuse_seconds = time.perf_counter() - self.started
-        figures.watches = (self.watches.count, self.watches.opened, self.watches.still_open())
-        figures.watch_refusals = dict(self.watches.refused)
-        figures.slow = (self.slow.count, self.slow.opened, self.slow.still_open())
-        figures.slow_closed_after = list(self.slow.closed_after)
-        figures.flood = dict(self.flood.statuses)
-        figures.second = (self.second.completed, self.second.refused, dict(self.second.failed))
+    async def observe(self, figures: PhaseFigures) -> None:
+        process = self.process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        process.stdin.write(b"stop\n")
+        await process.stdin.drain()
+        tally = json.loads(await asyncio.wait_for(process.stdout.readline(), 60))
+        figures.abuse_seconds = float(tally["seconds"])
+        figures.watches = tuple(tally["watches"])
+        figures.watch_refusals = tally["watch_refusals"]
+        figures.slow = tuple(tally["slow"])
+        figures.slow_closed_after = tally["slow_closed_after"]
+        figures.flood = tally["flood"]
+        completed, refused, failed = tally["second"]
+        figures.second = (completed, refused, failed)
 
     async def close(self) -> None:
-        await self.watches.close()
-        await self.slow.close()
+        if self.process is not None:
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
 
 
 async def run(arguments: argparse.Namespace) -> None:
@@ -203,6 +213,9 @@ def add_abuse_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch-streams", type=int, default=2000)
     parser.add_argument("--slow-connections", type=int, default=200)
     parser.add_argument("--flood-concurrency", type=int, default=8)
+    parser.add_argument(
+        "--flood-rate", type=float, default=1000.0, help="callbacks per second; 0: unpaced"
+    )
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--first-delay-ms", type=float, default=200.0)
     parser.add_argument("--inter-delay-ms", type=float, default=20.0)

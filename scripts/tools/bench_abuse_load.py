@@ -1,4 +1,5 @@
-"""The abusers of `scripts/bench --abuse`, and the health probe that watches them.
+"""The abusers of `scripts/bench --abuse` (run by `bench_abuse_crowd.py`), the health probe
+that watches them and the first tenant's timed chats.
 
 Each abuser starts, runs until told to stop and keeps its own tally: idle health Watch streams
 without a token, slow-header connections to the OAuth callback shim, a flood of callbacks
@@ -152,10 +153,12 @@ class SlowHeaders:
 
 @dataclass
 class CallbackFlood:
-    """Callbacks naming states nobody started, `concurrency` at a time, as fast as answered."""
+    """Callbacks naming states nobody started, `concurrency` at a time, at `rate` in all."""
 
     url: str
     concurrency: int = 8
+    # Requests per second in all; 0: each caller sends the next as soon as it is answered.
+    rate: float = 0.0
     statuses: Counter[str] = field(default_factory=Counter)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -164,7 +167,11 @@ class CallbackFlood:
             await asyncio.gather(*(self._worker(session, stop) for _ in range(self.concurrency)))
 
     async def _worker(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+        interval = self.concurrency / self.rate if self.rate else 0.0
+        next_at = time.perf_counter()
         while not stop.is_set():
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             query = {"state": secrets.token_urlsafe(24), "code": "bench"}
             try:
                 async with session.get(self.url, params=query, allow_redirects=False) as answer:

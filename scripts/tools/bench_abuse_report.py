@@ -146,7 +146,8 @@ def report(arguments: argparse.Namespace, quiet: PhaseFigures, abused: PhaseFigu
         f"{arguments.seconds:.0f} s per run; the first tenant: {arguments.concurrency} chats at "
         f"a time, {arguments.chunks} chunks, first text after {arguments.first_delay_ms:.0f} ms; "
         f"abuse: {arguments.watch_streams} Watch streams, {arguments.slow_connections} "
-        f"slow-header connections, {arguments.flood_concurrency} flooding callers, a second "
+        f"slow-header connections, {arguments.flood_concurrency} flooding callers at "
+        f"{arguments.flood_rate or 'unpaced'} callbacks/s in all, a second "
         f"tenant with {arguments.cap + arguments.cap_excess} callers at a cap of {arguments.cap}"
     )
     return "\n\n".join(
