@@ -117,6 +117,10 @@ async def phase(bench: Bench, name: str, abusive: bool) -> PhaseFigures:
     return figures
 
 
+def second_callers(arguments: argparse.Namespace) -> int:
+    return arguments.cap + arguments.cap_excess if arguments.second_tenant else 0
+
+
 class Abusers:
     """The abusers, in a process of their own (`bench_abuse_crowd.py`) so that their client-side
     work does not delay the first tenant's client."""
@@ -135,7 +139,7 @@ class Abusers:
             *("--port", str(self.bench.service.port)),
             *("--callback-port", str(self.bench.callback_port)),
             *("--request", second.chat_request.hex()),
-            *("--second-callers", str(arguments.cap + arguments.cap_excess)),
+            *("--second-callers", str(second_callers(arguments))),
             *("--watch-streams", str(arguments.watch_streams)),
             *("--slow-connections", str(arguments.slow_connections)),
             *("--flood-concurrency", str(arguments.flood_concurrency)),
@@ -210,6 +214,12 @@ def add_abuse_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="the first tenant's chats")
     parser.add_argument("--cap", type=int, default=16, help="UPSTREAM_MAX_CALLS_PER_TENANT")
     parser.add_argument("--cap-excess", type=int, default=8, help="second tenant's callers past it")
+    parser.add_argument(
+        "--no-second-tenant",
+        dest="second_tenant",
+        action="store_false",
+        help="leave the second tenant out (to see what each abuser costs, with the counts at 0)",
+    )
     parser.add_argument("--watch-streams", type=int, default=2000)
     parser.add_argument("--slow-connections", type=int, default=200)
     parser.add_argument("--flood-concurrency", type=int, default=8)
