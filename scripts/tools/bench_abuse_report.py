@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class PhaseFigures:
     health_p99_ms: float = 0.0
     health_max_ms: float = 0.0
     health_failures: dict[str, int] = field(default_factory=dict)
+    # The machine's 1-minute load average at the end: other work on the machine shows here.
+    load_average: float = 0.0
     audit_rows: int = 0
     anonymous_audit_rows: int = 0
     descriptors_before: int = 0
@@ -60,6 +63,7 @@ class PhaseFigures:
         self.health_p99_ms = ms(percentile(probe.latencies, 0.99))
         self.health_max_ms = ms(max(probe.latencies, default=0.0))
         self.health_failures = dict(probe.failures)
+        self.load_average = round(os.getloadavg()[0], 1)
 
     @property
     def success(self) -> float:
@@ -77,15 +81,15 @@ def _pair(values: tuple[float, float] | None) -> str:
 def _phases(quiet: PhaseFigures, abused: PhaseFigures) -> str:
     lines = [
         "| run | chats | success | TTFT p50 / p99 (ms) | ΔTTFT p50 / p99 (ms) "
-        "| health Check p99 / max (ms) | Check failures | audit rows added |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| health Check p99 / max (ms) | Check failures | audit rows added | load average |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in (quiet, abused):
         lines.append(
             f"| {row.name} | {row.calls} | {row.success:.1f} % "
             f"| {_pair(row.ttft_ms)} | {_pair(row.delta_ttft_ms)} "
             f"| {row.health_p99_ms} / {row.health_max_ms} "
-            f"| {_tally(row.health_failures)} | {row.audit_rows} |"
+            f"| {_tally(row.health_failures)} | {row.audit_rows} | {row.load_average} |"
         )
     return "\n".join(lines)
 
