@@ -19,10 +19,11 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-from integration_api.config import Settings
+from integration_api.config import OAuthSettings, Settings
 from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
@@ -73,6 +74,18 @@ class GcRecorder:
 
 
 def _settings(arguments: argparse.Namespace, data_dir: str) -> Settings:
+    settings = _base_settings(arguments, data_dir)
+    if arguments.max_calls_per_tenant:
+        upstream = replace(settings.upstream, max_calls_per_tenant=arguments.max_calls_per_tenant)
+        settings = replace(settings, upstream=upstream)
+    if arguments.oauth_callback:
+        # The browser callback on a port of its own (the abuse benchmark floods it).
+        oauth = OAuthSettings(callback_url="http://127.0.0.1/oauth/callback", callback_port=0)
+        settings = replace(settings, oauth=oauth)
+    return settings
+
+
+def _base_settings(arguments: argparse.Namespace, data_dir: str) -> Settings:
     return Settings(
         environment="benchmark",
         host="127.0.0.1",
@@ -87,8 +100,9 @@ def _settings(arguments: argparse.Namespace, data_dir: str) -> Settings:
     )
 
 
-def _announce(port: int, pids: list[int]) -> None:
-    sys.stdout.write(json.dumps({"port": port, "pids": pids}) + "\n")
+def _announce(port: int, pids: list[int], callback_port: int = 0) -> None:
+    announced = {"port": port, "pids": pids, "callback_port": callback_port}
+    sys.stdout.write(json.dumps(announced) + "\n")
     sys.stdout.flush()
 
 
@@ -145,7 +159,8 @@ async def serve(arguments: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        _announce(application.port, [os.getpid()])
+        shim = application.callback_shim
+        _announce(application.port, [os.getpid()], shim.port if shim is not None else 0)
         await stop.wait()
         await application.stop(grace_seconds=1.0)
     if arguments.gc_report:
@@ -165,6 +180,10 @@ def main() -> None:
         help="leave the start-up heap unfrozen (as before `serve` froze it)",
     )
     parser.add_argument("--gc-report", help="write garbage-collection pauses here on stop")
+    parser.add_argument("--max-calls-per-tenant", type=int, default=0, help="0: the default")
+    parser.add_argument(
+        "--oauth-callback", action="store_true", help="serve the OAuth callback on a free port"
+    )
     asyncio.run(serve(parser.parse_args()))
 
 

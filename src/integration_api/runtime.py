@@ -9,9 +9,11 @@ import structlog
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
 from integration_api.cache.base import CredentialCache
+from integration_api.cache.redis_client import create_redis_client
+from integration_api.cache.tenant_leases import RedisTenantLeases
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
-from integration_api.llm.tenant_calls import TenantCallLimiter
+from integration_api.llm.tenant_calls import TenantCallLimiter, process_share
 from integration_api.oauth.operations import OAuthOperations
 from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
@@ -21,6 +23,7 @@ from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
+from integration_api.speech.pipeline import session_limit
 from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.vault import Envelope, Keyring
@@ -59,6 +62,36 @@ def _start_operations(
     return operations
 
 
+def create_caps(
+    settings: Settings,
+) -> tuple[TenantCallLimiter, TenantCallLimiter, RedisTenantLeases | None]:
+    """The per-tenant caps on calls and speech sessions: fleet-wide through Redis when it is
+    configured, each process's share of the pod's cap while it is down or without it."""
+    leases = None
+    if settings.redis.enabled:
+        leases = RedisTenantLeases(
+            create_redis_client(settings.redis),
+            settings.redis.key_prefix,
+            max_connections=settings.redis.max_connections,
+        )
+    calls, sessions = (
+        settings.upstream.max_calls_per_tenant,
+        settings.speech.max_sessions_per_tenant,
+    )
+    workers = settings.workers
+    return (
+        TenantCallLimiter(calls, leases=leases, share=process_share(calls, workers)),
+        TenantCallLimiter(
+            sessions,
+            session_limit,
+            leases=leases,
+            scope="speech-sessions",
+            share=process_share(sessions, workers),
+        ),
+        leases,
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -72,6 +105,8 @@ class Runtime:
     credential_ops: CredentialOperations
     listener: CredentialChangeListener
     tenant_calls: TenantCallLimiter
+    speech_sessions: TenantCallLimiter
+    leases: RedisTenantLeases | None
     oauth_ops: OAuthOperations
     operations: Operations
 
@@ -102,6 +137,7 @@ class Runtime:
         listener.start()
         credential_ops = CredentialOperations(database, envelope, cache, http, egress)
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
+        tenant_calls, speech_sessions, leases = create_caps(settings)
         return cls(
             settings=settings,
             database=database,
@@ -113,7 +149,9 @@ class Runtime:
             cache=cache,
             credential_ops=credential_ops,
             listener=listener,
-            tenant_calls=TenantCallLimiter(settings.upstream.max_calls_per_tenant),
+            tenant_calls=tenant_calls,
+            speech_sessions=speech_sessions,
+            leases=leases,
             oauth_ops=oauth_ops,
             operations=_start_operations(
                 settings, database, envelope, cache, credential_ops, oauth_ops
@@ -136,5 +174,7 @@ class Runtime:
         await self.operations.close()
         await self.listener.stop()
         await self.cache.close()
+        if self.leases is not None:
+            await self.leases.close()
         await self.http.aclose()
         await self.sockets.close()

@@ -35,7 +35,13 @@ def speech_service(runtime: Runtime) -> SpeechService:
     def transport() -> SpeechTransport:
         return SpeechTransport(runtime.http, runtime.sockets, limits.keepalive_seconds)
 
-    return SpeechService(runtime.credential_ops, transport, speech_provider_for, limits)
+    return SpeechService(
+        runtime.credential_ops,
+        transport,
+        speech_provider_for,
+        limits,
+        sessions=runtime.speech_sessions,
+    )
 
 
 async def _first_config(requests: AsyncIterator[R]) -> R:

@@ -19,21 +19,18 @@ from collections.abc import Callable
 
 import redis.asyncio as redis
 import structlog
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from integration_api.cache.base import TOMBSTONE_SECONDS, CacheLookup, FillTicket
 from integration_api.cache.entry import UntrustedEntry, open_entry, seal_entry
+from integration_api.cache.redis_client import create_redis_client
 from integration_api.config import RedisSettings
 from integration_api.store.failure_reason import connection_failure_reason
 from integration_api.store.models import CredentialRow
-from integration_api.tls import redis_tls_options
 from integration_api.vault import Keyring
 
 log = structlog.get_logger("integration_api.cache")
 
-SOCKET_TIMEOUT_SECONDS = 0.25
 # Rejections closer together than this are one episode and one warning.
 UNTRUSTED_EPISODE_SECONDS = 60.0
 
@@ -69,19 +66,7 @@ class RedisCredentialCache:
     def from_settings(
         cls, settings: RedisSettings, ttl_seconds: int, keyring: Keyring
     ) -> RedisCredentialCache:
-        client = redis.Redis(
-            host=settings.host,
-            port=settings.port,
-            db=settings.db,
-            username=settings.user or None,
-            password=settings.password or None,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-            max_connections=settings.max_connections,
-            # No retries: a cache that is down should cost one short timeout, then PostgreSQL.
-            retry=Retry(NoBackoff(), 0),
-            **redis_tls_options(settings),
-        )
+        client = create_redis_client(settings)
         return cls(client, settings.key_prefix, ttl_seconds, keyring)
 
     def _key(self, credential_id: str) -> str:

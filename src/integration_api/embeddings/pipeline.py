@@ -145,7 +145,7 @@ class EmbeddingService:
             EmbedBatch(model_name, inputs, request.input_type, request.dimensions)
             for inputs in split_batches(request.inputs, model.limits)
         ]
-        with self._tenant_calls.slot(tenant):
+        async with self._tenant_calls.slot(tenant):
             if dimensions is None:
                 results = await self._run_first_alone(call, batches)
             else:

@@ -95,7 +95,7 @@ class RerankService:
             top_n = min(top_n, len(request.documents))
         query = RerankQuery(model_name, request.query, request.documents, top_n)
         call = _Call(tenant, credential, model, query, deadline, record.clock)
-        with self._tenant_calls.slot(tenant):
+        async with self._tenant_calls.slot(tenant):
             answer = await self._run(call)
         check_answer(answer, credential.provider)
         return ranked_best_first(answer, len(request.documents), top_n, credential.provider)

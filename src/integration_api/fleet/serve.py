@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import structlog
@@ -46,7 +47,9 @@ async def serve_workers(
         await database.start()  # an embedded PostgreSQL lives as long as the supervisor
         try:
             await _migrate_once(database)
-            supervisor = Supervisor(ports.worker_settings, count, database.dsn)
+            # Each worker learns how many share the pod: its part of a cap while Redis is down.
+            worker_settings = dataclasses.replace(ports.worker_settings, workers=count)
+            supervisor = Supervisor(worker_settings, count, database.dsn)
             metrics = supervisor.metrics = _metrics(settings, supervisor)
             try:
                 return await supervisor.run()

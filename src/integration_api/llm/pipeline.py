@@ -125,7 +125,7 @@ class ChatService:
         call = _ChatCall(model=request.model, tenant=tenant)
         try:
             credential, model, request = await self._prepare(tenant, request, call)
-            with self._tenant_calls.slot(tenant):
+            async with self._tenant_calls.slot(tenant):
                 parts, first = await self._first_part(
                     tenant, credential, model, request, deadline, call.clock
                 )

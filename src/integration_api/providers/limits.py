@@ -40,7 +40,8 @@ class UpstreamLimits:
         max_event_gap_seconds: the wait for the next event of a stream (comments do not count).
         max_connections: connections of the process to all providers together.
         max_connections_per_host: connections to one host and port.
-        max_calls_per_tenant: Chat streams and Embed calls one tenant has in flight at once.
+        max_calls_per_tenant: Chat streams and Embed calls one tenant has in flight at once,
+            fleet-wide with Redis (`llm.tenant_calls`), else a share per process.
         max_embed_inputs: texts in one Embed request.
         max_embed_characters: characters of all texts of one Embed request together.
     """

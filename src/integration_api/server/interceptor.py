@@ -23,7 +23,7 @@ import re
 import time
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -229,13 +229,18 @@ class _RpcScope:
         self._started = time.perf_counter()
         self._token = set_call(self._call)
         self._trace = (
-            tracing.start_rpc(
-                self._call.method, self._context.invocation_metadata(), self._call.request_id
-            )
+            tracing.start_rpc(self._call.method, self._caller_trace(), self._call.request_id)
             if tracing.enabled()
             else None
         )
         metrics.RPCS_IN_FLIGHT.inc()
+
+    def _caller_trace(self) -> Iterable[tuple[str, object]] | None:
+        """The caller's trace context only once it is authenticated: anyone else (health,
+        reflection, a refused token) would otherwise choose what is sampled and exported."""
+        if self._call.principal is None:
+            return None
+        return self._context.invocation_metadata()
 
     async def __aexit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
         code = grpc.StatusCode.OK

@@ -3,7 +3,8 @@
 Attributes:
     max_frame_bytes: one WebSocket frame a provider may send.
     max_audio_bytes: audio one session may move (sent for transcription, received from synthesis).
-    max_sessions_per_tenant: speech sessions one tenant may have open at once on a replica.
+    max_sessions_per_tenant: speech sessions one tenant may have open at once, fleet-wide with
+        Redis (`llm.tenant_calls`), else a share per process.
     max_text_characters: text one synthesis may send to its provider.
     keepalive_seconds: caller silence after which a provider session gets its keep-alive
         (below every provider's idle limit: Deepgram 10 s, ElevenLabs 20 s).

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import aclosing
+from contextlib import AbstractContextManager, aclosing, asynccontextmanager
 from typing import Protocol, TypeVar
 
 from integration_api.credentials.model import ProviderCredential
@@ -66,6 +66,7 @@ SESSION_LIMIT = "SPEECH_SESSION_LIMIT"
 AUDIO_FIELD = "config.audio"
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 class SpeechCapabilities(Protocol):
@@ -86,6 +87,13 @@ def audio_limit(limit: int) -> ResourceExhausted:
     )
     error.retryable = False
     return error
+
+
+@asynccontextmanager
+async def entered(manager: AbstractContextManager[M]) -> AsyncIterator[M]:
+    """A plain context manager inside an `async with` next to the session's slot."""
+    with manager as value:
+        yield value
 
 
 def session_limit(limit: int) -> ResourceExhausted:
@@ -141,12 +149,15 @@ class SpeechService:
         transport: Callable[[], SpeechTransport],
         capabilities_for: CapabilityLookup,
         limits: SpeechLimits = DEFAULT_SPEECH_LIMITS,
+        sessions: TenantCallLimiter | None = None,
     ) -> None:
         self._credentials = credentials
         self._transport = transport
         self._capabilities_for = capabilities_for
         self._limits = limits
-        self._sessions = TenantCallLimiter(limits.max_sessions_per_tenant, session_limit)
+        self._sessions = sessions or TenantCallLimiter(
+            limits.max_sessions_per_tenant, session_limit
+        )
 
     def _bounds(self) -> SessionBounds:
         return SessionBounds(self._limits.max_session_seconds, self._limits.max_caller_idle_seconds)
@@ -168,9 +179,9 @@ class SpeechService:
         if transcriber is None:
             raise _unsupported(credential, "transcription")
         _check_format(transcriber, options.audio)
-        with (
+        async with (
             self._sessions.slot(tenant),
-            SessionMetrics(credential.provider, TRANSCRIBE, options.audio) as watch,
+            entered(SessionMetrics(credential.provider, TRANSCRIBE, options.audio)) as watch,
         ):
             bounds = self._bounds()
             counted = _AudioCounter(self._limits.max_audio_bytes, watch)
@@ -202,9 +213,9 @@ class SpeechService:
         if synthesizer is None:
             raise _unsupported(credential, "synthesis")
         _check_format(synthesizer, options.audio)
-        with (
+        async with (
             self._sessions.slot(tenant),
-            SessionMetrics(credential.provider, SYNTHESIZE, options.audio) as watch,
+            entered(SessionMetrics(credential.provider, SYNTHESIZE, options.audio)) as watch,
         ):
             watch.text_sent()  # the request carries it
             events = synthesizer.synthesize(credential, options, text, self._transport())
@@ -220,9 +231,9 @@ class SpeechService:
         if streaming is None:
             raise _unsupported(credential, "streaming synthesis")
         _check_format(streaming, options.audio)
-        with (
+        async with (
             self._sessions.slot(tenant),
-            SessionMetrics(credential.provider, SYNTHESIZE_STREAM, options.audio) as watch,
+            entered(SessionMetrics(credential.provider, SYNTHESIZE_STREAM, options.audio)) as watch,
         ):
             bounds = self._bounds()
             limited = _limit_text(bounds.caller(inputs), self._limits.max_text_characters, watch)
