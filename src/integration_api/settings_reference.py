@@ -80,12 +80,34 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SPEECH_MAX_SESSIONS_PER_TENANT", "64", "speech sessions open at once per tenant"),
     Variable("SPEECH_MAX_TEXT_CHARACTERS", "100000", "text characters one synthesis may send"),
     Variable("SPEECH_KEEPALIVE_SECONDS", "4", "caller silence before a provider keep-alive"),
+    Variable("SPEECH_MAX_SESSION_SECONDS", "3600", "longest speech session"),
+    Variable("SPEECH_MAX_CALLER_IDLE_SECONDS", "60", "caller silence that ends a speech session"),
     Variable("LOG_LEVEL", "info", "debug, info, warning or error"),
     Variable("LOG_FORMAT", "json in production, else console", "json or console"),
     Variable("GRPC_MAX_MESSAGE_BYTES", "4194304", "largest request or response"),
-    Variable("GRPC_MAX_CONCURRENT_RPCS", "1000", "RPCs handled at once; further ones wait"),
+    Variable(
+        "GRPC_MAX_CONCURRENT_RPCS", "1000", "authenticated RPCs at once; more are refused at once"
+    ),
+    Variable("GRPC_MAX_WATCH_STREAMS", "256", "health Watch streams open at once"),
+    Variable("GRPC_MAX_WATCH_STREAMS_PER_PEER", "16", "health Watch streams from one address"),
+    Variable("GRPC_MAX_REFLECTION_STREAMS", "32", "reflection streams open at once"),
+    Variable("GRPC_MAX_REFLECTION_STREAMS_PER_PEER", "4", "reflection streams from one address"),
+    Variable(
+        "GRPC_MAX_OPENING_STREAMS_PER_TENANT", "64", "a tenant's streams awaiting a first message"
+    ),
+    Variable("GRPC_FIRST_MESSAGE_SECONDS", "10", "wait for a streaming call's first message"),
+    Variable("GRPC_MAX_STREAMS_PER_CONNECTION", "1000", "calls open at once on one connection"),
+    Variable("GRPC_MAX_CONNECTION_AGE_SECONDS", "1800", "connection age that brings GOAWAY"),
+    Variable("GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", "3600", "time an old connection's calls get"),
+    Variable("GRPC_MAX_CONNECTION_IDLE_SECONDS", "300", "idle time that brings GOAWAY"),
     Variable("GRPC_KEEPALIVE_TIME_SECONDS", "60", "server keepalive ping interval"),
     Variable("GRPC_KEEPALIVE_MIN_PING_SECONDS", "10", "clients pinging more often are cut off"),
+    Variable(
+        "GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS",
+        "false",
+        "clients may ping a connection without calls",
+    ),
+    Variable("GRPC_KEEPALIVE_MAX_PING_STRIKES", "2", "bad pings tolerated before GOAWAY"),
     Variable("SHUTDOWN_GRACE_SECONDS", "20", "on SIGTERM, how long in-flight RPCs may finish"),
     Variable("READINESS_INTERVAL_SECONDS", "2", "how often dependencies are probed"),
     Variable(

@@ -11,7 +11,7 @@ from integration_api_proto.integration.v1 import GetCredentialRequest
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
 from integration_api.config import GrpcLimits
-from tests.support.health_client import check_status, next_status, watch
+from tests.support.health_client import next_status, watch
 from tests.support.service import running_service
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -26,23 +26,6 @@ async def test_request_over_the_message_limit_is_resource_exhausted(postgres_dsn
         with pytest.raises(grpc.aio.AioRpcError) as small:
             await stub.get_credential(GetCredentialRequest(id="x" * 100), metadata=service.auth())
         assert small.value.code() == grpc.StatusCode.NOT_FOUND
-
-
-async def test_calls_beyond_the_concurrency_limit_are_resource_exhausted(
-    postgres_dsn: str,
-) -> None:
-    limits = GrpcLimits(max_concurrent_rpcs=2)
-    async with running_service(postgres_dsn, grpc=limits) as service:
-        watchers = [watch(service.channel) for _ in range(2)]
-        for watcher in watchers:
-            await next_status(watcher)  # both calls are open now
-        with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await check_status(service.channel)
-        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        for watcher in watchers:
-            watcher.cancel()
-        await asyncio.sleep(0.1)
-        assert await check_status(service.channel) == SERVING
 
 
 async def test_a_client_pinging_too_often_is_cut_off_and_a_polite_one_is_not(

@@ -117,7 +117,7 @@ def fresh_servers(request: pytest.FixtureRequest) -> Iterator[None]:
     protocol along the way (a message for a context the provider had finished)."""
     servers = [
         upstream.server
-        for name in ("upstreams", "capped_upstreams")
+        for name in ("upstreams", "capped_upstreams", "bounded_upstreams")
         if name in request.fixturenames
         for upstream in request.getfixturevalue(name).values()
     ]

@@ -20,6 +20,7 @@ from integration_api.config.values import (
     read_bool,
     read_float,
     read_int,
+    read_non_negative_int,
     read_positive_float,
     read_positive_int,
 )
@@ -64,11 +65,53 @@ def redis_settings(env: Mapping[str, str]) -> RedisSettings:
 
 
 def grpc_limits(env: Mapping[str, str]) -> GrpcLimits:
+    """The gRPC port's bounds; each variable defaults to `GrpcLimits()`."""
+    d = GrpcLimits()
     return GrpcLimits(
-        max_message_bytes=read_int(env, "GRPC_MAX_MESSAGE_BYTES", 4 * 1024 * 1024),
-        max_concurrent_rpcs=read_int(env, "GRPC_MAX_CONCURRENT_RPCS", 1000),
-        keepalive_time_seconds=read_int(env, "GRPC_KEEPALIVE_TIME_SECONDS", 60),
-        keepalive_min_ping_interval_seconds=read_int(env, "GRPC_KEEPALIVE_MIN_PING_SECONDS", 10),
+        max_message_bytes=read_int(env, "GRPC_MAX_MESSAGE_BYTES", d.max_message_bytes),
+        max_concurrent_rpcs=read_positive_int(
+            env, "GRPC_MAX_CONCURRENT_RPCS", d.max_concurrent_rpcs
+        ),
+        max_watch_streams=read_positive_int(env, "GRPC_MAX_WATCH_STREAMS", d.max_watch_streams),
+        max_watch_streams_per_peer=read_positive_int(
+            env, "GRPC_MAX_WATCH_STREAMS_PER_PEER", d.max_watch_streams_per_peer
+        ),
+        max_reflection_streams=read_positive_int(
+            env, "GRPC_MAX_REFLECTION_STREAMS", d.max_reflection_streams
+        ),
+        max_reflection_streams_per_peer=read_positive_int(
+            env, "GRPC_MAX_REFLECTION_STREAMS_PER_PEER", d.max_reflection_streams_per_peer
+        ),
+        max_opening_streams_per_tenant=read_positive_int(
+            env, "GRPC_MAX_OPENING_STREAMS_PER_TENANT", d.max_opening_streams_per_tenant
+        ),
+        max_streams_per_connection=read_positive_int(
+            env, "GRPC_MAX_STREAMS_PER_CONNECTION", d.max_streams_per_connection
+        ),
+        max_connection_age_seconds=read_positive_float(
+            env, "GRPC_MAX_CONNECTION_AGE_SECONDS", d.max_connection_age_seconds
+        ),
+        max_connection_age_grace_seconds=read_positive_float(
+            env, "GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS", d.max_connection_age_grace_seconds
+        ),
+        max_connection_idle_seconds=read_positive_float(
+            env, "GRPC_MAX_CONNECTION_IDLE_SECONDS", d.max_connection_idle_seconds
+        ),
+        keepalive_time_seconds=read_int(
+            env, "GRPC_KEEPALIVE_TIME_SECONDS", d.keepalive_time_seconds
+        ),
+        keepalive_min_ping_interval_seconds=read_int(
+            env, "GRPC_KEEPALIVE_MIN_PING_SECONDS", d.keepalive_min_ping_interval_seconds
+        ),
+        keepalive_permit_without_calls=read_bool(
+            env, "GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS", d.keepalive_permit_without_calls
+        ),
+        keepalive_max_ping_strikes=read_non_negative_int(
+            env, "GRPC_KEEPALIVE_MAX_PING_STRIKES", d.keepalive_max_ping_strikes
+        ),
+        first_message_seconds=read_positive_float(
+            env, "GRPC_FIRST_MESSAGE_SECONDS", d.first_message_seconds
+        ),
     )
 
 
@@ -152,6 +195,12 @@ def speech_limits(env: Mapping[str, str]) -> SpeechLimits:
         ),
         keepalive_seconds=read_positive_float(
             env, "SPEECH_KEEPALIVE_SECONDS", defaults.keepalive_seconds
+        ),
+        max_session_seconds=read_positive_float(
+            env, "SPEECH_MAX_SESSION_SECONDS", defaults.max_session_seconds
+        ),
+        max_caller_idle_seconds=read_positive_float(
+            env, "SPEECH_MAX_CALLER_IDLE_SECONDS", defaults.max_caller_idle_seconds
         ),
     )
 

@@ -62,10 +62,41 @@ class JwtSettings:
 
 @dataclass(frozen=True)
 class GrpcLimits:
+    """The gRPC port's bounds: admission budgets, per-connection limits, ping policy.
+
+    Health `Check` is never counted. `Watch` and reflection streams, which need no token, have
+    budgets of their own (in all and per peer address); authenticated RPCs share
+    `max_concurrent_rpcs`, so anonymous streams can never take a slot a token holder needs.
+    """
+
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 1000
+    # A Watch stream costs little while open; the bound is on how many anyone can pile up.
+    # Clients with gRPC client-side health checking hold one per channel and server.
+    max_watch_streams: int = 256
+    max_watch_streams_per_peer: int = 16
+    max_reflection_streams: int = 32
+    max_reflection_streams_per_peer: int = 4
+    # Streaming RPCs of one tenant that have not sent their first message yet.
+    max_opening_streams_per_tenant: int = 64
+    # HTTP/2 streams one connection may have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS).
+    # gRPC clients queue calls past it rather than open another connection, so it is as large
+    # as the RPC budget: one busy platform channel carries every voice call's three streams.
+    max_streams_per_connection: int = 1000
+    # A connection older than this gets GOAWAY; its open streams then have the grace to finish,
+    # which is at least the longest speech session so that a live call is never cut.
+    max_connection_age_seconds: float = 1800.0
+    max_connection_age_grace_seconds: float = 3600.0
+    # A connection without any RPC for this long gets GOAWAY.
+    max_connection_idle_seconds: float = 300.0
     keepalive_time_seconds: int = 60
     keepalive_min_ping_interval_seconds: int = 10
+    # Pings on a connection without RPCs count as misbehaviour unless permitted.
+    keepalive_permit_without_calls: bool = False
+    # Pings too early (or without calls) tolerated before GOAWAY ENHANCE_YOUR_CALM.
+    keepalive_max_ping_strikes: int = 2
+    # A client- or bidirectional-streaming RPC must send its first message within this.
+    first_message_seconds: float = 10.0
 
 
 @dataclass(frozen=True)

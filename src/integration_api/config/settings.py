@@ -85,7 +85,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = env.get("LOG_LEVEL", "").strip().lower() or "info"
     if log_level not in LOG_LEVELS:
         raise ConfigError("LOG_LEVEL must be debug, info, warning or error")
-    return Settings(
+    settings = Settings(
         environment=environment,
         host=env.get("HOST", "") or Settings.host,
         port=read_int(env, "PORT", 9004),
@@ -111,6 +111,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         operations=loaders.operations_settings(env),
         tracing=loaders.tracing_settings(env),
     )
+    check_stream_grace(settings)
+    return settings
+
+
+def check_stream_grace(settings: Settings) -> None:
+    """A connection past its age must let the longest speech session on it finish."""
+    if settings.grpc.max_connection_age_grace_seconds < settings.speech.max_session_seconds:
+        raise ConfigError(
+            "GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS must be at least SPEECH_MAX_SESSION_SECONDS, "
+            "so that a live speech session on an old connection can finish"
+        )
 
 
 def check_secret_policy(settings: Settings) -> None:

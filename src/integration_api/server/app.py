@@ -30,11 +30,26 @@ log = structlog.get_logger("integration_api.server")
 CONTRACT_PACKAGE = "integration.v1"
 
 
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
 def grpc_options(settings: Settings, *, reuse_port: bool = False) -> list[tuple[str, int]]:
+    """The channel arguments of the server: message sizes, per-connection limits, ping policy.
+
+    How many RPCs are taken on is decided by the interceptor's admission, not by grpc's
+    `maximum_concurrent_rpcs`, which would count health checks and anonymous streams alike.
+    """
     limits = settings.grpc
     return [
         ("grpc.max_receive_message_length", limits.max_message_bytes),
         ("grpc.max_send_message_length", limits.max_message_bytes),
+        ("grpc.max_concurrent_streams", limits.max_streams_per_connection),
+        # Old connections are sent GOAWAY (clients reconnect, so load spreads over replicas);
+        # the grace lets a live speech or chat stream on them finish.
+        ("grpc.max_connection_age_ms", _ms(limits.max_connection_age_seconds)),
+        ("grpc.max_connection_age_grace_ms", _ms(limits.max_connection_age_grace_seconds)),
+        ("grpc.max_connection_idle_ms", _ms(limits.max_connection_idle_seconds)),
         ("grpc.keepalive_time_ms", limits.keepalive_time_seconds * 1000),
         ("grpc.keepalive_timeout_ms", 20_000),
         # Reject clients that ping more often than this (keepalive enforcement).
@@ -42,7 +57,8 @@ def grpc_options(settings: Settings, *, reuse_port: bool = False) -> list[tuple[
             "grpc.http2.min_ping_interval_without_data_ms",
             limits.keepalive_min_ping_interval_seconds * 1000,
         ),
-        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.keepalive_permit_without_calls", int(limits.keepalive_permit_without_calls)),
+        ("grpc.http2.max_ping_strikes", limits.keepalive_max_ping_strikes),
         # Only the workers of one supervisor share a port; a lone server refuses a taken one.
         ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
@@ -85,10 +101,11 @@ class Application:
         self.runtime = await Runtime.create(settings, self._database)
         server = grpc.aio.server(
             interceptors=[
-                ServiceInterceptor(TokenPolicy.from_settings(settings.secret, settings.jwt))
+                ServiceInterceptor(
+                    TokenPolicy.from_settings(settings.secret, settings.jwt), settings.grpc
+                )
             ],
             options=grpc_options(settings, reuse_port=self.shared_ports),
-            maximum_concurrent_rpcs=settings.grpc.max_concurrent_rpcs,
         )
         descriptor_set = load_descriptor_set()
         exposed = service_names(descriptor_set, CONTRACT_PACKAGE)

@@ -8,16 +8,23 @@ never includes the exception's message (that is how keys leak into error text).
 The caller's `x-request-id` is used only when it is a short plain token; anything else (long,
 spaces, quotes, markup) is replaced by a generated id before it reaches logs, error details or
 the audit chain.
+
+Admission (`server.admission`) decides which budget each RPC counts against, and a client- or
+bidirectional-streaming RPC must send its first message within `GRPC_FIRST_MESSAGE_SECONDS`,
+else it ends with DEADLINE_EXCEEDED `FIRST_MESSAGE_TIMEOUT`: a stream opened and left silent
+holds a slot for that long at most.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 import time
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import grpc
@@ -25,12 +32,20 @@ import structlog
 
 from integration_api.auth.token_cache import VerifiedTokenCache
 from integration_api.auth.tokens import TokenPolicy
-from integration_api.errors import ServiceError, Unauthenticated, Unavailable, Unimplemented
+from integration_api.config import GrpcLimits
+from integration_api.errors import (
+    DeadlineExceeded,
+    ServiceError,
+    Unauthenticated,
+    Unavailable,
+    Unimplemented,
+)
 from integration_api.observability import tracing
 from integration_api.observability.logging import debug_enabled
 from integration_api.observability.redaction import redact_message
 from integration_api.principal import Principal
 from integration_api.server import metrics
+from integration_api.server.admission import Admission, Budget, peer_address
 from integration_api.server.context import CallContext, reset_call, set_call
 from integration_api.server.decoding import require_decoded, strict_deserializer
 from integration_api.server.status import internal_status, status_for
@@ -42,6 +57,7 @@ UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 QUIET_PREFIXES = ("/grpc.health.v1.Health/",)
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 BEARER_PREFIX = "bearer "
+FIRST_MESSAGE_TIMEOUT = "FIRST_MESSAGE_TIMEOUT"
 
 Continuation = Callable[
     [grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any] | None"]
@@ -82,8 +98,11 @@ def _bearer_token(details: grpc.HandlerCallDetails) -> str:
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, policy: TokenPolicy) -> None:
+    def __init__(self, policy: TokenPolicy, limits: GrpcLimits | None = None) -> None:
+        limits = limits or GrpcLimits()
         self._tokens = VerifiedTokenCache(policy)
+        self.admission = Admission(limits)
+        self._first_message_seconds = limits.first_message_seconds
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -101,7 +120,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             except Unauthenticated as error:
                 failure = error
         call = CallContext(request_id=request_id, method=method, principal=principal)
-        return _wrap(handler, call, failure)
+        guard = _Guard(
+            call,
+            failure,
+            self.admission.budget_for(method, authenticated=principal is not None),
+            first_message_seconds=self._first_message_seconds,
+            opening=self.admission.opening_for(principal),
+        )
+        return _wrap(handler, guard)
 
     def _authenticate(self, details: grpc.HandlerCallDetails) -> Principal:
         token = _bearer_token(details)
@@ -113,14 +139,54 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         return self._tokens.principal_for(token)
 
 
+class _Guard:
+    """What every RPC passes before its behaviour runs: its token's verdict and its budget."""
+
+    def __init__(
+        self,
+        call: CallContext,
+        failure: ServiceError | None,
+        budget: Budget | None,
+        *,
+        first_message_seconds: float,
+        opening: tuple[Budget, str] | None,
+    ) -> None:
+        self.call = call
+        self.failure = failure
+        self.budget = budget
+        self.first_message_seconds = first_message_seconds
+        # The budget and key a stream counts against until its first message (its tenant's).
+        self.opening = opening
+
+    @asynccontextmanager
+    async def admitted(self, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
+        """Inside the RPC's scope (so a refusal becomes its status): the token, then a slot."""
+        if self.failure is not None:
+            raise self.failure
+        if self.budget is None:
+            yield
+            return
+        with self.budget.slot(peer_address(context.peer())):
+            yield
+
+    @contextmanager
+    def awaiting_first_message(self) -> Iterator[None]:
+        if self.opening is None:
+            yield
+            return
+        budget, key = self.opening
+        with budget.slot(key):
+            yield
+
+
 def _wrap(
-    handler: grpc.RpcMethodHandler[Any, Any], call: CallContext, failure: ServiceError | None
+    handler: grpc.RpcMethodHandler[Any, Any], guard: _Guard
 ) -> grpc.RpcMethodHandler[Any, Any]:
     # Undecodable requests reach the behaviours below as a marker, refused in the RPC's scope.
-    deserializer = strict_deserializer(call.method, handler.request_deserializer)
+    deserializer = strict_deserializer(guard.call.method, handler.request_deserializer)
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(
-            _unary(handler.unary_unary, call, failure),
+            _unary(handler.unary_unary, guard),
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -130,14 +196,14 @@ def _wrap(
         behavior = handler.unary_stream
         wrapper = _server_stream if inspect.isasyncgenfunction(behavior) else _unary
         return grpc.unary_stream_rpc_method_handler(
-            wrapper(behavior, call, failure),
+            wrapper(behavior, guard),
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
     if handler.stream_stream is not None and inspect.isasyncgenfunction(handler.stream_stream):
-        # Server reflection: the contract itself has no client-streaming RPCs.
+        # Speech sessions and server reflection.
         return grpc.stream_stream_rpc_method_handler(
-            _bidirectional_stream(handler.stream_stream, call, failure),
+            _bidirectional_stream(handler.stream_stream, guard),
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -187,51 +253,69 @@ class _RpcScope:
             reset_call(self._token)
 
 
-def _unary(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
+def _unary(behavior: Any, guard: _Guard) -> Any:
     async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        async with _RpcScope(call, context):
-            if failure is not None:
-                raise failure
+        async with _RpcScope(guard.call, context), guard.admitted(context):
             require_decoded(request)
             if debug_enabled():
-                _log_request(call, request)
+                _log_request(guard.call, request)
             return await behavior(request, context)
 
     return handle
 
 
-def _server_stream(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
+def _server_stream(behavior: Any, guard: _Guard) -> Any:
     async def handle(
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
-        async with _RpcScope(call, context):
-            if failure is not None:
-                raise failure
+        async with _RpcScope(guard.call, context), guard.admitted(context):
             require_decoded(request)
             if debug_enabled():
-                _log_request(call, request)
+                _log_request(guard.call, request)
             async for response in behavior(request, context):
                 yield response
 
     return handle
 
 
-def _bidirectional_stream(behavior: Any, call: CallContext, failure: ServiceError | None) -> Any:
+def _bidirectional_stream(behavior: Any, guard: _Guard) -> Any:
     async def handle(
         requests: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
-        async with _RpcScope(call, context):
-            if failure is not None:
-                raise failure
-            async for response in behavior(_decoded(requests), context):
+        async with _RpcScope(guard.call, context), guard.admitted(context):
+            decoded = _decoded(requests, guard)
+            async for response in behavior(decoded, context):
                 yield response
 
     return handle
 
 
-async def _decoded(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """The stream's requests; an undecodable one ends the RPC with INVALID_ARGUMENT."""
-    async for request in requests:
+def first_message_timeout(seconds: float) -> DeadlineExceeded:
+    return DeadlineExceeded(
+        f"the stream sent no message within {seconds:g} s of opening; send the first message "
+        "(the configuration) at once",
+        reason=FIRST_MESSAGE_TIMEOUT,
+    )
+
+
+async def _decoded(requests: AsyncIterator[Any], guard: _Guard) -> AsyncIterator[Any]:
+    """The stream's requests; an undecodable one ends the RPC with INVALID_ARGUMENT, and
+    silence before the first one past its bound with DEADLINE_EXCEEDED. Until the first
+    arrives, the stream also holds one of its tenant's opening slots."""
+    first_within = guard.first_message_seconds
+    try:
+        with guard.awaiting_first_message():
+            # Only once admitted: a receiver made and never read warns when collected.
+            iterator = aiter(requests)
+            async with asyncio.timeout(first_within):
+                first = await anext(iterator, None)
+    except TimeoutError:
+        raise first_message_timeout(first_within) from None
+    if first is None:
+        return
+    require_decoded(first)
+    yield first
+    async for request in iterator:
         require_decoded(request)
         yield request
 

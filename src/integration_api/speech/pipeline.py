@@ -3,7 +3,8 @@ count (`speech.metrics`, kept here alike for every provider).
 
 Every session holds one of its tenant's speech slots while it runs. The audio it moves and the
 text it sends are counted against their caps as they pass, so a session past a cap ends at
-once with a status naming it. A provider session that ends without its final event
+once with a status naming it; so does a session past its duration or whose caller went silent
+(`speech.session_bounds`). A provider session that ends without its final event
 (`TranscriptionMetadata`, `SynthesisDone`) is truncated, never complete; a provider refusing
 the stored key becomes the credential's last check.
 """
@@ -56,6 +57,7 @@ from integration_api.speech.ports import (
     Synthesizer,
     Transcriber,
 )
+from integration_api.speech.session_bounds import SessionBounds
 
 AUDIO_LIMIT = "SPEECH_AUDIO_LIMIT"
 TEXT_LIMIT = "SPEECH_TEXT_LIMIT"
@@ -156,6 +158,9 @@ class SpeechService:
             limits.max_sessions_per_tenant, session_limit
         )
 
+    def _bounds(self) -> SessionBounds:
+        return SessionBounds(self._limits.max_session_seconds, self._limits.max_caller_idle_seconds)
+
     async def _credential(self, tenant: Tenant, credential_id: str) -> ProviderCredential:
         if not credential_id.strip():
             raise InvalidArgument.for_field("config.credential_id", "is required")
@@ -177,12 +182,14 @@ class SpeechService:
             self._sessions.slot(tenant),
             entered(SessionMetrics(credential.provider, TRANSCRIBE, options.audio)) as watch,
         ):
+            bounds = self._bounds()
             counted = _AudioCounter(self._limits.max_audio_bytes, watch)
             events = transcriber.transcribe(
-                credential, options, counted.wrap(inputs), self._transport()
+                credential, options, counted.wrap(bounds.caller(inputs)), self._transport()
             )
             async with aclosing(self._guarded(tenant, credential, events)) as guarded:
                 async for event in guarded:
+                    bounds.check()
                     if isinstance(event, Transcript):
                         watch.transcript()
                     elif isinstance(event, TranscriptionMetadata):
@@ -211,7 +218,7 @@ class SpeechService:
         ):
             watch.text_sent()  # the request carries it
             events = synthesizer.synthesize(credential, options, text, self._transport())
-            async for event in self._synthesis(tenant, credential, events, watch):
+            async for event in self._synthesis(tenant, credential, events, watch, self._bounds()):
                 yield event
 
     async def synthesize_stream(
@@ -227,9 +234,10 @@ class SpeechService:
             self._sessions.slot(tenant),
             entered(SessionMetrics(credential.provider, SYNTHESIZE_STREAM, options.audio)) as watch,
         ):
-            limited = _limit_text(inputs, self._limits.max_text_characters, watch)
+            bounds = self._bounds()
+            limited = _limit_text(bounds.caller(inputs), self._limits.max_text_characters, watch)
             events = streaming.synthesize_stream(credential, options, limited, self._transport())
-            async for event in self._synthesis(tenant, credential, events, watch):
+            async for event in self._synthesis(tenant, credential, events, watch, bounds):
                 yield event
 
     async def _synthesis(
@@ -238,11 +246,13 @@ class SpeechService:
         credential: ProviderCredential,
         events: AsyncGenerator[SynthesisEvent, None],
         watch: SessionMetrics,
+        bounds: SessionBounds,
     ) -> AsyncIterator[SynthesisEvent]:
         clock = _Clock()
         audio_bytes = 0
         async with aclosing(self._guarded(tenant, credential, events)) as guarded:
             async for event in guarded:
+                bounds.check()
                 if isinstance(event, AudioChunk):
                     clock.audio()
                     watch.audio_out(len(event.data))
