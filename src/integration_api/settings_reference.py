@@ -119,7 +119,34 @@ VARIABLES: tuple[Variable, ...] = (
         "OAUTH_CALLBACK_URL", "", "public base URL of the OAuth callback; empty disables OAuth"
     ),
     Variable("OAUTH_CALLBACK_PORT", "9005", "port of the OAuth browser callback"),
+    Variable(
+        "OAUTH_CALLBACK_HEADER_TIMEOUT_SECONDS",
+        "10",
+        "callback connections must send complete request headers within this",
+    ),
+    Variable(
+        "OAUTH_CALLBACK_MAX_CONNECTIONS", "256", "open callback connections per worker process"
+    ),
+    Variable(
+        "OAUTH_CALLBACK_RATE_PER_SECOND", "1", "callback requests per second per client address"
+    ),
+    Variable("OAUTH_CALLBACK_RATE_BURST", "20", "callback requests one address may send at once"),
+    Variable(
+        "OAUTH_CALLBACK_TRUSTED_PROXIES",
+        "",
+        "proxies (CIDR, comma-separated) whose X-Forwarded-For names the callback's client",
+    ),
     Variable("OAUTH_REDIRECT_ALLOW", "", "where users may be sent after OAuth, comma-separated"),
+    Variable(
+        "OAUTH_GOOGLE_SCOPES_ALLOW",
+        "openid email profile userinfo.email userinfo.profile calendar.readonly drive.readonly",
+        "scopes a tenant may request from Google, comma- or space-separated",
+    ),
+    Variable(
+        "OAUTH_GITHUB_SCOPES_ALLOW",
+        "read:user user:email",
+        "scopes a tenant may request from GitHub, comma- or space-separated",
+    ),
     Variable("OAUTH_REFRESH_MARGIN_SECONDS", "900", "refresh access tokens this close to expiry"),
     Variable("OAUTH_KEEPALIVE_INTERVAL_SECONDS", "3600", "how often idle connections are checked"),
     Variable("GOOGLE_OAUTH_CLIENT_ID", "", "Google OAuth client id"),

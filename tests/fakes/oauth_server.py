@@ -169,6 +169,10 @@ class Behaviour:
     omit_access_token: bool = False
     # Called with the refresh token before a refresh grant is answered.
     before_refresh: Callable[[str], Awaitable[None]] | None = None
+    # Raw JSON put in place of a granted token's `expires_in` (`-1e12`, `Infinity`, `"abc"`).
+    expires_in_json: str | None = None
+    # The token endpoint answers this (status, body) instead of running the grant.
+    token_answer: tuple[int, dict[str, Any]] | None = None
 
 
 class FakeOAuthProvider(AuthorizationServer):  # type: ignore[misc]
@@ -293,9 +297,20 @@ class FakeOAuthProvider(AuthorizationServer):  # type: ignore[misc]
                 await behaviour.before_refresh(form.get("refresh_token", ""))
         if behaviour.token_delay_seconds:
             await asyncio.sleep(behaviour.token_delay_seconds)
+        if behaviour.token_answer is not None:
+            return json_response(*behaviour.token_answer)
         oauth_request = _Request("POST", request.path_qs, dict(request.headers), pairs)
         answer: web.Response = self.create_token_response(oauth_request)
-        return self._shape_token_answer(answer, form)
+        return self._with_expires_in(self._shape_token_answer(answer, form))
+
+    def _with_expires_in(self, answer: web.Response) -> web.Response:
+        raw = self.behaviour.expires_in_json
+        if raw is None or answer.status != 200:
+            return answer
+        body = json.loads(answer.text or "{}")
+        body["expires_in"] = "__expires_in__"
+        text = json.dumps(body).replace('"__expires_in__"', raw)
+        return web.Response(status=200, text=text, content_type="application/json")
 
     def _shape_token_answer(self, answer: web.Response, form: dict[str, str]) -> web.Response:
         body = json.loads(answer.text or "{}")

@@ -29,10 +29,10 @@ async def test_status_counts_every_key_held_and_names_keys_the_keyring_lacks(
     await seal_credentials(pool, Envelope(Keyring.from_settings(LOST)), 1)
     status = await key_status(pool, Keyring.from_settings(NEW, f"{OLD},{SPARE}"))
     assert status.keys == (
-        KeyUsage(key_id_of(NEW), ROLE_PRIMARY, (2, 0, 0, 0)),
-        KeyUsage(key_id_of(OLD), ROLE_DECRYPT_ONLY, (3, 0, 0, 0)),
-        KeyUsage(key_id_of(SPARE), ROLE_DECRYPT_ONLY, (0, 0, 0, 0)),
-        KeyUsage(key_id_of(LOST), ROLE_MISSING, (1, 0, 0, 0)),
+        KeyUsage(key_id_of(NEW), ROLE_PRIMARY, (2, 0, 0, 0, 0)),
+        KeyUsage(key_id_of(OLD), ROLE_DECRYPT_ONLY, (3, 0, 0, 0, 0)),
+        KeyUsage(key_id_of(SPARE), ROLE_DECRYPT_ONLY, (0, 0, 0, 0, 0)),
+        KeyUsage(key_id_of(LOST), ROLE_MISSING, (1, 0, 0, 0, 0)),
     )
     assert (status.total, status.off_primary) == (6, 4)
     assert status.missing_key_ids == (key_id_of(LOST),)
@@ -43,8 +43,8 @@ async def test_status_counts_every_key_held_and_names_keys_the_keyring_lacks(
 async def test_status_of_an_empty_database_lists_the_keyring(pool: ConnectionPool) -> None:
     status = await key_status(pool, Keyring.from_settings(NEW, OLD))
     assert status.keys == (
-        KeyUsage(key_id_of(NEW), ROLE_PRIMARY, (0, 0, 0, 0)),
-        KeyUsage(key_id_of(OLD), ROLE_DECRYPT_ONLY, (0, 0, 0, 0)),
+        KeyUsage(key_id_of(NEW), ROLE_PRIMARY, (0, 0, 0, 0, 0)),
+        KeyUsage(key_id_of(OLD), ROLE_DECRYPT_ONLY, (0, 0, 0, 0, 0)),
     )
     assert status.primary_key_id == key_id_of(NEW)
     assert status.retirable_key_ids == (key_id_of(OLD),)
@@ -61,6 +61,7 @@ async def test_rendered_table_shows_no_key_material(pool: ConnectionPool) -> Non
         "CREDENTIALS",
         "OAUTH-TOKENS",
         "OAUTH-STATES",
+        "OAUTH-PENDING",
         "AGENT-TOKENS",
         "TOTAL",
     ]

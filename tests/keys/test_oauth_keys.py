@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from grpc_health.v1 import health_pb2
+from integration_api_proto.integration.v1 import ConnectionStatus
 
 from integration_api.credentials.key_status import key_status
 from integration_api.credentials.rewrap import rewrap_all, rewrap_rows
@@ -49,18 +50,26 @@ async def test_oauth_rows_are_counted_rewrapped_and_work_with_the_new_key_alone(
             google_token = await access_token(world, google_id)
             github_token = await access_token(world, github_id)
             pending = await world.start("google", "keys-pending")
+            parked = await world.consent("github", "keys-parked")
 
         status = await key_status(pool, Keyring.from_settings(NEW, OLD))
         [on_old] = [usage for usage in status.keys if usage.key_id == key_id_of(OLD)]
-        assert (on_old.rows_in("oauth-tokens"), on_old.rows_in("oauth-states")) == (2, 1)
-        assert (on_old.rows, status.off_primary) == (3, 3)
+        held = [
+            on_old.rows_in(store) for store in ("oauth-tokens", "oauth-states", "oauth-pending")
+        ]
+        assert held == [2, 1, 1]
+        assert (on_old.rows, status.off_primary) == (4, 4)
 
         report = await rewrap_all(pool, Envelope(Keyring.from_settings(NEW, OLD)))
-        assert report.rewrapped_by_store == {"oauth-tokens": 2, "oauth-states": 1}
+        assert report.rewrapped_by_store == {
+            "oauth-tokens": 2,
+            "oauth-states": 1,
+            "oauth-pending": 1,
+        }
         assert report.complete
         in_use = await SealedValueRepository(pool).key_ids_in_use()
         assert {key: set(stores) for key, stores in in_use.items()} == {
-            key_id_of(NEW): {"oauth-tokens", "oauth-states"}
+            key_id_of(NEW): {"oauth-tokens", "oauth-states", "oauth-pending"}
         }
 
         await expire_in(empty_database_dsn, github_id, -60)
@@ -74,7 +83,10 @@ async def test_oauth_rows_are_counted_rewrapped_and_work_with_the_new_key_alone(
             assert providers.github.live_token(refreshed) is not None
             # The PKCE verifier of the pending authorization opens too: the flow completes.
             outcome = landed(await world.browse(pending.authorization_url))
-            assert outcome.get("status") == "connected", outcome
+            assert outcome.get("status") == "authorized", outcome
+            assert (await world.complete(outcome["completion_code"])).id
+            # ... and so do the tokens of a consented flow parked before the rewrap.
+            assert (await world.complete(parked)).status == ConnectionStatus.ACTIVE
 
 
 async def _connect(world: OAuthWorld) -> None:

@@ -226,6 +226,7 @@ async def _runbook(
         "credentials": len(expected),
         "oauth-tokens": len(oauth_tokens),
         "oauth-states": 0,
+        "oauth-pending": 0,
         "agent-tokens": 0,
     }
 

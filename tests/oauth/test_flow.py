@@ -35,19 +35,25 @@ async def test_authorization_url_always_sends_s256_state_and_the_exact_redirect_
 
 
 @pytest.mark.parametrize("provider", ["google", "github"])
-async def test_a_browser_completes_the_flow_and_the_platform_gets_the_connection_id(
+async def test_a_browser_consents_and_the_starting_users_session_completes_the_connection(
     oauth: OAuthWorld, provider: str
 ) -> None:
-    started = await oauth.start(provider, f"e2e-{provider}")
+    name = f"e2e-{provider}"
+    started = await oauth.start(provider, name)
     landing = await oauth.browse(started.authorization_url)
     assert landing.status_code == 200
     outcome = landed(landing)
-    assert outcome["status"] == "connected"
-    assert set(outcome) == {"status", "connection_id"}
+    assert outcome["status"] == "authorized"
+    assert set(outcome) == {"status", "completion_code"}
     listed = await oauth.stub.list_connections(
         ListConnectionsRequest(provider=provider), metadata=oauth.service.auth()
     )
-    connection = next(c for c in listed.connections if c.id == outcome["connection_id"])
+    assert name not in {c.name for c in listed.connections}  # nothing usable before completion
+    completed = await oauth.complete(outcome["completion_code"])
+    listed = await oauth.stub.list_connections(
+        ListConnectionsRequest(provider=provider), metadata=oauth.service.auth()
+    )
+    connection = next(c for c in listed.connections if c.id == completed.id)
     assert connection.status == ConnectionStatus.ACTIVE
     assert connection.account_id == "4242"
     assert connection.account_email == "octo@example.com"

@@ -18,6 +18,7 @@ import httpx
 from aiohttp import web
 from grpc_health.v1 import health_pb2
 from integration_api_proto.integration.v1 import (
+    CompleteAuthorizationRequest,
     GetAccessTokenRequest,
     StartAuthorizationRequest,
 )
@@ -125,7 +126,11 @@ async def test_two_processes_refresh_an_expired_token_once_for_fifty_callers(
             metadata=auth,
         )
         async with httpx.AsyncClient(follow_redirects=True, timeout=10) as browser:
-            connection_id = landed(await browser.get(started.authorization_url))["connection_id"]
+            outcome = landed(await browser.get(started.authorization_url))
+        completed = await second.complete_authorization(
+            CompleteAuthorizationRequest(completion_code=outcome["completion_code"]), metadata=auth
+        )
+        connection_id = completed.connection.id
         await expire_in(empty_database_dsn, connection_id, -60)
         google.behaviour.token_delay_seconds = 0.3
         request = GetAccessTokenRequest(connection_id=connection_id)

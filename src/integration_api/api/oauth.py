@@ -23,6 +23,7 @@ from integration_api_proto.integration.v1.grpc_aio import OAuthServiceBase
 
 from integration_api.errors import Internal, InvalidArgument
 from integration_api.oauth.callback_params import callback_params
+from integration_api.oauth.completion import end_user
 from integration_api.oauth.operations import OAuthOperations
 from integration_api.oauth.request_checks import StartRequest
 from integration_api.server.context import require_principal
@@ -66,6 +67,7 @@ class OAuthServicer(OAuthServiceBase):
                 scopes=tuple(request.scopes),
                 connection_name=request.connection_name,
                 redirect_after=request.redirect_after,
+                user_id=request.user_id,
             ),
         )
         return StartAuthorizationResponse(
@@ -77,7 +79,16 @@ class OAuthServicer(OAuthServiceBase):
     async def complete_authorization(
         self, request: CompleteAuthorizationRequest, context: Context
     ) -> CompleteAuthorizationResponse:
-        tenant = require_principal().tenant
+        principal = require_principal()
+        if request.completion_code:
+            if request.state or request.code or request.error:
+                raise InvalidArgument.for_field(
+                    "completion_code", "is given instead of state, code and error, not with them"
+                )
+            row = await self._operations.flow.complete(
+                principal, request.user_id, request.completion_code
+            )
+            return CompleteAuthorizationResponse(connection=connection_message(row))
         params = callback_params(
             [
                 ("state", request.state),
@@ -86,7 +97,9 @@ class OAuthServicer(OAuthServiceBase):
                 ("error_description", request.error_description),
             ]
         )
-        finished = await self._operations.flow.finish(params, tenant=tenant)
+        finished = await self._operations.flow.finish(
+            params, tenant=principal.tenant, user_id=end_user(principal, request.user_id)
+        )
         if finished.error is not None:
             raise finished.error
         if finished.connection is None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from integration_api.config.callback_shim import callback_shim_settings
 from integration_api.config.sections import (
+    DEFAULT_GITHUB_SCOPES_ALLOW,
+    DEFAULT_GOOGLE_SCOPES_ALLOW,
     GrpcLimits,
     JwtSettings,
     OAuthClientSettings,
@@ -227,9 +230,18 @@ def oauth_settings(env: Mapping[str, str]) -> OAuthSettings:
         redirect_allow=tuple(entry.strip() for entry in allowed.split(",") if entry.strip()),
         refresh_margin_seconds=read_int(env, "OAUTH_REFRESH_MARGIN_SECONDS", 900),
         keepalive_interval_seconds=read_int(env, "OAUTH_KEEPALIVE_INTERVAL_SECONDS", 3600),
+        shim=callback_shim_settings(env),
         google=oauth_client_settings(env, "GOOGLE_OAUTH"),
         github=oauth_client_settings(env, "GITHUB_OAUTH"),
+        google_scopes_allow=_scopes(env, "OAUTH_GOOGLE_SCOPES_ALLOW", DEFAULT_GOOGLE_SCOPES_ALLOW),
+        github_scopes_allow=_scopes(env, "OAUTH_GITHUB_SCOPES_ALLOW", DEFAULT_GITHUB_SCOPES_ALLOW),
     )
+
+
+def _scopes(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma- or space-separated scope list; unset or blank keeps the default."""
+    listed = tuple(scope for scope in re.split(r"[\s,]+", env.get(name, "")) if scope)
+    return listed or default
 
 
 def operations_settings(env: Mapping[str, str]) -> OperationsSettings:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from integration_api.config.callback_shim import CallbackShimSettings
+
 
 @dataclass(frozen=True)
 class PostgresSettings:
@@ -119,6 +121,21 @@ class OAuthClientSettings:
         return bool(self.client_id and self.client_secret)
 
 
+# The scopes a tenant may request when the operator lists none: sign-in identity, and read-only
+# calendar and files for Google; the public profile and email addresses for GitHub. Anything
+# broader (Gmail, calendar writes, private repositories) must be listed by the operator.
+DEFAULT_GOOGLE_SCOPES_ALLOW = (
+    "openid",
+    "email",
+    "profile",
+    "https://www.googleapis.com/auth/userinfo.email",
+    "https://www.googleapis.com/auth/userinfo.profile",
+    "https://www.googleapis.com/auth/calendar.readonly",
+    "https://www.googleapis.com/auth/drive.readonly",
+)
+DEFAULT_GITHUB_SCOPES_ALLOW = ("read:user", "user:email")
+
+
 @dataclass(frozen=True)
 class OAuthSettings:
     callback_url: str = ""
@@ -126,8 +143,17 @@ class OAuthSettings:
     redirect_allow: tuple[str, ...] = ()
     refresh_margin_seconds: int = 900
     keepalive_interval_seconds: int = 3600
+    shim: CallbackShimSettings = field(default_factory=CallbackShimSettings)
     google: OAuthClientSettings = OAuthClientSettings()
     github: OAuthClientSettings = OAuthClientSettings()
+    google_scopes_allow: tuple[str, ...] = DEFAULT_GOOGLE_SCOPES_ALLOW
+    github_scopes_allow: tuple[str, ...] = DEFAULT_GITHUB_SCOPES_ALLOW
+
+    def scopes_allow(self, provider: str) -> tuple[str, ...]:
+        """The scopes a tenant may ask `provider` for (`OAUTH_<PROVIDER>_SCOPES_ALLOW`)."""
+        return {"google": self.google_scopes_allow, "github": self.github_scopes_allow}.get(
+            provider, ()
+        )
 
     @property
     def enabled(self) -> bool:

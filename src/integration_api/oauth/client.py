@@ -15,10 +15,11 @@ from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from integration_api.errors import ServiceError, Unavailable
-from integration_api.oauth.errors import ClientMisconfigured, GrantRejected
+from integration_api.oauth.errors import ClientMisconfigured, GrantRejected, TokenRequestRefused
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.tokens import TokenSet
 from integration_api.providers.http_errors import ErrorResponse
+from integration_api.providers.token_lifetime import lifetime_seconds
 from integration_api.providers.transport import send_json
 
 # Google caps access tokens at 2 KiB and refresh tokens at 512 B; anything far beyond is not a
@@ -29,6 +30,8 @@ MAX_TOKEN_LENGTH = 8192
 _GRANT_ERRORS = {"invalid_grant", "bad_refresh_token", "bad_verification_code"}
 # Our client id or secret is wrong: an operator's problem, never the user's connection.
 _CLIENT_ERRORS = {"invalid_client", "unauthorized_client", "incorrect_client_credentials"}
+# 4xx answers that say "not now" rather than "no": the generic table keeps them retryable.
+_TRANSIENT_4XX = {408, 409, 429, 499}
 
 
 async def exchange_code(
@@ -79,6 +82,9 @@ def classify_token_error(provider: str, response: ErrorResponse) -> ServiceError
         return GrantRejected(provider)
     if error in _CLIENT_ERRORS or response.status_code == 401:
         return ClientMisconfigured(provider)
+    status = response.status_code
+    if (status == 200 and error) or (400 <= status < 500 and status not in _TRANSIENT_4XX):
+        return TokenRequestRefused(provider)
     return None
 
 
@@ -92,8 +98,9 @@ def parse_token_response(provider: str, body: object) -> TokenSet:
     """The tokens of a successful-looking answer, which may still be a refusal (GitHub 200)."""
     error = _error_field(body)
     if error:
-        classified = classify_token_error(provider, ErrorResponse(provider, 200, {}, body))
-        raise classified or Unavailable(f"{provider} refused the token request", provider=provider)
+        raise classify_token_error(provider, ErrorResponse(provider, 200, {}, body)) or (
+            TokenRequestRefused(provider)
+        )
     if not isinstance(body, dict):
         raise _invalid(provider)
     access_token = body.get("access_token")
@@ -108,8 +115,10 @@ def parse_token_response(provider: str, body: object) -> TokenSet:
         refresh_token=refresh_token,
         token_type=str(body.get("token_type") or "Bearer"),
         scopes=_scopes(body.get("scope")),
-        expires_at=_after(now, body.get("expires_in")),
-        refresh_expires_at=_after(now, body.get("refresh_token_expires_in")),
+        expires_at=_after(now, lifetime_seconds(provider, body.get("expires_in"))),
+        refresh_expires_at=_after(
+            now, lifetime_seconds(provider, body.get("refresh_token_expires_in"))
+        ),
     )
 
 
@@ -132,10 +141,5 @@ def _scopes(value: Any) -> tuple[str, ...]:
     return tuple(sorted({scope for scope in value.replace(",", " ").split() if scope}))
 
 
-def _after(now: datetime, seconds: Any) -> datetime | None:
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float | str):
-        return None
-    try:
-        return now + timedelta(seconds=float(seconds))
-    except (ValueError, OverflowError):
-        return None
+def _after(now: datetime, seconds: float | None) -> datetime | None:
+    return None if seconds is None else now + timedelta(seconds=seconds)

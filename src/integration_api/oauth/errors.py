@@ -33,6 +33,17 @@ class GrantRejected(FailedPrecondition):
         )
 
 
+class TokenRequestRefused(FailedPrecondition):
+    """The token endpoint refused the request for good (a 4xx other than a dead grant or our
+    client, or GitHub's `200` carrying another `error`): sending it again cannot help, so it is
+    a refusal, never "unavailable"."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(
+            f"{provider} refused the token request", reason="OAUTH_TOKEN_REQUEST_REFUSED"
+        )
+
+
 class ClientMisconfigured(FailedPrecondition):
     """The provider refused our client id or secret: an operator must fix the configuration;
     the user's connection is not at fault."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,14 +22,25 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from integration_api.config import OAuthSettings
-from integration_api.errors import ServiceError
+from integration_api.errors import NotFound, ServiceError
 from integration_api.oauth import client
 from integration_api.oauth.callback_params import CallbackParams
-from integration_api.oauth.errors import AuthorizationRefused, GrantRejected, reason_code
+from integration_api.oauth.completion import Completion, end_user
+from integration_api.oauth.errors import (
+    AuthorizationRefused,
+    GrantRejected,
+    TokenRequestRefused,
+    reason_code,
+)
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.redirects import require_allowed
+from integration_api.oauth.refusals import count_unmatched
 from integration_api.oauth.registry import OAuthProviders
-from integration_api.oauth.request_checks import StartRequest, check_start_request
+from integration_api.oauth.request_checks import (
+    StartRequest,
+    check_scopes_allowed,
+    check_start_request,
+)
 from integration_api.oauth.tokens import TokenSet, open_verifier, seal_tokens, seal_verifier
 from integration_api.principal import Principal, Tenant
 from integration_api.server.context import current_request_id
@@ -37,14 +48,19 @@ from integration_api.store.audit import AuditLog
 from integration_api.store.database import ConnectionPool
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_connections import OAuthConnectionRepository
-from integration_api.store.oauth_rows import AuthorizedAccount, NewOAuthState, OAuthConnectionRow
+from integration_api.store.oauth_pending import PendingConnectionRepository
+from integration_api.store.oauth_rows import (
+    AuthorizedAccount,
+    NewOAuthState,
+    OAuthConnectionRow,
+    PendingConnection,
+)
 from integration_api.store.oauth_states import OAuthStateRepository
 from integration_api.vault import Envelope
 
 log = structlog.get_logger("integration_api.oauth")
 
 STATE_LIFETIME = timedelta(minutes=10)
-_NO_TENANT = Tenant("", "")
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,8 @@ class FinishedAuthorization:
     connection: OAuthConnectionRow | None
     error: ServiceError | None
     redirect_after: str = ""
+    # From the browser: the one-time code the starter's session completes the flow with.
+    completion_code: str = field(default="", repr=False)
 
 
 def state_hash(state: str) -> bytes:
@@ -83,16 +101,26 @@ class AuthorizationFlow:
         self._audit = AuditLog(pool)
         self._states = OAuthStateRepository(pool, self._audit)
         self._connections = OAuthConnectionRepository(pool, self._audit)
+        self._completion = Completion(
+            PendingConnectionRepository(pool, self._audit),
+            self._connections,
+            envelope,
+            http,
+            providers,
+        )
 
     async def start(self, principal: Principal, request: StartRequest) -> StartedAuthorization:
         check_start_request(request)
         provider = self._providers.get(request.provider)
+        allowed = self._settings.scopes_allow(provider.name)
+        check_scopes_allowed(request.scopes, allowed, provider.name)
         redirect_after = require_allowed(request.redirect_after, self._settings.redirect_allow)
         state = secrets.token_urlsafe(32)
         verifier = generate_token(64)
         hashed = state_hash(state)
         expires_at = datetime.now(UTC) + STATE_LIFETIME
         tenant = principal.tenant
+        user_id = end_user(principal, request.user_id)
         ciphertext = seal_verifier(self._envelope, tenant, hashed.hex(), provider.name, verifier)
         pending = NewOAuthState(
             state_hash=hashed,
@@ -105,6 +133,7 @@ class AuthorizationFlow:
             verifier_ciphertext=ciphertext,
             key_id=self._envelope.key_id_of(ciphertext),
             expires_at=expires_at,
+            user_id=user_id,
         )
         audit = _event(principal.actor, tenant, "oauth.authorization.start", provider.name)
         await self._states.insert(pending, audit)
@@ -122,31 +151,88 @@ class AuthorizationFlow:
         return StartedAuthorization(authorization_url=url, state=state, expires_at=expires_at)
 
     async def finish(
-        self, params: CallbackParams, *, provider: str | None = None, tenant: Tenant | None = None
+        self,
+        params: CallbackParams,
+        *,
+        provider: str | None = None,
+        tenant: Tenant | None = None,
+        user_id: str = "",
     ) -> FinishedAuthorization:
-        """Complete one callback; refusals are logged once and audited, never raised."""
+        """Finish one callback; refusals are returned, never raised. A refusal is audited
+        when the state matched a pending authorization, else only counted (`refusals`).
+
+        From the browser (no tenant) the consented tokens are parked for the completion step.
+        From a platform that receives the callback itself, in the session of the user who
+        started the flow (tenant and user matched before the state is consumed), the
+        connection is stored at once.
+        """
         pending: NewOAuthState | None = None
         try:
-            pending = await self._take_state(params, tenant)
+            pending = await self._take_state(params, tenant, user_id)
             _check_pending(pending, provider)
-            row = await self._authorize(pending, params)
+            if tenant is None and not pending.redirect_after:
+                raise AuthorizationRefused(
+                    "redirect_after_missing", "the flow named no redirect_after to complete at"
+                )
+            authorized, granted = await self._authorize(pending, params)
+            if tenant is None:
+                code = await self._park(pending, authorized, granted)
+                return FinishedAuthorization(None, None, pending.redirect_after, code)
+            row = await self._save(pending, authorized, granted)
             return FinishedAuthorization(row, None, pending.redirect_after)
         except ServiceError as error:
             await self._record_refusal(error, pending, provider)
             return FinishedAuthorization(None, error, pending.redirect_after if pending else "")
 
-    async def _take_state(self, params: CallbackParams, tenant: Tenant | None) -> NewOAuthState:
+    async def complete(
+        self, principal: Principal, user_id: str, completion_code: str
+    ) -> OAuthConnectionRow:
+        """The completion step: the starter's session makes its parked connection usable."""
+        bound_user = end_user(principal, user_id)
+
+        def audit_for(pending: PendingConnection, connection_id: str, created: bool) -> AuditEvent:
+            account = pending.account
+            action = "oauth.connection.create" if created else "oauth.connection.reauthorize"
+            details: dict[str, object] = {
+                "scopes": list(pending.tokens.scopes),
+                "account_id": account.account_id,
+            }
+            return _event(
+                principal.actor,
+                account.tenant,
+                action,
+                account.provider,
+                connection_id,
+                details=details,
+            )
+
+        try:
+            return await self._completion.complete(
+                principal, bound_user, completion_code, audit_for
+            )
+        except NotFound:
+            log.warning("oauth_completion_refused", reason="completion_unknown")
+            raise
+
+    async def expire_unclaimed(self) -> int:
+        return await self._completion.expire_unclaimed()
+
+    async def _take_state(
+        self, params: CallbackParams, tenant: Tenant | None, user_id: str
+    ) -> NewOAuthState:
         if not params.state:
             raise AuthorizationRefused("state_missing", "the callback carries no state")
-        pending = await self._states.consume(state_hash(params.state))
-        # Another tenant's state answers exactly like one that does not exist.
-        if pending is None or (tenant is not None and pending.tenant != tenant):
+        # Another tenant's (or user's) state is matched as absent, so it stays for its owner
+        # and answers exactly like one that does not exist.
+        pending = await self._states.consume(state_hash(params.state), tenant, user_id)
+        if pending is None:
             raise AuthorizationRefused("state_unknown", "the state is unknown or already used")
         return pending
 
     async def _authorize(
         self, pending: NewOAuthState, params: CallbackParams
-    ) -> OAuthConnectionRow:
+    ) -> tuple[AuthorizedAccount, TokenSet]:
+        """Exchange the code and read whose account granted what; nothing is stored yet."""
         if params.error:
             reason = "access_denied" if params.error == "access_denied" else "provider_error"
             raise AuthorizationRefused(reason, "the provider did not grant access")
@@ -165,22 +251,38 @@ class AuthorizationFlow:
             account_email=account.email,
             actor=pending.actor,
         )
+        return authorized, granted
 
+    async def _park(
+        self, pending: NewOAuthState, authorized: AuthorizedAccount, granted: TokenSet
+    ) -> str:
+        audit = _event(
+            pending.actor,
+            pending.tenant,
+            "oauth.authorization.consent",
+            authorized.provider,
+            details={"scopes": list(granted.scopes), "account_id": authorized.account_id},
+        )
+        return await self._completion.park(authorized, pending.user_id, granted, audit)
+
+    async def _save(
+        self, pending: NewOAuthState, authorized: AuthorizedAccount, granted: TokenSet
+    ) -> OAuthConnectionRow:
         def audit_for(connection_id: str, created: bool) -> AuditEvent:
             action = "oauth.connection.create" if created else "oauth.connection.reauthorize"
             return _event(
                 pending.actor,
                 pending.tenant,
                 action,
-                provider.name,
+                authorized.provider,
                 connection_id,
-                details={"scopes": list(granted.scopes), "account_id": account.account_id},
+                details={"scopes": list(granted.scopes), "account_id": authorized.account_id},
             )
 
         return await self._connections.save_authorized(
             authorized,
             lambda connection_id: seal_tokens(
-                self._envelope, pending.tenant, connection_id, provider.name, granted
+                self._envelope, pending.tenant, connection_id, authorized.provider, granted
             ),
             audit_for,
         )
@@ -203,26 +305,30 @@ class AuthorizationFlow:
                 verifier=verifier,
                 redirect_uri=self._providers.redirect_uri(provider.name),
             )
-        except GrantRejected:
+        except (GrantRejected, TokenRequestRefused):
             raise AuthorizationRefused(
                 "code_rejected", "the provider refused the code (expired, used or not ours)"
             ) from None
 
     async def refuse(self, error: ServiceError, provider: str) -> None:
-        """Log and audit a callback refused before its state was looked at."""
+        """Count a callback refused before its state was looked at."""
         await self._record_refusal(error, None, provider)
 
     async def _record_refusal(
         self, error: ServiceError, pending: NewOAuthState | None, provider: str | None
     ) -> None:
         reason = reason_code(error)
-        provider_name = pending.provider if pending else (provider or "")
-        log.warning("oauth_authorization_refused", reason=reason, provider=provider_name)
+        if pending is None:
+            # Matched no pending authorization: anyone can send that, so it is counted and
+            # logged sampled, never audited.
+            count_unmatched(reason, provider=provider or "")
+            return
+        log.warning("oauth_authorization_refused", reason=reason, provider=pending.provider)
         event = _event(
-            pending.actor if pending else "anonymous:callback",
-            pending.tenant if pending else _NO_TENANT,
+            pending.actor,
+            pending.tenant,
             "oauth.authorization.complete",
-            provider_name,
+            pending.provider,
             outcome="failure",
             details={"reason": reason},
         )

@@ -2,13 +2,16 @@
 
 Some providers let a refresh token die when it goes unused (Google after six months, GitHub
 Apps after six months, apps in Google's "Testing" status after 7 days), and a day is what the
-best integration platforms promise. Each pass refreshes, oldest first, every active connection
-whose last refresh is older than `MAX_IDLE` minus two passes, so none waits longer than a day.
+best integration platforms promise. Each pass first removes consented flows nobody completed in
+time (their tokens deleted and the grant revoked: oauth/completion.py), then refreshes, oldest
+first, every active connection whose last refresh is older than `MAX_IDLE` minus two passes, so
+none waits longer than a day.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
@@ -31,7 +34,9 @@ class KeepAlive:
         connections: OAuthConnectionRepository,
         refresher: TokenRefresher,
         interval_seconds: float,
+        expire_unclaimed: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
+        self._expire_unclaimed = expire_unclaimed
         self._connections = connections
         self._refresher = refresher
         self._interval = interval_seconds
@@ -42,6 +47,10 @@ class KeepAlive:
 
     async def run_once(self) -> int:
         """One pass; returns how many connections it refreshed."""
+        if self._expire_unclaimed is not None:
+            expired = await self._expire_unclaimed()
+            if expired:
+                log.info("oauth_unclaimed_expired", expired=expired)
         cutoff = self.cutoff()
 
         def still_idle(row: OAuthConnectionRow) -> bool:

@@ -69,10 +69,12 @@ class OAuthOperations:
         connections = OAuthConnectionRepository(pool)
         margin = timedelta(seconds=settings.refresh_margin_seconds)
         refresher = TokenRefresher(connections, envelope, http, providers, margin)
+        flow = AuthorizationFlow(pool, envelope, http, providers, settings)
+        interval = settings.keepalive_interval_seconds
         return cls(
-            flow=AuthorizationFlow(pool, envelope, http, providers, settings),
+            flow=flow,
             refresher=refresher,
-            keepalive=KeepAlive(connections, refresher, settings.keepalive_interval_seconds),
+            keepalive=KeepAlive(connections, refresher, interval, flow.expire_unclaimed),
             connections=connections,
             providers=providers,
             envelope=envelope,

@@ -20,6 +20,8 @@ class StartRequest:
     scopes: tuple[str, ...]
     connection_name: str
     redirect_after: str
+    # The end user starting the flow (from the platform's session); '' for the token's user.
+    user_id: str = ""
 
 
 def check_start_request(request: StartRequest) -> None:
@@ -34,4 +36,15 @@ def check_start_request(request: StartRequest) -> None:
     if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
         raise InvalidArgument.for_field(
             "connection_name", f"1 to {MAX_NAME_LENGTH} printable characters"
+        )
+
+
+def check_scopes_allowed(scopes: tuple[str, ...], allowed: tuple[str, ...], provider: str) -> None:
+    """Only scopes the operator listed for `provider` may be requested (least privilege)."""
+    refused = sorted(set(scopes) - set(allowed))
+    if refused:
+        raise InvalidArgument.for_field(
+            "scopes",
+            f"{', '.join(refused[:5])} not allowed for {provider} "
+            f"(OAUTH_{provider.upper()}_SCOPES_ALLOW)",
         )

@@ -81,6 +81,28 @@ def open_tokens(envelope: Envelope, row: OAuthConnectionRow) -> TokenSet:
     )
 
 
+def pending_binding(code_hash: bytes) -> str:
+    """What a pending connection's tokens are bound to in place of a connection id."""
+    return f"pending:{code_hash.hex()}"
+
+
+def open_sealed(
+    envelope: Envelope, tenant: Tenant, bound_id: str, provider: str, sealed: SealedTokens
+) -> TokenSet:
+    """Tokens sealed by `seal_tokens` for `bound_id`, with the values kept beside them."""
+    values = json.loads(
+        envelope.decrypt(sealed.ciphertext, _associated_data(tenant, bound_id, provider))
+    )
+    return TokenSet(
+        access_token=values["access_token"],
+        refresh_token=values["refresh_token"],
+        token_type=sealed.token_type,
+        scopes=sealed.scopes,
+        expires_at=sealed.access_token_expires_at,
+        refresh_expires_at=sealed.refresh_token_expires_at,
+    )
+
+
 def seal_verifier(
     envelope: Envelope, tenant: Tenant, state_id: str, provider: str, verifier: str
 ) -> bytes:

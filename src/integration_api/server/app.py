@@ -160,6 +160,7 @@ class Application:
             oauth.callback_url,
             self.settings.host,
             oauth.callback_port,
+            settings=oauth.shim,
             reuse_port=self.shared_ports,
         )
         try:

@@ -26,6 +26,8 @@ class NewOAuthState:
     verifier_ciphertext: bytes = field(repr=False)
     key_id: str
     expires_at: datetime
+    # The end user who started the flow; only that user may complete it ('' when none was named).
+    user_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,17 @@ class AuthorizedAccount:
     account_id: str
     account_email: str
     actor: str
+
+
+@dataclass(frozen=True)
+class PendingConnection:
+    """A consented flow waiting for its completion step: whose it is and the sealed tokens."""
+
+    code_hash: bytes = field(repr=False)
+    account: AuthorizedAccount
+    user_id: str
+    tokens: SealedTokens
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,32 @@ def state_from_record(record: asyncpg.Record) -> NewOAuthState:
         redirect_after=record["redirect_after"],
         verifier_ciphertext=bytes(record["verifier_ciphertext"]),
         key_id=record["key_id"],
+        expires_at=record["expires_at"],
+        user_id=record["user_id"],
+    )
+
+
+def pending_from_record(record: asyncpg.Record) -> PendingConnection:
+    return PendingConnection(
+        code_hash=bytes(record["code_hash"]),
+        account=AuthorizedAccount(
+            tenant=Tenant(record["organization_id"], record["project_id"]),
+            provider=record["provider"],
+            name=record["connection_name"],
+            account_id=record["account_id"],
+            account_email=record["account_email"],
+            actor=record["actor"],
+        ),
+        user_id=record["user_id"],
+        tokens=SealedTokens(
+            ciphertext=bytes(record["token_ciphertext"]),
+            key_id=record["key_id"],
+            token_type=record["token_type"],
+            scopes=tuple(record["scopes"]),
+            has_refresh_token=record["has_refresh_token"],
+            access_token_expires_at=record["access_token_expires_at"],
+            refresh_token_expires_at=record["refresh_token_expires_at"],
+        ),
         expires_at=record["expires_at"],
     )
 

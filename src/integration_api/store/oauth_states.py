@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from integration_api.principal import Tenant
 from integration_api.store.audit import AuditLog
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_rows import NewOAuthState, state_from_record
@@ -17,10 +18,16 @@ if TYPE_CHECKING:
 
 _INSERT = """
 INSERT INTO oauth_states (state_hash, organization_id, project_id, actor, provider,
-    connection_name, scopes, redirect_after, verifier_ciphertext, key_id, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"""
+    connection_name, scopes, redirect_after, verifier_ciphertext, key_id, expires_at, user_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"""
 
 _CONSUME = "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING *"
+# The tenant is part of the match: another tenant presenting a state must not burn it; nor
+# may another user of the tenant, when the flow was started for a named user.
+_CONSUME_FOR_TENANT = """
+DELETE FROM oauth_states WHERE state_hash = $1 AND organization_id = $2 AND project_id = $3
+    AND user_id IN ('', $4)
+RETURNING *"""
 
 # Expired states are useless; removing them as new ones arrive keeps the table small.
 _PURGE_EXPIRED = "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 hour'"
@@ -47,11 +54,24 @@ class OAuthStateRepository:
                 state.verifier_ciphertext,
                 state.key_id,
                 state.expires_at,
+                state.user_id,
             )
             await self._audit.append(connection, audit)
 
-    async def consume(self, state_hash: bytes) -> NewOAuthState | None:
-        """The pending authorization with this state hash, removed; None if there is none."""
+    async def consume(
+        self, state_hash: bytes, tenant: Tenant | None = None, user_id: str = ""
+    ) -> NewOAuthState | None:
+        """The pending authorization with this state hash (and of this tenant and user, when a
+        tenant is given), removed; None if there is none — then nothing was removed."""
         async with self._pool.acquire() as connection:
-            record = await connection.fetchrow(_CONSUME, state_hash)
+            if tenant is None:
+                record = await connection.fetchrow(_CONSUME, state_hash)
+            else:
+                record = await connection.fetchrow(
+                    _CONSUME_FOR_TENANT,
+                    state_hash,
+                    tenant.organization_id,
+                    tenant.project_id,
+                    user_id,
+                )
         return state_from_record(record) if record is not None else None

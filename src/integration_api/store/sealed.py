@@ -9,6 +9,8 @@ associated data it was sealed with from the row's own columns:
 - `oauth-tokens`: tenant, connection id, `oauth:` + provider (oauth/tokens.py);
 - `oauth-states`: tenant, state hash in hex, `oauth:` + provider, for authorizations still
   pending (oauth/tokens.py; expired ones are never opened again and are purged);
+- `oauth-pending`: tenant, `pending:` + completion code hash in hex, `oauth:` + provider, for
+  consented flows not yet completed (oauth/completion.py; expired ones are deleted);
 - `agent-tokens`: `opstage-agent`, agent code, backend URL (ops/opstage/identity.py).
 
 Nothing here decrypts: rotation reads ciphertext and binding, has the vault re-encrypt it, and
@@ -112,6 +114,24 @@ OAUTH_STATES = SealedStore(
     ),
     live="expires_at > now()",
 )
+OAUTH_PENDING = SealedStore(
+    name="oauth-pending",
+    noun="pending OAuth connection",
+    plural="pending OAuth connections",
+    table="oauth_pending_connections",
+    id_column="code_hash",
+    id_text="encode(code_hash, 'hex')",
+    id_from_text="decode({}, 'hex')",
+    ciphertext_column="token_ciphertext",
+    key_id_column="key_id",
+    binding=(
+        "organization_id",
+        "project_id",
+        "'pending:' || encode(code_hash, 'hex')",
+        "'oauth:' || provider",
+    ),
+    live="expires_at > now()",
+)
 AGENT_TOKENS = SealedStore(
     name="agent-tokens",
     noun="Opstage agent",
@@ -125,7 +145,13 @@ AGENT_TOKENS = SealedStore(
     binding=("'opstage-agent'", "''", "code", "backend_url"),
 )
 
-SEALED_STORES: tuple[SealedStore, ...] = (CREDENTIALS, OAUTH_TOKENS, OAUTH_STATES, AGENT_TOKENS)
+SEALED_STORES: tuple[SealedStore, ...] = (
+    CREDENTIALS,
+    OAUTH_TOKENS,
+    OAUTH_STATES,
+    OAUTH_PENDING,
+    AGENT_TOKENS,
+)
 
 
 @dataclass(frozen=True)

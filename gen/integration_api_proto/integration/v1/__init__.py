@@ -869,6 +869,18 @@ class CompleteAuthorizationRequest(betterproto2.Message):
 
     error_description: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
 
+    completion_code: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    The one-time code the callback shim appended to `redirect_after`; given instead of state
+    and code. NOT_FOUND when it is unknown, expired, used, or not the caller's.
+    """
+
+    user_id: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    The end user completing the flow, from the platform's session: must be the one who started
+    it when a user was named then. Empty: the token's user id.
+    """
+
 
 default_message_pool.register_message(
     "integration.v1", "CompleteAuthorizationRequest", CompleteAuthorizationRequest
@@ -2213,7 +2225,14 @@ class StartAuthorizationRequest(betterproto2.Message):
 
     redirect_after: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
     """
-    Where the platform sends the user after the callback (must be on the allow list).
+    Where the platform sends the user after the callback (must be on the allow list). The
+    callback shim sends the completion code there; without it the shim cannot finish the flow.
+    """
+
+    user_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    The platform's end user starting the flow; only the same user can complete it. Empty: the
+    token's user id, if the token names one.
     """
 
 

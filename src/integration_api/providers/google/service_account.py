@@ -21,6 +21,7 @@ from integration_api.errors import FieldViolation, InvalidArgument, ServiceError
 from integration_api.providers.endpoints import validate_base_url
 from integration_api.providers.http_errors import ErrorResponse, credential_rejected
 from integration_api.providers.key_material import SECRET_FIELD
+from integration_api.providers.token_lifetime import lifetime_seconds
 from integration_api.providers.transport import send_json
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -153,8 +154,6 @@ async def exchange_for_access_token(
         raise Unavailable(
             f"the {provider} token endpoint returned no access token", provider=provider
         )
-    try:
-        expires_in = int(body.get("expires_in", 3600))
-    except (TypeError, ValueError):
-        expires_in = 3600
-    return AccessToken(value=token, expires_in_seconds=expires_in)
+    # Google always sends `expires_in`; without one, its documented hour.
+    expires_in = lifetime_seconds(provider, body.get("expires_in"))
+    return AccessToken(value=token, expires_in_seconds=int(expires_in or 3600))
