@@ -120,19 +120,24 @@ class Completion:
                 reason="OAUTH_COMPLETION_UNKNOWN",
             )
         account = pending.account
-        tokens = open_sealed(
-            self._envelope,
-            account.tenant,
-            pending_binding(pending.code_hash),
-            account.provider,
-            pending.tokens,
-        )
+        tokens = self._open(pending)
         return await self._connections.save_authorized(
             account,
             lambda connection_id: seal_tokens(
                 self._envelope, account.tenant, connection_id, account.provider, tokens
             ),
             lambda connection_id, created: audit_for(pending, connection_id, created),
+        )
+
+    def _open(self, pending: PendingConnection) -> TokenSet:
+        """The parked tokens, opened under the binding of the pending row that holds them."""
+        account = pending.account
+        return open_sealed(
+            self._envelope,
+            account.tenant,
+            pending_binding(pending.code_hash),
+            account.provider,
+            pending.tokens,
         )
 
     async def expire_unclaimed(self) -> int:
@@ -148,13 +153,7 @@ class Completion:
         account = pending.account
         try:
             provider = self._providers.get(account.provider)
-            tokens = open_sealed(
-                self._envelope,
-                account.tenant,
-                pending_binding(pending.code_hash),
-                account.provider,
-                pending.tokens,
-            )
+            tokens = self._open(pending)
             await provider.revoke(self._http, provider, tokens)
         except (ServiceError, ValueError) as error:
             log.warning(
