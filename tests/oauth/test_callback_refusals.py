@@ -212,3 +212,17 @@ async def test_another_account_cannot_take_over_an_existing_connection(oauth: OA
     )
     connection = next(c for c in listed.connections if c.id == connection_id)
     assert connection.account_id == "4242"
+
+
+@pytest.mark.parametrize("name", ["code", "error", "error_description"])
+async def test_a_nul_in_a_callback_parameter_is_refused_before_anything_is_stored(
+    oauth: OAuthWorld, name: str
+) -> None:
+    """No provider sends a NUL, and PostgreSQL text (where a matched state's outcome is
+    audited) cannot hold one: such a callback is refused like any malformed parameter."""
+    callback = await oauth.authorize_code(await oauth.start("google", f"nul-{name}"))
+    changes = {name: "a\x00b"} if name == "code" else {"code": None, name: "a\x00b"}
+    if name == "error_description":
+        changes["error"] = "access_denied"
+    answer = await get(with_query(callback, **changes))
+    _plain_refusal(answer.status_code, answer.text, "parameter_invalid")

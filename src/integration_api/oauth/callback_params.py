@@ -37,6 +37,9 @@ def callback_params(pairs: Iterable[tuple[str, str]], raw_length: int = 0) -> Ca
             raise CallbackParameterRefused("parameter_repeated", f"{name}: sent more than once")
         if len(value.encode()) > MAX_LENGTHS[name]:
             raise CallbackParameterRefused("parameter_too_long", f"{name}: longer than allowed")
+        if "\x00" in value:
+            # No provider sends one, and PostgreSQL text (the audit details) cannot hold it.
+            raise CallbackParameterRefused("parameter_invalid", f"{name}: holds a NUL character")
         values[name] = value
     return CallbackParams(
         state=values.get("state", ""),
