@@ -41,6 +41,23 @@ async def _run(*command: str) -> tuple[int, str, str]:
     return process.returncode, stdout.decode(), stderr.decode()
 
 
+async def _buf_curl(service: RunningService, method: str, body: str) -> tuple[int, str]:
+    """`buf curl` of one CredentialService method with the service's token: exit code, stderr."""
+    code, _stdout, stderr = await _run(
+        _tool("buf"),
+        "curl",
+        "--protocol",
+        "grpc",
+        "--http2-prior-knowledge",
+        "-H",
+        f"authorization: Bearer {service.token()}",
+        "-d",
+        body,
+        f"http://{service.address}/integration.v1.CredentialService/{method}",
+    )
+    return code, stderr
+
+
 async def _grpcurl_describe(service: RunningService, symbol: str) -> tuple[int, str, str]:
     return await _run(_tool("grpcurl"), "-plaintext", service.address, "describe", symbol)
 
@@ -128,18 +145,7 @@ async def test_buf_curl_prints_the_status_with_the_detail_type_and_its_bytes(
 ) -> None:
     # buf decodes error details only with the types compiled into it, which do not include
     # google.rpc.ErrorInfo: it names the type and prints the message bytes in base64.
-    code, _stdout, stderr = await _run(
-        _tool("buf"),
-        "curl",
-        "--protocol",
-        "grpc",
-        "--http2-prior-knowledge",
-        "-H",
-        f"authorization: Bearer {service.token()}",
-        "-d",
-        MISSING_CREDENTIAL,
-        f"http://{service.address}/integration.v1.CredentialService/GetCredential",
-    )
+    code, stderr = await _buf_curl(service, "GetCredential", MISSING_CREDENTIAL)
     assert code == 5 << 3, stderr  # buf exits with the status code shifted three bits left
     status = json.loads(stderr)
     assert status["code"] == "not_found"
@@ -211,18 +217,7 @@ async def _error_details(text: str) -> str:
 async def test_buf_curl_details_are_decoded_by_the_error_details_command(
     service: RunningService,
 ) -> None:
-    code, _stdout, stderr = await _run(
-        _tool("buf"),
-        "curl",
-        "--protocol",
-        "grpc",
-        "--http2-prior-knowledge",
-        "-H",
-        f"authorization: Bearer {service.token()}",
-        "-d",
-        '{"provider": "openai"}',
-        f"http://{service.address}/integration.v1.CredentialService/CreateCredential",
-    )
+    code, stderr = await _buf_curl(service, "CreateCredential", '{"provider": "openai"}')
     assert code == 3 << 3, stderr
 
     status = json.loads(await _error_details(stderr))
