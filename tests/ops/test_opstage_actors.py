@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
@@ -31,17 +32,18 @@ async def opstage() -> AsyncIterator[FakeOpstage]:
         yield FakeOpstage(server)
 
 
-async def _rotation_opened_by(
+async def _rotate_key_as(
     service: RunningService,
     opstage: FakeOpstage,
     openai: FakeServer,
     accepted: set[str],
     user: str | None,
-) -> dict[str, str]:
+) -> dict[str, Any]:
+    """The result of a console `rotateKey` of a newly stored credential, sent as `user`."""
     credential_id = await _stored_openai(service, openai, accepted)
     await until(lambda: any(s["code"] == "provider-openai" for s in opstage.services.values()))
     await until(lambda: opstage.only_agent().status == "ONLINE")
-    result = await _finished(
+    return await _finished(
         opstage.request_action(
             "provider-openai",
             "rotateKey",
@@ -50,6 +52,16 @@ async def _rotation_opened_by(
             user=user,
         )
     )
+
+
+async def _rotation_opened_by(
+    service: RunningService,
+    opstage: FakeOpstage,
+    openai: FakeServer,
+    accepted: set[str],
+    user: str | None,
+) -> dict[str, str]:
+    result = await _rotate_key_as(service, opstage, openai, accepted, user)
     assert result["success"], result
     data: dict[str, str] = result["data"]
     return data
@@ -119,16 +131,5 @@ async def test_a_command_naming_an_unusable_console_user_is_refused(
     async with agent_service(
         empty_database_dsn, opstage, opstage.issue_registration_token()
     ) as service:
-        credential_id = await _stored_openai(service, openai, accepted)
-        await until(lambda: any(s["code"] == "provider-openai" for s in opstage.services.values()))
-        await until(lambda: opstage.only_agent().status == "ONLINE")
-        result = await _finished(
-            opstage.request_action(
-                "provider-openai",
-                "rotateKey",
-                {"credentialId": credential_id, "reason": "quarterly"},
-                confirmation=True,
-                user="usr_x\nforged",
-            )
-        )
+        result = await _rotate_key_as(service, opstage, openai, accepted, "usr_x\nforged")
         assert not result["success"] and result["error"]["code"] == "ACTION_FAILED"
