@@ -101,17 +101,25 @@ class Authority:
         if alternative_names is not None:
             builder = builder.add_extension(alternative_names, critical=False)
         certificate = builder.sign(self._key, hashes.SHA256())
-        pair = KeyPair(directory / f"{name}.crt", directory / f"{name}.key")
-        pair.cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        pair.key.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+        return write_key_pair(
+            KeyPair(directory / f"{name}.crt", directory / f"{name}.key"), certificate, key
         )
-        pair.key.chmod(0o600)
-        return pair
+
+
+def write_key_pair(
+    pair: KeyPair, certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey
+) -> KeyPair:
+    """`certificate` and its unencrypted `key` written as PEM to the files `pair` names."""
+    pair.cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    pair.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pair.key.chmod(0o600)
+    return pair
 
 
 def _name(common_name: str) -> x509.Name:

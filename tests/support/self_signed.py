@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.support.certificates import KeyPair, write_key_pair
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,10 @@ def make_self_signed(directory: Path, host_name: str = "localhost") -> SelfSigne
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    paths = SelfSigned(directory / "server.crt", directory / "server.key")
-    paths.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    paths.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    pair = write_key_pair(
+        KeyPair(directory / "server.crt", directory / "server.key"), certificate, key
     )
-    return paths
+    return SelfSigned(pair.cert, pair.key)
 
 
 @asynccontextmanager
