@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 import structlog
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
@@ -18,7 +17,11 @@ from integration_api.oauth.operations import OAuthOperations
 from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
 from integration_api.providers.egress import EgressPolicy
-from integration_api.providers.http_client import HttpClientSettings, create_http_client
+from integration_api.providers.http_client import (
+    HttpClientSettings,
+    ProviderClient,
+    create_http_client,
+)
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
@@ -98,7 +101,7 @@ class Runtime:
     database: Database
     keyring: Keyring
     envelope: Envelope
-    http: httpx.AsyncClient
+    http: ProviderClient
     sockets: WebSocketClient
     egress: EgressPolicy
     cache: CredentialCache

@@ -10,8 +10,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
-
 from integration_api.cache.base import CredentialCache
 from integration_api.credentials.destinations import (
     check_egress,
@@ -32,6 +30,7 @@ from integration_api.errors import FailedPrecondition, FieldViolation, InvalidAr
 from integration_api.principal import Principal, Tenant
 from integration_api.providers.base import VerificationResult
 from integration_api.providers.egress import EgressPolicy
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import check_credential, get_provider
 from integration_api.server.context import current_request_id
 from integration_api.server.database import Database
@@ -89,7 +88,7 @@ class CredentialOperations:
         database: Database,
         envelope: Envelope,
         cache: CredentialCache,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         egress: EgressPolicy,
     ) -> None:
         self._database = database

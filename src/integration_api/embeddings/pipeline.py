@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -41,6 +40,7 @@ from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.base import EmbeddingModel
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import naming_the_model
 from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import UpstreamTimer
@@ -94,7 +94,7 @@ class EmbeddingService:
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
+        http: Callable[[], ProviderClient],
         embedding_model_for: EmbeddingModelLookup,
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,

@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -28,6 +27,7 @@ from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.base import RerankModel
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import naming_the_model
 
 log = structlog.get_logger("integration_api.rerank")
@@ -51,7 +51,7 @@ class RerankService:
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
+        http: Callable[[], ProviderClient],
         rerank_model_for: RerankModelLookup,
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,

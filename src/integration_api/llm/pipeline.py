@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -29,6 +28,7 @@ from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.base import ChatModel
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.providers.stream_errors import truncated
 
@@ -107,7 +107,7 @@ class ChatService:
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
+        http: Callable[[], ProviderClient],
         chat_model_for: ChatModelLookup,
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,

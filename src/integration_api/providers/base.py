@@ -2,7 +2,7 @@
 
 A provider implements only what it supports; `registry.PROVIDERS` says which object serves
 which capability for which provider id. Every method receives the process-wide
-`httpx.AsyncClient`, so tests hand in one that talks to a local server.
+`ProviderClient`, so tests hand in one that talks to a local server.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Literal, Protocol
-
-import httpx
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
@@ -22,6 +20,7 @@ from integration_api.embeddings.contract import (
     RerankQuery,
 )
 from integration_api.llm.contract import ChatRequest, StreamPart
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sse import UpstreamTimer
 
 VerificationOutcome = Literal["valid", "invalid", "unreachable"]
@@ -45,7 +44,7 @@ class CredentialVerifier(Protocol):
     """Checks a credential with the cheapest authenticated call its provider offers."""
 
     async def verify(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
+        self, credential: ProviderCredential, http: ProviderClient
     ) -> VerificationResult:
         """Never raises for what the provider or the network does; that is the outcome."""
         ...
@@ -65,7 +64,7 @@ class ChatModel(Protocol):
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """The parts of one answer, ending with exactly one `Finish`.
@@ -93,7 +92,7 @@ class EmbeddingModel(Protocol):
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         """One vector per input, in order; raises the typed error of a failed call."""
@@ -114,7 +113,7 @@ class RerankModel(Protocol):
         self,
         credential: ProviderCredential,
         query: RerankQuery,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> RerankAnswer:
         """The provider's ranking of `query.documents`, at most `query.top_n` results.

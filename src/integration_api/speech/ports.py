@@ -11,9 +11,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.websocket import WebSocketClient
 from integration_api.speech.contract import (
     AudioFormat,
@@ -30,7 +29,7 @@ from integration_api.speech.contract import (
 class SpeechTransport:
     """What a provider session may use to reach its provider."""
 
-    http: httpx.AsyncClient
+    http: ProviderClient
     sockets: WebSocketClient
     # How long a caller may be silent before the provider session gets a keep-alive.
     keepalive_seconds: float

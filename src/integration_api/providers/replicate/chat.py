@@ -22,13 +22,13 @@ import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm.contract import ChatRequest, Finish, FinishReason, StreamPart, Usage
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import bad_answer, count_at, post_json
 from integration_api.providers.replicate.chat_request import prediction_input, prediction_route
 from integration_api.providers.replicate.stream import ReplicateStreamReader
@@ -89,7 +89,7 @@ class ReplicateChatModel:
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""
@@ -143,7 +143,7 @@ class ReplicateChatModel:
 
 
 async def _metrics(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     prediction: _Prediction,
     headers: dict[str, str],
     secrets: tuple[str, ...],
@@ -169,7 +169,7 @@ def _usage(prediction: object) -> Usage:
 
 
 def _cancel_in_background(
-    http: httpx.AsyncClient, prediction: _Prediction, headers: dict[str, str]
+    http: ProviderClient, prediction: _Prediction, headers: dict[str, str]
 ) -> None:
     """Cancel the prediction without holding up (or being cancelled with) the caller."""
     if not prediction.cancel:
@@ -179,7 +179,7 @@ def _cancel_in_background(
     task.add_done_callback(_cancellations.discard)
 
 
-async def _cancel(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> None:
+async def _cancel(http: ProviderClient, url: str, headers: dict[str, str]) -> None:
     try:
         await send_json(http, "POST", url, provider=PROVIDER, headers=headers)
     except Exception as failure:  # noqa: BLE001 - a failed cancel must not fail anything else
