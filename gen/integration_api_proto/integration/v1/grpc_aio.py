@@ -35,16 +35,22 @@ from . import (
     ExportAuditEventsResponse,
     GetAccessTokenRequest,
     GetAccessTokenResponse,
+    GetCallRequest,
+    GetCallResponse,
     GetCredentialRequest,
     GetCredentialResponse,
     GetInventoryRequest,
     GetInventoryResponse,
+    HangUpRequest,
+    HangUpResponse,
     ListAuditEventsRequest,
     ListAuditEventsResponse,
     ListConnectionsRequest,
     ListConnectionsResponse,
     ListCredentialsRequest,
     ListCredentialsResponse,
+    PlaceCallRequest,
+    PlaceCallResponse,
     RequestRotationRequest,
     RequestRotationResponse,
     RerankRequest,
@@ -63,8 +69,12 @@ from . import (
     SynthesizeStreamResponse,
     TranscribeRequest,
     TranscribeResponse,
+    UpdateCallRequest,
+    UpdateCallResponse,
     UpdateCredentialRequest,
     UpdateCredentialResponse,
+    ValidateWebhookRequest,
+    ValidateWebhookResponse,
     VerifyAuditLogRequest,
     VerifyAuditLogResponse,
     VerifyCredentialRequest,
@@ -1146,5 +1156,197 @@ class SpeechServiceStub:
         wait_for_ready: bool | None = None,
     ) -> grpc.aio.StreamStreamCall[SynthesizeStreamRequest, SynthesizeStreamResponse]:
         return self._synthesize_stream(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+
+class TelephonyServiceBase:
+    """Servicer base for `integration.v1.TelephonyService`: every method answers UNIMPLEMENTED until
+    a subclass overrides it."""
+
+    async def validate_webhook(
+        self,
+        request: ValidateWebhookRequest,
+        context: grpc.aio.ServicerContext[ValidateWebhookRequest, ValidateWebhookResponse],
+    ) -> ValidateWebhookResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/ValidateWebhook is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def place_call(
+        self,
+        request: PlaceCallRequest,
+        context: grpc.aio.ServicerContext[PlaceCallRequest, PlaceCallResponse],
+    ) -> PlaceCallResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/PlaceCall is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def get_call(
+        self,
+        request: GetCallRequest,
+        context: grpc.aio.ServicerContext[GetCallRequest, GetCallResponse],
+    ) -> GetCallResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/GetCall is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def update_call(
+        self,
+        request: UpdateCallRequest,
+        context: grpc.aio.ServicerContext[UpdateCallRequest, UpdateCallResponse],
+    ) -> UpdateCallResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/UpdateCall is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def hang_up(
+        self,
+        request: HangUpRequest,
+        context: grpc.aio.ServicerContext[HangUpRequest, HangUpResponse],
+    ) -> HangUpResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/HangUp is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+
+def add_telephony_service_to_server(
+    servicer: TelephonyServiceBase, server: grpc.aio.Server
+) -> None:
+    """Registers `servicer` as `integration.v1.TelephonyService` on `server`."""
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "ValidateWebhook": grpc.unary_unary_rpc_method_handler(
+            servicer.validate_webhook,
+            request_deserializer=ValidateWebhookRequest.FromString,
+            response_serializer=ValidateWebhookResponse.SerializeToString,
+        ),
+        "PlaceCall": grpc.unary_unary_rpc_method_handler(
+            servicer.place_call,
+            request_deserializer=PlaceCallRequest.FromString,
+            response_serializer=PlaceCallResponse.SerializeToString,
+        ),
+        "GetCall": grpc.unary_unary_rpc_method_handler(
+            servicer.get_call,
+            request_deserializer=GetCallRequest.FromString,
+            response_serializer=GetCallResponse.SerializeToString,
+        ),
+        "UpdateCall": grpc.unary_unary_rpc_method_handler(
+            servicer.update_call,
+            request_deserializer=UpdateCallRequest.FromString,
+            response_serializer=UpdateCallResponse.SerializeToString,
+        ),
+        "HangUp": grpc.unary_unary_rpc_method_handler(
+            servicer.hang_up,
+            request_deserializer=HangUpRequest.FromString,
+            response_serializer=HangUpResponse.SerializeToString,
+        ),
+    }
+    generic = grpc.method_handlers_generic_handler("integration.v1.TelephonyService", handlers)
+    server.add_generic_rpc_handlers((generic,))
+    server.add_registered_method_handlers("integration.v1.TelephonyService", handlers)
+
+
+class TelephonyServiceStub:
+    """Typed async client of `integration.v1.TelephonyService`."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._validate_webhook = channel.unary_unary(
+            "/integration.v1.TelephonyService/ValidateWebhook",
+            request_serializer=ValidateWebhookRequest.SerializeToString,
+            response_deserializer=ValidateWebhookResponse.FromString,
+            _registered_method=True,
+        )
+        self._place_call = channel.unary_unary(
+            "/integration.v1.TelephonyService/PlaceCall",
+            request_serializer=PlaceCallRequest.SerializeToString,
+            response_deserializer=PlaceCallResponse.FromString,
+            _registered_method=True,
+        )
+        self._get_call = channel.unary_unary(
+            "/integration.v1.TelephonyService/GetCall",
+            request_serializer=GetCallRequest.SerializeToString,
+            response_deserializer=GetCallResponse.FromString,
+            _registered_method=True,
+        )
+        self._update_call = channel.unary_unary(
+            "/integration.v1.TelephonyService/UpdateCall",
+            request_serializer=UpdateCallRequest.SerializeToString,
+            response_deserializer=UpdateCallResponse.FromString,
+            _registered_method=True,
+        )
+        self._hang_up = channel.unary_unary(
+            "/integration.v1.TelephonyService/HangUp",
+            request_serializer=HangUpRequest.SerializeToString,
+            response_deserializer=HangUpResponse.FromString,
+            _registered_method=True,
+        )
+
+    def validate_webhook(
+        self,
+        request: ValidateWebhookRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[ValidateWebhookRequest, ValidateWebhookResponse]:
+        return self._validate_webhook(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def place_call(
+        self,
+        request: PlaceCallRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[PlaceCallRequest, PlaceCallResponse]:
+        return self._place_call(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def get_call(
+        self,
+        request: GetCallRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[GetCallRequest, GetCallResponse]:
+        return self._get_call(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def update_call(
+        self,
+        request: UpdateCallRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[UpdateCallRequest, UpdateCallResponse]:
+        return self._update_call(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def hang_up(
+        self,
+        request: HangUpRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[HangUpRequest, HangUpResponse]:
+        return self._hang_up(
             request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
         )
