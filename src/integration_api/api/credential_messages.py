@@ -94,6 +94,9 @@ def _secret_material(secret: CredentialSecret | None) -> model.SecretMaterial | 
         )
     if kind == "gcp_service_account":
         return model.GcpServiceAccount(json_text=value.json)
+    for account_class in model.ACCOUNT_SECRET_CLASSES:
+        if kind == account_class.kind:
+            return account_class(**{name: getattr(value, name) for name in account_class.FIELDS})
     raise InvalidArgument.for_field("secret", "unknown secret kind")
 
 
