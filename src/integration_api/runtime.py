@@ -13,6 +13,7 @@ from integration_api.cache.redis_client import create_redis_client
 from integration_api.cache.tenant_leases import RedisTenantLeases
 from integration_api.config import Settings
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.database import Database
 from integration_api.llm.tenant_calls import TenantCallLimiter, process_share
 from integration_api.oauth.operations import OAuthOperations
 from integration_api.ops.opstage.assembly import build_agent
@@ -20,7 +21,6 @@ from integration_api.ops.service import Operations
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.http_client import HttpClientSettings, create_http_client
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
-from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
 from integration_api.speech.pipeline import session_limit

@@ -11,6 +11,7 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
+from integration_api.call_context import require_principal
 from integration_api.embeddings.converters import (
     embed_request_from_message,
     embed_response_from_result,
@@ -22,7 +23,6 @@ from integration_api.embeddings.rerank import RerankService
 from integration_api.llm.timing import Deadline
 from integration_api.providers.registry import embedding_model_for, rerank_model_for
 from integration_api.runtime import Runtime
-from integration_api.server.context import require_principal
 
 
 def embedding_service(runtime: Runtime) -> EmbeddingService:

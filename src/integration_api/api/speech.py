@@ -17,10 +17,10 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
+from integration_api.call_context import require_principal
 from integration_api.errors import InvalidArgument
 from integration_api.providers.speech_registry import speech_provider_for
 from integration_api.runtime import Runtime
-from integration_api.server.context import require_principal
 from integration_api.speech import converters
 from integration_api.speech.pipeline import SpeechService
 from integration_api.speech.ports import SpeechTransport

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import httpx
 
 from integration_api.cache.base import CredentialCache
+from integration_api.call_context import current_request_id
 from integration_api.credentials.destinations import (
     check_egress,
     destination_changes,
@@ -28,13 +29,12 @@ from integration_api.credentials.model import (
 from integration_api.credentials.sealing import open_secret, seal
 from integration_api.credentials.usage import CredentialResolver
 from integration_api.credentials.validation import extra_violations, name_violations
+from integration_api.database import Database
 from integration_api.errors import FailedPrecondition, FieldViolation, InvalidArgument, Unavailable
 from integration_api.principal import Principal, Tenant
 from integration_api.providers.base import VerificationResult
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.registry import check_credential, get_provider
-from integration_api.server.context import current_request_id
-from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
 from integration_api.store.credentials import CredentialRepository, LinkedWrite
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential

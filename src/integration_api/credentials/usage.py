@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from integration_api.cache.base import CredentialCache
 from integration_api.credentials.model import CredentialConfig, ProviderCredential
 from integration_api.credentials.sealing import open_secret
+from integration_api.database import Database
 from integration_api.errors import FailedPrecondition
 from integration_api.principal import Tenant
-from integration_api.server.database import Database
 from integration_api.store.credential_rows import credential_not_found, parse_credential_id
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.models import CredentialRow, HealthCheckRecord
