@@ -24,8 +24,8 @@ from integration_api.config.values import (
     read_non_negative_int,
 )
 from integration_api.errors import FailedPrecondition
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 
 REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from integration_api.errors import Unavailable
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
 
 class RefusedNumber(ValueError):

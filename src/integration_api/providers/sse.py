@@ -25,7 +25,9 @@ from httpx_sse._decoders import SSEDecoder
 from integration_api.errors import Unavailable
 from integration_api.providers.http_client import upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
-from integration_api.providers.limits import (
+from integration_api.providers.pooled_body import piece_reader
+from integration_api.providers.transport import open_stream
+from integration_api.upstream.limits import (
     SSE_EVENT_TOO_LARGE,
     SSE_LINE_TOO_LARGE,
     UpstreamLimits,
@@ -33,9 +35,7 @@ from integration_api.providers.limits import (
     event_gap_too_long,
     too_large,
 )
-from integration_api.providers.pooled_body import piece_reader
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE as PROVIDER_BAD_RESPONSE
-from integration_api.providers.transport import open_stream
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE as PROVIDER_BAD_RESPONSE
 
 ItemT = TypeVar("ItemT")
 

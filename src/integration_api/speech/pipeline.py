@@ -28,8 +28,6 @@ from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejectio
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.stream_errors import truncated
 from integration_api.speech.contract import (
     AudioChunk,
     AudioFormat,
@@ -59,6 +57,8 @@ from integration_api.speech.ports import (
     Transcriber,
 )
 from integration_api.speech.session_bounds import SessionBounds
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.stream_errors import truncated
 
 AUDIO_LIMIT = "SPEECH_AUDIO_LIMIT"
 TEXT_LIMIT = "SPEECH_TEXT_LIMIT"
