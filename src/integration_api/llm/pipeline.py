@@ -28,8 +28,8 @@ from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.providers.base import ChatModel
-from integration_api.providers.http_errors import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.llm")
