@@ -22,7 +22,7 @@ from integration_api.embeddings.contract import (
     RerankQuery,
 )
 from integration_api.llm.contract import ChatRequest, StreamPart
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 VerificationOutcome = Literal["valid", "invalid", "unreachable"]
 
