@@ -29,10 +29,10 @@ from integration_api.credentials.model import (
 from integration_api.credentials.sealing import open_secret, seal
 from integration_api.credentials.usage import CredentialResolver
 from integration_api.credentials.validation import extra_violations, name_violations
+from integration_api.credentials.verification import VerificationResult
 from integration_api.database import Database
 from integration_api.errors import FailedPrecondition, FieldViolation, InvalidArgument, Unavailable
 from integration_api.principal import Principal, Tenant
-from integration_api.providers.base import VerificationResult
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.registry import check_credential, get_provider
 from integration_api.store.audit import AuditLog

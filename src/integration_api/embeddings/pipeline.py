@@ -25,6 +25,7 @@ from integration_api.embeddings.contract import (
     EmbedRequest,
     EmbedResult,
 )
+from integration_api.embeddings.ports import EmbeddingModel
 from integration_api.embeddings.request_bounds import (
     check_answer_fits,
     check_request_size,
@@ -39,7 +40,6 @@ from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
-from integration_api.providers.base import EmbeddingModel
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.error_kinds import naming_the_model
 from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
