@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractContextManager, aclosing, asynccontextmanager
 from typing import Generic, Protocol, TypeVar
 
+from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import (
     FailedPrecondition,
@@ -43,7 +44,6 @@ from integration_api.speech.contract import (
     TranscriptionMetadata,
     TranscriptionOptions,
 )
-from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.speech.metrics import (
     SYNTHESIZE,
     SYNTHESIZE_STREAM,
