@@ -28,7 +28,7 @@ from integration_api.config.values import (
     read_positive_float,
     read_positive_int,
 )
-from integration_api.providers.egress import parse_allow_list, split_allow_setting
+from integration_api.upstream.allow_list import parse_allow_list, split_allow_setting
 from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 
 # Past five minutes a leeway stops being clock skew and starts extending every token's life.
