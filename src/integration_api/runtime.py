@@ -8,10 +8,10 @@ import httpx
 import structlog
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
-from integration_api.cache.base import CredentialCache
 from integration_api.cache.redis_client import create_redis_client
 from integration_api.cache.tenant_leases import RedisTenantLeases
 from integration_api.config import Settings
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.database import Database
 from integration_api.llm.tenant_calls import TenantCallLimiter, process_share

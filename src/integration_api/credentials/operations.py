@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from integration_api.cache.base import CredentialCache
 from integration_api.call_context import current_request_id
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.destinations import (
     check_egress,
     destination_changes,

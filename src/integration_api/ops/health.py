@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 import structlog
 
-from integration_api.cache.base import CredentialCache
 from integration_api.call_context import current_request_id
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.model import CredentialConfig
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.credentials.sealing import open_secret

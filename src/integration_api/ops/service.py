@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from integration_api.cache.base import CredentialCache
 from integration_api.config import OperationsSettings
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.database import Database
 from integration_api.errors import InvalidArgument
