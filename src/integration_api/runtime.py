@@ -18,6 +18,7 @@ from integration_api.llm.tenant_calls import TenantCallLimiter, process_share
 from integration_api.oauth.operations import OAuthOperations
 from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
+from integration_api.providers.credential_catalog import EgressDestinations, RegistryCatalog
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.http_client import HttpClientSettings, create_http_client
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
@@ -135,7 +136,9 @@ class Runtime:
 
         listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
         listener.start()
-        credential_ops = CredentialOperations(database, envelope, cache, http, egress)
+        credential_ops = CredentialOperations(
+            database, envelope, cache, http, RegistryCatalog(), EgressDestinations(egress)
+        )
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
         return cls(
