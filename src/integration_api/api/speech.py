@@ -19,29 +19,11 @@ from integration_api_proto.integration.v1 import (
 
 from integration_api.call_context import require_principal
 from integration_api.errors import InvalidArgument
-from integration_api.providers.speech_registry import speech_provider_for
 from integration_api.providers.speech_transport import SpeechTransport
-from integration_api.runtime import Runtime
 from integration_api.speech import converters
 from integration_api.speech.pipeline import SpeechService
 
 R = TypeVar("R", TranscribeRequest, SynthesizeStreamRequest)
-
-
-def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
-    """The speech pipeline over the runtime's credentials and provider clients."""
-    limits = runtime.settings.speech
-
-    def transport() -> SpeechTransport:
-        return SpeechTransport(runtime.http, runtime.sockets, limits.keepalive_seconds)
-
-    return SpeechService(
-        runtime.credential_ops,
-        transport,
-        speech_provider_for,
-        limits,
-        sessions=runtime.speech_sessions,
-    )
 
 
 async def _first_config(requests: AsyncIterator[R]) -> R:

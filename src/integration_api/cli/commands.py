@@ -27,7 +27,7 @@ def _log_generated(generated: list[str]) -> None:
 
 
 async def _serve(settings: Settings, generated: list[str]) -> int:
-    from integration_api.server.app import Application
+    from integration_api.assembly.app import Application
 
     application = Application(settings)
     stop_requested = asyncio.Event()

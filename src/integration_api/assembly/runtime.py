@@ -29,7 +29,7 @@ from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.vault import Envelope, Keyring
 
-log = structlog.get_logger("integration_api.runtime")
+log = structlog.get_logger("integration_api.assembly.runtime")
 
 
 def create_cache(settings: Settings, keyring: Keyring) -> CredentialCache:
