@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
+from integration_api.assembly.app import Application
 from integration_api.config import OAuthSettings, Settings
 from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
@@ -32,7 +33,6 @@ from integration_api.providers.http_client import (
     TransportKind,
     create_http_client,
 )
-from integration_api.server.app import Application
 from integration_api.server.heap import settle_heap
 
 

@@ -25,6 +25,7 @@ from integration_api.embeddings.contract import (
     EmbedRequest,
     EmbedResult,
 )
+from integration_api.embeddings.ports import EmbeddingModel
 from integration_api.embeddings.request_bounds import (
     check_answer_fits,
     check_request_size,
@@ -39,11 +40,10 @@ from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.base import EmbeddingModel
-from integration_api.providers.http_errors import naming_the_model
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.error_kinds import naming_the_model
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.upstream.timer import UpstreamTimer
 
 log = structlog.get_logger("integration_api.embeddings")
 

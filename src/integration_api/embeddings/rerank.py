@@ -17,6 +17,7 @@ import structlog
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import RerankAnswer, RerankQuery, RerankRequest
+from integration_api.embeddings.ports import RerankModel
 from integration_api.embeddings.rerank_bounds import check_rerank_request, ranked_best_first
 from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
 from integration_api.llm import metrics
@@ -26,9 +27,8 @@ from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.base import RerankModel
-from integration_api.providers.http_errors import naming_the_model
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.error_kinds import naming_the_model
 
 log = structlog.get_logger("integration_api.rerank")
 

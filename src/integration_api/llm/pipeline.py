@@ -21,16 +21,15 @@ from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage
-from integration_api.llm.ports import CredentialSource
+from integration_api.llm.ports import ChatModel, CredentialSource
 from integration_api.llm.ready_text import ReadyTextMerger
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.base import ChatModel
-from integration_api.providers.http_errors import CREDENTIAL_REJECTED, naming_the_model
-from integration_api.providers.stream_errors import truncated
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, naming_the_model
+from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.llm")
 

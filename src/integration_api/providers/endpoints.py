@@ -12,6 +12,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from integration_api.credentials.model import (
+    BASE_URL_FIELD as BASE_URL_FIELD,
+)
+from integration_api.credentials.model import (
+    REGION_FIELD as REGION_FIELD,
+)
 from integration_api.credentials.model import CredentialConfig
 from integration_api.errors import InvalidArgument
 
@@ -36,8 +42,6 @@ VERSION_PATHS: dict[str, str] = {"openai": "/v1", "mistral": "/v1", "voyageai": 
 # Hugging Face serves inference from the router but answers "who am I" from the Hub.
 HUGGINGFACE_HUB_URL = "https://huggingface.co"
 
-BASE_URL_FIELD = "config.base_url"
-REGION_FIELD = "config.region"
 _MAX_URL_LENGTH = 2048
 # Regions become part of a host name, so only the cloud's own shape is accepted
 # (`us-east-1`, `europe-west4`, `global`): anything else could point the key at another host.

@@ -23,9 +23,9 @@ from integration_api.providers.egress_connect import (
     PolicyNetworkBackend,
     PolicyResolver,
 )
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.pool import pool_wait_tracing
 from integration_api.providers.pooled_body import PooledBodyTransport
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 
 TransportKind = Literal["httpx", "aiohttp"]
 

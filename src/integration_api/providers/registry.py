@@ -18,7 +18,10 @@ from integration_api.credentials.model import (
     GcpServiceAccount,
     SecretMaterial,
 )
+from integration_api.credentials.verification import CredentialVerifier
+from integration_api.embeddings.ports import EmbeddingModel, RerankModel
 from integration_api.errors import FieldViolation, InvalidArgument
+from integration_api.llm.ports import ChatModel
 from integration_api.providers.anthropic import chat as anthropic_chat
 from integration_api.providers.anthropic import verification as anthropic_verification
 from integration_api.providers.assemblyai import verification as assemblyai
@@ -26,12 +29,6 @@ from integration_api.providers.aws import chat as bedrock_chat
 from integration_api.providers.aws import embeddings as bedrock_embeddings
 from integration_api.providers.aws import rerank as bedrock_rerank
 from integration_api.providers.aws import verification as bedrock
-from integration_api.providers.base import (
-    ChatModel,
-    CredentialVerifier,
-    EmbeddingModel,
-    RerankModel,
-)
 from integration_api.providers.cartesia import verification as cartesia
 from integration_api.providers.cohere import chat as cohere_chat
 from integration_api.providers.cohere import embeddings as cohere_embeddings

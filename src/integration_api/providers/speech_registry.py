@@ -26,14 +26,15 @@ from integration_api.providers.elevenlabs.speak import (
 )
 from integration_api.providers.openai.speech import OpenAISynthesizer
 from integration_api.providers.openai.transcription import OpenAITranscriber
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.speech.ports import StreamSynthesizer, Synthesizer, Transcriber
 
 
 @dataclass(frozen=True)
 class SpeechProvider:
-    transcribe: Transcriber | None = None
-    synthesize: Synthesizer | None = None
-    synthesize_stream: StreamSynthesizer | None = None
+    transcribe: Transcriber[SpeechTransport] | None = None
+    synthesize: Synthesizer[SpeechTransport] | None = None
+    synthesize_stream: StreamSynthesizer[SpeechTransport] | None = None
 
 
 SPEECH_PROVIDERS: dict[str, SpeechProvider] = {

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from integration_api.credentials.model import ProviderCredential
+from integration_api.credentials.verification import VerificationOutcome, VerificationResult
 from integration_api.errors import DeadlineExceeded, ServiceError
-from integration_api.providers.base import VerificationOutcome, VerificationResult
 from integration_api.providers.http_errors import (
     CREDENTIAL_REJECTED,
     PROVIDER_HTTP_STATUS,

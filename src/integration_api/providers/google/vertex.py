@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.base import VerificationResult
+from integration_api.credentials.verification import VerificationResult
 from integration_api.providers.google.service_account import (
     exchange_for_access_token,
     parse_service_account,

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.base import VerificationResult
+from integration_api.credentials.verification import VerificationResult
 from integration_api.providers.endpoints import HUGGINGFACE_HUB_URL, join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.verification import HttpProbe, ProbeRequest, Verdict, inconclusive

@@ -27,8 +27,8 @@ from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.openai.chat_stream import request_id_of, stream_error
 from integration_api.providers.openai.family import OPENAI
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
 from integration_api.providers.websocket import UnknownMessages
 from integration_api.speech.contract import (
     AudioEncoding,
@@ -40,7 +40,7 @@ from integration_api.speech.contract import (
     TranscriptionMetadata,
     TranscriptionOptions,
 )
-from integration_api.speech.ports import SpeechTransport
+from integration_api.upstream.stream_errors import truncated
 
 PROVIDER = OPENAI.provider
 DEFAULT_MODEL = "gpt-4o-mini-transcribe"

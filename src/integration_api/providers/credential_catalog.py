@@ -1,0 +1,53 @@
+"""The providers as the credential operations see them (`credentials.catalog`'s ports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integration_api.credentials.model import (
+    CredentialConfig,
+    GcpServiceAccount,
+    SecretMaterial,
+)
+from integration_api.credentials.verification import CredentialVerifier
+from integration_api.errors import FieldViolation
+from integration_api.providers.egress import EgressPolicy, base_url_refusal
+from integration_api.providers.google.service_account import (
+    GOOGLE_TOKEN_URI,
+    service_account_violations,
+)
+from integration_api.providers.registry import get_provider
+
+
+class RegistryCatalog:
+    """`ProviderCatalog` over `providers.registry`."""
+
+    def require_known(self, provider: str) -> None:
+        get_provider(provider)
+
+    def verifier(self, provider: str) -> CredentialVerifier:
+        return get_provider(provider).verifier
+
+    def config_violations(self, provider: str, config: CredentialConfig) -> list[FieldViolation]:
+        return get_provider(provider).config_violations(config)
+
+    def credential_violations(
+        self, provider: str, config: CredentialConfig, secret: SecretMaterial
+    ) -> list[FieldViolation]:
+        return get_provider(provider).violations(config, secret)
+
+    def token_uri_of(self, secret: SecretMaterial | None) -> str:
+        if not isinstance(secret, GcpServiceAccount) or service_account_violations(secret):
+            return ""
+        token_uri = secret.parsed().get("token_uri", GOOGLE_TOKEN_URI)
+        return token_uri if isinstance(token_uri, str) else ""
+
+
+@dataclass(frozen=True)
+class EgressDestinations:
+    """`DestinationPolicy` over the egress policy: a host name not the provider's is resolved."""
+
+    policy: EgressPolicy
+
+    async def refusal(self, provider: str, url: str) -> str | None:
+        return await base_url_refusal(self.policy, provider, url)
