@@ -31,9 +31,10 @@ from integration_api.embeddings.request_bounds import (
     check_request_size,
     expected_dimensions,
 )
-from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import Usage
+from integration_api.llm.model_choice import model_for_call
 from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
@@ -128,11 +129,7 @@ class EmbeddingService:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider
         model = self._model_for(credential)
-        model_name = request.model or model.default_model(credential)
-        if not model_name:
-            raise InvalidArgument.for_field(
-                "model", "is empty and the credential has no default_model"
-            )
+        model_name = model_for_call(request.model, model, credential)
         record.model = model_name
         structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
         dimensions = expected_dimensions(request, model_name)

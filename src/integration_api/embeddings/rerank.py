@@ -19,8 +19,9 @@ from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import RerankAnswer, RerankQuery, RerankRequest
 from integration_api.embeddings.ports import RerankModel
 from integration_api.embeddings.rerank_bounds import check_rerank_request, ranked_best_first
-from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm import metrics
+from integration_api.llm.model_choice import model_for_call
 from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
@@ -83,11 +84,7 @@ class RerankService:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider
         model = self._model_for(credential)
-        model_name = request.model or model.default_model(credential)
-        if not model_name:
-            raise InvalidArgument.for_field(
-                "model", "is empty and the credential has no default_model"
-            )
+        model_name = model_for_call(request.model, model, credential)
         record.model = model_name
         structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
         top_n = request.top_n

@@ -18,9 +18,10 @@ import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage
+from integration_api.llm.model_choice import model_for_call
 from integration_api.llm.ports import ChatModel, CredentialSource
 from integration_api.llm.ready_text import ReadyTextMerger
 from integration_api.llm.retry import RetryPolicy
@@ -160,7 +161,9 @@ class ChatService:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         call.provider = credential.provider
         model = self._model_for(credential)
-        request = dataclasses.replace(request, model=_model_name(model, credential, request))
+        request = dataclasses.replace(
+            request, model=model_for_call(request.model, model, credential)
+        )
         call.model = request.model
         structlog.contextvars.bind_contextvars(provider=call.provider, model=call.model)
         return credential, model, request
@@ -224,10 +227,3 @@ class ChatService:
         except StopAsyncIteration:
             # An adapter always ends with Finish or an error; ending otherwise is a truncation.
             raise truncated(provider) from None
-
-
-def _model_name(model: ChatModel, credential: ProviderCredential, request: ChatRequest) -> str:
-    name = request.model.strip() or model.default_model(credential)
-    if not name:
-        raise InvalidArgument.for_field("model", "is empty and the credential has no default_model")
-    return name
