@@ -12,7 +12,6 @@ from integration_api.config import ConfigError, Settings, load_settings
 from integration_api.errors import FailedPrecondition
 from integration_api.oauth import github, google
 from integration_api.providers.egress import (
-    PROVIDER_HOSTS,
     EgressPolicy,
     base_url_refusal,
 )
@@ -22,7 +21,7 @@ from integration_api.providers.http_client import (
     TransportKind,
     create_http_client,
 )
-from integration_api.providers.registry import PROVIDERS
+from integration_api.providers.registry import PROVIDER_HOSTS, PROVIDERS
 from integration_api.providers.transport import get_json
 from integration_api.providers.transport_failures import EGRESS_REFUSED
 from integration_api.upstream.allow_list import parse_allow_list

@@ -4,10 +4,10 @@ Two questions, asked by the transport (the only code that opens connections) and
 credential operations before anything is stored:
 
 - `refusal_for_host` (static, no DNS): a first-party provider's key goes only to that
-  provider's own hosts (`egress_hosts.PROVIDER_HOSTS`) or to a host listed in `EGRESS_ALLOW`;
-  `openai-compatible` may use any host name. An IP-literal host, in any spelling the system
-  resolver accepts (`2852039166`, `0251.0376.0251.0376`, `[::ffff:169.254.169.254]`), is
-  judged as an address.
+  provider's own hosts (declared in its folder) or to a host listed in `EGRESS_ALLOW`; a
+  provider declared `any_host` (a compatible, self-hosted server) may use any host name. An
+  IP-literal host, in any spelling the system resolver accepts (`2852039166`,
+  `0251.0376.0251.0376`, `[::ffff:169.254.169.254]`), is judged as an address.
 - `address_refusal` (every resolved address, at connect time): loopback, private, link-local,
   unique-local, multicast, reserved, unspecified and shared (CGNAT) addresses are refused,
   IPv4 embedded in IPv6 (mapped, 6to4, NAT64, Teredo) judged as the IPv4 it carries. An
@@ -31,9 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from integration_api.providers.egress_hosts import (
-    PROVIDER_HOSTS as PROVIDER_HOSTS,
-)
-from integration_api.providers.egress_hosts import (
+    accepts_any_host,
     host_pattern,
     matches_provider_host,
 )
@@ -51,7 +49,6 @@ if TYPE_CHECKING:
 AddressResolver = Callable[[str, int], Awaitable[list[str]]]
 
 NOTHING_LISTED = AllowList()
-ANY_HOST_PROVIDERS = frozenset({"openai-compatible"})
 REFUSED_BY_POLICY = "refused by the egress policy"
 
 # Names that always mean this machine or the cloud's metadata service.
@@ -189,7 +186,7 @@ class EgressPolicy:
             return "local host name"
         if any(pattern.fullmatch(name) for pattern in _METADATA_PATTERNS) and not listed:
             return "metadata host name"
-        if provider in ANY_HOST_PROVIDERS or listed or is_provider_host(provider, name):
+        if accepts_any_host(provider) or listed or is_provider_host(provider, name):
             return None
         if loopback_name:
             return None
@@ -199,7 +196,7 @@ class EgressPolicy:
         refusal = self.address_refusal(str(address), address)
         if refusal is not None:
             return refusal
-        if provider in ANY_HOST_PROVIDERS or self.allow.covers_address(address):
+        if accepts_any_host(provider) or self.allow.covers_address(address):
             return None
         if self.allow_loopback and address_category(address) == "loopback":
             return None
