@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integration_api.credentials.model import (
-    CredentialConfig,
-    GcpServiceAccount,
-    SecretMaterial,
-)
+from integration_api.credentials.model import CredentialConfig, SecretMaterial
 from integration_api.credentials.verification import CredentialVerifier
 from integration_api.errors import FieldViolation
 from integration_api.providers.egress import EgressPolicy, base_url_refusal
-from integration_api.providers.google.service_account import (
-    GOOGLE_TOKEN_URI,
-    service_account_violations,
-)
-from integration_api.providers.registry import get_provider
+from integration_api.providers.registry import PROVIDERS, get_provider
 
 
 class RegistryCatalog:
@@ -37,10 +29,15 @@ class RegistryCatalog:
         return get_provider(provider).violations(config, secret)
 
     def token_uri_of(self, secret: SecretMaterial | None) -> str:
-        if not isinstance(secret, GcpServiceAccount) or service_account_violations(secret):
+        # Only a provider whose secrets name a destination of their own declares how to read it.
+        if secret is None:
             return ""
-        token_uri = secret.parsed().get("token_uri", GOOGLE_TOKEN_URI)
-        return token_uri if isinstance(token_uri, str) else ""
+        named = (
+            spec.secret_destination(secret)
+            for spec in PROVIDERS.values()
+            if spec.secret_destination is not None
+        )
+        return next((url for url in named if url), "")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from integration_api.speech.ports import StreamSynthesizer, Synthesizer, Transcr
 SecretCheck = Callable[[SecretMaterial], list[FieldViolation]]
 ConfigCheck = Callable[[CredentialConfig], list[FieldViolation]]
 RegionalBaseUrl = Callable[[str], str]
+SecretDestination = Callable[[SecretMaterial], str]
 
 API_KEY_ONLY = frozenset({ApiKey.kind})
 
@@ -73,6 +74,9 @@ class ProviderSpec:
         key_optional: an empty API key is allowed (self-hosted servers without auth).
         check_secret: further checks of the secret (a service-account key file's fields).
         check_config: further checks of the config (a provider's `extra` settings).
+        secret_destination: the URL a secret of this provider itself names, where it is
+            exchanged for a token ('' when it names none): a service-account key file's
+            `token_uri`, checked by the egress policy like `base_url` and audited when moved.
         chat: streams chat answers, when the provider offers chat.
         embedding: embeds texts, when the provider offers embeddings.
         rerank: ranks documents against a query, when the provider offers reranking.
@@ -95,6 +99,7 @@ class ProviderSpec:
     key_optional: bool = False
     check_secret: SecretCheck | None = None
     check_config: ConfigCheck | None = None
+    secret_destination: SecretDestination | None = None
     chat: ChatModel | None = None
     embedding: EmbeddingModel | None = None
     rerank: RerankModel | None = None

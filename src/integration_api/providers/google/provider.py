@@ -6,7 +6,10 @@ from integration_api.credentials.model import GcpServiceAccount, SecretMaterial
 from integration_api.errors import FieldViolation
 from integration_api.providers.declaration import ProviderFolder, ProviderSpec
 from integration_api.providers.google import chat, embeddings, gemini, vertex
-from integration_api.providers.google.service_account import service_account_violations
+from integration_api.providers.google.service_account import (
+    service_account_violations,
+    token_uri_of,
+)
 
 
 def vertex_base_url(location: str) -> str:
@@ -37,6 +40,7 @@ VERTEX_AI = ProviderSpec(
     secret_kinds=frozenset({GcpServiceAccount.kind}),
     required_config=("region",),
     check_secret=_check_service_account,
+    secret_destination=token_uri_of,
     chat=chat.VERTEX_AI,
     embedding=embeddings.VERTEX_AI,
     regional_base_url=vertex_base_url,
