@@ -21,10 +21,13 @@ from integration_api.embeddings.converters import (
 from integration_api.embeddings.pipeline import EmbeddingService
 from integration_api.embeddings.rerank import RerankService
 from integration_api.llm.timing import Deadline
+from integration_api.providers.http_client import ProviderClient
 
 
 class EmbeddingServicer(grpc_aio.EmbeddingServiceBase):
-    def __init__(self, embeddings: EmbeddingService, rerank: RerankService) -> None:
+    def __init__(
+        self, embeddings: EmbeddingService[ProviderClient], rerank: RerankService[ProviderClient]
+    ) -> None:
         self._embeddings = embeddings
         self._rerank = rerank
 

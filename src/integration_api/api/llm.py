@@ -11,10 +11,11 @@ from integration_api.call_context import require_principal
 from integration_api.llm.converters import chat_request_from_message, chunk_from_part
 from integration_api.llm.pipeline import ChatService
 from integration_api.llm.timing import Deadline
+from integration_api.providers.http_client import ProviderClient
 
 
 class LlmServicer(grpc_aio.LlmServiceBase):
-    def __init__(self, chat: ChatService) -> None:
+    def __init__(self, chat: ChatService[ProviderClient]) -> None:
         self._chat = chat
 
     async def chat(

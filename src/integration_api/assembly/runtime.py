@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 import structlog
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
@@ -20,7 +19,11 @@ from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
 from integration_api.providers.credential_catalog import EgressDestinations, RegistryCatalog
 from integration_api.providers.egress import EgressPolicy
-from integration_api.providers.http_client import HttpClientSettings, create_http_client
+from integration_api.providers.http_client import (
+    HttpClientSettings,
+    ProviderClient,
+    create_http_client,
+)
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
@@ -99,7 +102,7 @@ class Runtime:
     database: Database
     keyring: Keyring
     envelope: Envelope
-    http: httpx.AsyncClient
+    http: ProviderClient
     sockets: WebSocketClient
     egress: EgressPolicy
     cache: CredentialCache
@@ -137,7 +140,7 @@ class Runtime:
         listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
         listener.start()
         credential_ops = CredentialOperations(
-            database, envelope, cache, http, RegistryCatalog(), EgressDestinations(egress)
+            database, envelope, cache, RegistryCatalog(http), EgressDestinations(egress)
         )
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)

@@ -19,13 +19,14 @@ from integration_api.assembly.runtime import Runtime
 from integration_api.embeddings.pipeline import EmbeddingService
 from integration_api.embeddings.rerank import RerankService
 from integration_api.llm.pipeline import ChatService
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import chat_model_for, embedding_model_for, rerank_model_for
 from integration_api.providers.speech_registry import speech_provider_for
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.speech.pipeline import SpeechService
 
 
-def chat_service(runtime: Runtime) -> ChatService:
+def chat_service(runtime: Runtime) -> ChatService[ProviderClient]:
     """The chat pipeline over the runtime's credentials, provider client and tenant slots."""
     return ChatService(
         runtime.credential_ops,
@@ -35,7 +36,7 @@ def chat_service(runtime: Runtime) -> ChatService:
     )
 
 
-def embedding_service(runtime: Runtime) -> EmbeddingService:
+def embedding_service(runtime: Runtime) -> EmbeddingService[ProviderClient]:
     """The embedding pipeline over the runtime's credentials, provider client and tenant slots."""
     return EmbeddingService(
         runtime.credential_ops,
@@ -47,7 +48,7 @@ def embedding_service(runtime: Runtime) -> EmbeddingService:
     )
 
 
-def rerank_service(runtime: Runtime) -> RerankService:
+def rerank_service(runtime: Runtime) -> RerankService[ProviderClient]:
     """The rerank pipeline over the runtime's credentials, provider client and tenant slots."""
     return RerankService(
         runtime.credential_ops,

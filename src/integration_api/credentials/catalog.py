@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from integration_api.credentials.model import CredentialConfig, SecretMaterial
-from integration_api.credentials.verification import CredentialVerifier
+from integration_api.credentials.model import CredentialConfig, ProviderCredential, SecretMaterial
+from integration_api.credentials.verification import VerificationResult
 from integration_api.errors import FieldViolation
 
 
@@ -21,8 +21,12 @@ class ProviderCatalog(Protocol):
         """Raises `InvalidArgument` on the `provider` field for an unknown id."""
         ...
 
-    def verifier(self, provider: str) -> CredentialVerifier:
-        """The provider's credential check; `InvalidArgument` for an unknown id."""
+    async def verify(self, credential: ProviderCredential) -> VerificationResult:
+        """The provider's check of the credential (its cheapest authenticated call).
+
+        Raises `InvalidArgument` for an unknown provider id; never raises for what the provider
+        or the network does: that is the outcome.
+        """
         ...
 
     def config_violations(self, provider: str, config: CredentialConfig) -> list[FieldViolation]:

@@ -10,8 +10,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
-
 from integration_api.call_context import current_request_id
 from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.catalog import DestinationPolicy, ProviderCatalog
@@ -87,14 +85,12 @@ class CredentialOperations:
         database: Database,
         envelope: Envelope,
         cache: CredentialCache,
-        http: httpx.AsyncClient,
         providers: ProviderCatalog,
         destinations: DestinationPolicy,
     ) -> None:
         self._database = database
         self._envelope = envelope
         self._cache = cache
-        self._http = http
         self._providers = providers
         self._destinations = destinations
         self._resolver = CredentialResolver(database, envelope, cache)
@@ -139,9 +135,8 @@ class CredentialOperations:
     async def verify_secret(
         self, credential_id: str, provider: str, config: CredentialConfig, secret: SecretMaterial
     ) -> VerificationResult:
-        verifier = self._providers.verifier(provider)
         credential = ProviderCredential(credential_id, provider, config, secret)
-        return await verifier.verify(credential, self._http)
+        return await self._providers.verify(credential)
 
     async def _verification_gate(
         self, principal: Principal, action: str, candidate: ProviderCredential, *, skip: bool

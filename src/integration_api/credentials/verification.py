@@ -7,9 +7,7 @@ checks read its `VerificationResult` without knowing which provider answered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
-
-import httpx
+from typing import Literal, Protocol, TypeVar
 
 from integration_api.credentials.model import ProviderCredential
 
@@ -30,11 +28,15 @@ class VerificationResult:
     message: str
 
 
-class CredentialVerifier(Protocol):
+# The HTTP client the providers own; a verifier only takes it, hence contravariant.
+ClientT_contra = TypeVar("ClientT_contra", contravariant=True)
+
+
+class CredentialVerifier(Protocol[ClientT_contra]):
     """Checks a credential with the cheapest authenticated call its provider offers."""
 
     async def verify(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
+        self, credential: ProviderCredential, http: ClientT_contra
     ) -> VerificationResult:
         """Never raises for what the provider or the network does; that is the outcome."""
         ...

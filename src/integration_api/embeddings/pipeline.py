@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -48,7 +48,9 @@ from integration_api.upstream.timer import UpstreamTimer
 
 log = structlog.get_logger("integration_api.embeddings")
 
-EmbeddingModelLookup = Callable[[str], EmbeddingModel | None]
+# The providers' HTTP client, named by the process assembly (the domain never imports it).
+ClientT = TypeVar("ClientT")
+EmbeddingModelLookup = Callable[[str], EmbeddingModel[ClientT] | None]
 MAX_CONCURRENT_BATCHES = 4
 # gRPC's default, as GRPC_MAX_MESSAGE_BYTES has it.
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -80,23 +82,23 @@ def total_usage(results: list[EmbedBatchResult]) -> Usage:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Call:
+class _Call(Generic[ClientT]):
     tenant: Tenant
     credential: ProviderCredential
-    model: EmbeddingModel
+    model: EmbeddingModel[ClientT]
     deadline: Deadline
     timer: UpstreamTimer
     inputs: int
 
 
-class EmbeddingService:
+class EmbeddingService(Generic[ClientT]):
     """Embeds texts through stored credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
-        embedding_model_for: EmbeddingModelLookup,
+        http: Callable[[], ClientT],
+        embedding_model_for: EmbeddingModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
         limits: UpstreamLimits = DEFAULT_LIMITS,
@@ -153,7 +155,7 @@ class EmbeddingService:
         return result
 
     async def _run_first_alone(
-        self, call: _Call, batches: list[EmbedBatch]
+        self, call: _Call[ClientT], batches: list[EmbedBatch]
     ) -> list[EmbedBatchResult]:
         """For a model of unknown dimensions: its first answer tells whether the rest will fit."""
         first = await self._run(call, batches[0])
@@ -163,7 +165,7 @@ class EmbeddingService:
             return [first]
         return [first, *await self._run_all(call, batches[1:])]
 
-    def _model_for(self, credential: ProviderCredential) -> EmbeddingModel:
+    def _model_for(self, credential: ProviderCredential) -> EmbeddingModel[ClientT]:
         model = self._embedding_model_for(credential.provider)
         if model is None:
             raise FailedPrecondition(
@@ -173,7 +175,9 @@ class EmbeddingService:
             )
         return model
 
-    async def _run_all(self, call: _Call, batches: list[EmbedBatch]) -> list[EmbedBatchResult]:
+    async def _run_all(
+        self, call: _Call[ClientT], batches: list[EmbedBatch]
+    ) -> list[EmbedBatchResult]:
         if len(batches) == 1:
             return [await self._run(call, batches[0])]
         gate = asyncio.Semaphore(MAX_CONCURRENT_BATCHES)
@@ -189,7 +193,7 @@ class EmbeddingService:
             raise _first_failure(failures) from None
         return [task.result() for task in tasks]
 
-    async def _run(self, call: _Call, batch: EmbedBatch) -> EmbedBatchResult:
+    async def _run(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         """One batch, retried while that may help and the deadline allows."""
         attempts = 0
         while True:
@@ -205,7 +209,7 @@ class EmbeddingService:
                 log.info("retrying provider call", reason=error.reason, attempt=attempts)
                 await call.deadline.sleep(delay, call.timer)
 
-    async def _attempt(self, call: _Call, batch: EmbedBatch) -> EmbedBatchResult:
+    async def _attempt(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         result = call.model.embed(call.credential, batch, self._http(), call.timer)
         if call.deadline.at is None:
             return await result

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
@@ -19,10 +17,11 @@ from integration_api.embeddings.contract import (
     RerankAnswer,
     RerankQuery,
 )
+from integration_api.llm.ports import ClientT_contra
 from integration_api.upstream.timer import UpstreamTimer
 
 
-class EmbeddingModel(Protocol):
+class EmbeddingModel(Protocol[ClientT_contra]):
     """Embeds one batch of texts; `limits` says how large a batch may be."""
 
     @property
@@ -39,14 +38,14 @@ class EmbeddingModel(Protocol):
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ClientT_contra,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         """One vector per input, in order; raises the typed error of a failed call."""
         ...
 
 
-class RerankModel(Protocol):
+class RerankModel(Protocol[ClientT_contra]):
     """Scores documents against a query with one provider call."""
 
     @property
@@ -60,7 +59,7 @@ class RerankModel(Protocol):
         self,
         credential: ProviderCredential,
         query: RerankQuery,
-        http: httpx.AsyncClient,
+        http: ClientT_contra,
         timer: UpstreamTimer,
     ) -> RerankAnswer:
         """The provider's ranking of `query.documents`, at most `query.top_n` results.

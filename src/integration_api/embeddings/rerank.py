@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -33,27 +33,29 @@ from integration_api.upstream.error_kinds import naming_the_model
 
 log = structlog.get_logger("integration_api.rerank")
 
-RerankModelLookup = Callable[[str], RerankModel | None]
+# The providers' HTTP client, named by the process assembly (the domain never imports it).
+ClientT = TypeVar("ClientT")
+RerankModelLookup = Callable[[str], RerankModel[ClientT] | None]
 
 
 @dataclasses.dataclass(frozen=True)
-class _Call:
+class _Call(Generic[ClientT]):
     tenant: Tenant
     credential: ProviderCredential
-    model: RerankModel
+    model: RerankModel[ClientT]
     query: RerankQuery
     deadline: Deadline
     clock: CallClock
 
 
-class RerankService:
+class RerankService(Generic[ClientT]):
     """Ranks documents against a query through stored credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
-        rerank_model_for: RerankModelLookup,
+        http: Callable[[], ClientT],
+        rerank_model_for: RerankModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
     ) -> None:
@@ -97,7 +99,7 @@ class RerankService:
         check_answer(answer, credential.provider)
         return ranked_best_first(answer, len(request.documents), top_n, credential.provider)
 
-    def _model_for(self, credential: ProviderCredential) -> RerankModel:
+    def _model_for(self, credential: ProviderCredential) -> RerankModel[ClientT]:
         model = self._rerank_model_for(credential.provider)
         if model is None:
             raise FailedPrecondition(
@@ -107,7 +109,7 @@ class RerankService:
             )
         return model
 
-    async def _run(self, call: _Call) -> RerankAnswer:
+    async def _run(self, call: _Call[ClientT]) -> RerankAnswer:
         """The provider call, retried while that may help and the deadline allows."""
         attempts = 0
         while True:
@@ -123,7 +125,7 @@ class RerankService:
                 log.info("retrying provider call", reason=error.reason, attempt=attempts)
                 await call.deadline.sleep(delay, call.clock.upstream)
 
-    async def _attempt(self, call: _Call) -> RerankAnswer:
+    async def _attempt(self, call: _Call[ClientT]) -> RerankAnswer:
         answer = call.model.rerank(call.credential, call.query, self._http(), call.clock.upstream)
         if call.deadline.at is None:
             return await answer

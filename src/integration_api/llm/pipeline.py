@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Generic, TypeVar
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -36,7 +36,9 @@ log = structlog.get_logger("integration_api.llm")
 
 CAPABILITY_NOT_SUPPORTED = "CAPABILITY_NOT_SUPPORTED"
 
-ChatModelLookup = Callable[[str], ChatModel | None]
+# The providers' HTTP client, named by the process assembly (the domain never imports it).
+ClientT = TypeVar("ClientT")
+ChatModelLookup = Callable[[str], ChatModel[ClientT] | None]
 Parts = AsyncGenerator[StreamPart, None]
 
 
@@ -101,14 +103,14 @@ class _ChatCall:
         )
 
 
-class ChatService:
+class ChatService(Generic[ClientT]):
     """Streams chat answers through stored credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
-        chat_model_for: ChatModelLookup,
+        http: Callable[[], ClientT],
+        chat_model_for: ChatModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
     ) -> None:
@@ -156,7 +158,7 @@ class ChatService:
 
     async def _prepare(
         self, tenant: Tenant, request: ChatRequest, call: _ChatCall
-    ) -> tuple[ProviderCredential, ChatModel, ChatRequest]:
+    ) -> tuple[ProviderCredential, ChatModel[ClientT], ChatRequest]:
         """The credential, its provider's adapter, and the request with its model resolved."""
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         call.provider = credential.provider
@@ -168,7 +170,7 @@ class ChatService:
         structlog.contextvars.bind_contextvars(provider=call.provider, model=call.model)
         return credential, model, request
 
-    def _model_for(self, credential: ProviderCredential) -> ChatModel:
+    def _model_for(self, credential: ProviderCredential) -> ChatModel[ClientT]:
         model = self._chat_model_for(credential.provider)
         if model is None:
             raise FailedPrecondition(
@@ -182,7 +184,7 @@ class ChatService:
         self,
         tenant: Tenant,
         credential: ProviderCredential,
-        model: ChatModel,
+        model: ChatModel[ClientT],
         request: ChatRequest,
         deadline: Deadline,
         clock: CallClock,

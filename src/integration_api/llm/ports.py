@@ -3,14 +3,14 @@
 `CredentialSource` is offered by the credential operations; `ChatModel` by each provider module
 that can chat (`providers.registry` says which one serves which provider id). Every call
 receives the process-wide HTTP client, so tests hand in one that talks to a local server.
+The client's type is a parameter (`ClientT_contra`): the providers own it, and the domain never
+imports them; the process assembly names it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Protocol
-
-import httpx
+from typing import Protocol, TypeVar
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.llm.contract import ChatRequest, StreamPart
@@ -35,7 +35,11 @@ class CredentialSource(Protocol):
         ...
 
 
-class ChatModel(Protocol):
+# What a provider call reaches its provider with; a model only takes it, hence contravariant.
+ClientT_contra = TypeVar("ClientT_contra", contravariant=True)
+
+
+class ChatModel(Protocol[ClientT_contra]):
     """Streams one chat answer from a provider, translated to the normalized parts."""
 
     @property
@@ -49,7 +53,7 @@ class ChatModel(Protocol):
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ClientT_contra,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """The parts of one answer, ending with exactly one `Finish`.

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integration_api.credentials.model import CredentialConfig, SecretMaterial
-from integration_api.credentials.verification import CredentialVerifier
+from integration_api.credentials.model import CredentialConfig, ProviderCredential, SecretMaterial
+from integration_api.credentials.verification import VerificationResult
 from integration_api.errors import FieldViolation
 from integration_api.providers.egress import EgressPolicy, base_url_refusal
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import PROVIDERS, get_provider
 
 
+@dataclass(frozen=True)
 class RegistryCatalog:
-    """`ProviderCatalog` over `providers.registry`."""
+    """`ProviderCatalog` over `providers.registry`, checking keys through the shared client."""
+
+    http: ProviderClient
 
     def require_known(self, provider: str) -> None:
         get_provider(provider)
 
-    def verifier(self, provider: str) -> CredentialVerifier:
-        return get_provider(provider).verifier
+    async def verify(self, credential: ProviderCredential) -> VerificationResult:
+        return await get_provider(credential.provider).verifier.verify(credential, self.http)
 
     def config_violations(self, provider: str, config: CredentialConfig) -> list[FieldViolation]:
         return get_provider(provider).config_violations(config)

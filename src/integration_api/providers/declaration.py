@@ -36,6 +36,7 @@ from integration_api.providers.endpoints import (
     region_problem,
     validate_base_url,
 )
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.key_material import SECRET_FIELD
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.request_caps import MAX_API_VERSION_CHARACTERS, MAX_MODEL_CHARACTERS
@@ -93,16 +94,16 @@ class ProviderSpec:
     """
 
     id: str
-    verifier: CredentialVerifier
+    verifier: CredentialVerifier[ProviderClient]
     secret_kinds: frozenset[str] = API_KEY_ONLY
     required_config: tuple[str, ...] = ()
     key_optional: bool = False
     check_secret: SecretCheck | None = None
     check_config: ConfigCheck | None = None
     secret_destination: SecretDestination | None = None
-    chat: ChatModel | None = None
-    embedding: EmbeddingModel | None = None
-    rerank: RerankModel | None = None
+    chat: ChatModel[ProviderClient] | None = None
+    embedding: EmbeddingModel[ProviderClient] | None = None
+    rerank: RerankModel[ProviderClient] | None = None
     speech: SpeechProvider = field(default_factory=SpeechProvider)
     default_base_url: str | None = None
     regional_base_url: RegionalBaseUrl | None = None

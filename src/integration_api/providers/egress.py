@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
+from yarl import URL
 
 from integration_api.providers.egress_hosts import (
     accepts_any_host,
@@ -235,11 +235,11 @@ def url_host(url: str) -> str | None:
     """The host of `url` as the transport will connect to it, or None when it has none."""
     address_like = _host_by_split(url)
     if address_like is not None and ip_literal(address_like) is not None:
-        # httpx refuses some numeric spellings the system resolver accepts: judge them anyway.
+        # yarl keeps some numeric spellings the system resolver accepts: judge them as addresses.
         return address_like
     try:
-        host = httpx.URL(url).raw_host.decode("ascii")
-    except (httpx.InvalidURL, UnicodeError):
+        host = URL(url).raw_host or ""
+    except (ValueError, TypeError):
         return address_like
     return normalize_host(host) or None
 

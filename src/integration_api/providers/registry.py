@@ -35,6 +35,7 @@ from integration_api.providers.declaration import (
 from integration_api.providers.deepgram import provider as deepgram
 from integration_api.providers.elevenlabs import provider as elevenlabs
 from integration_api.providers.google import provider as google
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.identity import provider as identity
 from integration_api.providers.openai import provider as openai
 from integration_api.providers.replicate import provider as replicate
@@ -88,19 +89,19 @@ def get_provider(provider_id: str) -> ProviderSpec:
     return spec
 
 
-def chat_model_for(provider_id: str) -> ChatModel | None:
+def chat_model_for(provider_id: str) -> ChatModel[ProviderClient] | None:
     """What streams chat for this provider (None: it offers no chat here)."""
     spec = PROVIDERS.get(provider_id)
     return spec.chat if spec is not None else None
 
 
-def embedding_model_for(provider_id: str) -> EmbeddingModel | None:
+def embedding_model_for(provider_id: str) -> EmbeddingModel[ProviderClient] | None:
     """What embeds texts for this provider (None: it offers no embeddings here)."""
     spec = PROVIDERS.get(provider_id)
     return spec.embedding if spec is not None else None
 
 
-def rerank_model_for(provider_id: str) -> RerankModel | None:
+def rerank_model_for(provider_id: str) -> RerankModel[ProviderClient] | None:
     """What ranks documents for this provider (None: it offers no reranking here)."""
     spec = PROVIDERS.get(provider_id)
     return spec.rerank if spec is not None else None

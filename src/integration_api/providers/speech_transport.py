@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
-
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.websocket import WebSocketClient
 
 
@@ -13,7 +12,7 @@ from integration_api.providers.websocket import WebSocketClient
 class SpeechTransport:
     """What a provider session may use to reach its provider."""
 
-    http: httpx.AsyncClient
+    http: ProviderClient
     sockets: WebSocketClient
     # How long a caller may be silent before the provider session gets a keep-alive.
     keepalive_seconds: float

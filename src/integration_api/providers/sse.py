@@ -2,10 +2,9 @@
 
 The stream is opened through `transport.open_stream` (so errors map the same way everywhere).
 Lines are split here, under the client's `UpstreamLimits` (a line, an event, the whole answer,
-the wait for the next event), and interpreted by httpx-sse's `SSEDecoder`: httpx-sse's own line
-reader keeps a line of any length in memory. The `UpstreamTimer` adds up the time spent waiting
-for the answer's headers and for each piece of its body: what is left of a call's duration is
-the service's own.
+the wait for the next event), and interpreted by `sse_fields`. The `UpstreamTimer` adds up the
+time spent waiting for the answer's headers and for each piece of its body: what is left of a
+call's duration is the service's own.
 """
 
 from __future__ import annotations
@@ -16,16 +15,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-import httpx
-from httpx_sse import ServerSentEvent
-
-# The decoder of fields is not exported by name; its module is stable in the pinned version.
-from httpx_sse._decoders import SSEDecoder
-
 from integration_api.errors import Unavailable
-from integration_api.providers.http_client import upstream_limits
+from integration_api.providers.http_client import ProviderClient, UpstreamAnswer, upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
-from integration_api.providers.pooled_body import piece_reader
+from integration_api.providers.sse_fields import EventFieldDecoder, ServerSentEvent
 from integration_api.providers.transport import open_stream
 from integration_api.upstream.limits import (
     SSE_EVENT_TOO_LARGE,
@@ -45,7 +38,7 @@ ItemT = TypeVar("ItemT")
 class EventStream:
     """An open event stream: the answer's headers and its events in order."""
 
-    response: httpx.Response
+    response: UpstreamAnswer
     events: AsyncIterator[ServerSentEvent]
     limits: UpstreamLimits
 
@@ -111,8 +104,7 @@ class BoundedEventDecoder:
         self._max_line = limits.max_sse_line_bytes
         self._max_event = limits.max_sse_event_bytes
         self._splitter = _LineSplitter(provider, self._max_line)
-        # httpx-sse interprets the fields (data, event, id, retry, comments) as the spec says.
-        self._decoder = SSEDecoder()
+        self._decoder = EventFieldDecoder()
         self._event_size = 0
 
     def feed(self, piece: bytes) -> list[ServerSentEvent]:
@@ -146,7 +138,7 @@ class PieceDecoder(Protocol[ItemT]):
 
 
 async def decode_within_bounds(
-    response: httpx.Response,
+    response: UpstreamAnswer,
     decoder: PieceDecoder[ItemT],
     provider: str,
     limits: UpstreamLimits,
@@ -164,7 +156,7 @@ async def decode_within_bounds(
     give_up_at = started + limits.max_answer_seconds
     max_gap = limits.max_event_gap_seconds
     waited_since_item = 0.0
-    pieces = piece_reader(response)
+    pieces = response.body
     try:
         while True:
             before, caller_time = clock(), timer.caller_time
@@ -186,7 +178,7 @@ async def decode_within_bounds(
 
 @asynccontextmanager
 async def open_event_stream(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     url: str,
     *,
     provider: str,
