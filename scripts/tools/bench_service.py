@@ -20,11 +20,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from integration_api.assembly.app import Application
 from integration_api.config import OAuthSettings, Settings
 from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
-from integration_api.server.app import Application
 from integration_api.server.heap import settle_heap
 
 

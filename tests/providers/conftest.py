@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from integration_api.providers.egress import EgressPolicy, parse_allow_list
+from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.http_client import (
     HttpClientSettings,
     ProviderClient,
     create_http_client,
 )
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.fakes.server import FakeServer
 from tests.providers.cases import CASES, ProviderCase
 from tests.support.egress import resolve_provider_hosts_to_loopback

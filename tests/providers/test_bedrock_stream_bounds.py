@@ -20,15 +20,15 @@ from integration_api.llm.contract import (
     TextContent,
     TextDelta,
 )
-from integration_api.providers import limits
 from integration_api.providers.aws.chat import BEDROCK
 from integration_api.providers.http_client import (
     HttpClientSettings,
     ProviderClient,
     create_http_client,
 )
-from integration_api.providers.limits import UpstreamLimits
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream import limits
+from integration_api.upstream.limits import UpstreamLimits
+from integration_api.upstream.timer import UpstreamTimer
 from tests.fakes.aws_eventstream import event_frame, read_frames
 from tests.fakes.server import FakeServer
 from tests.providers.conftest import LOOPBACK_POLICY

@@ -12,8 +12,8 @@ from integration_api.errors import Unavailable
 from integration_api.providers.aws.eventstream import BoundedFrameDecoder, Frame
 from integration_api.providers.aws.verification import VERIFIER, bedrock_headers
 from integration_api.providers.http_client import ProviderClient
-from integration_api.providers.limits import SSE_EVENT_TOO_LARGE
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
+from integration_api.upstream.limits import SSE_EVENT_TOO_LARGE
 from tests.fakes.aws_eventstream import error_frame, event_frame, exception_frame
 from tests.fakes.aws_sigv4 import install_bedrock_control_plane
 from tests.fakes.server import FakeServer

@@ -13,19 +13,18 @@ from integration_api.config import ConfigError, Settings, load_settings
 from integration_api.errors import FailedPrecondition
 from integration_api.oauth import github, google
 from integration_api.providers.egress import (
-    PROVIDER_HOSTS,
     EgressPolicy,
     base_url_refusal,
-    parse_allow_list,
 )
 from integration_api.providers.endpoints import validate_region
 from integration_api.providers.http_client import (
     HttpClientSettings,
     create_http_client,
 )
-from integration_api.providers.registry import PROVIDERS
+from integration_api.providers.registry import PROVIDER_HOSTS, PROVIDERS
 from integration_api.providers.transport import get_json
 from integration_api.providers.transport_failures import EGRESS_REFUSED
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.support.egress import Canary, canary
 
 STRICT = EgressPolicy()

@@ -16,8 +16,9 @@ from integration_api.providers.http_client import (
     create_http_client,
 )
 from integration_api.providers.pooled_body import DRAIN_MAX_BYTES
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
+from integration_api.providers.sse import open_event_stream
 from integration_api.providers.transport import open_stream
+from integration_api.upstream.timer import UpstreamTimer
 from tests.providers.conftest import LOOPBACK_POLICY
 
 _HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"

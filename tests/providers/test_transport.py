@@ -22,8 +22,8 @@ from integration_api.providers.http_client import (
     ProviderClient,
     create_http_client,
 )
-from integration_api.providers.limits import UpstreamLimits
 from integration_api.providers.transport import get_json, open_stream, send_json
+from integration_api.upstream.limits import UpstreamLimits
 from tests.fakes.server import FakeServer, json_response
 from tests.providers.conftest import LOOPBACK_POLICY
 from tests.support.egress import at_host

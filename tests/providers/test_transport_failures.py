@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from integration_api.errors import DeadlineExceeded, ServiceError, Unavailable
-from integration_api.providers.egress import EgressPolicy, parse_allow_list
+from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.http_client import (
     HttpClientSettings,
     ProviderClient,
@@ -25,6 +25,7 @@ from integration_api.providers.http_client import (
 )
 from integration_api.providers.transport import get_json
 from integration_api.providers.transport_failures import transport_error
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.providers.test_transport import assert_free_of
 from tests.support.self_signed import SelfSigned, make_self_signed, silent_server, tls_server
 

@@ -23,11 +23,10 @@ from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.cohere import verification as cohere
 from integration_api.providers.deepgram import verification as deepgram
 from integration_api.providers.elevenlabs import verification as elevenlabs
-from integration_api.providers.endpoints import DEFAULT_BASE_URLS
 from integration_api.providers.google import gemini
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.openai import family as openai_family
-from integration_api.providers.registry import get_provider
+from integration_api.providers.registry import DEFAULT_BASE_URLS, get_provider
 from integration_api.providers.replicate import verification as replicate
 from integration_api.providers.verification import ProbeRequest
 from integration_api.providers.voyage import verification as voyageai

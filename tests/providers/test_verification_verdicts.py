@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from integration_api.credentials.model import ApiKey, CredentialConfig, ProviderCredential
-from integration_api.providers.endpoints import DEFAULT_BASE_URLS
 from integration_api.providers.http_client import ProviderClient
-from integration_api.providers.registry import get_provider
+from integration_api.providers.registry import DEFAULT_BASE_URLS, get_provider
 from tests.fakes.server import FakeServer
 from tests.support.egress import at_host
 

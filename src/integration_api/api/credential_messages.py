@@ -20,9 +20,9 @@ from integration_api_proto.integration.v1 import (
 
 from integration_api.credentials import model
 from integration_api.credentials.validation import secret_size_violations
+from integration_api.credentials.verification import VerificationResult
 from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
-from integration_api.providers.base import VerificationResult
 from integration_api.store.models import CredentialRow, HealthCheckRecord
 
 STATUS_TO_MESSAGE = {
@@ -94,6 +94,9 @@ def _secret_material(secret: CredentialSecret | None) -> model.SecretMaterial | 
         )
     if kind == "gcp_service_account":
         return model.GcpServiceAccount(json_text=value.json)
+    for account_class in model.ACCOUNT_SECRET_CLASSES:
+        if kind == account_class.kind:
+            return account_class(**{name: getattr(value, name) for name in account_class.FIELDS})
     raise InvalidArgument.for_field("secret", "unknown secret kind")
 
 

@@ -15,6 +15,10 @@ from types import MappingProxyType
 from typing import Any
 
 REDACTED = "<redacted>"
+# The request fields a credential violation names.
+SECRET_FIELD = "secret"
+BASE_URL_FIELD = "config.base_url"
+REGION_FIELD = "config.region"
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,117 @@ class GcpServiceAccount(_RedactedRepr):
         return value
 
 
-SecretMaterial = ApiKey | AzureKey | AwsKeys | GcpServiceAccount
+class _AccountSecret(_RedactedRepr):
+    """A telephony account's secret: several named strings, some of them secret.
+
+    `FIELDS` names every field in the order of the contract's message; `SECRET_FIELDS` those that
+    must never appear in a message or log (identifiers such as an account SID may); `HINT_FIELD`
+    the one whose last characters tell keys apart.
+    """
+
+    kind: str
+    FIELDS: tuple[str, ...] = ()
+    SECRET_FIELDS: tuple[str, ...] = ()
+    HINT_FIELD: str = ""
+
+    def field_values(self) -> dict[str, str]:
+        return {name: str(getattr(self, name)) for name in self.FIELDS}
+
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(value for name in self.SECRET_FIELDS if (value := getattr(self, name)))
+
+    def hint_source(self) -> str:
+        return str(getattr(self, self.HINT_FIELD))
+
+
+@dataclass(frozen=True, repr=False)
+class TwilioAccount(_AccountSecret):
+    """A Twilio account SID with its auth token, or with an API key (`SK…` SID and secret).
+
+    REST calls use the API key when one is given, else the auth token; webhook signatures are
+    made with the auth token only.
+    """
+
+    account_sid: str
+    auth_token: str = ""
+    api_key_sid: str = ""
+    api_key_secret: str = ""
+
+    kind = "twilio"
+    FIELDS = ("account_sid", "auth_token", "api_key_sid", "api_key_secret")
+    SECRET_FIELDS = ("auth_token", "api_key_secret")
+
+    def hint_source(self) -> str:
+        return self.api_key_secret or self.auth_token
+
+
+@dataclass(frozen=True, repr=False)
+class VonageAccount(_AccountSecret):
+    """A Vonage API key and secret; for voice, an application and its private key (PEM); the
+    signature secret that signed webhooks are checked with."""
+
+    api_key: str
+    api_secret: str = ""
+    application_id: str = ""
+    private_key: str = ""
+    signature_secret: str = ""
+
+    kind = "vonage"
+    FIELDS = ("api_key", "api_secret", "application_id", "private_key", "signature_secret")
+    SECRET_FIELDS = ("api_secret", "private_key", "signature_secret")
+    HINT_FIELD = "api_secret"
+
+
+@dataclass(frozen=True, repr=False)
+class PlivoAccount(_AccountSecret):
+    """A Plivo auth id and auth token (the token also signs webhooks)."""
+
+    auth_id: str
+    auth_token: str
+
+    kind = "plivo"
+    FIELDS = ("auth_id", "auth_token")
+    SECRET_FIELDS = ("auth_token",)
+    HINT_FIELD = "auth_token"
+
+
+@dataclass(frozen=True, repr=False)
+class TelnyxAccount(_AccountSecret):
+    """A Telnyx API key and the account's public key (base64 Ed25519) for webhooks."""
+
+    api_key: str
+    public_key: str = ""
+
+    kind = "telnyx"
+    FIELDS = ("api_key", "public_key")
+    SECRET_FIELDS = ("api_key",)
+    HINT_FIELD = "api_key"
+
+
+@dataclass(frozen=True, repr=False)
+class ExotelAccount(_AccountSecret):
+    """An Exotel API key, API token and account SID (the region is `config.region`)."""
+
+    api_key: str
+    api_token: str
+    account_sid: str
+
+    kind = "exotel"
+    FIELDS = ("api_key", "api_token", "account_sid")
+    SECRET_FIELDS = ("api_token",)
+    HINT_FIELD = "api_token"
+
+
+AccountSecret = TwilioAccount | VonageAccount | PlivoAccount | TelnyxAccount | ExotelAccount
+ACCOUNT_SECRET_CLASSES: tuple[type[AccountSecret], ...] = (
+    TwilioAccount,
+    VonageAccount,
+    PlivoAccount,
+    TelnyxAccount,
+    ExotelAccount,
+)
+
+SecretMaterial = ApiKey | AzureKey | AwsKeys | GcpServiceAccount | AccountSecret
 
 
 def secret_hint(secret: SecretMaterial) -> str:
@@ -139,8 +253,10 @@ def to_plaintext(secret: SecretMaterial) -> bytes:
             "secret_access_key": secret.secret_access_key,
             "session_token": secret.session_token,
         }
-    else:
+    elif isinstance(secret, GcpServiceAccount):
         body = {"json": secret.json_text}
+    else:
+        body = secret.field_values()
     return json.dumps({"kind": secret.kind, **body}, separators=(",", ":")).encode()
 
 
@@ -159,6 +275,9 @@ def secret_from_plaintext(plaintext: bytes) -> SecretMaterial:
         )
     if kind == GcpServiceAccount.kind:
         return GcpServiceAccount(json_text=data["json"])
+    for account_class in ACCOUNT_SECRET_CLASSES:
+        if kind == account_class.kind:
+            return account_class(**{name: str(data.get(name, "")) for name in account_class.FIELDS})
     raise ValueError("unknown secret kind")
 
 

@@ -60,6 +60,9 @@ SECRET_FIELD_LIMITS = {
     "secret.aws.session_token": 8192,
     "secret.gcp_service_account.json": 16384,
 }
+# Telephony account fields: identifiers and tokens are short; a PEM private key is a few KB.
+_ACCOUNT_FIELD_LIMIT = 1024
+_ACCOUNT_FIELD_LIMITS = {"private_key": 16384}
 
 
 def _secret_fields(secret: SecretMaterial) -> dict[str, str]:
@@ -76,13 +79,19 @@ def _secret_fields(secret: SecretMaterial) -> dict[str, str]:
         }
     if isinstance(secret, GcpServiceAccount):
         return {"secret.gcp_service_account.json": secret.json_text}
-    raise TypeError("unknown secret material")
+    return {f"secret.{secret.kind}.{name}": value for name, value in secret.field_values().items()}
+
+
+def _field_limit(path: str) -> int:
+    if path in SECRET_FIELD_LIMITS:
+        return SECRET_FIELD_LIMITS[path]
+    return _ACCOUNT_FIELD_LIMITS.get(path.rsplit(".", 1)[-1], _ACCOUNT_FIELD_LIMIT)
 
 
 def secret_size_violations(secret: SecretMaterial) -> list[FieldViolation]:
     """The secret's fields that are longer than any real value of theirs."""
     return [
-        FieldViolation(path, f"must be at most {SECRET_FIELD_LIMITS[path]} bytes")
+        FieldViolation(path, f"must be at most {_field_limit(path)} bytes")
         for path, value in _secret_fields(secret).items()
-        if len(value.encode("utf-8", "surrogatepass")) > SECRET_FIELD_LIMITS[path]
+        if len(value.encode("utf-8", "surrogatepass")) > _field_limit(path)
     ]

@@ -18,10 +18,11 @@ from integration_api.oauth.provider import (
 )
 from integration_api.oauth.tokens import TokenSet
 from integration_api.providers.http_client import ProviderClient
+from integration_api.providers.identity.provider import GITHUB_OAUTH
 from integration_api.providers.transport import get_json, send_json
 
 NAME = "github"
-EGRESS_ID = "github-oauth"
+EGRESS_ID = GITHUB_OAUTH.id
 AUTHORIZATION_URL = "https://github.com/login/oauth/authorize"
 TOKEN_URL = "https://github.com/login/oauth/access_token"
 USER_URL = "https://api.github.com/user"

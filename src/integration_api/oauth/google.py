@@ -16,10 +16,11 @@ from integration_api.errors import Unavailable
 from integration_api.oauth.provider import Account, OAuthProvider, endpoint
 from integration_api.oauth.tokens import TokenSet
 from integration_api.providers.http_client import ProviderClient
+from integration_api.providers.identity.provider import GOOGLE_OAUTH
 from integration_api.providers.transport import get_json, send_json
 
 NAME = "google"
-EGRESS_ID = "google-oauth"
+EGRESS_ID = GOOGLE_OAUTH.id
 AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 USERINFO_URL = "https://openidconnect.googleapis.com/v1/userinfo"

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from integration_api.call_context import current_request_id
 from integration_api.errors import FailedPrecondition, NotFound, Unavailable
 from integration_api.oauth import client
 from integration_api.oauth.errors import GrantRejected, ReauthorizationRequired
@@ -25,7 +26,6 @@ from integration_api.oauth.registry import OAuthProviders
 from integration_api.oauth.tokens import TokenSet, open_tokens, seal_tokens
 from integration_api.principal import Tenant
 from integration_api.providers.http_client import ProviderClient
-from integration_api.server.context import current_request_id
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_connections import OAuthConnectionRepository
 from integration_api.store.oauth_refresh_session import RefreshSession

@@ -20,10 +20,12 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from integration_api.providers.egress import EgressPolicy, EgressRefused
-from integration_api.providers.egress_connect import PolicyResolver
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.providers.egress_connect import (
+    PolicyResolver,
+)
 from integration_api.providers.pool import pool_wait_tracing
 from integration_api.providers.pooled_body import DrainTasks, PooledBody
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 
 # Set by the client itself: a body the caller gives as bytes carries its own content type.
 _NO_AUTOMATIC_CONTENT_TYPE = frozenset({"Content-Type"})

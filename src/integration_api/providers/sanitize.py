@@ -111,7 +111,7 @@ def secret_values(secret: SecretMaterial) -> tuple[str, ...]:
         return (secret.secret_access_key, secret.session_token)
     if isinstance(secret, GcpServiceAccount):
         return (secret.json_text, *_service_account_secrets(secret.json_text))
-    return ()
+    return secret.secret_values()
 
 
 def _service_account_secrets(json_text: str) -> tuple[str, ...]:

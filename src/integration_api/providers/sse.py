@@ -10,15 +10,17 @@ call's duration is the service's own.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from integration_api.errors import Unavailable
 from integration_api.providers.http_client import ProviderClient, UpstreamAnswer, upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
-from integration_api.providers.limits import (
+from integration_api.providers.sse_fields import EventFieldDecoder, ServerSentEvent
+from integration_api.providers.transport import open_stream
+from integration_api.upstream.limits import (
     SSE_EVENT_TOO_LARGE,
     SSE_LINE_TOO_LARGE,
     UpstreamLimits,
@@ -26,41 +28,10 @@ from integration_api.providers.limits import (
     event_gap_too_long,
     too_large,
 )
-from integration_api.providers.sse_fields import EventFieldDecoder, ServerSentEvent
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE as PROVIDER_BAD_RESPONSE
-from integration_api.providers.transport import open_stream
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE as PROVIDER_BAD_RESPONSE
+from integration_api.upstream.timer import UpstreamTimer as UpstreamTimer
 
 ItemT = TypeVar("ItemT")
-
-
-class UpstreamTimer:
-    """Seconds one call spent waiting on its provider (and sleeping before a retry).
-
-    `caller_time` adds up time a read of the provider's answer stood suspended while the service
-    was busy with the caller instead (a read started ahead, see `llm.ready_text`): a read's wait
-    is its duration less what `caller_time` grew by meanwhile.
-    """
-
-    __slots__ = ("caller_time", "waited")
-
-    def __init__(self) -> None:
-        self.waited = 0.0
-        self.caller_time = 0.0
-
-    @contextmanager
-    def waiting(self) -> Iterator[None]:
-        """Counts the time the block takes as time spent waiting on the provider."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.waited += time.perf_counter() - started
-
-    def upstream_wait(self, started: float, caller_time_then: float, now: float) -> float:
-        """The part of [started, now] spent waiting on the provider; it is added to `waited`."""
-        wait = max(0.0, now - started - (self.caller_time - caller_time_then))
-        self.waited += wait
-        return wait
 
 
 @dataclass(frozen=True)

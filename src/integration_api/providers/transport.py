@@ -30,14 +30,14 @@ from integration_api.providers.http_errors import (
     error_from_response,
     parse_body,
 )
-from integration_api.providers.limits import (
+from integration_api.providers.transport_failures import transport_error, unusable_url
+from integration_api.upstream.limits import (
     RESPONSE_TOO_LARGE,
     UpstreamLimits,
     answer_too_slow,
     too_large,
 )
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
-from integration_api.providers.transport_failures import transport_error, unusable_url
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
 # aiohttp's refusal of a URL it cannot use (`InvalidURL`) is a `ClientError` too.
 _TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError, TimeoutError)

@@ -26,8 +26,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from integration_api.credentials.model import ProviderCredential
+from integration_api.credentials.verification import VerificationOutcome, VerificationResult
 from integration_api.errors import DeadlineExceeded, ServiceError
-from integration_api.providers.base import VerificationOutcome, VerificationResult
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import (
     CREDENTIAL_REJECTED,

@@ -39,10 +39,10 @@ from integration_api.providers.egress import (
 from integration_api.providers.egress_connect import PolicyResolver
 from integration_api.providers.http_client import provider_tls_context
 from integration_api.providers.http_errors import ErrorResponse, error_from_response
-from integration_api.providers.limits import event_gap_too_long
 from integration_api.providers.sanitize import sanitize_message
-from integration_api.providers.stream_errors import truncated
 from integration_api.providers.transport_failures import egress_refused, transport_error
+from integration_api.upstream.limits import event_gap_too_long
+from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.providers.websocket")
 

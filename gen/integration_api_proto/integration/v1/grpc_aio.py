@@ -21,8 +21,12 @@ from . import (
     ConfirmRotationResponse,
     CreateCredentialRequest,
     CreateCredentialResponse,
+    CreateRouteRequest,
+    CreateRouteResponse,
     DeleteCredentialRequest,
     DeleteCredentialResponse,
+    DeleteRouteRequest,
+    DeleteRouteResponse,
     DisableCredentialRequest,
     DisableCredentialResponse,
     DisableCredentialsRequest,
@@ -35,16 +39,26 @@ from . import (
     ExportAuditEventsResponse,
     GetAccessTokenRequest,
     GetAccessTokenResponse,
+    GetCallRequest,
+    GetCallResponse,
     GetCredentialRequest,
     GetCredentialResponse,
     GetInventoryRequest,
     GetInventoryResponse,
+    GetRouteRequest,
+    GetRouteResponse,
+    HangUpRequest,
+    HangUpResponse,
     ListAuditEventsRequest,
     ListAuditEventsResponse,
     ListConnectionsRequest,
     ListConnectionsResponse,
     ListCredentialsRequest,
     ListCredentialsResponse,
+    ListRoutesRequest,
+    ListRoutesResponse,
+    PlaceCallRequest,
+    PlaceCallResponse,
     RequestRotationRequest,
     RequestRotationResponse,
     RerankRequest,
@@ -63,8 +77,14 @@ from . import (
     SynthesizeStreamResponse,
     TranscribeRequest,
     TranscribeResponse,
+    UpdateCallRequest,
+    UpdateCallResponse,
     UpdateCredentialRequest,
     UpdateCredentialResponse,
+    UpdateRouteRequest,
+    UpdateRouteResponse,
+    ValidateWebhookRequest,
+    ValidateWebhookResponse,
     VerifyAuditLogRequest,
     VerifyAuditLogResponse,
     VerifyCredentialRequest,
@@ -1028,6 +1048,196 @@ class OperationsServiceStub:
         )
 
 
+class RouteServiceBase:
+    """Servicer base for `integration.v1.RouteService`: every method answers UNIMPLEMENTED until
+    a subclass overrides it."""
+
+    async def create_route(
+        self,
+        request: CreateRouteRequest,
+        context: grpc.aio.ServicerContext[CreateRouteRequest, CreateRouteResponse],
+    ) -> CreateRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/CreateRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def get_route(
+        self,
+        request: GetRouteRequest,
+        context: grpc.aio.ServicerContext[GetRouteRequest, GetRouteResponse],
+    ) -> GetRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/GetRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def list_routes(
+        self,
+        request: ListRoutesRequest,
+        context: grpc.aio.ServicerContext[ListRoutesRequest, ListRoutesResponse],
+    ) -> ListRoutesResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/ListRoutes is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def update_route(
+        self,
+        request: UpdateRouteRequest,
+        context: grpc.aio.ServicerContext[UpdateRouteRequest, UpdateRouteResponse],
+    ) -> UpdateRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/UpdateRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def delete_route(
+        self,
+        request: DeleteRouteRequest,
+        context: grpc.aio.ServicerContext[DeleteRouteRequest, DeleteRouteResponse],
+    ) -> DeleteRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/DeleteRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+
+def add_route_service_to_server(servicer: RouteServiceBase, server: grpc.aio.Server) -> None:
+    """Registers `servicer` as `integration.v1.RouteService` on `server`."""
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "CreateRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.create_route,
+            request_deserializer=CreateRouteRequest.FromString,
+            response_serializer=CreateRouteResponse.SerializeToString,
+        ),
+        "GetRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.get_route,
+            request_deserializer=GetRouteRequest.FromString,
+            response_serializer=GetRouteResponse.SerializeToString,
+        ),
+        "ListRoutes": grpc.unary_unary_rpc_method_handler(
+            servicer.list_routes,
+            request_deserializer=ListRoutesRequest.FromString,
+            response_serializer=ListRoutesResponse.SerializeToString,
+        ),
+        "UpdateRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.update_route,
+            request_deserializer=UpdateRouteRequest.FromString,
+            response_serializer=UpdateRouteResponse.SerializeToString,
+        ),
+        "DeleteRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.delete_route,
+            request_deserializer=DeleteRouteRequest.FromString,
+            response_serializer=DeleteRouteResponse.SerializeToString,
+        ),
+    }
+    generic = grpc.method_handlers_generic_handler("integration.v1.RouteService", handlers)
+    server.add_generic_rpc_handlers((generic,))
+    server.add_registered_method_handlers("integration.v1.RouteService", handlers)
+
+
+class RouteServiceStub:
+    """Typed async client of `integration.v1.RouteService`."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._create_route = channel.unary_unary(
+            "/integration.v1.RouteService/CreateRoute",
+            request_serializer=CreateRouteRequest.SerializeToString,
+            response_deserializer=CreateRouteResponse.FromString,
+            _registered_method=True,
+        )
+        self._get_route = channel.unary_unary(
+            "/integration.v1.RouteService/GetRoute",
+            request_serializer=GetRouteRequest.SerializeToString,
+            response_deserializer=GetRouteResponse.FromString,
+            _registered_method=True,
+        )
+        self._list_routes = channel.unary_unary(
+            "/integration.v1.RouteService/ListRoutes",
+            request_serializer=ListRoutesRequest.SerializeToString,
+            response_deserializer=ListRoutesResponse.FromString,
+            _registered_method=True,
+        )
+        self._update_route = channel.unary_unary(
+            "/integration.v1.RouteService/UpdateRoute",
+            request_serializer=UpdateRouteRequest.SerializeToString,
+            response_deserializer=UpdateRouteResponse.FromString,
+            _registered_method=True,
+        )
+        self._delete_route = channel.unary_unary(
+            "/integration.v1.RouteService/DeleteRoute",
+            request_serializer=DeleteRouteRequest.SerializeToString,
+            response_deserializer=DeleteRouteResponse.FromString,
+            _registered_method=True,
+        )
+
+    def create_route(
+        self,
+        request: CreateRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[CreateRouteRequest, CreateRouteResponse]:
+        return self._create_route(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def get_route(
+        self,
+        request: GetRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[GetRouteRequest, GetRouteResponse]:
+        return self._get_route(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def list_routes(
+        self,
+        request: ListRoutesRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[ListRoutesRequest, ListRoutesResponse]:
+        return self._list_routes(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def update_route(
+        self,
+        request: UpdateRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[UpdateRouteRequest, UpdateRouteResponse]:
+        return self._update_route(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def delete_route(
+        self,
+        request: DeleteRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[DeleteRouteRequest, DeleteRouteResponse]:
+        return self._delete_route(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+
 class SpeechServiceBase:
     """Servicer base for `integration.v1.SpeechService`: every method answers UNIMPLEMENTED until
     a subclass overrides it."""
@@ -1146,5 +1356,197 @@ class SpeechServiceStub:
         wait_for_ready: bool | None = None,
     ) -> grpc.aio.StreamStreamCall[SynthesizeStreamRequest, SynthesizeStreamResponse]:
         return self._synthesize_stream(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+
+class TelephonyServiceBase:
+    """Servicer base for `integration.v1.TelephonyService`: every method answers UNIMPLEMENTED until
+    a subclass overrides it."""
+
+    async def validate_webhook(
+        self,
+        request: ValidateWebhookRequest,
+        context: grpc.aio.ServicerContext[ValidateWebhookRequest, ValidateWebhookResponse],
+    ) -> ValidateWebhookResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/ValidateWebhook is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def place_call(
+        self,
+        request: PlaceCallRequest,
+        context: grpc.aio.ServicerContext[PlaceCallRequest, PlaceCallResponse],
+    ) -> PlaceCallResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/PlaceCall is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def get_call(
+        self,
+        request: GetCallRequest,
+        context: grpc.aio.ServicerContext[GetCallRequest, GetCallResponse],
+    ) -> GetCallResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/GetCall is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def update_call(
+        self,
+        request: UpdateCallRequest,
+        context: grpc.aio.ServicerContext[UpdateCallRequest, UpdateCallResponse],
+    ) -> UpdateCallResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/UpdateCall is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def hang_up(
+        self,
+        request: HangUpRequest,
+        context: grpc.aio.ServicerContext[HangUpRequest, HangUpResponse],
+    ) -> HangUpResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.TelephonyService/HangUp is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+
+def add_telephony_service_to_server(
+    servicer: TelephonyServiceBase, server: grpc.aio.Server
+) -> None:
+    """Registers `servicer` as `integration.v1.TelephonyService` on `server`."""
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "ValidateWebhook": grpc.unary_unary_rpc_method_handler(
+            servicer.validate_webhook,
+            request_deserializer=ValidateWebhookRequest.FromString,
+            response_serializer=ValidateWebhookResponse.SerializeToString,
+        ),
+        "PlaceCall": grpc.unary_unary_rpc_method_handler(
+            servicer.place_call,
+            request_deserializer=PlaceCallRequest.FromString,
+            response_serializer=PlaceCallResponse.SerializeToString,
+        ),
+        "GetCall": grpc.unary_unary_rpc_method_handler(
+            servicer.get_call,
+            request_deserializer=GetCallRequest.FromString,
+            response_serializer=GetCallResponse.SerializeToString,
+        ),
+        "UpdateCall": grpc.unary_unary_rpc_method_handler(
+            servicer.update_call,
+            request_deserializer=UpdateCallRequest.FromString,
+            response_serializer=UpdateCallResponse.SerializeToString,
+        ),
+        "HangUp": grpc.unary_unary_rpc_method_handler(
+            servicer.hang_up,
+            request_deserializer=HangUpRequest.FromString,
+            response_serializer=HangUpResponse.SerializeToString,
+        ),
+    }
+    generic = grpc.method_handlers_generic_handler("integration.v1.TelephonyService", handlers)
+    server.add_generic_rpc_handlers((generic,))
+    server.add_registered_method_handlers("integration.v1.TelephonyService", handlers)
+
+
+class TelephonyServiceStub:
+    """Typed async client of `integration.v1.TelephonyService`."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._validate_webhook = channel.unary_unary(
+            "/integration.v1.TelephonyService/ValidateWebhook",
+            request_serializer=ValidateWebhookRequest.SerializeToString,
+            response_deserializer=ValidateWebhookResponse.FromString,
+            _registered_method=True,
+        )
+        self._place_call = channel.unary_unary(
+            "/integration.v1.TelephonyService/PlaceCall",
+            request_serializer=PlaceCallRequest.SerializeToString,
+            response_deserializer=PlaceCallResponse.FromString,
+            _registered_method=True,
+        )
+        self._get_call = channel.unary_unary(
+            "/integration.v1.TelephonyService/GetCall",
+            request_serializer=GetCallRequest.SerializeToString,
+            response_deserializer=GetCallResponse.FromString,
+            _registered_method=True,
+        )
+        self._update_call = channel.unary_unary(
+            "/integration.v1.TelephonyService/UpdateCall",
+            request_serializer=UpdateCallRequest.SerializeToString,
+            response_deserializer=UpdateCallResponse.FromString,
+            _registered_method=True,
+        )
+        self._hang_up = channel.unary_unary(
+            "/integration.v1.TelephonyService/HangUp",
+            request_serializer=HangUpRequest.SerializeToString,
+            response_deserializer=HangUpResponse.FromString,
+            _registered_method=True,
+        )
+
+    def validate_webhook(
+        self,
+        request: ValidateWebhookRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[ValidateWebhookRequest, ValidateWebhookResponse]:
+        return self._validate_webhook(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def place_call(
+        self,
+        request: PlaceCallRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[PlaceCallRequest, PlaceCallResponse]:
+        return self._place_call(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def get_call(
+        self,
+        request: GetCallRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[GetCallRequest, GetCallResponse]:
+        return self._get_call(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def update_call(
+        self,
+        request: UpdateCallRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[UpdateCallRequest, UpdateCallResponse]:
+        return self._update_call(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def hang_up(
+        self,
+        request: HangUpRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[HangUpRequest, HangUpResponse]:
+        return self._hang_up(
             request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
         )

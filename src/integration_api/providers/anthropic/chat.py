@@ -25,8 +25,9 @@ from integration_api.providers.anthropic.verification import PROVIDER, anthropic
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 DEFAULT_MAX_TOKENS = 4096
 MAX_TOKENS_KEY = "max_tokens"

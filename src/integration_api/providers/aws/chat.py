@@ -35,7 +35,7 @@ from integration_api.providers.endpoints import (
 )
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 JSON = "application/json"
 

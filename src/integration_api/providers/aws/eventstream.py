@@ -23,17 +23,17 @@ from botocore.eventstream import EventStreamBuffer, EventStreamMessage, ParserEr
 from integration_api.errors import Unavailable
 from integration_api.providers.http_client import ProviderClient, UpstreamAnswer, upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
-from integration_api.providers.limits import (
-    SSE_EVENT_TOO_LARGE,
-    UpstreamLimits,
-    too_large,
-)
 from integration_api.providers.sse import (
     PROVIDER_BAD_RESPONSE,
     UpstreamTimer,
     decode_within_bounds,
 )
 from integration_api.providers.transport import open_stream
+from integration_api.upstream.limits import (
+    SSE_EVENT_TOO_LARGE,
+    UpstreamLimits,
+    too_large,
+)
 
 EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 

@@ -23,8 +23,8 @@ from integration_api.providers.endpoints import join_url
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import ranked_documents
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
 from integration_api.providers.transport import send_json
+from integration_api.upstream.timer import UpstreamTimer
 
 AGENT_RUNTIME_HOST = "bedrock-agent-runtime"
 

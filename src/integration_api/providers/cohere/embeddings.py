@@ -27,7 +27,7 @@ from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import bad_answer, count_at, post_json
 from integration_api.providers.openai.embeddings import decode_vector
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 INPUT_TYPES = {InputType.QUERY: "search_query", InputType.DOCUMENT: "search_document"}
 

@@ -17,7 +17,7 @@ from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import count_at, post_json, ranked_documents
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 
 def rerank_body(query: RerankQuery) -> dict[str, object]:

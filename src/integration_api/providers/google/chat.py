@@ -20,7 +20,8 @@ from integration_api.providers.google.chat_stream import GeminiStreamReader
 from integration_api.providers.google.gemini import classify_google_error
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.timer import UpstreamTimer
 
 STREAM_METHOD = "streamGenerateContent"
 

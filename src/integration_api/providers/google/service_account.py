@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import jwt
 
-from integration_api.credentials.model import REDACTED, GcpServiceAccount
+from integration_api.credentials.model import REDACTED, GcpServiceAccount, SecretMaterial
 from integration_api.errors import FieldViolation, InvalidArgument, ServiceError, Unavailable
 from integration_api.providers.endpoints import validate_base_url
 from integration_api.providers.http_client import ProviderClient
@@ -59,6 +59,14 @@ class AccessToken:
         return f"AccessToken({REDACTED})"
 
     __str__ = __repr__
+
+
+def token_uri_of(secret: SecretMaterial) -> str:
+    """The token endpoint a service-account key is exchanged at ('' for other secrets)."""
+    if not isinstance(secret, GcpServiceAccount) or service_account_violations(secret):
+        return ""
+    token_uri = secret.parsed().get("token_uri", GOOGLE_TOKEN_URI)
+    return token_uri if isinstance(token_uri, str) else ""
 
 
 def service_account_violations(secret: GcpServiceAccount) -> list[FieldViolation]:

@@ -9,7 +9,7 @@ for a key it does not know, so a token coming back proves the key (nothing is bi
 from __future__ import annotations
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.base import VerificationResult
+from integration_api.credentials.verification import VerificationResult
 from integration_api.providers.google.service_account import (
     exchange_for_access_token,
     parse_service_account,

@@ -31,8 +31,9 @@ from integration_api.providers.openai.chat_request import ChatDialect, chat_body
 from integration_api.providers.openai.chat_stream import OpenAIStreamReader, request_id_of
 from integration_api.providers.openai.family import AZURE_DEFAULT_API_VERSION, OpenAIVariant
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 Route = tuple[str, dict[str, str]]
 # A model name that becomes part of a URL path: no slashes, no dot segments, no query.

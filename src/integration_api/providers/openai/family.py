@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.base import VerificationResult
-from integration_api.providers.endpoints import HUGGINGFACE_HUB_URL, join_url, resolve_base_url
+from integration_api.credentials.verification import VerificationResult
+from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.verification import HttpProbe, ProbeRequest, Verdict, inconclusive
 
 AZURE_DEFAULT_API_VERSION = "2024-10-21"
+# Hugging Face serves inference from the router but answers "who am I" from the Hub.
+HUGGINGFACE_HUB_URL = "https://huggingface.co"
 
 Route = tuple[str, dict[str, str]]
 

@@ -34,10 +34,11 @@ from integration_api.providers.replicate.chat_request import prediction_input, p
 from integration_api.providers.replicate.stream import ReplicateStreamReader
 from integration_api.providers.replicate.verification import PROVIDER, replicate_headers
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.sse import open_event_stream
 from integration_api.providers.transport import get_json, send_json
 from integration_api.providers.wire_values import printable_id
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 log = structlog.get_logger("integration_api.providers.replicate")
 

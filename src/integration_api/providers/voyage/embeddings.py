@@ -27,8 +27,8 @@ from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import count_at, post_json
 from integration_api.providers.openai.embeddings import read_openai_embeddings
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
 from integration_api.providers.voyage.verification import PROVIDER, voyage_headers
+from integration_api.upstream.timer import UpstreamTimer
 
 INPUT_TYPES = {InputType.QUERY: "query", InputType.DOCUMENT: "document"}
 
