@@ -17,9 +17,11 @@ import subprocess
 import sys
 import time
 
-from integration_api.providers.egress import EgressPolicy, parse_allow_list
+from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.http_client import HttpClientSettings, create_http_client
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.allow_list import parse_allow_list
+from integration_api.upstream.timer import UpstreamTimer
 
 _CHAT = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "Hi"}]}
 
