@@ -14,6 +14,11 @@ from urllib.parse import urlsplit
 
 from integration_api.credentials.model import CredentialConfig
 from integration_api.errors import InvalidArgument
+from integration_api.providers.telephony_hosts import (
+    TELEPHONY_REGION_HOSTS,
+    region_host,
+    region_problem,
+)
 
 DEFAULT_BASE_URLS: dict[str, str] = {
     "openai": "https://api.openai.com/v1",
@@ -28,6 +33,13 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "elevenlabs": "https://api.elevenlabs.io",
     "cartesia": "https://api.cartesia.ai",
     "assemblyai": "https://api.assemblyai.com",
+    "twilio": "https://api.twilio.com",
+    # The Voice API; account reads (balance) go to rest.nexmo.com (see vonage/account.py).
+    "vonage": "https://api.nexmo.com",
+    "plivo": "https://api.plivo.com",
+    "telnyx": "https://api.telnyx.com",
+    # Singapore, the cluster an Exotel account is in unless `config.region` says `in`.
+    "exotel": "https://api.exotel.com",
 }
 
 # The providers whose whole API lives under one version path that `base_url` may leave out.
@@ -82,8 +94,11 @@ def validate_base_url(url: str) -> str | None:
 def validate_region(region: str, provider: str = "") -> str | None:
     """Why `region` is not a cloud region name (`us-east-1`, `europe-west4`), or None.
 
-    For `bedrock` only an AWS region name is accepted.
+    For `bedrock` only an AWS region name is accepted; a telephony provider with regional
+    hosts (Twilio, Vonage, Exotel) accepts only its own region names.
     """
+    if provider in TELEPHONY_REGION_HOSTS:
+        return region_problem(provider, region)
     if provider == "bedrock":
         if not _AWS_REGION.fullmatch(region):
             return "must be an AWS region name such as us-east-1"
@@ -111,13 +126,16 @@ def default_base_url(provider: str, config: CredentialConfig) -> str | None:
     Raises:
         InvalidArgument: for `config.region` when the host depends on it and it is malformed.
     """
-    if provider not in ("vertex-ai", "bedrock"):
+    if provider not in ("vertex-ai", "bedrock", *TELEPHONY_REGION_HOSTS):
         return DEFAULT_BASE_URLS.get(provider)
     if not config.region:
-        return None
+        return DEFAULT_BASE_URLS.get(provider)
     problem = validate_region(config.region, provider)
     if problem is not None:
         raise InvalidArgument.for_field(REGION_FIELD, problem)
+    host = region_host(provider, config.region)
+    if host is not None:
+        return f"https://{host}"
     if provider == "vertex-ai":
         return vertex_default_base_url(config.region)
     return bedrock_default_base_url(config.region)
