@@ -216,7 +216,7 @@ async def test_another_tenants_credential_is_not_found_like_a_missing_one(
             await telephony.validate_webhook(webhook.request(credential_id), metadata=other_tenant)
         answers.append(raised.value)
     assert [error.code() for error in answers] == [grpc.StatusCode.NOT_FOUND] * 2
-    assert answers[0].details() == answers[1].details().replace(  # type: ignore[union-attr]
+    assert answers[0].details() == answers[1].details().replace(
         "00000000-0000-0000-0000-000000000000", accounts.ids["twilio"]
     )
     # The owner's webhook was not remembered by the other tenant's attempt.
