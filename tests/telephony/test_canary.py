@@ -92,18 +92,26 @@ async def test_canary_secrets_never_leave_through_webhook_validation(
     canaries = {name: _canary(name) for name in ("twilio", "plivo", "vonage", "telnyx")}
     keys = TelnyxKeys.generate()
     stored = {
-        "twilio": TwilioSecret(
-            account_sid=telephony_accounts.TWILIO_ACCOUNT_SID, auth_token=canaries["twilio"]
+        "twilio": CredentialSecret(
+            twilio=TwilioSecret(
+                account_sid=telephony_accounts.TWILIO_ACCOUNT_SID, auth_token=canaries["twilio"]
+            )
         ),
-        "plivo": PlivoSecret(
-            auth_id=telephony_accounts.PLIVO_AUTH_ID, auth_token=canaries["plivo"]
+        "plivo": CredentialSecret(
+            plivo=PlivoSecret(
+                auth_id=telephony_accounts.PLIVO_AUTH_ID, auth_token=canaries["plivo"]
+            )
         ),
-        "vonage": VonageSecret(
-            api_key=telephony_accounts.VONAGE_API_KEY,
-            api_secret=_canary("vonage-api"),
-            signature_secret=canaries["vonage"],
+        "vonage": CredentialSecret(
+            vonage=VonageSecret(
+                api_key=telephony_accounts.VONAGE_API_KEY,
+                api_secret=_canary("vonage-api"),
+                signature_secret=canaries["vonage"],
+            )
         ),
-        "telnyx": TelnyxSecret(api_key=canaries["telnyx"], public_key=keys.public_base64),
+        "telnyx": CredentialSecret(
+            telnyx=TelnyxSecret(api_key=canaries["telnyx"], public_key=keys.public_base64)
+        ),
     }
     webhooks = {
         "twilio": _variants(twilio_form(canaries["twilio"], "https://hooks.example.com/c", FIELDS)),
@@ -124,7 +132,7 @@ async def test_canary_secrets_never_leave_through_webhook_validation(
     ) as service:
         telephony = TelephonyServiceStub(service.channel)
         for provider, secret in stored.items():
-            credential_id = await store(service, provider, CredentialSecret(**{provider: secret}))
+            credential_id = await store(service, provider, secret)
             for webhook in webhooks[provider]:
                 reply = await telephony.validate_webhook(
                     webhook.request(credential_id), metadata=service.auth()
@@ -142,12 +150,12 @@ async def test_canary_secrets_never_leave_through_webhook_validation(
             )
         async with httpx.AsyncClient() as client:
             metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
-        client = redis.Redis(host="127.0.0.1", port=6379)
+        shared = redis.Redis(host="127.0.0.1", port=6379)
         try:
-            names = [name async for name in client.scan_iter(f"{redis_prefix}*")]
-            in_redis = b"".join(names + [await client.get(name) or b"" for name in names])
+            names = [name async for name in shared.scan_iter(f"{redis_prefix}*")]
+            in_redis = b"".join(names + [await shared.get(name) or b"" for name in names])
         finally:
-            await client.aclose()
+            await shared.aclose()
     captured = capfd.readouterr()
     logs = captured.out + captured.err + caplog.text
     exported = json.dumps([json.loads(span.to_json()) for span in spans.get_finished_spans()])
