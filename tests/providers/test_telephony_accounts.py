@@ -269,6 +269,8 @@ def test_complete_accounts_can_be_stored(
         ("exotel", ExotelAccount("k", "t", "acme/Calls"), "", {}, "secret.exotel.account_sid"),
         ("exotel", ExotelAccount("k", "t", "acme"), "us", {}, "config.region"),
         ("plivo", TwilioAccount(SID, "token"), "", {}, "secret"),
+        ("plivo", PlivoAccount("MA1", "t"), "us-east-1", {}, "config.region"),
+        ("telnyx", TelnyxAccount("KEY"), "eu-west", {}, "config.region"),
     ],
 )
 def test_incomplete_or_misshapen_accounts_are_refused_on_the_field(
