@@ -284,7 +284,7 @@ async def run_memory(dsn: str, memory: str, arguments: argparse.Namespace) -> li
                 reply = await stub.create_credential(
                     CreateCredentialRequest(
                         provider=provider,
-                        name=f"bench-{provider}",
+                        name=f"bench-{provider}-{secrets.token_hex(4)}",
                         secret=credential_secret,
                         skip_verification=True,
                     ),
