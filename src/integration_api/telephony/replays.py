@@ -67,8 +67,10 @@ class InProcessReplays:
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_INTERVAL_SECONDS
         self._expiry = {key: expiry for key, expiry in self._expiry.items() if expiry > now}
-        excess = len(self._expiry) - self._capacity
-        if excess > 0:
+        # Down to nine tenths, so that a memory kept full sweeps once per tenth of its
+        # capacity, not on every insert.
+        excess = len(self._expiry) - self._capacity * 9 // 10
+        if len(self._expiry) > self._capacity and excess > 0:
             log.warning("webhook replay memory full: forgetting the entries closest to expiry")
             soonest = sorted(self._expiry.items(), key=lambda item: item[1])[:excess]
             for key, _expiry in soonest:
