@@ -359,3 +359,30 @@ async def test_telnyx_key_authenticated_but_not_permitted_the_balance_is_genuine
     result = await telnyx_verification.VERIFIER.verify(credential, http_client)
 
     assert result.outcome == outcome, result.message
+
+
+@pytest.mark.parametrize(
+    ("token_accepted", "outcome"), [(True, "valid"), (False, "invalid")], ids=["good", "wrong"]
+)
+async def test_twilio_auth_token_beside_an_api_key_is_checked_too(
+    fake_server: FakeServer, http_client: httpx.AsyncClient, token_accepted: bool, outcome: str
+) -> None:
+    key_sid = telephony_accounts.TWILIO_API_KEY_SID
+    accepted = {f"{key_sid}:key-secret"} | ({f"{SID}:token"} if token_accepted else set())
+    telephony_accounts.TWILIO_ANY_USER.install(fake_server, accepted)
+    credential = ProviderCredential(
+        id="c1",
+        provider="twilio",
+        config=CredentialConfig(base_url=fake_server.url),
+        secret=TwilioAccount(SID, "token", key_sid, "key-secret"),
+    )
+
+    result = await twilio_verification.VERIFIER.verify(credential, http_client)
+
+    assert result.outcome == outcome, result.message
+    assert len(fake_server.requests) == 2
+    if outcome == "invalid":
+        assert result.message.startswith("the API key is valid, but the auth token is not")
+        assert "token" not in result.message.removeprefix(
+            "the API key is valid, but the auth token"
+        )
