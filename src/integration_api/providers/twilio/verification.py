@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
+from integration_api.credentials.verification import VerificationResult
 from integration_api.providers.account_secrets import basic_authorization
-from integration_api.providers.base import VerificationResult
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.twilio.account import (
     PROVIDER,
     account_url,
@@ -57,7 +56,7 @@ class TwilioVerifier:
     """Checks the REST credentials, then the auth token when an API key stood in for it."""
 
     async def verify(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
+        self, credential: ProviderCredential, http: ProviderClient
     ) -> VerificationResult:
         rest = await _REST_PROBE.verify(credential, http)
         account = twilio_account(credential)
