@@ -53,7 +53,7 @@ from integration_api.credentials.model import (
     VonageAccount,
 )
 from integration_api.providers.plivo.webhook import canonical_url, signature
-from integration_api.providers.telephony_webhooks import WEBHOOK_CHECKERS
+from integration_api.providers.registry import webhook_checker_for
 from integration_api.providers.twilio.webhook import signed_text
 from integration_api.telephony.replay_batches import SetIfAbsentBatches
 from integration_api.telephony.webhook_converters import (
@@ -190,8 +190,8 @@ class StepCosts:
 def step_microseconds(provider: str, secret: SecretMaterial, sign: Signer, count: int) -> StepCosts:
     """Decoding the request (betterproto2) into the domain's webhook, the provider's signature
     check, and encoding a valid answer: no gRPC, no credential lookup, no replay memory."""
-    checker = WEBHOOK_CHECKERS[provider]
-    assert not isinstance(checker, UnsignedWebhooks)
+    checker = webhook_checker_for(provider)
+    assert checker is not None and not isinstance(checker, UnsignedWebhooks)
     requests = list(requests_for("bench", sign, count))
     started = time.process_time()
     webhooks = [webhook_from_request(ValidateWebhookRequest.FromString(r)) for r in requests]

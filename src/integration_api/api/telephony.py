@@ -9,19 +9,12 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
-from integration_api.providers.telephony_webhooks import webhook_checker_for
-from integration_api.runtime import Runtime
-from integration_api.server.context import require_principal
+from integration_api.call_context import require_principal
 from integration_api.telephony.webhook_converters import (
     response_from_verdict,
     webhook_from_request,
 )
 from integration_api.telephony.webhook_validation import WebhookValidation
-
-
-def webhook_validation(runtime: Runtime) -> WebhookValidation:
-    """Webhook checks over the runtime's credentials and its memory of accepted webhooks."""
-    return WebhookValidation(runtime.credential_ops, webhook_checker_for, runtime.webhook_replays)
 
 
 class TelephonyServicer(grpc_aio.TelephonyServiceBase):
