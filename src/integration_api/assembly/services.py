@@ -16,15 +16,22 @@ from integration_api.api.oauth import OAuthServicer
 from integration_api.api.operations import OperationsServicer
 from integration_api.api.routes import RouteServicer
 from integration_api.api.speech import SpeechServicer
+from integration_api.api.telephony import TelephonyServicer
 from integration_api.assembly.runtime import Runtime
 from integration_api.embeddings.pipeline import EmbeddingService
 from integration_api.embeddings.rerank import RerankService
 from integration_api.llm.pipeline import ChatService
 from integration_api.providers.http_client import ProviderClient
-from integration_api.providers.registry import chat_model_for, embedding_model_for, rerank_model_for
+from integration_api.providers.registry import (
+    chat_model_for,
+    embedding_model_for,
+    rerank_model_for,
+    webhook_checker_for,
+)
 from integration_api.providers.speech_registry import speech_provider_for
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.speech.pipeline import SpeechService
+from integration_api.telephony.webhook_validation import WebhookValidation
 
 
 def chat_service(runtime: Runtime) -> ChatService[ProviderClient]:
@@ -75,6 +82,11 @@ def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
     )
 
 
+def webhook_validation(runtime: Runtime) -> WebhookValidation:
+    """Webhook checks over the runtime's credentials and its memory of accepted webhooks."""
+    return WebhookValidation(runtime.credential_ops, webhook_checker_for, runtime.webhook_replays)
+
+
 def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_credential_service_to_server(CredentialServicer(runtime.credential_ops), server)
     grpc_aio.add_llm_service_to_server(LlmServicer(chat_service(runtime)), server)
@@ -84,3 +96,5 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_operations_service_to_server(OperationsServicer(runtime.operations), server)
     grpc_aio.add_speech_service_to_server(SpeechServicer(speech_service(runtime)), server)
     grpc_aio.add_route_service_to_server(RouteServicer(runtime.route_ops), server)
+    telephony = TelephonyServicer(webhook_validation(runtime))
+    grpc_aio.add_telephony_service_to_server(telephony, server)

@@ -41,6 +41,7 @@ from integration_api.providers.key_material import SECRET_FIELD
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.request_caps import MAX_API_VERSION_CHARACTERS, MAX_MODEL_CHARACTERS
 from integration_api.speech.ports import StreamSynthesizer, Synthesizer, Transcriber
+from integration_api.telephony.webhooks import UnsignedWebhooks, WebhookChecker
 
 SecretCheck = Callable[[SecretMaterial], list[FieldViolation]]
 ConfigCheck = Callable[[CredentialConfig], list[FieldViolation]]
@@ -48,6 +49,10 @@ RegionalBaseUrl = Callable[[str], str]
 SecretDestination = Callable[[SecretMaterial], str]
 
 API_KEY_ONLY = frozenset({ApiKey.kind})
+
+# What a telephony provider's credentials serve in TelephonyService (`ProviderSpec.telephony`).
+WEBHOOK = "webhook"
+CALL = "call"
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,12 @@ class ProviderSpec:
         embedding: embeds texts, when the provider offers embeddings.
         rerank: ranks documents against a query, when the provider offers reranking.
         speech: its speech-to-text and text-to-speech, where it offers them.
-        default_base_url: where its key goes when the credential names no `base_url` (None: the
-            credential must name one, or the host depends on the region).
+        telephony: what TelephonyService does with its credentials: `webhook` (signatures
+            checked by ValidateWebhook), `call` (PlaceCall and the calls it places).
+        webhooks: checks its inbound webhooks' signatures (`UnsignedWebhooks`: a telephony
+            provider whose webhooks carry none, which ValidateWebhook says).
+        default_base_url: where its key goes when the credential names no `base_url` (and no
+            region, for a provider with `regional_base_url`; None: the credential must name one).
         regional_base_url: the default base URL for a `config.region`, for a provider whose
             host depends on it.
         version_path: the version path its whole API lives under (`/v1`), added to a
@@ -105,6 +114,8 @@ class ProviderSpec:
     embedding: EmbeddingModel[ProviderClient] | None = None
     rerank: RerankModel[ProviderClient] | None = None
     speech: SpeechProvider = field(default_factory=SpeechProvider)
+    telephony: tuple[str, ...] = ()
+    webhooks: WebhookChecker | UnsignedWebhooks | None = None
     default_base_url: str | None = None
     regional_base_url: RegionalBaseUrl | None = None
     version_path: str | None = None

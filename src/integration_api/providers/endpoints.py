@@ -105,10 +105,8 @@ def default_base_url(provider: str, config: CredentialConfig) -> str | None:
     spec = declaration(provider)
     if spec is None:
         return None
-    if spec.regional_base_url is None:
+    if spec.regional_base_url is None or not config.region:
         return spec.default_base_url
-    if not config.region:
-        return None
     problem = region_problem(config.region, spec.region_shape)
     if problem is not None:
         raise InvalidArgument.for_field(REGION_FIELD, problem)

@@ -34,12 +34,18 @@ from integration_api.providers.declaration import (
 )
 from integration_api.providers.deepgram import provider as deepgram
 from integration_api.providers.elevenlabs import provider as elevenlabs
+from integration_api.providers.exotel import provider as exotel
 from integration_api.providers.google import provider as google
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.identity import provider as identity
 from integration_api.providers.openai import provider as openai
+from integration_api.providers.plivo import provider as plivo
 from integration_api.providers.replicate import provider as replicate
+from integration_api.providers.telnyx import provider as telnyx
+from integration_api.providers.twilio import provider as twilio
+from integration_api.providers.vonage import provider as vonage
 from integration_api.providers.voyage import provider as voyage
+from integration_api.telephony.webhooks import UnsignedWebhooks, WebhookChecker
 
 PROVIDER_FIELD = "provider"
 
@@ -55,6 +61,11 @@ FOLDERS: tuple[ProviderFolder, ...] = (
     elevenlabs.FOLDER,
     cartesia.FOLDER,
     assemblyai.FOLDER,
+    twilio.FOLDER,
+    vonage.FOLDER,
+    plivo.FOLDER,
+    telnyx.FOLDER,
+    exotel.FOLDER,
     identity.FOLDER,
 )
 
@@ -105,6 +116,18 @@ def rerank_model_for(provider_id: str) -> RerankModel[ProviderClient] | None:
     """What ranks documents for this provider (None: it offers no reranking here)."""
     spec = PROVIDERS.get(provider_id)
     return spec.rerank if spec is not None else None
+
+
+def telephony_capabilities_for(provider_id: str) -> tuple[str, ...]:
+    """What TelephonyService offers for this provider (empty: it is not a telephony provider)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.telephony if spec is not None else ()
+
+
+def webhook_checker_for(provider_id: str) -> WebhookChecker | UnsignedWebhooks | None:
+    """How this provider's webhooks are checked (None: it sends none the service knows of)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.webhooks if spec is not None else None
 
 
 def check_credential(provider_id: str, config: CredentialConfig, secret: SecretMaterial) -> None:

@@ -1,0 +1,1 @@
+"""Exotel: account credentials, verification and call control."""

@@ -1,0 +1,1 @@
+"""Plivo: account credentials, verification, webhooks and call control."""

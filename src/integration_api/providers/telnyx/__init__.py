@@ -1,0 +1,1 @@
+"""Telnyx: account credentials, verification, webhooks and call control."""

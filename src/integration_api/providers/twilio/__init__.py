@@ -1,0 +1,1 @@
+"""Twilio: account credentials, verification, webhooks and call control."""

@@ -1,0 +1,1 @@
+"""Vonage: account credentials, verification, webhooks and call control."""

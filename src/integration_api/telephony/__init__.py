@@ -1,0 +1,1 @@
+"""Telephony through stored credentials: inbound webhooks checked, calls placed and controlled."""
