@@ -195,5 +195,9 @@ class FlakyProvider:
             for index, _ in enumerate(body["documents"])
         ]
         return web.json_response(
-            {"id": "rerank-flaky", "results": results, "meta": {"billed_units": {"search_units": 1}}}
+            {
+                "id": "rerank-flaky",
+                "results": results,
+                "meta": {"billed_units": {"search_units": 1}},
+            }
         )

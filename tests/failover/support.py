@@ -40,7 +40,7 @@ class Target:
 async def store_key(service: RunningService, provider: FlakyProvider, **tenant: str) -> Target:
     key = "sk-canary-" + secrets.token_urlsafe(24)
     credential_id = await store_credential(
-        service, "openai", provider.base_url, key, default_model=MODEL, **tenant
+        service, "openai", provider.base_url, key, MODEL, None, **tenant
     )
     return Target(provider, credential_id, key)
 
@@ -53,7 +53,9 @@ async def create_route(
     weights: tuple[int, ...] = (),
     **tenant: str,
 ) -> str:
-    timeout = None if first_token_timeout is None else datetime.timedelta(seconds=first_token_timeout)
+    timeout = (
+        None if first_token_timeout is None else datetime.timedelta(seconds=first_token_timeout)
+    )
     reply = await RouteServiceStub(service.channel).create_route(
         CreateRouteRequest(
             name=f"route-{secrets.token_hex(4)}",
@@ -75,7 +77,9 @@ async def chat_through(
 ) -> Answer:
     stub = LlmServiceStub(service.channel)
     request = ChatRequest(route_id=route_id, messages=user_says())
-    return await collect(stub.chat(request, metadata=service.auth(**tenant), timeout=deadline_seconds))
+    return await collect(
+        stub.chat(request, metadata=service.auth(**tenant), timeout=deadline_seconds)
+    )
 
 
 def report_of(answer: Answer) -> RouteReport:

@@ -21,7 +21,7 @@ async def test_a_balanced_route_spreads_calls_by_weight(
         policy=RoutePolicy.BALANCE,
         weights=(3, 1),
     )
-    answered = Counter()
+    answered: Counter[str] = Counter()
     for _ in range(60):
         answer = await chat_through(service, route)
         answered[from_one_target(answer, first, second).name] += 1

@@ -11,7 +11,7 @@ import asyncio
 import time
 
 import grpc
-from integration_api_proto.integration.v1 import ChatRequest, CredentialStatus, GetCredentialRequest
+from integration_api_proto.integration.v1 import ChatRequest, CheckOutcome, GetCredentialRequest
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, LlmServiceStub
 
 from tests.failover.flaky_provider import RESET_SECONDS
@@ -139,7 +139,8 @@ async def test_a_refused_key_is_marked_invalid_and_the_next_target_answers(
         GetCredentialRequest(id=first.credential_id), metadata=service.auth()
     )
     assert reply.credential is not None
-    assert reply.credential.status == CredentialStatus.INVALID
+    last_check = reply.credential.last_check
+    assert last_check is not None and last_check.outcome == CheckOutcome.INVALID
 
 
 async def test_when_every_target_fails_the_last_error_ends_the_call_with_every_attempt(

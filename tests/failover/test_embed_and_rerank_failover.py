@@ -1,4 +1,4 @@
-"""Embed and Rerank through a route: the answer comes whole from the first target able to give it."""
+"""Embed and Rerank through a route: the whole answer comes from the first target able to."""
 
 from __future__ import annotations
 
