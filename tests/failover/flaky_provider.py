@@ -59,6 +59,7 @@ class FlakyProvider:
         self.name = name
         self.behaviour = Behaviour()
         self.chat_requests = 0
+        self.embed_requests = 0
         self.dead = False
         # Dies when this many chat requests have arrived (0: never on its own).
         self.die_at_request = 0
@@ -84,9 +85,10 @@ class FlakyProvider:
 
     async def kill(self) -> None:
         """Stop listening; every request that still arrives on an open connection is reset."""
+        site, self._site = self._site, None
         self.dead = True
-        if self._site is not None:
-            await self._site.stop()
+        if site is not None:
+            await site.stop()
 
     async def start(self) -> None:
         app = web.Application()
@@ -168,6 +170,7 @@ class FlakyProvider:
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        self.embed_requests += 1
         refused = await self._refused(request)
         if refused is not None:
             return refused

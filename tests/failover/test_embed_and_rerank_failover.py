@@ -35,17 +35,21 @@ async def test_embed_through_a_route_that_cannot_answer_fails_with_the_last_erro
     service: RunningService, first: Target, second: Target
 ) -> None:
     route = await create_route(service, first.credential_id, second.credential_id)
-    first.provider.behave("server_error")
-    second.provider.behave("rate_limited")
+    first.provider.behave("rate_limited")
+    second.provider.behave("server_error")
     stub = EmbeddingServiceStub(service.channel)
     try:
         await stub.embed(
             EmbedRequest(route_id=route, inputs=["one"]), metadata=service.auth(), timeout=20
         )
     except grpc.aio.AioRpcError as error:
-        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        assert first.key not in str(error.details()) and second.key not in str(error.details())
     else:
         raise AssertionError("the call succeeded")
+    # Every target but the last is asked once; the last as a direct call would be, with retries.
+    assert first.provider.embed_requests == 1
+    assert second.provider.embed_requests == 3
 
 
 async def test_rerank_moves_on_from_a_rate_limited_key(service: RunningService) -> None:
