@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from integration_api_proto.integration.v1 import RoutePolicy
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, generate_latest
 
 from tests.failover.support import Target, chat_through, create_route, from_one_target
 from tests.support.service import RunningService
@@ -58,3 +58,6 @@ async def test_attempts_and_failovers_are_counted_per_route_and_target(
     failovers = "integration_api_route_failovers_total"
     assert _sample(failovers, **labels, target="0") == 3
     assert _sample(failovers, **labels, target="1") == 0
+    # Labels are ids and positions: no key of any target is ever in the metrics.
+    exposed = generate_latest(REGISTRY).decode()
+    assert first.key not in exposed and second.key not in exposed

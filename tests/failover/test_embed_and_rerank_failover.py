@@ -77,3 +77,27 @@ async def test_rerank_moves_on_from_a_rate_limited_key(service: RunningService) 
         (1, "ANSWERED"),
     ]
     assert reply.route.attempts[1].provider == "cohere"
+
+
+async def test_a_target_whose_provider_cannot_rerank_is_skipped_without_a_call(
+    service: RunningService, first: Target
+) -> None:
+    async with FlakyProvider("charlie") as reranker:
+        cohere = await store_credential(
+            service, "cohere", reranker.root_url, "co-canary-000001", default_model="rr-1"
+        )
+        # The first target is an OpenAI key: OpenAI has no rerank API.
+        route = await create_route(service, first.credential_id, cohere)
+        stub = EmbeddingServiceStub(service.channel)
+        reply = await stub.rerank(
+            RerankRequest(route_id=route, query="which", documents=["a"]),
+            metadata=service.auth(),
+            timeout=10,
+        )
+    assert reply.route is not None
+    skipped, answered = reply.route.attempts
+    assert (skipped.outcome.name, skipped.reason) == (
+        "SKIPPED_UNAVAILABLE",
+        "CAPABILITY_NOT_SUPPORTED",
+    )
+    assert (answered.target_index, answered.outcome.name) == (1, "ANSWERED")
