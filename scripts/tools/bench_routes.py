@@ -16,8 +16,10 @@ and the service, on a fresh database. It stores a key for each, and routes over 
 Calls run one at a time, one of each variant in turn (the order rotating), so the machine's drift
 weighs on all alike. Printed per variant: time to first token (p50, p90), the service's CPU per
 call, and the difference with naming the credential (the median of the differences between the
-k-th calls of both), next to the targets (a failover adds at
-most 5 ms to the first token; a route at most 0.3 ms when nothing fails).
+k-th calls of both), next to the targets (a failover adds at most 5 ms to the first token; a
+route at most 0.3 ms when nothing fails), and how the failing target fared in a few calls read
+back after the run: called and refused, or skipped without a call (once a call gate has paused
+the credential after its 429 or opened its breaker, the route skips it, which costs less).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import secrets
 import socket
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -47,7 +50,11 @@ from integration_api_proto.integration.v1 import (
     RoutePolicy,
     RouteTarget,
 )
-from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, RouteServiceStub
+from integration_api_proto.integration.v1.grpc_aio import (
+    CredentialServiceStub,
+    LlmServiceStub,
+    RouteServiceStub,
+)
 
 from integration_api.auth.tokens import mint_token
 from integration_api.vault import generate_key
@@ -66,6 +73,8 @@ class Figures:
     firsts: list[float] = field(default_factory=list)
     errors: int = 0
     cpu_seconds: float = 0.0
+    # How the route's first target fared in the calls sampled after the run (for a route).
+    first_target: Counter[str] = field(default_factory=Counter)
 
     def percentile_ms(self, share: float) -> float:
         ordered = sorted(first for first in self.firsts if first == first)
@@ -181,6 +190,27 @@ async def measure(
     return figures
 
 
+async def sample_outcomes(
+    channel: grpc.aio.Channel,
+    metadata: tuple[tuple[str, str], ...],
+    requests: dict[str, bytes],
+    figures: dict[str, Figures],
+    calls: int,
+) -> None:
+    """Reads the route report of a few more calls per route: whether the failing target was
+    called and refused, or skipped without a call (a call gate may pause a credential after a
+    429, or open its breaker after failures, and then skip it: that is what was measured)."""
+    stub = LlmServiceStub(channel)
+    for name, body in requests.items():
+        if name == CREDENTIAL:
+            continue
+        for _ in range(calls):
+            async for chunk in stub.chat(ChatRequest.FromString(body), metadata=metadata):
+                route = chunk.finish.route if chunk.finish is not None else None
+                if route is not None and route.attempts:
+                    figures[name].first_target[route.attempts[0].outcome.name.lower()] += 1
+
+
 def paired_delta_ms(row: Figures, base: Figures) -> float:
     """The median over k of (row's k-th TTFT - base's k-th TTFT), failed calls left out."""
     deltas = sorted(
@@ -208,6 +238,12 @@ def report(figures: dict[str, Figures], started: str) -> str:
             f"| {row.percentile_ms(0.9):.2f} | {delta:+.2f} | {row.cpu_ms_per_call():.2f} "
             f"| {cpu_delta:+.2f} |"
         )
+    lines += ["", "| call | the first target's outcome in the calls sampled after the run |"]
+    lines += ["| --- | --- |"]
+    for name, row in figures.items():
+        if row.first_target:
+            tally = ", ".join(f"{outcome} {count}" for outcome, count in row.first_target.items())
+            lines.append(f"| {name} | {tally} |")
     lines += ["", "| target | figure | limit | met |", "| --- | ---: | ---: | --- |"]
     checks = [
         (f"added ΔTTFT p50, {name.removeprefix('route, ')}", name, FAILOVER_TARGET_MS)
@@ -250,6 +286,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Figures]:
             }
             requests = await variants(channel, metadata, ports)
             figures = await measure(service, channel, metadata, requests, arguments)
+            await sample_outcomes(channel, metadata, requests, figures, arguments.sampled)
         finally:
             await channel.close()
     print(report(figures, started))
@@ -262,6 +299,7 @@ def main() -> None:
     )
     parser.add_argument("--routes", action="store_true", help="(how ./scripts/bench gets here)")
     parser.add_argument("--calls", type=int, default=400, help="calls per variant")
+    parser.add_argument("--sampled", type=int, default=20, help="calls per route read back")
     parser.add_argument("--warmup", type=int, default=30, help="calls per variant first")
     parser.add_argument("--chunks", type=int, default=20, help="text chunks per stream")
     parser.add_argument("--log-level", default="info", help="the service's log level")
