@@ -85,6 +85,10 @@ async def test_a_provider_slow_to_its_first_token_is_left_at_the_routes_deadline
     report = report_of(answer)
     assert outcomes(report) == [(0, "FIRST_TOKEN_TIMEOUT"), (1, "ANSWERED")]
     assert 0.29 < report.attempts[0].duration.total_seconds() < 1.0
+    # The caller's time to first token counts the attempt it waited for.
+    (finish,) = answer.finishes
+    assert finish.timing is not None and finish.timing.time_to_first_token is not None
+    assert finish.timing.time_to_first_token.total_seconds() > 0.29
 
 
 async def test_the_last_target_is_not_held_to_the_first_token_deadline(
