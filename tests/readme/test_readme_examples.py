@@ -215,7 +215,12 @@ def _assert_each_example_reached_the_demo_provider(requests: list[str]) -> None:
 def _assert_the_answers_were_read(text: str) -> None:
     values = [value for value in _json_values(text) if isinstance(value, dict)]
     deltas = "".join(str(value.get("textDelta", {}).get("text", "")) for value in values)
-    assert deltas.count(ANSWER) == 2, text  # the OpenAI-compatible chat and Claude's
+    # The OpenAI-compatible chat, Claude's, and the chat through a route.
+    assert deltas.count(ANSWER) == 3, text
+    (routed,) = [v["finish"]["route"] for v in values if "route" in v.get("finish", {})]
+    assert routed["answered"] and routed["answeredBy"] == 1
+    outcomes = [attempt["outcome"] for attempt in routed["attempts"]]
+    assert outcomes == ["ATTEMPT_OUTCOME_UNREACHABLE", "ATTEMPT_OUTCOME_ANSWERED"], routed
     (embedded,) = [value for value in values if "embeddings" in value]
     assert len(embedded["embeddings"]) == 2
     # Cache reads are reported only when the system prompt's breakpoint reached Anthropic.
