@@ -1,4 +1,4 @@
-"""SpeechService: transcribes and synthesizes through stored credentials."""
+"""SpeechService: transcribes and synthesizes through stored credentials or stored routes."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
+from integration_api.api import speech_route_messages
 from integration_api.call_context import require_principal
-from integration_api.errors import InvalidArgument
+from integration_api.errors import InvalidArgument, Unimplemented
 from integration_api.providers.speech_transport import SpeechTransport
+from integration_api.routes.speech import Routed, RoutedSpeech
 from integration_api.speech import converters
 from integration_api.speech.pipeline import SpeechService
 
@@ -35,8 +37,18 @@ async def _first_config(requests: AsyncIterator[R]) -> R:
 
 
 class SpeechServicer(grpc_aio.SpeechServiceBase):
-    def __init__(self, speech: SpeechService[SpeechTransport]) -> None:
+    def __init__(
+        self,
+        speech: SpeechService[SpeechTransport],
+        routed: RoutedSpeech[SpeechTransport] | None = None,
+    ) -> None:
         self._speech = speech
+        self._routed = routed
+
+    def _routes(self) -> RoutedSpeech[SpeechTransport]:
+        if self._routed is None:
+            raise Unimplemented("this server does not serve routes")
+        return self._routed
 
     async def transcribe(
         self,
@@ -47,7 +59,15 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         assert first.config is not None  # _first_config checked the oneof
         options = converters.transcription_options(first.config)
         inputs = converters.transcribe_inputs(request)
-        async for event in self._speech.transcribe(require_principal().tenant, options, inputs):
+        tenant = require_principal().tenant
+        if options.route_id:
+            async for routed in self._routes().transcribe(tenant, options, inputs):
+                if isinstance(routed, Routed):
+                    yield speech_route_messages.transcribe_response(routed)
+                else:
+                    yield converters.transcribe_response(routed)
+            return
+        async for event in self._speech.transcribe(tenant, options, inputs):
             yield converters.transcribe_response(event)
 
     async def synthesize(
@@ -57,6 +77,13 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
     ) -> AsyncIterator[SynthesizeResponse]:
         options = converters.synthesis_options(request.config)
         tenant = require_principal().tenant
+        if options.route_id:
+            async for routed in self._routes().synthesize(tenant, options, request.text):
+                if isinstance(routed, Routed):
+                    yield speech_route_messages.synthesize_response(routed)
+                else:
+                    yield converters.synthesize_response(routed)
+            return
         async for event in self._speech.synthesize(tenant, options, request.text):
             yield converters.synthesize_response(event)
 
@@ -69,5 +96,12 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         options = converters.synthesis_options(first.config)
         inputs = converters.synthesis_inputs(request)
         tenant = require_principal().tenant
+        if options.route_id:
+            async for routed in self._routes().synthesize_stream(tenant, options, inputs):
+                if isinstance(routed, Routed):
+                    yield speech_route_messages.synthesize_stream_response(routed)
+                else:
+                    yield converters.synthesize_stream_response(routed)
+            return
         async for event in self._speech.synthesize_stream(tenant, options, inputs):
             yield converters.synthesize_stream_response(event)
