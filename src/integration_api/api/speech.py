@@ -19,7 +19,7 @@ from integration_api_proto.integration.v1 import (
 
 from integration_api.api import speech_route_messages
 from integration_api.call_context import require_principal
-from integration_api.errors import InvalidArgument, Unimplemented
+from integration_api.errors import InvalidArgument
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.routes.speech import Routed, RoutedSpeech
 from integration_api.speech import converters
@@ -40,15 +40,10 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
     def __init__(
         self,
         speech: SpeechService[SpeechTransport],
-        routed: RoutedSpeech[SpeechTransport] | None = None,
+        routed: RoutedSpeech[SpeechTransport],
     ) -> None:
         self._speech = speech
         self._routed = routed
-
-    def _routes(self) -> RoutedSpeech[SpeechTransport]:
-        if self._routed is None:
-            raise Unimplemented("this server does not serve routes")
-        return self._routed
 
     async def transcribe(
         self,
@@ -61,7 +56,7 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         inputs = converters.transcribe_inputs(request)
         tenant = require_principal().tenant
         if options.route_id:
-            async for routed in self._routes().transcribe(tenant, options, inputs):
+            async for routed in self._routed.transcribe(tenant, options, inputs):
                 if isinstance(routed, Routed):
                     yield speech_route_messages.transcribe_response(routed)
                 else:
@@ -78,7 +73,7 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         options = converters.synthesis_options(request.config)
         tenant = require_principal().tenant
         if options.route_id:
-            async for routed in self._routes().synthesize(tenant, options, request.text):
+            async for routed in self._routed.synthesize(tenant, options, request.text):
                 if isinstance(routed, Routed):
                     yield speech_route_messages.synthesize_response(routed)
                 else:
@@ -97,7 +92,7 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         inputs = converters.synthesis_inputs(request)
         tenant = require_principal().tenant
         if options.route_id:
-            async for routed in self._routes().synthesize_stream(tenant, options, inputs):
+            async for routed in self._routed.synthesize_stream(tenant, options, inputs):
                 if isinstance(routed, Routed):
                     yield speech_route_messages.synthesize_stream_response(routed)
                 else:

@@ -24,6 +24,7 @@ from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import chat_model_for, embedding_model_for, rerank_model_for
 from integration_api.providers.speech_registry import speech_provider_for
 from integration_api.providers.speech_transport import SpeechTransport
+from integration_api.routes.speech import RoutedSpeech
 from integration_api.speech.pipeline import SpeechService
 
 
@@ -82,5 +83,7 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_embedding_service_to_server(embedding, server)
     grpc_aio.add_oauth_service_to_server(OAuthServicer(runtime.oauth_ops), server)
     grpc_aio.add_operations_service_to_server(OperationsServicer(runtime.operations), server)
-    grpc_aio.add_speech_service_to_server(SpeechServicer(speech_service(runtime)), server)
+    speech = speech_service(runtime)
+    routed_speech = RoutedSpeech(speech, runtime.route_ops)
+    grpc_aio.add_speech_service_to_server(SpeechServicer(speech, routed_speech), server)
     grpc_aio.add_route_service_to_server(RouteServicer(runtime.route_ops), server)
