@@ -169,7 +169,7 @@ def received_audio(server: DeepgramServer) -> bytes:
 def report_of(responses: list[Any]) -> RouteReport:
     last = responses[-1]
     end = last.done if hasattr(last, "done") and last.done is not None else last.metadata
-    assert end is not None and end.route is not None
+    assert end is not None and isinstance(end.route, RouteReport)
     return end.route
 
 
