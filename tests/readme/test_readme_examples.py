@@ -228,6 +228,9 @@ def _assert_the_answers_were_read(text: str) -> None:
     assert heard["text"] == ANSWER and heard["endOfUtterance"]
     (transcribed,) = [value["metadata"] for value in values if "metadata" in value]
     assert transcribed["audioBytes"] == "8000"
+    (listed,) = [value["routes"] for value in values if "routes" in value]
+    assert [route["name"] for route in listed] == ["chat"]
+    assert len(listed[0]["targets"]) == 2 and listed[0]["firstTokenTimeout"] == "1.500s"
 
 
 def test_the_test_command_of_the_readme_is_what_ci_runs() -> None:

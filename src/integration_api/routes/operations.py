@@ -17,6 +17,7 @@ from integration_api.principal import Principal, Tenant
 from integration_api.routes.cache import RouteCache
 from integration_api.routes.model import Route, RoutePolicy, RouteTarget
 from integration_api.routes.validation import RouteDraft, draft_violations, raise_if_any
+from integration_api.store.credential_rows import parse_credential_id
 from integration_api.store.models import AuditEvent, JsonValue
 from integration_api.store.pagination import PageTokens
 from integration_api.store.route_rows import RouteFields, RouteRow, StoredTarget
@@ -141,7 +142,7 @@ def _fields_of(draft: RouteDraft) -> RouteFields:
         policy=draft.policy,
         targets=tuple(
             StoredTarget(
-                credential_id=target.credential_id,
+                credential_id=_canonical_id(target.credential_id),
                 model=target.model,
                 weight=target.weight,
                 voice=target.voice,
@@ -150,6 +151,13 @@ def _fields_of(draft: RouteDraft) -> RouteFields:
         ),
         first_token_timeout=timedelta(seconds=timeout) if timeout is not None else None,
     )
+
+
+def _canonical_id(credential_id: str) -> str:
+    """A credential id as its row names it (lower-case UUID), so the audit trail and the route
+    name it alike; an id that is no UUID is left for the store to refuse."""
+    parsed = parse_credential_id(credential_id)
+    return str(parsed) if parsed is not None else credential_id
 
 
 def route_from_row(row: RouteRow) -> Route:

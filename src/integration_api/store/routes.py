@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import asyncpg
 
-from integration_api.errors import Aborted, NotFound
+from integration_api.errors import Aborted, FailedPrecondition, NotFound
 from integration_api.principal import Tenant
 from integration_api.store.audit import AuditLog
 from integration_api.store.credential_rows import CREDENTIAL_NOT_FOUND, parse_credential_id
@@ -62,6 +63,17 @@ WHERE organization_id = $1 AND project_id = $2 AND ($3::text IS NULL OR name > $
 ORDER BY name
 LIMIT $4"""
 
+# The tenant's routes naming one credential: the tenant's rows are found by the name index and
+# their targets read one by one, which is cheap (a tenant has few routes) and runs only when a
+# credential is deleted.
+_NAMING_CREDENTIAL = """
+SELECT name FROM routes
+WHERE organization_id = $1 AND project_id = $2
+  AND targets @> jsonb_build_array(jsonb_build_object('credential_id', $3::text))
+ORDER BY name
+LIMIT 4"""
+CREDENTIAL_IN_USE = "CREDENTIAL_IN_USE"
+
 # The tenant's credentials among the given ids, held until the route's write commits.
 _OWN_CREDENTIALS = """
 SELECT id FROM credentials
@@ -82,7 +94,7 @@ class RouteRepository:
         _require_audit_tenant(tenant, audit)
         try:
             async with self._pool.acquire() as connection, connection.transaction():
-                await _require_own_credentials(connection, tenant, fields)
+                fields = await _require_own_credentials(connection, tenant, fields)
                 record = await connection.fetchrow(
                     _INSERT,
                     uuid.UUID(route_id),
@@ -143,7 +155,7 @@ class RouteRepository:
         key = (route_uuid, tenant.organization_id, tenant.project_id)
         try:
             async with self._pool.acquire() as connection, connection.transaction():
-                await _require_own_credentials(connection, tenant, fields)
+                fields = await _require_own_credentials(connection, tenant, fields)
                 record = await connection.fetchrow(
                     _UPDATE, *key, expected_version, *_field_values(fields)
                 )
@@ -171,6 +183,29 @@ class RouteRepository:
             await notify_credential_changed(connection, str(route_uuid))
 
 
+async def refuse_if_routed(
+    connection: DatabaseConnection, tenant: Tenant, credential_id: str
+) -> None:
+    """FailedPrecondition when any of the tenant's routes names the credential.
+
+    Run after the credential's row is deleted, in the same transaction: the delete waits for a
+    route write holding the row (FOR KEY SHARE) to commit, and this statement's snapshot then
+    sees that route, so a route can never be left naming a credential that is gone.
+    """
+    records = await connection.fetch(
+        _NAMING_CREDENTIAL, tenant.organization_id, tenant.project_id, credential_id
+    )
+    names = [record["name"] for record in records]
+    if names:
+        shown = ", ".join(repr(name) for name in names[:3])
+        more = " and others" if len(names) > 3 else ""
+        raise FailedPrecondition(
+            f"the credential is a target of route {shown}{more}: remove it from the route "
+            "first (or disable the credential instead)",
+            reason=CREDENTIAL_IN_USE,
+        )
+
+
 def _field_values(fields: RouteFields) -> tuple[object, ...]:
     targets = [target.to_json() for target in fields.targets]
     return fields.name, fields.policy, targets, fields.first_token_timeout
@@ -178,8 +213,9 @@ def _field_values(fields: RouteFields) -> tuple[object, ...]:
 
 async def _require_own_credentials(
     connection: DatabaseConnection, tenant: Tenant, fields: RouteFields
-) -> None:
-    """NotFound on the first target whose credential is unknown or another tenant's; both
+) -> RouteFields:
+    """`fields` with each credential id in its canonical form (as the credential's row names
+    it); NotFound on the first target whose credential is unknown or another tenant's. Both
     answer the same, so a route cannot be used to probe for other tenants' ids."""
     wanted = [parse_credential_id(target.credential_id) for target in fields.targets]
     ids = [credential_uuid for credential_uuid in wanted if credential_uuid is not None]
@@ -195,6 +231,11 @@ async def _require_own_credentials(
                 reason=CREDENTIAL_NOT_FOUND,
                 metadata={"field": field_path},
             )
+    targets = tuple(
+        replace(target, credential_id=str(credential_uuid))
+        for target, credential_uuid in zip(fields.targets, wanted, strict=True)
+    )
+    return replace(fields, targets=targets)
 
 
 async def _missing_or_stale(
