@@ -39,6 +39,7 @@ from integration_api_proto.integration.v1.grpc_aio import (
     RouteServiceStub,
     SpeechServiceStub,
 )
+from prometheus_client import REGISTRY
 
 from integration_api.routes.speech import REPLAY_AUDIO_BYTES
 from tests.fakes.speech_servers import AUDIO, TRANSCRIPT, DeepgramServer, ElevenLabsServer
@@ -462,3 +463,42 @@ async def test_another_tenants_route_is_not_found(
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     assert error_info(raised.value)["reason"] == "ROUTE_NOT_FOUND"
     assert not targets.first.sessions
+
+
+# ---- metrics and the caller going away ------------------------------------------------------
+
+
+def route_sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(f"integration_api_speech_route_{name}", labels) or 0.0
+
+
+async def test_attempts_and_failovers_are_counted_per_route_and_target(
+    speech: SpeechServiceStub, service: RunningService, targets: Upstreams
+) -> None:
+    targets.first.behaviour = "rate_limited"
+    route_id = await targets.two_deepgrams()
+    on = {"route": route_id, "operation": "synthesize"}
+    await synthesize(speech, service, route_id)
+    await synthesize(speech, service, route_id)
+    assert route_sample("attempts_total", **on, target="0", outcome="rate_limited") == 2
+    assert route_sample("attempts_total", **on, target="1", outcome="answered") == 2
+    assert route_sample("failovers_total", **on, target="0") == 2
+    assert route_sample("failovers_total", **on, target="1") == 0
+
+
+async def test_a_caller_cancelling_ends_the_answering_targets_session(
+    speech: SpeechServiceStub, service: RunningService, targets: Upstreams
+) -> None:
+    targets.first.behaviour = "overloaded"
+    route_id = await targets.two_deepgrams()
+    call = speech.transcribe(metadata=service.auth())
+    await call.write(
+        TranscribeRequest(config=TranscriptionConfig(route_id=route_id, audio=linear16()))
+    )
+    for frame in tone(0.1):
+        await call.write(TranscribeRequest(audio=frame))
+    first = await call.read()
+    assert first is not grpc.aio.EOF
+    call.cancel()
+    (session,) = targets.second.sessions
+    assert await session.closed()
