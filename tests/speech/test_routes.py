@@ -272,9 +272,13 @@ async def test_the_last_target_failing_ends_the_call_with_its_error(
 ) -> None:
     targets.first.behaviour = "overloaded"
     targets.second.behaviour = "rate_limited"
+    route_id = await targets.two_deepgrams()
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await synthesize(speech, service, await targets.two_deepgrams())
+        await synthesize(speech, service, route_id)
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    info = error_info(raised.value)
+    assert info["route_id"] == route_id
+    assert info["route_attempts"] == "0:provider_error,1:rate_limited"
 
 
 async def test_an_invalid_argument_never_moves_on(

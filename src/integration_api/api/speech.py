@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import TypeVar
 
 import betterproto2
@@ -56,11 +57,12 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         inputs = converters.transcribe_inputs(request)
         tenant = require_principal().tenant
         if options.route_id:
-            async for routed in self._routed.transcribe(tenant, options, inputs):
-                if isinstance(routed, Routed):
-                    yield speech_route_messages.transcribe_response(routed)
-                else:
-                    yield converters.transcribe_response(routed)
+            async with aclosing(self._routed.transcribe(tenant, options, inputs)) as events:
+                async for routed in events:
+                    if isinstance(routed, Routed):
+                        yield speech_route_messages.transcribe_response(routed)
+                    else:
+                        yield converters.transcribe_response(routed)
             return
         async for event in self._speech.transcribe(tenant, options, inputs):
             yield converters.transcribe_response(event)
@@ -73,11 +75,12 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         options = converters.synthesis_options(request.config)
         tenant = require_principal().tenant
         if options.route_id:
-            async for routed in self._routed.synthesize(tenant, options, request.text):
-                if isinstance(routed, Routed):
-                    yield speech_route_messages.synthesize_response(routed)
-                else:
-                    yield converters.synthesize_response(routed)
+            async with aclosing(self._routed.synthesize(tenant, options, request.text)) as events:
+                async for routed in events:
+                    if isinstance(routed, Routed):
+                        yield speech_route_messages.synthesize_response(routed)
+                    else:
+                        yield converters.synthesize_response(routed)
             return
         async for event in self._speech.synthesize(tenant, options, request.text):
             yield converters.synthesize_response(event)
@@ -92,11 +95,13 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         inputs = converters.synthesis_inputs(request)
         tenant = require_principal().tenant
         if options.route_id:
-            async for routed in self._routed.synthesize_stream(tenant, options, inputs):
-                if isinstance(routed, Routed):
-                    yield speech_route_messages.synthesize_stream_response(routed)
-                else:
-                    yield converters.synthesize_stream_response(routed)
+            stream = self._routed.synthesize_stream(tenant, options, inputs)
+            async with aclosing(stream) as events:
+                async for routed in events:
+                    if isinstance(routed, Routed):
+                        yield speech_route_messages.synthesize_stream_response(routed)
+                    else:
+                        yield converters.synthesize_stream_response(routed)
             return
         async for event in self._speech.synthesize_stream(tenant, options, inputs):
             yield converters.synthesize_stream_response(event)

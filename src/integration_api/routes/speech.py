@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -125,7 +126,7 @@ class RoutedSpeech(Generic[TransportT]):
 
     async def transcribe(
         self, tenant: Tenant, options: TranscriptionOptions, inputs: AsyncIterator[TranscribeInput]
-    ) -> AsyncIterator[TranscriptEvent | Routed[TranscriptionMetadata]]:
+    ) -> AsyncGenerator[TranscriptEvent | Routed[TranscriptionMetadata], None]:
         """Transcript events of the answering target, its metadata last with the report."""
         route = await self._routes.route_for_use(tenant, options.route_id)
         replay = ReplayableInputs(
@@ -149,18 +150,20 @@ class RoutedSpeech(Generic[TransportT]):
 
         call = RoutedCall(tenant, route, _TRANSCRIBE, options.model, self._chooser)
         try:
-            async for event in call.run(attempt, replay, deadline_from_start=False):
-                if isinstance(event, TranscriptionMetadata):
-                    call.answered_with(event.provider)
-                    yield Routed(event, call.report())
-                else:
-                    yield event
+            run = call.run(attempt, replay, deadline_from_start=False)
+            async with aclosing(run) as events:
+                async for event in events:
+                    if isinstance(event, TranscriptionMetadata):
+                        call.answered_with(event.provider)
+                        yield Routed(event, call.report())
+                    else:
+                        yield event
         finally:
             await replay.close()
 
     async def synthesize(
         self, tenant: Tenant, options: SynthesisOptions, text: str
-    ) -> AsyncIterator[SynthesisEvent | Routed[SynthesisDone]]:
+    ) -> AsyncGenerator[SynthesisEvent | Routed[SynthesisDone], None]:
         """The answering target's audio, its `SynthesisDone` last with the report."""
         route = await self._routes.route_for_use(tenant, options.route_id)
 
@@ -170,12 +173,13 @@ class RoutedSpeech(Generic[TransportT]):
             return self._speech.synthesize(tenant, _targeted(options, target), text)
 
         call = RoutedCall(tenant, route, _SYNTHESIZE, options.model, self._chooser)
-        async for event in call.run(attempt, None, deadline_from_start=True):
-            yield _with_report(event, call)
+        async with aclosing(call.run(attempt, None, deadline_from_start=True)) as events:
+            async for event in events:
+                yield _with_report(event, call)
 
     async def synthesize_stream(
         self, tenant: Tenant, options: SynthesisOptions, inputs: AsyncIterator[SynthesisInput]
-    ) -> AsyncIterator[SynthesisEvent | Routed[SynthesisDone]]:
+    ) -> AsyncGenerator[SynthesisEvent | Routed[SynthesisDone], None]:
         """Like `synthesize`, for text in fragments: what a failed target was sent is replayed."""
         route = await self._routes.route_for_use(tenant, options.route_id)
         replay = ReplayableInputs(
@@ -193,8 +197,9 @@ class RoutedSpeech(Generic[TransportT]):
 
         call = RoutedCall(tenant, route, _SYNTHESIZE_STREAM, options.model, self._chooser)
         try:
-            async for event in call.run(attempt, replay, deadline_from_start=False):
-                yield _with_report(event, call)
+            async with aclosing(call.run(attempt, replay, deadline_from_start=False)) as events:
+                async for event in events:
+                    yield _with_report(event, call)
         finally:
             await replay.close()
 

@@ -73,12 +73,34 @@ class RoutedCall(Generic[EventT]):
         replay: ReplayableInputs[InputT] | None,
         *,
         deadline_from_start: bool,
-    ) -> AsyncIterator[EventT]:
+    ) -> AsyncGenerator[EventT, None]:
         """The answering target's events; or the error that ended the call.
 
         `deadline_from_start`: the first-content deadline counts from the start of each attempt
         (else from when its feed says an answer is owed).
         """
+        # Closed as soon as the caller stops reading, so the target's session ends with the call.
+        async with aclosing(self._attempts(attempt, replay, deadline_from_start)) as events:
+            try:
+                async for event in events:
+                    yield event
+            except ServiceError as error:
+                self._name_in(error)
+                raise
+
+    def _name_in(self, error: ServiceError) -> None:
+        """The error the call ends with says which route it took and how each target fared."""
+        error.metadata["route_id"] = self.route.id
+        error.metadata["route_attempts"] = ",".join(
+            f"{attempt.target_index}:{attempt.outcome}" for attempt in self.attempts
+        )
+
+    async def _attempts(
+        self,
+        attempt: AttemptCall[InputT, EventT],
+        replay: ReplayableInputs[InputT] | None,
+        deadline_from_start: bool,
+    ) -> AsyncGenerator[EventT, None]:
         label = speech_attempts.route_label(self.tenant, self.route.id)
         targets = list(speech_attempts.ordered_targets(self.route, self.chooser))
         for position, (index, target) in enumerate(targets):
@@ -110,7 +132,7 @@ class RoutedCall(Generic[EventT]):
                     speech_attempts.count_failover(label, index, self.operation.name)
                     log.info(
                         "route moved on",
-                        route=self.route.id,
+                        route_id=self.route.id,
                         target=index,
                         outcome=outcome,
                         reason=error.reason,
