@@ -379,6 +379,7 @@ async def test_no_failover_after_the_first_transcript(
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await exchange(call, audio_requests(route_id, tone(0.2)))
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert error_info(raised.value)["route_attempts"] == "0:failed"
     assert not targets.second.sessions
 
 

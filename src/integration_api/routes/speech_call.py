@@ -143,11 +143,18 @@ class RoutedCall(Generic[EventT]):
                     replay.commit()
                 self.answered_by = index
                 self._note(index, target, "answered", started, label, None)
-                for event in held:
-                    yield event
-                yield first
-                async for event in events:
-                    yield event
+                try:
+                    for event in held:
+                        yield event
+                    yield first
+                    async for event in events:
+                        yield event
+                except ServiceError as error:
+                    # Too late to move on: the answering attempt failed, and the call with it.
+                    self.attempts[-1] = dataclasses.replace(
+                        self.attempts[-1], outcome="failed", reason=error.reason
+                    )
+                    raise
                 return
 
     def _note(
