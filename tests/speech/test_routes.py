@@ -437,6 +437,55 @@ async def test_streaming_synthesis_replays_the_text_to_the_next_target(
     assert "".join(spoken) == "Hello there."
 
 
+async def test_streaming_synthesis_deadline_runs_from_the_flush(
+    speech: SpeechServiceStub, service: RunningService, targets: Upstreams
+) -> None:
+    """Text trickling in slower than the deadline is no failure; audio owed after a flush is."""
+    targets.first.behaviour = "slow"
+    targets.first.slow_seconds = 5.0
+    route_id = await targets.two_deepgrams(first_token_timeout=0.3)
+
+    async def requests() -> AsyncIterator[SynthesizeStreamRequest]:
+        yield SynthesizeStreamRequest(config=synthesis(route_id))
+        await asyncio.sleep(0.5)  # the LLM is thinking
+        yield SynthesizeStreamRequest(text="Hello there.")
+        yield SynthesizeStreamRequest(flush=FlushText())
+
+    call = speech.synthesize_stream(metadata=service.auth())
+    responses = await exchange(call, requests())
+    report = report_of(responses)
+    assert outcomes(report) == [
+        (0, AttemptOutcome.FIRST_TOKEN_TIMEOUT),
+        (1, AttemptOutcome.ANSWERED),
+    ]
+    # Counted from the flush, not from the start: the half second of thinking, then the deadline.
+    assert report.attempts[0].duration.total_seconds() >= 0.75
+
+
+async def test_a_finalize_starts_the_transcription_deadline(
+    speech: SpeechServiceStub, service: RunningService, targets: Upstreams
+) -> None:
+    targets.first.behaviour = "silent"  # never answers a finalize: only the end of the audio
+    route_id = await targets.two_deepgrams(first_token_timeout=0.3)
+    frames = tone(0.2)
+
+    async def requests() -> AsyncIterator[TranscribeRequest]:
+        async for request in audio_requests(route_id, frames, finalize=True):
+            yield request
+        await asyncio.sleep(1.0)  # the caller's line stays open after its end of turn
+
+    call = speech.transcribe(metadata=service.auth())
+    responses = await exchange(call, requests())
+    report = report_of(responses)
+    assert outcomes(report) == [
+        (0, AttemptOutcome.FIRST_TOKEN_TIMEOUT),
+        (1, AttemptOutcome.ANSWERED),
+    ]
+    # Moved on while the caller's line was still open: the finalize started the deadline.
+    assert report.attempts[0].duration.total_seconds() < 0.9
+    assert received_audio(targets.second) == b"".join(frames)
+
+
 # ---- the request ---------------------------------------------------------------------------
 
 
