@@ -308,6 +308,8 @@ async def test_a_refused_key_moves_on(
     report = report_of(responses)
     assert outcomes(report) == [(0, AttemptOutcome.KEY_REFUSED), (1, AttemptOutcome.ANSWERED)]
     assert report.attempts[0].reason == "CREDENTIAL_REJECTED"
+    # The provider's refusal quoted the key; nothing of it reaches the caller.
+    assert KEYS["deepgram"] not in str(responses)
 
 
 # ---- Transcribe ----------------------------------------------------------------------------
