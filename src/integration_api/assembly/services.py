@@ -36,6 +36,7 @@ from integration_api.routes.chat import RoutedChat, RoutedPipelines
 from integration_api.routes.credential_providers import ProviderNotingCredentials
 from integration_api.routes.embeddings import RoutedEmbeddingPipelines, RoutedEmbeddings
 from integration_api.routes.failover import ONE_ATTEMPT
+from integration_api.routes.speech import RoutedSpeech
 from integration_api.speech.pipeline import SpeechService
 from integration_api.telephony.webhook_validation import WebhookValidation
 
@@ -139,7 +140,9 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_embedding_service_to_server(embedding, server)
     grpc_aio.add_oauth_service_to_server(OAuthServicer(runtime.oauth_ops), server)
     grpc_aio.add_operations_service_to_server(OperationsServicer(runtime.operations), server)
-    grpc_aio.add_speech_service_to_server(SpeechServicer(speech_service(runtime)), server)
+    speech = speech_service(runtime)
+    routed_speech = RoutedSpeech(speech, runtime.route_ops)
+    grpc_aio.add_speech_service_to_server(SpeechServicer(speech, routed_speech), server)
     grpc_aio.add_route_service_to_server(RouteServicer(runtime.route_ops), server)
     telephony = TelephonyServicer(webhook_validation(runtime))
     grpc_aio.add_telephony_service_to_server(telephony, server)
