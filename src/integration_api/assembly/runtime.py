@@ -7,10 +7,13 @@ from dataclasses import dataclass
 import structlog
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
+from integration_api.cache.call_gate import RedisCallGate
 from integration_api.cache.redis_client import create_redis_client
 from integration_api.cache.tenant_leases import RedisTenantLeases
 from integration_api.config import Settings
 from integration_api.credentials.cache import CredentialCache
+from integration_api.credentials.call_gate import CallGate
+from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.database import Database
 from integration_api.llm.tenant_calls import TenantCallLimiter, process_share
@@ -51,11 +54,14 @@ def _start_operations(
     cache: CredentialCache,
     credential_ops: CredentialOperations,
     oauth_ops: OAuthOperations,
+    gate: CallGate,
 ) -> Operations:
     """Operations, with the duties one process of the fleet at a time holds (whichever holds
     the lease, whether replicas or workers): health checks, the Opstage agent and the OAuth
     keep-alive refresher."""
-    operations = Operations.create(settings.operations, database, envelope, cache, credential_ops)
+    operations = Operations.create(
+        settings.operations, database, envelope, cache, credential_ops, gate
+    )
     agent = build_agent(settings.operations, operations, envelope)
     if agent is not None:
         operations.closers.append(agent[1].close)
@@ -96,6 +102,19 @@ def create_caps(
     )
 
 
+def create_gate(settings: Settings) -> CallGate:
+    """The credentials' gate: fleet-wide through Redis when it is configured (each process's
+    share of the limits while it is down), in this process without it."""
+    if settings.redis.enabled:
+        return RedisCallGate(
+            create_redis_client(settings.redis),
+            settings.redis.key_prefix,
+            share=settings.workers,
+            max_connections=settings.redis.max_connections,
+        )
+    return LocalCallGate(share=settings.workers)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -111,6 +130,7 @@ class Runtime:
     tenant_calls: TenantCallLimiter
     speech_sessions: TenantCallLimiter
     leases: RedisTenantLeases | None
+    gate: CallGate
     oauth_ops: OAuthOperations
     operations: Operations
 
@@ -144,6 +164,7 @@ class Runtime:
         )
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
+        gate = create_gate(settings)
         return cls(
             settings=settings,
             database=database,
@@ -158,9 +179,10 @@ class Runtime:
             tenant_calls=tenant_calls,
             speech_sessions=speech_sessions,
             leases=leases,
+            gate=gate,
             oauth_ops=oauth_ops,
             operations=_start_operations(
-                settings, database, envelope, cache, credential_ops, oauth_ops
+                settings, database, envelope, cache, credential_ops, oauth_ops, gate
             ),
         )
 
@@ -182,5 +204,7 @@ class Runtime:
         await self.cache.close()
         if self.leases is not None:
             await self.leases.close()
+        if isinstance(self.gate, RedisCallGate):
+            await self.gate.close()
         await self.http.aclose()
         await self.sockets.close()

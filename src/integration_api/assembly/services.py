@@ -33,6 +33,7 @@ def chat_service(runtime: Runtime) -> ChatService[ProviderClient]:
         lambda: runtime.http,
         chat_model_for,
         tenant_calls=runtime.tenant_calls,
+        gate=runtime.gate,
     )
 
 
@@ -45,6 +46,7 @@ def embedding_service(runtime: Runtime) -> EmbeddingService[ProviderClient]:
         tenant_calls=runtime.tenant_calls,
         limits=runtime.settings.upstream,
         max_message_bytes=runtime.settings.grpc.max_message_bytes,
+        gate=runtime.gate,
     )
 
 
@@ -55,6 +57,7 @@ def rerank_service(runtime: Runtime) -> RerankService[ProviderClient]:
         lambda: runtime.http,
         rerank_model_for,
         tenant_calls=runtime.tenant_calls,
+        gate=runtime.gate,
     )
 
 
@@ -71,6 +74,7 @@ def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
         speech_provider_for,
         limits,
         sessions=runtime.speech_sessions,
+        gate=runtime.gate,
     )
 
 
