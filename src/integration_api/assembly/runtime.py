@@ -12,7 +12,7 @@ from integration_api.cache.redis_client import create_redis_client
 from integration_api.cache.tenant_leases import RedisTenantLeases
 from integration_api.config import Settings
 from integration_api.credentials.cache import CredentialCache
-from integration_api.credentials.call_gate import CallGate
+from integration_api.credentials.call_gate import CallGate, GatePolicy
 from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.database import Database
@@ -105,14 +105,24 @@ def create_caps(
 def create_gate(settings: Settings) -> CallGate:
     """The credentials' gate: fleet-wide through Redis when it is configured (each process's
     share of the limits while it is down), in this process without it."""
+    configured = settings.gate
+    policy = GatePolicy(
+        consecutive_failures=configured.breaker_failures,
+        window_seconds=configured.breaker_window_seconds,
+        min_calls=configured.breaker_min_calls,
+        failure_ratio=configured.breaker_failure_ratio,
+        open_seconds=configured.breaker_open_seconds,
+        max_pause_seconds=configured.max_provider_pause_seconds,
+    )
     if settings.redis.enabled:
         return RedisCallGate(
             create_redis_client(settings.redis),
             settings.redis.key_prefix,
             share=settings.workers,
+            policy=policy,
             max_connections=settings.redis.max_connections,
         )
-    return LocalCallGate(share=settings.workers)
+    return LocalCallGate(policy, share=settings.workers)
 
 
 @dataclass

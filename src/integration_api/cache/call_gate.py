@@ -34,9 +34,9 @@ import structlog
 from redis.exceptions import RedisError
 
 from integration_api.credentials.call_gate import (
-    BreakerPolicy,
     BreakerState,
     CallResult,
+    GatePolicy,
     Permit,
     circuit_open,
     rate_limited,
@@ -152,6 +152,7 @@ local function open()
   redis.call('EXPIRE', KEYS[4], keep)
   return 'opened'
 end
+if threshold == 0 then return 'ok' end
 if verdict == 'neutral' then
   if trial then redis.call('HDEL', KEYS[4], 'trial_until') end
   return 'ok'
@@ -230,13 +231,13 @@ class RedisCallGate:
         key_prefix: str,
         *,
         share: int = 1,
-        policy: BreakerPolicy | None = None,
+        policy: GatePolicy | None = None,
         lease_seconds: float = LEASE_SECONDS,
         max_connections: int = 50,
     ) -> None:
         self._client = client
         self._prefix = key_prefix
-        self._policy = policy or BreakerPolicy()
+        self._policy = policy or GatePolicy()
         self._lease = lease_seconds
         self._local = LocalCallGate(self._policy, share=share)
         self._connections = asyncio.Semaphore(max(1, max_connections))
@@ -314,7 +315,7 @@ class RedisCallGate:
         args: list[str | int | float] = [
             permit.id,
             result.tokens,
-            result.pause_seconds or 0,
+            policy.pause(result.pause_seconds),
             result.verdict,
             1 if permit.trial else 0,
             policy.consecutive_failures,

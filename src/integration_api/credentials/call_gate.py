@@ -48,8 +48,9 @@ BreakerState = Literal["closed", "open", "half_open"]
 
 
 @dataclass(frozen=True)
-class BreakerPolicy:
-    """When a credential's breaker opens, and how it is tried again.
+class GatePolicy:
+    """When a credential's breaker opens, how it is tried again, and how long a provider may
+    pause a credential.
 
     It opens after `consecutive_failures` failures in a row, or when at least `min_calls` calls
     of the last `window_seconds` ended and `failure_ratio` of them failed. It stays open
@@ -63,6 +64,18 @@ class BreakerPolicy:
     failure_ratio: float = 0.5
     open_seconds: float = 30.0
     trial_seconds: float = 30.0
+    # The longest pause a provider's answer may set (0: providers' pauses are not followed).
+    max_pause_seconds: float = 600.0
+
+    @property
+    def breaker_on(self) -> bool:
+        return self.consecutive_failures > 0
+
+    def pause(self, seconds: float | None) -> float:
+        """The pause to apply for what a provider asked (0: none)."""
+        if not seconds or seconds <= 0:
+            return 0.0
+        return min(seconds, self.max_pause_seconds)
 
 
 @dataclass(frozen=True)

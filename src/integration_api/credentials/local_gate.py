@@ -3,7 +3,7 @@ fleet's store does not answer.
 
 The same rules as the fleet-wide gate (`cache.call_gate`): requests per minute over a sliding
 minute, tokens per minute in one-second buckets over the last minute, concurrent calls as held
-permits, a pause until the provider's reset, and the breaker of `BreakerPolicy`. `share` divides
+permits, a pause until the provider's reset, and the breaker of `GatePolicy`. `share` divides
 every limit (at least 1 is left) for a process that stands in for its part of a fleet.
 """
 
@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from integration_api.credentials.call_gate import (
-    BreakerPolicy,
     BreakerState,
     CallResult,
+    GatePolicy,
     Permit,
     circuit_open,
     rate_limited,
@@ -71,11 +71,11 @@ class LocalCallGate:
 
     def __init__(
         self,
-        policy: BreakerPolicy | None = None,
+        policy: GatePolicy | None = None,
         share: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._policy = policy or BreakerPolicy()
+        self._policy = policy or GatePolicy()
         self._share = share
         self._clock = clock
         self._credentials: dict[str, _Credential] = {}
@@ -140,9 +140,11 @@ class LocalCallGate:
         state.held.discard(permit.id)
         if result.tokens > 0:
             state.tokens.append((now, result.tokens))
-        if result.pause_seconds:
-            state.paused_until = max(state.paused_until, now + result.pause_seconds)
-        self._count(state.breaker, permit.trial, result, now)
+        pause = self._policy.pause(result.pause_seconds)
+        if pause:
+            state.paused_until = max(state.paused_until, now + pause)
+        if self._policy.breaker_on:
+            self._count(state.breaker, permit.trial, result, now)
 
     def _count(self, breaker: _Breaker, trial: bool, result: CallResult, now: float) -> None:
         policy = self._policy
