@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from typing import Protocol
 
+import grpc
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
     ChatRequest,
@@ -22,8 +24,17 @@ Metadata = tuple[tuple[str, str], ...]
 KEY = "sk-gate-" + "k" * 24
 
 
+class Reachable(Protocol):
+    """A service in this process or another: its channel and tokens for its tenant."""
+
+    @property
+    def channel(self) -> grpc.aio.Channel: ...
+
+    def auth(self) -> Metadata: ...
+
+
 async def store_limited(
-    service: RunningService, base_url: str, limits: CredentialLimits | None = None
+    service: Reachable, base_url: str, limits: CredentialLimits | None = None
 ) -> str:
     reply = await CredentialServiceStub(service.channel).create_credential(
         CreateCredentialRequest(

@@ -156,7 +156,7 @@ async def test_an_error_ratio_over_the_window_opens_the_breaker(make_gate: GateF
     gate = make_gate(QUICK)
     for verdict in ("failure", "success", "failure", "success", "failure"):
         permit = await gate.acquire("c-ratio", NO_LIMITS)
-        await gate.release(permit, CallResult(verdict))  # type: ignore[arg-type]
+        await gate.release(permit, CallResult(verdict))
     with pytest.raises(Unavailable):
         await gate.acquire("c-ratio", NO_LIMITS)
 
@@ -167,7 +167,7 @@ async def test_successes_and_neutral_outcomes_keep_the_breaker_closed(
     gate = make_gate(GatePolicy(consecutive_failures=3, min_calls=20))
     for verdict in ("failure", "failure", "success", "failure", "failure", "neutral"):
         permit = await gate.acquire("c-mixed", NO_LIMITS)
-        await gate.release(permit, CallResult(verdict))  # type: ignore[arg-type]
+        await gate.release(permit, CallResult(verdict))
     await gate.release(await gate.acquire("c-mixed", NO_LIMITS), CallResult("success"))
 
 
