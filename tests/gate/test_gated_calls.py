@@ -63,6 +63,8 @@ async def test_a_credential_at_its_requests_per_minute_is_refused_before_its_pro
     assert len(embedded.embeddings) == 1  # every operation counts against the one limit
     assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert refused.reason() == "CREDENTIAL_RATE_LIMITED"
+    assert refused.metadata()["limit"] == "requests_per_minute"
+    assert refused.metadata()["provider"] == "openai-compatible"
     assert 0 < (refused.retry_delay_seconds() or 0) <= 60
     assert provider.requests == 3
     assert KEY not in str(refused.error)
@@ -122,6 +124,7 @@ async def test_a_429_with_retry_after_pauses_the_credential_for_the_whole_fleet(
     assert limited.reason() == "RATE_LIMITED"  # the provider's own answer
     assert paused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert paused.reason() == "CREDENTIAL_RATE_LIMITED"
+    assert paused.metadata()["limit"] == "provider_pause"
     assert 25 < (paused.retry_delay_seconds() or 0) <= 30
     assert provider.requests == 1  # more than 10 s asked: no retry, and the pause held
 

@@ -294,10 +294,10 @@ class RedisCallGate:
         if verdict == "open":
             raise circuit_open(seconds)
         what = {
-            "paused": "provider's rate limit",
-            "rpm": "requests per minute",
-            "tpm": "tokens per minute",
-            "held": "concurrent calls",
+            "paused": "provider_pause",
+            "rpm": "requests_per_minute",
+            "tpm": "tokens_per_minute",
+            "held": "concurrent_calls",
         }[verdict]
         raise rate_limited(seconds if verdict != "held" else CONCURRENCY_RETRY_SECONDS, what)
 

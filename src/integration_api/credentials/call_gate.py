@@ -17,6 +17,10 @@ such a target instead of failing.
 The implementations share every count across the fleet (`cache.call_gate`, on Redis) or keep them
 in this process (`credentials.local_gate`, without Redis, and as each process's share while
 Redis is down).
+
+Telephony's provider calls (being written beside this) should pass the same gate: take a
+`GatedRequest` before each provider request and `leave` it with the outcome, as the chat,
+embeddings, rerank and speech pipelines do.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from prometheus_client import Counter
 
 from integration_api.credentials.model import CredentialLimits, ProviderCredential
 from integration_api.errors import (
@@ -38,6 +44,14 @@ from integration_api.upstream.rate_limits import AnswerWatch, watch
 # sits above this one and reads them from errors, never by importing the gate).
 CREDENTIAL_RATE_LIMITED = "CREDENTIAL_RATE_LIMITED"
 CIRCUIT_OPEN = "CIRCUIT_OPEN"
+
+GATE_REFUSALS = Counter(
+    "integration_api_credential_gate_refusals_total",
+    "Provider calls refused before the provider by their credential's gate, by provider and "
+    "what was hit (requests_per_minute, tokens_per_minute, concurrent_calls, provider_pause, "
+    "circuit_open).",
+    ["provider", "limit"],
+)
 
 # Our own connection pool being full says nothing of the provider (`providers.transport_failures`).
 _OWN_POOL_FULL = "UPSTREAM_CONNECTION_POOL_FULL"
@@ -118,12 +132,25 @@ class CallGate(Protocol):
         ...
 
 
-def rate_limited(retry_after_seconds: float, what: str) -> ResourceExhausted:
-    return ResourceExhausted(
-        f"the credential is at its {what}; try again later",
+# What a credential hit, as ErrorInfo metadata `limit` and the refusals metric's label.
+_HIT = {
+    "requests_per_minute": "the credential is at its requests-per-minute limit",
+    "tokens_per_minute": "the credential is at its tokens-per-minute limit",
+    "concurrent_calls": "the credential is at its limit of concurrent calls",
+    "provider_pause": "the provider asked not to be called with this credential until its "
+    "rate limit resets",
+}
+
+
+def rate_limited(retry_after_seconds: float, limit: str) -> ResourceExhausted:
+    """The refusal of a call over one of the credential's limits (`limit`: a key of `_HIT`)."""
+    error = ResourceExhausted(
+        f"{_HIT[limit]}; try again later",
         retry_after_seconds=round(max(retry_after_seconds, 0.001), 3),
         reason=CREDENTIAL_RATE_LIMITED,
     )
+    error.metadata["limit"] = limit
+    return error
 
 
 def circuit_open(retry_after_seconds: float) -> Unavailable:
@@ -185,7 +212,14 @@ class GatedRequest:
     @classmethod
     async def enter(cls, gate: CallGate, credential: ProviderCredential) -> GatedRequest:
         """Takes a permit (or raises the gate's refusal) and watches the provider's answers."""
-        permit = await gate.acquire(credential.id, credential.config.limits)
+        try:
+            permit = await gate.acquire(credential.id, credential.config.limits)
+        except ServiceError as refusal:
+            refusal.provider = credential.provider
+            GATE_REFUSALS.labels(
+                credential.provider, refusal.metadata.get("limit", "circuit_open")
+            ).inc()
+            raise
         return cls(gate, permit, watch())
 
     async def leave(self, error: BaseException | None = None) -> None:

@@ -88,7 +88,7 @@ class LocalCallGate:
         state = self._credentials.setdefault(credential_id, _Credential())
         limits = shared_limits(limits, self._share)
         if state.paused_until > now:
-            raise rate_limited(state.paused_until - now, "provider's rate limit")
+            raise rate_limited(state.paused_until - now, "provider_pause")
         trial = self._breaker_admits(state.breaker, now)
         self._check_limits(state, limits, now)
         permit = Permit(credential_id, secrets.token_hex(8), trial=trial, local=True)
@@ -120,16 +120,16 @@ class LocalCallGate:
         if rpm and len(state.requests) >= rpm:
             # The oldest request that must leave the minute for one more to fit.
             leaving = state.requests[len(state.requests) - rpm]
-            raise rate_limited(leaving + MINUTE - now, "requests per minute")
+            raise rate_limited(leaving + MINUTE - now, "requests_per_minute")
         tpm = limits.tokens_per_minute
         if tpm:
             used = sum(count for _, count in state.tokens)
             if used >= tpm:
                 raise rate_limited(
-                    _tokens_free_at(state.tokens, used, tpm) + MINUTE - now, "tokens per minute"
+                    _tokens_free_at(state.tokens, used, tpm) + MINUTE - now, "tokens_per_minute"
                 )
         if limits.concurrent_calls and len(state.held) >= limits.concurrent_calls:
-            raise rate_limited(CONCURRENCY_RETRY_SECONDS, "concurrent calls")
+            raise rate_limited(CONCURRENCY_RETRY_SECONDS, "concurrent_calls")
 
     async def release(self, permit: Permit, result: CallResult) -> None:
         self.release_now(permit, result)
