@@ -61,6 +61,8 @@ class _Breaker:
 class _Credential:
     requests: deque[float] = field(default_factory=deque)
     tokens: deque[tuple[float, int]] = field(default_factory=deque)
+    # The sum of `tokens`, kept as they come and go (a busy credential holds thousands).
+    tokens_total: int = 0
     held: set[str] = field(default_factory=set)
     paused_until: float = 0.0
     breaker: _Breaker = field(default_factory=_Breaker)
@@ -115,7 +117,7 @@ class LocalCallGate:
         while state.requests and state.requests[0] <= since:
             state.requests.popleft()
         while state.tokens and state.tokens[0][0] <= since:
-            state.tokens.popleft()
+            state.tokens_total -= state.tokens.popleft()[1]
         rpm = limits.requests_per_minute
         if rpm and len(state.requests) >= rpm:
             # The oldest request that must leave the minute for one more to fit.
@@ -123,7 +125,7 @@ class LocalCallGate:
             raise rate_limited(leaving + MINUTE - now, "requests_per_minute")
         tpm = limits.tokens_per_minute
         if tpm:
-            used = sum(count for _, count in state.tokens)
+            used = state.tokens_total
             if used >= tpm:
                 raise rate_limited(
                     _tokens_free_at(state.tokens, used, tpm) + MINUTE - now, "tokens_per_minute"
@@ -140,6 +142,7 @@ class LocalCallGate:
         state.held.discard(permit.id)
         if result.tokens > 0:
             state.tokens.append((now, result.tokens))
+            state.tokens_total += result.tokens
         pause = self._policy.pause(result.pause_seconds)
         if pause:
             state.paused_until = max(state.paused_until, now + pause)
