@@ -150,7 +150,7 @@ async def test_a_good_answer_that_spends_the_providers_window_pauses_until_its_r
 
 async def _credential_status(service: RunningService, credential: str) -> EffectiveStatus:
     page = await OperationsServiceStub(service.channel).get_inventory(
-        GetInventoryRequest(), metadata=operator(service)
+        GetInventoryRequest(page_size=500), metadata=operator(service)
     )
     return next(
         item for item in page.credentials if item.credential_id == credential
