@@ -215,6 +215,23 @@ async def test_a_process_that_died_holding_permits_frees_them_when_their_lease_e
         await survivor.close()
 
 
+async def test_permits_held_longer_than_their_lease_are_renewed(redis_prefix: str) -> None:
+    gate = RedisCallGate(
+        create_redis_client(RedisSettings(host="127.0.0.1")), redis_prefix, lease_seconds=0.3
+    )
+    try:
+        limits = CredentialLimits(concurrent_calls=2)
+        held = [await gate.acquire("c-renew", limits) for _ in range(2)]
+        await asyncio.sleep(0.8)  # past two leases: only the renewals keep them
+        with pytest.raises(ResourceExhausted):
+            await gate.acquire("c-renew", limits)
+        for permit in held:
+            await gate.release(permit, CallResult("success"))
+        await gate.release(await gate.acquire("c-renew", limits), CallResult("success"))
+    finally:
+        await gate.close()
+
+
 def _unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -208,15 +208,13 @@ return states
 """
 )
 
-# KEYS: held sets; ARGV: lease seconds, then per key the count of ids that follow, then the ids.
+# KEYS[1]: a credential's held set; ARGV: lease seconds, then the permits this process holds.
 _RENEW = (
     _NOW
     + """
 local lease = tonumber(ARGV[1])
-for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', 'GT', now + lease, unpack(ARGV, 2))
-  redis.call('EXPIRE', key, math.ceil(lease) + 1)
-end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', 'GT', now + lease, ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], math.ceil(lease) + 1)
 return 1
 """
 )
