@@ -27,6 +27,8 @@ class ServiceError(Exception):
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
     retryable: bool = False
     default_reason: str = "INTERNAL"
+    # When the caller may try again (sent as RetryInfo); None when there is nothing to say.
+    retry_after_seconds: float | None = None
 
     def __init__(
         self,

@@ -82,6 +82,26 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SPEECH_KEEPALIVE_SECONDS", "4", "caller silence before a provider keep-alive"),
     Variable("SPEECH_MAX_SESSION_SECONDS", "3600", "longest speech session"),
     Variable("SPEECH_MAX_CALLER_IDLE_SECONDS", "60", "caller silence that ends a speech session"),
+    Variable(
+        "CREDENTIAL_BREAKER_FAILURES",
+        "5",
+        "failures in a row that open a credential's circuit breaker (0: no breaker)",
+    ),
+    Variable(
+        "CREDENTIAL_BREAKER_FAILURE_RATIO",
+        "0.5",
+        "share of failed calls in the window that opens the breaker",
+    ),
+    Variable("CREDENTIAL_BREAKER_MIN_CALLS", "20", "calls in the window before the ratio counts"),
+    Variable("CREDENTIAL_BREAKER_WINDOW_SECONDS", "60", "the window of the failure ratio"),
+    Variable(
+        "CREDENTIAL_BREAKER_OPEN_SECONDS", "30", "how long an open breaker refuses before a trial"
+    ),
+    Variable(
+        "CREDENTIAL_MAX_PROVIDER_PAUSE_SECONDS",
+        "600",
+        "longest pause a provider's Retry-After or rate-limit reset sets (0: none)",
+    ),
     Variable("LOG_LEVEL", "info", "debug, info, warning or error"),
     Variable("LOG_FORMAT", "json in production, else console", "json or console"),
     Variable("GRPC_MAX_MESSAGE_BYTES", "4194304", "largest request or response"),

@@ -14,7 +14,7 @@ import grpc.aio
 
 from integration_api.assembly.app import Application
 from integration_api.auth.tokens import mint_token
-from integration_api.config import Settings
+from integration_api.config import CallGateSettings, Settings
 from integration_api.vault import generate_key
 
 DEFAULT_ORGANIZATION = "org-test"
@@ -63,8 +63,14 @@ def settings_for_tests(data_dir: Path, **overrides: Any) -> Settings:
         readiness_interval_seconds=0.2,
         shutdown_grace_seconds=5.0,
         egress_allow=LOOPBACK_EGRESS_ALLOW,
+        # Tests share a credential across many failure scenarios: the breaker and the providers'
+        # pauses would carry one test's failures into the next. The gate's tests turn them on.
+        gate=GATE_OFF,
     )
     return replace(settings, **overrides)
+
+
+GATE_OFF = CallGateSettings(breaker_failures=0, max_provider_pause_seconds=0)
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from integration_api_proto.integration.v1 import (
     CheckOutcome,
     Credential,
     CredentialConfig,
+    CredentialLimits,
     CredentialSecret,
     CredentialStatus,
     HealthCheck,
@@ -49,8 +50,19 @@ def config_from_message(config: CredentialConfig | None) -> model.CredentialConf
             "api_version": config.api_version,
             "deployment": config.deployment,
             "extra": dict(config.extra),
+            "limits": limits_json(config.limits),
         }
     )
+
+
+def limits_json(limits: CredentialLimits | None) -> dict[str, int]:
+    if limits is None:
+        return {}
+    return {
+        "requests_per_minute": limits.requests_per_minute,
+        "tokens_per_minute": limits.tokens_per_minute,
+        "concurrent_calls": limits.concurrent_calls,
+    }
 
 
 def config_message(config: dict[str, object]) -> CredentialConfig:
@@ -62,6 +74,11 @@ def config_message(config: dict[str, object]) -> CredentialConfig:
         api_version=domain.api_version,
         deployment=domain.deployment,
         extra=dict(domain.extra),
+        limits=CredentialLimits(
+            requests_per_minute=domain.limits.requests_per_minute,
+            tokens_per_minute=domain.limits.tokens_per_minute,
+            concurrent_calls=domain.limits.concurrent_calls,
+        ),
     )
 
 

@@ -30,6 +30,7 @@ EFFECTIVE_TO_MESSAGE = {
     "disabled": EffectiveStatus.DISABLED,
     "unknown": EffectiveStatus.UNKNOWN,
     "stale": EffectiveStatus.STALE,
+    "circuit_open": EffectiveStatus.CIRCUIT_OPEN,
 }
 EFFECTIVE_FROM_MESSAGE = {value: key for key, value in EFFECTIVE_TO_MESSAGE.items()}
 ROTATION_STATE_TO_MESSAGE = {

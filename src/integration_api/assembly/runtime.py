@@ -7,10 +7,13 @@ from dataclasses import dataclass
 import structlog
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
+from integration_api.cache.call_gate import RedisCallGate
 from integration_api.cache.redis_client import create_redis_client
 from integration_api.cache.tenant_leases import RedisTenantLeases
 from integration_api.config import Settings
 from integration_api.credentials.cache import CredentialCache
+from integration_api.credentials.call_gate import CallGate, GatePolicy
+from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.database import Database
 from integration_api.llm.tenant_calls import TenantCallLimiter, process_share
@@ -54,11 +57,14 @@ def _start_operations(
     cache: CredentialCache,
     credential_ops: CredentialOperations,
     oauth_ops: OAuthOperations,
+    gate: CallGate,
 ) -> Operations:
     """Operations, with the duties one process of the fleet at a time holds (whichever holds
     the lease, whether replicas or workers): health checks, the Opstage agent and the OAuth
     keep-alive refresher."""
-    operations = Operations.create(settings.operations, database, envelope, cache, credential_ops)
+    operations = Operations.create(
+        settings.operations, database, envelope, cache, credential_ops, gate
+    )
     agent = build_agent(settings.operations, operations, envelope)
     if agent is not None:
         operations.closers.append(agent[1].close)
@@ -110,6 +116,29 @@ def create_webhook_replays(settings: Settings) -> ReplayMemory:
     )
 
 
+def create_gate(settings: Settings) -> CallGate:
+    """The credentials' gate: fleet-wide through Redis when it is configured (each process's
+    share of the limits while it is down), in this process without it."""
+    configured = settings.gate
+    policy = GatePolicy(
+        consecutive_failures=configured.breaker_failures,
+        window_seconds=configured.breaker_window_seconds,
+        min_calls=configured.breaker_min_calls,
+        failure_ratio=configured.breaker_failure_ratio,
+        open_seconds=configured.breaker_open_seconds,
+        max_pause_seconds=configured.max_provider_pause_seconds,
+    )
+    if settings.redis.enabled:
+        return RedisCallGate(
+            create_redis_client(settings.redis),
+            settings.redis.key_prefix,
+            share=settings.workers,
+            policy=policy,
+            max_connections=settings.redis.max_connections,
+        )
+    return LocalCallGate(policy, share=settings.workers)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -126,6 +155,7 @@ class Runtime:
     speech_sessions: TenantCallLimiter
     leases: RedisTenantLeases | None
     webhook_replays: ReplayMemory
+    gate: CallGate
     oauth_ops: OAuthOperations
     operations: Operations
     route_ops: RouteOperations
@@ -169,6 +199,7 @@ class Runtime:
         )
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
+        gate = create_gate(settings)
         return cls(
             settings=settings,
             database=database,
@@ -184,9 +215,10 @@ class Runtime:
             speech_sessions=speech_sessions,
             leases=leases,
             webhook_replays=create_webhook_replays(settings),
+            gate=gate,
             oauth_ops=oauth_ops,
             operations=_start_operations(
-                settings, database, envelope, cache, credential_ops, oauth_ops
+                settings, database, envelope, cache, credential_ops, oauth_ops, gate
             ),
             route_ops=RouteOperations(database, keyring, routes),
         )
@@ -210,5 +242,7 @@ class Runtime:
         if self.leases is not None:
             await self.leases.close()
         await self.webhook_replays.close()
+        if isinstance(self.gate, RedisCallGate):
+            await self.gate.close()
         await self.http.aclose()
         await self.sockets.close()

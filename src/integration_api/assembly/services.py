@@ -51,6 +51,7 @@ def chat_service(
         chat_model_for,
         retry=retry,
         tenant_calls=runtime.tenant_calls,
+        gate=runtime.gate,
     )
 
 
@@ -66,6 +67,7 @@ def embedding_service(
         tenant_calls=runtime.tenant_calls,
         limits=runtime.settings.upstream,
         max_message_bytes=runtime.settings.grpc.max_message_bytes,
+        gate=runtime.gate,
     )
 
 
@@ -79,6 +81,7 @@ def rerank_service(
         rerank_model_for,
         retry=retry,
         tenant_calls=runtime.tenant_calls,
+        gate=runtime.gate,
     )
 
 
@@ -121,6 +124,7 @@ def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
         speech_provider_for,
         limits,
         sessions=runtime.speech_sessions,
+        gate=runtime.gate,
     )
 
 

@@ -9,6 +9,7 @@ does. Every variable, its default and its meaning is listed in `settings_referen
 """
 
 from integration_api.config.sections import (
+    CallGateSettings,
     GrpcLimits,
     JwtSettings,
     OAuthClientSettings,
@@ -32,6 +33,7 @@ __all__ = [
     "MIN_SECRET_BYTES",
     "MIN_SECRET_DISTINCT_CHARACTERS",
     "REFERENCE_DEFAULT_SECRET",
+    "CallGateSettings",
     "ConfigError",
     "GrpcLimits",
     "JwtSettings",

@@ -9,6 +9,7 @@ from integration_api.config.callback_shim import callback_shim_settings
 from integration_api.config.sections import (
     DEFAULT_GITHUB_SCOPES_ALLOW,
     DEFAULT_GOOGLE_SCOPES_ALLOW,
+    CallGateSettings,
     GrpcLimits,
     JwtSettings,
     OAuthClientSettings,
@@ -276,3 +277,34 @@ def tracing_settings(env: Mapping[str, str]) -> TracingSettings:
     if not 0.0 <= settings.sample_ratio <= 1.0:
         raise ConfigError("OTEL_TRACES_SAMPLER_ARG must be between 0 and 1")
     return settings
+
+
+def call_gate_settings(env: Mapping[str, str]) -> CallGateSettings:
+    """The credentials' breaker and provider pauses; each variable defaults to the dataclass's."""
+    defaults = CallGateSettings()
+    ratio = read_positive_float(
+        env, "CREDENTIAL_BREAKER_FAILURE_RATIO", defaults.breaker_failure_ratio
+    )
+    if ratio > 1:
+        raise ConfigError("CREDENTIAL_BREAKER_FAILURE_RATIO must be at most 1")
+    pause = read_float(
+        env, "CREDENTIAL_MAX_PROVIDER_PAUSE_SECONDS", defaults.max_provider_pause_seconds
+    )
+    if pause < 0:
+        raise ConfigError("CREDENTIAL_MAX_PROVIDER_PAUSE_SECONDS must be zero or more")
+    return CallGateSettings(
+        breaker_failures=read_non_negative_int(
+            env, "CREDENTIAL_BREAKER_FAILURES", defaults.breaker_failures
+        ),
+        breaker_failure_ratio=ratio,
+        breaker_min_calls=read_positive_int(
+            env, "CREDENTIAL_BREAKER_MIN_CALLS", defaults.breaker_min_calls
+        ),
+        breaker_window_seconds=read_positive_int(
+            env, "CREDENTIAL_BREAKER_WINDOW_SECONDS", defaults.breaker_window_seconds
+        ),
+        breaker_open_seconds=read_positive_float(
+            env, "CREDENTIAL_BREAKER_OPEN_SECONDS", defaults.breaker_open_seconds
+        ),
+        max_provider_pause_seconds=pause,
+    )

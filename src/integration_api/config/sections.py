@@ -51,6 +51,22 @@ class RedisSettings:
 
 
 @dataclass(frozen=True)
+class CallGateSettings:
+    """The credentials' circuit breaker and what the service learns from providers' headers.
+
+    `breaker_failures` 0 turns the breaker off; `max_provider_pause_seconds` 0 stops pausing a
+    credential on a provider's Retry-After or spent rate-limit window.
+    """
+
+    breaker_failures: int = 5
+    breaker_failure_ratio: float = 0.5
+    breaker_min_calls: int = 20
+    breaker_window_seconds: int = 60
+    breaker_open_seconds: float = 30.0
+    max_provider_pause_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
 class JwtSettings:
     """Optional claims a service token must carry, and the longest lifetime it may have."""
 

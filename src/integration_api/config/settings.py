@@ -9,6 +9,7 @@ from pathlib import Path
 
 from integration_api.config import loaders
 from integration_api.config.sections import (
+    CallGateSettings,
     GrpcLimits,
     JwtSettings,
     OAuthSettings,
@@ -63,6 +64,7 @@ class Settings:
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
+    gate: CallGateSettings = field(default_factory=CallGateSettings)
 
     @property
     def production(self) -> bool:
@@ -110,6 +112,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         oauth=loaders.oauth_settings(env),
         operations=loaders.operations_settings(env),
         tracing=loaders.tracing_settings(env),
+        gate=loaders.call_gate_settings(env),
     )
     check_stream_grace(settings)
     return settings

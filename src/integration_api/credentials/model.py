@@ -22,6 +22,43 @@ REGION_FIELD = "config.region"
 
 
 @dataclass(frozen=True)
+class CredentialLimits:
+    """How much one credential may be used, across every worker and replica (0: no limit).
+
+    Tokens are counted from the usage providers report, after each call; requests and concurrent
+    calls before it.
+    """
+
+    requests_per_minute: int = 0
+    tokens_per_minute: int = 0
+    concurrent_calls: int = 0
+
+    def any(self) -> bool:
+        return bool(self.requests_per_minute or self.tokens_per_minute or self.concurrent_calls)
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "requests_per_minute": self.requests_per_minute,
+            "tokens_per_minute": self.tokens_per_minute,
+            "concurrent_calls": self.concurrent_calls,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> CredentialLimits:
+        if not isinstance(data, Mapping):
+            return cls()
+        return cls(
+            requests_per_minute=_count(data.get("requests_per_minute")),
+            tokens_per_minute=_count(data.get("tokens_per_minute")),
+            concurrent_calls=_count(data.get("concurrent_calls")),
+        )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+@dataclass(frozen=True)
 class CredentialConfig:
     """Non-secret settings of a credential; `base_url` is the only place a key is ever sent."""
 
@@ -31,9 +68,11 @@ class CredentialConfig:
     api_version: str = ""
     deployment: str = ""
     extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    limits: CredentialLimits = field(default_factory=CredentialLimits)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "limits": self.limits.to_json(),
             "base_url": self.base_url,
             "default_model": self.default_model,
             "region": self.region,
@@ -53,6 +92,7 @@ class CredentialConfig:
             extra=MappingProxyType(
                 {str(k): str(v) for k, v in dict(data.get("extra", {})).items()}
             ),
+            limits=CredentialLimits.from_json(data.get("limits")),
         )
 
 

@@ -26,7 +26,7 @@ from integration_api.credentials.model import (
 )
 from integration_api.credentials.sealing import open_secret, seal
 from integration_api.credentials.usage import CredentialResolver
-from integration_api.credentials.validation import extra_violations, name_violations
+from integration_api.credentials.validation import config_violations, name_violations
 from integration_api.credentials.verification import VerificationResult
 from integration_api.database import Database
 from integration_api.errors import FailedPrecondition, FieldViolation, InvalidArgument, Unavailable
@@ -153,7 +153,7 @@ class CredentialOperations:
         return result
 
     async def create(self, principal: Principal, draft: CredentialDraft) -> CredentialRow:
-        violations = name_violations(draft.name) + extra_violations(dict(draft.config.extra))
+        violations = name_violations(draft.name) + config_violations(draft.config)
         if draft.secret is None:
             violations.append(FieldViolation("secret", "is required"))
         self._providers.require_known(draft.provider)
@@ -251,7 +251,7 @@ class CredentialOperations:
         current = await self._repository().get(principal.tenant, credential_id)
         violations = name_violations(name) if name is not None else []
         if config is not None:
-            violations += extra_violations(dict(config.extra))
+            violations += config_violations(config)
         _raise_if_any(violations)
         if config is not None:
             _raise_if_any(self._providers.config_violations(current.provider, config))
@@ -292,7 +292,7 @@ class CredentialOperations:
         if secret is None:
             raise InvalidArgument.for_field("secret", "is required")
         if config is not None:
-            _raise_if_any(extra_violations(dict(config.extra)))
+            _raise_if_any(config_violations(config))
         current = await self._repository().get(principal.tenant, credential_id)
         stored = CredentialConfig.from_json(current.config)
         target = config if config is not None else stored

@@ -8,6 +8,8 @@ from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,
+    CredentialConfig,
+    CredentialLimits,
     GcpServiceAccount,
     SecretMaterial,
 )
@@ -46,6 +48,28 @@ def extra_violations(extra: dict[str, str]) -> list[FieldViolation]:
         for key, value in extra.items()
         if len(value) > MAX_EXTRA_VALUE_LENGTH
     ]
+
+
+# Far above any provider's published tier, and low enough that the fleet-wide counters stay small.
+MAX_LIMITS = {
+    "requests_per_minute": 1_000_000,
+    "tokens_per_minute": 1_000_000_000,
+    "concurrent_calls": 100_000,
+}
+
+
+def limits_violations(limits: CredentialLimits) -> list[FieldViolation]:
+    values = limits.to_json()
+    return [
+        FieldViolation(f"config.limits.{name}", f"must be at most {ceiling:,}")
+        for name, ceiling in MAX_LIMITS.items()
+        if values[name] > ceiling
+    ]
+
+
+def config_violations(config: CredentialConfig) -> list[FieldViolation]:
+    """What is wrong with a config whatever its provider: its extra entries and its limits."""
+    return extra_violations(dict(config.extra)) + limits_violations(config.limits)
 
 
 # The most bytes (UTF-8) each secret field may hold. Far above any real value (provider API keys

@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 
 import structlog
 
+from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
@@ -103,6 +105,7 @@ class EmbeddingService(Generic[ClientT]):
         tenant_calls: TenantCallLimiter | None = None,
         limits: UpstreamLimits = DEFAULT_LIMITS,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        gate: CallGate | None = None,
     ) -> None:
         self._credentials = credentials
         self._http = http
@@ -111,6 +114,7 @@ class EmbeddingService(Generic[ClientT]):
         self._tenant_calls = tenant_calls or TenantCallLimiter()
         self._limits = limits
         self._max_message_bytes = max_message_bytes
+        self._gate = gate or LocalCallGate()
 
     async def embed(self, tenant: Tenant, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
         check_request_size(request, self._limits)
@@ -210,6 +214,18 @@ class EmbeddingService(Generic[ClientT]):
                 await call.deadline.sleep(delay, call.timer)
 
     async def _attempt(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
+        """One provider request, through the credential's gate (each batch is a request)."""
+        gated = await GatedRequest.enter(self._gate, call.credential)
+        try:
+            answer = await self._request(call, batch)
+        except BaseException as error:
+            await gated.leave(error)
+            raise
+        gated.tokens = answer.usage.input_tokens or 0
+        await gated.leave()
+        return answer
+
+    async def _request(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         result = call.model.embed(call.credential, batch, self._http(), call.timer)
         if call.deadline.at is None:
             return await result

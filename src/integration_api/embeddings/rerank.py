@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 
 import structlog
 
+from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import RerankAnswer, RerankQuery, RerankRequest
 from integration_api.embeddings.ports import RerankModel
@@ -58,12 +60,14 @@ class RerankService(Generic[ClientT]):
         rerank_model_for: RerankModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
+        gate: CallGate | None = None,
     ) -> None:
         self._credentials = credentials
         self._http = http
         self._rerank_model_for = rerank_model_for
         self._retry = retry or RetryPolicy()
         self._tenant_calls = tenant_calls or TenantCallLimiter()
+        self._gate = gate or LocalCallGate()
 
     async def rerank(
         self, tenant: Tenant, request: RerankRequest, deadline: Deadline
@@ -126,6 +130,18 @@ class RerankService(Generic[ClientT]):
                 await call.deadline.sleep(delay, call.clock.upstream)
 
     async def _attempt(self, call: _Call[ClientT]) -> RerankAnswer:
+        """One provider request, through the credential's gate."""
+        gated = await GatedRequest.enter(self._gate, call.credential)
+        try:
+            answer = await self._request(call)
+        except BaseException as error:
+            await gated.leave(error)
+            raise
+        gated.tokens = answer.usage.input_tokens or 0
+        await gated.leave()
+        return answer
+
+    async def _request(self, call: _Call[ClientT]) -> RerankAnswer:
         answer = call.model.rerank(call.credential, call.query, self._http(), call.clock.upstream)
         if call.deadline.at is None:
             return await answer

@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 
 import structlog
 
+from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm import metrics
@@ -40,6 +42,13 @@ CAPABILITY_NOT_SUPPORTED = "CAPABILITY_NOT_SUPPORTED"
 ClientT = TypeVar("ClientT")
 ChatModelLookup = Callable[[str], ChatModel[ClientT] | None]
 Parts = AsyncGenerator[StreamPart, None]
+
+
+def tokens_of(usage: Usage | None) -> int:
+    """The tokens a call counts against its credential's limit: input and output, as reported."""
+    if usage is None:
+        return 0
+    return (usage.input_tokens or 0) + (usage.output_tokens or 0)
 
 
 def outcome_of(error: BaseException, deadline: Deadline | None = None) -> str:
@@ -113,12 +122,14 @@ class ChatService(Generic[ClientT]):
         chat_model_for: ChatModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
+        gate: CallGate | None = None,
     ) -> None:
         self._credentials = credentials
         self._http = http
         self._chat_model_for = chat_model_for
         self._retry = retry or RetryPolicy()
         self._tenant_calls = tenant_calls or TenantCallLimiter()
+        self._gate = gate or LocalCallGate()
 
     async def stream(self, tenant: Tenant, request: ChatRequest, deadline: Deadline) -> Parts:
         """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
@@ -126,10 +137,11 @@ class ChatService(Generic[ClientT]):
         try:
             credential, model, request = await self._prepare(tenant, request, call)
             async with self._tenant_calls.slot(tenant):
-                parts, first = await self._first_part(
+                parts, first, gated = await self._first_part(
                     tenant, credential, model, request, deadline, call.clock
                 )
                 merger = ReadyTextMerger(parts, call.clock.upstream)
+                failure: BaseException | None = None
                 try:
                     # The first part leaves alone, at once: nothing is read ahead before it.
                     part = first
@@ -137,6 +149,7 @@ class ChatService(Generic[ClientT]):
                         check_answer(part, call.provider)
                         if isinstance(part, Usage):
                             call.usage = part
+                            gated.tokens = tokens_of(part)
                         call.clock.part_sent()
                         yield part
                         part = await self._next_part(merger, call.provider)
@@ -146,8 +159,12 @@ class ChatService(Generic[ClientT]):
                         provider_request_id=part.provider_request_id
                     )
                     yield dataclasses.replace(part, timing=call.clock.timing())
+                except BaseException as error:
+                    failure = error
+                    raise
                 finally:
                     await merger.aclose()
+                    await gated.leave(failure)
         except BaseException as error:
             call.failed(error, deadline)
             raise
@@ -186,16 +203,23 @@ class ChatService(Generic[ClientT]):
         request: ChatRequest,
         deadline: Deadline,
         clock: CallClock,
-    ) -> tuple[Parts, StreamPart]:
-        """The open stream and its first part, retrying what may be retried before it."""
+    ) -> tuple[Parts, StreamPart, GatedRequest]:
+        """The open stream and its first part, retrying what may be retried before it.
+
+        Every attempt passes the credential's gate: a refusal there ends the call at once (a
+        route moves on), and a 429 pauses the key until the reset the provider named, so a
+        retry waits at least that long.
+        """
         attempts = 0
         while True:
             attempts += 1
+            gated = await GatedRequest.enter(self._gate, credential)
             parts = model.stream_chat(credential, request, self._http(), clock.upstream)
             try:
-                return parts, await self._first_of(parts, deadline, model.provider)
+                return parts, await self._first_of(parts, deadline, model.provider), gated
             except ServiceError as error:
                 await parts.aclose()
+                await gated.leave(error)
                 await note_rejection(self._credentials, tenant, credential.id, error)
                 delay = self._retry.delay_before_retry(error, attempts, deadline.remaining())
                 if delay is None:
@@ -209,8 +233,9 @@ class ChatService(Generic[ClientT]):
                     delay_seconds=round(delay, 3),
                 )
                 await deadline.sleep(delay, clock.upstream)
-            except BaseException:
+            except BaseException as error:
                 await parts.aclose()
+                await gated.leave(error)
                 raise
 
     async def _first_of(self, parts: Parts, deadline: Deadline, provider: str) -> StreamPart:

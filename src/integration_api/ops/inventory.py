@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from integration_api.credentials.call_gate import CallGate
 from integration_api.database import Database
 from integration_api.errors import InvalidArgument
 from integration_api.oauth.registry import provider_names as oauth_provider_names
 from integration_api.ops.access import visible_tenant
+from integration_api.ops.breakers import CIRCUIT_OPEN_STATUS, with_breakers
 from integration_api.ops.inventory_cursor import (
     CONNECTIONS,
     CREDENTIALS,
@@ -79,6 +81,12 @@ def _validate(query: InventoryQuery) -> None:
         # The unknown id is not echoed: it came from the request and may be anything.
         listed = ", ".join(sorted(known))
         raise InvalidArgument.for_field(PROVIDER_FIELD, f"unknown provider; known: {listed}")
+    if query.effective_status == CIRCUIT_OPEN_STATUS:
+        raise InvalidArgument.for_field(
+            "effective_status",
+            "circuit_open is not a filter (breakers live in the fleet's store); list and read "
+            "each credential's effective status",
+        )
     if query.effective_status and query.effective_status not in EFFECTIVE_STATUSES:
         raise InvalidArgument.for_field("effective_status", "is not a known status")
     if query.connection_status and query.connection_status not in CONNECTION_STATUSES:
@@ -91,11 +99,16 @@ def _validate(query: InventoryQuery) -> None:
 
 class Inventory:
     def __init__(
-        self, database: Database, check_interval_seconds: float, page_tokens: PageTokens
+        self,
+        database: Database,
+        check_interval_seconds: float,
+        page_tokens: PageTokens,
+        gate: CallGate | None = None,
     ) -> None:
         self._database = database
         self._interval = check_interval_seconds
         self._page_tokens = page_tokens
+        self._gate = gate
 
     async def page(self, principal: Principal, query: InventoryQuery) -> InventoryPage:
         _validate(query)
@@ -113,6 +126,7 @@ class Inventory:
         credentials: list[InventoryRow] = []
         if cursor.section == CREDENTIALS:
             credentials, cursor = await self._credentials(scope, query, cursor, limit)
+            credentials = await with_breakers(credentials, self._gate)
         connections: list[ConnectionInventoryRow] = []
         if cursor.section == CONNECTIONS and not query.effective_status:
             room = limit - len(credentials)

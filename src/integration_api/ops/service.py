@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from integration_api.config import OperationsSettings
 from integration_api.credentials.cache import CredentialCache
+from integration_api.credentials.call_gate import CallGate
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.database import Database
 from integration_api.errors import InvalidArgument
@@ -39,6 +40,8 @@ class Operations:
     leader: LeaderDuties | None = None
     # Released at shutdown, after the duties stopped (the agent's HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # The credentials' call gate, whose open breakers the inventory and Opstage show.
+    gate: CallGate | None = None
 
     @classmethod
     def create(
@@ -48,6 +51,7 @@ class Operations:
         envelope: Envelope,
         cache: CredentialCache,
         credential_ops: CredentialOperations,
+        gate: CallGate | None = None,
     ) -> Operations:
         health = HealthChecks(
             database, envelope, cache, credential_ops, settings.health_check_concurrency
@@ -61,12 +65,13 @@ class Operations:
         page_tokens = PageTokens(envelope.keyring)
         return cls(
             database=database,
-            inventory=Inventory(database, interval, page_tokens),
+            inventory=Inventory(database, interval, page_tokens, gate),
             health=health,
             rotations=GatedRotations(database, credential_ops, settings.rotation_lifetime_seconds),
             bulk_disable=BulkDisable(database, credential_ops),
             audit=AuditTrail(database, page_tokens),
             checker=checker,
+            gate=gate,
         )
 
     def start_leader_duties(self, extra: list[Duty], retry_seconds: float) -> None:

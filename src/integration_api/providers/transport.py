@@ -37,6 +37,7 @@ from integration_api.upstream.limits import (
     answer_too_slow,
     too_large,
 )
+from integration_api.upstream.rate_limits import note_answer
 from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
 # aiohttp's refusal of a URL it cannot use (`InvalidURL`) is a `ClientError` too.
@@ -251,7 +252,7 @@ async def _send(
     http: ProviderClient, method: str, request: _Request, call: _Call
 ) -> UpstreamAnswer:
     try:
-        return await http.open(
+        response = await http.open(
             method,
             request.url,
             provider=call.provider,
@@ -262,6 +263,10 @@ async def _send(
         )
     except _TRANSPORT_FAILURES as error:
         failure = call.failure(error)
+    else:
+        # What the answer says of the key's rate limits reaches the call gate watching this call.
+        note_answer(response.status_code, response.headers)
+        return response
     raise failure
 
 

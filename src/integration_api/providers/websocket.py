@@ -42,6 +42,7 @@ from integration_api.providers.http_errors import ErrorResponse, error_from_resp
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.transport_failures import egress_refused, transport_error
 from integration_api.upstream.limits import event_gap_too_long
+from integration_api.upstream.rate_limits import note_answer
 from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.providers.websocket")
@@ -283,6 +284,8 @@ class WebSocketClient:
             max_gap_seconds=self.settings.max_gap_seconds,
             end_of_input=end_of_input,
         )
+        # A provider may say in its upgrade's answer that the key's window is spent.
+        note_answer(101, wrapped.response_headers)
         try:
             yield wrapped
         finally:

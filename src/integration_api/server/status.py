@@ -13,7 +13,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from integration_api.errors import InvalidArgument, ResourceExhausted, ServiceError
+from integration_api.errors import InvalidArgument, ServiceError
 
 ERROR_DOMAIN = "integration-api"
 
@@ -45,7 +45,7 @@ def status_for(error: ServiceError, request_id: str) -> grpc.Status:
             ]
         )
         details.append(_pack(bad_request))
-    if isinstance(error, ResourceExhausted) and error.retry_after_seconds is not None:
+    if error.retry_after_seconds is not None:
         seconds = max(0.0, error.retry_after_seconds)
         delay = duration_pb2.Duration(
             seconds=int(seconds), nanos=int((seconds - math.floor(seconds)) * 1e9)

@@ -18,6 +18,8 @@ from contextlib import AbstractContextManager, aclosing, asynccontextmanager
 from typing import Generic, Protocol, TypeVar
 
 from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
+from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import (
     FailedPrecondition,
@@ -151,6 +153,7 @@ class SpeechService(Generic[TransportT]):
         capabilities_for: CapabilityLookup[TransportT],
         limits: SpeechLimits = DEFAULT_SPEECH_LIMITS,
         sessions: TenantCallLimiter | None = None,
+        gate: CallGate | None = None,
     ) -> None:
         self._credentials = credentials
         self._transport = transport
@@ -159,6 +162,7 @@ class SpeechService(Generic[TransportT]):
         self._sessions = sessions or TenantCallLimiter(
             limits.max_sessions_per_tenant, session_limit
         )
+        self._gate = gate or LocalCallGate()
 
     def _bounds(self) -> SessionBounds:
         return SessionBounds(self._limits.max_session_seconds, self._limits.max_caller_idle_seconds)
@@ -276,20 +280,32 @@ class SpeechService(Generic[TransportT]):
     async def _guarded(
         self, tenant: Tenant, credential: ProviderCredential, events: AsyncGenerator[T, None]
     ) -> AsyncGenerator[T, None]:
-        """The provider's events; its refusal of the key is recorded; it is always closed.
+        """The provider's events, through the credential's gate (a session is one request); its
+        refusal of the key is recorded; it is always closed.
 
         Callers close it (`aclosing`) as soon as they stop reading, so the provider session
         ends before the call does, never later when the garbage collector finds it.
         """
         try:
+            gated = await GatedRequest.enter(self._gate, credential)
+        except BaseException:
+            await events.aclose()
+            raise
+        failure: BaseException | None = None
+        try:
             async for event in events:
                 check_answer(event, credential.provider)
                 yield event
         except ServiceError as error:
+            failure = error
             await note_rejection(self._credentials, tenant, credential.id, error)
+            raise
+        except BaseException as error:
+            failure = error
             raise
         finally:
             await events.aclose()
+            await gated.leave(failure)
 
 
 class _AudioCounter:

@@ -563,6 +563,13 @@ class EffectiveStatus(betterproto2.Enum):
     The last check is older than three checker intervals.
     """
 
+    CIRCUIT_OPEN = 7
+    """
+    Its circuit breaker is open (the provider failed repeatedly through it): calls are refused
+    with CIRCUIT_OPEN, on every replica, until a trial call succeeds. Shown in place of the
+    check's status; not a filter of GetInventory (breakers live in the fleet's shared store).
+    """
+
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
         return {
@@ -573,6 +580,7 @@ class EffectiveStatus(betterproto2.Enum):
             4: "EFFECTIVE_STATUS_DISABLED",
             5: "EFFECTIVE_STATUS_UNKNOWN",
             6: "EFFECTIVE_STATUS_STALE",
+            7: "EFFECTIVE_STATUS_CIRCUIT_OPEN",
         }
 
     @classmethod
@@ -585,6 +593,7 @@ class EffectiveStatus(betterproto2.Enum):
             "EFFECTIVE_STATUS_DISABLED": 4,
             "EFFECTIVE_STATUS_UNKNOWN": 5,
             "EFFECTIVE_STATUS_STALE": 6,
+            "EFFECTIVE_STATUS_CIRCUIT_OPEN": 7,
         }
 
 

@@ -30,7 +30,7 @@ def build_agent(
     agent = OpstageAgent(
         client,
         AgentIdentity(config, database, envelope),
-        ServiceReport(database, envelope.keyring, interval),
+        ServiceReport(database, envelope.keyring, interval, operations.gate),
         ActionRunner(operations, config.code, interval),
         Backoff(settings.opstage_backoff_initial_seconds, settings.opstage_backoff_max_seconds),
     )

@@ -16,9 +16,11 @@ from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from integration_api.credentials.call_gate import CallGate
 from integration_api.credentials.model import CredentialConfig
 from integration_api.database import Database
 from integration_api.oauth.registry import provider_names as oauth_provider_names
+from integration_api.ops.breakers import CIRCUIT_OPEN_STATUS, with_breakers
 from integration_api.ops.inventory import stale_before
 from integration_api.ops.opstage.catalogue import ACTIONS, PROVIDER_ACTIONS, SERVICE_ACTIONS
 from integration_api.providers.endpoints import default_base_url
@@ -97,10 +99,17 @@ def _service(
 
 
 class ServiceReport:
-    def __init__(self, database: Database, keyring: Keyring, check_interval: float) -> None:
+    def __init__(
+        self,
+        database: Database,
+        keyring: Keyring,
+        check_interval: float,
+        gate: CallGate | None = None,
+    ) -> None:
         self._database = database
         self._keyring = keyring
         self._interval = check_interval
+        self._gate = gate
 
     async def services(self) -> list[dict[str, Any]]:
         repository = InventoryRepository(self._database.pool)
@@ -111,6 +120,7 @@ class ServiceReport:
             limit=500,
             after=None,
         )
+        rows = await with_breakers(rows, self._gate)
         by_provider: dict[str, list[Any]] = {}
         for row in rows:
             by_provider.setdefault(row.credential.provider, []).append(row)
@@ -179,6 +189,11 @@ class ServiceReport:
                 "CREDENTIALS_FAILING",
                 statuses.get("unhealthy", 0) + statuses.get("degraded", 0),
                 "Failing their check",
+            ),
+            _config(
+                "CREDENTIALS_CIRCUIT_OPEN",
+                statuses.get(CIRCUIT_OPEN_STATUS, 0),
+                "Circuit breaker open",
             ),
             _config(
                 "LAST_ROTATION",
