@@ -1,0 +1,77 @@
+"""TelephonyService: call control (and webhook checks) through stored telephony credentials."""
+
+from __future__ import annotations
+
+import grpc.aio
+from integration_api_proto.integration.v1 import (
+    GetCallRequest,
+    GetCallResponse,
+    HangUpRequest,
+    HangUpResponse,
+    PlaceCallRequest,
+    PlaceCallResponse,
+    UpdateCallRequest,
+    UpdateCallResponse,
+    grpc_aio,
+)
+
+from integration_api.providers.telephony_calls import call_control_for
+from integration_api.runtime import Runtime
+from integration_api.server.context import require_principal
+from integration_api.telephony.call_control import CallService
+from integration_api.telephony.call_converters import (
+    call_change_from,
+    call_message,
+    place_call_from,
+)
+from integration_api.telephony.call_rules import CallRules
+
+
+def call_service(runtime: Runtime) -> CallService:
+    """Call control over the runtime's credentials and provider client; production admits
+    only https/wss URLs for the provider to reach."""
+    rules = CallRules(production=runtime.settings.production)
+    return CallService(runtime.credential_ops, lambda: runtime.http, call_control_for, rules)
+
+
+class TelephonyServicer(grpc_aio.TelephonyServiceBase):
+    def __init__(self, calls: CallService) -> None:
+        self._calls = calls
+
+    async def place_call(
+        self,
+        request: PlaceCallRequest,
+        context: grpc.aio.ServicerContext[PlaceCallRequest, PlaceCallResponse],
+    ) -> PlaceCallResponse:
+        placed = place_call_from(request)
+        tenant = require_principal().tenant
+        call = await self._calls.place(tenant, request.credential_id, placed)
+        return PlaceCallResponse(call=call_message(call))
+
+    async def get_call(
+        self,
+        request: GetCallRequest,
+        context: grpc.aio.ServicerContext[GetCallRequest, GetCallResponse],
+    ) -> GetCallResponse:
+        tenant = require_principal().tenant
+        call = await self._calls.get(tenant, request.credential_id, request.call_id)
+        return GetCallResponse(call=call_message(call))
+
+    async def update_call(
+        self,
+        request: UpdateCallRequest,
+        context: grpc.aio.ServicerContext[UpdateCallRequest, UpdateCallResponse],
+    ) -> UpdateCallResponse:
+        change = call_change_from(request)
+        tenant = require_principal().tenant
+        call = await self._calls.update(tenant, request.credential_id, request.call_id, change)
+        return UpdateCallResponse(call=call_message(call))
+
+    async def hang_up(
+        self,
+        request: HangUpRequest,
+        context: grpc.aio.ServicerContext[HangUpRequest, HangUpResponse],
+    ) -> HangUpResponse:
+        tenant = require_principal().tenant
+        call = await self._calls.hang_up(tenant, request.credential_id, request.call_id)
+        return HangUpResponse(call=call_message(call))

@@ -1,0 +1,1 @@
+"""Telephony through stored accounts: webhook verdicts and call control."""

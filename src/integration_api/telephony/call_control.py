@@ -1,0 +1,93 @@
+"""One call-control action: check the request, resolve the credential, call its provider.
+
+Requests are checked before the credential is decrypted, so a malformed one costs nothing. A
+provider refusing the stored key becomes the credential's last check, as for every other call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import structlog
+
+from integration_api.credentials.model import ProviderCredential
+from integration_api.errors import ServiceError
+from integration_api.llm.pipeline import note_rejection
+from integration_api.llm.ports import CredentialSource
+from integration_api.principal import Tenant
+from integration_api.telephony.call_ports import CallControl, CallControlLookup
+from integration_api.telephony.call_rules import CallRules, check_call_id
+from integration_api.telephony.calls import Call, CallChange, PlaceCall, not_supported
+
+log = structlog.get_logger("integration_api.telephony")
+
+_Action = Callable[[CallControl, httpx.AsyncClient, ProviderCredential], Awaitable[Call]]
+
+
+class CallService:
+    """Places and controls calls through stored telephony credentials."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        http: Callable[[], httpx.AsyncClient],
+        call_control_for: CallControlLookup,
+        rules: CallRules,
+    ) -> None:
+        self._credentials = credentials
+        self._http = http
+        self._call_control_for = call_control_for
+        self._rules = rules
+
+    async def place(self, tenant: Tenant, credential_id: str, request: PlaceCall) -> Call:
+        self._rules.check_place(request)
+        return await self._run(
+            tenant,
+            credential_id,
+            "place",
+            lambda control, http, credential: control.place(http, credential, request),
+        )
+
+    async def get(self, tenant: Tenant, credential_id: str, call_id: str) -> Call:
+        check_call_id(call_id)
+        return await self._run(
+            tenant,
+            credential_id,
+            "get",
+            lambda control, http, credential: control.get(http, credential, call_id),
+        )
+
+    async def update(
+        self, tenant: Tenant, credential_id: str, call_id: str, change: CallChange
+    ) -> Call:
+        check_call_id(call_id)
+        self._rules.check_change(change)
+        return await self._run(
+            tenant,
+            credential_id,
+            "update",
+            lambda control, http, credential: control.update(http, credential, call_id, change),
+        )
+
+    async def hang_up(self, tenant: Tenant, credential_id: str, call_id: str) -> Call:
+        check_call_id(call_id)
+        return await self._run(
+            tenant,
+            credential_id,
+            "hang_up",
+            lambda control, http, credential: control.hang_up(http, credential, call_id),
+        )
+
+    async def _run(self, tenant: Tenant, credential_id: str, action: str, act: _Action) -> Call:
+        credential = await self._credentials.resolve_for_use(tenant, credential_id)
+        structlog.contextvars.bind_contextvars(provider=credential.provider)
+        control = self._call_control_for(credential.provider)
+        if control is None:
+            raise not_supported(credential.provider, "call control")
+        try:
+            return await act(control, self._http(), credential)
+        except ServiceError as error:
+            log.info("call action failed", action=action, reason=error.reason)
+            await note_rejection(self._credentials, tenant, credential_id, error)
+            raise
