@@ -5,6 +5,7 @@ The conformance suite runs every behaviour over every case here; adding a provid
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +18,16 @@ from integration_api.credentials.model import (
     AwsKeys,
     AzureKey,
     CredentialConfig,
+    ExotelAccount,
     GcpServiceAccount,
+    PlivoAccount,
     ProviderCredential,
     SecretMaterial,
+    TelnyxAccount,
+    TwilioAccount,
+    VonageAccount,
 )
-from tests.fakes import provider_apis
+from tests.fakes import provider_apis, telephony_accounts
 from tests.fakes.aws_sigv4 import AwsAccount, install_bedrock_control_plane
 from tests.fakes.google_oauth import TOKEN_PATH, FakeServiceAccount, install_token_endpoint
 from tests.fakes.server import FakeServer, RecordedRequest
@@ -290,3 +296,63 @@ CASES: list[ProviderCase] = [
         base_path="/v1",
     ),
 ]
+
+
+def _basic(user: str) -> WireCheck:
+    def check(request: RecordedRequest, key: str) -> None:
+        pair = base64.b64encode(f"{user}:{key}".encode()).decode()
+        assert request.headers.get("authorization") == f"Basic {pair}"
+        assert request.query == {}
+
+    return check
+
+
+TELEPHONY_CASES: list[ProviderCase] = [
+    ProviderCase(
+        "twilio",
+        _endpoint(telephony_accounts.TWILIO),
+        lambda key, url: TwilioAccount(
+            account_sid=telephony_accounts.TWILIO_ACCOUNT_SID, auth_token=key
+        ),
+        "GET",
+        f"/2010-04-01/Accounts/{telephony_accounts.TWILIO_ACCOUNT_SID}.json",
+        _basic(telephony_accounts.TWILIO_ACCOUNT_SID),
+    ),
+    ProviderCase(
+        "vonage",
+        _endpoint(telephony_accounts.VONAGE),
+        lambda key, url: VonageAccount(api_key=telephony_accounts.VONAGE_API_KEY, api_secret=key),
+        "GET",
+        "/account/get-balance",
+        _basic(telephony_accounts.VONAGE_API_KEY),
+    ),
+    ProviderCase(
+        "plivo",
+        _endpoint(telephony_accounts.PLIVO),
+        lambda key, url: PlivoAccount(auth_id=telephony_accounts.PLIVO_AUTH_ID, auth_token=key),
+        "GET",
+        f"/v1/Account/{telephony_accounts.PLIVO_AUTH_ID}/",
+        _basic(telephony_accounts.PLIVO_AUTH_ID),
+    ),
+    ProviderCase(
+        "telnyx",
+        _endpoint(telephony_accounts.TELNYX),
+        lambda key, url: TelnyxAccount(api_key=key),
+        "GET",
+        "/v2/balance",
+        _bearer_only,
+    ),
+    ProviderCase(
+        "exotel",
+        _endpoint(telephony_accounts.EXOTEL),
+        lambda key, url: ExotelAccount(
+            api_key=telephony_accounts.EXOTEL_API_KEY,
+            api_token=key,
+            account_sid=telephony_accounts.EXOTEL_ACCOUNT_SID,
+        ),
+        "GET",
+        f"/v1/Accounts/{telephony_accounts.EXOTEL_ACCOUNT_SID}/Balance.json",
+        _basic(telephony_accounts.EXOTEL_API_KEY),
+    ),
+]
+CASES += TELEPHONY_CASES

@@ -35,6 +35,11 @@ EXPECTED_PROVIDERS = {
     "cartesia",
     "assemblyai",
     "openai-compatible",
+    "twilio",
+    "vonage",
+    "plivo",
+    "telnyx",
+    "exotel",
 }
 
 

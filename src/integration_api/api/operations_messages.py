@@ -53,7 +53,7 @@ def _capabilities(provider: str) -> list[str]:
     if spec is None:
         return []
     offered = [("chat", spec.chat), ("embed", spec.embedding), ("rerank", spec.rerank)]
-    return [name for name, model in offered if model is not None] + ["verify"]
+    return [name for name, model in offered if model is not None] + ["verify", *spec.telephony]
 
 
 def aggregate_message(aggregate: ProviderAggregate) -> InventoryItem:

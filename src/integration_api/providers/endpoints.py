@@ -38,6 +38,8 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "vonage": "https://api.nexmo.com",
     "plivo": "https://api.plivo.com",
     "telnyx": "https://api.telnyx.com",
+    # Singapore, the cluster an Exotel account is in unless `config.region` says `in`.
+    "exotel": "https://api.exotel.com",
 }
 
 # The providers whose whole API lives under one version path that `base_url` may leave out.

@@ -15,8 +15,13 @@ from integration_api.credentials.model import (
     AwsKeys,
     AzureKey,
     CredentialConfig,
+    ExotelAccount,
     GcpServiceAccount,
+    PlivoAccount,
     SecretMaterial,
+    TelnyxAccount,
+    TwilioAccount,
+    VonageAccount,
 )
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.providers.anthropic import chat as anthropic_chat
@@ -45,6 +50,8 @@ from integration_api.providers.endpoints import (
     validate_base_url,
     validate_region,
 )
+from integration_api.providers.exotel import account as exotel_account
+from integration_api.providers.exotel import verification as exotel
 from integration_api.providers.google import chat as google_chat
 from integration_api.providers.google import embeddings as google_embeddings
 from integration_api.providers.google import gemini, vertex
@@ -53,8 +60,16 @@ from integration_api.providers.key_material import SECRET_FIELD
 from integration_api.providers.openai import chat as openai_chat
 from integration_api.providers.openai import embeddings as openai_embeddings
 from integration_api.providers.openai import family as openai_family
+from integration_api.providers.plivo import account as plivo_account
+from integration_api.providers.plivo import verification as plivo
 from integration_api.providers.replicate import chat as replicate_chat
 from integration_api.providers.replicate import verification as replicate
+from integration_api.providers.telnyx import account as telnyx_account
+from integration_api.providers.telnyx import verification as telnyx
+from integration_api.providers.twilio import account as twilio_account
+from integration_api.providers.twilio import verification as twilio
+from integration_api.providers.vonage import account as vonage_account
+from integration_api.providers.vonage import verification as vonage
 from integration_api.providers.voyage import embeddings as voyage_embeddings
 from integration_api.providers.voyage import rerank as voyage_rerank
 from integration_api.providers.voyage import verification as voyageai
@@ -79,6 +94,8 @@ class ProviderSpec:
         chat: streams chat answers, when the provider offers chat.
         embedding: embeds texts, when the provider offers embeddings.
         rerank: ranks documents against a query, when the provider offers reranking.
+        telephony: what TelephonyService does with its credentials: `webhook` (signatures
+            checked by ValidateWebhook), `call` (PlaceCall and the calls it places).
     """
 
     id: str
@@ -91,6 +108,7 @@ class ProviderSpec:
     chat: ChatModel | None = None
     embedding: EmbeddingModel | None = None
     rerank: RerankModel | None = None
+    telephony: tuple[str, ...] = ()
 
     def violations(self, config: CredentialConfig, secret: SecretMaterial) -> list[FieldViolation]:
         """Everything wrong with a credential for this provider (empty when it can be stored)."""
@@ -173,6 +191,11 @@ def _api_key_provider(
     )
 
 
+# Webhook signatures and call control; Exotel documents no webhook signature.
+_SIGNED_WEBHOOKS_AND_CALLS = ("webhook", "call")
+_CALLS_ONLY = ("call",)
+
+
 PROVIDERS: dict[str, ProviderSpec] = {
     "openai": _api_key_provider(
         "openai", openai_family.OPENAI, openai_chat.OPENAI, openai_embeddings.OPENAI
@@ -253,6 +276,48 @@ PROVIDERS: dict[str, ProviderSpec] = {
         chat=openai_chat.OPENAI_COMPATIBLE,
         embedding=openai_embeddings.OPENAI_COMPATIBLE,
     ),
+    "twilio": ProviderSpec(
+        "twilio",
+        frozenset({TwilioAccount.kind}),
+        (),
+        twilio.VERIFIER,
+        check_secret=twilio_account.secret_violations,
+        telephony=_SIGNED_WEBHOOKS_AND_CALLS,
+    ),
+    "vonage": ProviderSpec(
+        "vonage",
+        frozenset({VonageAccount.kind}),
+        (),
+        vonage.VERIFIER,
+        check_secret=vonage_account.secret_violations,
+        telephony=_SIGNED_WEBHOOKS_AND_CALLS,
+    ),
+    "plivo": ProviderSpec(
+        "plivo",
+        frozenset({PlivoAccount.kind}),
+        (),
+        plivo.VERIFIER,
+        check_secret=plivo_account.secret_violations,
+        telephony=_SIGNED_WEBHOOKS_AND_CALLS,
+    ),
+    "telnyx": ProviderSpec(
+        "telnyx",
+        frozenset({TelnyxAccount.kind}),
+        (),
+        telnyx.VERIFIER,
+        check_secret=telnyx_account.secret_violations,
+        check_config=telnyx_account.connection_violations,
+        telephony=_SIGNED_WEBHOOKS_AND_CALLS,
+    ),
+    # The region (`sg`, `in`) picks the cluster's host; see providers/telephony_hosts.py.
+    "exotel": ProviderSpec(
+        "exotel",
+        frozenset({ExotelAccount.kind}),
+        (),
+        exotel.VERIFIER,
+        check_secret=exotel_account.secret_violations,
+        telephony=_CALLS_ONLY,
+    ),
 }
 
 
@@ -282,6 +347,12 @@ def rerank_model_for(provider_id: str) -> RerankModel | None:
     """What ranks documents for this provider (None: it offers no reranking here)."""
     spec = PROVIDERS.get(provider_id)
     return spec.rerank if spec is not None else None
+
+
+def telephony_capabilities_for(provider_id: str) -> tuple[str, ...]:
+    """What TelephonyService offers for this provider (empty: it is not a telephony provider)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.telephony if spec is not None else ()
 
 
 def check_credential(provider_id: str, config: CredentialConfig, secret: SecretMaterial) -> None:

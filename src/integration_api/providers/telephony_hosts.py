@@ -9,8 +9,9 @@ region accepted here is always a host the key may go to.
   region-to-edge pairs as Twilio's own SDKs map them). No region: api.twilio.com (US1).
 - Vonage: the Voice API's regional hosts under the application's region names
   (developer.vonage.com Application API v2, `VoiceRegion`). No region: api.nexmo.com.
-- Exotel: the account's cluster, `sg` (api.exotel.com, Singapore) or `in` (api.in.exotel.com,
-  Mumbai) (developer.exotel.com/docs/voice-v1/quickstart). Required: a key works in one only.
+- Exotel: the account's cluster, `sg` (api.exotel.com, Singapore, the default) or `in`
+  (api.in.exotel.com, Mumbai) (developer.exotel.com/docs/voice-v1/quickstart); an account's
+  key works in its own cluster only.
 """
 
 from __future__ import annotations

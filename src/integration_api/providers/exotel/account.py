@@ -7,11 +7,21 @@ and API token, the account SID in the path). The host depends on the account's c
 
 from __future__ import annotations
 
-from integration_api.credentials.model import ExotelAccount, ProviderCredential
-from integration_api.providers.account_secrets import account_secret_of, basic_authorization
+import re
+
+from integration_api.credentials.model import ExotelAccount, ProviderCredential, SecretMaterial
+from integration_api.errors import FieldViolation
+from integration_api.providers.account_secrets import (
+    account_secret_of,
+    basic_authorization,
+    misshapen_field,
+    missing_fields,
+)
 from integration_api.providers.endpoints import join_url, resolve_base_url
 
 PROVIDER = "exotel"
+# Account SIDs are the account's short name (`exotel1`, `acme-corp2`): part of every URL.
+_ACCOUNT_SID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def exotel_account(credential: ProviderCredential) -> ExotelAccount:
@@ -40,3 +50,14 @@ def basic_pair(credential: ProviderCredential) -> tuple[str, str]:
 def auth_headers(credential: ProviderCredential) -> dict[str, str]:
     """The `Authorization` header for a REST call with this credential."""
     return {"Authorization": basic_authorization(*basic_pair(credential))}
+
+
+def secret_violations(secret: SecretMaterial) -> list[FieldViolation]:
+    """The API key, API token and account SID, all required."""
+    if not isinstance(secret, ExotelAccount):
+        return []
+    problems = missing_fields(secret, "api_key", "api_token", "account_sid")
+    problems += misshapen_field(
+        secret, "account_sid", _ACCOUNT_SID, "must be an Exotel account SID"
+    )
+    return problems

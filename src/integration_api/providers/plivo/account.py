@@ -6,11 +6,21 @@ every resource under `/v1/Account/{auth_id}/`, with a trailing slash as the SDK 
 
 from __future__ import annotations
 
-from integration_api.credentials.model import PlivoAccount, ProviderCredential
-from integration_api.providers.account_secrets import account_secret_of, basic_authorization
+import re
+
+from integration_api.credentials.model import PlivoAccount, ProviderCredential, SecretMaterial
+from integration_api.errors import FieldViolation
+from integration_api.providers.account_secrets import (
+    account_secret_of,
+    basic_authorization,
+    misshapen_field,
+    missing_fields,
+)
 from integration_api.providers.endpoints import join_url, resolve_base_url
 
 PROVIDER = "plivo"
+# Auth ids are upper-case letters and digits (`MA…` accounts, `SA…` subaccounts).
+_AUTH_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 def plivo_account(credential: ProviderCredential) -> PlivoAccount:
@@ -39,3 +49,12 @@ def basic_pair(credential: ProviderCredential) -> tuple[str, str]:
 def auth_headers(credential: ProviderCredential) -> dict[str, str]:
     """The `Authorization` header for a REST call with this credential."""
     return {"Authorization": basic_authorization(*basic_pair(credential))}
+
+
+def secret_violations(secret: SecretMaterial) -> list[FieldViolation]:
+    """The auth id (letters and digits: it is part of every URL) and the auth token."""
+    if not isinstance(secret, PlivoAccount):
+        return []
+    problems = missing_fields(secret, "auth_id", "auth_token")
+    problems += misshapen_field(secret, "auth_id", _AUTH_ID, "must be a Plivo auth id")
+    return problems
