@@ -26,6 +26,7 @@ from integration_api.server.readiness import ReadinessCheck
 from integration_api.speech.pipeline import session_limit
 from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
+from integration_api.telephony.replays import InProcessReplays, RedisReplays, ReplayMemory
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.runtime")
@@ -92,6 +93,17 @@ def create_caps(
     )
 
 
+def create_webhook_replays(settings: Settings) -> ReplayMemory:
+    """The memory of accepted webhooks: fleet-wide through Redis when it is configured."""
+    if not settings.redis.enabled:
+        return InProcessReplays()
+    return RedisReplays(
+        create_redis_client(settings.redis),
+        settings.redis.key_prefix,
+        max_connections=settings.redis.max_connections,
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -107,6 +119,7 @@ class Runtime:
     tenant_calls: TenantCallLimiter
     speech_sessions: TenantCallLimiter
     leases: RedisTenantLeases | None
+    webhook_replays: ReplayMemory
     oauth_ops: OAuthOperations
     operations: Operations
 
@@ -152,6 +165,7 @@ class Runtime:
             tenant_calls=tenant_calls,
             speech_sessions=speech_sessions,
             leases=leases,
+            webhook_replays=create_webhook_replays(settings),
             oauth_ops=oauth_ops,
             operations=_start_operations(
                 settings, database, envelope, cache, credential_ops, oauth_ops
@@ -176,5 +190,6 @@ class Runtime:
         await self.cache.close()
         if self.leases is not None:
             await self.leases.close()
+        await self.webhook_replays.close()
         await self.http.aclose()
         await self.sockets.close()

@@ -11,7 +11,7 @@ from integration_api.api.llm import LlmServicer, chat_service
 from integration_api.api.oauth import OAuthServicer
 from integration_api.api.operations import OperationsServicer
 from integration_api.api.speech import SpeechServicer, speech_service
-from integration_api.api.telephony import TelephonyServicer, call_service
+from integration_api.api.telephony import TelephonyServicer, call_service, webhook_validation
 from integration_api.runtime import Runtime
 
 
@@ -23,4 +23,5 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_oauth_service_to_server(OAuthServicer(runtime.oauth_ops), server)
     grpc_aio.add_operations_service_to_server(OperationsServicer(runtime.operations), server)
     grpc_aio.add_speech_service_to_server(SpeechServicer(speech_service(runtime)), server)
-    grpc_aio.add_telephony_service_to_server(TelephonyServicer(call_service(runtime)), server)
+    telephony = TelephonyServicer(webhook_validation(runtime), call_service(runtime))
+    grpc_aio.add_telephony_service_to_server(telephony, server)

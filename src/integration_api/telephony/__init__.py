@@ -1,1 +1,1 @@
-"""Telephony through stored accounts: webhook verdicts and call control."""
+"""Telephony through stored credentials: inbound webhooks checked, calls placed and controlled."""
