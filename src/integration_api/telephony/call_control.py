@@ -6,6 +6,7 @@ provider refusing the stored key becomes the credential's last check, as for eve
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -42,11 +43,17 @@ class CallService:
 
     async def place(self, tenant: Tenant, credential_id: str, request: PlaceCall) -> Call:
         self._rules.check_place(request)
-        return await self._run(
+        call = await self._run(
             tenant,
             credential_id,
             "place",
             lambda control, http, credential: control.place(http, credential, request),
+        )
+        # Some providers answer a new call with its id alone: its numbers are the requested ones.
+        return dataclasses.replace(
+            call,
+            from_number=call.from_number or request.from_number,
+            to_number=call.to_number or request.to_number,
         )
 
     async def get(self, tenant: Tenant, credential_id: str, call_id: str) -> Call:
