@@ -50,6 +50,8 @@ class CallAccount:
     credential_id: str
     # Every secret value of the stored credential: none may ever leave the service.
     secrets: tuple[str, ...]
+    # The tokens the fake account accepts (the stored one, and any a test adds).
+    accepted: set[str]
 
     def reset(self) -> None:
         self.server.requests.clear()
@@ -74,11 +76,13 @@ def vonage_key_pair() -> tuple[str, str]:
     return private, public
 
 
-def _create_request(
+def create_request(
     provider: str, token: str, base_url: str, private_pem: str
 ) -> CreateCredentialRequest:
     account = next(item for item in TELEPHONY_ACCOUNTS if item.provider == provider)
-    request = account.create_request(token, base_url, name=f"{provider} calls")
+    # Names are unique in a project: tests store several credentials per provider.
+    name = f"{provider} calls {secrets.token_hex(3)}"
+    request = account.create_request(token, base_url, name=name)
     if provider == "vonage":
         request.secret = CredentialSecret(
             vonage=VonageSecret(
@@ -126,8 +130,8 @@ async def call_accounts(service: RunningService) -> AsyncIterator[dict[str, Call
             account.endpoint.install(server, accepted)
             fake = _fake_for(provider, accepted, public_pem)
             fake.install(server)
-            request = _create_request(provider, token, server.url, private_pem)
+            request = create_request(provider, token, server.url, private_pem)
             credential_id = await store(service, request)
             stored = (token, private_pem) if provider == "vonage" else (token,)
-            found[provider] = CallAccount(provider, server, fake, credential_id, stored)
+            found[provider] = CallAccount(provider, server, fake, credential_id, stored, accepted)
         yield found
