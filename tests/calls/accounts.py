@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -118,7 +118,10 @@ async def store(service: RunningService, request: CreateCredentialRequest, **ten
 
 
 @asynccontextmanager
-async def call_accounts(service: RunningService) -> AsyncIterator[dict[str, CallAccount]]:
+async def call_accounts(
+    service: RunningService, address: Callable[[str, str], str] = lambda provider, url: url
+) -> AsyncIterator[dict[str, CallAccount]]:
+    """A fake account per provider, each credential's base URL `address(provider, url)`."""
     private_pem, public_pem = vonage_key_pair()
     found: dict[str, CallAccount] = {}
     async with AsyncExitStack() as stack:
@@ -130,7 +133,7 @@ async def call_accounts(service: RunningService) -> AsyncIterator[dict[str, Call
             account.endpoint.install(server, accepted)
             fake = _fake_for(provider, accepted, public_pem)
             fake.install(server)
-            request = create_request(provider, token, server.url, private_pem)
+            request = create_request(provider, token, address(provider, server.url), private_pem)
             credential_id = await store(service, request)
             stored = (token, private_pem) if provider == "vonage" else (token,)
             found[provider] = CallAccount(provider, server, fake, credential_id, stored, accepted)

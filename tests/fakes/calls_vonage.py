@@ -66,8 +66,10 @@ class VonageCallsFake:
     def __init__(self, application_id: str, public_key_pem: str) -> None:
         self.book = CallBook(uuid_id)
         self.tokens: list[dict[str, Any]] = []
+        # Every bearer token presented, accepted or not.
+        self.presented: list[str] = []
         self._application_id = application_id
-        self._public_key = public_key_pem
+        self.public_key = public_key_pem
 
     def install(self, server: FakeServer) -> None:
         self._server = server
@@ -77,8 +79,9 @@ class VonageCallsFake:
 
     def _refused(self, request: web.Request) -> web.Response | None:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.presented.append(token)
         try:
-            claims = jwt.decode(token, self._public_key, algorithms=["RS256"])
+            claims = jwt.decode(token, self.public_key, algorithms=["RS256"])
         except jwt.PyJWTError:
             claims = None
         if (
