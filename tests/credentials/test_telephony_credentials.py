@@ -3,9 +3,10 @@ to their tenant like every other credential, each checked by its provider's acco
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
@@ -23,7 +24,11 @@ from integration_api_proto.integration.v1 import (
     VonageSecret,
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import generate_latest
 
+from integration_api.observability import tracing
 from tests.credentials.helpers import error_info, field_violations
 from tests.fakes import telephony_accounts
 from tests.fakes.server import FakeServer
@@ -188,30 +193,52 @@ async def test_another_tenants_account_is_not_found(
         assert raised.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_canary_token_is_in_no_answer_or_log_when_the_provider_echoes_it(
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    tracing.install(SimpleSpanProcessor(exporter))
+    yield exporter
+    tracing.stop()
+
+
+async def test_canary_token_is_in_no_answer_log_metric_or_trace(
     service: RunningService,
     credentials: CredentialServiceStub,
     account: TelephonyAccount,
     account_fake: Fake,
     caplog: pytest.LogCaptureFixture,
+    spans: InMemorySpanExporter,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    server, _accepted = account_fake
-    server.echo_credentials = True
+    server, accepted = account_fake
+    server.echo_credentials = True  # the provider quotes the refused secret in full
     canary = "canary" + secrets.token_hex(16)
+    answers: list[bytes] = []
 
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await credentials.create_credential(
             account.create_request(canary, server.url), metadata=service.auth()
         )
+    accepted.add(canary)
+    created = await credentials.create_credential(
+        account.create_request(canary, server.url), metadata=service.auth()
+    )
+    accepted.clear()
+    checked = await credentials.verify_credential(
+        VerifyCredentialRequest(id=created.credential.id), metadata=service.auth()
+    )
 
-    error = raised.value
-    assert canary not in (error.details() or "")
-    for _name, value in error.trailing_metadata() or ():
-        assert canary.encode() not in (value if isinstance(value, bytes) else value.encode())
+    answers += [bytes(created), bytes(checked), (raised.value.details() or "").encode()]
+    for _name, value in raised.value.trailing_metadata() or ():
+        answers.append(value if isinstance(value, bytes) else value.encode())
+    exported = json.dumps([json.loads(span.to_json()) for span in spans.get_finished_spans()])
+    assert checked.check.outcome == CheckOutcome.INVALID
+    assert all(canary.encode() not in answer for answer in answers)
     assert canary not in caplog.text
+    assert canary.encode() not in generate_latest()
+    assert exported and canary not in exported
     # It did reach the provider (in the Authorization header), so its absence means something.
-    assert server.requests_to(account.endpoint.path)
+    assert len(server.requests_to(account.endpoint.path)) == 3
 
 
 _VONAGE_WITH_BROKEN_KEY = CredentialSecret(

@@ -43,11 +43,14 @@ VONAGE_REGION_HOSTS: dict[str, str] = {
 
 EXOTEL_REGION_HOSTS: dict[str, str] = {"sg": "api.exotel.com", "in": "api.in.exotel.com"}
 
-# Provider id -> {region name: host}; a provider listed here takes only these region names.
+# Provider id -> {region name: host}; a provider listed here takes only these region names
+# (Plivo and Telnyx serve every account from one host: they take none).
 TELEPHONY_REGION_HOSTS: dict[str, dict[str, str]] = {
     "twilio": TWILIO_REGION_HOSTS,
     "vonage": VONAGE_REGION_HOSTS,
     "exotel": EXOTEL_REGION_HOSTS,
+    "plivo": {},
+    "telnyx": {},
 }
 
 
@@ -61,4 +64,6 @@ def region_problem(provider: str, region: str) -> str | None:
     if region_host(provider, region) is not None:
         return None
     names = ", ".join(sorted(TELEPHONY_REGION_HOSTS[provider]))
+    if not names:
+        return f"must be empty: {provider} has no regional hosts"
     return f"must be one of the {provider} regions: {names}"
