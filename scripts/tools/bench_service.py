@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-from integration_api.config import OAuthSettings, Settings
+from integration_api.config import OAuthSettings, RedisSettings, Settings
 from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
@@ -78,6 +78,11 @@ def _settings(arguments: argparse.Namespace, data_dir: str) -> Settings:
     if arguments.max_calls_per_tenant:
         upstream = replace(settings.upstream, max_calls_per_tenant=arguments.max_calls_per_tenant)
         settings = replace(settings, upstream=upstream)
+    if arguments.redis_prefix:
+        # The local Redis, for what the fleet shares (the cache, caps, webhook replays).
+        settings = replace(
+            settings, redis=RedisSettings(host="127.0.0.1", key_prefix=arguments.redis_prefix)
+        )
     if arguments.oauth_callback:
         # The browser callback on a port of its own (the abuse benchmark floods it).
         oauth = OAuthSettings(callback_url="http://127.0.0.1/oauth/callback", callback_port=0)
@@ -184,6 +189,7 @@ def main() -> None:
     parser.add_argument(
         "--oauth-callback", action="store_true", help="serve the OAuth callback on a free port"
     )
+    parser.add_argument("--redis-prefix", default="", help="use the local Redis, keys under this")
     asyncio.run(serve(parser.parse_args()))
 
 
