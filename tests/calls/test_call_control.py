@@ -347,3 +347,15 @@ async def test_exotel_cannot_hang_up_through_its_api(
 
     refused(result, grpc.StatusCode.FAILED_PRECONDITION, "CAPABILITY_NOT_SUPPORTED")
     assert call.status == "in-progress"
+
+
+async def test_plivo_stream_parameters_that_cannot_travel_as_key_value_pairs_are_refused(
+    calls: Calls, accounts: dict[str, CallAccount]
+) -> None:
+    account = accounts["plivo"]
+    call = _open(account, "in-progress")
+
+    result = await calls.update(account, call.call_id, redirect=stream(note="a=b,c"))
+
+    refused(result, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT")
+    assert call.actions == []
