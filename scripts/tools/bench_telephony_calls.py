@@ -99,7 +99,10 @@ def accounts(base_url: str, private_key: str) -> list[Account]:
         base_url=base_url, extra=MappingProxyType({"connection_id": CONNECTION_ID})
     )
     vonage = VonageAccount(
-        api_key="a1b2c3d4", api_secret=TOKEN, application_id=VONAGE_APPLICATION_ID, private_key=private_key
+        api_key="a1b2c3d4",
+        api_secret=TOKEN,
+        application_id=VONAGE_APPLICATION_ID,
+        private_key=private_key,
     )
     return [
         Account(

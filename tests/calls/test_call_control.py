@@ -4,6 +4,7 @@ provider's own words, redirects and transfers in each provider's form, hang-ups 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import grpc
 import pytest
@@ -211,7 +212,7 @@ async def test_vonage_transfers_to_an_ncco_a_url_or_a_number(
         "content-type": "audio/l16;rate=16000",
         "headers": PARAMETERS,
     }
-    cases = [
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
         (
             {"redirect": stream()},
             {"type": "ncco", "ncco": [{"action": "connect", "endpoint": [websocket]}]},
