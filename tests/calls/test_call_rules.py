@@ -7,6 +7,7 @@ import pytest
 from integration_api.errors import InvalidArgument
 from integration_api.telephony.call_rules import CallRules
 from integration_api.telephony.calls import (
+    CallEvent,
     InstructionsUrl,
     MediaStream,
     PlaceCall,
@@ -61,3 +62,15 @@ def test_a_redirect_is_held_to_the_same_rules() -> None:
 def test_stream_parameters_are_bounded(parameters: dict[str, str]) -> None:
     with pytest.raises(InvalidArgument):
         DEVELOPMENT.check_place(_call(MediaStream("wss://agent.example.com/m", parameters)))
+
+
+def test_callback_events_without_a_callback_url_are_refused() -> None:
+    call = PlaceCall(
+        "+15005550006",
+        "+14155550123",
+        InstructionsUrl("https://app.example.com/answer"),
+        status_callback_events=(CallEvent.COMPLETED,),
+    )
+    with pytest.raises(InvalidArgument) as refused:
+        DEVELOPMENT.check_place(call)
+    assert refused.value.violations[0].field == "status_callback_events"

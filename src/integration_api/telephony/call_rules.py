@@ -50,6 +50,10 @@ class CallRules:
         self.check_instructions("answer", request.answer)
         if request.status_callback_url:
             self.check_url("status_callback_url", request.status_callback_url)
+        elif request.status_callback_events:
+            raise InvalidArgument.for_field(
+                "status_callback_events", "need a status_callback_url to be sent to"
+            )
         timeout = request.ring_timeout_seconds
         if timeout is not None and not 1 <= timeout <= MAX_RING_TIMEOUT_SECONDS:
             raise InvalidArgument.for_field(
