@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc.aio
+import httpx
 from integration_api_proto.integration.v1 import (
     GetCallRequest,
     GetCallResponse,
@@ -40,7 +41,7 @@ def webhook_validation(runtime: Runtime) -> WebhookValidation:
     return WebhookValidation(runtime.credential_ops, webhook_checker_for, runtime.webhook_replays)
 
 
-def call_service(runtime: Runtime) -> CallService:
+def call_service(runtime: Runtime) -> CallService[httpx.AsyncClient]:
     """Call control over the runtime's credentials and provider client; production admits
     only https/wss URLs for the provider to reach."""
     rules = CallRules(production=runtime.settings.production)
@@ -48,7 +49,7 @@ def call_service(runtime: Runtime) -> CallService:
 
 
 class TelephonyServicer(grpc_aio.TelephonyServiceBase):
-    def __init__(self, webhooks: WebhookValidation, calls: CallService) -> None:
+    def __init__(self, webhooks: WebhookValidation, calls: CallService[httpx.AsyncClient]) -> None:
         self._webhooks = webhooks
         self._calls = calls
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from typing import Generic
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -17,23 +17,23 @@ from integration_api.errors import ServiceError
 from integration_api.llm.pipeline import note_rejection
 from integration_api.llm.ports import CredentialSource
 from integration_api.principal import Tenant
-from integration_api.telephony.call_ports import CallControl, CallControlLookup
+from integration_api.telephony.call_ports import CallControl, CallControlLookup, ClientT
 from integration_api.telephony.call_rules import CallRules, check_call_id
 from integration_api.telephony.calls import Call, CallChange, PlaceCall, not_supported
 
 log = structlog.get_logger("integration_api.telephony")
 
-_Action = Callable[[CallControl, httpx.AsyncClient, ProviderCredential], Awaitable[Call]]
+_Action = Callable[[CallControl[ClientT], ClientT, ProviderCredential], Awaitable[Call]]
 
 
-class CallService:
+class CallService(Generic[ClientT]):
     """Places and controls calls through stored telephony credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
-        call_control_for: CallControlLookup,
+        http: Callable[[], ClientT],
+        call_control_for: CallControlLookup[ClientT],
         rules: CallRules,
     ) -> None:
         self._credentials = credentials
@@ -86,7 +86,9 @@ class CallService:
             lambda control, http, credential: control.hang_up(http, credential, call_id),
         )
 
-    async def _run(self, tenant: Tenant, credential_id: str, action: str, act: _Action) -> Call:
+    async def _run(
+        self, tenant: Tenant, credential_id: str, action: str, act: _Action[ClientT]
+    ) -> Call:
         credential = await self._credentials.resolve_for_use(tenant, credential_id)
         structlog.contextvars.bind_contextvars(provider=credential.provider)
         control = self._call_control_for(credential.provider)
