@@ -349,3 +349,13 @@ async def test_unencrypted_urls_are_accepted_outside_production(
     )
 
     assert isinstance(result, PlaceCallResponse), result
+
+
+async def test_an_answer_without_the_calls_id_is_a_bad_provider_response(
+    calls: Calls, account: CallAccount
+) -> None:
+    account.server.answer_with_status(201, {"status": "queued", "data": {}, "Call": {}})
+
+    result = await calls.place(place_request(account, _answer_for(account)))
+
+    refused(result, grpc.StatusCode.UNAVAILABLE, "PROVIDER_BAD_RESPONSE")
