@@ -360,3 +360,36 @@ async def test_plivo_stream_parameters_that_cannot_travel_as_key_value_pairs_are
 
     refused(result, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT")
     assert call.actions == []
+
+
+@pytest.mark.parametrize(
+    ("provider", "word"), [("vonage", "completed"), ("plivo", "completed"), ("plivo", "no-answer")]
+)
+async def test_acting_on_a_call_the_provider_no_longer_finds_because_it_ended_is_call_ended(
+    calls: Calls, accounts: dict[str, CallAccount], provider: str, word: str
+) -> None:
+    account = accounts[provider]
+    call = _open(account, word)
+
+    ended = await calls.hang_up(account, call.call_id)
+    redirected = await calls.update(
+        account, call.call_id, redirect=CallInstructions(url=ANSWER_URL)
+    )
+
+    for result in (ended, redirected):
+        error = refused(result, grpc.StatusCode.FAILED_PRECONDITION, "CALL_ENDED")
+        assert "has ended" in (error.details() or "")
+    assert call.actions == []
+
+
+@pytest.mark.parametrize("provider", ["vonage", "plivo"])
+async def test_hanging_up_a_call_the_provider_never_had_is_not_found(
+    calls: Calls, accounts: dict[str, CallAccount], provider: str
+) -> None:
+    account = accounts[provider]
+
+    result = await calls.hang_up(account, "0b9a41e7-6d40-4d4c-9b39-2a3f1c1c1c1c")
+
+    refused(
+        result, grpc.StatusCode.NOT_FOUND, "CALL_NOT_FOUND" if provider == "vonage" else "NOT_FOUND"
+    )

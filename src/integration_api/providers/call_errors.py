@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from integration_api.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError
 from integration_api.providers.http_errors import ErrorResponse, describe, error_from_response
+from integration_api.telephony.calls import CALL_ENDED
+
+__all__ = ["CALL_ENDED", "CodeMeaning", "error_with_code"]
 
 PROVIDER_CODE = "provider_code"
 
@@ -22,8 +25,6 @@ NUMBER_UNREACHABLE = "NUMBER_UNREACHABLE"
 CALLER_ID_NOT_VERIFIED = "CALLER_ID_NOT_VERIFIED"
 # The account may not call there (geographic permissions, a block list, a verification).
 CALL_NOT_PERMITTED = "CALL_NOT_PERMITTED"
-# The call has ended, or is not in a state the action applies to.
-CALL_ENDED = "CALL_ENDED"
 CALL_NOT_FOUND = "CALL_NOT_FOUND"
 
 _ERROR_KINDS: dict[str, type[ServiceError]] = {

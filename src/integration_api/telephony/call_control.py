@@ -13,13 +13,13 @@ from typing import Generic
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.errors import ServiceError
+from integration_api.errors import NotFound, ServiceError
 from integration_api.llm.pipeline import note_rejection
 from integration_api.llm.ports import CredentialSource
 from integration_api.principal import Tenant
 from integration_api.telephony.call_ports import CallControl, CallControlLookup, ClientT
 from integration_api.telephony.call_rules import CallRules, check_call_id
-from integration_api.telephony.calls import Call, CallChange, PlaceCall, not_supported
+from integration_api.telephony.calls import Call, CallChange, PlaceCall, call_ended, not_supported
 
 log = structlog.get_logger("integration_api.telephony")
 
@@ -70,21 +70,25 @@ class CallService(Generic[ClientT]):
     ) -> Call:
         check_call_id(call_id)
         self._rules.check_change(change)
-        return await self._run(
-            tenant,
-            credential_id,
-            "update",
-            lambda control, http, credential: control.update(http, credential, call_id, change),
-        )
+
+        async def act(
+            control: CallControl[ClientT], http: ClientT, credential: ProviderCredential
+        ) -> Call:
+            action = control.update(http, credential, call_id, change)
+            return await _unless_ended(action, control, http, credential, call_id)
+
+        return await self._run(tenant, credential_id, "update", act)
 
     async def hang_up(self, tenant: Tenant, credential_id: str, call_id: str) -> Call:
         check_call_id(call_id)
-        return await self._run(
-            tenant,
-            credential_id,
-            "hang_up",
-            lambda control, http, credential: control.hang_up(http, credential, call_id),
-        )
+
+        async def act(
+            control: CallControl[ClientT], http: ClientT, credential: ProviderCredential
+        ) -> Call:
+            action = control.hang_up(http, credential, call_id)
+            return await _unless_ended(action, control, http, credential, call_id)
+
+        return await self._run(tenant, credential_id, "hang_up", act)
 
     async def _run(
         self, tenant: Tenant, credential_id: str, action: str, act: _Action[ClientT]
@@ -100,3 +104,25 @@ class CallService(Generic[ClientT]):
             log.info("call action failed", action=action, reason=error.reason)
             await note_rejection(self._credentials, tenant, credential_id, error)
             raise
+
+
+async def _unless_ended(
+    action: Awaitable[Call],
+    control: CallControl[ClientT],
+    http: ClientT,
+    credential: ProviderCredential,
+    call_id: str,
+) -> Call:
+    """`action`'s call; where the provider no longer finds a call to act on (Vonage, Plivo
+    answer 404 once a call is over), the call is read, and one that has ended is reported as
+    such (FAILED_PRECONDITION, CALL_ENDED) rather than as missing."""
+    try:
+        return await action
+    except NotFound as missing:
+        try:
+            call = await control.get(http, credential, call_id)
+        except ServiceError:
+            raise missing from None
+        if call.status.finished:
+            raise call_ended(call) from None
+        raise

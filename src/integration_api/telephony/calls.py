@@ -17,6 +17,8 @@ from types import MappingProxyType
 from integration_api.errors import FailedPrecondition
 
 CAPABILITY_NOT_SUPPORTED = "CAPABILITY_NOT_SUPPORTED"
+# The call has ended, or is not in a state the action applies to.
+CALL_ENDED = "CALL_ENDED"
 
 
 class CallStatus(enum.Enum):
@@ -131,6 +133,14 @@ def instructions_kind(instructions: Instructions) -> str:
     if isinstance(instructions, Markup):
         return "markup"
     return "a media stream"
+
+
+def call_ended(call: Call) -> FailedPrecondition:
+    """An action asked of a call that has already ended."""
+    said = call.provider_status or call.status.value
+    return FailedPrecondition(
+        f"the {call.provider} call has ended ({said})", reason=CALL_ENDED, provider=call.provider
+    )
 
 
 def not_supported(provider: str, what: str) -> FailedPrecondition:
