@@ -31,8 +31,8 @@ from integration_api.credentials.model import (
     TwilioAccount,
 )
 from integration_api.providers.registry import get_provider
-from integration_api.providers.telephony_hosts import TWILIO_EDGES
 from integration_api.providers.twilio import account as twilio_account
+from integration_api.providers.twilio.regions import EDGES as TWILIO_EDGES
 from tests.fakes import telephony_accounts
 from tests.fakes.server import FakeServer, RecordedRequest
 

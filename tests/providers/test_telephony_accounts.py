@@ -31,6 +31,7 @@ from integration_api.providers.exotel import account as exotel
 from integration_api.providers.plivo import account as plivo
 from integration_api.providers.registry import get_provider, telephony_capabilities_for
 from integration_api.providers.telnyx import account as telnyx
+from integration_api.providers.telnyx import verification as telnyx_verification
 from integration_api.providers.twilio import account as twilio
 from integration_api.providers.twilio import verification as twilio_verification
 from integration_api.providers.vonage import account as vonage
@@ -337,3 +338,24 @@ def _answer(body: object) -> Handler:
         return json_response(200, body)
 
     return handle
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "outcome"),
+    [(403, "10010", "valid"), (401, "10009", "invalid"), (403, "10009", "invalid")],
+)
+async def test_telnyx_key_authenticated_but_not_permitted_the_balance_is_genuine(
+    fake_server: FakeServer, http_client: httpx.AsyncClient, status: int, code: str, outcome: str
+) -> None:
+    body = {"errors": [{"code": code, "title": "Authorization failed", "detail": "No access."}]}
+    fake_server.answer_with_status(status, body)
+    credential = ProviderCredential(
+        id="c1",
+        provider="telnyx",
+        config=CredentialConfig(base_url=fake_server.url),
+        secret=TelnyxAccount("KEY_0123456789"),
+    )
+
+    result = await telnyx_verification.VERIFIER.verify(credential, http_client)
+
+    assert result.outcome == outcome, result.message

@@ -15,11 +15,9 @@ from __future__ import annotations
 import re
 
 from integration_api.providers.endpoints import AWS_REGION_PATTERN
-from integration_api.providers.telephony_hosts import (
-    EXOTEL_REGION_HOSTS,
-    TWILIO_REGION_HOSTS,
-    VONAGE_REGION_HOSTS,
-)
+from integration_api.providers.exotel import regions as exotel_regions
+from integration_api.providers.twilio import regions as twilio_regions
+from integration_api.providers.vonage import regions as vonage_regions
 
 # Google Cloud's region shape: `us-central1`, `europe-west4`, `northamerica-northeast1`.
 GCP_REGION_PATTERN = r"[a-z]+-[a-z]+[0-9]{1,2}"
@@ -73,14 +71,13 @@ PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
         "streaming.assemblyai.com",
         "streaming.eu.assemblyai.com",
     ),
-    # Telephony: the REST hosts and every regional host a `config.region` can name
-    # (providers/telephony_hosts.py). Vonage's account API is rest.nexmo.com, its Voice API
-    # api.nexmo.com or a regional api-*.vonage.com host.
-    "twilio": ("api.twilio.com", *TWILIO_REGION_HOSTS.values()),
-    "vonage": ("rest.nexmo.com", "api.nexmo.com", *VONAGE_REGION_HOSTS.values()),
+    # Telephony: the REST hosts and every regional host a `config.region` can name, listed one
+    # by one (the folders' `regions.py`); no wildcard.
+    "twilio": twilio_regions.HOSTS,
+    "vonage": vonage_regions.HOSTS,
     "plivo": ("api.plivo.com",),
     "telnyx": ("api.telnyx.com",),
-    "exotel": tuple(EXOTEL_REGION_HOSTS.values()),
+    "exotel": exotel_regions.HOSTS,
     # OAuth client credentials and tokens: token, userinfo and revocation endpoints.
     "google-oauth": ("oauth2.googleapis.com", "openidconnect.googleapis.com", "www.googleapis.com"),
     "github-oauth": ("github.com", "api.github.com"),

@@ -309,7 +309,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         check_config=telnyx_account.connection_violations,
         telephony=_SIGNED_WEBHOOKS_AND_CALLS,
     ),
-    # The region (`sg`, `in`) picks the cluster's host; see providers/telephony_hosts.py.
+    # The region (`sg`, `in`) picks the cluster's host; see exotel/regions.py.
     "exotel": ProviderSpec(
         "exotel",
         frozenset({ExotelAccount.kind}),

@@ -1,54 +1,22 @@
-"""The regional API hosts of the telephony providers, named by what `config.region` holds.
+"""The telephony providers' regional API hosts, by provider id and `config.region`.
 
 One table feeds both the default base URL of a credential and the egress host list, so a
-region accepted here is always a host the key may go to.
-
-- Twilio: the processing region with its edge, `api.{edge}.{region}.twilio.com`; the
-  edge-less `api.{region}.twilio.com` names were retired on 2026-04-28
-  (twilio.com/docs/global-infrastructure/using-the-twilio-rest-api-in-a-non-us-region; the
-  region-to-edge pairs as Twilio's own SDKs map them). No region: api.twilio.com (US1).
-- Vonage: the Voice API's regional hosts under the application's region names
-  (developer.vonage.com Application API v2, `VoiceRegion`). No region: api.nexmo.com.
-- Exotel: the account's cluster, `sg` (api.exotel.com, Singapore, the default) or `in`
-  (api.in.exotel.com, Mumbai) (developer.exotel.com/docs/voice-v1/quickstart); an account's
-  key works in its own cluster only.
+region accepted here is always a host the key may go to. Each provider's own hosts are in its
+folder (`twilio/regions.py`, `vonage/regions.py`, `exotel/regions.py`); Plivo and Telnyx serve
+every account from one host and take no region.
 """
 
 from __future__ import annotations
 
-TWILIO_EDGES: dict[str, str] = {
-    "au1": "sydney",
-    "br1": "sao-paulo",
-    "de1": "frankfurt",
-    "ie1": "dublin",
-    "jp1": "tokyo",
-    "jp2": "osaka",
-    "sg1": "singapore",
-    "us1": "ashburn",
-    "us2": "umatilla",
-}
+from integration_api.providers.exotel import regions as exotel
+from integration_api.providers.twilio import regions as twilio
+from integration_api.providers.vonage import regions as vonage
 
-TWILIO_REGION_HOSTS: dict[str, str] = {
-    region: f"api.{edge}.{region}.twilio.com" for region, edge in TWILIO_EDGES.items()
-}
-
-VONAGE_REGION_HOSTS: dict[str, str] = {
-    "na-east": "api-us-3.vonage.com",
-    "na-west": "api-us-4.vonage.com",
-    "eu-east": "api-eu-4.vonage.com",
-    "eu-west": "api-eu-3.vonage.com",
-    "apac-sng": "api-ap-3.vonage.com",
-    "apac-australia": "api-ap-4.vonage.com",
-}
-
-EXOTEL_REGION_HOSTS: dict[str, str] = {"sg": "api.exotel.com", "in": "api.in.exotel.com"}
-
-# Provider id -> {region name: host}; a provider listed here takes only these region names
-# (Plivo and Telnyx serve every account from one host: they take none).
+# Provider id -> {region name: host}; a provider listed here takes only these region names.
 TELEPHONY_REGION_HOSTS: dict[str, dict[str, str]] = {
-    "twilio": TWILIO_REGION_HOSTS,
-    "vonage": VONAGE_REGION_HOSTS,
-    "exotel": EXOTEL_REGION_HOSTS,
+    "twilio": twilio.REGION_HOSTS,
+    "vonage": vonage.REGION_HOSTS,
+    "exotel": exotel.REGION_HOSTS,
     "plivo": {},
     "telnyx": {},
 }

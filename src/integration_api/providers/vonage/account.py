@@ -25,9 +25,9 @@ from integration_api.providers.account_secrets import (
 )
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import SECRET_FIELD
+from integration_api.providers.vonage.regions import REST_BASE_URL
 
 PROVIDER = "vonage"
-REST_BASE_URL = "https://rest.nexmo.com"
 _API_KEY = re.compile(r"[A-Za-z0-9]{1,64}")
 _APPLICATION_ID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
