@@ -21,8 +21,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from integration_api_proto.integration.v1 import ValidateWebhookRequest, WebhookHeader
-from plivo.utils.signature_v3 import construct_get_url, construct_post_url, get_signature_v3
-from twilio.request_validator import RequestValidator
+from plivo.utils.signature_v3 import construct_get_url, construct_post_url, get_signature_v3  # type: ignore[import-untyped]
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from integration_api.telephony.webhooks import Webhook
 

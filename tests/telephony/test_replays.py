@@ -115,9 +115,24 @@ async def test_the_in_process_memory_forgets_what_expired() -> None:
 
 
 async def test_the_in_process_memory_is_bounded() -> None:
-    replays = InProcessReplays(capacity=3)
-    for number in range(10):
+    replays = InProcessReplays(capacity=10)
+    for number in range(30):
         assert await replays.first_time(f"key-{number}", 60 + number)
-    assert len(replays) == 3
+        assert len(replays) <= 10
     # The latest to expire were kept.
-    assert not await replays.first_time("key-9", 60)
+    assert not await replays.first_time("key-29", 60)
+    assert await replays.first_time("key-0", 60)
+
+
+async def test_calls_arriving_together_share_a_pipeline_and_one_key_is_new_once(
+    redis_prefix: str, redis_client: redis.Redis
+) -> None:
+    replays = RedisReplays(create_redis_client(RedisSettings(host="127.0.0.1")), redis_prefix)
+    try:
+        keys = [secrets.token_hex(8) for _ in range(40)]
+        answers = await asyncio.gather(*(replays.first_time(key, 30) for key in keys + keys))
+        assert answers == [True] * 40 + [False] * 40
+        stored = [name async for name in redis_client.scan_iter(f"{redis_prefix}*")]
+        assert len(stored) == 40
+    finally:
+        await replays.close()

@@ -14,13 +14,17 @@ import pytest
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
     CredentialSecret,
+    DisableCredentialRequest,
     TwilioSecret,
     ValidateWebhookRequest,
     ValidateWebhookResponse,
     WebhookHeader,
     WebhookRejection,
 )
-from integration_api_proto.integration.v1.grpc_aio import TelephonyServiceStub
+from integration_api_proto.integration.v1.grpc_aio import (
+    CredentialServiceStub,
+    TelephonyServiceStub,
+)
 
 from tests.credentials.helpers import error_info, field_violations
 from tests.fakes import telephony_accounts
@@ -30,6 +34,7 @@ from tests.telephony.conftest import (
     TWILIO_TOKEN,
     VONAGE_SIGNATURE_SECRET,
     PhoneAccounts,
+    secrets_by_provider,
     store,
 )
 from tests.telephony.signing import (
@@ -253,3 +258,17 @@ async def test_requests_out_of_bounds_are_invalid_arguments(
         await telephony.validate_webhook(request, metadata=service.auth())
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in field_violations(raised.value)
+
+
+async def test_a_disabled_credential_checks_nothing(
+    service: RunningService, accounts: PhoneAccounts, telephony: TelephonyServiceStub
+) -> None:
+    secret = secrets_by_provider(accounts.telnyx_keys)["telnyx"]
+    credential_id = await store(service, "telnyx", secret)
+    await CredentialServiceStub(service.channel).disable_credential(
+        DisableCredentialRequest(id=credential_id, reason="incident"), metadata=service.auth()
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await validate(telephony, service, credential_id, genuine("telnyx", accounts))
+    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(raised.value).reason == "CREDENTIAL_DISABLED"

@@ -18,10 +18,10 @@ from urllib.parse import parse_qsl, urlencode
 
 import jwt
 import pytest
-from plivo.utils.signature_v3 import validate_v3_signature
+from plivo.utils.signature_v3 import validate_v3_signature  # type: ignore[import-untyped]
 from telnyx.lib.webhook_verification import WebhookVerificationError, verify_webhook_signature
-from twilio.request_validator import RequestValidator
-from vonage_jwt.verify_jwt import verify_signature
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from vonage_jwt.verify_jwt import verify_signature  # type: ignore[import-untyped]
 
 from integration_api.credentials.model import (
     PlivoAccount,

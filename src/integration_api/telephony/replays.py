@@ -1,22 +1,23 @@
 """The memory of accepted webhooks, so that a second delivery of one is reported `replayed`.
 
-Shared by every worker and replica through Redis when it is configured (one `SET NX PX`: atomic,
-one round trip, expiring by itself); in the process otherwise, and while Redis does not answer
-(one warning per outage, Redis tried again a second later). Entries are opaque digests (no
-signature, nonce or tenant in clear) and live only as long as a repetition could still pass
-its provider's check. The in-process memory is bounded: past its capacity the entries closest
-to expiry go first, so a flood of genuine webhooks costs memory, never an unbounded amount.
+Shared by every worker and replica through Redis when it is configured (`SET NX PX`: atomic,
+expiring by itself; the calls that arrive together share one pipeline); in the process
+otherwise, and while Redis does not answer (one warning per outage, Redis tried again a second
+later). Entries are opaque digests (no signature, nonce or tenant in clear) and live only as
+long as a repetition could still pass its provider's check. The in-process memory is bounded:
+past its capacity the entries closest to expiry go first, so a flood of genuine webhooks costs
+memory, never an unbounded amount.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Protocol
 
 import redis.asyncio as redis
 import structlog
-from redis.exceptions import RedisError
+
+from integration_api.telephony.replay_batches import BatchFailed, SetIfAbsentBatches
 
 log = structlog.get_logger("integration_api.telephony")
 
@@ -66,8 +67,10 @@ class InProcessReplays:
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_INTERVAL_SECONDS
         self._expiry = {key: expiry for key, expiry in self._expiry.items() if expiry > now}
-        excess = len(self._expiry) - self._capacity
-        if excess > 0:
+        # Down to nine tenths, so that a memory kept full sweeps once per tenth of its
+        # capacity, not on every insert.
+        excess = len(self._expiry) - self._capacity * 9 // 10
+        if len(self._expiry) > self._capacity and excess > 0:
             log.warning("webhook replay memory full: forgetting the entries closest to expiry")
             soonest = sorted(self._expiry.items(), key=lambda item: item[1])[:excess]
             for key, _expiry in soonest:
@@ -88,11 +91,9 @@ class RedisReplays:
         max_connections: int = 50,
     ) -> None:
         self._client = client
+        self._batches = SetIfAbsentBatches(client, max_connections)
         self._prefix = f"{key_prefix}webhook-replays:"
         self._fallback = fallback or InProcessReplays()
-        # A burst waits its turn for one of the client's connections instead of failing for
-        # want of one (which would look like an outage).
-        self._gate = asyncio.Semaphore(max(1, max_connections))
         self._down_until = 0.0
 
     async def first_time(self, key: str, remember_seconds: float) -> bool:
@@ -100,13 +101,12 @@ class RedisReplays:
             return self._fallback.remember(key, remember_seconds)
         milliseconds = max(1, round(remember_seconds * 1000))
         try:
-            async with self._gate:
-                stored = await self._client.set(self._prefix + key, b"1", nx=True, px=milliseconds)
-        except (RedisError, OSError) as error:
+            stored = await self._batches.set_if_absent(self._prefix + key, milliseconds)
+        except BatchFailed as error:
             if self._down_until == 0.0:
                 log.warning(
                     "redis unreachable: webhook replays remembered in this process only",
-                    error_type=type(error).__name__,
+                    error_type=str(error),
                 )
             self._down_until = time.monotonic() + RETRY_AFTER_OUTAGE_SECONDS
             return self._fallback.remember(key, remember_seconds)
@@ -114,8 +114,9 @@ class RedisReplays:
             log.info("redis reachable again: webhook replays remembered fleet-wide")
             self._down_until = 0.0
         # What this process accepted during the outage is still refused here.
-        return bool(stored) and not self._fallback.seen(key)
+        return stored and not self._fallback.seen(key)
 
     async def close(self) -> None:
+        await self._batches.close()
         await self._fallback.close()
         await self._client.aclose()

@@ -35,7 +35,7 @@ from integration_api.telephony.webhooks import (
 TOLERANCE_SECONDS = 300
 # Clock skew allowed past `exp` (and before `nbf`).
 LEEWAY_SECONDS = 30
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class _Malformed(Exception):
@@ -43,7 +43,7 @@ class _Malformed(Exception):
 
 
 def _segment(text: str) -> bytes:
-    if not _SEGMENT.match(text):
+    if not _SEGMENT.fullmatch(text):
         raise _Malformed
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
