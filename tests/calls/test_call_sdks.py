@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-import plivo
-import plivo.rest.client
+import plivo  # type: ignore[import-untyped]
+import plivo.rest.client  # type: ignore[import-untyped]
 import pytest
 import telnyx
 from integration_api_proto.integration.v1 import (
@@ -26,8 +26,8 @@ from integration_api_proto.integration.v1 import (
     PlaceCallResponse,
 )
 from integration_api_proto.integration.v1.grpc_aio import TelephonyServiceStub
-from twilio.base.exceptions import TwilioRestException
-from twilio.rest import Client as TwilioClient
+from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
+from twilio.rest import Client as TwilioClient  # type: ignore[import-untyped]
 
 from integration_api.providers.twilio.twiml import stream_twiml
 from integration_api.telephony.calls import MediaStream as DomainStream

@@ -16,7 +16,7 @@ from integration_api_proto.integration.v1 import (
     PlaceCallResponse,
 )
 from integration_api_proto.integration.v1.grpc_aio import TelephonyServiceStub
-from twilio.twiml.voice_response import Connect, VoiceResponse
+from twilio.twiml.voice_response import Connect, VoiceResponse  # type: ignore[import-untyped]
 
 from tests.calls.accounts import CallAccount
 from tests.calls.support import (

@@ -13,14 +13,14 @@ import asyncio
 from typing import Any
 
 import httpx
-import plivo
-import plivo.rest.client
+import plivo  # type: ignore[import-untyped]
+import plivo.rest.client  # type: ignore[import-untyped]
 import pytest
 import telnyx
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
-from twilio.rest import Client as TwilioClient
+from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
+from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
+from twilio.http.response import Response  # type: ignore[import-untyped]
+from twilio.rest import Client as TwilioClient  # type: ignore[import-untyped]
 
 from integration_api.credentials.model import (
     CredentialConfig,
