@@ -359,3 +359,22 @@ async def test_an_answer_without_the_calls_id_is_a_bad_provider_response(
     result = await calls.place(place_request(account, _answer_for(account)))
 
     refused(result, grpc.StatusCode.UNAVAILABLE, "PROVIDER_BAD_RESPONSE")
+
+
+async def test_every_action_is_counted_by_provider_and_outcome(
+    calls: Calls, accounts: dict[str, CallAccount]
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def count(outcome: str) -> float:
+        labels = {"provider": "twilio", "action": "place", "outcome": outcome}
+        value = REGISTRY.get_sample_value("integration_api_telephony_call_actions_total", labels)
+        return value or 0.0
+
+    account = accounts["twilio"]
+    before = count("ok"), count("invalid_argument")
+
+    await calls.place(place_request(account, CallInstructions(url=ANSWER_URL)))
+    await calls.place(_to(account, INVALID_NUMBER))  # type: ignore[arg-type]
+
+    assert (count("ok"), count("invalid_argument")) == (before[0] + 1, before[1] + 1)

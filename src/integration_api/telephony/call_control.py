@@ -2,6 +2,7 @@
 
 Requests are checked before the credential is decrypted, so a malformed one costs nothing. A
 provider refusing the stored key becomes the credential's last check, as for every other call.
+Every action is counted by provider, action and outcome (`ok`, or the status code's name).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Generic
 
 import structlog
+from prometheus_client import Counter
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import NotFound, ServiceError
-from integration_api.llm.pipeline import note_rejection
+from integration_api.llm.pipeline import note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.principal import Tenant
 from integration_api.telephony.call_ports import CallControl, CallControlLookup, ClientT
@@ -22,6 +24,12 @@ from integration_api.telephony.call_rules import CallRules, check_call_id
 from integration_api.telephony.calls import Call, CallChange, PlaceCall, call_ended, not_supported
 
 log = structlog.get_logger("integration_api.telephony")
+
+CALL_ACTIONS = Counter(
+    "integration_api_telephony_call_actions_total",
+    "Call-control actions (place, get, update, hang_up), by provider and outcome.",
+    ["provider", "action", "outcome"],
+)
 
 _Action = Callable[[CallControl[ClientT], ClientT, ProviderCredential], Awaitable[Call]]
 
@@ -95,15 +103,20 @@ class CallService(Generic[ClientT]):
     ) -> Call:
         credential = await self._credentials.resolve_for_use(tenant, credential_id)
         structlog.contextvars.bind_contextvars(provider=credential.provider)
-        control = self._call_control_for(credential.provider)
-        if control is None:
-            raise not_supported(credential.provider, "call control")
+        outcome = "ok"
         try:
+            control = self._call_control_for(credential.provider)
+            if control is None:
+                raise not_supported(credential.provider, "call control")
             return await act(control, self._http(), credential)
-        except ServiceError as error:
-            log.info("call action failed", action=action, reason=error.reason)
-            await note_rejection(self._credentials, tenant, credential_id, error)
+        except BaseException as error:
+            outcome = outcome_of(error)
+            if isinstance(error, ServiceError):
+                log.info("call action failed", action=action, reason=error.reason)
+                await note_rejection(self._credentials, tenant, credential_id, error)
             raise
+        finally:
+            CALL_ACTIONS.labels(credential.provider, action, outcome).inc()
 
 
 async def _unless_ended(

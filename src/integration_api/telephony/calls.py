@@ -15,8 +15,10 @@ from datetime import datetime
 from types import MappingProxyType
 
 from integration_api.errors import FailedPrecondition
+from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED
 
-CAPABILITY_NOT_SUPPORTED = "CAPABILITY_NOT_SUPPORTED"
+__all__ = ["CAPABILITY_NOT_SUPPORTED"]
+
 # The call has ended, or is not in a state the action applies to.
 CALL_ENDED = "CALL_ENDED"
 
