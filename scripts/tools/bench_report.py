@@ -162,6 +162,6 @@ def machine() -> str:
     cores = len([line for line in cpuinfo.read_text().splitlines() if line.startswith("processor")])
     libraries = ", ".join(
         f"{name} {version(name)}"
-        for name in ("grpcio", "betterproto2", "httpx", "httpx-aiohttp", "aiohttp", "httpx-sse")
+        for name in ("grpcio", "betterproto2", "aiohttp", "yarl", "multidict")
     )
     return f"{model}, {cores} cores; Python {platform.python_version()}; {libraries}"

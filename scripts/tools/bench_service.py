@@ -1,11 +1,9 @@
-"""Runs the service for the benchmark: the real Application, with a chosen provider transport.
+"""Runs the service for the benchmark: the real Application, as `serve` runs it.
 
 Settings come from the environment the benchmark sets (SECRET, INTEGRATION_CRYPTO_KEY) and the
-database DSN from `--dsn`. `--transport` replaces the runtime's shared provider client with one
-built on the named transport, so both can be measured in one run. With `--workers N` above 1 it
-runs the fleet of `serve --workers N` instead (the default aiohttp transport) and announces the
-workers' process ids, whose CPU and memory the benchmark then measures. Prints
-`{"port": N, "pids": [...]}`, then serves until SIGTERM or SIGINT.
+database DSN from `--dsn`. With `--workers N` above 1 it runs the fleet of `serve --workers N`
+instead and announces the workers' process ids, whose CPU and memory the benchmark then
+measures. Prints `{"port": N, "pids": [...]}`, then serves until SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -21,18 +19,12 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
 
+from integration_api.assembly.app import Application
 from integration_api.config import OAuthSettings, RedisSettings, Settings
 from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
-from integration_api.providers.http_client import (
-    HttpClientSettings,
-    TransportKind,
-    create_http_client,
-)
-from integration_api.server.app import Application
 from integration_api.server.heap import settle_heap
 
 
@@ -154,12 +146,6 @@ async def serve(arguments: argparse.Namespace) -> None:
         if arguments.settle_heap:
             settle_heap()
         recorder.reset()
-        runtime = application.runtime
-        assert runtime is not None
-        transport = cast(TransportKind, arguments.transport)
-        previous = runtime.http
-        runtime.http = create_http_client(HttpClientSettings(transport=transport), runtime.egress)
-        await previous.aclose()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -175,7 +161,6 @@ async def serve(arguments: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dsn", required=True)
-    parser.add_argument("--transport", choices=["httpx", "aiohttp"], default="aiohttp")
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(

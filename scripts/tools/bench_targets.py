@@ -1,8 +1,10 @@
 """The benchmark's targets, checked against the figures of one run and printed beside them.
 
-Latency and CPU targets concern OpenAI chat over the default (aiohttp) transport; the
-throughput target concerns a fleet (`--workers 2` or more) at concurrency 256. A target whose
-level was not measured in the run is shown as such, not as met.
+Latency and CPU targets concern OpenAI chat; the throughput target concerns a fleet
+(`--workers 2` or more) at concurrency 256. With `--floor`, the service's CPU per realistic
+stream at concurrency 64 is also compared with the floor's measured in the same run (a ratio,
+so that the load of a shared machine weighs on both alike). A target whose level was not
+measured in the run is shown as such, not as met.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from dataclasses import dataclass
 from scripts.tools.bench_report import LevelFigures
 
 RSS_LIMIT_MB = 150.0
+# Service CPU per realistic stream at c=64 ÷ the floor's: what the service's own code may add.
+FLOOR_CPU_RATIO_LIMIT = 1.15
+FLOOR_CPU_RATIO_CONCURRENCY = 64
 # Differences below this share are within run-to-run spread on a shared machine.
 FAST_TOLERANCE = 0.10
 
@@ -90,6 +95,14 @@ def targets_table(rows: list[LevelFigures]) -> str:
             f"| {target.name} | {target.concurrency} | {value:.3g} | {floor_text} | {bound}"
             f" | {verdict} |"
         )
+    ratio = floor_cpu_ratio(rows)
+    if ratio is not None:
+        verdict = _verdict(ratio, FLOOR_CPU_RATIO_LIMIT, at_least=False)
+        lines.append(
+            "| service CPU per realistic stream ÷ floor's | "
+            f"{FLOOR_CPU_RATIO_CONCURRENCY} | {ratio:.3g} | 1 | ≤ {FLOOR_CPU_RATIO_LIMIT:g}"
+            f" | {verdict} |"
+        )
     service_rows = [row for row in rows if row.provider != FLOOR]
     if service_rows:
         peak = max(row.peak_rss_mb for row in service_rows)
@@ -98,6 +111,16 @@ def targets_table(rows: list[LevelFigures]) -> str:
             f"| peak RSS MB per process | all | {peak} | - | ≤ {RSS_LIMIT_MB:g} | {verdict} |"
         )
     return "\n".join(lines)
+
+
+def floor_cpu_ratio(rows: list[LevelFigures]) -> float | None:
+    """The service's CPU per realistic chat stream at c=64 as a multiple of the floor's, both
+    from this run; None without `--floor` or that level."""
+    level = Target("cpu", FLOOR_CPU_RATIO_CONCURRENCY, lambda row: row.service_cpu_ms_per_call, 0)
+    row, floor = _row(rows, level), _row(rows, level, FLOOR)
+    if row is None or floor is None or floor.service_cpu_ms_per_call <= 0:
+        return None
+    return row.service_cpu_ms_per_call / floor.service_cpu_ms_per_call
 
 
 _LOWER_IS_BETTER = ("overhead_p50_ms", "overhead_p99_ms", "service_cpu_ms_per_call")

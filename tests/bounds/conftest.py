@@ -15,7 +15,7 @@ from integration_api_proto.integration.v1.grpc_aio import EmbeddingServiceStub, 
 
 from integration_api.config import GrpcLimits
 from integration_api.providers.http_client import HttpClientSettings, create_http_client
-from integration_api.providers.limits import UpstreamLimits
+from integration_api.upstream.limits import UpstreamLimits
 from tests.fakes.hostile import HostileUpstream
 from tests.fakes.replay import ReplayServer
 from tests.llm.upstreams import store_credential

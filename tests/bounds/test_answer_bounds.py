@@ -14,7 +14,7 @@ import pytest
 from integration_api_proto.integration.v1 import ChatRequest, EmbedRequest
 from integration_api_proto.integration.v1.grpc_aio import EmbeddingServiceStub, LlmServiceStub
 
-from integration_api.providers import limits
+from integration_api.upstream import limits
 from tests.bounds.conftest import LIMITS, Upstreams, organization
 from tests.fakes import hostile
 from tests.llm.support import Answer, chat, user_says

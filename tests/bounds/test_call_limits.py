@@ -16,8 +16,8 @@ from integration_api_proto.integration.v1 import ChatChunk, ChatRequest
 from integration_api_proto.integration.v1.grpc_aio import LlmServiceStub
 
 from integration_api.principal import Tenant
-from integration_api.providers.limits import TENANT_CALL_LIMIT
 from integration_api.providers.transport_failures import CONNECTION_POOL_FULL
+from integration_api.upstream.limits import TENANT_CALL_LIMIT
 from tests.bounds.conftest import LIMITS, Upstreams, organization
 from tests.fakes import hostile
 from tests.llm.support import chat, user_says

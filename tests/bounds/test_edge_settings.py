@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from integration_api.config import ConfigError, GrpcLimits, load_settings
-from integration_api.speech.limits import SpeechLimits
+from integration_api.config.speech_limits import SpeechLimits
 
 
 def test_every_edge_bound_has_a_default() -> None:

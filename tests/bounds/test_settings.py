@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integration_api.config import ConfigError, load_settings
-from integration_api.providers.limits import UpstreamLimits
+from integration_api.upstream.limits import UpstreamLimits
 
 
 def test_every_bound_has_a_default() -> None:

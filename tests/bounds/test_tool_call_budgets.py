@@ -11,12 +11,12 @@ import pytest
 from integration_api.errors import ServiceError
 from integration_api.providers.anthropic.stream import AnthropicStreamReader
 from integration_api.providers.google.chat_stream import GeminiStreamReader
-from integration_api.providers.limits import (
+from integration_api.providers.openai.chat_stream import OpenAIStreamReader
+from integration_api.upstream.limits import (
     TOO_MANY_TOOL_CALLS,
     TOOL_ARGUMENTS_TOO_LARGE,
     UpstreamLimits,
 )
-from integration_api.providers.openai.chat_stream import OpenAIStreamReader
 
 LIMITS = UpstreamLimits(max_tool_calls=3, max_tool_arguments_bytes=64)
 Feed = Callable[[int, str], None]

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as redis
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
-from integration_api.cache.base import CredentialCache
+from integration_api.credentials.cache import CredentialCache
 from integration_api.store.models import CredentialRow
 from integration_api.vault import Keyring
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from integration_api.cache.base import FILL_TICKET_SECONDS, CredentialCache
+from integration_api.credentials.cache import FILL_TICKET_SECONDS, CredentialCache
 from tests.cache.conftest import credential_row
 
 

@@ -26,7 +26,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from integration_api.config import Settings
 from integration_api.observability import tracing
 from integration_api.observability.logging import configure_logging
-from integration_api.providers.egress import EgressPolicy, parse_allow_list
+from integration_api.providers.egress import EgressPolicy
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.calls.accounts import CallAccount, call_accounts, vonage_key_pair
 from tests.calls.support import ANSWER_URL, Calls, place_request, stream
 from tests.support.egress import at_host, resolve_provider_hosts_to_loopback

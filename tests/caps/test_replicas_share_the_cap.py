@@ -15,10 +15,10 @@ from integration_api_proto.integration.v1 import ChatRequest
 from integration_api_proto.integration.v1.grpc_aio import LlmServiceStub
 
 from integration_api.config import RedisSettings
+from integration_api.config.speech_limits import SpeechLimits
 from integration_api.errors import ResourceExhausted
 from integration_api.principal import Tenant
-from integration_api.providers.limits import TENANT_CALL_LIMIT, UpstreamLimits
-from integration_api.speech.limits import SpeechLimits
+from integration_api.upstream.limits import TENANT_CALL_LIMIT, UpstreamLimits
 from integration_api.vault import generate_key
 from tests.fakes import hostile
 from tests.fakes.hostile import HostileUpstream

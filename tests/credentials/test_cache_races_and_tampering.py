@@ -23,8 +23,8 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, LlmServiceStub
 
-from integration_api.cache.base import CacheLookup, CredentialCache, FillTicket
 from integration_api.config import RedisSettings
+from integration_api.credentials.cache import CacheLookup, CredentialCache, FillTicket
 from integration_api.credentials.usage import CredentialResolver
 from integration_api.errors import FailedPrecondition, NotFound
 from integration_api.principal import Tenant

@@ -299,3 +299,40 @@ async def fake_url_that_must_not_be_called() -> AsyncIterator[str]:
     async with FakeServer() as server:
         yield server.url
         assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected_field"),
+    [
+        (
+            CredentialSecret(
+                twilio=TwilioSecret(account_sid=telephony_accounts.TWILIO_ACCOUNT_SID)
+            ),
+            "secret.twilio.auth_token",
+        ),
+        (TELEPHONY_ACCOUNTS[2].secret("plivo-token"), "secret"),
+    ],
+    ids=["without_a_token", "another_providers_secret"],
+)
+async def test_rotation_to_an_unusable_secret_is_refused_before_any_request(
+    service: RunningService,
+    credentials: CredentialServiceStub,
+    secret: CredentialSecret,
+    expected_field: str,
+) -> None:
+    twilio, token = TELEPHONY_ACCOUNTS[0], _token()
+    async with FakeServer() as server:
+        twilio.endpoint.install(server, {token})
+        created = (
+            await credentials.create_credential(
+                twilio.create_request(token, server.url), metadata=service.auth()
+            )
+        ).credential
+        rotate = RotateCredentialRequest(id=created.id, secret=secret)
+
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await credentials.rotate_credential(rotate, metadata=service.auth())
+
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert expected_field in field_violations(raised.value)
+        assert len(server.requests) == 1  # the check of the stored token only

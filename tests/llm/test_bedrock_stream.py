@@ -19,7 +19,7 @@ from integration_api.llm.contract import (
 )
 from integration_api.providers.aws.chat_stream import BedrockStreamReader
 from integration_api.providers.aws.eventstream import Frame
-from integration_api.providers.limits import TOO_MANY_TOOL_CALLS, UpstreamLimits
+from integration_api.upstream.limits import TOO_MANY_TOOL_CALLS, UpstreamLimits
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 

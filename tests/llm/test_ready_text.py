@@ -17,7 +17,7 @@ from integration_api.llm.contract import (
     Usage,
 )
 from integration_api.llm.ready_text import MAX_JOINED_CHARACTERS, ReadyTextMerger
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 FINISH = Finish(reason=FinishReason.STOP, raw_reason="stop", model="m", provider_request_id="r")
 

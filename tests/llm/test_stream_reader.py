@@ -10,7 +10,7 @@ from integration_api.errors import InvalidArgument, ServiceError, Unavailable
 from integration_api.llm.contract import Finish, FinishReason, ReasoningDelta, TextDelta, Usage
 from integration_api.providers.openai.chat_stream import OpenAIStreamReader, request_id_of
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 
 def chunk(delta: dict[str, object], finish: str | None = None, **extra: object) -> str:

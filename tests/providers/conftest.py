@@ -1,19 +1,19 @@
-"""Fixtures for the provider layer: real clients over both transports, fakes, a dead port."""
+"""Fixtures for the provider layer: real clients, fakes, a dead port."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from integration_api.providers.egress import EgressPolicy, parse_allow_list
+from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.http_client import (
     HttpClientSettings,
-    TransportKind,
+    ProviderClient,
     create_http_client,
 )
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.fakes.server import FakeServer
 from tests.providers.cases import CASES, ProviderCase
 from tests.support.egress import resolve_provider_hosts_to_loopback
@@ -23,9 +23,6 @@ from tests.support.service import LOOPBACK_EGRESS_ALLOW
 # hanging-provider tests quick.
 SHORT_READ_TIMEOUT_SECONDS = 0.25
 
-
-TRANSPORTS: list[TransportKind] = ["aiohttp", "httpx"]
-
 # Provider tests talk to local fakes: their policy lists loopback, as an operator would.
 # Provider host names resolve to the fakes (`tests.support.egress.at_host`).
 LOOPBACK_POLICY = EgressPolicy(
@@ -33,26 +30,16 @@ LOOPBACK_POLICY = EgressPolicy(
 )
 
 
-@pytest.fixture(params=TRANSPORTS)
-def transport_kind(request: pytest.FixtureRequest) -> TransportKind:
-    kind: TransportKind = request.param
-    return kind
-
-
 @pytest.fixture
-async def http_client(transport_kind: TransportKind) -> AsyncIterator[httpx.AsyncClient]:
-    settings = HttpClientSettings(transport=transport_kind, connect_timeout_seconds=2.0)
+async def http_client() -> AsyncIterator[ProviderClient]:
+    settings = HttpClientSettings(connect_timeout_seconds=2.0)
     async with create_http_client(settings, LOOPBACK_POLICY) as client:
         yield client
 
 
 @pytest.fixture
-async def impatient_http_client(
-    transport_kind: TransportKind,
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = HttpClientSettings(
-        transport=transport_kind, read_timeout_seconds=SHORT_READ_TIMEOUT_SECONDS
-    )
+async def impatient_http_client() -> AsyncIterator[ProviderClient]:
+    settings = HttpClientSettings(read_timeout_seconds=SHORT_READ_TIMEOUT_SECONDS)
     async with create_http_client(settings, LOOPBACK_POLICY) as client:
         yield client
 

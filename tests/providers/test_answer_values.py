@@ -13,10 +13,10 @@ from integration_api.embeddings import contract as embeddings
 from integration_api.errors import Unavailable
 from integration_api.llm import contract as llm
 from integration_api.llm.wire import wire_class
-from integration_api.providers import answer_bounds
-from integration_api.providers.answer_bounds import check_answer
 from integration_api.providers.answer_json import RefusedNumber, loads_answer
 from integration_api.speech import contract as speech
+from integration_api.upstream import answer_bounds
+from integration_api.upstream.answer_bounds import check_answer
 
 # Every contract type a pipeline hands out, and the message it becomes.
 ANSWER_TYPES: dict[type, str] = {

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from integration_api.credentials.model import ApiKey, CredentialConfig, ProviderCredential
 from integration_api.providers.endpoints import resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import get_provider
 from tests.fakes import provider_apis
 from tests.fakes.server import FakeServer
@@ -23,7 +23,7 @@ from tests.fakes.server import FakeServer
 @pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])
 async def test_a_base_url_with_or_without_the_version_path_reaches_the_api(
     fake_server: FakeServer,
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
     provider: str,
     endpoint: provider_apis.KeyCheckedEndpoint,
     suffix: str,

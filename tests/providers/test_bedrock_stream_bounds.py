@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from aiohttp import web
 
@@ -21,11 +20,15 @@ from integration_api.llm.contract import (
     TextContent,
     TextDelta,
 )
-from integration_api.providers import limits
 from integration_api.providers.aws.chat import BEDROCK
-from integration_api.providers.http_client import HttpClientSettings, create_http_client
-from integration_api.providers.limits import UpstreamLimits
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.providers.http_client import (
+    HttpClientSettings,
+    ProviderClient,
+    create_http_client,
+)
+from integration_api.upstream import limits
+from integration_api.upstream.limits import UpstreamLimits
+from integration_api.upstream.timer import UpstreamTimer
 from tests.fakes.aws_eventstream import event_frame, read_frames
 from tests.fakes.server import FakeServer
 from tests.providers.conftest import LOOPBACK_POLICY
@@ -37,7 +40,7 @@ TIGHT = UpstreamLimits(
 
 
 @pytest.fixture
-async def tight_client() -> AsyncIterator[httpx.AsyncClient]:
+async def tight_client() -> AsyncIterator[ProviderClient]:
     async with create_http_client(HttpClientSettings(limits=TIGHT), LOOPBACK_POLICY) as client:
         yield client
 
@@ -59,7 +62,7 @@ def serve(server: FakeServer, pieces: AsyncIterator[bytes]) -> None:
     server.route("POST", "/model/anthropic.claude-3-haiku-20240307-v1:0/converse-stream", handle)
 
 
-async def answer(server: FakeServer, http: httpx.AsyncClient) -> list[StreamPart]:
+async def answer(server: FakeServer, http: ProviderClient) -> list[StreamPart]:
     credential = ProviderCredential(
         id="c1",
         provider="bedrock",
@@ -81,7 +84,7 @@ async def cut(body: bytes, size: int) -> AsyncIterator[bytes]:
 
 @pytest.mark.parametrize("piece_size", [7, 64, 1 << 20], ids=["7 B", "64 B", "one write"])
 async def test_frames_arrive_whole_however_the_body_is_cut(
-    piece_size: int, fake_server: FakeServer, http_client: httpx.AsyncClient
+    piece_size: int, fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     serve(fake_server, cut(b"".join(read_frames(TEXT_FRAMES)), piece_size))
     parts = await answer(fake_server, http_client)
@@ -91,7 +94,7 @@ async def test_frames_arrive_whole_however_the_body_is_cut(
 
 
 async def test_a_frame_past_its_bound_ends_the_answer_before_it_is_read_whole(
-    fake_server: FakeServer, tight_client: httpx.AsyncClient
+    fake_server: FakeServer, tight_client: ProviderClient
 ) -> None:
     huge = event_frame("contentBlockDelta", b'{"delta":{"text":"' + b"x" * (4 << 20) + b'"}}')
     serve(fake_server, cut(huge, 16 * 1024))
@@ -127,7 +130,7 @@ async def test_a_stream_that_never_ends_is_ended_by_its_time_bounds(
     pieces: Callable[[float], AsyncIterator[bytes]],
     reason: str,
     fake_server: FakeServer,
-    tight_client: httpx.AsyncClient,
+    tight_client: ProviderClient,
 ) -> None:
     serve(fake_server, pieces(0.05))
     with pytest.raises(ServiceError) as raised:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime
 import json
 
-import httpx
 import pytest
 
 from integration_api.credentials.model import ApiKey, AwsKeys, CredentialConfig, ProviderCredential
 from integration_api.errors import Unavailable
 from integration_api.providers.aws.eventstream import BoundedFrameDecoder, Frame
 from integration_api.providers.aws.verification import VERIFIER, bedrock_headers
-from integration_api.providers.limits import SSE_EVENT_TOO_LARGE
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
+from integration_api.upstream.limits import SSE_EVENT_TOO_LARGE
 from tests.fakes.aws_eventstream import error_frame, event_frame, exception_frame
 from tests.fakes.aws_sigv4 import install_bedrock_control_plane
 from tests.fakes.server import FakeServer
@@ -98,7 +98,7 @@ def test_a_bedrock_api_key_is_sent_as_a_bearer_token_and_nothing_is_signed() -> 
 
 @pytest.mark.parametrize(("key", "outcome"), [("ABSK-good", "valid"), ("ABSK-revoked", "invalid")])
 async def test_a_bedrock_api_key_is_verified_with_a_bearer_call_to_the_control_plane(
-    key: str, outcome: str, http_client: httpx.AsyncClient, fake_server: FakeServer
+    key: str, outcome: str, http_client: ProviderClient, fake_server: FakeServer
 ) -> None:
     install_bedrock_control_plane(fake_server, [], "us-east-1", frozenset({"ABSK-good"}))
     api_key = ProviderCredential(

@@ -7,25 +7,24 @@ import ipaddress
 from collections.abc import AsyncIterator
 
 import pytest
+from yarl import URL
 
 from integration_api.config import ConfigError, Settings, load_settings
 from integration_api.errors import FailedPrecondition
 from integration_api.oauth import github, google
 from integration_api.providers.egress import (
-    PROVIDER_HOSTS,
     EgressPolicy,
     base_url_refusal,
-    parse_allow_list,
 )
 from integration_api.providers.endpoints import validate_region
 from integration_api.providers.http_client import (
     HttpClientSettings,
-    TransportKind,
     create_http_client,
 )
-from integration_api.providers.registry import PROVIDERS
+from integration_api.providers.registry import PROVIDER_HOSTS, PROVIDERS
 from integration_api.providers.transport import get_json
 from integration_api.providers.transport_failures import EGRESS_REFUSED
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.support.egress import Canary, canary
 
 STRICT = EgressPolicy()
@@ -199,8 +198,8 @@ async def listener() -> AsyncIterator[Canary]:
         yield found
 
 
-async def _answer(policy: EgressPolicy, kind: TransportKind, url: str) -> FailedPrecondition:
-    settings = HttpClientSettings(transport=kind, connect_timeout_seconds=2.0)
+async def _answer(policy: EgressPolicy, url: str) -> FailedPrecondition:
+    settings = HttpClientSettings(connect_timeout_seconds=2.0)
     async with create_http_client(settings, policy) as client:
         with pytest.raises(FailedPrecondition) as caught:
             await get_json(client, url, provider="openai-compatible")
@@ -208,12 +207,12 @@ async def _answer(policy: EgressPolicy, kind: TransportKind, url: str) -> Failed
 
 
 async def test_a_name_resolving_to_loopback_is_refused_at_connect_time(
-    listener: Canary, transport_kind: TransportKind
+    listener: Canary,
 ) -> None:
     policy = _resolving({"models.example": [["127.0.0.1"]]})
     assert policy.refusal_for_url("openai-compatible", "http://models.example") is None
 
-    refused = await _answer(policy, transport_kind, listener.url("models.example") + "/models")
+    refused = await _answer(policy, listener.url("models.example") + "/models")
 
     assert refused.reason == EGRESS_REFUSED
     assert refused.message == "the request to openai-compatible was refused by the egress policy"
@@ -221,13 +220,13 @@ async def test_a_name_resolving_to_loopback_is_refused_at_connect_time(
 
 
 async def test_a_name_that_changes_its_answer_after_validation_reaches_nothing_refused(
-    listener: Canary, transport_kind: TransportKind
+    listener: Canary,
 ) -> None:
     policy = _resolving({"rebind.example": [["93.184.216.34"], ["127.0.0.1"]]})
     url = listener.url("rebind.example")
     assert await base_url_refusal(policy, "openai-compatible", url) is None
 
-    refused = await _answer(policy, transport_kind, url + "/models")
+    refused = await _answer(policy, url + "/models")
 
     assert refused.reason == EGRESS_REFUSED
     assert listener.connections == 0
@@ -244,10 +243,11 @@ async def test_a_name_that_does_not_resolve_is_not_a_refusal() -> None:
 
 
 async def test_a_listening_and_a_closed_port_on_a_refused_address_answer_alike(
-    listener: Canary, closed_port_url: str, transport_kind: TransportKind
+    listener: Canary,
+    closed_port_url: str,
 ) -> None:
-    open_answer = await _answer(STRICT, transport_kind, listener.url() + "/models")
-    closed_answer = await _answer(STRICT, transport_kind, closed_port_url + "/models")
+    open_answer = await _answer(STRICT, listener.url() + "/models")
+    closed_answer = await _answer(STRICT, closed_port_url + "/models")
 
     assert (open_answer.message, open_answer.reason) == (
         closed_answer.message,
@@ -257,14 +257,11 @@ async def test_a_listening_and_a_closed_port_on_a_refused_address_answer_alike(
     assert listener.connections == 0
 
 
-async def test_a_request_that_names_no_provider_is_refused(
-    listener: Canary, transport_kind: TransportKind
-) -> None:
-    settings = HttpClientSettings(transport=transport_kind)
+async def test_a_request_that_names_no_provider_is_refused(listener: Canary) -> None:
     policy = EgressPolicy(allow=parse_allow_list(["127.0.0.1"]))
-    async with create_http_client(settings, policy) as client:
+    async with create_http_client(HttpClientSettings(), policy) as client:
         with pytest.raises(OSError, match="refused by the egress policy"):
-            await client.get(listener.url())
+            await client.open("GET", URL(listener.url()), provider="", headers={}, body=None)
     assert listener.connections == 0
 
 

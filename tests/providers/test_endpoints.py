@@ -7,12 +7,12 @@ import pytest
 from integration_api.credentials.model import CredentialConfig
 from integration_api.errors import InvalidArgument
 from integration_api.providers.endpoints import (
-    DEFAULT_BASE_URLS,
     join_url,
     resolve_base_url,
     validate_base_url,
     validate_region,
 )
+from integration_api.providers.registry import DEFAULT_BASE_URLS
 
 
 @pytest.mark.parametrize(

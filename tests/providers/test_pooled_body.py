@@ -1,19 +1,24 @@
-"""Streamed bodies: read directly from aiohttp, and their connections kept for the next call."""
+"""Answer bodies: read directly from aiohttp, and their connections kept for the next call."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 
 from integration_api.providers import pooled_body
-from integration_api.providers.egress_connect import EGRESS_PROVIDER_EXTENSION
-from integration_api.providers.http_client import HttpClientSettings, create_http_client
-from integration_api.providers.pooled_body import DRAIN_MAX_BYTES, piece_reader
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
+from integration_api.providers.http_client import (
+    HttpClientSettings,
+    ProviderClient,
+    create_http_client,
+)
+from integration_api.providers.pooled_body import DRAIN_MAX_BYTES
+from integration_api.providers.sse import open_event_stream
+from integration_api.providers.transport import open_stream
+from integration_api.upstream.timer import UpstreamTimer
 from tests.providers.conftest import LOOPBACK_POLICY
 
 _HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -65,13 +70,12 @@ async def upstream() -> AsyncIterator[EndingLate]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    settings = HttpClientSettings(transport="aiohttp")
-    async with create_http_client(settings, LOOPBACK_POLICY) as http:
+async def client() -> AsyncIterator[ProviderClient]:
+    async with create_http_client(HttpClientSettings(), LOOPBACK_POLICY) as http:
         yield http
 
 
-async def _read_until_done(http: httpx.AsyncClient, port: int) -> list[str]:
+async def _read_until_done(http: ProviderClient, port: int) -> list[str]:
     """What a stream reader does: stop at the end marker, before the body's own end."""
     seen: list[str] = []
     async with open_event_stream(
@@ -89,20 +93,17 @@ async def _read_until_done(http: httpx.AsyncClient, port: int) -> list[str]:
     return seen
 
 
-def _drains(http: httpx.AsyncClient) -> pooled_body.DrainTasks:
-    # The transport the client was built with, under the egress guard.
-    inner = http._transport._inner  # type: ignore[attr-defined]
-    assert isinstance(inner, pooled_body.PooledBodyTransport)
-    return inner.drains
+def _drains(http: ProviderClient) -> pooled_body.DrainTasks:
+    return http.drains
 
 
-async def _drained(http: httpx.AsyncClient) -> None:
+async def _drained(http: ProviderClient) -> None:
     async with asyncio.timeout(5):
         await _drains(http).settled()
 
 
 async def test_a_stream_read_to_its_end_marker_gives_its_connection_to_the_next_call(
-    upstream: EndingLate, client: httpx.AsyncClient
+    upstream: EndingLate, client: ProviderClient
 ) -> None:
     for _ in range(3):
         assert await _read_until_done(client, upstream.port) == ["one", "[DONE]"]
@@ -112,7 +113,7 @@ async def test_a_stream_read_to_its_end_marker_gives_its_connection_to_the_next_
 
 
 async def test_the_answer_is_not_held_back_while_its_end_is_drained(
-    upstream: EndingLate, client: httpx.AsyncClient
+    upstream: EndingLate, client: ProviderClient
 ) -> None:
     upstream.delay = 0.5
     loop = asyncio.get_running_loop()
@@ -126,7 +127,7 @@ async def test_the_answer_is_not_held_back_while_its_end_is_drained(
 
 
 async def test_an_answer_that_goes_on_is_not_drained_but_closed(
-    upstream: EndingLate, client: httpx.AsyncClient
+    upstream: EndingLate, client: ProviderClient
 ) -> None:
     # A caller that stops mid-answer: the provider keeps sending, the connection is closed.
     upstream.after_done = _chunk(b"data: " + b"x" * DRAIN_MAX_BYTES + b"\n\n")
@@ -141,7 +142,7 @@ async def test_an_answer_that_goes_on_is_not_drained_but_closed(
 
 
 async def test_an_end_that_never_comes_closes_the_connection_after_the_bound(
-    upstream: EndingLate, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    upstream: EndingLate, client: ProviderClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pooled_body, "DRAIN_MAX_SECONDS", 0.1)
     upstream.delay = 30
@@ -163,16 +164,28 @@ async def test_closing_the_client_ends_the_drains(upstream: EndingLate) -> None:
     assert len(drains) == 0
 
 
-async def test_a_plain_body_is_read_directly_and_an_encoded_one_through_httpx(
-    upstream: EndingLate, client: httpx.AsyncClient
-) -> None:
-    url = f"http://127.0.0.1:{upstream.port}/"
-    request = client.build_request("POST", url, extensions={EGRESS_PROVIDER_EXTENSION: "openai"})
-    response = await client.send(request, stream=True)
-    try:
-        # The pinned httpx-aiohttp's stream is recognised: the fast path is the one taken.
-        assert isinstance(piece_reader(response), pooled_body.PooledBody)
-        response.headers["content-encoding"] = "gzip"
-        assert type(piece_reader(response)).__name__ == "_IteratedBody"
-    finally:
-        await response.aclose()
+async def test_a_compressed_body_is_read_directly_and_decoded() -> None:
+    text = b"data: " + b"squeezed " * 200 + b"\n\n"
+    packed = gzip.compress(text)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        head = (
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            f"content-encoding: gzip\r\ncontent-length: {len(packed)}\r\n\r\n"
+        )
+        writer.write(head.encode() + packed)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with (
+        server,
+        create_http_client(HttpClientSettings(), LOOPBACK_POLICY) as http,
+        open_stream(http, "GET", f"http://127.0.0.1:{port}/", provider="openai") as response,
+    ):
+        assert isinstance(response.body, pooled_body.PooledBody)
+        received = b"".join([piece async for piece in response.aiter_bytes()])
+
+    assert received == text

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from integration_api.errors import Unavailable
-from integration_api.providers.limits import (
+from integration_api.providers.sse import BoundedEventDecoder
+from integration_api.upstream.limits import (
     SSE_EVENT_TOO_LARGE,
     SSE_LINE_TOO_LARGE,
     UpstreamLimits,
 )
-from integration_api.providers.sse import BoundedEventDecoder
 
 BODY = b"data: a\r\ndata: b\r\n\r\n: keep-alive\n\nevent: e\rdata: c\r\rid: 7\ndata: tail"
 EXPECTED = [("message", "a\nb", ""), ("e", "c", "")]

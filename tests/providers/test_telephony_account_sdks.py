@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import plivo  # type: ignore[import-untyped]
 import plivo.rest.client  # type: ignore[import-untyped]
 import pytest
@@ -30,6 +29,7 @@ from integration_api.credentials.model import (
     TelnyxAccount,
     TwilioAccount,
 )
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import get_provider
 from integration_api.providers.twilio import account as twilio_account
 from integration_api.providers.twilio.regions import EDGES as TWILIO_EDGES
@@ -66,7 +66,7 @@ class _TwilioToFake(TwilioHttpClient):  # type: ignore[misc]
 
 @pytest.mark.parametrize("use_api_key", [False, True], ids=["auth_token", "api_key"])
 async def test_twilio_account_fetch_is_the_sdks_request(
-    fake_server: FakeServer, http_client: httpx.AsyncClient, use_api_key: bool
+    fake_server: FakeServer, http_client: ProviderClient, use_api_key: bool
 ) -> None:
     user = telephony_accounts.TWILIO_API_KEY_SID if use_api_key else SID
     telephony_accounts.twilio_account_endpoint(user).install(fake_server, {TOKEN})
@@ -116,7 +116,7 @@ async def test_twilio_regional_host_is_the_one_the_sdk_calls(
 
 
 async def test_plivo_account_read_is_the_sdks_request(
-    fake_server: FakeServer, http_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    fake_server: FakeServer, http_client: ProviderClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     telephony_accounts.PLIVO.install(fake_server, {TOKEN})
     monkeypatch.setattr(plivo.rest.client, "PLIVO_API_BASE_URI", fake_server.url + "/v1/Account")
@@ -146,7 +146,7 @@ async def test_plivo_refusal_reads_as_an_authentication_error_in_the_sdk(
 
 
 async def test_telnyx_balance_read_is_the_sdks_request(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     telephony_accounts.TELNYX.install(fake_server, {TOKEN})
     async with telnyx.AsyncTelnyx(api_key=TOKEN, base_url=fake_server.url + "/v2") as sdk:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 
-import httpx
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -28,6 +27,7 @@ from integration_api.credentials.model import (
 from integration_api.errors import InvalidArgument
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.exotel import account as exotel
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.plivo import account as plivo
 from integration_api.providers.registry import get_provider, telephony_capabilities_for
 from integration_api.providers.telnyx import account as telnyx
@@ -298,7 +298,7 @@ def test_vonage_checks_the_key_on_the_account_host_whatever_the_voice_region() -
     ("status", "outcome"), [("active", "valid"), ("suspended", "valid"), ("closed", "invalid")]
 )
 async def test_twilio_account_status_decides_the_verdict(
-    fake_server: FakeServer, http_client: httpx.AsyncClient, status: str, outcome: str
+    fake_server: FakeServer, http_client: ProviderClient, status: str, outcome: str
 ) -> None:
     body = {**telephony_accounts.TWILIO_ACCOUNT, "status": status}
     fake_server.route("GET", f"/2010-04-01/Accounts/{SID}.json", _answer(body))
@@ -317,7 +317,7 @@ async def test_twilio_account_status_decides_the_verdict(
 
 
 async def test_twilio_api_key_is_checked_as_the_key_not_the_account(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     endpoint = telephony_accounts.twilio_account_endpoint(telephony_accounts.TWILIO_API_KEY_SID)
     endpoint.install(fake_server, {"key-secret"})
@@ -345,7 +345,7 @@ def _answer(body: object) -> Handler:
     [(403, "10010", "valid"), (401, "10009", "invalid"), (403, "10009", "invalid")],
 )
 async def test_telnyx_key_authenticated_but_not_permitted_the_balance_is_genuine(
-    fake_server: FakeServer, http_client: httpx.AsyncClient, status: int, code: str, outcome: str
+    fake_server: FakeServer, http_client: ProviderClient, status: int, code: str, outcome: str
 ) -> None:
     body = {"errors": [{"code": code, "title": "Authorization failed", "detail": "No access."}]}
     fake_server.answer_with_status(status, body)
@@ -359,3 +359,30 @@ async def test_telnyx_key_authenticated_but_not_permitted_the_balance_is_genuine
     result = await telnyx_verification.VERIFIER.verify(credential, http_client)
 
     assert result.outcome == outcome, result.message
+
+
+@pytest.mark.parametrize(
+    ("token_accepted", "outcome"), [(True, "valid"), (False, "invalid")], ids=["good", "wrong"]
+)
+async def test_twilio_auth_token_beside_an_api_key_is_checked_too(
+    fake_server: FakeServer, http_client: ProviderClient, token_accepted: bool, outcome: str
+) -> None:
+    key_sid = telephony_accounts.TWILIO_API_KEY_SID
+    accepted = {f"{key_sid}:key-secret"} | ({f"{SID}:token"} if token_accepted else set())
+    telephony_accounts.TWILIO_ANY_USER.install(fake_server, accepted)
+    credential = ProviderCredential(
+        id="c1",
+        provider="twilio",
+        config=CredentialConfig(base_url=fake_server.url),
+        secret=TwilioAccount(SID, "token", key_sid, "key-secret"),
+    )
+
+    result = await twilio_verification.VERIFIER.verify(credential, http_client)
+
+    assert result.outcome == outcome, result.message
+    assert len(fake_server.requests) == 2
+    if outcome == "invalid":
+        assert result.message.startswith("the API key is valid, but the auth token is not")
+        assert "token" not in result.message.removeprefix(
+            "the API key is valid, but the auth token"
+        )

@@ -7,7 +7,6 @@ import secrets
 import traceback
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from aiohttp import web
 
@@ -20,11 +19,11 @@ from integration_api.errors import (
 )
 from integration_api.providers.http_client import (
     HttpClientSettings,
-    TransportKind,
+    ProviderClient,
     create_http_client,
 )
-from integration_api.providers.limits import UpstreamLimits
 from integration_api.providers.transport import get_json, open_stream, send_json
+from integration_api.upstream.limits import UpstreamLimits
 from tests.fakes.server import FakeServer, json_response
 from tests.providers.conftest import LOOPBACK_POLICY
 from tests.support.egress import at_host
@@ -60,7 +59,7 @@ async def truncating_server_url() -> AsyncIterator[str]:
 
 
 async def test_send_json_returns_the_parsed_answer(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     async def echo(request: web.Request) -> web.Response:
         return json_response(201, {"received": await request.json()})
@@ -76,7 +75,7 @@ async def test_send_json_returns_the_parsed_answer(
 
 
 async def test_success_that_is_not_json_is_unavailable(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     async def html(request: web.Request) -> web.Response:
         return web.Response(text="<html>login</html>", content_type="text/html")
@@ -88,7 +87,7 @@ async def test_success_that_is_not_json_is_unavailable(
 
 
 async def test_key_in_url_query_stays_out_of_connection_errors(
-    closed_port_url: str, http_client: httpx.AsyncClient
+    closed_port_url: str, http_client: ProviderClient
 ) -> None:
     canary = "AIza" + secrets.token_urlsafe(30)
 
@@ -102,7 +101,7 @@ async def test_key_in_url_query_stays_out_of_connection_errors(
 
 
 async def test_key_in_url_query_stays_out_of_timeout_errors(
-    fake_server: FakeServer, impatient_http_client: httpx.AsyncClient
+    fake_server: FakeServer, impatient_http_client: ProviderClient
 ) -> None:
     canary = "AIza" + secrets.token_urlsafe(30)
     fake_server.hang()
@@ -116,7 +115,7 @@ async def test_key_in_url_query_stays_out_of_timeout_errors(
 
 
 async def test_provider_echoing_the_url_cannot_leak_the_key(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     canary = secrets.token_hex(20)
 
@@ -134,7 +133,7 @@ async def test_provider_echoing_the_url_cannot_leak_the_key(
 
 
 async def test_malformed_url_is_invalid_argument_without_quoting_it(
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
 ) -> None:
     canary = secrets.token_hex(20)
 
@@ -145,14 +144,14 @@ async def test_malformed_url_is_invalid_argument_without_quoting_it(
 
 
 async def test_connection_dropped_mid_body_is_unavailable_not_a_timeout(
-    truncating_server_url: str, http_client: httpx.AsyncClient
+    truncating_server_url: str, http_client: ProviderClient
 ) -> None:
     with pytest.raises(Unavailable, match=r"the connection to p at 127\.0\.0\.1:\d+ failed"):
         await get_json(http_client, truncating_server_url, provider="p")
 
 
 async def test_redirects_are_not_followed_so_keys_stay_with_their_host(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     async with FakeServer() as elsewhere:
 
@@ -173,7 +172,6 @@ async def test_redirects_are_not_followed_so_keys_stay_with_their_host(
 async def test_proxy_settings_of_the_environment_are_ignored(
     fake_server: FakeServer,
     closed_port_url: str,
-    transport_kind: TransportKind,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def ok(request: web.Request) -> web.Response:
@@ -185,16 +183,14 @@ async def test_proxy_settings_of_the_environment_are_ignored(
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
 
-    async with create_http_client(
-        HttpClientSettings(transport=transport_kind), LOOPBACK_POLICY
-    ) as client:
+    async with create_http_client(HttpClientSettings(), LOOPBACK_POLICY) as client:
         response = await get_json(client, fake_server.url + "/", provider="p")
 
     assert response.status_code == 200
 
 
 async def test_stream_hands_out_the_body_as_it_arrives(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     async def events(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -215,7 +211,7 @@ async def test_stream_hands_out_the_body_as_it_arrives(
 
 
 async def test_stream_with_error_status_raises_before_any_body_is_read(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     fake_server.answer_with_status(401, {"error": {"message": "invalid x-api-key"}})
     entered = False
@@ -230,7 +226,7 @@ async def test_stream_with_error_status_raises_before_any_body_is_read(
 
 
 async def test_stream_connection_dropped_while_reading_is_unavailable(
-    truncating_server_url: str, http_client: httpx.AsyncClient
+    truncating_server_url: str, http_client: ProviderClient
 ) -> None:
     received: list[str] = []
 
@@ -242,13 +238,10 @@ async def test_stream_connection_dropped_while_reading_is_unavailable(
     assert received[:1] == ["data: first"]
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
-async def test_failed_streams_release_their_connection(
-    fake_server: FakeServer, transport: TransportKind
-) -> None:
+async def test_failed_streams_release_their_connection(fake_server: FakeServer) -> None:
     fake_server.answer_with_status(503)
     settings = HttpClientSettings(
-        transport=transport, pool_timeout_seconds=1.0, limits=UpstreamLimits(max_connections=1)
+        pool_timeout_seconds=1.0, limits=UpstreamLimits(max_connections=1)
     )
 
     async with create_http_client(settings, LOOPBACK_POLICY) as client:
@@ -260,17 +253,14 @@ async def test_failed_streams_release_their_connection(
     assert len(fake_server.requests) == 3
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
 async def test_cookies_a_provider_sets_never_ride_along_on_later_requests(
-    fake_server: FakeServer, transport: TransportKind
+    fake_server: FakeServer,
 ) -> None:
     async def set_cookie(request: web.Request) -> web.Response:
         return json_response(200, {}, headers={"Set-Cookie": "session=tenant-a; Path=/"})
 
     fake_server.route("GET", "/models", set_cookie)
-    async with create_http_client(
-        HttpClientSettings(transport=transport), LOOPBACK_POLICY
-    ) as client:
+    async with create_http_client(HttpClientSettings(), LOOPBACK_POLICY) as client:
         for _call in range(2):
             await get_json(client, fake_server.url + "/models", provider="p")
     assert [request.headers.get("cookie") for request in fake_server.requests] == [None, None]

@@ -1,6 +1,6 @@
 """Each way a provider call can fail to get an answer is named, with the host and port.
 
-Real sockets on loopback, through both transports: a closed port, a name in `.invalid` (which
+Real sockets on loopback, through the shared client: a closed port, a name in `.invalid` (which
 never resolves), a TLS server with a self-signed certificate, one whose certificate names
 another host, and servers that accept a connection and never answer.
 """
@@ -14,33 +14,33 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import aiohttp
-import httpx
 import pytest
 
 from integration_api.errors import DeadlineExceeded, ServiceError, Unavailable
-from integration_api.providers.egress import EgressPolicy, parse_allow_list
+from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.http_client import (
     HttpClientSettings,
-    TransportKind,
+    ProviderClient,
     create_http_client,
 )
 from integration_api.providers.transport import get_json
 from integration_api.providers.transport_failures import transport_error
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.providers.test_transport import assert_free_of
 from tests.support.self_signed import SelfSigned, make_self_signed, silent_server, tls_server
 
 # The system resolver, as in production: `.invalid` names are guaranteed never to resolve.
 SYSTEM_DNS_POLICY = EgressPolicy(allow=parse_allow_list(("127.0.0.0/8", "*.invalid")))
 
-ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+ClientFactory = Callable[..., AbstractAsyncContextManager[ProviderClient]]
 
 
 @pytest.fixture
-def client_for(transport_kind: TransportKind) -> ClientFactory:
-    def create(**settings: float) -> httpx.AsyncClient:
+def client_for() -> ClientFactory:
+    def create(**settings: float) -> ProviderClient:
         options = {"connect_timeout_seconds": 5.0, **settings}
         return create_http_client(
-            HttpClientSettings(transport=transport_kind, **options),  # type: ignore[arg-type]
+            HttpClientSettings(**options),  # type: ignore[arg-type]
             SYSTEM_DNS_POLICY,
         )
 
@@ -58,7 +58,7 @@ def _secret_bearing(base: str) -> tuple[str, str]:
     return f"{base}/v1/{canary}/models?key={canary}", canary
 
 
-async def _failure(client: httpx.AsyncClient, url: str, canary: str) -> ServiceError:
+async def _failure(client: ProviderClient, url: str, canary: str) -> ServiceError:
     with pytest.raises(ServiceError) as caught:
         await get_json(client, url, provider="openai")
     assert_free_of(caught.value, canary)
@@ -137,30 +137,24 @@ async def test_a_server_that_accepts_and_never_answers_is_a_read_timeout(
     assert error.metadata["transport_failure"] == "read_timeout"
 
 
-async def _handshake_failure(kind: TransportKind, url: str, trusted: ssl.SSLContext) -> Exception:
-    """What a client trusting the certificate raises for it, through either library."""
+async def _handshake_failure(url: str, trusted: ssl.SSLContext) -> Exception:
+    """What an aiohttp client trusting the certificate raises for it."""
     try:
-        if kind == "httpx":
-            async with httpx.AsyncClient(verify=trusted) as client:
-                await client.get(url)
-        else:
-            async with aiohttp.ClientSession() as session, session.get(url, ssl=trusted):
-                pass
+        async with aiohttp.ClientSession() as session, session.get(url, ssl=trusted):
+            pass
     except Exception as failure:  # noqa: BLE001 - the failure is what the test examines
         return failure
     raise AssertionError("the handshake succeeded")
 
 
 async def test_a_certificate_for_another_host_is_a_hostname_mismatch(
-    transport_kind: TransportKind, certificate: SelfSigned
+    certificate: SelfSigned,
 ) -> None:
     # Only a client that trusts the certificate gets as far as comparing names, and the shared
     # client trusts public CAs only: the failure comes from a plain client and is mapped.
     async with tls_server(certificate.server_context()) as port:
         url = f"https://127.0.0.1:{port}/v1/models"
-        failure = await _handshake_failure(
-            transport_kind, url, certificate.trusting_client_context()
-        )
+        failure = await _handshake_failure(url, certificate.trusting_client_context())
     error = transport_error(failure, "openai", url)
 
     assert error.message == (

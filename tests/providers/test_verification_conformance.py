@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 import secrets
 
-import httpx
 import pytest
 
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import get_provider
 from tests.fakes.server import FakeServer
 from tests.providers.cases import ProviderCase
@@ -18,7 +18,7 @@ from tests.providers.conftest import SHORT_READ_TIMEOUT_SECONDS
 
 
 async def test_good_credential_is_valid(
-    case: ProviderCase, provider_fake: FakeServer, http_client: httpx.AsyncClient
+    case: ProviderCase, provider_fake: FakeServer, http_client: ProviderClient
 ) -> None:
     credential = case.credential(provider_fake.url, case.good_key())
 
@@ -30,7 +30,7 @@ async def test_good_credential_is_valid(
 
 
 async def test_bad_credential_is_invalid(
-    case: ProviderCase, provider_fake: FakeServer, http_client: httpx.AsyncClient
+    case: ProviderCase, provider_fake: FakeServer, http_client: ProviderClient
 ) -> None:
     credential = case.credential(provider_fake.url, f"{case.provider}-revoked-key-0123456789")
 
@@ -41,7 +41,7 @@ async def test_bad_credential_is_invalid(
 
 
 async def test_request_matches_the_provider_wire_format(
-    case: ProviderCase, provider_fake: FakeServer, http_client: httpx.AsyncClient
+    case: ProviderCase, provider_fake: FakeServer, http_client: ProviderClient
 ) -> None:
     key = case.good_key()
 
@@ -55,7 +55,7 @@ async def test_request_matches_the_provider_wire_format(
 
 
 async def test_upstream_server_error_is_unreachable(
-    case: ProviderCase, provider_fake: FakeServer, http_client: httpx.AsyncClient
+    case: ProviderCase, provider_fake: FakeServer, http_client: ProviderClient
 ) -> None:
     provider_fake.answer_with_status(500)
 
@@ -68,7 +68,7 @@ async def test_upstream_server_error_is_unreachable(
 
 
 async def test_closed_port_is_unreachable(
-    case: ProviderCase, closed_port_url: str, http_client: httpx.AsyncClient
+    case: ProviderCase, closed_port_url: str, http_client: ProviderClient
 ) -> None:
     result = await get_provider(case.provider).verifier.verify(
         case.credential(closed_port_url, case.good_key()), http_client
@@ -79,7 +79,7 @@ async def test_closed_port_is_unreachable(
 
 
 async def test_provider_slower_than_the_timeout_is_unreachable(
-    case: ProviderCase, provider_fake: FakeServer, impatient_http_client: httpx.AsyncClient
+    case: ProviderCase, provider_fake: FakeServer, impatient_http_client: ProviderClient
 ) -> None:
     provider_fake.hang()
 
@@ -96,7 +96,7 @@ async def test_provider_slower_than_the_timeout_is_unreachable(
 async def test_canary_key_never_appears_in_the_result_or_logs(
     case: ProviderCase,
     provider_fake: FakeServer,
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
     caplog: pytest.LogCaptureFixture,
     upstream_status: int,
 ) -> None:

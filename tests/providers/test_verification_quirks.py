@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from aiohttp import web
 
@@ -24,10 +23,10 @@ from integration_api.providers.aws import verification as bedrock
 from integration_api.providers.cohere import verification as cohere
 from integration_api.providers.deepgram import verification as deepgram
 from integration_api.providers.elevenlabs import verification as elevenlabs
-from integration_api.providers.endpoints import DEFAULT_BASE_URLS
 from integration_api.providers.google import gemini
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.openai import family as openai_family
-from integration_api.providers.registry import get_provider
+from integration_api.providers.registry import DEFAULT_BASE_URLS, get_provider
 from integration_api.providers.replicate import verification as replicate
 from integration_api.providers.verification import ProbeRequest
 from integration_api.providers.voyage import verification as voyageai
@@ -55,13 +54,13 @@ def credential(
     )
 
 
-async def verify(subject: ProviderCredential, http: httpx.AsyncClient) -> tuple[str, str]:
+async def verify(subject: ProviderCredential, http: ProviderClient) -> tuple[str, str]:
     result = await get_provider(subject.provider).verifier.verify(subject, http)
     return result.outcome, result.message
 
 
 async def test_cohere_key_reported_not_valid_with_200_is_invalid(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     provider_apis.COHERE.install(
         fake_server, set(), special={"old-key": provider_apis.COHERE_KEY_CHECK_INACTIVE}
@@ -75,7 +74,7 @@ async def test_cohere_key_reported_not_valid_with_200_is_invalid(
 
 
 async def test_elevenlabs_key_without_user_read_permission_is_valid(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     provider_apis.ELEVENLABS.install(
         fake_server, set(), special={"scoped": provider_apis.ELEVENLABS_MISSING_PERMISSION}
@@ -90,7 +89,7 @@ async def test_elevenlabs_key_without_user_read_permission_is_valid(
 
 
 async def test_bedrock_keys_without_list_permission_are_valid(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     account = AwsAccount("AKIDLIMITED000000000", "limited-secret-key", may_list_models=False)
     install_bedrock_control_plane(fake_server, [account], AWS_REGION)
@@ -105,7 +104,7 @@ async def test_bedrock_keys_without_list_permission_are_valid(
 
 
 async def test_bedrock_unknown_access_key_is_invalid(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     install_bedrock_control_plane(fake_server, [AwsAccount("AKIDKNOWN", "secret")], AWS_REGION)
     keys = AwsKeys("AKIDUNKNOWN", "secret")
@@ -120,7 +119,7 @@ async def test_bedrock_unknown_access_key_is_invalid(
 
 
 async def test_bedrock_session_token_is_sent_and_signed(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     account = AwsAccount("ASIATEMPORARY0000000", "temporary-secret", session_token="session-1")
     install_bedrock_control_plane(fake_server, [account], AWS_REGION)
@@ -137,7 +136,7 @@ async def test_bedrock_session_token_is_sent_and_signed(
 
 
 async def test_bedrock_without_region_is_invalid_without_a_request(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     outcome, message = await verify(
         credential("bedrock", AwsKeys("AKID", "secret"), fake_server.url), http_client
@@ -149,7 +148,7 @@ async def test_bedrock_without_region_is_invalid_without_a_request(
 
 
 async def test_vertex_key_file_that_is_not_json_is_invalid(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     secret = GcpServiceAccount("not json at all")
 
@@ -162,7 +161,7 @@ async def test_vertex_key_file_that_is_not_json_is_invalid(
 
 
 async def test_vertex_unusable_private_key_is_invalid_and_not_quoted(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     document = json.loads(VERTEX_ACCOUNT.key_file(fake_server.url + TOKEN_PATH))
     document["private_key"] = (
@@ -181,7 +180,7 @@ async def test_vertex_unusable_private_key_is_invalid_and_not_quoted(
 
 
 async def test_vertex_token_endpoint_answering_without_a_token_is_unreachable(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     async def empty_answer(request: web.Request) -> web.Response:
         return json_response(200, {"token_type": "Bearer"})
@@ -200,7 +199,7 @@ async def test_vertex_token_endpoint_answering_without_a_token_is_unreachable(
 
 
 async def test_vertex_token_request_proves_the_signature_to_the_token_endpoint(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     other_account = FakeServiceAccount.generate("other@fake-project.iam.gserviceaccount.com")
     install_token_endpoint(fake_server, [VERTEX_ACCOUNT, other_account])
@@ -221,7 +220,7 @@ async def test_vertex_token_request_proves_the_signature_to_the_token_endpoint(
 )
 async def test_azure_probe_follows_the_configured_surface(
     fake_server: FakeServer,
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
     configured: str,
     expected_path: str,
     expected_query: dict[str, str],
@@ -238,7 +237,7 @@ async def test_azure_probe_follows_the_configured_surface(
 
 
 async def test_azure_configured_api_version_is_used(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     provider_apis.AZURE_OPENAI.install(fake_server, {"azure-key"})
     subject = credential(
@@ -252,7 +251,7 @@ async def test_azure_configured_api_version_is_used(
 
 
 async def test_openai_compatible_server_without_auth_is_verified_without_a_key(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     provider_apis.OPENAI_COMPATIBLE.install(fake_server, {""})
 
@@ -265,7 +264,7 @@ async def test_openai_compatible_server_without_auth_is_verified_without_a_key(
 
 
 async def test_openai_compatible_url_that_is_not_an_openai_api_is_inconclusive(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     async def some_other_json(request: web.Request) -> web.Response:
         return json_response(200, {"status": "ok"})
@@ -298,7 +297,7 @@ async def test_openai_compatible_url_that_is_not_an_openai_api_is_inconclusive(
 )
 async def test_openai_rate_limit_and_spent_quota_are_not_verdicts_on_the_key(
     fake_server: FakeServer,
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
     body: dict[str, object],
     expected_outcome: str,
 ) -> None:
@@ -312,7 +311,7 @@ async def test_openai_rate_limit_and_spent_quota_are_not_verdicts_on_the_key(
 
 
 async def test_anthropic_overloaded_is_unreachable(
-    fake_server: FakeServer, http_client: httpx.AsyncClient
+    fake_server: FakeServer, http_client: ProviderClient
 ) -> None:
     overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     fake_server.answer_with_status(529, overloaded)
@@ -366,7 +365,7 @@ def test_bedrock_default_host_follows_the_region() -> None:
 
 
 async def test_region_that_could_change_the_host_is_refused_without_a_request(
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
 ) -> None:
     subject = credential("bedrock", AwsKeys("AKID", "secret"), region="evil.example/x")
 

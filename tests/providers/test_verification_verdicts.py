@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from integration_api.credentials.model import ApiKey, CredentialConfig, ProviderCredential
-from integration_api.providers.endpoints import DEFAULT_BASE_URLS
-from integration_api.providers.registry import get_provider
+from integration_api.providers.http_client import ProviderClient
+from integration_api.providers.registry import DEFAULT_BASE_URLS, get_provider
 from tests.fakes.server import FakeServer
 from tests.support.egress import at_host
 
@@ -65,7 +64,7 @@ def _credential(provider: str, server_url: str) -> ProviderCredential:
 @pytest.mark.parametrize(("provider", "status", "body"), REFUSALS)
 async def test_the_provider_refusing_the_key_is_invalid(
     fake_server: FakeServer,
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
     provider: str,
     status: int,
     body: object,
@@ -83,7 +82,7 @@ async def test_the_provider_refusing_the_key_is_invalid(
 @pytest.mark.parametrize(("provider", "status", "body", "quoted"), NOT_ABOUT_THE_KEY)
 async def test_an_answer_about_the_probe_rather_than_the_key_is_inconclusive(
     fake_server: FakeServer,
-    http_client: httpx.AsyncClient,
+    http_client: ProviderClient,
     provider: str,
     status: int,
     body: object,

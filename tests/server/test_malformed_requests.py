@@ -21,7 +21,8 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2
 
-from integration_api.server.reflection import build_pool, load_descriptor_set
+from integration_api.descriptor_set import load_descriptor_set
+from integration_api.server.reflection import build_pool
 from tests.support.raw_calls import raw_bidirectional_stream, raw_server_stream, raw_unary
 from tests.support.service import RunningService, running_service
 

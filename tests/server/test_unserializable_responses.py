@@ -21,8 +21,8 @@ import pytest
 from integration_api_proto.integration.v1 import grpc_aio
 
 from integration_api.auth.tokens import TokenPolicy, mint_token
+from integration_api.descriptor_set import load_descriptor_set
 from integration_api.server.interceptor import ServiceInterceptor
-from integration_api.server.reflection import load_descriptor_set
 from tests.credentials.helpers import error_info
 from tests.support.raw_calls import raw_bidirectional_stream, raw_server_stream, raw_unary
 

@@ -22,7 +22,7 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
 
-from integration_api.speech.limits import SpeechLimits
+from integration_api.config.speech_limits import SpeechLimits
 from tests.fakes.cartesia_speech_server import CartesiaServer
 from tests.fakes.openai_speech_server import OpenAISpeechServer
 from tests.fakes.speech_servers import (

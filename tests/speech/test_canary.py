@@ -21,9 +21,11 @@ from integration_api_proto.integration.v1 import SynthesizeRequest
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
 from integration_api.config import Settings
+from integration_api.config.speech_limits import SpeechLimits
 from integration_api.observability.logging import configure_logging
-from integration_api.providers.egress import PROVIDER_HOSTS, EgressPolicy, parse_allow_list
-from integration_api.speech.limits import SpeechLimits
+from integration_api.providers.egress import EgressPolicy
+from integration_api.providers.registry import PROVIDER_HOSTS
+from integration_api.upstream.allow_list import parse_allow_list
 from tests.speech.conftest import (
     SERVERS,
     SpeechUpstream,

@@ -18,8 +18,8 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
-from integration_api.providers.limits import UpstreamLimits
-from integration_api.speech.limits import SpeechLimits
+from integration_api.config.speech_limits import SpeechLimits
+from integration_api.upstream.limits import UpstreamLimits
 from tests.speech.conftest import (
     KEYS,
     SpeechUpstream,

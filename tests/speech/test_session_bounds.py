@@ -17,7 +17,7 @@ from integration_api_proto.integration.v1 import (
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
 from integration_api.config import GrpcLimits
-from integration_api.speech.limits import SpeechLimits
+from integration_api.config.speech_limits import SpeechLimits
 from tests.speech.conftest import (
     KEYS,
     SpeechUpstream,

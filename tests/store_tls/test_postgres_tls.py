@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from integration_api.config import Settings, load_settings
-from integration_api.server.database import Database
+from integration_api.database import Database
 from integration_api.store.database import DatabaseConnection
 from integration_api.tls import check_store_tls
 from tests.store_tls.conftest import (

@@ -9,8 +9,8 @@ from typing import Any
 from structlog.testing import capture_logs
 
 from integration_api.cache import RedisCredentialCache
-from integration_api.cache.base import CacheLookup
 from integration_api.config import load_settings
+from integration_api.credentials.cache import CacheLookup
 from integration_api.tls import check_store_tls
 from integration_api.vault import Keyring
 from tests.cache.conftest import credential_row

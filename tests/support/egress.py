@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from integration_api.providers.egress import PROVIDER_HOSTS, is_provider_host
+from integration_api.providers.egress import is_provider_host
+from integration_api.providers.registry import PROVIDER_HOSTS
 
 
 async def resolve_provider_hosts_to_loopback(host: str, port: int) -> list[str]:

@@ -12,9 +12,9 @@ from typing import Any
 
 import grpc.aio
 
+from integration_api.assembly.app import Application
 from integration_api.auth.tokens import mint_token
 from integration_api.config import Settings
-from integration_api.server.app import Application
 from integration_api.vault import generate_key
 
 DEFAULT_ORGANIZATION = "org-test"

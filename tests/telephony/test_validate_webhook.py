@@ -63,7 +63,8 @@ def genuine(provider: str, accounts: PhoneAccounts) -> SignedWebhook:
 
 
 def tampered(webhook: SignedWebhook) -> SignedWebhook:
-    return replace(webhook, body=webhook.body.replace(b"1", b"9"))
+    """The webhook with one byte added to its body (the last form value, or after the JSON)."""
+    return replace(webhook, body=webhook.body + b"x")
 
 
 TAMPERED_REASON = {

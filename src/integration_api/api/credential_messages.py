@@ -20,9 +20,9 @@ from integration_api_proto.integration.v1 import (
 
 from integration_api.credentials import model
 from integration_api.credentials.validation import secret_size_violations
+from integration_api.credentials.verification import VerificationResult
 from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
-from integration_api.providers.base import VerificationResult
 from integration_api.store.models import CredentialRow, HealthCheckRecord
 
 STATUS_TO_MESSAGE = {

@@ -35,10 +35,10 @@ from integration_api.api.credential_messages import (
     secret_from_message,
     status_from_message,
 )
+from integration_api.call_context import require_principal
 from integration_api.credentials.operations import CredentialDraft, CredentialOperations
 from integration_api.credentials.validation import reason_violations
 from integration_api.errors import InvalidArgument
-from integration_api.server.context import require_principal
 
 Context = grpc.aio.ServicerContext[Any, Any]
 UPDATABLE_FIELDS = {"name", "config"}

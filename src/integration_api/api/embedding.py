@@ -11,6 +11,7 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
+from integration_api.call_context import require_principal
 from integration_api.embeddings.converters import (
     embed_request_from_message,
     embed_response_from_result,
@@ -20,35 +21,13 @@ from integration_api.embeddings.converters import (
 from integration_api.embeddings.pipeline import EmbeddingService
 from integration_api.embeddings.rerank import RerankService
 from integration_api.llm.timing import Deadline
-from integration_api.providers.registry import embedding_model_for, rerank_model_for
-from integration_api.runtime import Runtime
-from integration_api.server.context import require_principal
-
-
-def embedding_service(runtime: Runtime) -> EmbeddingService:
-    """The embedding pipeline over the runtime's credentials, provider client and tenant slots."""
-    return EmbeddingService(
-        runtime.credential_ops,
-        lambda: runtime.http,
-        embedding_model_for,
-        tenant_calls=runtime.tenant_calls,
-        limits=runtime.settings.upstream,
-        max_message_bytes=runtime.settings.grpc.max_message_bytes,
-    )
-
-
-def rerank_service(runtime: Runtime) -> RerankService:
-    """The rerank pipeline over the runtime's credentials, provider client and tenant slots."""
-    return RerankService(
-        runtime.credential_ops,
-        lambda: runtime.http,
-        rerank_model_for,
-        tenant_calls=runtime.tenant_calls,
-    )
+from integration_api.providers.http_client import ProviderClient
 
 
 class EmbeddingServicer(grpc_aio.EmbeddingServiceBase):
-    def __init__(self, embeddings: EmbeddingService, rerank: RerankService) -> None:
+    def __init__(
+        self, embeddings: EmbeddingService[ProviderClient], rerank: RerankService[ProviderClient]
+    ) -> None:
         self._embeddings = embeddings
         self._rerank = rerank
 

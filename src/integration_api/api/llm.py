@@ -7,26 +7,15 @@ from collections.abc import AsyncIterator
 import grpc.aio
 from integration_api_proto.integration.v1 import ChatChunk, ChatRequest, grpc_aio
 
+from integration_api.call_context import require_principal
 from integration_api.llm.converters import chat_request_from_message, chunk_from_part
 from integration_api.llm.pipeline import ChatService
 from integration_api.llm.timing import Deadline
-from integration_api.providers.registry import chat_model_for
-from integration_api.runtime import Runtime
-from integration_api.server.context import require_principal
-
-
-def chat_service(runtime: Runtime) -> ChatService:
-    """The chat pipeline over the runtime's credentials, provider client and tenant slots."""
-    return ChatService(
-        runtime.credential_ops,
-        lambda: runtime.http,
-        chat_model_for,
-        tenant_calls=runtime.tenant_calls,
-    )
+from integration_api.providers.http_client import ProviderClient
 
 
 class LlmServicer(grpc_aio.LlmServiceBase):
-    def __init__(self, chat: ChatService) -> None:
+    def __init__(self, chat: ChatService[ProviderClient]) -> None:
         self._chat = chat
 
     async def chat(

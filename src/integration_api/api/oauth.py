@@ -21,12 +21,12 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import OAuthServiceBase
 
+from integration_api.call_context import require_principal
 from integration_api.errors import Internal, InvalidArgument
 from integration_api.oauth.callback_params import callback_params
 from integration_api.oauth.completion import end_user
 from integration_api.oauth.operations import OAuthOperations
 from integration_api.oauth.request_checks import StartRequest
-from integration_api.server.context import require_principal
 from integration_api.store.oauth_rows import OAuthConnectionRow
 
 Context = grpc.aio.ServicerContext[Any, Any]

@@ -42,9 +42,9 @@ from integration_api.api.operations_messages import (
     inventory_row_message,
     rotation_message,
 )
+from integration_api.call_context import require_principal
 from integration_api.ops.inventory import InventoryQuery
 from integration_api.ops.service import Operations
-from integration_api.server.context import require_principal
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

@@ -17,31 +17,13 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
+from integration_api.call_context import require_principal
 from integration_api.errors import InvalidArgument
-from integration_api.providers.speech_registry import speech_provider_for
-from integration_api.runtime import Runtime
-from integration_api.server.context import require_principal
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.speech import converters
 from integration_api.speech.pipeline import SpeechService
-from integration_api.speech.ports import SpeechTransport
 
 R = TypeVar("R", TranscribeRequest, SynthesizeStreamRequest)
-
-
-def speech_service(runtime: Runtime) -> SpeechService:
-    """The speech pipeline over the runtime's credentials and provider clients."""
-    limits = runtime.settings.speech
-
-    def transport() -> SpeechTransport:
-        return SpeechTransport(runtime.http, runtime.sockets, limits.keepalive_seconds)
-
-    return SpeechService(
-        runtime.credential_ops,
-        transport,
-        speech_provider_for,
-        limits,
-        sessions=runtime.speech_sessions,
-    )
 
 
 async def _first_config(requests: AsyncIterator[R]) -> R:
@@ -53,7 +35,7 @@ async def _first_config(requests: AsyncIterator[R]) -> R:
 
 
 class SpeechServicer(grpc_aio.SpeechServiceBase):
-    def __init__(self, speech: SpeechService) -> None:
+    def __init__(self, speech: SpeechService[SpeechTransport]) -> None:
         self._speech = speech
 
     async def transcribe(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import grpc.aio
-import httpx
 from integration_api_proto.integration.v1 import (
     GetCallRequest,
     GetCallResponse,
@@ -18,17 +17,14 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
-from integration_api.providers.telephony_calls import call_control_for
-from integration_api.providers.telephony_webhooks import webhook_checker_for
-from integration_api.runtime import Runtime
-from integration_api.server.context import require_principal
+from integration_api.call_context import require_principal
+from integration_api.providers.http_client import ProviderClient
 from integration_api.telephony.call_control import CallService
 from integration_api.telephony.call_converters import (
     call_change_from,
     call_message,
     place_call_from,
 )
-from integration_api.telephony.call_rules import CallRules
 from integration_api.telephony.webhook_converters import (
     response_from_verdict,
     webhook_from_request,
@@ -36,20 +32,8 @@ from integration_api.telephony.webhook_converters import (
 from integration_api.telephony.webhook_validation import WebhookValidation
 
 
-def webhook_validation(runtime: Runtime) -> WebhookValidation:
-    """Webhook checks over the runtime's credentials and its memory of accepted webhooks."""
-    return WebhookValidation(runtime.credential_ops, webhook_checker_for, runtime.webhook_replays)
-
-
-def call_service(runtime: Runtime) -> CallService[httpx.AsyncClient]:
-    """Call control over the runtime's credentials and provider client; production admits
-    only https/wss URLs for the provider to reach."""
-    rules = CallRules(production=runtime.settings.production)
-    return CallService(runtime.credential_ops, lambda: runtime.http, call_control_for, rules)
-
-
 class TelephonyServicer(grpc_aio.TelephonyServiceBase):
-    def __init__(self, webhooks: WebhookValidation, calls: CallService[httpx.AsyncClient]) -> None:
+    def __init__(self, webhooks: WebhookValidation, calls: CallService[ProviderClient]) -> None:
         self._webhooks = webhooks
         self._calls = calls
 

@@ -1,7 +1,10 @@
-"""Credential-row cache: Redis when configured, otherwise in-process; ciphertext only."""
+"""Credential-row cache: Redis when configured, otherwise in-process; ciphertext only.
 
-from integration_api.cache.base import CredentialCache
+Both implement `credentials.cache.CredentialCache`; `tenant_leases` implements the shared lease
+store of `llm.tenant_calls`.
+"""
+
 from integration_api.cache.memory import MemoryCredentialCache
 from integration_api.cache.redis_cache import RedisCredentialCache
 
-__all__ = ["CredentialCache", "MemoryCredentialCache", "RedisCredentialCache"]
+__all__ = ["MemoryCredentialCache", "RedisCredentialCache"]

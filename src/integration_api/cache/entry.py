@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from integration_api.cache.base import row_from_json, row_to_json
+from integration_api.cache.rows import row_from_json, row_to_json
 from integration_api.store.models import CredentialRow
 from integration_api.vault import Keyring
 

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from integration_api.cache.base import TOMBSTONE_SECONDS, CacheLookup, FillTicket
+from integration_api.credentials.cache import TOMBSTONE_SECONDS, CacheLookup, FillTicket
 from integration_api.store.models import CredentialRow
 
 

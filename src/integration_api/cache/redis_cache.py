@@ -21,10 +21,10 @@ import redis.asyncio as redis
 import structlog
 from redis.exceptions import RedisError
 
-from integration_api.cache.base import TOMBSTONE_SECONDS, CacheLookup, FillTicket
 from integration_api.cache.entry import UntrustedEntry, open_entry, seal_entry
 from integration_api.cache.redis_client import create_redis_client
 from integration_api.config import RedisSettings
+from integration_api.credentials.cache import TOMBSTONE_SECONDS, CacheLookup, FillTicket
 from integration_api.store.failure_reason import connection_failure_reason
 from integration_api.store.models import CredentialRow
 from integration_api.vault import Keyring

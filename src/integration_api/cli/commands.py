@@ -27,7 +27,7 @@ def _log_generated(generated: list[str]) -> None:
 
 
 async def _serve(settings: Settings, generated: list[str]) -> int:
-    from integration_api.server.app import Application
+    from integration_api.assembly.app import Application
 
     application = Application(settings)
     stop_requested = asyncio.Event()
@@ -86,7 +86,7 @@ def command_token(arguments: argparse.Namespace) -> int:
 
 
 def command_migrate(arguments: argparse.Namespace) -> int:
-    from integration_api.server.database import Database
+    from integration_api.database import Database
 
     # Needs no secret; with no POSTGRES__HOST it migrates (or starts) the embedded database.
     settings, _generated = prepared_settings(arguments.data_dir, needs=[])

@@ -40,7 +40,7 @@ def _settings_and_keyring(arguments: argparse.Namespace) -> tuple[Settings, Keyr
 @asynccontextmanager
 async def _database_pool(settings: Settings) -> AsyncIterator[ConnectionPool]:
     """The service's database, migrated, for the length of one command."""
-    from integration_api.server.database import Database
+    from integration_api.database import Database
 
     database = Database(settings)
     await database.start()

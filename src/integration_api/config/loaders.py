@@ -18,6 +18,7 @@ from integration_api.config.sections import (
     RedisSettings,
     TracingSettings,
 )
+from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.config.values import (
     ConfigError,
     read_bool,
@@ -27,9 +28,8 @@ from integration_api.config.values import (
     read_positive_float,
     read_positive_int,
 )
-from integration_api.providers.egress import parse_allow_list, split_allow_setting
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
-from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
+from integration_api.upstream.allow_list import parse_allow_list, split_allow_setting
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 
 # Past five minutes a leeway stops being clock skew and starts extending every token's life.
 MAX_JWT_LEEWAY_SECONDS = 300

@@ -17,6 +17,7 @@ from integration_api.config.sections import (
     RedisSettings,
     TracingSettings,
 )
+from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.config.values import (
     ConfigError,
     read_float,
@@ -24,8 +25,7 @@ from integration_api.config.values import (
     read_non_negative_int,
 )
 from integration_api.errors import FailedPrecondition
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
-from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 
 REFERENCE_DEFAULT_SECRET = "rpd_pks"
 MIN_SECRET_BYTES = 32

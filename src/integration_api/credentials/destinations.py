@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integration_api.credentials.model import CredentialConfig, GcpServiceAccount, SecretMaterial
-from integration_api.errors import FieldViolation, InvalidArgument
-from integration_api.providers.egress import EgressPolicy, base_url_refusal
-from integration_api.providers.endpoints import BASE_URL_FIELD, REGION_FIELD
-from integration_api.providers.google.service_account import (
-    GOOGLE_TOKEN_URI,
-    service_account_violations,
+from integration_api.credentials.catalog import DestinationPolicy
+from integration_api.credentials.model import (
+    BASE_URL_FIELD,
+    REGION_FIELD,
+    SECRET_FIELD,
+    CredentialConfig,
 )
-from integration_api.providers.key_material import SECRET_FIELD
+from integration_api.errors import FieldViolation, InvalidArgument
 
 ROTATE_INSTEAD = (
     "changes where the key is sent; rotate the credential with the new config and its secret"
@@ -30,37 +29,28 @@ def _refused(refusal: str) -> str:
     return f"is refused by the egress policy: {refusal}; list it in EGRESS_ALLOW to allow it"
 
 
-def token_uri_of(secret: SecretMaterial | None) -> str:
-    """The token endpoint a service-account key is exchanged at ('' for other secrets)."""
-    if not isinstance(secret, GcpServiceAccount) or service_account_violations(secret):
-        return ""
-    token_uri = secret.parsed().get("token_uri", GOOGLE_TOKEN_URI)
-    return token_uri if isinstance(token_uri, str) else ""
-
-
 async def egress_violations(
-    policy: EgressPolicy, provider: str, config: CredentialConfig, secret: SecretMaterial
+    policy: DestinationPolicy, provider: str, config: CredentialConfig, token_uri: str
 ) -> list[FieldViolation]:
-    """Every configured destination of a credential the egress policy refuses."""
+    """Every configured destination of a credential (`token_uri`: its key file's) refused."""
     violations: list[FieldViolation] = []
     base_url = config.base_url.strip()
     if base_url:
-        refusal = await base_url_refusal(policy, provider, base_url)
+        refusal = await policy.refusal(provider, base_url)
         if refusal is not None:
             violations.append(FieldViolation(BASE_URL_FIELD, _refused(refusal)))
-    token_uri = token_uri_of(secret)
     if token_uri:
-        refusal = await base_url_refusal(policy, provider, token_uri)
+        refusal = await policy.refusal(provider, token_uri)
         if refusal is not None:
             violations.append(FieldViolation(SECRET_FIELD, "token_uri " + _refused(refusal)))
     return violations
 
 
 async def check_egress(
-    policy: EgressPolicy, provider: str, config: CredentialConfig, secret: SecretMaterial
+    policy: DestinationPolicy, provider: str, config: CredentialConfig, token_uri: str
 ) -> None:
     """Raise `InvalidArgument` naming each refused destination (before any call is made)."""
-    violations = await egress_violations(policy, provider, config, secret)
+    violations = await egress_violations(policy, provider, config, token_uri)
     if violations:
         summary = "; ".join(f"{item.field}: {item.description}" for item in violations)
         raise InvalidArgument(f"invalid credential: {summary}", violations)

@@ -15,6 +15,10 @@ from types import MappingProxyType
 from typing import Any
 
 REDACTED = "<redacted>"
+# The request fields a credential violation names.
+SECRET_FIELD = "secret"
+BASE_URL_FIELD = "config.base_url"
+REGION_FIELD = "config.region"
 
 
 @dataclass(frozen=True)

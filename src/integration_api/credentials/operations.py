@@ -10,14 +10,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
-
-from integration_api.cache.base import CredentialCache
+from integration_api.call_context import current_request_id
+from integration_api.credentials.cache import CredentialCache
+from integration_api.credentials.catalog import DestinationPolicy, ProviderCatalog
 from integration_api.credentials.destinations import (
     check_egress,
     destination_changes,
     refuse_destination_change,
-    token_uri_of,
 )
 from integration_api.credentials.model import (
     CredentialConfig,
@@ -28,13 +27,10 @@ from integration_api.credentials.model import (
 from integration_api.credentials.sealing import open_secret, seal
 from integration_api.credentials.usage import CredentialResolver
 from integration_api.credentials.validation import extra_violations, name_violations
+from integration_api.credentials.verification import VerificationResult
+from integration_api.database import Database
 from integration_api.errors import FailedPrecondition, FieldViolation, InvalidArgument, Unavailable
 from integration_api.principal import Principal, Tenant
-from integration_api.providers.base import VerificationResult
-from integration_api.providers.egress import EgressPolicy
-from integration_api.providers.registry import check_credential, get_provider
-from integration_api.server.context import current_request_id
-from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
 from integration_api.store.credentials import CredentialRepository, LinkedWrite
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord, NewCredential
@@ -89,14 +85,14 @@ class CredentialOperations:
         database: Database,
         envelope: Envelope,
         cache: CredentialCache,
-        http: httpx.AsyncClient,
-        egress: EgressPolicy,
+        providers: ProviderCatalog,
+        destinations: DestinationPolicy,
     ) -> None:
         self._database = database
         self._envelope = envelope
         self._cache = cache
-        self._http = http
-        self._egress = egress
+        self._providers = providers
+        self._destinations = destinations
         self._resolver = CredentialResolver(database, envelope, cache)
         self._page_tokens = PageTokens(envelope.keyring)
 
@@ -139,9 +135,8 @@ class CredentialOperations:
     async def verify_secret(
         self, credential_id: str, provider: str, config: CredentialConfig, secret: SecretMaterial
     ) -> VerificationResult:
-        spec = get_provider(provider)
         credential = ProviderCredential(credential_id, provider, config, secret)
-        return await spec.verifier.verify(credential, self._http)
+        return await self._providers.verify(credential)
 
     async def _verification_gate(
         self, principal: Principal, action: str, candidate: ProviderCredential, *, skip: bool
@@ -161,11 +156,10 @@ class CredentialOperations:
         violations = name_violations(draft.name) + extra_violations(dict(draft.config.extra))
         if draft.secret is None:
             violations.append(FieldViolation("secret", "is required"))
-        get_provider(draft.provider)
+        self._providers.require_known(draft.provider)
         _raise_if_any(violations)
         assert draft.secret is not None
-        check_credential(draft.provider, draft.config, draft.secret)
-        await check_egress(self._egress, draft.provider, draft.config, draft.secret)
+        await self._check_credential(draft.provider, draft.config, draft.secret)
         credential_id = str(uuid.uuid4())
         result = await self._verification_gate(
             principal,
@@ -205,6 +199,21 @@ class CredentialOperations:
             )
         return row
 
+    async def _check_credential(
+        self, provider: str, config: CredentialConfig, secret: SecretMaterial
+    ) -> None:
+        """`InvalidArgument` listing what is wrong with a credential to be stored.
+
+        Its fields first, then each destination of its key the egress policy refuses; both
+        before any call is made.
+        """
+        violations = self._providers.credential_violations(provider, config, secret)
+        if violations:
+            summary = "; ".join(f"{item.field}: {item.description}" for item in violations)
+            raise InvalidArgument(f"invalid credential: {summary}", violations)
+        token_uri = self._providers.token_uri_of(secret)
+        await check_egress(self._destinations, provider, config, token_uri)
+
     async def get(self, tenant: Tenant, credential_id: str) -> CredentialRow:
         return await self._repository().get(tenant, credential_id)
 
@@ -220,7 +229,7 @@ class CredentialOperations:
         if page_size < 0 or page_size > 100:
             raise InvalidArgument.for_field("page_size", "must be between 0 and 100")
         if provider:
-            get_provider(provider)
+            self._providers.require_known(provider)
         return await self._repository().list(
             tenant,
             provider=provider or None,
@@ -245,7 +254,7 @@ class CredentialOperations:
             violations += extra_violations(dict(config.extra))
         _raise_if_any(violations)
         if config is not None:
-            _raise_if_any(get_provider(current.provider).config_violations(config))
+            _raise_if_any(self._providers.config_violations(current.provider, config))
             refuse_destination_change(CredentialConfig.from_json(current.config), config)
         event = self._event(
             principal,
@@ -287,8 +296,7 @@ class CredentialOperations:
         current = await self._repository().get(principal.tenant, credential_id)
         stored = CredentialConfig.from_json(current.config)
         target = config if config is not None else stored
-        check_credential(current.provider, target, secret)
-        await check_egress(self._egress, current.provider, target, secret)
+        await self._check_credential(current.provider, target, secret)
         result = await self._verification_gate(
             principal,
             "credential.rotate",
@@ -338,7 +346,7 @@ class CredentialOperations:
         """The rotation's audit event, with the old and new value of every moved destination."""
         stored = CredentialConfig.from_json(current.config)
         changes = destination_changes(
-            stored, target, self._stored_token_uri(current), token_uri_of(secret)
+            stored, target, self._stored_token_uri(current), self._providers.token_uri_of(secret)
         )
         moved = {key: value for change in changes for key, value in change.audit_details().items()}
         return self._event(
@@ -354,7 +362,7 @@ class CredentialOperations:
         """The token endpoint of a stored service-account key ('' for any other secret)."""
         if row.secret_kind != GcpServiceAccount.kind:
             return ""
-        return token_uri_of(open_secret(self._envelope, row))
+        return self._providers.token_uri_of(open_secret(self._envelope, row))
 
     async def delete(self, principal: Principal, credential_id: str) -> None:
         await self._repository().delete(

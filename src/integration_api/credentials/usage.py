@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from integration_api.cache.base import CredentialCache
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.model import CredentialConfig, ProviderCredential
 from integration_api.credentials.sealing import open_secret
+from integration_api.database import Database
 from integration_api.errors import FailedPrecondition
 from integration_api.principal import Tenant
-from integration_api.server.database import Database
 from integration_api.store.credential_rows import credential_not_found, parse_credential_id
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.models import CredentialRow, HealthCheckRecord
@@ -31,7 +31,7 @@ class CredentialResolver:
         row = lookup.row
         if row is None:
             row = await CredentialRepository(self._database.pool).get(tenant, credential_id)
-            # Refused by the cache if the credential changed since the miss (see cache.base).
+            # Refused by the cache if the credential changed since the miss (see credentials.cache).
             await self._cache.put(row, lookup.ticket)
         elif row.tenant != tenant:
             # Cached by id alone: another tenant's id must look exactly like a missing one.

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
@@ -25,29 +25,32 @@ from integration_api.embeddings.contract import (
     EmbedRequest,
     EmbedResult,
 )
+from integration_api.embeddings.ports import EmbeddingModel
 from integration_api.embeddings.request_bounds import (
     check_answer_fits,
     check_request_size,
     expected_dimensions,
 )
-from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import Usage
+from integration_api.llm.model_choice import model_for_call
 from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.base import EmbeddingModel
-from integration_api.providers.http_errors import naming_the_model
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.error_kinds import naming_the_model
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.upstream.timer import UpstreamTimer
 
 log = structlog.get_logger("integration_api.embeddings")
 
-EmbeddingModelLookup = Callable[[str], EmbeddingModel | None]
+# The providers' HTTP client, named by the process assembly (the domain never imports it).
+ClientT = TypeVar("ClientT")
+EmbeddingModelLookup = Callable[[str], EmbeddingModel[ClientT] | None]
 MAX_CONCURRENT_BATCHES = 4
 # gRPC's default, as GRPC_MAX_MESSAGE_BYTES has it.
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -79,23 +82,23 @@ def total_usage(results: list[EmbedBatchResult]) -> Usage:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Call:
+class _Call(Generic[ClientT]):
     tenant: Tenant
     credential: ProviderCredential
-    model: EmbeddingModel
+    model: EmbeddingModel[ClientT]
     deadline: Deadline
     timer: UpstreamTimer
     inputs: int
 
 
-class EmbeddingService:
+class EmbeddingService(Generic[ClientT]):
     """Embeds texts through stored credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
-        embedding_model_for: EmbeddingModelLookup,
+        http: Callable[[], ClientT],
+        embedding_model_for: EmbeddingModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
         limits: UpstreamLimits = DEFAULT_LIMITS,
@@ -128,11 +131,7 @@ class EmbeddingService:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider
         model = self._model_for(credential)
-        model_name = request.model or model.default_model(credential)
-        if not model_name:
-            raise InvalidArgument.for_field(
-                "model", "is empty and the credential has no default_model"
-            )
+        model_name = model_for_call(request.model, model, credential)
         record.model = model_name
         structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
         dimensions = expected_dimensions(request, model_name)
@@ -156,7 +155,7 @@ class EmbeddingService:
         return result
 
     async def _run_first_alone(
-        self, call: _Call, batches: list[EmbedBatch]
+        self, call: _Call[ClientT], batches: list[EmbedBatch]
     ) -> list[EmbedBatchResult]:
         """For a model of unknown dimensions: its first answer tells whether the rest will fit."""
         first = await self._run(call, batches[0])
@@ -166,7 +165,7 @@ class EmbeddingService:
             return [first]
         return [first, *await self._run_all(call, batches[1:])]
 
-    def _model_for(self, credential: ProviderCredential) -> EmbeddingModel:
+    def _model_for(self, credential: ProviderCredential) -> EmbeddingModel[ClientT]:
         model = self._embedding_model_for(credential.provider)
         if model is None:
             raise FailedPrecondition(
@@ -176,7 +175,9 @@ class EmbeddingService:
             )
         return model
 
-    async def _run_all(self, call: _Call, batches: list[EmbedBatch]) -> list[EmbedBatchResult]:
+    async def _run_all(
+        self, call: _Call[ClientT], batches: list[EmbedBatch]
+    ) -> list[EmbedBatchResult]:
         if len(batches) == 1:
             return [await self._run(call, batches[0])]
         gate = asyncio.Semaphore(MAX_CONCURRENT_BATCHES)
@@ -192,7 +193,7 @@ class EmbeddingService:
             raise _first_failure(failures) from None
         return [task.result() for task in tasks]
 
-    async def _run(self, call: _Call, batch: EmbedBatch) -> EmbedBatchResult:
+    async def _run(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         """One batch, retried while that may help and the deadline allows."""
         attempts = 0
         while True:
@@ -208,7 +209,7 @@ class EmbeddingService:
                 log.info("retrying provider call", reason=error.reason, attempt=attempts)
                 await call.deadline.sleep(delay, call.timer)
 
-    async def _attempt(self, call: _Call, batch: EmbedBatch) -> EmbedBatchResult:
+    async def _attempt(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         result = call.model.embed(call.credential, batch, self._http(), call.timer)
         if call.deadline.at is None:
             return await result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from integration_api.embeddings.contract import EmbedRequest
 from integration_api.errors import InvalidArgument
-from integration_api.providers.limits import UpstreamLimits
+from integration_api.upstream.limits import UpstreamLimits
 
 # A float travels as 4 bytes (packed float32); each embedding adds its index and framing.
 _BYTES_PER_VALUE = 4

@@ -11,48 +11,51 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import RerankAnswer, RerankQuery, RerankRequest
+from integration_api.embeddings.ports import RerankModel
 from integration_api.embeddings.rerank_bounds import check_rerank_request, ranked_best_first
-from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm import metrics
+from integration_api.llm.model_choice import model_for_call
 from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.base import RerankModel
-from integration_api.providers.http_errors import naming_the_model
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.error_kinds import naming_the_model
 
 log = structlog.get_logger("integration_api.rerank")
 
-RerankModelLookup = Callable[[str], RerankModel | None]
+# The providers' HTTP client, named by the process assembly (the domain never imports it).
+ClientT = TypeVar("ClientT")
+RerankModelLookup = Callable[[str], RerankModel[ClientT] | None]
 
 
 @dataclasses.dataclass(frozen=True)
-class _Call:
+class _Call(Generic[ClientT]):
     tenant: Tenant
     credential: ProviderCredential
-    model: RerankModel
+    model: RerankModel[ClientT]
     query: RerankQuery
     deadline: Deadline
     clock: CallClock
 
 
-class RerankService:
+class RerankService(Generic[ClientT]):
     """Ranks documents against a query through stored credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
-        rerank_model_for: RerankModelLookup,
+        http: Callable[[], ClientT],
+        rerank_model_for: RerankModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
     ) -> None:
@@ -83,11 +86,7 @@ class RerankService:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider
         model = self._model_for(credential)
-        model_name = request.model or model.default_model(credential)
-        if not model_name:
-            raise InvalidArgument.for_field(
-                "model", "is empty and the credential has no default_model"
-            )
+        model_name = model_for_call(request.model, model, credential)
         record.model = model_name
         structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
         top_n = request.top_n
@@ -100,7 +99,7 @@ class RerankService:
         check_answer(answer, credential.provider)
         return ranked_best_first(answer, len(request.documents), top_n, credential.provider)
 
-    def _model_for(self, credential: ProviderCredential) -> RerankModel:
+    def _model_for(self, credential: ProviderCredential) -> RerankModel[ClientT]:
         model = self._rerank_model_for(credential.provider)
         if model is None:
             raise FailedPrecondition(
@@ -110,7 +109,7 @@ class RerankService:
             )
         return model
 
-    async def _run(self, call: _Call) -> RerankAnswer:
+    async def _run(self, call: _Call[ClientT]) -> RerankAnswer:
         """The provider call, retried while that may help and the deadline allows."""
         attempts = 0
         while True:
@@ -126,7 +125,7 @@ class RerankService:
                 log.info("retrying provider call", reason=error.reason, attempt=attempts)
                 await call.deadline.sleep(delay, call.clock.upstream)
 
-    async def _attempt(self, call: _Call) -> RerankAnswer:
+    async def _attempt(self, call: _Call[ClientT]) -> RerankAnswer:
         answer = call.model.rerank(call.credential, call.query, self._http(), call.clock.upstream)
         if call.deadline.at is None:
             return await answer

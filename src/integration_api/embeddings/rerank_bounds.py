@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from integration_api.embeddings.contract import RankedDocument, RerankAnswer, RerankRequest
 from integration_api.errors import InvalidArgument, Unavailable
-from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
 DOCUMENTS_FIELD = "documents"
 # The most documents Cohere, Voyage AI and Bedrock each take in one call.

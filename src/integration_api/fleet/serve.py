@@ -8,10 +8,10 @@ from collections.abc import Callable
 import structlog
 
 from integration_api.config import ConfigError, Settings
+from integration_api.database import Database
 from integration_api.fleet.metrics import FleetMetrics
 from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
-from integration_api.server.database import Database
 
 log = structlog.get_logger("integration_api.fleet")
 

@@ -36,7 +36,7 @@ def _tell(link: Connection, report: Report) -> None:
 
 
 async def _serve(settings: Settings, database_dsn: str, link: Connection) -> int:
-    from integration_api.server.app import Application
+    from integration_api.assembly.app import Application
 
     application = Application(
         settings,

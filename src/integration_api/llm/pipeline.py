@@ -13,30 +13,32 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Generic, TypeVar
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.errors import FailedPrecondition, InvalidArgument, ServiceError
+from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm import metrics
 from integration_api.llm.contract import ChatRequest, Finish, StreamPart, Usage
-from integration_api.llm.ports import CredentialSource
+from integration_api.llm.model_choice import model_for_call
+from integration_api.llm.ports import ChatModel, CredentialSource
 from integration_api.llm.ready_text import ReadyTextMerger
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.base import ChatModel
-from integration_api.providers.http_errors import CREDENTIAL_REJECTED, naming_the_model
-from integration_api.providers.stream_errors import truncated
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, naming_the_model
+from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.llm")
 
 CAPABILITY_NOT_SUPPORTED = "CAPABILITY_NOT_SUPPORTED"
 
-ChatModelLookup = Callable[[str], ChatModel | None]
+# The providers' HTTP client, named by the process assembly (the domain never imports it).
+ClientT = TypeVar("ClientT")
+ChatModelLookup = Callable[[str], ChatModel[ClientT] | None]
 Parts = AsyncGenerator[StreamPart, None]
 
 
@@ -101,14 +103,14 @@ class _ChatCall:
         )
 
 
-class ChatService:
+class ChatService(Generic[ClientT]):
     """Streams chat answers through stored credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        http: Callable[[], httpx.AsyncClient],
-        chat_model_for: ChatModelLookup,
+        http: Callable[[], ClientT],
+        chat_model_for: ChatModelLookup[ClientT],
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
     ) -> None:
@@ -156,17 +158,19 @@ class ChatService:
 
     async def _prepare(
         self, tenant: Tenant, request: ChatRequest, call: _ChatCall
-    ) -> tuple[ProviderCredential, ChatModel, ChatRequest]:
+    ) -> tuple[ProviderCredential, ChatModel[ClientT], ChatRequest]:
         """The credential, its provider's adapter, and the request with its model resolved."""
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         call.provider = credential.provider
         model = self._model_for(credential)
-        request = dataclasses.replace(request, model=_model_name(model, credential, request))
+        request = dataclasses.replace(
+            request, model=model_for_call(request.model, model, credential)
+        )
         call.model = request.model
         structlog.contextvars.bind_contextvars(provider=call.provider, model=call.model)
         return credential, model, request
 
-    def _model_for(self, credential: ProviderCredential) -> ChatModel:
+    def _model_for(self, credential: ProviderCredential) -> ChatModel[ClientT]:
         model = self._chat_model_for(credential.provider)
         if model is None:
             raise FailedPrecondition(
@@ -180,7 +184,7 @@ class ChatService:
         self,
         tenant: Tenant,
         credential: ProviderCredential,
-        model: ChatModel,
+        model: ChatModel[ClientT],
         request: ChatRequest,
         deadline: Deadline,
         clock: CallClock,
@@ -225,10 +229,3 @@ class ChatService:
         except StopAsyncIteration:
             # An adapter always ends with Finish or an error; ending otherwise is a truncation.
             raise truncated(provider) from None
-
-
-def _model_name(model: ChatModel, credential: ProviderCredential, request: ChatRequest) -> str:
-    name = request.model.strip() or model.default_model(credential)
-    if not name:
-        raise InvalidArgument.for_field("model", "is empty and the credential has no default_model")
-    return name

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any
 
 from integration_api.llm.contract import StreamPart, TextDelta
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 # A joined delta stops growing here: a provider that floods the connection still reaches the
 # caller in messages far below any client's receive limit (gRPC's default is 4 MiB).

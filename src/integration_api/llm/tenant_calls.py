@@ -17,7 +17,7 @@ from typing import Protocol
 
 from integration_api.errors import ServiceError
 from integration_api.principal import Tenant
-from integration_api.providers.limits import DEFAULT_LIMITS, tenant_call_limit
+from integration_api.upstream.limits import DEFAULT_LIMITS, tenant_call_limit
 
 
 class LeaseStoreUnavailable(Exception):

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from integration_api.errors import DeadlineExceeded
 from integration_api.llm.contract import Timing
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 PartT = TypeVar("PartT")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from integration_api.errors import Internal, Unavailable
 from integration_api.llm.contract import ToolCall
-from integration_api.providers.limits import (
+from integration_api.upstream.limits import (
     DEFAULT_LIMITS,
     TOO_MANY_TOOL_CALLS,
     TOOL_ARGUMENTS_TOO_LARGE,

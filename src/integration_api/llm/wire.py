@@ -13,7 +13,7 @@ from functools import cache
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
-from integration_api.server.reflection import load_descriptor_set
+from integration_api.descriptor_set import load_descriptor_set
 
 
 @cache

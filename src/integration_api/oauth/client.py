@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
@@ -18,6 +17,7 @@ from integration_api.errors import ServiceError, Unavailable
 from integration_api.oauth.errors import ClientMisconfigured, GrantRejected, TokenRequestRefused
 from integration_api.oauth.provider import OAuthProvider
 from integration_api.oauth.tokens import TokenSet
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorResponse
 from integration_api.providers.token_lifetime import lifetime_seconds
 from integration_api.providers.transport import send_json
@@ -35,7 +35,7 @@ _TRANSIENT_4XX = {408, 409, 429, 499}
 
 
 async def exchange_code(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     provider: OAuthProvider,
     *,
     code: str,
@@ -48,13 +48,13 @@ async def exchange_code(
     return await _token_request(http, provider, body, secrets=(code, verifier))
 
 
-async def refresh(http: httpx.AsyncClient, provider: OAuthProvider, refresh_token: str) -> TokenSet:
+async def refresh(http: ProviderClient, provider: OAuthProvider, refresh_token: str) -> TokenSet:
     body = prepare_token_request("refresh_token", refresh_token=refresh_token)
     return await _token_request(http, provider, body, secrets=(refresh_token,))
 
 
 async def _token_request(
-    http: httpx.AsyncClient, provider: OAuthProvider, body: str, *, secrets: tuple[str, ...]
+    http: ProviderClient, provider: OAuthProvider, body: str, *, secrets: tuple[str, ...]
 ) -> TokenSet:
     auth = ClientAuth(provider.client_id, provider.client_secret, "client_secret_post")
     headers = {

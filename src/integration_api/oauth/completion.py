@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import structlog
 
 from integration_api.errors import InvalidArgument, NotFound, ServiceError
@@ -26,6 +25,7 @@ from integration_api.oauth.errors import AuthorizationRefused
 from integration_api.oauth.registry import OAuthProviders
 from integration_api.oauth.tokens import TokenSet, open_sealed, pending_binding, seal_tokens
 from integration_api.principal import Principal
+from integration_api.providers.http_client import ProviderClient
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_connections import OAuthConnectionRepository
 from integration_api.store.oauth_pending import PendingConnectionRepository
@@ -75,7 +75,7 @@ class Completion:
         pending: PendingConnectionRepository,
         connections: OAuthConnectionRepository,
         envelope: Envelope,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         providers: OAuthProviders,
     ) -> None:
         self._pending = pending

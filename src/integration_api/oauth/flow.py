@@ -15,12 +15,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import structlog
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from integration_api.call_context import current_request_id
 from integration_api.config import OAuthSettings
 from integration_api.errors import NotFound, ServiceError
 from integration_api.oauth import client
@@ -43,7 +43,7 @@ from integration_api.oauth.request_checks import (
 )
 from integration_api.oauth.tokens import TokenSet, open_verifier, seal_tokens, seal_verifier
 from integration_api.principal import Principal, Tenant
-from integration_api.server.context import current_request_id
+from integration_api.providers.http_client import ProviderClient
 from integration_api.store.audit import AuditLog
 from integration_api.store.database import ConnectionPool
 from integration_api.store.models import AuditEvent
@@ -90,7 +90,7 @@ class AuthorizationFlow:
         self,
         pool: ConnectionPool,
         envelope: Envelope,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         providers: OAuthProviders,
         settings: OAuthSettings,
     ) -> None:

@@ -8,8 +8,6 @@ renamed); the email comes from `/user/emails` when the profile keeps it private.
 
 from __future__ import annotations
 
-import httpx
-
 from integration_api.config import OAuthClientSettings
 from integration_api.errors import ServiceError, Unavailable
 from integration_api.oauth.provider import (
@@ -19,10 +17,12 @@ from integration_api.oauth.provider import (
     endpoint,
 )
 from integration_api.oauth.tokens import TokenSet
+from integration_api.providers.http_client import ProviderClient
+from integration_api.providers.identity.provider import GITHUB_OAUTH
 from integration_api.providers.transport import get_json, send_json
 
 NAME = "github"
-EGRESS_ID = "github-oauth"
+EGRESS_ID = GITHUB_OAUTH.id
 AUTHORIZATION_URL = "https://github.com/login/oauth/authorize"
 TOKEN_URL = "https://github.com/login/oauth/access_token"
 USER_URL = "https://api.github.com/user"
@@ -33,9 +33,7 @@ def _headers(tokens: TokenSet) -> dict[str, str]:
     return {**API_HEADERS, "Authorization": f"Bearer {tokens.access_token}"}
 
 
-async def read_account(
-    http: httpx.AsyncClient, provider: OAuthProvider, tokens: TokenSet
-) -> Account:
+async def read_account(http: ProviderClient, provider: OAuthProvider, tokens: TokenSet) -> Account:
     secrets = (tokens.access_token,)
     user = (
         await get_json(
@@ -54,7 +52,7 @@ async def read_account(
     return Account(account_id=str(user["id"]), email=email)
 
 
-async def _primary_email(http: httpx.AsyncClient, provider: OAuthProvider, tokens: TokenSet) -> str:
+async def _primary_email(http: ProviderClient, provider: OAuthProvider, tokens: TokenSet) -> str:
     """The primary verified address; "" when the grant lacks `user:email` or there is none."""
     try:
         response = await get_json(
@@ -73,7 +71,7 @@ async def _primary_email(http: httpx.AsyncClient, provider: OAuthProvider, token
     return ""
 
 
-async def revoke(http: httpx.AsyncClient, provider: OAuthProvider, tokens: TokenSet) -> None:
+async def revoke(http: ProviderClient, provider: OAuthProvider, tokens: TokenSet) -> None:
     """Delete the whole grant (every token of this user for this app), as a disconnect means."""
     await send_json(
         http,

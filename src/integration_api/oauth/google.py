@@ -11,25 +11,23 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import httpx
-
 from integration_api.config import OAuthClientSettings
 from integration_api.errors import Unavailable
 from integration_api.oauth.provider import Account, OAuthProvider, endpoint
 from integration_api.oauth.tokens import TokenSet
+from integration_api.providers.http_client import ProviderClient
+from integration_api.providers.identity.provider import GOOGLE_OAUTH
 from integration_api.providers.transport import get_json, send_json
 
 NAME = "google"
-EGRESS_ID = "google-oauth"
+EGRESS_ID = GOOGLE_OAUTH.id
 AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 USERINFO_URL = "https://openidconnect.googleapis.com/v1/userinfo"
 REVOKE_URL = "https://oauth2.googleapis.com/revoke"
 
 
-async def read_account(
-    http: httpx.AsyncClient, provider: OAuthProvider, tokens: TokenSet
-) -> Account:
+async def read_account(http: ProviderClient, provider: OAuthProvider, tokens: TokenSet) -> Account:
     response = await get_json(
         http,
         provider.userinfo_url,
@@ -44,7 +42,7 @@ async def read_account(
     return Account(account_id=body["sub"], email=email if isinstance(email, str) else "")
 
 
-async def revoke(http: httpx.AsyncClient, provider: OAuthProvider, tokens: TokenSet) -> None:
+async def revoke(http: ProviderClient, provider: OAuthProvider, tokens: TokenSet) -> None:
     """One call revokes every scope the user granted the project, refresh token included."""
     token = tokens.refresh_token or tokens.access_token
     await send_json(

@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
 import asyncpg
-import httpx
 import structlog
 
+from integration_api.call_context import current_request_id
 from integration_api.config import OAuthSettings
+from integration_api.database import Database
 from integration_api.errors import ServiceError
 from integration_api.oauth.flow import AuthorizationFlow
 from integration_api.oauth.keepalive import KeepAlive
@@ -19,8 +20,7 @@ from integration_api.oauth.refresh import TokenRefresher
 from integration_api.oauth.registry import OAuthProviders
 from integration_api.oauth.tokens import TokenSet, open_tokens
 from integration_api.principal import Principal, Tenant
-from integration_api.server.context import current_request_id
-from integration_api.server.database import Database
+from integration_api.providers.http_client import ProviderClient
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_connections import OAuthConnectionRepository
 from integration_api.store.oauth_rows import OAuthConnectionRow
@@ -54,14 +54,14 @@ class OAuthOperations:
     connections: OAuthConnectionRepository
     providers: OAuthProviders
     envelope: Envelope
-    http: httpx.AsyncClient
+    http: ProviderClient
 
     @classmethod
     def create(
         cls,
         database: Database,
         envelope: Envelope,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         settings: OAuthSettings,
     ) -> OAuthOperations:
         check_allow_list(settings.redirect_allow)

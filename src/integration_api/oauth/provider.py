@@ -6,9 +6,8 @@ import base64
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
 from integration_api.oauth.tokens import TokenSet
+from integration_api.providers.http_client import ProviderClient
 
 
 @dataclass(frozen=True)
@@ -19,8 +18,8 @@ class Account:
     email: str
 
 
-AccountReader = Callable[[httpx.AsyncClient, "OAuthProvider", TokenSet], Awaitable[Account]]
-Revoker = Callable[[httpx.AsyncClient, "OAuthProvider", TokenSet], Awaitable[None]]
+AccountReader = Callable[[ProviderClient, "OAuthProvider", TokenSet], Awaitable[Account]]
+Revoker = Callable[[ProviderClient, "OAuthProvider", TokenSet], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import structlog
 
+from integration_api.call_context import current_request_id
 from integration_api.errors import FailedPrecondition, NotFound, Unavailable
 from integration_api.oauth import client
 from integration_api.oauth.errors import GrantRejected, ReauthorizationRequired
@@ -25,7 +25,7 @@ from integration_api.oauth.metrics import count_refresh
 from integration_api.oauth.registry import OAuthProviders
 from integration_api.oauth.tokens import TokenSet, open_tokens, seal_tokens
 from integration_api.principal import Tenant
-from integration_api.server.context import current_request_id
+from integration_api.providers.http_client import ProviderClient
 from integration_api.store.models import AuditEvent
 from integration_api.store.oauth_connections import OAuthConnectionRepository
 from integration_api.store.oauth_refresh_session import RefreshSession
@@ -51,7 +51,7 @@ class TokenRefresher:
         self,
         connections: OAuthConnectionRepository,
         envelope: Envelope,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         providers: OAuthProviders,
         margin: timedelta,
     ) -> None:

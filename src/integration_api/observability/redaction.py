@@ -17,7 +17,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from integration_api.server.reflection import load_descriptor_set
+from integration_api.descriptor_set import load_descriptor_set
 
 REDACTED = "<redacted>"
 SECRET_OPTION_NUMBER = 50001

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
+from yarl import URL
 
 from integration_api.config import TracingSettings
 from integration_api.errors import ServiceError
@@ -215,7 +215,7 @@ UNTRACED = _Untraced()
 
 
 def provider_call(
-    provider: str, method: str, url: httpx.URL, body: object
+    provider: str, method: str, url: URL, body: object
 ) -> ProviderCallSpan | _Untraced:
     """The span of one request to a provider, child of the current RPC's span.
 
@@ -232,8 +232,8 @@ def provider_call(
         "http.request.method": method,
         "server.address": url.host,
     }
-    if url.port is not None:
-        attributes["server.port"] = url.port
+    if url.explicit_port is not None:
+        attributes["server.port"] = url.explicit_port
     model = body.get("model") if isinstance(body, Mapping) else None
     if isinstance(model, str):
         attributes["gen_ai.request.model"] = model

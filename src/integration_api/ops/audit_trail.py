@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from integration_api.database import Database
 from integration_api.errors import InvalidArgument
 from integration_api.ops.access import require_operator, visible_tenant
 from integration_api.principal import Principal
-from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
 from integration_api.store.audit_queries import AuditQueries, AuditQuery
 from integration_api.store.models import AuditVerification, StoredAuditEvent

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from integration_api.database import Database
 from integration_api.ops.health import HealthChecks
 from integration_api.ops.inventory import stale_before
 from integration_api.ops.metrics import publish_health_counts
-from integration_api.server.database import Database
 from integration_api.store.inventory import InventoryRepository, effective_status_counts
 
 log = structlog.get_logger("integration_api.checker")

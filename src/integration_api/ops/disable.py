@@ -7,6 +7,7 @@ same transaction and refused on every replica at once, exactly like DisableCrede
 from __future__ import annotations
 
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.database import Database
 from integration_api.errors import InvalidArgument
 from integration_api.ops.access import (
     acting_on,
@@ -16,7 +17,6 @@ from integration_api.ops.access import (
 )
 from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
-from integration_api.server.database import Database
 from integration_api.store.inventory import InventoryRepository, InventoryScope
 from integration_api.store.models import CredentialRow
 

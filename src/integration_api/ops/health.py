@@ -19,16 +19,16 @@ from datetime import UTC, datetime
 
 import structlog
 
-from integration_api.cache.base import CredentialCache
+from integration_api.call_context import current_request_id
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.model import CredentialConfig
 from integration_api.credentials.operations import CredentialOperations
 from integration_api.credentials.sealing import open_secret
+from integration_api.credentials.verification import VerificationResult
+from integration_api.database import Database
 from integration_api.errors import Aborted, NotFound, ServiceError
 from integration_api.ops.metrics import CREDENTIAL_CHECKS
 from integration_api.principal import Principal
-from integration_api.providers.base import VerificationResult
-from integration_api.server.context import current_request_id
-from integration_api.server.database import Database
 from integration_api.store.credentials import CredentialRepository
 from integration_api.store.models import AuditEvent, CredentialRow, HealthCheckRecord
 from integration_api.vault import Envelope

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from integration_api.database import Database
 from integration_api.errors import InvalidArgument
 from integration_api.oauth.registry import provider_names as oauth_provider_names
 from integration_api.ops.access import visible_tenant
@@ -23,7 +24,6 @@ from integration_api.ops.inventory_cursor import (
 )
 from integration_api.principal import Principal
 from integration_api.providers.registry import PROVIDER_FIELD, PROVIDERS
-from integration_api.server.database import Database
 from integration_api.store.connection_inventory import (
     ConnectionAggregate,
     ConnectionInventoryRepository,

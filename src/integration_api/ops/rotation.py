@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from integration_api.call_context import current_request_id
 from integration_api.credentials.model import SecretMaterial
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.database import Database
 from integration_api.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from integration_api.ops.access import acting_on, credential_for, required_reason_violations
 from integration_api.principal import Principal
-from integration_api.server.context import current_request_id
-from integration_api.server.database import Database
 from integration_api.store.audit import AuditLog
 from integration_api.store.database import DatabaseConnection
 from integration_api.store.models import AuditEvent, CredentialRow

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from integration_api.cache.base import CredentialCache
 from integration_api.config import OperationsSettings
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.database import Database
 from integration_api.errors import InvalidArgument
 from integration_api.ops.access import credential_for, visible_tenant
 from integration_api.ops.audit_trail import AuditTrail
@@ -19,7 +20,6 @@ from integration_api.ops.leader import Duty, LeaderDuties
 from integration_api.ops.rotation import GatedRotations
 from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
-from integration_api.server.database import Database
 from integration_api.store.inventory import InventoryRepository, InventoryScope
 from integration_api.store.pagination import PageTokens
 from integration_api.vault import Envelope

@@ -5,7 +5,7 @@ number as a 400-digit int, which no response field holds and which cannot even b
 (`OverflowError` wherever an adapter tries). Both are refused where an answer is parsed, as a
 `ValueError` (`RefusedNumber`) like any other text that is not JSON, so each reader reports it
 as a bad provider response. A float beyond a double (`1e400`) reads as infinity and, like every
-finite number too large for its field, is refused by `providers.answer_bounds` before any
+finite number too large for its field, is refused by `upstream.answer_bounds` before any
 response holds it; a hook for every float would double the cost of reading an embedding.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from integration_api.errors import Unavailable
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
 
 class RefusedNumber(ValueError):

@@ -11,7 +11,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from integration_api.errors import Unavailable
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
 # Longest text kept from a provider's field (ids, numbers, statuses).
 MAX_FIELD_CHARACTERS = 256

@@ -4,10 +4,10 @@ Two questions, asked by the transport (the only code that opens connections) and
 credential operations before anything is stored:
 
 - `refusal_for_host` (static, no DNS): a first-party provider's key goes only to that
-  provider's own hosts (`egress_hosts.PROVIDER_HOSTS`) or to a host listed in `EGRESS_ALLOW`;
-  `openai-compatible` may use any host name. An IP-literal host, in any spelling the system
-  resolver accepts (`2852039166`, `0251.0376.0251.0376`, `[::ffff:169.254.169.254]`), is
-  judged as an address.
+  provider's own hosts (declared in its folder) or to a host listed in `EGRESS_ALLOW`; a
+  provider declared `any_host` (a compatible, self-hosted server) may use any host name. An
+  IP-literal host, in any spelling the system resolver accepts (`2852039166`,
+  `0251.0376.0251.0376`, `[::ffff:169.254.169.254]`), is judged as an address.
 - `address_refusal` (every resolved address, at connect time): loopback, private, link-local,
   unique-local, multicast, reserved, unspecified and shared (CGNAT) addresses are refused,
   IPv4 embedded in IPv6 (mapped, 6to4, NAT64, Teredo) judged as the IPv4 it carries. An
@@ -26,32 +26,34 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-import httpx
+from yarl import URL
 
 from integration_api.providers.egress_hosts import (
-    PROVIDER_HOSTS as PROVIDER_HOSTS,
-)
-from integration_api.providers.egress_hosts import (
+    accepts_any_host,
     host_pattern,
     matches_provider_host,
+)
+from integration_api.upstream.allow_list import (
+    AllowList,
+    IPAddress,
+    address_forms,
+    normalize_host,
+    parse_allow_list,
 )
 
 if TYPE_CHECKING:
     from integration_api.config import Settings
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 AddressResolver = Callable[[str, int], Awaitable[list[str]]]
 
-ANY_HOST_PROVIDERS = frozenset({"openai-compatible"})
+NOTHING_LISTED = AllowList()
 REFUSED_BY_POLICY = "refused by the egress policy"
 
 # Names that always mean this machine or the cloud's metadata service.
 _LOCAL_NAMES = ("localhost", "*.localhost")
 _METADATA_NAMES = ("metadata", "metadata.google.internal")
-_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _NUMERIC_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
 
 _REFUSED_NETWORKS: tuple[tuple[str, str], ...] = (
@@ -84,8 +86,6 @@ _REFUSED_NETWORKS: tuple[tuple[str, str], ...] = (
     ("ff00::/8", "multicast"),
 )
 _CATEGORIES = tuple((ipaddress.ip_network(net), name) for net, name in _REFUSED_NETWORKS)
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _ONLY_BY_ADDRESS_ENTRY = "link-local"
 
 
@@ -102,11 +102,6 @@ class EgressRefused(OSError):
 
 _LOCAL_PATTERNS = tuple(host_pattern(glob) for glob in _LOCAL_NAMES)
 _METADATA_PATTERNS = tuple(host_pattern(glob) for glob in _METADATA_NAMES)
-
-
-def normalize_host(host: str) -> str:
-    """Lower case, without a trailing dot, brackets or a percent-encoded IPv6 zone."""
-    return unquote(host).strip("[]").rstrip(".").lower()
 
 
 def is_provider_host(provider: str, host: str) -> bool:
@@ -131,74 +126,13 @@ def ip_literal(host: str) -> IPAddress | None:
         return None
 
 
-def _forms(address: IPAddress) -> list[IPAddress]:
-    """The address and every IPv4 address it embeds."""
-    forms: list[IPAddress] = [address]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            forms.append(address.ipv4_mapped)
-        if address.sixtofour is not None:
-            forms.append(address.sixtofour)
-        if address.teredo is not None:
-            forms.append(address.teredo[1])
-        if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
-            forms.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return forms
-
-
 @functools.lru_cache(maxsize=4096)
 def address_category(address: IPAddress) -> str | None:
     """The refused range an address (or the IPv4 it embeds) falls in, or None when public."""
-    found = [name for form in _forms(address) for net, name in _CATEGORIES if form in net]
+    found = [name for form in address_forms(address) for net, name in _CATEGORIES if form in net]
     if _ONLY_BY_ADDRESS_ENTRY in found:
         return _ONLY_BY_ADDRESS_ENTRY
     return found[0] if found else None
-
-
-@dataclass(frozen=True)
-class AllowList:
-    """The parsed `EGRESS_ALLOW`: names, `*.domain` wildcards, addresses and ranges."""
-
-    names: frozenset[str] = frozenset()
-    wildcards: tuple[re.Pattern[str], ...] = ()
-    networks: tuple[IPNetwork, ...] = ()
-
-    def covers_name(self, host: str) -> bool:
-        name = normalize_host(host)
-        return name in self.names or any(pattern.fullmatch(name) for pattern in self.wildcards)
-
-    def covers_address(self, address: IPAddress) -> bool:
-        return any(form in network for form in _forms(address) for network in self.networks)
-
-
-def parse_allow_list(entries: Iterable[str]) -> AllowList:
-    """Raises ValueError naming the position (from 1) of the first entry that is not one."""
-    names: set[str] = set()
-    wildcards: list[re.Pattern[str]] = []
-    networks: list[IPNetwork] = []
-    for position, raw in enumerate(entries, start=1):
-        entry = normalize_host(raw.strip())
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-            continue
-        except ValueError:
-            pass
-        bare = entry.removeprefix("*.")
-        labels = bare.split(".")
-        if not bare or "*" in bare or not all(_LABEL.fullmatch(label) for label in labels):
-            raise ValueError(
-                f"entry {position} is not a host name, *.domain wildcard, IP address or range"
-            )
-        if entry.startswith("*."):
-            wildcards.append(host_pattern(entry))
-        else:
-            names.add(entry)
-    return AllowList(frozenset(names), tuple(wildcards), tuple(networks))
-
-
-def split_allow_setting(value: str) -> tuple[str, ...]:
-    """The entries of a comma-separated `EGRESS_ALLOW` value (empty ones dropped)."""
-    return tuple(entry.strip() for entry in value.split(",") if entry.strip())
 
 
 async def resolve_with_system(host: str, port: int) -> list[str]:
@@ -216,7 +150,7 @@ class EgressPolicy:
     it, so the checks at connect time and at create time see the same answers.
     """
 
-    allow: AllowList = AllowList()
+    allow: AllowList = NOTHING_LISTED
     allow_loopback: bool = False
     resolve: AddressResolver = field(default=resolve_with_system, compare=False, repr=False)
 
@@ -252,7 +186,7 @@ class EgressPolicy:
             return "local host name"
         if any(pattern.fullmatch(name) for pattern in _METADATA_PATTERNS) and not listed:
             return "metadata host name"
-        if provider in ANY_HOST_PROVIDERS or listed or is_provider_host(provider, name):
+        if accepts_any_host(provider) or listed or is_provider_host(provider, name):
             return None
         if loopback_name:
             return None
@@ -262,7 +196,7 @@ class EgressPolicy:
         refusal = self.address_refusal(str(address), address)
         if refusal is not None:
             return refusal
-        if provider in ANY_HOST_PROVIDERS or self.allow.covers_address(address):
+        if accepts_any_host(provider) or self.allow.covers_address(address):
             return None
         if self.allow_loopback and address_category(address) == "loopback":
             return None
@@ -301,11 +235,11 @@ def url_host(url: str) -> str | None:
     """The host of `url` as the transport will connect to it, or None when it has none."""
     address_like = _host_by_split(url)
     if address_like is not None and ip_literal(address_like) is not None:
-        # httpx refuses some numeric spellings the system resolver accepts: judge them anyway.
+        # yarl keeps some numeric spellings the system resolver accepts: judge them as addresses.
         return address_like
     try:
-        host = httpx.URL(url).raw_host.decode("ascii")
-    except (httpx.InvalidURL, UnicodeError):
+        host = URL(url).raw_host or ""
+    except (ValueError, TypeError):
         return address_like
     return normalize_host(host) or None
 

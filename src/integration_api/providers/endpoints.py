@@ -3,53 +3,29 @@
 A key is only ever sent to its own credential's `config.base_url`, or to the provider's default
 when none is configured: URLs never come from a request. `base_url` replaces the default,
 including any version path it carries (`https://api.openai.com/v1`); for the providers whose
-API lives under a version path (`VERSION_PATHS`) a `base_url` without any path gets it added,
-so `http://host:port` and `http://host:port/v1` reach the same `/v1/...` endpoints.
+API lives under a version path (`ProviderSpec.version_path`) a `base_url` without any path gets
+it added, so `http://host:port` and `http://host:port/v1` reach the same `/v1/...` endpoints.
+
+Each provider's default base URL, version path and region shape are its folder's declaration
+(`declaration.ProviderSpec`); the functions here answer by provider id from those.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from integration_api.credentials.model import (
+    BASE_URL_FIELD as BASE_URL_FIELD,
+)
+from integration_api.credentials.model import (
+    REGION_FIELD as REGION_FIELD,
+)
 from integration_api.credentials.model import CredentialConfig
 from integration_api.errors import InvalidArgument
-from integration_api.providers.telephony_hosts import (
-    TELEPHONY_REGION_HOSTS,
-    region_host,
-    region_problem,
-)
+from integration_api.providers.declared import declaration
 
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "openai": "https://api.openai.com/v1",
-    "anthropic": "https://api.anthropic.com",
-    "gemini": "https://generativelanguage.googleapis.com",
-    "cohere": "https://api.cohere.com",
-    "mistral": "https://api.mistral.ai/v1",
-    "huggingface": "https://router.huggingface.co",
-    "replicate": "https://api.replicate.com",
-    "voyageai": "https://api.voyageai.com/v1",
-    "deepgram": "https://api.deepgram.com",
-    "elevenlabs": "https://api.elevenlabs.io",
-    "cartesia": "https://api.cartesia.ai",
-    "assemblyai": "https://api.assemblyai.com",
-    "twilio": "https://api.twilio.com",
-    # The Voice API; account reads (balance) go to rest.nexmo.com (see vonage/account.py).
-    "vonage": "https://api.nexmo.com",
-    "plivo": "https://api.plivo.com",
-    "telnyx": "https://api.telnyx.com",
-    # Singapore, the cluster an Exotel account is in unless `config.region` says `in`.
-    "exotel": "https://api.exotel.com",
-}
-
-# The providers whose whole API lives under one version path that `base_url` may leave out.
-VERSION_PATHS: dict[str, str] = {"openai": "/v1", "mistral": "/v1", "voyageai": "/v1"}
-
-# Hugging Face serves inference from the router but answers "who am I" from the Hub.
-HUGGINGFACE_HUB_URL = "https://huggingface.co"
-
-BASE_URL_FIELD = "config.base_url"
-REGION_FIELD = "config.region"
 _MAX_URL_LENGTH = 2048
 # Regions become part of a host name, so only the cloud's own shape is accepted
 # (`us-east-1`, `europe-west4`, `global`): anything else could point the key at another host.
@@ -58,7 +34,20 @@ _REGION = re.compile(r"(?:global|[a-z]{2,12}(?:-[a-z0-9]{1,16}){1,3})")
 # above also admits `s3-external-1` or `s3-us-west-2`, and `bedrock.s3-us-west-2.amazonaws.com`
 # is an S3 bucket's host that anyone can create.
 AWS_REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]"
-_AWS_REGION = re.compile(AWS_REGION_PATTERN)
+
+
+@dataclass(frozen=True)
+class RegionShape:
+    """The region names a provider accepts, and the words that refuse any other."""
+
+    pattern: re.Pattern[str]
+    refusal: str
+
+
+ANY_CLOUD_REGION = RegionShape(_REGION, "must be a region name such as us-east-1 or europe-west4")
+AWS_REGION = RegionShape(
+    re.compile(AWS_REGION_PATTERN), "must be an AWS region name such as us-east-1"
+)
 
 
 def validate_base_url(url: str) -> str | None:
@@ -91,33 +80,20 @@ def validate_base_url(url: str) -> str | None:
     return None
 
 
-def validate_region(region: str, provider: str = "") -> str | None:
-    """Why `region` is not a cloud region name (`us-east-1`, `europe-west4`), or None.
-
-    For `bedrock` only an AWS region name is accepted; a telephony provider with regional
-    hosts (Twilio, Vonage, Exotel) accepts only its own region names.
-    """
-    if provider in TELEPHONY_REGION_HOSTS:
-        return region_problem(provider, region)
-    if provider == "bedrock":
-        if not _AWS_REGION.fullmatch(region):
-            return "must be an AWS region name such as us-east-1"
-        return None
-    if not _REGION.fullmatch(region):
-        return "must be a region name such as us-east-1 or europe-west4"
+def region_problem(region: str, shape: RegionShape = ANY_CLOUD_REGION) -> str | None:
+    """Why `region` does not have `shape`, or None when it does."""
+    if not shape.pattern.fullmatch(region):
+        return shape.refusal
     return None
 
 
-def vertex_default_base_url(location: str) -> str:
-    """Vertex AI's host for a location (`global` has no regional prefix)."""
-    if location == "global":
-        return "https://aiplatform.googleapis.com"
-    return f"https://{location}-aiplatform.googleapis.com"
+def validate_region(region: str, provider: str = "") -> str | None:
+    """Why `region` is not a region name `provider` accepts (`us-east-1`), or None.
 
-
-def bedrock_default_base_url(region: str) -> str:
-    """Bedrock's control-plane host for a region (model listing)."""
-    return f"https://bedrock.{region}.amazonaws.com"
+    Any cloud's region shape, unless the provider declares its own (Bedrock: AWS's).
+    """
+    spec = declaration(provider)
+    return region_problem(region, spec.region_shape if spec is not None else ANY_CLOUD_REGION)
 
 
 def default_base_url(provider: str, config: CredentialConfig) -> str | None:
@@ -126,19 +102,15 @@ def default_base_url(provider: str, config: CredentialConfig) -> str | None:
     Raises:
         InvalidArgument: for `config.region` when the host depends on it and it is malformed.
     """
-    if provider not in ("vertex-ai", "bedrock", *TELEPHONY_REGION_HOSTS):
-        return DEFAULT_BASE_URLS.get(provider)
-    if not config.region:
-        return DEFAULT_BASE_URLS.get(provider)
-    problem = validate_region(config.region, provider)
+    spec = declaration(provider)
+    if spec is None:
+        return None
+    if spec.regional_base_url is None or not config.region:
+        return spec.default_base_url
+    problem = region_problem(config.region, spec.region_shape)
     if problem is not None:
         raise InvalidArgument.for_field(REGION_FIELD, problem)
-    host = region_host(provider, config.region)
-    if host is not None:
-        return f"https://{host}"
-    if provider == "vertex-ai":
-        return vertex_default_base_url(config.region)
-    return bedrock_default_base_url(config.region)
+    return spec.regional_base_url(config.region)
 
 
 def resolve_base_url(provider: str, config: CredentialConfig, default: str | None = None) -> str:
@@ -162,7 +134,8 @@ def resolve_base_url(provider: str, config: CredentialConfig, default: str | Non
 
 def with_version_path(provider: str, base_url: str) -> str:
     """`base_url` with the provider's version path added when it names no path at all."""
-    version = VERSION_PATHS.get(provider)
+    spec = declaration(provider)
+    version = spec.version_path if spec is not None else None
     if version is None or urlsplit(base_url).path.strip("/"):
         return base_url
     return base_url.rstrip("/") + version

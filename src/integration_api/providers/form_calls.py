@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-import httpx
-
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorClassifier
 from integration_api.providers.transport import ProviderResponse, send_json
 
@@ -14,7 +13,7 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 async def send_form(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     url: str,
     form: Sequence[tuple[str, str]],
     *,

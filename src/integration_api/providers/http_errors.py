@@ -35,12 +35,28 @@ from integration_api.errors import (
 from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.sanitize import sanitize_message
 
-CREDENTIAL_REJECTED = "CREDENTIAL_REJECTED"
-MODEL_NOT_FOUND = "MODEL_NOT_FOUND"
-# Set by `error_from_response` on every error the provider answered (never before a request).
-PROVIDER_HTTP_STATUS = "provider_http_status"
-PROVIDER_REJECTED_REQUEST = "PROVIDER_REJECTED_REQUEST"
-QUOTA_EXHAUSTED = "QUOTA_EXHAUSTED"
+# The kinds stay importable from here: provider modules classify their answers with them.
+from integration_api.upstream.error_kinds import (
+    CREDENTIAL_REJECTED as CREDENTIAL_REJECTED,
+)
+from integration_api.upstream.error_kinds import (
+    MODEL_NOT_FOUND as MODEL_NOT_FOUND,
+)
+from integration_api.upstream.error_kinds import (
+    NO_SUCH_RESOURCE,
+)
+from integration_api.upstream.error_kinds import (
+    PROVIDER_HTTP_STATUS as PROVIDER_HTTP_STATUS,
+)
+from integration_api.upstream.error_kinds import (
+    PROVIDER_REJECTED_REQUEST as PROVIDER_REJECTED_REQUEST,
+)
+from integration_api.upstream.error_kinds import (
+    QUOTA_EXHAUSTED as QUOTA_EXHAUSTED,
+)
+from integration_api.upstream.error_kinds import (
+    naming_the_model as naming_the_model,
+)
 
 _CREDENTIAL_STATUSES = frozenset({401, 403, 498})
 _INVALID_REQUEST_STATUSES = frozenset({400, 422})
@@ -50,9 +66,6 @@ _QUOTA_ERROR_TYPES = frozenset({"insufficient_quota", "enforced_spend_limit_reac
 # What an unquoted upstream's error type may be: a code, not a sentence.
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _GOOGLE_DURATION = re.compile(r"(\d+(?:\.\d+)?)s")
-_NO_SUCH_RESOURCE = "found no such resource"
-# A model name is the caller's text: quoted whole up to this length, never unbounded.
-_MAX_QUOTED_MODEL = 200
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,7 @@ def _error_for_status(response: ErrorResponse) -> ServiceError:
     if status in _CREDENTIAL_STATUSES:
         return credential_rejected(response)
     if status == 404:
-        return NotFound(describe(response, _NO_SUCH_RESOURCE), provider=provider)
+        return NotFound(describe(response, NO_SUCH_RESOURCE), provider=provider)
     if status in _INVALID_REQUEST_STATUSES:
         return InvalidArgument(describe(response, "rejected the request"), provider=provider)
     if status == 429:
@@ -144,28 +157,6 @@ def _error_for_status(response: ErrorResponse) -> ServiceError:
         return Unavailable(describe(response, "is unavailable"), provider=provider)
     text = describe(response, "refused the request")
     return FailedPrecondition(text, reason=PROVIDER_REJECTED_REQUEST, provider=provider)
-
-
-def naming_the_model(error: ServiceError, model: str) -> ServiceError:
-    """A provider's 404 to a call for `model`, worded to name it; any other error as it is.
-
-    `model "gpt-9" not found at openai (HTTP 404): <the provider's words>`, with the reason
-    MODEL_NOT_FOUND and the model in the metadata: a chat, embeddings or rerank call names one
-    model, and an unknown model is by far the commonest reason such a call finds nothing.
-    """
-    if not (isinstance(error, NotFound) and error.metadata.get(PROVIDER_HTTP_STATUS) == "404"):
-        return error
-    provider = error.provider or "the provider"
-    generic = f"{provider} {_NO_SUCH_RESOURCE} (HTTP 404)"
-    said = error.message.removeprefix(generic).removeprefix(": ")
-    quoted = model[:_MAX_QUOTED_MODEL]
-    text = f'model "{quoted}" not found at {provider} (HTTP 404)' + (f": {said}" if said else "")
-    return NotFound(
-        text,
-        reason=MODEL_NOT_FOUND,
-        provider=error.provider,
-        metadata={**error.metadata, "model": quoted},
-    )
 
 
 def _rate_limited(response: ErrorResponse) -> ResourceExhausted:

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
 from integration_api.embeddings.contract import RankedDocument
 from integration_api.errors import Unavailable
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
 from integration_api.providers.transport import ProviderResponse, send_json
 from integration_api.providers.wire_values import token_count
 
 
 async def post_json(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     url: str,
     *,
     provider: str,

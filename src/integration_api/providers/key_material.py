@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from integration_api.credentials.model import (
+    SECRET_FIELD as SECRET_FIELD,
+)
+from integration_api.credentials.model import (
     ApiKey,
     AwsKeys,
     AzureKey,
@@ -10,8 +13,6 @@ from integration_api.credentials.model import (
     ProviderCredential,
 )
 from integration_api.errors import InvalidArgument
-
-SECRET_FIELD = "secret"
 
 
 def api_key_of(credential: ProviderCredential, *, optional: bool = False) -> str:

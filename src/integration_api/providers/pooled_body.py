@@ -1,37 +1,25 @@
-"""Streamed answer bodies read straight from aiohttp, and their connections kept for the next call.
+"""Answer bodies read straight from aiohttp, and their connections kept for the next call.
 
-Two costs of reading a provider's stream through httpx over aiohttp, both paid on every call:
+A stream reader stops at the provider's end marker (`[DONE]`, `message_stop`, the last Bedrock
+frame); the chunked body's own end often arrives a moment later. aiohttp closes, rather than
+pools, a connection whose body was not read to its end, so the next call would open a new
+connection: over the internet a TCP and TLS handshake, one or two round trips added to its time
+to first token. Here a body closed before its end is drained in the background, briefly and
+within bounds, and its connection goes back to the pool when the end arrives. An answer
+abandoned mid-way (the caller went away) is not drained: more than a few bytes, or no end
+within a second, and the connection is closed, which also tells the provider to stop generating.
 
-- **A connection per call.** A stream reader stops at the provider's end marker (`[DONE]`,
-  `message_stop`, the last Bedrock frame); the chunked body's own end often arrives a moment
-  later. aiohttp closes, rather than pools, a connection whose body was not read to its end, so
-  the next call opened a new connection: over the internet a TCP and TLS handshake, one or two
-  round trips added to its time to first token. Here a body closed before its end is drained in
-  the background, briefly and within bounds, and its connection goes back to the pool when the
-  end arrives. An answer abandoned mid-way (the caller went away) is not drained: more than a
-  few bytes, or no end within a second, and the connection is closed as before, which also tells
-  the provider to stop generating.
-- **Four iterator layers per piece.** httpx hands out a piece through `aiter_bytes`,
-  `aiter_raw`, its bound stream and the transport's chunk iterator. `piece_reader` reads the
-  aiohttp buffer directly when the body needs no decoding, with the same exception mapping.
-
-`PooledBodyTransport` wraps the aiohttp transport of the shared client; with httpx's own
-transport bodies are read as before.
+Pieces are read from aiohttp's buffer directly (`readany`), already decoded when the answer
+came compressed; aiohttp's exceptions pass unchanged to `transport_failures`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Protocol
 
 import aiohttp
-import httpx
-from httpx_aiohttp import AiohttpTransport
-from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
 
-# Where the transport leaves the body of each answer, for `piece_reader`.
-BODY_EXTENSION = "integration_api.pooled_body"
 # What may still arrive after a stream reader stopped, for the connection to be kept: the
 # chunked end carries no payload; a trailing blank line or comment is a few bytes.
 DRAIN_MAX_BYTES = 1024
@@ -84,7 +72,7 @@ class DrainTasks:
             body.abort()
 
 
-class PooledBody(httpx.AsyncByteStream):
+class PooledBody:
     """One aiohttp answer's body: read directly, and released so its connection can be reused."""
 
     def __init__(self, response: aiohttp.ClientResponse, drains: DrainTasks) -> None:
@@ -95,12 +83,7 @@ class PooledBody(httpx.AsyncByteStream):
 
     async def read(self) -> bytes:
         """What has arrived (waiting for something if nothing has); b"" at the end."""
-        with map_aiohttp_exceptions():
-            return await self._content.readany()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while piece := await self.read():
-            yield piece
+        return await self._content.readany()
 
     async def aclose(self) -> None:
         if self._closed:
@@ -126,56 +109,8 @@ class PooledBody(httpx.AsyncByteStream):
             await self._release()
 
     async def _release(self) -> None:
-        with map_aiohttp_exceptions():
-            await self._response.__aexit__(None, None, None)
+        await self._response.__aexit__(None, None, None)
 
     def abort(self) -> None:
         """Close the connection at once (a no-op once released)."""
         self._response.close()
-
-
-class PooledBodyTransport(httpx.AsyncBaseTransport):
-    """The aiohttp transport, with bodies that are drained for reuse and readable directly."""
-
-    def __init__(self, inner: AiohttpTransport) -> None:
-        self._inner = inner
-        self.drains = DrainTasks()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        stream = response.stream
-        if isinstance(stream, AiohttpResponseStream):
-            # The one attribute of httpx-aiohttp read here; the pinned version is tested.
-            body = PooledBody(stream._aiohttp_response, self.drains)
-            response.stream = body
-            response.extensions[BODY_EXTENSION] = body
-        return response
-
-    async def aclose(self) -> None:
-        await self.drains.close()
-        await self._inner.aclose()
-
-
-class _IteratedBody:
-    """Any other body, through httpx's own iterator (which also undoes content encodings)."""
-
-    __slots__ = ("_pieces",)
-
-    def __init__(self, response: httpx.Response) -> None:
-        self._pieces = response.aiter_bytes()
-
-    async def read(self) -> bytes:
-        return await anext(self._pieces, b"")
-
-    async def aclose(self) -> None:
-        await self._pieces.aclose()  # type: ignore[attr-defined]
-
-
-def piece_reader(response: httpx.Response) -> PieceReader:
-    """The fastest reader of `response`'s body that gives the same bytes as `aiter_bytes`."""
-    body = response.extensions.get(BODY_EXTENSION)
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if isinstance(body, PooledBody) and encoding in ("", "identity"):
-        # Closing it once read releases it as closing the response does (whichever comes first).
-        return body
-    return _IteratedBody(response)

@@ -2,30 +2,25 @@
 
 The stream is opened through `transport.open_stream` (so errors map the same way everywhere).
 Lines are split here, under the client's `UpstreamLimits` (a line, an event, the whole answer,
-the wait for the next event), and interpreted by httpx-sse's `SSEDecoder`: httpx-sse's own line
-reader keeps a line of any length in memory. The `UpstreamTimer` adds up the time spent waiting
-for the answer's headers and for each piece of its body: what is left of a call's duration is
-the service's own.
+the wait for the next event), and interpreted by `sse_fields`. The `UpstreamTimer` adds up the
+time spent waiting for the answer's headers and for each piece of its body: what is left of a
+call's duration is the service's own.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-import httpx
-from httpx_sse import ServerSentEvent
-
-# The decoder of fields is not exported by name; its module is stable in the pinned version.
-from httpx_sse._decoders import SSEDecoder
-
 from integration_api.errors import Unavailable
-from integration_api.providers.http_client import upstream_limits
+from integration_api.providers.http_client import ProviderClient, UpstreamAnswer, upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
-from integration_api.providers.limits import (
+from integration_api.providers.sse_fields import EventFieldDecoder, ServerSentEvent
+from integration_api.providers.transport import open_stream
+from integration_api.upstream.limits import (
     SSE_EVENT_TOO_LARGE,
     SSE_LINE_TOO_LARGE,
     UpstreamLimits,
@@ -33,48 +28,17 @@ from integration_api.providers.limits import (
     event_gap_too_long,
     too_large,
 )
-from integration_api.providers.pooled_body import piece_reader
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE as PROVIDER_BAD_RESPONSE
-from integration_api.providers.transport import open_stream
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE as PROVIDER_BAD_RESPONSE
+from integration_api.upstream.timer import UpstreamTimer as UpstreamTimer
 
 ItemT = TypeVar("ItemT")
-
-
-class UpstreamTimer:
-    """Seconds one call spent waiting on its provider (and sleeping before a retry).
-
-    `caller_time` adds up time a read of the provider's answer stood suspended while the service
-    was busy with the caller instead (a read started ahead, see `llm.ready_text`): a read's wait
-    is its duration less what `caller_time` grew by meanwhile.
-    """
-
-    __slots__ = ("caller_time", "waited")
-
-    def __init__(self) -> None:
-        self.waited = 0.0
-        self.caller_time = 0.0
-
-    @contextmanager
-    def waiting(self) -> Iterator[None]:
-        """Counts the time the block takes as time spent waiting on the provider."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.waited += time.perf_counter() - started
-
-    def upstream_wait(self, started: float, caller_time_then: float, now: float) -> float:
-        """The part of [started, now] spent waiting on the provider; it is added to `waited`."""
-        wait = max(0.0, now - started - (self.caller_time - caller_time_then))
-        self.waited += wait
-        return wait
 
 
 @dataclass(frozen=True)
 class EventStream:
     """An open event stream: the answer's headers and its events in order."""
 
-    response: httpx.Response
+    response: UpstreamAnswer
     events: AsyncIterator[ServerSentEvent]
     limits: UpstreamLimits
 
@@ -140,8 +104,7 @@ class BoundedEventDecoder:
         self._max_line = limits.max_sse_line_bytes
         self._max_event = limits.max_sse_event_bytes
         self._splitter = _LineSplitter(provider, self._max_line)
-        # httpx-sse interprets the fields (data, event, id, retry, comments) as the spec says.
-        self._decoder = SSEDecoder()
+        self._decoder = EventFieldDecoder()
         self._event_size = 0
 
     def feed(self, piece: bytes) -> list[ServerSentEvent]:
@@ -175,7 +138,7 @@ class PieceDecoder(Protocol[ItemT]):
 
 
 async def decode_within_bounds(
-    response: httpx.Response,
+    response: UpstreamAnswer,
     decoder: PieceDecoder[ItemT],
     provider: str,
     limits: UpstreamLimits,
@@ -193,7 +156,7 @@ async def decode_within_bounds(
     give_up_at = started + limits.max_answer_seconds
     max_gap = limits.max_event_gap_seconds
     waited_since_item = 0.0
-    pieces = piece_reader(response)
+    pieces = response.body
     try:
         while True:
             before, caller_time = clock(), timer.caller_time
@@ -215,7 +178,7 @@ async def decode_within_bounds(
 
 @asynccontextmanager
 async def open_event_stream(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     url: str,
     *,
     provider: str,

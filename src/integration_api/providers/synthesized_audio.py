@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 
-import httpx
-
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorClassifier
 from integration_api.providers.transport import open_stream
 from integration_api.speech.contract import AudioChunk, SynthesisDone, SynthesisEvent
 
 
-def no_request_id(_headers: httpx.Headers) -> str:
+def no_request_id(_headers: Mapping[str, str]) -> str:
     return ""
 
 
 async def synthesized_audio(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     url: str,
     *,
     provider: str,
@@ -31,7 +30,7 @@ async def synthesized_audio(
     secrets: Sequence[str],
     params: Mapping[str, str] | None = None,
     classify_error: ErrorClassifier | None = None,
-    request_id_of: Callable[[httpx.Headers], str] = no_request_id,
+    request_id_of: Callable[[Mapping[str, str]], str] = no_request_id,
 ) -> AsyncGenerator[SynthesisEvent, None]:
     """POST the request, hand out each piece of audio as it arrives, end with `SynthesisDone`."""
     async with open_stream(

@@ -1,58 +1,46 @@
 """The one home of provider HTTP: the shared client, JSON calls, streams, and failure mapping.
 
-Adapters never call `httpx` directly: they go through `send_json`, `get_json` and `open_stream`,
+Adapters never call aiohttp directly: they go through `send_json`, `get_json` and `open_stream`,
 so every transport failure passes through `transport_error` (`transport_failures`) and every
 error response through `error_from_response`. Neither ever copies an exception's text or a URL
-into a message: httpx and aiohttp put the request URL in theirs, and some providers take the key
-in the query.
+into a message: aiohttp puts the request URL in its own, and some providers take the key in
+the query.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
-import httpx
+from multidict import CIMultiDictProxy
+from yarl import URL
 
 from integration_api.errors import ServiceError, Unavailable
 from integration_api.observability import tracing
 from integration_api.providers.answer_json import RefusedNumber
 from integration_api.providers.egress import is_provider_host
-from integration_api.providers.egress_connect import EGRESS_PROVIDER_EXTENSION
-from integration_api.providers.http_client import upstream_limits
+from integration_api.providers.http_client import ProviderClient, Timeouts, UpstreamAnswer
 from integration_api.providers.http_errors import (
     ErrorClassifier,
     ErrorResponse,
     error_from_response,
     parse_body,
 )
-from integration_api.providers.limits import (
+from integration_api.providers.transport_failures import transport_error, unusable_url
+from integration_api.upstream.limits import (
     RESPONSE_TOO_LARGE,
     UpstreamLimits,
     answer_too_slow,
     too_large,
 )
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
-from integration_api.providers.transport_failures import transport_error
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
-_TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (
-    httpx.HTTPError,
-    httpx.InvalidURL,
-    aiohttp.ClientError,
-    OSError,
-    TimeoutError,
-)
-
-
-def _failure_for(failure: BaseException, provider: str, request: httpx.Request) -> ServiceError:
-    """`transport_error` for a request that was built: its host, port and timeouts are known."""
-    timeouts = request.extensions.get("timeout")
-    return transport_error(
-        failure, provider, request.url, timeouts if isinstance(timeouts, dict) else None
-    )
+# aiohttp's refusal of a URL it cannot use (`InvalidURL`) is a `ClientError` too.
+_TRANSPORT_FAILURES: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -60,7 +48,7 @@ class ProviderResponse:
     """A provider's 2xx answer with its body parsed as JSON (None when empty)."""
 
     status_code: int
-    headers: httpx.Headers
+    headers: CIMultiDictProxy[str]
     body: object
 
 
@@ -70,10 +58,23 @@ class _Call:
     secrets: tuple[str, ...]
     classify_error: ErrorClassifier | None
     limits: UpstreamLimits
+    url: URL
+    timeouts: Timeouts
+
+    def failure(self, error: BaseException) -> ServiceError:
+        """`transport_error` for this call: its host, port and timeouts are known."""
+        return transport_error(error, self.provider, self.url, self.timeouts.for_messages())
+
+
+@dataclass(frozen=True)
+class _Request:
+    url: URL
+    headers: Mapping[str, str]
+    body: bytes | None
 
 
 async def send_json(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     method: str,
     url: str,
     *,
@@ -84,7 +85,7 @@ async def send_json(
     content: bytes | None = None,
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
-    request_timeout: httpx.Timeout | None = None,
+    request_timeout: Timeouts | None = None,
 ) -> ProviderResponse:
     """Send one request and return its JSON answer, or raise the typed error for its failure.
 
@@ -95,14 +96,22 @@ async def send_json(
         classify_error: lets a provider module claim an error response before the generic table.
         request_timeout: replaces the client's timeouts for this request.
     """
-    call = _Call(provider, tuple(secrets), classify_error, upstream_limits(http))
-    request = _build_request(
-        http, method, url, call, headers, params, json_body, content, request_timeout
+    request, call = _build_request(
+        http,
+        url,
+        provider,
+        headers,
+        params,
+        json_body,
+        content,
+        secrets,
+        classify_error,
+        request_timeout,
     )
     give_up_at = time.monotonic() + call.limits.max_answer_seconds
     with tracing.provider_call(provider, method, request.url, json_body) as traced:
-        # Streamed, so that the body is read a piece at a time and never past its bound.
-        response = await _send(http, request, call, stream=True)
+        # The body is read a piece at a time and never past its bound.
+        response = await _send(http, method, request, call)
         traced.answered(response.status_code)
         try:
             if not response.is_success:
@@ -130,7 +139,7 @@ def _answer_body(content: bytes, call: _Call) -> object:
 
 
 async def get_json(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     url: str,
     *,
     provider: str,
@@ -138,7 +147,7 @@ async def get_json(
     params: Mapping[str, str] | None = None,
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
-    request_timeout: httpx.Timeout | None = None,
+    request_timeout: Timeouts | None = None,
 ) -> ProviderResponse:
     """`send_json` for a GET without a body."""
     return await send_json(
@@ -156,7 +165,7 @@ async def get_json(
 
 @asynccontextmanager
 async def open_stream(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     method: str,
     url: str,
     *,
@@ -167,19 +176,27 @@ async def open_stream(
     content: bytes | None = None,
     secrets: Sequence[str] = (),
     classify_error: ErrorClassifier | None = None,
-    request_timeout: httpx.Timeout | None = None,
-) -> AsyncIterator[httpx.Response]:
+    request_timeout: Timeouts | None = None,
+) -> AsyncIterator[UpstreamAnswer]:
     """Open a streaming response; an error status raises before the body is handed out.
 
     Transport failures while the caller reads the body are mapped too, and the connection is
     always released on exit.
     """
-    call = _Call(provider, tuple(secrets), classify_error, upstream_limits(http))
-    request = _build_request(
-        http, method, url, call, headers, params, json_body, content, request_timeout
+    request, call = _build_request(
+        http,
+        url,
+        provider,
+        headers,
+        params,
+        json_body,
+        content,
+        secrets,
+        classify_error,
+        request_timeout,
     )
     with tracing.provider_call(provider, method, request.url, json_body) as traced:
-        response = await _send(http, request, call, stream=True)
+        response = await _send(http, method, request, call)
         traced.answered(response.status_code)
         try:
             if not response.is_success:
@@ -187,52 +204,68 @@ async def open_stream(
             try:
                 yield response
             except _TRANSPORT_FAILURES as failure:
-                raise _failure_for(failure, provider, request) from None
+                raise call.failure(failure) from None
         finally:
             await response.aclose()
 
 
 def _build_request(
-    http: httpx.AsyncClient,
-    method: str,
+    http: ProviderClient,
     url: str,
-    call: _Call,
+    provider: str,
     headers: Mapping[str, str] | None,
     params: Mapping[str, str] | None,
     json_body: object,
     content: bytes | None,
-    request_timeout: httpx.Timeout | None,
-) -> httpx.Request:
+    secrets: Sequence[str],
+    classify_error: ErrorClassifier | None,
+    request_timeout: Timeouts | None,
+) -> tuple[_Request, _Call]:
     try:
-        return http.build_request(
-            method,
-            url,
-            headers=dict(headers or {}),
-            # None, not {}: an empty mapping makes httpx parse and rebuild the URL once more.
-            params=dict(params) if params else None,
-            json=json_body,
-            content=content,
-            timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            extensions={EGRESS_PROVIDER_EXTENSION: call.provider},
-        )
-    except _TRANSPORT_FAILURES as error:
-        failure = transport_error(error, call.provider)
+        target = URL(url)
+        if params:
+            # Merged into the URL's own query: a name given in both takes the new value.
+            target = target.update_query(params)
+    except (ValueError, TypeError):  # yarl's refusal of a URL it cannot parse
+        failure = unusable_url(provider)
+    else:
+        request_headers = dict(headers or {})
+        body = content
+        if json_body is not None:
+            body = _json_bytes(json_body)
+            request_headers.setdefault("Content-Type", "application/json")
+        timeouts = request_timeout if request_timeout is not None else http.timeouts
+        limits = http.upstream_limits
+        call = _Call(provider, tuple(secrets), classify_error, limits, target, timeouts)
+        return _Request(target, request_headers, body), call
     # Raised outside the handler so the original exception, which quotes the URL, is not chained.
     raise failure
 
 
+def _json_bytes(value: object) -> bytes:
+    """Compact UTF-8 JSON; NaN and infinities are refused (no provider parses them)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 async def _send(
-    http: httpx.AsyncClient, request: httpx.Request, call: _Call, *, stream: bool
-) -> httpx.Response:
+    http: ProviderClient, method: str, request: _Request, call: _Call
+) -> UpstreamAnswer:
     try:
-        # Without `stream`, httpx reads the whole body and releases the connection here.
-        return await http.send(request, stream=stream)
+        return await http.open(
+            method,
+            request.url,
+            provider=call.provider,
+            headers=request.headers,
+            body=request.body,
+            # None keeps the session's own timeouts (no new aiohttp timeout object per call).
+            timeouts=None if call.timeouts is http.timeouts else call.timeouts,
+        )
     except _TRANSPORT_FAILURES as error:
-        failure = _failure_for(error, call.provider, request)
+        failure = call.failure(error)
     raise failure
 
 
-async def _read_body(response: httpx.Response, call: _Call, give_up_at: float) -> bytes:
+async def _read_body(response: UpstreamAnswer, call: _Call, give_up_at: float) -> bytes:
     """The whole (decoded) body, or the typed error for one too large or too slow."""
     limits = call.limits
     pieces: list[bytes] = []
@@ -250,11 +283,11 @@ async def _read_body(response: httpx.Response, call: _Call, give_up_at: float) -
             pieces.append(piece)
         return b"".join(pieces)
     except _TRANSPORT_FAILURES as error:
-        failure = _failure_for(error, call.provider, response.request)
+        failure = call.failure(error)
     raise failure
 
 
-async def _read_error_body(response: httpx.Response, call: _Call) -> bytes:
+async def _read_error_body(response: UpstreamAnswer, call: _Call) -> bytes:
     """The start of an error answer: enough for any provider's JSON error, bounded for the rest."""
     limit = call.limits.max_error_body_bytes
     collected = bytearray()
@@ -265,14 +298,14 @@ async def _read_error_body(response: httpx.Response, call: _Call) -> bytes:
                 break
         return bytes(collected[:limit])
     except _TRANSPORT_FAILURES as error:
-        failure = _failure_for(error, call.provider, response.request)
+        failure = call.failure(error)
     raise failure
 
 
-def _error_for(response: httpx.Response, content: bytes, call: _Call) -> ServiceError:
+def _error_for(response: UpstreamAnswer, content: bytes, call: _Call) -> ServiceError:
     # Only a provider's own host is trusted to explain itself: text from anywhere else (a
     # self-hosted server, an operator-listed gateway) could be an internal service's answer.
-    host = response.request.url.raw_host.decode("ascii")
+    host = response.url.raw_host or ""
     error_response = ErrorResponse(
         provider=call.provider,
         status_code=response.status_code,

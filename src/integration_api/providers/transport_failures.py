@@ -10,15 +10,13 @@
 | `connect_timeout`           | Unavailable      | no connection within S s (connect timeout)    |
 | `connect_failed`            | Unavailable      | (nothing more is known)                       |
 | `read_timeout`              | DeadlineExceeded | "P at H:N did not answer in time (no data …)" |
-| `write_timeout`             | DeadlineExceeded | "P at H:N did not take the request within …"  |
 | `connection_failed`         | Unavailable      | "the connection to P at H:N failed"           |
 
 H:N is the host and port the request was addressed to, also in the ErrorInfo metadata (`host`,
 `port`); never the path or the query, which may carry a key. No exception text is copied:
-httpx and aiohttp quote the whole URL in theirs (<why> is OpenSSL's fixed description of the
-failed check, "self-signed certificate"). The cause is read from the exception chain: the
-aiohttp transport reports nearly every connect failure as `httpx.ConnectTimeout` and chains
-the aiohttp exception that says what happened.
+aiohttp quotes the whole URL in its own (<why> is OpenSSL's fixed description of the failed
+check, "self-signed certificate"). The cause is read from the exception chain: aiohttp wraps
+the socket or TLS error that says what happened.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
-import httpx
+from yarl import URL
 
 from integration_api.errors import (
     DeadlineExceeded,
@@ -61,6 +59,11 @@ def egress_refused(provider: str) -> FailedPrecondition:
     )
 
 
+def unusable_url(provider: str) -> InvalidArgument:
+    """A URL that cannot be sent to (it does not parse, or names no http(s) host)."""
+    return InvalidArgument(f"the URL configured for {provider} is not usable", provider=provider)
+
+
 @dataclass(frozen=True)
 class Destination:
     """Where a request was addressed: host and port only, never a path or a query."""
@@ -69,12 +72,12 @@ class Destination:
     port: int
 
     @classmethod
-    def of(cls, url: httpx.URL | str | None) -> Destination | None:
+    def of(cls, url: URL | str | None) -> Destination | None:
         if url is None:
             return None
         try:
-            parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-        except (httpx.InvalidURL, TypeError):
+            parsed = url if isinstance(url, URL) else URL(url)
+        except (ValueError, TypeError):
             return None
         port = parsed.port or _DEFAULT_PORTS.get(parsed.scheme)
         if not parsed.host or port is None:
@@ -89,21 +92,19 @@ class Destination:
 def transport_error(
     failure: BaseException,
     provider: str,
-    url: httpx.URL | str | None = None,
+    url: URL | str | None = None,
     timeouts: Mapping[str, float | None] | None = None,
 ) -> ServiceError:
     """The typed error for a request to `url` that got no HTTP answer; the only such mapping.
 
     Args:
-        timeouts: httpx's per-request timeouts (`connect`, `read`, `write`), quoted in messages.
+        timeouts: the request's timeouts by name (`connect`, `read`, `pool`), quoted in messages.
     """
     if refusal_in_chain(failure):
         return egress_refused(provider)
-    if isinstance(failure, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
-        return InvalidArgument(
-            f"the URL configured for {provider} is not usable", provider=provider
-        )
-    if isinstance(failure, httpx.PoolTimeout) or waited_for_connection():
+    if isinstance(failure, aiohttp.InvalidURL):  # a scheme other than http(s), no host
+        return unusable_url(provider)
+    if waited_for_connection():
         return ResourceExhausted(
             f"timed out waiting for a connection to {provider}: too many calls to it are in flight",
             reason=CONNECTION_POOL_FULL,
@@ -113,7 +114,7 @@ def transport_error(
     cause, explanation = _cause(failure, destination, timeouts or {})
     where = f"{provider} at {destination}" if destination else provider
     error: ServiceError
-    if cause in ("read_timeout", "write_timeout"):
+    if cause == "read_timeout":
         error = DeadlineExceeded(f"{where} {explanation}", provider=provider)
     elif cause == "connection_failed":
         error = Unavailable(f"the connection to {where} failed", provider=provider)
@@ -133,19 +134,14 @@ def _cause(
     """The cause's name and the words that explain it (see the table in the docstring)."""
     # aiohttp's own TLS errors subclass the ssl ones without their fields; they chain the real one.
     chain = [e for e in _chain(failure) if not isinstance(e, aiohttp.ClientSSLError)]
-    # The aiohttp transport's httpx class says little; the aiohttp exception it chains says it.
-    cause = failure.__cause__
-    primary = cause if isinstance(cause, aiohttp.ClientError) else failure
+    primary = failure
     certificate = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if certificate is not None:
         return _certificate_cause(certificate, destination)
-    if isinstance(primary, (httpx.ConnectTimeout, aiohttp.ConnectionTimeoutError)):
+    if isinstance(primary, aiohttp.ConnectionTimeoutError):
         limit = _seconds(timeouts, "connect", " within {} s")
         return "connect_timeout", f"no connection{limit} (connect timeout)"
-    if isinstance(primary, httpx.WriteTimeout):
-        limit = _seconds(timeouts, "write", " within {} s")
-        return "write_timeout", f"did not take the request{limit} (write timeout)"
-    if isinstance(primary, (httpx.TimeoutException, TimeoutError)):
+    if isinstance(primary, TimeoutError):
         return "read_timeout", "did not answer in time" + _seconds(
             timeouts, "read", " (no data for {} s)"
         )
@@ -153,7 +149,7 @@ def _cause(
         return "name_not_resolved", "the host name could not be resolved"
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "connection_refused", "connection refused"
-    if not isinstance(primary, (httpx.ConnectError, aiohttp.ClientConnectorError)):
+    if not isinstance(primary, aiohttp.ClientConnectorError):
         return "connection_failed", ""
     handshake = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
     if handshake is not None:

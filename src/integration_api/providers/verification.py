@@ -25,11 +25,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
+from integration_api.credentials.verification import VerificationOutcome, VerificationResult
 from integration_api.errors import DeadlineExceeded, ServiceError
-from integration_api.providers.base import VerificationOutcome, VerificationResult
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import (
     CREDENTIAL_REJECTED,
     PROVIDER_HTTP_STATUS,
@@ -116,14 +115,14 @@ class HttpProbe:
     classify_error: ErrorClassifier | None = None
 
     async def verify(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
+        self, credential: ProviderCredential, http: ProviderClient
     ) -> VerificationResult:
         async def attempt() -> Verdict:
             return await self._attempt(credential, http)
 
         return await run_verification(credential, attempt)
 
-    async def _attempt(self, credential: ProviderCredential, http: httpx.AsyncClient) -> Verdict:
+    async def _attempt(self, credential: ProviderCredential, http: ProviderClient) -> Verdict:
         probe = self.build_request(credential)
         try:
             response = await send_json(

@@ -23,9 +23,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
-import httpx
 import structlog
 
 from integration_api.errors import ServiceError, Unavailable
@@ -37,11 +37,12 @@ from integration_api.providers.egress import (
     url_host,
 )
 from integration_api.providers.egress_connect import PolicyResolver
+from integration_api.providers.http_client import provider_tls_context
 from integration_api.providers.http_errors import ErrorResponse, error_from_response
-from integration_api.providers.limits import event_gap_too_long
 from integration_api.providers.sanitize import sanitize_message
-from integration_api.providers.stream_errors import truncated
 from integration_api.providers.transport_failures import egress_refused, transport_error
+from integration_api.upstream.limits import event_gap_too_long
+from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.providers.websocket")
 
@@ -243,7 +244,7 @@ class WebSocketClient:
         if self._session is None:
             connector = aiohttp.TCPConnector(
                 limit=self.settings.max_connections,
-                ssl=httpx.create_ssl_context(trust_env=False),
+                ssl=provider_tls_context(),
                 resolver=PolicyResolver(self._policy),
             )
             self._session = aiohttp.ClientSession(
@@ -452,9 +453,9 @@ def socket_url(base_url: str, path: str, params: Sequence[tuple[str, str]]) -> s
 
     The query carries options only, never a key: keys go in the handshake's headers.
     """
-    url = httpx.URL(base_url.rstrip("/") + "/" + path.lstrip("/"))
-    scheme = "wss" if url.scheme == "https" else "ws"
-    return str(url.copy_with(scheme=scheme, params=list(params)))
+    parts = urlsplit(base_url.rstrip("/") + "/" + path.lstrip("/"))
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(list(params)), parts.fragment))
 
 
 class UnknownMessages:

@@ -77,7 +77,7 @@ def with_development_defaults(settings: Settings) -> tuple[Settings, list[str]]:
 
 # What a command other than `serve` reads from the server's data directory.
 KeptValue = Literal["secret", "crypto_key", "database"]
-# Where `server.database` keeps the embedded PostgreSQL inside DATA_DIR.
+# Where `database` keeps the embedded PostgreSQL inside DATA_DIR.
 EMBEDDED_DATABASE_DIR = "postgres"
 
 

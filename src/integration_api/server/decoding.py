@@ -25,9 +25,10 @@ from typing import Any
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
+from integration_api.descriptor_set import load_descriptor_set
 from integration_api.errors import InvalidArgument
 from integration_api.server.nul_check import nul_field_path
-from integration_api.server.reflection import build_pool, load_descriptor_set
+from integration_api.server.reflection import build_pool
 
 Deserializer = Callable[[bytes], Any]
 

@@ -32,6 +32,7 @@ import structlog
 
 from integration_api.auth.token_cache import VerifiedTokenCache
 from integration_api.auth.tokens import TokenPolicy
+from integration_api.call_context import CallContext, reset_call, set_call
 from integration_api.config import GrpcLimits
 from integration_api.errors import (
     DeadlineExceeded,
@@ -46,7 +47,6 @@ from integration_api.observability.redaction import redact_message
 from integration_api.principal import Principal
 from integration_api.server import metrics
 from integration_api.server.admission import Admission, Budget, peer_address
-from integration_api.server.context import CallContext, reset_call, set_call
 from integration_api.server.decoding import require_decoded, strict_deserializer
 from integration_api.server.serialization import serialize_in_call
 from integration_api.server.status import internal_status, status_for

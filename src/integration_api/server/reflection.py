@@ -1,8 +1,7 @@
 """Server reflection from the descriptor set generated with the code.
 
-betterproto2 does not register descriptors anywhere, so reflection serves a pool built from
-the descriptor set that `scripts/gen` writes next to the generated package, plus the health
-and reflection services' own descriptors.
+Reflection serves a pool built from the contract's descriptor set (`descriptor_set`), plus the
+health and reflection services' own descriptors.
 
 Both reflection protocols are served: `grpc.reflection.v1` (what current grpcurl and
 `buf curl --reflect-protocol grpc-v1` ask for first) and the older `v1alpha`. grpcio-reflection
@@ -16,7 +15,6 @@ googleapis-common-protos), so grpcurl and `buf curl` can decode them instead of 
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import grpc
@@ -30,17 +28,9 @@ from grpc_reflection.v1alpha._async import ReflectionServicer
 if TYPE_CHECKING:
     from google._upb._message import FileDescriptor
 
-DESCRIPTOR_SET = "descriptor_set.binpb"
-PACKAGE = "integration_api_proto"
-
 V1_PACKAGE = "grpc.reflection.v1"
 V1_SERVICE_NAME = f"{V1_PACKAGE}.ServerReflection"
 _V1ALPHA_PACKAGE = reflection_pb2.DESCRIPTOR.package
-
-
-def load_descriptor_set() -> descriptor_pb2.FileDescriptorSet:
-    data = resources.files(PACKAGE).joinpath(DESCRIPTOR_SET).read_bytes()
-    return descriptor_pb2.FileDescriptorSet.FromString(data)
 
 
 def service_names(descriptor_set: descriptor_pb2.FileDescriptorSet, package: str) -> list[str]:

@@ -15,8 +15,9 @@ import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractContextManager, aclosing, asynccontextmanager
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
+from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import (
     FailedPrecondition,
@@ -28,8 +29,6 @@ from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejectio
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.principal import Tenant
-from integration_api.providers.answer_bounds import check_answer
-from integration_api.providers.stream_errors import truncated
 from integration_api.speech.contract import (
     AudioChunk,
     AudioFormat,
@@ -45,7 +44,6 @@ from integration_api.speech.contract import (
     TranscriptionMetadata,
     TranscriptionOptions,
 )
-from integration_api.speech.limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.speech.metrics import (
     SYNTHESIZE,
     SYNTHESIZE_STREAM,
@@ -53,12 +51,14 @@ from integration_api.speech.metrics import (
     SessionMetrics,
 )
 from integration_api.speech.ports import (
-    SpeechTransport,
+    FormatSupport,
     StreamSynthesizer,
     Synthesizer,
     Transcriber,
 )
 from integration_api.speech.session_bounds import SessionBounds
+from integration_api.upstream.answer_bounds import check_answer
+from integration_api.upstream.stream_errors import truncated
 
 AUDIO_LIMIT = "SPEECH_AUDIO_LIMIT"
 TEXT_LIMIT = "SPEECH_TEXT_LIMIT"
@@ -67,18 +67,21 @@ AUDIO_FIELD = "config.audio"
 
 T = TypeVar("T")
 M = TypeVar("M")
+# The transport a provider session reaches its provider with; the pipeline only passes it on.
+TransportT = TypeVar("TransportT")
+TransportT_contra = TypeVar("TransportT_contra", contravariant=True)
 
 
-class SpeechCapabilities(Protocol):
+class SpeechCapabilities(Protocol[TransportT_contra]):
     @property
-    def transcribe(self) -> Transcriber | None: ...
+    def transcribe(self) -> Transcriber[TransportT_contra] | None: ...
     @property
-    def synthesize(self) -> Synthesizer | None: ...
+    def synthesize(self) -> Synthesizer[TransportT_contra] | None: ...
     @property
-    def synthesize_stream(self) -> StreamSynthesizer | None: ...
+    def synthesize_stream(self) -> StreamSynthesizer[TransportT_contra] | None: ...
 
 
-CapabilityLookup = Callable[[str], SpeechCapabilities]
+CapabilityLookup = Callable[[str], SpeechCapabilities[TransportT]]
 
 
 def audio_limit(limit: int) -> ResourceExhausted:
@@ -111,9 +114,7 @@ def text_limit(limit: int) -> InvalidArgument:
     )
 
 
-def _check_format(
-    capability: Transcriber | Synthesizer | StreamSynthesizer, audio: AudioFormat
-) -> None:
+def _check_format(capability: FormatSupport, audio: AudioFormat) -> None:
     problem = capability.format_problem(audio)
     if problem is not None:
         raise InvalidArgument.for_field(AUDIO_FIELD, problem)
@@ -140,14 +141,14 @@ class _Clock:
         return time.perf_counter() - self.started
 
 
-class SpeechService:
+class SpeechService(Generic[TransportT]):
     """Transcribes and synthesizes through stored credentials."""
 
     def __init__(
         self,
         credentials: CredentialSource,
-        transport: Callable[[], SpeechTransport],
-        capabilities_for: CapabilityLookup,
+        transport: Callable[[], TransportT],
+        capabilities_for: CapabilityLookup[TransportT],
         limits: SpeechLimits = DEFAULT_SPEECH_LIMITS,
         sessions: TenantCallLimiter | None = None,
     ) -> None:

@@ -1,20 +1,18 @@
 """The speech capabilities a provider module can offer, one Protocol each.
 
 A provider implements only what it supports; `providers/speech_registry.py` says which object
-serves which capability for which provider id. Each session receives a `SpeechTransport` (the
-process-wide HTTP client and WebSocket client), so tests hand in ones that reach local servers.
+serves which capability for which provider id. Each session receives the transport its provider
+reaches the network with (`providers.speech_transport.SpeechTransport`: the process-wide HTTP
+and WebSocket clients), so tests hand in ones that reach local servers. The pipeline only passes
+it on: the ports are generic in it, and the speech package never imports the providers.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass
-from typing import Protocol
-
-import httpx
+from typing import Protocol, TypeVar
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.websocket import WebSocketClient
 from integration_api.speech.contract import (
     AudioFormat,
     SynthesisEvent,
@@ -25,15 +23,8 @@ from integration_api.speech.contract import (
     TranscriptionOptions,
 )
 
-
-@dataclass(frozen=True)
-class SpeechTransport:
-    """What a provider session may use to reach its provider."""
-
-    http: httpx.AsyncClient
-    sockets: WebSocketClient
-    # How long a caller may be silent before the provider session gets a keep-alive.
-    keepalive_seconds: float
+# What a session reaches its provider with; a capability only takes it, hence contravariant.
+TransportT_contra = TypeVar("TransportT_contra", contravariant=True)
 
 
 class FormatSupport(Protocol):
@@ -45,7 +36,7 @@ class FormatSupport(Protocol):
         ...
 
 
-class Transcriber(FormatSupport, Protocol):
+class Transcriber(FormatSupport, Protocol[TransportT_contra]):
     """Transcribes a live audio stream."""
 
     def transcribe(
@@ -53,7 +44,7 @@ class Transcriber(FormatSupport, Protocol):
         credential: ProviderCredential,
         options: TranscriptionOptions,
         inputs: AsyncIterator[TranscribeInput],
-        transport: SpeechTransport,
+        transport: TransportT_contra,
     ) -> AsyncGenerator[TranscriptEvent, None]:
         """Transcripts as they come, ending with exactly one `TranscriptionMetadata`.
 
@@ -63,7 +54,7 @@ class Transcriber(FormatSupport, Protocol):
         ...
 
 
-class Synthesizer(FormatSupport, Protocol):
+class Synthesizer(FormatSupport, Protocol[TransportT_contra]):
     """Synthesizes one text, streaming the audio as it is produced."""
 
     def synthesize(
@@ -71,13 +62,13 @@ class Synthesizer(FormatSupport, Protocol):
         credential: ProviderCredential,
         options: SynthesisOptions,
         text: str,
-        transport: SpeechTransport,
+        transport: TransportT_contra,
     ) -> AsyncGenerator[SynthesisEvent, None]:
         """Audio (and alignment where the provider gives it), ending with one `SynthesisDone`."""
         ...
 
 
-class StreamSynthesizer(FormatSupport, Protocol):
+class StreamSynthesizer(FormatSupport, Protocol[TransportT_contra]):
     """Synthesizes text that arrives in fragments, with flush and clear."""
 
     def synthesize_stream(
@@ -85,7 +76,7 @@ class StreamSynthesizer(FormatSupport, Protocol):
         credential: ProviderCredential,
         options: SynthesisOptions,
         inputs: AsyncIterator[SynthesisInput],
-        transport: SpeechTransport,
+        transport: TransportT_contra,
     ) -> AsyncGenerator[SynthesisEvent, None]:
         """Audio, alignment, `Flushed` and `Cleared` as they come, then one `SynthesisDone`."""
         ...

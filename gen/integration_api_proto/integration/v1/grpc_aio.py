@@ -21,8 +21,12 @@ from . import (
     ConfirmRotationResponse,
     CreateCredentialRequest,
     CreateCredentialResponse,
+    CreateRouteRequest,
+    CreateRouteResponse,
     DeleteCredentialRequest,
     DeleteCredentialResponse,
+    DeleteRouteRequest,
+    DeleteRouteResponse,
     DisableCredentialRequest,
     DisableCredentialResponse,
     DisableCredentialsRequest,
@@ -41,6 +45,8 @@ from . import (
     GetCredentialResponse,
     GetInventoryRequest,
     GetInventoryResponse,
+    GetRouteRequest,
+    GetRouteResponse,
     HangUpRequest,
     HangUpResponse,
     ListAuditEventsRequest,
@@ -49,6 +55,8 @@ from . import (
     ListConnectionsResponse,
     ListCredentialsRequest,
     ListCredentialsResponse,
+    ListRoutesRequest,
+    ListRoutesResponse,
     PlaceCallRequest,
     PlaceCallResponse,
     RequestRotationRequest,
@@ -73,6 +81,8 @@ from . import (
     UpdateCallResponse,
     UpdateCredentialRequest,
     UpdateCredentialResponse,
+    UpdateRouteRequest,
+    UpdateRouteResponse,
     ValidateWebhookRequest,
     ValidateWebhookResponse,
     VerifyAuditLogRequest,
@@ -1034,6 +1044,196 @@ class OperationsServiceStub:
         wait_for_ready: bool | None = None,
     ) -> grpc.aio.UnaryStreamCall[ExportAuditEventsRequest, ExportAuditEventsResponse]:
         return self._export_audit_events(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+
+class RouteServiceBase:
+    """Servicer base for `integration.v1.RouteService`: every method answers UNIMPLEMENTED until
+    a subclass overrides it."""
+
+    async def create_route(
+        self,
+        request: CreateRouteRequest,
+        context: grpc.aio.ServicerContext[CreateRouteRequest, CreateRouteResponse],
+    ) -> CreateRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/CreateRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def get_route(
+        self,
+        request: GetRouteRequest,
+        context: grpc.aio.ServicerContext[GetRouteRequest, GetRouteResponse],
+    ) -> GetRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/GetRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def list_routes(
+        self,
+        request: ListRoutesRequest,
+        context: grpc.aio.ServicerContext[ListRoutesRequest, ListRoutesResponse],
+    ) -> ListRoutesResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/ListRoutes is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def update_route(
+        self,
+        request: UpdateRouteRequest,
+        context: grpc.aio.ServicerContext[UpdateRouteRequest, UpdateRouteResponse],
+    ) -> UpdateRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/UpdateRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def delete_route(
+        self,
+        request: DeleteRouteRequest,
+        context: grpc.aio.ServicerContext[DeleteRouteRequest, DeleteRouteResponse],
+    ) -> DeleteRouteResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.RouteService/DeleteRoute is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+
+def add_route_service_to_server(servicer: RouteServiceBase, server: grpc.aio.Server) -> None:
+    """Registers `servicer` as `integration.v1.RouteService` on `server`."""
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "CreateRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.create_route,
+            request_deserializer=CreateRouteRequest.FromString,
+            response_serializer=CreateRouteResponse.SerializeToString,
+        ),
+        "GetRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.get_route,
+            request_deserializer=GetRouteRequest.FromString,
+            response_serializer=GetRouteResponse.SerializeToString,
+        ),
+        "ListRoutes": grpc.unary_unary_rpc_method_handler(
+            servicer.list_routes,
+            request_deserializer=ListRoutesRequest.FromString,
+            response_serializer=ListRoutesResponse.SerializeToString,
+        ),
+        "UpdateRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.update_route,
+            request_deserializer=UpdateRouteRequest.FromString,
+            response_serializer=UpdateRouteResponse.SerializeToString,
+        ),
+        "DeleteRoute": grpc.unary_unary_rpc_method_handler(
+            servicer.delete_route,
+            request_deserializer=DeleteRouteRequest.FromString,
+            response_serializer=DeleteRouteResponse.SerializeToString,
+        ),
+    }
+    generic = grpc.method_handlers_generic_handler("integration.v1.RouteService", handlers)
+    server.add_generic_rpc_handlers((generic,))
+    server.add_registered_method_handlers("integration.v1.RouteService", handlers)
+
+
+class RouteServiceStub:
+    """Typed async client of `integration.v1.RouteService`."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._create_route = channel.unary_unary(
+            "/integration.v1.RouteService/CreateRoute",
+            request_serializer=CreateRouteRequest.SerializeToString,
+            response_deserializer=CreateRouteResponse.FromString,
+            _registered_method=True,
+        )
+        self._get_route = channel.unary_unary(
+            "/integration.v1.RouteService/GetRoute",
+            request_serializer=GetRouteRequest.SerializeToString,
+            response_deserializer=GetRouteResponse.FromString,
+            _registered_method=True,
+        )
+        self._list_routes = channel.unary_unary(
+            "/integration.v1.RouteService/ListRoutes",
+            request_serializer=ListRoutesRequest.SerializeToString,
+            response_deserializer=ListRoutesResponse.FromString,
+            _registered_method=True,
+        )
+        self._update_route = channel.unary_unary(
+            "/integration.v1.RouteService/UpdateRoute",
+            request_serializer=UpdateRouteRequest.SerializeToString,
+            response_deserializer=UpdateRouteResponse.FromString,
+            _registered_method=True,
+        )
+        self._delete_route = channel.unary_unary(
+            "/integration.v1.RouteService/DeleteRoute",
+            request_serializer=DeleteRouteRequest.SerializeToString,
+            response_deserializer=DeleteRouteResponse.FromString,
+            _registered_method=True,
+        )
+
+    def create_route(
+        self,
+        request: CreateRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[CreateRouteRequest, CreateRouteResponse]:
+        return self._create_route(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def get_route(
+        self,
+        request: GetRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[GetRouteRequest, GetRouteResponse]:
+        return self._get_route(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def list_routes(
+        self,
+        request: ListRoutesRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[ListRoutesRequest, ListRoutesResponse]:
+        return self._list_routes(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def update_route(
+        self,
+        request: UpdateRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[UpdateRouteRequest, UpdateRouteResponse]:
+        return self._update_route(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def delete_route(
+        self,
+        request: DeleteRouteRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[DeleteRouteRequest, DeleteRouteResponse]:
+        return self._delete_route(
             request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
         )
 

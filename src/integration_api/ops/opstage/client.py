@@ -1,17 +1,21 @@
 """The Opstage backend's agent endpoints, over one small HTTP client of the agent's own.
 
-That client carries the agent token and nothing else: it is not the providers' client, follows
-no redirect (a redirect could carry the token elsewhere) and times out every call. Answers use
-the envelope `{success, data}` / `{success: false, error: {code, message}}`; a failure becomes
-`OpstageError` with the HTTP status and the backend's error code, never the response text.
+That client (an aiohttp session, like the providers' but apart from it) carries the agent token
+and nothing else: it is not subject to the providers' egress policy, follows no redirect (a
+redirect could carry the token elsewhere), keeps no cookie and times out every call. Proxy
+variables of the environment apply: the backend is the operator's own, often behind theirs.
+Answers use the envelope `{success, data}` / `{success: false, error: {code, message}}`; a
+failure becomes `OpstageError` with the HTTP status and the backend's error code, never the
+response text.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 from integration_api.ops.metrics import OPSTAGE_CALLS
 
@@ -48,21 +52,30 @@ def _intervals(data: dict[str, Any]) -> tuple[float, float]:
 
 class OpstageClient:
     def __init__(self, base_url: str, timeout_seconds: float) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_seconds),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=4),
-        )
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        # Made on first use: aiohttp binds a session to the running event loop.
+        self._http: aiohttp.ClientSession | None = None
         self.agent_id = ""
         self._token = ""
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=4),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=self._timeout,
+                trust_env=True,
+            )
+        return self._http
 
     def authenticate(self, agent_id: str, agent_token: str) -> None:
         self.agent_id = agent_id
         self._token = agent_token
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
 
     async def register(
         self, registration_token: str, agent: dict[str, Any], service: dict[str, Any] | None
@@ -101,23 +114,31 @@ class OpstageClient:
     ) -> Any:
         headers = {"Authorization": f"Bearer {self._token}"} if auth else {}
         try:
-            response = await self._http.request(method, path, json=body, headers=headers)
-        except httpx.HTTPError:
+            async with self._session().request(
+                method,
+                self._base_url + path,
+                json=body,
+                headers=headers,
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                content = await response.read()
+        except (aiohttp.ClientError, OSError, TimeoutError):
             OPSTAGE_CALLS.labels(endpoint, "unreachable").inc()
             raise OpstageError(0, "UNREACHABLE") from None
-        envelope = _envelope(response)
-        if response.status_code >= 400 or not envelope.get("success", False):
+        envelope = _envelope(content)
+        if status >= 400 or not envelope.get("success", False):
             error = envelope.get("error")
             code = str(error.get("code", "")) if isinstance(error, dict) else ""
-            OPSTAGE_CALLS.labels(endpoint, code or str(response.status_code)).inc()
-            raise OpstageError(response.status_code, code or "UNKNOWN")
+            OPSTAGE_CALLS.labels(endpoint, code or str(status)).inc()
+            raise OpstageError(status, code or "UNKNOWN")
         OPSTAGE_CALLS.labels(endpoint, "ok").inc()
         return envelope.get("data") or {}
 
 
-def _envelope(response: httpx.Response) -> dict[str, Any]:
+def _envelope(content: bytes) -> dict[str, Any]:
     try:
-        value = response.json()
+        value = json.loads(content)
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import structlog
 
+from integration_api.database import Database
 from integration_api.ops.opstage.client import OpstageClient, Registration
-from integration_api.server.database import Database
 from integration_api.store.opstage_agents import OpstageAgentRepository, StoredAgent
 from integration_api.vault import AssociatedData, Envelope
 

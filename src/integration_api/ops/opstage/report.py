@@ -17,11 +17,11 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from integration_api.credentials.model import CredentialConfig
+from integration_api.database import Database
 from integration_api.oauth.registry import provider_names as oauth_provider_names
 from integration_api.ops.inventory import stale_before
 from integration_api.ops.opstage.catalogue import ACTIONS, PROVIDER_ACTIONS, SERVICE_ACTIONS
 from integration_api.providers.endpoints import default_base_url
-from integration_api.server.database import Database
 from integration_api.store.connection_inventory import ConnectionInventoryRepository
 from integration_api.store.inventory import InventoryRepository, InventoryScope
 from integration_api.vault import Keyring

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 
-import httpx
-
 from integration_api.credentials.model import CredentialConfig, ProviderCredential
 from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.llm.contract import ChatRequest, StreamPart
@@ -25,9 +23,11 @@ from integration_api.providers.anthropic.request import messages_body
 from integration_api.providers.anthropic.stream import AnthropicStreamReader, request_id_of
 from integration_api.providers.anthropic.verification import PROVIDER, anthropic_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 DEFAULT_MAX_TOKENS = 4096
 MAX_TOKENS_KEY = "max_tokens"
@@ -72,7 +72,7 @@ class AnthropicChatModel:
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""

@@ -41,7 +41,7 @@ from integration_api.providers.http_errors import (
     provider_error_type,
 )
 from integration_api.providers.sanitize import sanitize_message
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 SPEND_LIMIT_REACHED = "enforced_spend_limit_reached"
 

@@ -41,9 +41,9 @@ from integration_api.llm.contract import (
 from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
 from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.anthropic.errors import stream_error
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
 from integration_api.providers.wire_values import printable_id, request_id_from, token_count
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "end_turn": FinishReason.STOP,

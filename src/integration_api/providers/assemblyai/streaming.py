@@ -29,7 +29,7 @@ from integration_api.providers.assemblyai.verification import (
     streaming_base_url,
 )
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.websocket import (
     Closed,
     Duplex,
@@ -51,7 +51,7 @@ from integration_api.speech.contract import (
     TranscriptionOptions,
     Word,
 )
-from integration_api.speech.ports import SpeechTransport
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 DEFAULT_MODEL = "universal-streaming-english"
 ENCODINGS = {AudioEncoding.LINEAR16: "pcm_s16le", AudioEncoding.MULAW: "pcm_mulaw"}

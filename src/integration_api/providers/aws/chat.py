@@ -19,8 +19,6 @@ import json
 from collections.abc import AsyncGenerator
 from urllib.parse import quote
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
 from integration_api.llm.contract import ChatRequest, StreamPart
@@ -35,8 +33,9 @@ from integration_api.providers.endpoints import (
     resolve_base_url,
     validate_region,
 )
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 JSON = "application/json"
 
@@ -81,7 +80,7 @@ class BedrockChatModel:
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""

@@ -46,10 +46,10 @@ from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
 from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.aws.errors import stream_error
 from integration_api.providers.aws.eventstream import Frame
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
-from integration_api.providers.stream_errors import truncated
 from integration_api.providers.wire_values import request_id_from, token_count
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.upstream.stream_errors import truncated
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "end_turn": FinishReason.STOP,

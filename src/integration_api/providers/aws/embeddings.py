@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
@@ -37,6 +35,7 @@ from integration_api.providers.aws.chat import encoded_body, model_path, runtime
 from integration_api.providers.aws.errors import classify_error
 from integration_api.providers.aws.verification import PROVIDER, bedrock_headers
 from integration_api.providers.endpoints import join_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sanitize import secret_values
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
 from integration_api.providers.transport import ProviderResponse, send_json
@@ -81,7 +80,7 @@ async def _invoke(
     credential: ProviderCredential,
     model: str,
     body: JsonObject,
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     timer: UpstreamTimer,
 ) -> ProviderResponse:
     """One signed InvokeModel call, its wait counted as the provider's time."""
@@ -166,7 +165,7 @@ class BedrockEmbeddingModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         if "amazon.titan-embed" in batch.model:
@@ -186,7 +185,7 @@ class BedrockEmbeddingModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         """One call per text, a few at a time; the first failure cancels the rest."""

@@ -40,7 +40,7 @@ from integration_api.providers.http_errors import (
     provider_error_message,
 )
 from integration_api.providers.sanitize import sanitize_message
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 _STREAM_EXCEPTIONS: dict[str, type[ServiceError]] = {
     "throttlingException": ResourceExhausted,

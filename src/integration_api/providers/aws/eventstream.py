@@ -18,23 +18,22 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
 from botocore.eventstream import EventStreamBuffer, EventStreamMessage, ParserError
 
 from integration_api.errors import Unavailable
-from integration_api.providers.http_client import upstream_limits
+from integration_api.providers.http_client import ProviderClient, UpstreamAnswer, upstream_limits
 from integration_api.providers.http_errors import ErrorClassifier
-from integration_api.providers.limits import (
-    SSE_EVENT_TOO_LARGE,
-    UpstreamLimits,
-    too_large,
-)
 from integration_api.providers.sse import (
     PROVIDER_BAD_RESPONSE,
     UpstreamTimer,
     decode_within_bounds,
 )
 from integration_api.providers.transport import open_stream
+from integration_api.upstream.limits import (
+    SSE_EVENT_TOO_LARGE,
+    UpstreamLimits,
+    too_large,
+)
 
 EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
@@ -120,14 +119,14 @@ class BoundedFrameDecoder:
 class FrameStream:
     """An open event stream: the answer's headers and its frames in order."""
 
-    response: httpx.Response
+    response: UpstreamAnswer
     frames: AsyncIterator[Frame]
     limits: UpstreamLimits
 
 
 @asynccontextmanager
 async def open_frame_stream(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     url: str,
     *,
     provider: str,

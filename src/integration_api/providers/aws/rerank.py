@@ -13,8 +13,6 @@ See: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_R
 
 from __future__ import annotations
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import RerankAnswer, RerankQuery
 from integration_api.llm.contract import Usage
@@ -22,10 +20,11 @@ from integration_api.providers.aws.chat import encoded_body, runtime_base_url
 from integration_api.providers.aws.errors import classify_error
 from integration_api.providers.aws.verification import PROVIDER, bedrock_headers
 from integration_api.providers.endpoints import join_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import ranked_documents
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
 from integration_api.providers.transport import send_json
+from integration_api.upstream.timer import UpstreamTimer
 
 AGENT_RUNTIME_HOST = "bedrock-agent-runtime"
 
@@ -73,7 +72,7 @@ class BedrockRerankModel:
         self,
         credential: ProviderCredential,
         query: RerankQuery,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> RerankAnswer:
         base_url = runtime_base_url(credential, AGENT_RUNTIME_HOST)

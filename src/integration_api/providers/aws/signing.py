@@ -1,7 +1,7 @@
 """AWS Signature Version 4 for provider requests, computed by botocore.
 
 See: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv4.html.
-Only the headers given here are signed (plus `host` and `x-amz-date`): httpx adds others
+Only the headers given here are signed (plus `host` and `x-amz-date`): the client adds others
 (`accept-encoding`, `content-length`) that must stay out of the signature. The URL must be sent
 exactly as signed, path already percent-encoded (botocore encodes it once more when signing,
 as AWS expects for every service but S3).

@@ -17,8 +17,8 @@ from integration_api.providers.http_errors import (
     ErrorResponse,
     error_from_response,
 )
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
 from integration_api.providers.websocket import ProviderSocket
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 

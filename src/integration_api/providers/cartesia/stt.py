@@ -19,6 +19,7 @@ from integration_api.providers.cartesia.errors import socket_error, text_error
 from integration_api.providers.cartesia.verification import PROVIDER, cartesia_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.websocket import (
     Closed,
     Duplex,
@@ -39,7 +40,6 @@ from integration_api.speech.contract import (
     TranscriptionOptions,
     Word,
 )
-from integration_api.speech.ports import SpeechTransport
 
 DEFAULT_MODEL = "ink-whisper"
 ENCODINGS = {

@@ -30,6 +30,7 @@ from integration_api.providers.cartesia.errors import socket_error, text_error
 from integration_api.providers.cartesia.verification import PROVIDER, cartesia_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.providers.websocket import (
     STOP,
@@ -57,7 +58,6 @@ from integration_api.speech.contract import (
     SynthesisInput,
     SynthesisOptions,
 )
-from integration_api.speech.ports import SpeechTransport
 
 DEFAULT_MODEL = "sonic-2"
 VOICE_FIELD = "config.voice"

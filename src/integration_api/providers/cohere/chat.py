@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.llm.contract import ChatRequest, StreamPart
 from integration_api.providers.cohere.chat_request import chat_body
 from integration_api.providers.cohere.stream import CohereStreamReader
 from integration_api.providers.cohere.verification import PROVIDER, cohere_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 
 class CohereChatModel:
@@ -38,7 +38,7 @@ class CohereChatModel:
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""

@@ -12,8 +12,6 @@ See: https://docs.cohere.com/reference/embed.
 
 from __future__ import annotations
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
@@ -25,10 +23,11 @@ from integration_api.errors import InvalidArgument
 from integration_api.llm.contract import Usage
 from integration_api.providers.cohere.verification import PROVIDER, cohere_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import bad_answer, count_at, post_json
 from integration_api.providers.openai.embeddings import decode_vector
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
+from integration_api.upstream.timer import UpstreamTimer
 
 INPUT_TYPES = {InputType.QUERY: "search_query", InputType.DOCUMENT: "search_document"}
 
@@ -74,7 +73,7 @@ class CohereEmbeddingModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         body = embed_body(batch)

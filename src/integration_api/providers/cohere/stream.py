@@ -41,11 +41,11 @@ from integration_api.llm.contract import (
 from integration_api.llm.tool_calls import ToolCallBudget, finished_tool_call
 from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.json_calls import count_at
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
 from integration_api.providers.wire_values import printable_id
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "COMPLETE": FinishReason.STOP,

@@ -18,7 +18,7 @@ from integration_api.errors import InvalidArgument, ServiceError, Unavailable
 from integration_api.providers.deepgram.verification import PROVIDER, deepgram_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR, truncated
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.websocket import (
     Closed,
     Duplex,
@@ -43,7 +43,7 @@ from integration_api.speech.contract import (
     UtteranceEnd,
     Word,
 )
-from integration_api.speech.ports import SpeechTransport
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR, truncated
 
 DEFAULT_MODEL = "nova-3"
 CLOSE_STREAM = {"type": "CloseStream"}

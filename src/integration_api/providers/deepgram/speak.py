@@ -20,7 +20,7 @@ from integration_api.providers.deepgram.listen import close_error
 from integration_api.providers.deepgram.verification import PROVIDER, deepgram_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.providers.websocket import (
     Binary,
@@ -45,7 +45,7 @@ from integration_api.speech.contract import (
     SynthesisInput,
     SynthesisOptions,
 )
-from integration_api.speech.ports import SpeechTransport
+from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.providers.deepgram")
 

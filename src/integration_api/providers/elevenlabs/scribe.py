@@ -19,6 +19,7 @@ from integration_api.providers.elevenlabs.errors import socket_error
 from integration_api.providers.elevenlabs.verification import PROVIDER, elevenlabs_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.websocket import (
     Closed,
     Duplex,
@@ -40,7 +41,6 @@ from integration_api.speech.contract import (
     TranscriptionOptions,
     Word,
 )
-from integration_api.speech.ports import SpeechTransport
 
 DEFAULT_MODEL = "scribe_v2_realtime"
 _PCM_RATES = (8000, 16000, 22050, 24000, 44100, 48000)

@@ -26,7 +26,7 @@ from integration_api.providers.elevenlabs.errors import classify_http, socket_er
 from integration_api.providers.elevenlabs.verification import PROVIDER, elevenlabs_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.providers.websocket import (
     STOP,
@@ -55,7 +55,7 @@ from integration_api.speech.contract import (
     SynthesisInput,
     SynthesisOptions,
 )
-from integration_api.speech.ports import SpeechTransport
+from integration_api.upstream.stream_errors import truncated
 
 DEFAULT_MODEL = "eleven_flash_v2_5"
 VOICE_FIELD = "config.voice"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import ServiceError
 from integration_api.providers.call_answers import object_at, required_id, seconds_of, text_of
@@ -25,6 +23,7 @@ from integration_api.providers.exotel.account import (
     exotel_account,
 )
 from integration_api.providers.form_calls import send_form
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorResponse
 from integration_api.providers.transport import get_json
 from integration_api.telephony.calls import (
@@ -101,7 +100,7 @@ class ExotelCalls:
     """Placing and reading calls through an Exotel account."""
 
     async def place(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, request: PlaceCall
+        self, http: ProviderClient, credential: ProviderCredential, request: PlaceCall
     ) -> Call:
         response = await send_form(
             http,
@@ -114,9 +113,7 @@ class ExotelCalls:
         )
         return call_from(response.body)
 
-    async def get(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
-    ) -> Call:
+    async def get(self, http: ProviderClient, credential: ProviderCredential, call_id: str) -> Call:
         response = await get_json(
             http,
             account_url(credential, f"Calls/{quote(call_id, safe='')}.json"),
@@ -129,7 +126,7 @@ class ExotelCalls:
 
     async def update(
         self,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         credential: ProviderCredential,
         call_id: str,
         change: CallChange,
@@ -137,6 +134,6 @@ class ExotelCalls:
         raise not_supported(PROVIDER, "changing a call through its API")
 
     async def hang_up(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
+        self, http: ProviderClient, credential: ProviderCredential, call_id: str
     ) -> Call:
         raise not_supported(PROVIDER, "ending a call through its API")

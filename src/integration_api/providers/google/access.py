@@ -17,8 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
 from integration_api.providers.endpoints import (
@@ -35,6 +33,7 @@ from integration_api.providers.google.gemini import (
     gemini_headers,
 )
 from integration_api.providers.google.service_account import parse_service_account
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.key_material import service_account_of
 from integration_api.providers.sanitize import secret_values
 
@@ -72,9 +71,7 @@ class GeminiAccess:
         base = resolve_base_url(self.provider, credential.config)
         return join_url(base, f"{GEMINI_API_VERSION}/models/{model_segment(model)}:{method}")
 
-    async def authorize(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
-    ) -> Authorized:
+    async def authorize(self, credential: ProviderCredential, http: ProviderClient) -> Authorized:
         return Authorized(gemini_headers(credential), secret_values(credential.secret))
 
     def token_refused(self, credential: ProviderCredential) -> None:
@@ -105,9 +102,7 @@ class VertexAccess:
         )
         return join_url(base, path)
 
-    async def authorize(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
-    ) -> Authorized:
+    async def authorize(self, credential: ProviderCredential, http: ProviderClient) -> Authorized:
         token = await self.tokens.token_for(credential, http, provider=self.provider)
         return Authorized(
             {"Authorization": f"Bearer {token}"}, (token, *secret_values(credential.secret))

@@ -17,14 +17,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.providers.google.service_account import (
     AccessToken,
     exchange_for_access_token,
     parse_service_account,
 )
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.key_material import service_account_of
 
 # google-auth treats a token as expired 3 min 45 s before its expiry.
@@ -56,7 +55,7 @@ class AccessTokenCache:
         self._exchanges: dict[str, asyncio.Task[AccessToken]] = {}
 
     async def token_for(
-        self, credential: ProviderCredential, http: httpx.AsyncClient, *, provider: str
+        self, credential: ProviderCredential, http: ProviderClient, *, provider: str
     ) -> str:
         """A valid access token for the credential's service account.
 
@@ -84,7 +83,7 @@ class AccessTokenCache:
         self._tokens.pop(_cache_key(credential), None)
 
     async def _exchange(
-        self, key: str, credential: ProviderCredential, http: httpx.AsyncClient, provider: str
+        self, key: str, credential: ProviderCredential, http: ProviderClient, provider: str
     ) -> AccessToken:
         account = parse_service_account(service_account_of(credential))
         requested_at = self._clock()

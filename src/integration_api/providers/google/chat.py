@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition
 from integration_api.llm.contract import ChatRequest, StreamPart
@@ -20,8 +18,10 @@ from integration_api.providers.google.access import GoogleAccess
 from integration_api.providers.google.chat_request import generate_content_body
 from integration_api.providers.google.chat_stream import GeminiStreamReader
 from integration_api.providers.google.gemini import classify_google_error
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.timer import UpstreamTimer
 
 STREAM_METHOD = "streamGenerateContent"
 
@@ -43,7 +43,7 @@ class GeminiChatModel:
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""

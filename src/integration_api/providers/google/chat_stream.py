@@ -39,11 +39,11 @@ from integration_api.llm.contract import (
 )
 from integration_api.llm.tool_calls import ToolCallBudget
 from integration_api.providers.answer_json import loads_answer
-from integration_api.providers.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR, truncated
 from integration_api.providers.wire_values import printable_id, token_count
+from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR, truncated
 
 # Refusals for what the answer (or the prompt) contained.
 _FILTERED = frozenset(

@@ -26,8 +26,6 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
@@ -40,6 +38,7 @@ from integration_api.llm.contract import Usage
 from integration_api.providers.google import access
 from integration_api.providers.google.access import GoogleAccess, model_segment
 from integration_api.providers.google.gemini import classify_google_error
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import CREDENTIAL_REJECTED
 from integration_api.providers.sse import PROVIDER_BAD_RESPONSE, UpstreamTimer
 from integration_api.providers.transport import send_json
@@ -73,7 +72,7 @@ async def _post(
     credential: ProviderCredential,
     url: str,
     body: JsonObject,
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     timer: UpstreamTimer,
 ) -> object:
     """POST one call, counting the wait (token exchange included) as the provider's time."""
@@ -128,7 +127,7 @@ class GeminiEmbeddingModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         url = self.access.model_url(credential, batch.model, "batchEmbedContents")
@@ -173,7 +172,7 @@ class VertexEmbeddingModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         url = self.access.model_url(credential, batch.model, "predict")
@@ -202,7 +201,7 @@ class VertexEmbeddingModel:
         credential: ProviderCredential,
         url: str,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         answer = await _post(self.access, credential, url, self.body(batch), http, timer)

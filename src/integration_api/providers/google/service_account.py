@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import httpx
 import jwt
 
-from integration_api.credentials.model import REDACTED, GcpServiceAccount
+from integration_api.credentials.model import REDACTED, GcpServiceAccount, SecretMaterial
 from integration_api.errors import FieldViolation, InvalidArgument, ServiceError, Unavailable
 from integration_api.providers.endpoints import validate_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorResponse, credential_rejected
 from integration_api.providers.key_material import SECRET_FIELD
 from integration_api.providers.token_lifetime import lifetime_seconds
@@ -59,6 +59,14 @@ class AccessToken:
         return f"AccessToken({REDACTED})"
 
     __str__ = __repr__
+
+
+def token_uri_of(secret: SecretMaterial) -> str:
+    """The token endpoint a service-account key is exchanged at ('' for other secrets)."""
+    if not isinstance(secret, GcpServiceAccount) or service_account_violations(secret):
+        return ""
+    token_uri = secret.parsed().get("token_uri", GOOGLE_TOKEN_URI)
+    return token_uri if isinstance(token_uri, str) else ""
 
 
 def service_account_violations(secret: GcpServiceAccount) -> list[FieldViolation]:
@@ -130,7 +138,7 @@ def classify_token_error(response: ErrorResponse) -> ServiceError | None:
 
 async def exchange_for_access_token(
     account: ServiceAccountKey,
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     *,
     provider: str,
     scope: str = CLOUD_PLATFORM_SCOPE,

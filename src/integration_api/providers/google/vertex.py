@@ -8,14 +8,13 @@ for a key it does not know, so a token coming back proves the key (nothing is bi
 
 from __future__ import annotations
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.base import VerificationResult
+from integration_api.credentials.verification import VerificationResult
 from integration_api.providers.google.service_account import (
     exchange_for_access_token,
     parse_service_account,
 )
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.key_material import service_account_of
 from integration_api.providers.verification import Verdict, run_verification
 
@@ -26,7 +25,7 @@ class VertexVerifier:
     """Verifies a service-account key by obtaining an access token with it."""
 
     async def verify(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
+        self, credential: ProviderCredential, http: ProviderClient
     ) -> VerificationResult:
         async def attempt() -> Verdict:
             account = parse_service_account(service_account_of(credential))

@@ -21,19 +21,19 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
 from integration_api.llm.contract import ChatRequest, StreamPart
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.openai import family as openai_family
 from integration_api.providers.openai.chat_request import ChatDialect, chat_body
 from integration_api.providers.openai.chat_stream import OpenAIStreamReader, request_id_of
 from integration_api.providers.openai.family import AZURE_DEFAULT_API_VERSION, OpenAIVariant
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.sse import open_event_stream
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 Route = tuple[str, dict[str, str]]
 # A model name that becomes part of a URL path: no slashes, no dot segments, no query.
@@ -110,7 +110,7 @@ class OpenAIChatModel:
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""

@@ -33,8 +33,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
@@ -45,6 +43,7 @@ from integration_api.embeddings.contract import (
 from integration_api.errors import InvalidArgument, Unavailable
 from integration_api.llm.contract import Usage
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.openai import family as openai_family
 from integration_api.providers.openai.chat import (
     Route,
@@ -112,7 +111,7 @@ def read_openai_embeddings(body: object, batch: EmbedBatch, provider: str) -> Em
 
 
 async def post_embedding_request(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     access: OpenAIVariant,
     credential: ProviderCredential,
     route: Route,
@@ -170,7 +169,7 @@ class OpenAIEmbeddingModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         url, params = self.route(credential, batch.model)
@@ -231,7 +230,7 @@ class FeatureExtractionModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         url, params = huggingface_route(credential, batch.model)

@@ -21,15 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.base import VerificationResult
-from integration_api.providers.endpoints import HUGGINGFACE_HUB_URL, join_url, resolve_base_url
+from integration_api.credentials.verification import VerificationResult
+from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.verification import HttpProbe, ProbeRequest, Verdict, inconclusive
 
 AZURE_DEFAULT_API_VERSION = "2024-10-21"
+# Hugging Face serves inference from the router but answers "who am I" from the Hub.
+HUGGINGFACE_HUB_URL = "https://huggingface.co"
 
 Route = tuple[str, dict[str, str]]
 
@@ -93,7 +94,7 @@ class OpenAIVariant:
         return ProbeRequest("GET", url, self.headers(credential), params)
 
     async def verify(
-        self, credential: ProviderCredential, http: httpx.AsyncClient
+        self, credential: ProviderCredential, http: ProviderClient
     ) -> VerificationResult:
         probe = HttpProbe(
             provider=self.provider,

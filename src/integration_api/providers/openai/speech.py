@@ -18,6 +18,7 @@ from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.openai.chat_stream import request_id_of
 from integration_api.providers.openai.family import OPENAI
+from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.synthesized_audio import synthesized_audio
 from integration_api.speech.contract import (
     AudioEncoding,
@@ -25,7 +26,6 @@ from integration_api.speech.contract import (
     SynthesisEvent,
     SynthesisOptions,
 )
-from integration_api.speech.ports import SpeechTransport
 
 PROVIDER = OPENAI.provider
 DEFAULT_MODEL = "gpt-4o-mini-tts"

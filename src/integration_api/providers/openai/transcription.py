@@ -18,8 +18,6 @@ import secrets
 import struct
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
-from httpx_sse import ServerSentEvent
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
 from integration_api.providers.answer_json import loads_answer
@@ -27,8 +25,9 @@ from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.openai.chat_stream import request_id_of, stream_error
 from integration_api.providers.openai.family import OPENAI
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.speech_transport import SpeechTransport
+from integration_api.providers.sse import open_event_stream
+from integration_api.providers.sse_fields import ServerSentEvent
 from integration_api.providers.websocket import UnknownMessages
 from integration_api.speech.contract import (
     AudioEncoding,
@@ -40,7 +39,8 @@ from integration_api.speech.contract import (
     TranscriptionMetadata,
     TranscriptionOptions,
 )
-from integration_api.speech.ports import SpeechTransport
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 PROVIDER = OPENAI.provider
 DEFAULT_MODEL = "gpt-4o-mini-transcribe"

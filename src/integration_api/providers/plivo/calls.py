@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError
 from integration_api.providers.call_answers import iso_time, required_id, seconds_of, text_of
 from integration_api.providers.call_errors import CALL_NOT_PERMITTED, error_with_code
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorResponse, describe
 from integration_api.providers.plivo.account import (
     PROVIDER,
@@ -152,7 +151,7 @@ class PlivoCalls:
     """Call control through a Plivo account (auth id and token)."""
 
     async def place(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, request: PlaceCall
+        self, http: ProviderClient, credential: ProviderCredential, request: PlaceCall
     ) -> Call:
         body = place_body(request)
         response = await _send(http, credential, "POST", account_url(credential, "Call/"), body)
@@ -169,9 +168,7 @@ class PlivoCalls:
             to_number=request.to_number,
         )
 
-    async def get(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
-    ) -> Call:
+    async def get(self, http: ProviderClient, credential: ProviderCredential, call_id: str) -> Call:
         url = _call_url(credential, call_id)
         # A call is live, queued, or finished with a record; each is asked for in turn.
         for state in ("live", "queued"):
@@ -185,7 +182,7 @@ class PlivoCalls:
 
     async def update(
         self,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         credential: ProviderCredential,
         call_id: str,
         change: CallChange,
@@ -204,7 +201,7 @@ class PlivoCalls:
         return Call(call_id=call_id, provider=PROVIDER, status=CallStatus.IN_PROGRESS)
 
     async def hang_up(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
+        self, http: ProviderClient, credential: ProviderCredential, call_id: str
     ) -> Call:
         try:
             await _send(http, credential, "DELETE", _call_url(credential, call_id))
@@ -221,7 +218,7 @@ def _call_url(credential: ProviderCredential, call_id: str) -> str:
 
 
 async def _send(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     credential: ProviderCredential,
     method: str,
     url: str,

@@ -22,22 +22,23 @@ import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-import httpx
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.llm.contract import ChatRequest, Finish, FinishReason, StreamPart, Usage
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import bad_answer, count_at, post_json
 from integration_api.providers.replicate.chat_request import prediction_input, prediction_route
 from integration_api.providers.replicate.stream import ReplicateStreamReader
 from integration_api.providers.replicate.verification import PROVIDER, replicate_headers
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer, open_event_stream
-from integration_api.providers.stream_errors import truncated
+from integration_api.providers.sse import open_event_stream
 from integration_api.providers.transport import get_json, send_json
 from integration_api.providers.wire_values import printable_id
+from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.timer import UpstreamTimer
 
 log = structlog.get_logger("integration_api.providers.replicate")
 
@@ -89,7 +90,7 @@ class ReplicateChatModel:
         self,
         credential: ProviderCredential,
         request: ChatRequest,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> AsyncGenerator[StreamPart, None]:
         """Stream one answer; ends with `Finish` or raises the typed error that ended it."""
@@ -143,7 +144,7 @@ class ReplicateChatModel:
 
 
 async def _metrics(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     prediction: _Prediction,
     headers: dict[str, str],
     secrets: tuple[str, ...],
@@ -169,7 +170,7 @@ def _usage(prediction: object) -> Usage:
 
 
 def _cancel_in_background(
-    http: httpx.AsyncClient, prediction: _Prediction, headers: dict[str, str]
+    http: ProviderClient, prediction: _Prediction, headers: dict[str, str]
 ) -> None:
     """Cancel the prediction without holding up (or being cancelled with) the caller."""
     if not prediction.cancel:
@@ -179,7 +180,7 @@ def _cancel_in_background(
     task.add_done_callback(_cancellations.discard)
 
 
-async def _cancel(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> None:
+async def _cancel(http: ProviderClient, url: str, headers: dict[str, str]) -> None:
     try:
         await send_json(http, "POST", url, provider=PROVIDER, headers=headers)
     except Exception as failure:  # noqa: BLE001 - a failed cancel must not fail anything else

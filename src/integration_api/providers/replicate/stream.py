@@ -23,7 +23,7 @@ from integration_api.errors import Unavailable
 from integration_api.llm.contract import StreamPart, TextDelta
 from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.sanitize import sanitize_message
-from integration_api.providers.stream_errors import PROVIDER_STREAM_ERROR
+from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 
 class ReplicateStreamReader:

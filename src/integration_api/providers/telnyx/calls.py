@@ -15,8 +15,6 @@ import json
 from collections.abc import Mapping
 from urllib.parse import quote
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import FailedPrecondition, ServiceError
 from integration_api.providers.call_answers import iso_time, object_at, required_id, seconds_of
@@ -27,6 +25,7 @@ from integration_api.providers.call_errors import (
     CodeMeaning,
     error_with_code,
 )
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorResponse
 from integration_api.providers.telnyx.account import (
     CONNECTION_ID_SETTING,
@@ -152,21 +151,19 @@ class TelnyxCalls:
     """Call control through a Telnyx API key and Call Control application."""
 
     async def place(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, request: PlaceCall
+        self, http: ProviderClient, credential: ProviderCredential, request: PlaceCall
     ) -> Call:
         body = place_body(credential, request)
         response = await _send(http, credential, "POST", api_url(credential, "calls"), body)
         return call_from(response.body)
 
-    async def get(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
-    ) -> Call:
+    async def get(self, http: ProviderClient, credential: ProviderCredential, call_id: str) -> Call:
         url = api_url(credential, f"calls/{quote(call_id, safe='')}")
         return call_from((await _send(http, credential, "GET", url)).body)
 
     async def update(
         self,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         credential: ProviderCredential,
         call_id: str,
         change: CallChange,
@@ -176,7 +173,7 @@ class TelnyxCalls:
         return Call(call_id=call_id, provider=PROVIDER, status=CallStatus.IN_PROGRESS)
 
     async def hang_up(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
+        self, http: ProviderClient, credential: ProviderCredential, call_id: str
     ) -> Call:
         await _send(http, credential, "POST", _action_url(credential, call_id, "hangup"), {})
         return Call(call_id=call_id, provider=PROVIDER, status=CallStatus.COMPLETED)
@@ -187,7 +184,7 @@ def _action_url(credential: ProviderCredential, call_id: str, action: str) -> st
 
 
 async def _send(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     credential: ProviderCredential,
     method: str,
     url: str,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import ServiceError
 from integration_api.providers.call_answers import required_id, rfc2822_time, seconds_of, text_of
@@ -26,6 +24,7 @@ from integration_api.providers.call_errors import (
     error_with_code,
 )
 from integration_api.providers.form_calls import send_form
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorResponse
 from integration_api.providers.transport import ProviderResponse, get_json
 from integration_api.providers.twilio.account import (
@@ -129,14 +128,12 @@ class TwilioCalls:
     """Call control through a Twilio account (auth token or API key)."""
 
     async def place(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, request: PlaceCall
+        self, http: ProviderClient, credential: ProviderCredential, request: PlaceCall
     ) -> Call:
         url = account_url(credential, "Calls.json")
         return call_from((await _post(http, credential, url, place_form(request))).body)
 
-    async def get(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
-    ) -> Call:
+    async def get(self, http: ProviderClient, credential: ProviderCredential, call_id: str) -> Call:
         response = await get_json(
             http,
             _call_url(credential, call_id),
@@ -149,7 +146,7 @@ class TwilioCalls:
 
     async def update(
         self,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         credential: ProviderCredential,
         call_id: str,
         change: CallChange,
@@ -162,7 +159,7 @@ class TwilioCalls:
         return call_from(response.body)
 
     async def hang_up(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
+        self, http: ProviderClient, credential: ProviderCredential, call_id: str
     ) -> Call:
         form = [("Status", "completed")]
         response = await _post(http, credential, _call_url(credential, call_id), form)
@@ -170,7 +167,7 @@ class TwilioCalls:
 
 
 async def _post(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     credential: ProviderCredential,
     url: str,
     form: list[tuple[str, str]],

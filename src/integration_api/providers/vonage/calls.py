@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import ServiceError
 from integration_api.providers.call_answers import iso_time, required_id, seconds_of, text_of
@@ -21,6 +19,7 @@ from integration_api.providers.call_errors import (
     CodeMeaning,
     error_with_code,
 )
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.http_errors import ErrorResponse
 from integration_api.providers.transport import ProviderResponse, send_json
 from integration_api.providers.vonage.account import PROVIDER, voice_url, vonage_account
@@ -123,21 +122,19 @@ class VonageCalls:
     """Call control through a Vonage application (its id and private key)."""
 
     async def place(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, request: PlaceCall
+        self, http: ProviderClient, credential: ProviderCredential, request: PlaceCall
     ) -> Call:
         body = place_body(request)
         response = await _send(http, credential, "POST", voice_url(credential, "calls"), body)
         return call_from(response.body)
 
-    async def get(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
-    ) -> Call:
+    async def get(self, http: ProviderClient, credential: ProviderCredential, call_id: str) -> Call:
         response = await _send(http, credential, "GET", _call_url(credential, call_id))
         return call_from(response.body)
 
     async def update(
         self,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         credential: ProviderCredential,
         call_id: str,
         change: CallChange,
@@ -148,7 +145,7 @@ class VonageCalls:
         return Call(call_id=call_id, provider=PROVIDER, status=CallStatus.IN_PROGRESS)
 
     async def hang_up(
-        self, http: httpx.AsyncClient, credential: ProviderCredential, call_id: str
+        self, http: ProviderClient, credential: ProviderCredential, call_id: str
     ) -> Call:
         body = {"action": "hangup"}
         await _send(http, credential, "PUT", _call_url(credential, call_id), body)
@@ -160,7 +157,7 @@ def _call_url(credential: ProviderCredential, call_id: str) -> str:
 
 
 async def _send(
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     credential: ProviderCredential,
     method: str,
     url: str,

@@ -14,8 +14,6 @@ See: https://docs.voyageai.com/reference/embeddings-api.
 
 from __future__ import annotations
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
     BatchLimits,
@@ -25,11 +23,12 @@ from integration_api.embeddings.contract import (
 )
 from integration_api.llm.contract import Usage
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import count_at, post_json
 from integration_api.providers.openai.embeddings import read_openai_embeddings
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
 from integration_api.providers.voyage.verification import PROVIDER, voyage_headers
+from integration_api.upstream.timer import UpstreamTimer
 
 INPUT_TYPES = {InputType.QUERY: "query", InputType.DOCUMENT: "document"}
 
@@ -63,7 +62,7 @@ class VoyageEmbeddingModel:
         self,
         credential: ProviderCredential,
         batch: EmbedBatch,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> EmbedBatchResult:
         url = join_url(resolve_base_url(PROVIDER, credential.config), "embeddings")

@@ -10,16 +10,15 @@ See: https://docs.voyageai.com/reference/reranker-api.
 
 from __future__ import annotations
 
-import httpx
-
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import RerankAnswer, RerankQuery
 from integration_api.llm.contract import Usage
 from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.json_calls import count_at, post_json, ranked_documents
 from integration_api.providers.sanitize import secret_values
-from integration_api.providers.sse import UpstreamTimer
 from integration_api.providers.voyage.verification import PROVIDER, voyage_headers
+from integration_api.upstream.timer import UpstreamTimer
 
 
 def rerank_body(query: RerankQuery) -> dict[str, object]:
@@ -48,7 +47,7 @@ class VoyageRerankModel:
         self,
         credential: ProviderCredential,
         query: RerankQuery,
-        http: httpx.AsyncClient,
+        http: ProviderClient,
         timer: UpstreamTimer,
     ) -> RerankAnswer:
         url = join_url(resolve_base_url(PROVIDER, credential.config), "rerank")

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 import structlog
 
 from integration_api.cache import MemoryCredentialCache, RedisCredentialCache
-from integration_api.cache.base import CredentialCache
 from integration_api.cache.redis_client import create_redis_client
 from integration_api.cache.tenant_leases import RedisTenantLeases
 from integration_api.config import Settings
+from integration_api.credentials.cache import CredentialCache
 from integration_api.credentials.operations import CredentialOperations
+from integration_api.database import Database
 from integration_api.llm.tenant_calls import TenantCallLimiter, process_share
 from integration_api.oauth.operations import OAuthOperations
 from integration_api.ops.opstage.assembly import build_agent
 from integration_api.ops.service import Operations
+from integration_api.providers.credential_catalog import EgressDestinations, RegistryCatalog
 from integration_api.providers.egress import EgressPolicy
-from integration_api.providers.http_client import HttpClientSettings, create_http_client
+from integration_api.providers.http_client import (
+    HttpClientSettings,
+    ProviderClient,
+    create_http_client,
+)
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
-from integration_api.server.database import Database
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
 from integration_api.speech.pipeline import session_limit
@@ -29,7 +33,7 @@ from integration_api.store.sealed import SealedValueRepository, missing_keys_mes
 from integration_api.telephony.replays import InProcessReplays, RedisReplays, ReplayMemory
 from integration_api.vault import Envelope, Keyring
 
-log = structlog.get_logger("integration_api.runtime")
+log = structlog.get_logger("integration_api.assembly.runtime")
 
 
 def create_cache(settings: Settings, keyring: Keyring) -> CredentialCache:
@@ -110,7 +114,7 @@ class Runtime:
     database: Database
     keyring: Keyring
     envelope: Envelope
-    http: httpx.AsyncClient
+    http: ProviderClient
     sockets: WebSocketClient
     egress: EgressPolicy
     cache: CredentialCache
@@ -148,7 +152,9 @@ class Runtime:
 
         listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
         listener.start()
-        credential_ops = CredentialOperations(database, envelope, cache, http, egress)
+        credential_ops = CredentialOperations(
+            database, envelope, cache, RegistryCatalog(http), EgressDestinations(egress)
+        )
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
         return cls(

@@ -22,7 +22,7 @@ import typing
 from collections.abc import Callable
 
 from integration_api.errors import Unavailable
-from integration_api.providers.stream_errors import PROVIDER_BAD_RESPONSE
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE
 
 INT32_MAX = 2**31 - 1
 UINT64_MAX = 2**64 - 1

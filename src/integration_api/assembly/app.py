@@ -12,18 +12,19 @@ import structlog
 from grpc_health.v1 import health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 
-from integration_api.api.registry import register_services
+from integration_api.assembly.runtime import Runtime
+from integration_api.assembly.services import register_services
 from integration_api.auth.tokens import TokenPolicy
 from integration_api.config import ConfigError, Settings
+from integration_api.database import Database
+from integration_api.descriptor_set import load_descriptor_set
 from integration_api.oauth.callback_shim import CallbackShim
 from integration_api.observability import tracing
-from integration_api.runtime import Runtime
-from integration_api.server.database import Database
 from integration_api.server.interceptor import ServiceInterceptor
 from integration_api.server.metrics import MetricsEndpoint
 from integration_api.server.ports import ensure_ports_free
 from integration_api.server.readiness import Readiness, ReadinessCheck, Report
-from integration_api.server.reflection import enable_reflection, load_descriptor_set, service_names
+from integration_api.server.reflection import enable_reflection, service_names
 
 log = structlog.get_logger("integration_api.server")
 

@@ -1,4 +1,4 @@
-"""Bounds of speech sessions (from the environment, see `config` and the README's table).
+"""Bounds of speech sessions (read from the environment by `loaders`, see the README's table).
 
 Attributes:
     max_frame_bytes: one WebSocket frame a provider may send.

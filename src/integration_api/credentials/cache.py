@@ -1,4 +1,4 @@
-"""What every credential cache offers, and how a row becomes cache bytes and back.
+"""What the credential operations need of a credential cache (`cache/` implements it).
 
 A cache entry is a credential row exactly as stored: the vault's ciphertext and non-secret
 metadata. Plaintext never enters a cache. Entries always expire (TTL), and every write,
@@ -13,16 +13,10 @@ Otherwise it would put the old row back for a whole TTL.
 
 from __future__ import annotations
 
-import base64
-import json
-from dataclasses import asdict, dataclass, fields
-from datetime import datetime
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from integration_api.store.models import CredentialRow
-
-_TIME_FIELDS = {"last_check_at", "rotated_at", "created_at", "updated_at"}
-_FIELD_NAMES = [field.name for field in fields(CredentialRow)]
 
 # A tombstone outlives every fill ticket by a wide margin: a ticket older than
 # FILL_TICKET_SECONDS is not used, so the tombstone a fill must notice is still there.
@@ -64,29 +58,3 @@ class CredentialCache(Protocol):
     async def clear(self) -> None: ...
 
     async def close(self) -> None: ...
-
-
-def row_to_json(row: CredentialRow) -> dict[str, Any]:
-    data: dict[str, Any] = asdict(row)
-    data["ciphertext"] = base64.b64encode(row.ciphertext).decode()
-    for name in _TIME_FIELDS:
-        value = data[name]
-        data[name] = value.isoformat() if value is not None else None
-    return data
-
-
-def row_from_json(data: dict[str, Any]) -> CredentialRow:
-    data = dict(data)
-    data["ciphertext"] = base64.b64decode(data["ciphertext"], validate=True)
-    for name in _TIME_FIELDS:
-        if data.get(name) is not None:
-            data[name] = datetime.fromisoformat(data[name])
-    return CredentialRow(**{name: data[name] for name in _FIELD_NAMES})
-
-
-def encode_row(row: CredentialRow) -> bytes:
-    return json.dumps(row_to_json(row), separators=(",", ":")).encode()
-
-
-def decode_row(raw: bytes) -> CredentialRow:
-    return row_from_json(json.loads(raw))

@@ -1,0 +1,1 @@
+"""The OAuth identity providers' own hosts, where the OAuth flows send secrets and tokens."""

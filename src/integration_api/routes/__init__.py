@@ -1,0 +1,1 @@
+"""Routes: a tenant's named, ordered targets and the failover among them."""
