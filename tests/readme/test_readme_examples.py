@@ -237,6 +237,9 @@ def _assert_the_answers_were_read(text: str) -> None:
     # The placed call, read in progress and then hung up (PlaceCall's answer is captured).
     states = [value["call"]["status"] for value in values if "call" in value]
     assert states == ["CALL_STATUS_IN_PROGRESS", "CALL_STATUS_COMPLETED"], text
+    (listed,) = [value["routes"] for value in values if "routes" in value]
+    assert [route["name"] for route in listed] == ["chat"]
+    assert len(listed[0]["targets"]) == 2 and listed[0]["firstTokenTimeout"] == "1.500s"
 
 
 def test_the_test_command_of_the_readme_is_what_ci_runs() -> None:

@@ -25,6 +25,8 @@ from integration_api.providers.http_client import (
     create_http_client,
 )
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
+from integration_api.routes.cache import RouteCache
+from integration_api.routes.operations import RouteOperations
 from integration_api.server.metrics import count_encryption
 from integration_api.server.readiness import ReadinessCheck
 from integration_api.speech.pipeline import session_limit
@@ -126,6 +128,7 @@ class Runtime:
     webhook_replays: ReplayMemory
     oauth_ops: OAuthOperations
     operations: Operations
+    route_ops: RouteOperations
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -144,13 +147,22 @@ class Runtime:
             ),
         )
 
+        routes = RouteCache()
+
+        async def forget_one(row_id: str) -> None:
+            # Credentials and routes share the change channel; each id is a random UUID, so a
+            # credential's id finds nothing among routes and the other way round.
+            await cache.invalidate(row_id)
+            await routes.forget(row_id)
+
         async def forget_everything() -> None:
-            # Notifications may have been missed: only a private cache must be emptied; a
+            # Notifications may have been missed: only private caches must be emptied; a
             # shared Redis cache was invalidated by the writers themselves.
             if isinstance(cache, MemoryCredentialCache):
                 await cache.clear()
+            await routes.clear()
 
-        listener = CredentialChangeListener(database.dsn, cache.invalidate, forget_everything)
+        listener = CredentialChangeListener(database.dsn, forget_one, forget_everything)
         listener.start()
         credential_ops = CredentialOperations(
             database, envelope, cache, RegistryCatalog(http), EgressDestinations(egress)
@@ -176,6 +188,7 @@ class Runtime:
             operations=_start_operations(
                 settings, database, envelope, cache, credential_ops, oauth_ops
             ),
+            route_ops=RouteOperations(database, keyring, routes),
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:

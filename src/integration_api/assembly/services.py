@@ -14,6 +14,7 @@ from integration_api.api.embedding import EmbeddingServicer
 from integration_api.api.llm import LlmServicer
 from integration_api.api.oauth import OAuthServicer
 from integration_api.api.operations import OperationsServicer
+from integration_api.api.routes import RouteServicer
 from integration_api.api.speech import SpeechServicer
 from integration_api.api.telephony import TelephonyServicer
 from integration_api.assembly.runtime import Runtime
@@ -104,5 +105,6 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_oauth_service_to_server(OAuthServicer(runtime.oauth_ops), server)
     grpc_aio.add_operations_service_to_server(OperationsServicer(runtime.operations), server)
     grpc_aio.add_speech_service_to_server(SpeechServicer(speech_service(runtime)), server)
+    grpc_aio.add_route_service_to_server(RouteServicer(runtime.route_ops), server)
     telephony = TelephonyServicer(webhook_validation(runtime), call_service(runtime))
     grpc_aio.add_telephony_service_to_server(telephony, server)

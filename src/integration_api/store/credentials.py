@@ -38,6 +38,7 @@ from integration_api.store.pagination import (
     page_size_or_default,
     query_scope,
 )
+from integration_api.store.routes import refuse_if_routed
 
 if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool, DatabaseConnection
@@ -306,8 +307,17 @@ class CredentialRepository:
         *,
         expected_version: int | None = None,
     ) -> None:
-        """Remove the row for good (its audit events stay); NotFound if it is not there."""
-        await self._change(tenant, credential_id, expected_version, audit, _DELETE, ())
+        """Remove the row for good (its audit events stay); NotFound if it is not there,
+        FailedPrecondition (reason CREDENTIAL_IN_USE) while a route names it."""
+
+        async def not_routed(connection: DatabaseConnection) -> list[AuditEvent]:
+            # Routes hold the canonical form of the id, as the credential's row does.
+            await refuse_if_routed(connection, tenant, str(parse_credential_id(credential_id)))
+            return []
+
+        await self._change(
+            tenant, credential_id, expected_version, audit, _DELETE, (), linked=not_routed
+        )
 
     async def _change(
         self,
