@@ -5,8 +5,11 @@ its streaming-synthesis socket with the recorded message shapes, and records wha
 sent: handshake headers and query, every frame in order. `behaviour` switches a session to a
 failure the reference documents (a close code with a reason, an error frame, a quota 401, a
 dropped connection, an idle close without keep-alive, a provider that goes silent, a frame
-past the service's limit). Error texts quote the credential the request carried in full, as
-careless providers do, so a test can prove the service never repeats it.
+past the service's limit), or, for Deepgram, to the failures a route moves on from: a 429 with
+its reset headers, a 503, a connection dropped before any result, a first result `slow_seconds`
+late; `kill()` takes the whole server away mid-call. Error texts quote the credential the
+request carried in full, as careless providers do, so a test can prove the service never
+repeats it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -82,8 +86,38 @@ class SpeechServer:
         self.sessions: list[Session] = []
         self.behaviour = "normal"
         self.idle_close_seconds = 0.0
+        # Under behaviour "slow": how long the first result or audio waits.
+        self.slow_seconds = 0.0
+        self._released = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+
+    async def delay(self) -> None:
+        """Waits `slow_seconds`, or until the server is killed."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._released.wait(), self.slow_seconds)
+
+    async def kill(self) -> None:
+        """Gone mid-call: every connection dropped without a close frame, the port closed."""
+        self._released.set()
+        for session in self.sessions:
+            if session.socket is not None:
+                await self._drop(session.socket)
+        await self.__aexit__()
+        self._runner = None
+
+    def refusal(self, request: web.Request) -> web.Response | None:
+        """The answer under a refusing behaviour: 429 with reset headers, or 503; else None."""
+        if self.behaviour == "rate_limited":
+            self._record(request)
+            headers = {"Retry-After": "7", "x-ratelimit-reset-requests": "7s"}
+            body = {"err_code": "TOO_MANY_REQUESTS", "err_msg": "Too many requests"}
+            return web.json_response(body, status=429, headers=headers)
+        if self.behaviour == "overloaded":
+            self._record(request)
+            body = {"err_code": "SERVICE_UNAVAILABLE", "err_msg": "Try again later"}
+            return web.json_response(body, status=503)
+        return None
 
     @property
     def base_url(self) -> str:
@@ -119,8 +153,9 @@ class SpeechServer:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
+        self._released.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     def _record(self, request: web.Request) -> Session:
         session = Session(
@@ -183,6 +218,9 @@ class DeepgramServer(SpeechServer):
             self._record(request)
             body = {"err_code": "INVALID_AUTH", "err_msg": f"Invalid {credential_of(request)}"}
             return web.json_response(body, status=401)
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
         socket, session = await self._open(request)
         key = credential_of(request)
         audio_frames = 0
@@ -194,7 +232,18 @@ class DeepgramServer(SpeechServer):
                 return socket
             if isinstance(frame, bytes):
                 audio_frames += 1
-                if self.behaviour == "silent":
+                if self.behaviour == "drop_at_once":
+                    await self._drop(socket)
+                    return socket
+                if self.behaviour == "started_then_drop":
+                    # Speech detected, then gone before any transcript.
+                    await socket.send_json(
+                        {"type": "SpeechStarted", "channel": [0], "timestamp": 0.1}
+                    )
+                    await asyncio.sleep(0.05)
+                    await self._drop(socket)
+                    return socket
+                if self.behaviour in ("silent", "slow"):
                     continue
                 if self.behaviour == "big_frame":
                     await socket.send_str("x" * 65536)
@@ -213,6 +262,8 @@ class DeepgramServer(SpeechServer):
                 continue
             if json.loads(frame).get("type") == "CloseStream":
                 break
+        if self.behaviour == "slow":
+            await self.delay()
         await socket.send_json(_results(TRANSCRIPT, is_final=True, speech_final=True))
         await socket.send_json({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": 2.3})
         if self.behaviour != "missing_metadata":
@@ -232,8 +283,16 @@ class DeepgramServer(SpeechServer):
         return text
 
     async def _speak(self, request: web.Request) -> web.StreamResponse:
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
         session = self._record(request)
         session.frames.append(await request.text())
+        if self.behaviour == "drop_at_once" and request.transport is not None:
+            request.transport.abort()
+            return web.Response()
+        if self.behaviour == "slow":
+            await self.delay()
         response = web.StreamResponse(headers={"dg-request-id": "dg-speak-1"})
         response.content_type = "application/octet-stream"
         await response.prepare(request)
@@ -243,6 +302,9 @@ class DeepgramServer(SpeechServer):
         return response
 
     async def _speak_socket(self, request: web.Request) -> web.StreamResponse:
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
         socket, session = await self._open(request)
         await socket.send_json({"type": "Metadata", "request_id": "dg-speak-ws-1"})
         while True:
@@ -250,6 +312,11 @@ class DeepgramServer(SpeechServer):
             if frame is None:
                 return socket
             kind = json.loads(frame)["type"]
+            if self.behaviour == "drop_at_once":
+                await self._drop(socket)
+                return socket
+            if self.behaviour == "slow" and kind in ("Speak", "Flush"):
+                await self.delay()
             if kind == "Speak":
                 await socket.send_bytes(AUDIO)
             elif kind == "Flush":

@@ -221,14 +221,21 @@ def _assert_each_example_reached_the_demo_provider(requests: list[str]) -> None:
 def _assert_the_answers_were_read(text: str) -> None:
     values = [value for value in _json_values(text) if isinstance(value, dict)]
     deltas = "".join(str(value.get("textDelta", {}).get("text", "")) for value in values)
-    assert deltas.count(ANSWER) == 2, text  # the OpenAI-compatible chat and Claude's
+    # The OpenAI-compatible chat, Claude's, and the chat through a route.
+    assert deltas.count(ANSWER) == 3, text
+    (routed,) = [v["finish"]["route"] for v in values if "route" in v.get("finish", {})]
+    assert routed["answered"] and routed["answeredBy"] == 1
+    outcomes = [attempt["outcome"] for attempt in routed["attempts"]]
+    assert outcomes == ["ATTEMPT_OUTCOME_UNREACHABLE", "ATTEMPT_OUTCOME_ANSWERED"], routed
     (embedded,) = [value for value in values if "embeddings" in value]
     assert len(embedded["embeddings"]) == 2
     # Cache reads are reported only when the system prompt's breakpoint reached Anthropic.
     assert any(value.get("usage", {}).get("cachedInputTokens") for value in values), text
     audio = b"".join(base64.b64decode(v["audio"]["data"]) for v in values if "audio" in v)
-    # μ-law at 8000 Hz, raw: one byte per sample and no WAV header.
-    assert len(audio) == round(len("Hello from the phone line.") * SECONDS_PER_CHARACTER * 8000)
+    # μ-law at 8000 Hz, raw: one byte per sample and no WAV header; the synthesis through a
+    # route adds its own audio, from the one target that answered.
+    spoken = ("Hello from the phone line.", "Hello through a route.")
+    assert len(audio) == sum(round(len(t) * SECONDS_PER_CHARACTER * 8000) for t in spoken)
     assert any("timeToFirstAudio" in str(value.get("done", "")) for value in values), text
     (heard,) = [v["transcript"] for v in values if v.get("transcript", {}).get("isFinal")]
     assert heard["text"] == ANSWER and heard["endOfUtterance"]
@@ -240,6 +247,10 @@ def _assert_the_answers_were_read(text: str) -> None:
     (listed,) = [value["routes"] for value in values if "routes" in value]
     assert [route["name"] for route in listed] == ["chat"]
     assert len(listed[0]["targets"]) == 2 and listed[0]["firstTokenTimeout"] == "1.500s"
+    (routed,) = [v["done"]["route"] for v in values if "route" in v.get("done", {})]
+    outcomes = [attempt["outcome"] for attempt in routed["attempts"]]
+    assert outcomes == ["ATTEMPT_OUTCOME_UNREACHABLE", "ATTEMPT_OUTCOME_ANSWERED"], routed
+    assert routed["answeredBy"] == 1
 
 
 def test_the_test_command_of_the_readme_is_what_ci_runs() -> None:

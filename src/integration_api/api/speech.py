@@ -1,8 +1,9 @@
-"""SpeechService: transcribes and synthesizes through stored credentials."""
+"""SpeechService: transcribes and synthesizes through stored credentials or stored routes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import TypeVar
 
 import betterproto2
@@ -17,9 +18,11 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
+from integration_api.api import speech_route_messages
 from integration_api.call_context import require_principal
 from integration_api.errors import InvalidArgument
 from integration_api.providers.speech_transport import SpeechTransport
+from integration_api.routes.speech import Routed, RoutedSpeech
 from integration_api.speech import converters
 from integration_api.speech.pipeline import SpeechService
 
@@ -35,8 +38,13 @@ async def _first_config(requests: AsyncIterator[R]) -> R:
 
 
 class SpeechServicer(grpc_aio.SpeechServiceBase):
-    def __init__(self, speech: SpeechService[SpeechTransport]) -> None:
+    def __init__(
+        self,
+        speech: SpeechService[SpeechTransport],
+        routed: RoutedSpeech[SpeechTransport],
+    ) -> None:
         self._speech = speech
+        self._routed = routed
 
     async def transcribe(
         self,
@@ -47,7 +55,16 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         assert first.config is not None  # _first_config checked the oneof
         options = converters.transcription_options(first.config)
         inputs = converters.transcribe_inputs(request)
-        async for event in self._speech.transcribe(require_principal().tenant, options, inputs):
+        tenant = require_principal().tenant
+        if options.route_id:
+            async with aclosing(self._routed.transcribe(tenant, options, inputs)) as events:
+                async for routed in events:
+                    if isinstance(routed, Routed):
+                        yield speech_route_messages.transcribe_response(routed)
+                    else:
+                        yield converters.transcribe_response(routed)
+            return
+        async for event in self._speech.transcribe(tenant, options, inputs):
             yield converters.transcribe_response(event)
 
     async def synthesize(
@@ -57,6 +74,14 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
     ) -> AsyncIterator[SynthesizeResponse]:
         options = converters.synthesis_options(request.config)
         tenant = require_principal().tenant
+        if options.route_id:
+            async with aclosing(self._routed.synthesize(tenant, options, request.text)) as events:
+                async for routed in events:
+                    if isinstance(routed, Routed):
+                        yield speech_route_messages.synthesize_response(routed)
+                    else:
+                        yield converters.synthesize_response(routed)
+            return
         async for event in self._speech.synthesize(tenant, options, request.text):
             yield converters.synthesize_response(event)
 
@@ -69,5 +94,14 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
         options = converters.synthesis_options(first.config)
         inputs = converters.synthesis_inputs(request)
         tenant = require_principal().tenant
+        if options.route_id:
+            stream = self._routed.synthesize_stream(tenant, options, inputs)
+            async with aclosing(stream) as events:
+                async for routed in events:
+                    if isinstance(routed, Routed):
+                        yield speech_route_messages.synthesize_stream_response(routed)
+                    else:
+                        yield converters.synthesize_stream_response(routed)
+            return
         async for event in self._speech.synthesize_stream(tenant, options, inputs):
             yield converters.synthesize_stream_response(event)

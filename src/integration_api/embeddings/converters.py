@@ -16,6 +16,7 @@ from integration_api_proto.integration.v1 import RerankRequest as RerankRequestM
 from integration_api.embeddings import contract
 from integration_api.enum_values import UNKNOWN_ENUM_VALUE
 from integration_api.errors import InvalidArgument
+from integration_api.llm.call_target import check_one_target
 from integration_api.llm.contract import Usage as TokenUsage
 from integration_api.llm.wire import wire_class
 from integration_api.request_caps import MAX_MODEL_CHARACTERS, cap_text
@@ -28,8 +29,7 @@ _INPUT_TYPES = {
 
 def embed_request_from_message(message: EmbedRequestMessage) -> contract.EmbedRequest:
     """The domain request; refuses what no provider could take (INVALID_ARGUMENT)."""
-    if not message.credential_id:
-        raise InvalidArgument.for_field("credential_id", "is required")
+    check_one_target(message.credential_id, message.route_id)
     if not message.inputs:
         raise InvalidArgument.for_field("inputs", "must contain at least one text")
     for index, text in enumerate(message.inputs):
@@ -83,8 +83,7 @@ def embed_response_from_result(result: contract.EmbedResult) -> EmbedResponse:
 
 def rerank_request_from_message(message: RerankRequestMessage) -> contract.RerankRequest:
     """The domain request; refuses what no provider could take (INVALID_ARGUMENT)."""
-    if not message.credential_id:
-        raise InvalidArgument.for_field("credential_id", "is required")
+    check_one_target(message.credential_id, message.route_id)
     if not message.query.strip():
         raise InvalidArgument.for_field("query", "must not be empty")
     if not message.documents:

@@ -32,6 +32,7 @@ from integration_api_proto.integration.v1 import Usage as UsageMessage
 from integration_api.enum_values import UNSPECIFIED, enum_problem
 from integration_api.errors import InvalidArgument
 from integration_api.llm import contract
+from integration_api.llm.call_target import check_one_target
 from integration_api.llm.wire import wire_class
 from integration_api.request_caps import (
     MAX_MODEL_CHARACTERS,
@@ -84,8 +85,7 @@ _FINISH_REASONS = {
 
 def chat_request_from_message(message: ChatRequestMessage) -> contract.ChatRequest:
     """The domain request; refuses what no provider could take (INVALID_ARGUMENT)."""
-    if not message.credential_id:
-        raise InvalidArgument.for_field("credential_id", "is required")
+    check_one_target(message.credential_id, message.route_id)
     if not message.messages:
         raise InvalidArgument.for_field("messages", "must contain at least one message")
     if len(message.tools) > MAX_TOOLS:

@@ -12,7 +12,7 @@ whole call.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Generic, TypeVar
 
 import structlog
@@ -120,9 +120,7 @@ class ChatService(Generic[ClientT]):
         self._retry = retry or RetryPolicy()
         self._tenant_calls = tenant_calls or TenantCallLimiter()
 
-    async def stream(
-        self, tenant: Tenant, request: ChatRequest, deadline: Deadline
-    ) -> AsyncIterator[StreamPart]:
+    async def stream(self, tenant: Tenant, request: ChatRequest, deadline: Deadline) -> Parts:
         """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
         call = _ChatCall(model=request.model, tenant=tenant)
         try:

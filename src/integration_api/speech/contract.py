@@ -51,6 +51,8 @@ class TranscriptionOptions:
     keyterms: tuple[str, ...] = ()
     diarize: bool = False
     punctuate: bool = False
+    # Set instead of `credential_id` when the call goes through a stored route.
+    route_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ class SynthesisOptions:
     voice: str
     audio: AudioFormat
     language: str = ""
+    # Set instead of `credential_id` when the call goes through a stored route.
+    route_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,18 @@ def audio_format(message: pb.AudioFormat | None) -> AudioFormat:
     return AudioFormat(encoding, message.sample_rate_hz)
 
 
+def _one_of_credential_or_route(credential_id: str, route_id: str) -> None:
+    """A call names a stored credential or a stored route: exactly one of the two."""
+    if credential_id.strip() and route_id.strip():
+        raise InvalidArgument.for_field(
+            "config.route_id", "set either credential_id or route_id, not both"
+        )
+    if not credential_id.strip() and not route_id.strip():
+        raise InvalidArgument.for_field("config.credential_id", "is required (or route_id)")
+
+
 def transcription_options(config: pb.TranscriptionConfig) -> TranscriptionOptions:
+    _one_of_credential_or_route(config.credential_id, config.route_id)
     cap_texts(
         "config.keyterms",
         config.keyterms,
@@ -93,18 +104,21 @@ def transcription_options(config: pb.TranscriptionConfig) -> TranscriptionOption
         keyterms=tuple(term for term in config.keyterms if term.strip()),
         diarize=config.diarize,
         punctuate=config.punctuate,
+        route_id=config.route_id.strip(),
     )
 
 
 def synthesis_options(config: pb.SynthesisConfig | None) -> SynthesisOptions:
     if config is None:
         raise InvalidArgument.for_field("config", "is required")
+    _one_of_credential_or_route(config.credential_id, config.route_id)
     return SynthesisOptions(
         credential_id=config.credential_id,
         model=cap_text("config.model", config.model.strip(), MAX_MODEL_CHARACTERS),
         voice=cap_text("config.voice", config.voice.strip(), MAX_VOICE_CHARACTERS),
         audio=audio_format(config.audio),
         language=cap_text("config.language", config.language.strip(), MAX_LANGUAGE_CHARACTERS),
+        route_id=config.route_id.strip(),
     )
 
 

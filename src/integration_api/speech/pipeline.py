@@ -173,7 +173,7 @@ class SpeechService(Generic[TransportT]):
         tenant: Tenant,
         options: TranscriptionOptions,
         inputs: AsyncIterator[TranscribeInput],
-    ) -> AsyncIterator[TranscriptEvent]:
+    ) -> AsyncGenerator[TranscriptEvent, None]:
         """Transcript events, ending with one `TranscriptionMetadata`, or the typed error."""
         credential = await self._credential(tenant, options.credential_id)
         transcriber = self._capabilities_for(credential.provider).transcribe
@@ -203,7 +203,7 @@ class SpeechService(Generic[TransportT]):
 
     async def synthesize(
         self, tenant: Tenant, options: SynthesisOptions, text: str
-    ) -> AsyncIterator[SynthesisEvent]:
+    ) -> AsyncGenerator[SynthesisEvent, None]:
         """Audio (and alignment) as produced, then one `SynthesisDone`, or the typed error."""
         if not text.strip():
             raise InvalidArgument.for_field("text", "is empty")
@@ -225,7 +225,7 @@ class SpeechService(Generic[TransportT]):
 
     async def synthesize_stream(
         self, tenant: Tenant, options: SynthesisOptions, inputs: AsyncIterator[SynthesisInput]
-    ) -> AsyncIterator[SynthesisEvent]:
+    ) -> AsyncGenerator[SynthesisEvent, None]:
         """Audio, alignment, `Flushed` and `Cleared` as they come, then one `SynthesisDone`."""
         credential = await self._credential(tenant, options.credential_id)
         streaming = self._capabilities_for(credential.provider).synthesize_stream

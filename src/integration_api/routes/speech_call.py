@@ -1,0 +1,216 @@
+"""One speech call through a route: its targets tried in turn until one produces first content.
+
+Kept apart from the three operations (`routes.speech`), which only say what an attempt is and
+which of its events are content. Everything runs in the caller's task: an attempt that misses
+the route's deadline is cancelled where it waits, which ends its provider session at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import structlog
+
+from integration_api.errors import ServiceError
+from integration_api.principal import Tenant
+from integration_api.routes import speech_attempts
+from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteReport, RouteTarget
+from integration_api.routes.speech_replay import Feed, ReplayableInputs
+from integration_api.upstream.stream_errors import truncated
+
+log = structlog.get_logger("integration_api.routes")
+
+EventT = TypeVar("EventT")
+InputT = TypeVar("InputT")
+
+# Makes one attempt: the pipeline's session with a target, fed the replayable inputs if any.
+AttemptCall = Callable[[RouteTarget, Feed[InputT] | None], AsyncGenerator[EventT, None]]
+
+
+@dataclass(frozen=True)
+class Operation(Generic[EventT]):
+    """What tells one operation's events apart."""
+
+    name: str
+    # The first of these reaching the caller binds the call to its target.
+    is_content: Callable[[EventT], bool]
+    # Passed on at once before the first content, once per call (`routes.speech`).
+    is_passed_early: Callable[[EventT], bool]
+
+
+@dataclass
+class RoutedCall(Generic[EventT]):
+    """What one call through a route has tried so far."""
+
+    tenant: Tenant
+    route: Route
+    operation: Operation[EventT]
+    # The model the caller asked for, reported where a target names none.
+    requested_model: str
+    chooser: random.Random | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    answered_by: int | None = None
+    _passed_early: bool = False
+
+    def report(self) -> RouteReport:
+        return RouteReport(self.route.id, self.answered_by, tuple(self.attempts))
+
+    def answered_with(self, provider: str) -> None:
+        """The answering target's provider, learnt from its final event."""
+        if self.attempts and self.attempts[-1].outcome == "answered":
+            self.attempts[-1] = dataclasses.replace(self.attempts[-1], provider=provider)
+
+    async def run(
+        self,
+        attempt: AttemptCall[InputT, EventT],
+        replay: ReplayableInputs[InputT] | None,
+        *,
+        deadline_from_start: bool,
+    ) -> AsyncGenerator[EventT, None]:
+        """The answering target's events; or the error that ended the call.
+
+        `deadline_from_start`: the first-content deadline counts from the start of each attempt
+        (else from when its feed says an answer is owed).
+        """
+        # Closed as soon as the caller stops reading, so the target's session ends with the call.
+        async with aclosing(self._attempts(attempt, replay, deadline_from_start)) as events:
+            try:
+                async for event in events:
+                    yield event
+            except ServiceError as error:
+                self._name_in(error)
+                raise
+
+    def _name_in(self, error: ServiceError) -> None:
+        """The error the call ends with says which route it took and how each target fared."""
+        error.metadata["route_id"] = self.route.id
+        error.metadata["route_attempts"] = ",".join(
+            f"{attempt.target_index}:{attempt.outcome}" for attempt in self.attempts
+        )
+
+    async def _attempts(
+        self,
+        attempt: AttemptCall[InputT, EventT],
+        replay: ReplayableInputs[InputT] | None,
+        deadline_from_start: bool,
+    ) -> AsyncGenerator[EventT, None]:
+        label = speech_attempts.route_label(self.tenant, self.route.id)
+        targets = list(speech_attempts.ordered_targets(self.route, self.chooser))
+        for position, (index, target) in enumerate(targets):
+            last = position == len(targets) - 1
+            started = time.perf_counter()
+            feed = replay.feed() if replay is not None else None
+            owed = _Owed(None if deadline_from_start else feed)
+            timeout = None if last else self.route.first_token_timeout
+            async with aclosing(attempt(target, feed)) as events:
+                held: list[EventT] = []
+                first: EventT | None = None
+                try:
+                    while first is None:
+                        event = await _next(events, owed, timeout, index)
+                        if self.operation.is_content(event):
+                            first = event
+                        elif self.operation.is_passed_early(event):
+                            if not self._passed_early:
+                                self._passed_early = True
+                                yield event
+                        else:
+                            held.append(event)
+                except ServiceError as error:
+                    outcome = speech_attempts.outcome_of(error)
+                    self._note(index, target, outcome, started, label, error)
+                    can_replay = replay is None or replay.replayable
+                    if last or outcome not in speech_attempts.MOVES_ON or not can_replay:
+                        raise
+                    speech_attempts.count_failover(label, index, self.operation.name)
+                    log.info(
+                        "route moved on",
+                        route_id=self.route.id,
+                        target=index,
+                        outcome=outcome,
+                        reason=error.reason,
+                    )
+                    continue
+                # Bound to this target from here: nothing of another may follow.
+                if replay is not None:
+                    replay.commit()
+                self.answered_by = index
+                self._note(index, target, "answered", started, label, None)
+                try:
+                    for event in held:
+                        yield event
+                    yield first
+                    async for event in events:
+                        yield event
+                except ServiceError as error:
+                    # Too late to move on: the answering attempt failed, and the call with it.
+                    self.attempts[-1] = dataclasses.replace(
+                        self.attempts[-1], outcome="failed", reason=error.reason
+                    )
+                    raise
+                return
+
+    def _note(
+        self,
+        index: int,
+        target: RouteTarget,
+        outcome: AttemptOutcome,
+        started: float,
+        label: str,
+        error: ServiceError | None,
+    ) -> None:
+        self.attempts.append(
+            Attempt(
+                target_index=index,
+                credential_id=target.credential_id,
+                provider=(error.provider or "") if error is not None else "",
+                model=target.model or self.requested_model,
+                outcome=outcome,
+                duration=time.perf_counter() - started,
+                reason=error.reason if error is not None else "",
+            )
+        )
+        speech_attempts.count_attempt(label, index, self.operation.name, outcome)
+
+
+class _Owed:
+    """Since when an attempt owes its first content: its start, or what its feed says."""
+
+    def __init__(self, feed: Feed[Any] | None) -> None:
+        self._feed = feed
+        self._start = asyncio.get_running_loop().time()
+
+    def when(self, callback: Callable[[float], None] | None) -> None:
+        if self._feed is not None:
+            self._feed.when_owed(callback)
+        elif callback is not None:
+            callback(self._start)
+
+
+async def _next(
+    events: AsyncIterator[EventT], owed: _Owed, limit: float | None, index: int
+) -> EventT:
+    """The attempt's next event, within the route's deadline once an answer is owed."""
+    try:
+        if limit is None:
+            return await anext(events)
+        async with asyncio.timeout(None) as scope:
+            owed.when(lambda at: scope.reschedule(at + limit))
+            try:
+                return await anext(events)
+            finally:
+                owed.when(None)
+    except StopAsyncIteration:
+        # The pipeline always ends with a final event or an error; never trust a silent end.
+        raise truncated("") from None
+    except TimeoutError:
+        if limit is not None and scope.expired():
+            raise speech_attempts.first_content_timeout(index, limit) from None
+        raise
