@@ -1,4 +1,4 @@
-"""A demo provider on loopback: answers as OpenAI, Anthropic and Deepgram do, offline.
+"""A demo provider on loopback: answers as OpenAI, Anthropic, Deepgram and Twilio do, offline.
 
 It lets the README's examples run on a machine without provider keys or network: credentials
 point at it through their `base_url`, which development mode allows on loopback. Every answer
@@ -24,6 +24,7 @@ from scripts.tools import (
     demo_provider_listen,
     demo_provider_openai,
     demo_provider_speak,
+    demo_provider_twilio,
 )
 from scripts.tools.demo_provider_wire import ANSWER, PACE, REJECTED_KEY_PREFIX
 
@@ -47,9 +48,17 @@ Served on http://{HOST}:PORT (one port for every format):
               GET  /v1/listen             the live transcription WebSocket (Results,
                                           Metadata; SpeechStarted, interim results and
                                           UtteranceEnd when asked for)
+  Twilio      GET  /2010-04-01/Accounts/{{account}}.json
+                                          key check (Basic account SID and auth token)
+              POST /2010-04-01/Accounts/{{account}}/Calls.json
+                                          a call accepted as queued (nothing is dialled)
+              GET  /2010-04-01/Accounts/{{account}}/Calls/{{call}}.json
+                                          the call, in progress once read
+              POST /2010-04-01/Accounts/{{account}}/Calls/{{call}}.json
+                                          Status=completed ends it
 
 Point a credential at it with its base_url: openai-compatible or openai
-http://{HOST}:PORT/v1, anthropic and deepgram http://{HOST}:PORT.
+http://{HOST}:PORT/v1, anthropic, deepgram and twilio http://{HOST}:PORT.
 Every chat answers "{ANSWER}" and every transcript hears it.
 Any non-empty key is accepted; a request without one, or with a key starting
 with "{REJECTED_KEY_PREFIX}", is refused with the provider's own 401.
@@ -83,6 +92,7 @@ def build_app(pace: float = 0.0) -> web.Application:
     app.router.add_post("/v1/speak", demo_provider_speak.speak)
     app.router.add_get("/v1/speak", demo_provider_speak.speak_socket)
     app.router.add_get("/v1/listen", demo_provider_listen.listen)
+    demo_provider_twilio.add_routes(app)
     return app
 
 
@@ -94,8 +104,8 @@ def _default_port() -> int:
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/demo-provider",
-        description="Answers as OpenAI, Anthropic and Deepgram do, on loopback, with a fixed\n"
-        "answer, so the README's examples run without provider keys or network.",
+        description="Answers as OpenAI, Anthropic, Deepgram and Twilio do, on loopback, with a\n"
+        "fixed answer, so the README's examples run without provider keys or network.",
         epilog=_SERVED,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -132,7 +142,10 @@ async def serve(port: int, port_file: Path | None = None, pace: float = 0.0) -> 
         port = runner.addresses[0][1]  # the one chosen, for --port 0
         if port_file is not None:
             await asyncio.to_thread(port_file.write_text, str(port))
-        print(f"demo provider: OpenAI, Anthropic and Deepgram on http://{HOST}:{port}", flush=True)
+        print(
+            f"demo provider: OpenAI, Anthropic, Deepgram and Twilio on http://{HOST}:{port}",
+            flush=True,
+        )
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -209,7 +209,13 @@ def _assert_each_example_reached_the_demo_provider(requests: list[str]) -> None:
     assert {"POST /v1/chat/completions 200", "POST /v1/embeddings 200"} <= set(requests)
     assert {"POST /v1/messages 200", "POST /v1/speak 200", "GET /v1/models 200"} <= set(requests)
     assert "GET /v1/listen 101" in requests
-    assert all(line.endswith((" 200", " 101")) for line in requests), requests
+    calls = "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Calls"
+    placed = [line for line in requests if line.startswith(f"POST {calls}.json ")]
+    assert placed == [f"POST {calls}.json 201"], requests
+    # The call was read, then ended (a form POST to the call itself).
+    on_the_call = [line.split(" ", 1)[0] for line in requests if f"{calls}/" in line]
+    assert on_the_call == ["GET", "POST"], requests
+    assert all(line.endswith((" 200", " 201", " 101")) for line in requests), requests
 
 
 def _assert_the_answers_were_read(text: str) -> None:
@@ -235,6 +241,9 @@ def _assert_the_answers_were_read(text: str) -> None:
     assert heard["text"] == ANSWER and heard["endOfUtterance"]
     (transcribed,) = [value["metadata"] for value in values if "metadata" in value]
     assert transcribed["audioBytes"] == "8000"
+    # The placed call, read in progress and then hung up (PlaceCall's answer is captured).
+    states = [value["call"]["status"] for value in values if "call" in value]
+    assert states == ["CALL_STATUS_IN_PROGRESS", "CALL_STATUS_COMPLETED"], text
     (listed,) = [value["routes"] for value in values if "routes" in value]
     assert [route["name"] for route in listed] == ["chat"]
     assert len(listed[0]["targets"]) == 2 and listed[0]["firstTokenTimeout"] == "1.500s"

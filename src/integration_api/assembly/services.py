@@ -25,6 +25,7 @@ from integration_api.llm.ports import CredentialSource
 from integration_api.llm.retry import RetryPolicy
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.registry import (
+    call_control_for,
     chat_model_for,
     embedding_model_for,
     rerank_model_for,
@@ -38,6 +39,8 @@ from integration_api.routes.embeddings import RoutedEmbeddingPipelines, RoutedEm
 from integration_api.routes.failover import ONE_ATTEMPT
 from integration_api.routes.speech import RoutedSpeech
 from integration_api.speech.pipeline import SpeechService
+from integration_api.telephony.call_control import CallService
+from integration_api.telephony.call_rules import CallRules
 from integration_api.telephony.webhook_validation import WebhookValidation
 
 
@@ -128,6 +131,13 @@ def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
     )
 
 
+def call_service(runtime: Runtime) -> CallService[ProviderClient]:
+    """Call control over the runtime's credentials and provider client; in production only
+    https/wss URLs are handed to a provider to reach."""
+    rules = CallRules(production=runtime.settings.production)
+    return CallService(runtime.credential_ops, lambda: runtime.http, call_control_for, rules)
+
+
 def webhook_validation(runtime: Runtime) -> WebhookValidation:
     """Webhook checks over the runtime's credentials and its memory of accepted webhooks."""
     return WebhookValidation(runtime.credential_ops, webhook_checker_for, runtime.webhook_replays)
@@ -148,5 +158,5 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     routed_speech = RoutedSpeech(speech, runtime.route_ops)
     grpc_aio.add_speech_service_to_server(SpeechServicer(speech, routed_speech), server)
     grpc_aio.add_route_service_to_server(RouteServicer(runtime.route_ops), server)
-    telephony = TelephonyServicer(webhook_validation(runtime))
+    telephony = TelephonyServicer(webhook_validation(runtime), call_service(runtime))
     grpc_aio.add_telephony_service_to_server(telephony, server)

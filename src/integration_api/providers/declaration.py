@@ -41,6 +41,7 @@ from integration_api.providers.key_material import SECRET_FIELD
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.request_caps import MAX_API_VERSION_CHARACTERS, MAX_MODEL_CHARACTERS
 from integration_api.speech.ports import StreamSynthesizer, Synthesizer, Transcriber
+from integration_api.telephony.call_ports import CallControl
 from integration_api.telephony.webhooks import UnsignedWebhooks, WebhookChecker
 
 SecretCheck = Callable[[SecretMaterial], list[FieldViolation]]
@@ -91,6 +92,8 @@ class ProviderSpec:
             checked by ValidateWebhook), `call` (PlaceCall and the calls it places).
         webhooks: checks its inbound webhooks' signatures (`UnsignedWebhooks`: a telephony
             provider whose webhooks carry none, which ValidateWebhook says).
+        calls: places and controls calls (PlaceCall, GetCall, UpdateCall, HangUp), when the
+            provider offers call control.
         default_base_url: where its key goes when the credential names no `base_url` (and no
             region, for a provider with `regional_base_url`; None: the credential must name one).
         regional_base_url: the default base URL for a `config.region`, for a provider whose
@@ -116,6 +119,7 @@ class ProviderSpec:
     speech: SpeechProvider = field(default_factory=SpeechProvider)
     telephony: tuple[str, ...] = ()
     webhooks: WebhookChecker | UnsignedWebhooks | None = None
+    calls: CallControl[ProviderClient] | None = None
     default_base_url: str | None = None
     regional_base_url: RegionalBaseUrl | None = None
     version_path: str | None = None

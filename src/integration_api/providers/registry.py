@@ -45,6 +45,7 @@ from integration_api.providers.telnyx import provider as telnyx
 from integration_api.providers.twilio import provider as twilio
 from integration_api.providers.vonage import provider as vonage
 from integration_api.providers.voyage import provider as voyage
+from integration_api.telephony.call_ports import CallControl
 from integration_api.telephony.webhooks import UnsignedWebhooks, WebhookChecker
 
 PROVIDER_FIELD = "provider"
@@ -128,6 +129,12 @@ def webhook_checker_for(provider_id: str) -> WebhookChecker | UnsignedWebhooks |
     """How this provider's webhooks are checked (None: it sends none the service knows of)."""
     spec = PROVIDERS.get(provider_id)
     return spec.webhooks if spec is not None else None
+
+
+def call_control_for(provider_id: str) -> CallControl[ProviderClient] | None:
+    """How this provider's calls are placed and controlled (None: it offers no call control)."""
+    spec = PROVIDERS.get(provider_id)
+    return spec.calls if spec is not None else None
 
 
 def check_credential(provider_id: str, config: CredentialConfig, secret: SecretMaterial) -> None:

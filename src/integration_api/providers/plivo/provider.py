@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from integration_api.credentials.model import PlivoAccount
 from integration_api.providers.declaration import CALL, WEBHOOK, ProviderFolder, ProviderSpec
-from integration_api.providers.plivo import account, verification, webhook
+from integration_api.providers.plivo import account, calls, verification, webhook
 from integration_api.providers.telephony_regions import named_regions
 
 PLIVO = ProviderSpec(
@@ -14,6 +14,7 @@ PLIVO = ProviderSpec(
     check_secret=account.secret_violations,
     telephony=(WEBHOOK, CALL),
     webhooks=webhook.CHECKER,
+    calls=calls.PlivoCalls(),
     default_base_url="https://api.plivo.com",
     # One host serves every account.
     region_shape=named_regions(account.PROVIDER, {}),

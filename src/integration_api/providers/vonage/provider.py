@@ -9,7 +9,7 @@ from __future__ import annotations
 from integration_api.credentials.model import VonageAccount
 from integration_api.providers.declaration import CALL, WEBHOOK, ProviderFolder, ProviderSpec
 from integration_api.providers.telephony_regions import named_regions, regional_base_urls
-from integration_api.providers.vonage import account, regions, verification, webhook
+from integration_api.providers.vonage import account, calls, regions, verification, webhook
 
 VONAGE = ProviderSpec(
     id=account.PROVIDER,
@@ -18,6 +18,7 @@ VONAGE = ProviderSpec(
     check_secret=account.secret_violations,
     telephony=(WEBHOOK, CALL),
     webhooks=webhook.CHECKER,
+    calls=calls.VonageCalls(),
     default_base_url=regions.DEFAULT_BASE_URL,
     regional_base_url=regional_base_urls(regions.REGION_HOSTS),
     region_shape=named_regions(account.PROVIDER, regions.REGION_HOSTS),
