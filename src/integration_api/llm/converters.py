@@ -284,7 +284,7 @@ def chunk_from_part(part: contract.StreamPart) -> ChatChunk:
 
 
 def _wire_bytes(part: contract.StreamPart) -> bytes:
-    if type(part) is contract.TextDelta:
+    if isinstance(part, contract.TextDelta):
         return text_chunk_bytes(part.text)
     wire: Any = wire_class("integration.v1.ChatChunk")()
     if isinstance(part, contract.ReasoningDelta):

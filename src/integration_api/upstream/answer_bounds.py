@@ -129,7 +129,8 @@ def _field_bounds(kind: type) -> tuple[tuple[str, Callable[[object], bool] | Non
 
 def _check_object(value: object) -> None:
     # Runs for every part of every stream: the path is only spelt out for a refusal.
-    for name, fits in _field_bounds(type(value)):
+    kind: type = type(value)
+    for name, fits in _field_bounds(kind):
         field = getattr(value, name)
         try:
             if type(field) is str:
