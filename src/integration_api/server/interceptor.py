@@ -383,8 +383,7 @@ def _log_request(call: CallContext, request: Any) -> None:
 def _record(call: CallContext, code: grpc.StatusCode, started: float) -> None:
     elapsed = time.perf_counter() - started
     code_name = code.name
-    metrics.RPCS.labels(call.method, code_name).inc()
-    metrics.RPC_DURATION.labels(call.method).observe(elapsed)
+    metrics.record_rpc(call.method, code_name, elapsed)
     principal = call.principal
     fields: dict[str, Any] = {
         "request_id": call.request_id,
