@@ -12,6 +12,7 @@ Each provider's default base URL, version path and region shape are its folder's
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -50,6 +51,9 @@ AWS_REGION = RegionShape(
 )
 
 
+# Every call checks its credential's base URL again: each URL is judged once (bounded: a URL
+# comes from a stored credential, of which a replica sees a limited number).
+@functools.lru_cache(maxsize=1024)
 def validate_base_url(url: str) -> str | None:
     """Why `url` cannot be a credential's base URL, or None when it can.
 

@@ -24,7 +24,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from typing import Any
 
 import grpc
@@ -48,7 +48,7 @@ from integration_api.principal import Principal
 from integration_api.server import metrics
 from integration_api.server.admission import Admission, Budget, peer_address
 from integration_api.server.decoding import require_decoded, strict_deserializer
-from integration_api.server.serialization import serialize_in_call
+from integration_api.server.serialization import Serializer, serialize_in_call
 from integration_api.server.status import internal_status, status_for
 from integration_api.store.database import database_unreachable
 
@@ -197,11 +197,17 @@ def _wrap(
         # Streaming servicers either yield (async generators) or call context.write (coroutines,
         # as the health service's Watch does); each kind keeps its own shape when wrapped.
         behavior = handler.unary_stream
-        wrapper = _server_stream if inspect.isasyncgenfunction(behavior) else _unary
+        if not inspect.isasyncgenfunction(behavior):
+            return grpc.unary_stream_rpc_method_handler(
+                _unary(behavior, guard),
+                request_deserializer=deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        # Its responses are serialized in the RPC's scope by the loop that passes them on
+        # (`server.serialization` leaves these to it): grpc is handed bytes.
         return grpc.unary_stream_rpc_method_handler(
-            wrapper(behavior, guard),
+            _server_stream(behavior, guard, handler.response_serializer),
             request_deserializer=deserializer,
-            response_serializer=handler.response_serializer,
         )
     if handler.stream_stream is not None and inspect.isasyncgenfunction(handler.stream_stream):
         # Speech sessions and server reflection.
@@ -267,7 +273,9 @@ def _unary(behavior: Any, guard: _Guard) -> Any:
     return handle
 
 
-def _server_stream(behavior: Any, guard: _Guard) -> Any:
+def _server_stream(behavior: Any, guard: _Guard, serialize: Serializer | None) -> Any:
+    encode: Serializer = serialize or _as_is
+
     async def handle(
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
@@ -275,10 +283,16 @@ def _server_stream(behavior: Any, guard: _Guard) -> Any:
             require_decoded(request)
             if debug_enabled():
                 _log_request(guard.call, request)
-            async for response in behavior(request, context):
-                yield response
+            # Closed with this stream, so the behaviour's own cleanup runs at once.
+            async with aclosing(behavior(request, context)) as responses:
+                async for response in responses:
+                    yield encode(response)
 
     return handle
+
+
+def _as_is(response: Any) -> Any:
+    return response
 
 
 def _bidirectional_stream(behavior: Any, guard: _Guard) -> Any:
@@ -369,8 +383,7 @@ def _log_request(call: CallContext, request: Any) -> None:
 def _record(call: CallContext, code: grpc.StatusCode, started: float) -> None:
     elapsed = time.perf_counter() - started
     code_name = code.name
-    metrics.RPCS.labels(call.method, code_name).inc()
-    metrics.RPC_DURATION.labels(call.method).observe(elapsed)
+    metrics.record_rpc(call.method, code_name, elapsed)
     principal = call.principal
     fields: dict[str, Any] = {
         "request_id": call.request_id,

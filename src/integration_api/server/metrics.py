@@ -32,6 +32,23 @@ RPCS_IN_FLIGHT = Gauge(
     multiprocess_mode="livesum",
 )
 
+# The labelled series per method and code: looking labels up takes a lock and builds a key on
+# every call. Only registered methods reach here (grpc answers the rest itself), so it is bounded.
+_rpc_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+
+def record_rpc(method: str, code: str, seconds: float) -> None:
+    """One finished RPC: counted by method and code, its duration observed by method."""
+    series = _rpc_series.get((method, code))
+    if series is None:
+        series = _rpc_series[(method, code)] = (
+            RPCS.labels(method, code),
+            RPC_DURATION.labels(method),
+        )
+    count, duration = series
+    count.inc()
+    duration.observe(seconds)
+
 
 VAULT_ENCRYPTIONS = Counter(
     "integration_api_vault_encryptions_total",

@@ -30,11 +30,9 @@ def serialize_in_call(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMetho
             _returning_bytes(handler.unary_unary, serialize), request_deserializer=deserializer
         )
     # Streaming behaviours written as coroutines call `context.write`, which serializes with the
-    # handler's serializer (the health service's Watch): those keep it.
-    if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
-        return grpc.unary_stream_rpc_method_handler(
-            _yielding_bytes(handler.unary_stream, serialize), request_deserializer=deserializer
-        )
+    # handler's serializer (the health service's Watch): those keep it. Server-streaming
+    # behaviours that yield (Chat, Synthesize) are serialized in the interceptor's own loop
+    # over their responses (`server.interceptor`), one generator fewer per message.
     if handler.stream_stream is not None and inspect.isasyncgenfunction(handler.stream_stream):
         return grpc.stream_stream_rpc_method_handler(
             _yielding_bytes(handler.stream_stream, serialize), request_deserializer=deserializer

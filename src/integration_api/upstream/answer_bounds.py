@@ -89,10 +89,16 @@ def numeric_fields() -> dict[str, dict[str, Callable[[object], bool]]]:
 
 
 class _Refused(Exception):
-    def __init__(self, what: str, path: str) -> None:
+    """A value no response may carry; `path` grows from the field outwards as it is raised."""
+
+    def __init__(self, what: str) -> None:
         super().__init__(what)
         self.what = what
-        self.path = path
+        self.path = ""
+
+    def within(self, segment: str) -> _Refused:
+        self.path = segment + self.path
+        return self
 
 
 def check_answer(value: object, provider: str) -> None:
@@ -102,53 +108,66 @@ def check_answer(value: object, provider: str) -> None:
         Unavailable: `PROVIDER_BAD_RESPONSE`, naming the field (e.g. `Word.confidence`).
     """
     try:
-        _check_object(value, type(value).__name__)
+        _check_object(value)
     except _Refused as refused:
+        path = type(value).__name__ + refused.path
         raise Unavailable(
-            f"{provider} answered with {refused.what} in {refused.path}",
+            f"{provider} answered with {refused.what} in {path}",
             reason=PROVIDER_BAD_RESPONSE,
             provider=provider,
         ) from None
 
 
 @functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(item.name for item in dataclasses.fields(kind))
-
-
-def _check_object(value: object, path: str) -> None:
-    kind = type(value)
+def _field_bounds(kind: type) -> tuple[tuple[str, Callable[[object], bool] | None], ...]:
+    """Each field of a contract type with its bound (none for a type that is no dataclass)."""
     if not dataclasses.is_dataclass(kind):
-        return
+        return ()
     bounds = _FIELDS.get(kind.__name__, {})
-    for name in _field_names(kind):
-        _check_value(getattr(value, name), f"{path}.{name}", bounds.get(name))
+    return tuple((item.name, bounds.get(item.name)) for item in dataclasses.fields(kind))
 
 
-def _check_value(value: object, path: str, fits: Callable[[object], bool] | None) -> None:
+def _check_object(value: object) -> None:
+    # Runs for every part of every stream: the path is only spelt out for a refusal.
+    kind: type = type(value)
+    for name, fits in _field_bounds(kind):
+        field = getattr(value, name)
+        try:
+            if type(field) is str:
+                _check_text(field)
+            else:
+                _check_value(field, fits)
+        except _Refused as refused:
+            raise refused.within("." + name) from None
+
+
+def _check_value(value: object, fits: Callable[[object], bool] | None) -> None:
     if value is None or isinstance(value, (bool, bytes, enum.Enum)):
         return
     if isinstance(value, str):
-        _check_text(value, path)
+        _check_text(value)
     elif isinstance(value, (int, float)):
         # A number the table does not name is held to the widest field of its kind.
         default = DOUBLE if isinstance(value, float) else INT64
         if not (fits or default)(value):
-            raise _Refused("a number out of range", path)
+            raise _Refused("a number out of range")
     elif isinstance(value, (list, tuple)):
-        _check_items(value, path, fits)
+        _check_items(value, fits)
     else:
-        _check_object(value, path)
+        _check_object(value)
 
 
 def _check_items(
-    items: list[object] | tuple[object, ...], path: str, fits: Callable[[object], bool] | None
+    items: list[object] | tuple[object, ...], fits: Callable[[object], bool] | None
 ) -> None:
     bound = _REAL_BOUNDS.get(fits) if fits is not None else None
     if bound is not None and _all_within(items, bound):
         return  # a vector of thousands of floats, checked in C; item by item only when off
     for position, item in enumerate(items):
-        _check_value(item, f"{path}[{position}]", fits)
+        try:
+            _check_value(item, fits)
+        except _Refused as refused:
+            raise refused.within(f"[{position}]") from None
 
 
 _REAL_BOUNDS = {FLOAT32: FLOAT32_MAX, DOUBLE: sys.float_info.max, SECONDS: DURATION_MAX_SECONDS}
@@ -164,11 +183,11 @@ def _all_within(items: list[object] | tuple[object, ...], bound: float) -> bool:
     return all(map(math.isfinite, values)) and -bound <= min(values) and max(values) <= bound
 
 
-def _check_text(text: str, path: str) -> None:
+def _check_text(text: str) -> None:
     if "\x00" in text:
-        raise _Refused("a NUL character", path)
+        raise _Refused("a NUL character")
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise _Refused("text that is not valid Unicode", path) from None
+            raise _Refused("text that is not valid Unicode") from None
