@@ -131,6 +131,15 @@ async def test_a_stale_expected_version_is_aborted(
     assert stale.value.code() == grpc.StatusCode.ABORTED
     assert error_info(stale.value).metadata["current_version"] == "2"
 
+    # Versions start at 1: a negative one is no version the route ever had, not a race.
+    negative = UpdateRouteRequest(
+        id=created.id, name="chat-3", update_mask=FieldMask(paths=["name"]), expected_version=-1
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await routes.update_route(negative, metadata=service.auth())
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(field_violations(refused.value)) == {"expected_version"}
+
 
 async def test_a_taken_name_is_already_exists(
     service: RunningService, routes: RouteServiceStub
