@@ -236,6 +236,8 @@ def _assert_the_answers_were_read(text: str) -> None:
     (listed,) = [value["routes"] for value in values if "routes" in value]
     assert [route["name"] for route in listed] == ["chat"]
     assert len(listed[0]["targets"]) == 2 and listed[0]["firstTokenTimeout"] == "1.500s"
+    # "by name, with version": a new route's version is 1 (int64 is a string in JSON).
+    assert listed[0]["version"] == "1"
 
 
 def test_the_test_command_of_the_readme_is_what_ci_runs() -> None:
