@@ -17,6 +17,7 @@ from integration_api.errors import (
 from integration_api.routes.model import Route, RoutePolicy, RouteTarget
 from integration_api.routes.order import TargetOrder
 from integration_api.routes.outcomes import MOVES_ON, outcome_of
+from integration_api.upstream.limits import answer_too_slow, event_gap_too_long, tenant_call_limit
 
 
 def _route(policy: RoutePolicy, *weights: int) -> Route:
@@ -90,3 +91,16 @@ def test_which_failures_move_on() -> None:
     for error in (InvalidArgument("x"), DeadlineExceeded("x"), model_404):
         assert outcome_of(error) == "failed"
         assert "failed" not in MOVES_ON
+
+
+def test_a_provider_silent_before_its_first_event_moves_on() -> None:
+    # The stream's own bounds (no event for too long, no end in time) are the provider's
+    # silence, not the caller's deadline: another target may well answer.
+    for error in (event_gap_too_long("openai", 120.0), answer_too_slow("openai", 600.0)):
+        assert outcome_of(error) == "unreachable"
+
+
+def test_the_tenants_own_call_limit_ends_the_call() -> None:
+    # The cap counts the tenant's calls on every credential alike: the next target would be
+    # refused the same way, and no provider was called to be reported as rate limiting.
+    assert outcome_of(tenant_call_limit(256)) == "failed"

@@ -247,6 +247,8 @@ def _assert_the_answers_were_read(text: str) -> None:
     (listed,) = [value["routes"] for value in values if "routes" in value]
     assert [route["name"] for route in listed] == ["chat"]
     assert len(listed[0]["targets"]) == 2 and listed[0]["firstTokenTimeout"] == "1.500s"
+    # "by name, with version": a new route's version is 1 (int64 is a string in JSON).
+    assert listed[0]["version"] == "1"
     (routed,) = [v["done"]["route"] for v in values if "route" in v.get("done", {})]
     outcomes = [attempt["outcome"] for attempt in routed["attempts"]]
     assert outcomes == ["ATTEMPT_OUTCOME_UNREACHABLE", "ATTEMPT_OUTCOME_ANSWERED"], routed

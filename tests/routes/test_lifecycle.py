@@ -131,6 +131,15 @@ async def test_a_stale_expected_version_is_aborted(
     assert stale.value.code() == grpc.StatusCode.ABORTED
     assert error_info(stale.value).metadata["current_version"] == "2"
 
+    # Versions start at 1: a negative one is no version the route ever had, not a race.
+    negative = UpdateRouteRequest(
+        id=created.id, name="chat-3", update_mask=FieldMask(paths=["name"]), expected_version=-1
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await routes.update_route(negative, metadata=service.auth())
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(field_violations(refused.value)) == {"expected_version"}
+
 
 async def test_a_taken_name_is_already_exists(
     service: RunningService, routes: RouteServiceStub
@@ -183,3 +192,26 @@ async def test_routes_are_listed_by_name_in_pages(
     with pytest.raises(grpc.aio.AioRpcError) as too_big:
         await routes.list_routes(ListRoutesRequest(page_size=101), metadata=service.auth())
     assert "page_size" in field_violations(too_big.value)
+
+
+async def test_routes_with_the_longest_names_are_listed_in_pages(
+    service: RunningService, routes: RouteServiceStub
+) -> None:
+    # 64 characters outside the Basic Multilingual Plane: the longest name a route may have, in
+    # the most bytes its page token can hold.
+    credential = await stored_credential(service)
+    names = [chr(0x1F600 + index) * 64 for index in range(3)]
+    for name in names:
+        await create_route(service, name, [credential])
+
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await routes.list_routes(
+            ListRoutesRequest(page_size=1, page_token=token), metadata=service.auth()
+        )
+        seen += [route.name for route in page.routes]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == names

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from integration_api.call_context import current_request_id
 from integration_api.database import Database
-from integration_api.errors import InvalidArgument
+from integration_api.errors import FieldViolation, InvalidArgument
 from integration_api.principal import Principal, Tenant
 from integration_api.routes.cache import RouteCache
 from integration_api.routes.model import Route, RoutePolicy, RouteTarget
@@ -83,7 +83,11 @@ class RouteOperations:
             raise InvalidArgument.for_field(
                 "update_mask", "may name only name, policy, targets and first_token_timeout"
             )
-        raise_if_any(draft_violations(draft, fields))
+        violations = draft_violations(draft, fields)
+        if expected_version is not None and expected_version < 1:
+            # Versions start at 1: a lower one was never current, so ABORTED would be a lie.
+            violations.append(FieldViolation("expected_version", "must be positive (0: unset)"))
+        raise_if_any(violations)
         current = await self._repository().get(principal.tenant, route_id)
         wanted = _fields_of(draft)
         merged = RouteFields(

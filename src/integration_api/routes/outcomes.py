@@ -22,11 +22,14 @@ from integration_api.errors import (
 from integration_api.providers.transport_failures import TRANSPORT_FAILURE
 from integration_api.routes.model import CIRCUIT_OPEN, CREDENTIAL_RATE_LIMITED, AttemptOutcome
 from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, PROVIDER_HTTP_STATUS
+from integration_api.upstream.limits import ANSWER_TOO_SLOW, EVENT_GAP_TOO_LONG, TENANT_CALL_LIMIT
 
 # Refusals before any provider call: the target cannot serve this call at all.
 _UNAVAILABLE_TARGET_REASONS = frozenset(
     {"CREDENTIAL_DISABLED", "CAPABILITY_NOT_SUPPORTED", "CREDENTIAL_NOT_FOUND"}
 )
+# The stream's own bounds on a provider's silence: the provider's failure, not the caller's.
+_PROVIDER_SILENT_REASONS = frozenset({EVENT_GAP_TOO_LONG, ANSWER_TOO_SLOW})
 
 # The outcomes after which the call tries its next target.
 MOVES_ON: frozenset[AttemptOutcome] = frozenset(
@@ -58,11 +61,16 @@ def outcome_of(error: ServiceError) -> AttemptOutcome:
     if isinstance(error, FailedPrecondition) and error.reason == CREDENTIAL_REJECTED:
         return "key_refused"
     if isinstance(error, ResourceExhausted):
-        return "rate_limited"
+        # The tenant's own cap on calls in flight refuses every target alike, and no provider
+        # was called: it ends the call like any other refusal of the caller.
+        return "failed" if error.reason == TENANT_CALL_LIMIT else "rate_limited"
     if isinstance(error, Unavailable):
         return "unreachable" if TRANSPORT_FAILURE in error.metadata else "provider_error"
-    if isinstance(error, DeadlineExceeded) and TRANSPORT_FAILURE in error.metadata:
-        # The provider went silent (the client's read timeout), not the caller's deadline.
+    if isinstance(error, DeadlineExceeded) and (
+        TRANSPORT_FAILURE in error.metadata or error.reason in _PROVIDER_SILENT_REASONS
+    ):
+        # The provider went silent (the client's read timeout, or no event for longer than the
+        # stream allows), not the caller's deadline.
         return "unreachable"
     if isinstance(error, NotFound) and PROVIDER_HTTP_STATUS not in error.metadata:
         return "skipped_unavailable"

@@ -30,7 +30,8 @@ from integration_api.vault import Keyring
 DEFAULT_PAGE_SIZE = 50
 MAXIMUM_PAGE_SIZE = 500
 
-# The longest token this service writes is about 200 characters.
+# The longest token this service writes is about 500 characters (a position of 64 characters of
+# four UTF-8 bytes each).
 MAX_TOKEN_LENGTH = 1024
 MAX_POSITION_VALUES = 4
 MAX_POSITION_TEXT = 64
@@ -65,7 +66,12 @@ class PageTokens:
         self._keyring = keyring
 
     def encode(self, position: Sequence[str | int], scope: str) -> str:
-        payload = json.dumps({"p": list(position), "s": scope}, separators=(",", ":")).encode()
+        # UTF-8 rather than JSON's \u escapes: a position of 64 characters outside the BMP (a
+        # route named with emoji) would otherwise take 768 bytes and its token more than
+        # MAX_TOKEN_LENGTH, so the listing could never page past it.
+        payload = json.dumps(
+            {"p": list(position), "s": scope}, separators=(",", ":"), ensure_ascii=False
+        ).encode()
         key_id, tag = self._keyring.authenticate_record(_CONTEXT + payload)
         return ".".join((key_id, _b64encode(tag), _b64encode(payload)))
 
