@@ -344,8 +344,13 @@ class TestTelnyx:
 
     @pytest.mark.parametrize(
         "headers",
-        [{"telnyx_signature_ed25519": "c2hvcnQ="}, {"telnyx_timestamp": "soon"}],
-        ids=["short-signature", "timestamp"],
+        [
+            {"telnyx_signature_ed25519": "c2hvcnQ="},
+            {"telnyx_timestamp": "soon"},
+            {"telnyx_timestamp": "\u00b2"},
+            {"telnyx_timestamp": "9" * 5000},
+        ],
+        ids=["short-signature", "timestamp", "superscript-digit", "too-many-digits"],
     )
     def test_unreadable_headers_are_malformed(self, headers: dict[str, str]) -> None:
         keys = TelnyxKeys.generate()
