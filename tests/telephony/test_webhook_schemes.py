@@ -268,6 +268,15 @@ class TestPlivo:
         assert rejection(check) == Rejection.MISSING_HEADER
         assert header.replace("_", "-") in check.detail
 
+    @pytest.mark.parametrize(
+        "body", [b"[" * 100_000, b'{"a":' * 100_000], ids=["arrays", "objects"]
+    )
+    def test_a_json_body_nested_past_the_parser_is_a_mismatch(self, body: bytes) -> None:
+        webhook = replace(
+            plivo_webhook(PLIVO_TOKEN, "POST", PLIVO_HOOK, PLIVO_FIELDS), body=body
+        ).with_headers(Content_Type="application/json")
+        assert rejection(plivo_check(webhook)) == Rejection.SIGNATURE_MISMATCH
+
     def test_a_signature_that_is_not_base64_is_malformed(self) -> None:
         webhook = plivo_webhook(PLIVO_TOKEN, "GET", PLIVO_HOOK).with_headers(
             X_Plivo_Signature_V3="%%%,???"
@@ -415,6 +424,13 @@ class TestVonage:
             vonage_post(VONAGE_SECRET, spaced), headers={"Authorization": f"Bearer {token}"}
         )
         assert isinstance(vonage_check(webhook), Genuine)
+
+    def test_a_body_nested_past_the_parser_is_checked_by_its_raw_hash(self) -> None:
+        nested = b"[" * 100_000
+        webhook = vonage_post(VONAGE_SECRET, nested)
+        assert isinstance(vonage_check(webhook), Genuine)
+        tampered = replace(webhook, body=nested + b"]")
+        assert rejection(vonage_check(tampered)) == Rejection.PAYLOAD_HASH_MISMATCH
 
     def test_another_secret_is_a_mismatch(self) -> None:
         webhook = vonage_post("another-signature-secret-0123456789abcdef", VONAGE_EVENT)
