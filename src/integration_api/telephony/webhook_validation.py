@@ -47,7 +47,15 @@ WEBHOOKS = Counter(
 
 def replay_key(tenant: Tenant, replay_id: str) -> str:
     """An opaque digest naming one webhook accepted by one tenant (under any credential)."""
-    parts = (tenant.organization_id, tenant.project_id, replay_id)
+    return _digest(tenant.organization_id, tenant.project_id, replay_id)
+
+
+def replay_scope(tenant: Tenant) -> str:
+    """An opaque digest naming the tenant, whose share of the replay memory its entries use."""
+    return _digest(tenant.organization_id, tenant.project_id)
+
+
+def _digest(*parts: str) -> str:
     # Each part's length keeps ("a:b", "c") and ("a", "b:c") apart.
     joined = "".join(f"{len(part)}:{part}" for part in parts)
     return hashlib.sha256(joined.encode()).hexdigest()
@@ -113,7 +121,8 @@ class WebhookValidation:
 
     async def _first_time(self, tenant: Tenant, check: Genuine) -> bool:
         key = replay_key(tenant, check.replay_id)
-        return await self._replays.first_time(key, max(1.0, check.remember_seconds))
+        seconds = max(1.0, check.remember_seconds)
+        return await self._replays.first_time(key, seconds, replay_scope(tenant))
 
 
 def _unsigned_explanation(provider: str, checker: UnsignedWebhooks | None) -> str:
