@@ -244,8 +244,18 @@ Change = Callable[[ValidateWebhookRequest], None]
         (lambda r: setattr(r, "credential_id", ""), "credential_id"),
         (lambda r: r.headers.extend([WebhookHeader(name="x", value="y")] * 200), "headers"),
         (lambda r: r.headers.append(WebhookHeader(name="", value="y")), "headers[3].name"),
+        (lambda r: setattr(r, "body", b"k=v&" * 100_000), "body"),
     ],
-    ids=["method", "relative-url", "scheme", "long-url", "no-credential", "headers", "name"],
+    ids=[
+        "method",
+        "relative-url",
+        "scheme",
+        "long-url",
+        "no-credential",
+        "headers",
+        "name",
+        "huge-body",
+    ],
 )
 async def test_requests_out_of_bounds_are_invalid_arguments(
     change: Change,
