@@ -33,7 +33,13 @@ from integration_api.providers.plivo.webhook import CHECKER as PLIVO
 from integration_api.providers.telnyx.webhook import CHECKER as TELNYX
 from integration_api.providers.twilio.webhook import CHECKER as TWILIO
 from integration_api.providers.vonage.webhook import CHECKER as VONAGE
-from integration_api.telephony.webhooks import Genuine, Rejected, Rejection, WebhookCheck
+from integration_api.telephony.webhooks import (
+    MAX_FORM_FIELDS,
+    Genuine,
+    Rejected,
+    Rejection,
+    WebhookCheck,
+)
 from tests.telephony.signing import (
     SignedWebhook,
     TelnyxKeys,
@@ -159,6 +165,12 @@ class TestTwilio:
         assert not twilio_says(webhook)
         assert rejection(twilio_check(webhook)) == Rejection.SIGNATURE_MISMATCH
 
+    def test_a_form_of_more_fields_than_a_provider_sends_is_refused(self) -> None:
+        fields = [(f"k{number}", "v") for number in range(MAX_FORM_FIELDS + 1)]
+        webhook = twilio_form(TWILIO_TOKEN, HOOK, fields)
+        assert rejection(twilio_check(webhook)) == Rejection.SIGNATURE_MISMATCH
+        assert isinstance(twilio_check(twilio_form(TWILIO_TOKEN, HOOK, fields[:-1])), Genuine)
+
     def test_a_missing_signature_is_named(self) -> None:
         webhook = twilio_form(TWILIO_TOKEN, HOOK, CALL_FIELDS).with_headers(X_Twilio_Signature=None)
         assert not twilio_says(webhook)
@@ -267,6 +279,13 @@ class TestPlivo:
         check = plivo_check(webhook)
         assert rejection(check) == Rejection.MISSING_HEADER
         assert header.replace("_", "-") in check.detail
+
+    def test_a_form_of_more_fields_than_a_provider_sends_is_refused(self) -> None:
+        fields = [(f"k{number}", "v") for number in range(MAX_FORM_FIELDS + 1)]
+        webhook = plivo_webhook(PLIVO_TOKEN, "POST", PLIVO_HOOK, fields)
+        assert rejection(plivo_check(webhook)) == Rejection.SIGNATURE_MISMATCH
+        fewer = plivo_webhook(PLIVO_TOKEN, "POST", PLIVO_HOOK, fields[:-1])
+        assert isinstance(plivo_check(fewer), Genuine)
 
     @pytest.mark.parametrize(
         "body", [b"[" * 100_000, b'{"a":' * 100_000], ids=["arrays", "objects"]

@@ -94,7 +94,11 @@ class PlivoWebhooks:
             )
         fields = _body_fields(webhook)
         if fields is None:
-            return Rejected(Rejection.SIGNATURE_MISMATCH, "the body is not a form or JSON object")
+            return Rejected(
+                Rejection.SIGNATURE_MISMATCH,
+                "the body is not a form (UTF-8, as many fields as a provider sends) or a JSON "
+                "object",
+            )
         try:
             canonical = canonical_url(webhook.method, webhook.url, fields)
         except RecursionError:  # nested fields are written out recursively

@@ -99,7 +99,10 @@ def _signed_fields(webhook: Webhook) -> tuple[dict[str, list[str]], bool] | Reje
     if webhook.method == "POST" and webhook.content_type() == FORM:
         fields = form_fields(webhook.body)
         if fields is None:
-            return Rejected(Rejection.SIGNATURE_MISMATCH, "the form body is not UTF-8")
+            return Rejected(
+                Rejection.SIGNATURE_MISMATCH,
+                "the form body is not UTF-8 or holds more fields than a provider sends",
+            )
         return fields, True
     declared = parse_qs(urlsplit(webhook.url).query).get(BODY_HASH_PARAMETER)
     if declared:
