@@ -20,7 +20,10 @@ import jwt
 import pytest
 from plivo.utils.signature_v3 import validate_v3_signature  # type: ignore[import-untyped]
 from telnyx.lib.webhook_verification import WebhookVerificationError, verify_webhook_signature
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from twilio.request_validator import (  # type: ignore[import-untyped]
+    RequestValidator,
+    get_signature_algorithm,
+)
 from vonage_jwt.verify_jwt import verify_signature  # type: ignore[import-untyped]
 
 from integration_api.credentials.model import (
@@ -194,6 +197,16 @@ class TestTwilio:
             X_Twilio_Webhooks_Signature_Settings="key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
         )
         assert rejection(twilio_check(webhook)) == Rejection.NO_SIGNING_SECRET
+
+    def test_an_empty_signature_settings_header_means_the_auth_token(self) -> None:
+        webhook = twilio_form(TWILIO_TOKEN, HOOK, CALL_FIELDS).with_headers(
+            X_Twilio_Webhooks_Signature_Settings=""
+        )
+        algorithm = get_signature_algorithm(webhook.header("X-Twilio-Webhooks-Signature-Settings"))
+        assert RequestValidator(TWILIO_TOKEN).validate(
+            webhook.url, twilio_params(CALL_FIELDS), webhook.header("X-Twilio-Signature"), algorithm
+        )
+        assert isinstance(twilio_check(webhook), Genuine)
 
     def test_an_algorithm_twilio_refuses_is_unsupported(self) -> None:
         webhook = twilio_form(TWILIO_TOKEN, HOOK, CALL_FIELDS).with_headers(
