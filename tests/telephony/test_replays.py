@@ -136,3 +136,35 @@ async def test_calls_arriving_together_share_a_pipeline_and_one_key_is_new_once(
         assert len(stored) == 40
     finally:
         await replays.close()
+
+
+async def test_a_scope_flooding_the_in_process_memory_forgets_only_its_own() -> None:
+    """A tenant can fill the memory with webhooks signed by secrets of its own (remembered for
+    as long as any); past the capacity, what it loses is its own, not another tenant's."""
+    replays = InProcessReplays(capacity=100)
+    victims = [f"victim-{number}" for number in range(20)]
+    for key in victims:
+        assert await replays.first_time(key, 30, scope="victim")
+    for number in range(1000):
+        assert await replays.first_time(f"flood-{number}", 600, scope="flooder")
+        assert len(replays) <= 100
+    for key in victims:
+        assert not await replays.first_time(key, 30, scope="victim"), key
+    # The flooder kept its latest to expire, within what the victim left.
+    assert not await replays.first_time("flood-999", 600, scope="flooder")
+    assert await replays.first_time("flood-0", 600, scope="flooder")
+
+
+async def test_scopes_within_their_share_keep_everything() -> None:
+    replays = InProcessReplays(capacity=10)
+    for number in range(2):
+        assert await replays.first_time(f"a-{number}", 60, scope="a")
+        assert await replays.first_time(f"b-{number}", 60, scope="b")
+    for number in range(20):
+        assert await replays.first_time(f"c-{number}", 600, scope="c")
+        assert len(replays) <= 10
+    for number in range(2):
+        assert replays.seen(f"a-{number}", "a")
+        assert replays.seen(f"b-{number}", "b")
+    assert replays.seen("c-19", "c")
+    assert not replays.seen("c-0", "c")

@@ -15,6 +15,7 @@ from integration_api_proto.integration.v1 import (
     ApiKeySecret,
     CredentialSecret,
     DisableCredentialRequest,
+    PlivoSecret,
     TwilioSecret,
     ValidateWebhookRequest,
     ValidateWebhookResponse,
@@ -47,6 +48,7 @@ from tests.telephony.signing import (
 )
 
 CALL_FIELDS = [("CallSid", "CA" + "2" * 32), ("CallStatus", "in-progress"), ("From", "+1500")]
+SUBACCOUNT = "plivo-subaccount-token-" + "8" * 16
 EVENT = json.dumps({"data": {"event_type": "call.answered", "id": "e1"}}).encode()
 
 
@@ -242,8 +244,18 @@ Change = Callable[[ValidateWebhookRequest], None]
         (lambda r: setattr(r, "credential_id", ""), "credential_id"),
         (lambda r: r.headers.extend([WebhookHeader(name="x", value="y")] * 200), "headers"),
         (lambda r: r.headers.append(WebhookHeader(name="", value="y")), "headers[3].name"),
+        (lambda r: setattr(r, "body", b"k=v&" * 100_000), "body"),
     ],
-    ids=["method", "relative-url", "scheme", "long-url", "no-credential", "headers", "name"],
+    ids=[
+        "method",
+        "relative-url",
+        "scheme",
+        "long-url",
+        "no-credential",
+        "headers",
+        "name",
+        "huge-body",
+    ],
 )
 async def test_requests_out_of_bounds_are_invalid_arguments(
     change: Change,
@@ -273,3 +285,42 @@ async def test_a_disabled_credential_checks_nothing(
         await validate(telephony, service, credential_id, genuine("telnyx", accounts))
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_info(raised.value).reason == "CREDENTIAL_DISABLED"
+
+
+@pytest.mark.parametrize("provider", ["twilio", "plivo"])
+async def test_a_webhook_accepted_under_one_credential_is_replayed_under_another(
+    provider: str,
+    service: RunningService,
+    accounts: PhoneAccounts,
+    telephony: TelephonyServiceStub,
+) -> None:
+    """The same account stored twice (a credential rotated in beside the old one), or Plivo's
+    webhook signed for both an account and its subaccount: one delivery is accepted once."""
+    if provider == "twilio":
+        twin_secret = secrets_by_provider(accounts.telnyx_keys)["twilio"]
+        webhook = genuine("twilio", accounts)
+    else:
+        twin_secret = CredentialSecret(
+            plivo=PlivoSecret(auth_id=telephony_accounts.PLIVO_AUTH_ID, auth_token=SUBACCOUNT)
+        )
+        webhook = plivo_webhook(
+            PLIVO_TOKEN, "POST", "https://hooks.example.com/p", CALL_FIELDS, (SUBACCOUNT,)
+        )
+    twin = await store(service, provider, twin_secret)
+    assert (await validate(telephony, service, accounts.ids[provider], webhook)).valid
+    again = await validate(telephony, service, twin, webhook)
+    assert (again.valid, again.rejection) == (False, WebhookRejection.REPLAYED)
+
+
+async def test_a_webhook_accepted_by_one_tenant_is_still_new_to_another(
+    service: RunningService, accounts: PhoneAccounts, telephony: TelephonyServiceStub
+) -> None:
+    other = {"organization_id": "org-twin", "project_id": "project-twin"}
+    secret = secrets_by_provider(accounts.telnyx_keys)["twilio"]
+    theirs = await store(service, "twilio", secret, **other)
+    webhook = genuine("twilio", accounts)
+    assert (await validate(telephony, service, accounts.ids["twilio"], webhook)).valid
+    answer = await telephony.validate_webhook(
+        webhook.request(theirs), metadata=service.auth(**other)
+    )
+    assert answer.valid

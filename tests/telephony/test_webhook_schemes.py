@@ -20,7 +20,10 @@ import jwt
 import pytest
 from plivo.utils.signature_v3 import validate_v3_signature  # type: ignore[import-untyped]
 from telnyx.lib.webhook_verification import WebhookVerificationError, verify_webhook_signature
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from twilio.request_validator import (  # type: ignore[import-untyped]
+    RequestValidator,
+    get_signature_algorithm,
+)
 from vonage_jwt.verify_jwt import verify_signature  # type: ignore[import-untyped]
 
 from integration_api.credentials.model import (
@@ -33,7 +36,13 @@ from integration_api.providers.plivo.webhook import CHECKER as PLIVO
 from integration_api.providers.telnyx.webhook import CHECKER as TELNYX
 from integration_api.providers.twilio.webhook import CHECKER as TWILIO
 from integration_api.providers.vonage.webhook import CHECKER as VONAGE
-from integration_api.telephony.webhooks import Genuine, Rejected, Rejection, WebhookCheck
+from integration_api.telephony.webhooks import (
+    MAX_FORM_FIELDS,
+    Genuine,
+    Rejected,
+    Rejection,
+    WebhookCheck,
+)
 from tests.telephony.signing import (
     SignedWebhook,
     TelnyxKeys,
@@ -159,6 +168,12 @@ class TestTwilio:
         assert not twilio_says(webhook)
         assert rejection(twilio_check(webhook)) == Rejection.SIGNATURE_MISMATCH
 
+    def test_a_form_of_more_fields_than_a_provider_sends_is_refused(self) -> None:
+        fields = [(f"k{number}", "v") for number in range(MAX_FORM_FIELDS + 1)]
+        webhook = twilio_form(TWILIO_TOKEN, HOOK, fields)
+        assert rejection(twilio_check(webhook)) == Rejection.SIGNATURE_MISMATCH
+        assert isinstance(twilio_check(twilio_form(TWILIO_TOKEN, HOOK, fields[:-1])), Genuine)
+
     def test_a_missing_signature_is_named(self) -> None:
         webhook = twilio_form(TWILIO_TOKEN, HOOK, CALL_FIELDS).with_headers(X_Twilio_Signature=None)
         assert not twilio_says(webhook)
@@ -182,6 +197,16 @@ class TestTwilio:
             X_Twilio_Webhooks_Signature_Settings="key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
         )
         assert rejection(twilio_check(webhook)) == Rejection.NO_SIGNING_SECRET
+
+    def test_an_empty_signature_settings_header_means_the_auth_token(self) -> None:
+        webhook = twilio_form(TWILIO_TOKEN, HOOK, CALL_FIELDS).with_headers(
+            X_Twilio_Webhooks_Signature_Settings=""
+        )
+        algorithm = get_signature_algorithm(webhook.header("X-Twilio-Webhooks-Signature-Settings"))
+        assert RequestValidator(TWILIO_TOKEN).validate(
+            webhook.url, twilio_params(CALL_FIELDS), webhook.header("X-Twilio-Signature"), algorithm
+        )
+        assert isinstance(twilio_check(webhook), Genuine)
 
     def test_an_algorithm_twilio_refuses_is_unsupported(self) -> None:
         webhook = twilio_form(TWILIO_TOKEN, HOOK, CALL_FIELDS).with_headers(
@@ -268,6 +293,22 @@ class TestPlivo:
         assert rejection(check) == Rejection.MISSING_HEADER
         assert header.replace("_", "-") in check.detail
 
+    def test_a_form_of_more_fields_than_a_provider_sends_is_refused(self) -> None:
+        fields = [(f"k{number}", "v") for number in range(MAX_FORM_FIELDS + 1)]
+        webhook = plivo_webhook(PLIVO_TOKEN, "POST", PLIVO_HOOK, fields)
+        assert rejection(plivo_check(webhook)) == Rejection.SIGNATURE_MISMATCH
+        fewer = plivo_webhook(PLIVO_TOKEN, "POST", PLIVO_HOOK, fields[:-1])
+        assert isinstance(plivo_check(fewer), Genuine)
+
+    @pytest.mark.parametrize(
+        "body", [b"[" * 100_000, b'{"a":' * 100_000], ids=["arrays", "objects"]
+    )
+    def test_a_json_body_nested_past_the_parser_is_a_mismatch(self, body: bytes) -> None:
+        webhook = replace(
+            plivo_webhook(PLIVO_TOKEN, "POST", PLIVO_HOOK, PLIVO_FIELDS), body=body
+        ).with_headers(Content_Type="application/json")
+        assert rejection(plivo_check(webhook)) == Rejection.SIGNATURE_MISMATCH
+
     def test_a_signature_that_is_not_base64_is_malformed(self) -> None:
         webhook = plivo_webhook(PLIVO_TOKEN, "GET", PLIVO_HOOK).with_headers(
             X_Plivo_Signature_V3="%%%,???"
@@ -344,8 +385,13 @@ class TestTelnyx:
 
     @pytest.mark.parametrize(
         "headers",
-        [{"telnyx_signature_ed25519": "c2hvcnQ="}, {"telnyx_timestamp": "soon"}],
-        ids=["short-signature", "timestamp"],
+        [
+            {"telnyx_signature_ed25519": "c2hvcnQ="},
+            {"telnyx_timestamp": "soon"},
+            {"telnyx_timestamp": "\u00b2"},
+            {"telnyx_timestamp": "9" * 5000},
+        ],
+        ids=["short-signature", "timestamp", "superscript-digit", "too-many-digits"],
     )
     def test_unreadable_headers_are_malformed(self, headers: dict[str, str]) -> None:
         keys = TelnyxKeys.generate()
@@ -410,6 +456,13 @@ class TestVonage:
             vonage_post(VONAGE_SECRET, spaced), headers={"Authorization": f"Bearer {token}"}
         )
         assert isinstance(vonage_check(webhook), Genuine)
+
+    def test_a_body_nested_past_the_parser_is_checked_by_its_raw_hash(self) -> None:
+        nested = b"[" * 100_000
+        webhook = vonage_post(VONAGE_SECRET, nested)
+        assert isinstance(vonage_check(webhook), Genuine)
+        tampered = replace(webhook, body=nested + b"]")
+        assert rejection(vonage_check(tampered)) == Rejection.PAYLOAD_HASH_MISMATCH
 
     def test_another_secret_is_a_mismatch(self) -> None:
         webhook = vonage_post("another-signature-secret-0123456789abcdef", VONAGE_EVENT)

@@ -5,8 +5,10 @@ expiring by itself; the calls that arrive together share one pipeline); in the p
 otherwise, and while Redis does not answer (one warning per outage, Redis tried again a second
 later). Entries are opaque digests (no signature, nonce or tenant in clear) and live only as
 long as a repetition could still pass its provider's check. The in-process memory is bounded:
-past its capacity the entries closest to expiry go first, so a flood of genuine webhooks costs
-memory, never an unbounded amount.
+past its capacity the scopes (tenants) holding the most entries give up theirs closest to
+expiry, down to an equal share, so a flood of genuine webhooks costs memory, never an unbounded
+amount, and a tenant flooding it with webhooks signed by its own secrets makes only its own
+forgotten, never another's.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ SWEEP_INTERVAL_SECONDS = 10.0
 
 
 class ReplayMemory(Protocol):
-    async def first_time(self, key: str, remember_seconds: float) -> bool:
-        """Remember `key` for `remember_seconds`; True unless it was already remembered."""
+    async def first_time(self, key: str, remember_seconds: float, scope: str = "") -> bool:
+        """Remember `key` for `remember_seconds`; True unless it was already remembered.
+
+        `scope` (the tenant, as a digest) shares the memory's capacity fairly; `key` must
+        already name its scope, as the keys of different scopes never compare.
+        """
         ...
 
     async def close(self) -> None: ...
@@ -40,44 +46,73 @@ class InProcessReplays:
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._capacity = max(1, capacity)
-        self._expiry: dict[str, float] = {}  # key → monotonic expiry
+        self._scopes: dict[str, dict[str, float]] = {}  # scope → key → monotonic expiry
+        self._size = 0
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
 
     def __len__(self) -> int:
-        return len(self._expiry)
+        return self._size
 
-    async def first_time(self, key: str, remember_seconds: float) -> bool:
-        return self.remember(key, remember_seconds)
+    async def first_time(self, key: str, remember_seconds: float, scope: str = "") -> bool:
+        return self.remember(key, remember_seconds, scope)
 
-    def remember(self, key: str, remember_seconds: float) -> bool:
+    def remember(self, key: str, remember_seconds: float, scope: str = "") -> bool:
         now = time.monotonic()
-        expiry = self._expiry.get(key)
+        entries = self._scopes.setdefault(scope, {})
+        expiry = entries.get(key)
         if expiry is not None and expiry > now:
             return False
-        self._expiry[key] = now + remember_seconds
-        if now >= self._next_sweep or len(self._expiry) > self._capacity:
+        if expiry is None:
+            self._size += 1
+        entries[key] = now + remember_seconds
+        if now >= self._next_sweep or self._size > self._capacity:
             self._sweep(now)
         return True
 
-    def seen(self, key: str) -> bool:
+    def seen(self, key: str, scope: str = "") -> bool:
         """Whether `key` is remembered (and not yet expired)."""
-        expiry = self._expiry.get(key)
+        expiry = self._scopes.get(scope, {}).get(key)
         return expiry is not None and expiry > time.monotonic()
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_INTERVAL_SECONDS
-        self._expiry = {key: expiry for key, expiry in self._expiry.items() if expiry > now}
-        # Down to nine tenths, so that a memory kept full sweeps once per tenth of its
-        # capacity, not on every insert.
-        excess = len(self._expiry) - self._capacity * 9 // 10
-        if len(self._expiry) > self._capacity and excess > 0:
-            log.warning("webhook replay memory full: forgetting the entries closest to expiry")
-            soonest = sorted(self._expiry.items(), key=lambda item: item[1])[:excess]
-            for key, _expiry in soonest:
-                del self._expiry[key]
+        live = {
+            scope: {key: expiry for key, expiry in entries.items() if expiry > now}
+            for scope, entries in self._scopes.items()
+        }
+        self._scopes = {scope: entries for scope, entries in live.items() if entries}
+        self._size = sum(map(len, self._scopes.values()))
+        if self._size > self._capacity:
+            # Down to nine tenths, so that a memory kept full sweeps once per tenth of its
+            # capacity, not on every insert.
+            log.warning("webhook replay memory full: the largest scopes forget their oldest")
+            self._trim_to(_fair_share(self._scopes, self._capacity * 9 // 10))
+
+    def _trim_to(self, share: int) -> None:
+        """Each scope holding more than `share` entries keeps its `share` latest to expire."""
+        for scope, entries in self._scopes.items():
+            if len(entries) > share:
+                latest = sorted(entries.items(), key=lambda item: item[1])[len(entries) - share :]
+                self._scopes[scope] = dict(latest)
+        self._size = sum(map(len, self._scopes.values()))
 
     async def close(self) -> None:
-        self._expiry.clear()
+        self._scopes.clear()
+        self._size = 0
+
+
+def _fair_share(scopes: dict[str, dict[str, float]], target: int) -> int:
+    """The most entries a scope may keep so that all of them together hold at most `target`:
+    scopes under it keep everything, the others are cut to it (at least one entry each)."""
+    sizes = sorted(len(entries) for entries in scopes.values())
+    remaining, left = target, len(sizes)
+    for size in sizes:
+        share = remaining // left
+        if size > share:
+            return max(1, share)
+        remaining -= size
+        left -= 1
+    return max(sizes, default=1)
 
 
 class RedisReplays:
@@ -96,9 +131,9 @@ class RedisReplays:
         self._fallback = fallback or InProcessReplays()
         self._down_until = 0.0
 
-    async def first_time(self, key: str, remember_seconds: float) -> bool:
+    async def first_time(self, key: str, remember_seconds: float, scope: str = "") -> bool:
         if time.monotonic() < self._down_until:
-            return self._fallback.remember(key, remember_seconds)
+            return self._fallback.remember(key, remember_seconds, scope)
         milliseconds = max(1, round(remember_seconds * 1000))
         try:
             stored = await self._batches.set_if_absent(self._prefix + key, milliseconds)
@@ -109,12 +144,12 @@ class RedisReplays:
                     error_type=str(error),
                 )
             self._down_until = time.monotonic() + RETRY_AFTER_OUTAGE_SECONDS
-            return self._fallback.remember(key, remember_seconds)
+            return self._fallback.remember(key, remember_seconds, scope)
         if self._down_until:
             log.info("redis reachable again: webhook replays remembered fleet-wide")
             self._down_until = 0.0
         # What this process accepted during the outage is still refused here.
-        return stored and not self._fallback.seen(key)
+        return stored and not self._fallback.seen(key, scope)
 
     async def close(self) -> None:
         await self._batches.close()

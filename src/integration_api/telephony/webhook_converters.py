@@ -1,7 +1,9 @@
 """ValidateWebhook's messages to and from the domain's webhook and verdict.
 
-The request is bounded before anything else happens: a URL, method and headers are what a
-provider sends, not kilobytes of headers or a URL no provider would call.
+The request is bounded before anything else happens: a URL, method, headers and body are what a
+provider sends, not kilobytes of headers, a URL no provider would call, or megabytes of form
+fields to parse and sort on the event loop (the caller forwards whatever its public webhook
+endpoint received, so anyone on the internet chooses the body).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ MAX_URL_CHARACTERS = 8192
 MAX_HEADERS = 128
 MAX_HEADER_NAME_CHARACTERS = 256
 MAX_HEADER_VALUE_CHARACTERS = 16384
+# Providers' webhooks are a few kilobytes (an event, a message of at most a few thousand
+# characters); a 4 MiB form would hold the event loop for seconds.
+MAX_BODY_BYTES = 256 * 1024
 
 _REJECTIONS = {rejection: WebhookRejection[rejection.name] for rejection in Rejection}
 
@@ -50,6 +55,10 @@ def webhook_from_request(request: ValidateWebhookRequest) -> Webhook:
             )
         # The first of a repeated header is the one an HTTP framework hands over.
         headers.setdefault(name, header.value.strip())
+    if len(request.body) > MAX_BODY_BYTES:
+        raise InvalidArgument.for_field(
+            "body", f"must be at most {MAX_BODY_BYTES} bytes: no provider sends a larger webhook"
+        )
     return Webhook(method, request.url, headers, bytes(request.body))
 
 

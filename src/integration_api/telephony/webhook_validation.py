@@ -1,9 +1,12 @@
 """ValidateWebhook: the credential's provider checks the signature, then the replay memory.
 
 A webhook is remembered only once its signature holds, so a forged request can never make a
-genuine one look replayed; entries are scoped to the tenant and the credential, so no tenant's
-webhooks can shadow another's. The check itself is pure computation on the event loop (an
-HMAC, an Ed25519 verification or an HS256 token): cheaper than handing it to a thread.
+genuine one look replayed. Entries are scoped to the tenant, so no tenant's webhooks can shadow
+another's, but not to the credential: one delivery can be genuine under several of a tenant's
+credentials (an account stored twice while it is rotated, Plivo's signatures for an account and
+its subaccount), and it is still accepted only once. The check itself is pure computation on
+the event loop (an HMAC, an Ed25519 verification or an HS256 token): cheaper than handing it to
+a thread.
 """
 
 from __future__ import annotations
@@ -42,9 +45,17 @@ WEBHOOKS = Counter(
 )
 
 
-def replay_key(tenant: Tenant, credential_id: str, replay_id: str) -> str:
-    """An opaque digest naming one accepted webhook of one tenant's credential."""
-    parts = (tenant.organization_id, tenant.project_id, credential_id, replay_id)
+def replay_key(tenant: Tenant, replay_id: str) -> str:
+    """An opaque digest naming one webhook accepted by one tenant (under any credential)."""
+    return _digest(tenant.organization_id, tenant.project_id, replay_id)
+
+
+def replay_scope(tenant: Tenant) -> str:
+    """An opaque digest naming the tenant, whose share of the replay memory its entries use."""
+    return _digest(tenant.organization_id, tenant.project_id)
+
+
+def _digest(*parts: str) -> str:
     # Each part's length keeps ("a:b", "c") and ("a", "b:c") apart.
     joined = "".join(f"{len(part)}:{part}" for part in parts)
     return hashlib.sha256(joined.encode()).hexdigest()
@@ -85,14 +96,13 @@ class WebhookValidation:
                 reason=CAPABILITY_NOT_SUPPORTED,
                 provider=provider,
             )
-        verdict = await self._verdict(tenant, credential.id, checker, webhook, credential.secret)
+        verdict = await self._verdict(tenant, checker, webhook, credential.secret)
         WEBHOOKS.labels(provider, verdict.rejection or "valid").inc()
         return verdict
 
     async def _verdict(
         self,
         tenant: Tenant,
-        credential_id: str,
         checker: WebhookChecker,
         webhook: Webhook,
         secret: SecretMaterial,
@@ -100,7 +110,7 @@ class WebhookValidation:
         check = checker.check(webhook, secret, self._clock())
         if isinstance(check, Rejected):
             return WebhookVerdict(check.rejection, check.detail, check.signed_at)
-        if not await self._first_time(tenant, credential_id, check):
+        if not await self._first_time(tenant, check):
             return WebhookVerdict(
                 Rejection.REPLAYED,
                 "this webhook was already accepted; a provider's retry of a delivery that was "
@@ -109,9 +119,10 @@ class WebhookValidation:
             )
         return WebhookVerdict(None, "", check.signed_at)
 
-    async def _first_time(self, tenant: Tenant, credential_id: str, check: Genuine) -> bool:
-        key = replay_key(tenant, credential_id, check.replay_id)
-        return await self._replays.first_time(key, max(1.0, check.remember_seconds))
+    async def _first_time(self, tenant: Tenant, check: Genuine) -> bool:
+        key = replay_key(tenant, check.replay_id)
+        seconds = max(1.0, check.remember_seconds)
+        return await self._replays.first_time(key, seconds, replay_scope(tenant))
 
 
 def _unsigned_explanation(provider: str, checker: UnsignedWebhooks | None) -> str:

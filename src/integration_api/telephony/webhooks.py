@@ -123,15 +123,21 @@ class UnsignedWebhooks:
 UNTIMED_REMEMBER_SECONDS = 600.0
 
 
+# Providers post a few dozen fields; tens of thousands of tiny ones (a body within its bound)
+# would hold the event loop for a tenth of a second or more while they are parsed and sorted.
+MAX_FORM_FIELDS = 1000
+
+
 def form_fields(body: bytes) -> dict[str, list[str]] | None:
     """An `application/x-www-form-urlencoded` body's fields in order, values kept per name;
-    None when the body is not UTF-8."""
+    None when the body is not UTF-8 or holds more than `MAX_FORM_FIELDS` fields."""
     try:
         text = body.decode()
-    except UnicodeDecodeError:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # not UTF-8 (UnicodeDecodeError), or too many fields
         return None
     fields: dict[str, list[str]] = {}
-    for name, value in parse_qsl(text, keep_blank_values=True):
+    for name, value in pairs:
         fields.setdefault(name, []).append(value)
     return fields
 

@@ -94,8 +94,15 @@ class PlivoWebhooks:
             )
         fields = _body_fields(webhook)
         if fields is None:
-            return Rejected(Rejection.SIGNATURE_MISMATCH, "the body is not a form or JSON object")
-        canonical = canonical_url(webhook.method, webhook.url, fields)
+            return Rejected(
+                Rejection.SIGNATURE_MISMATCH,
+                "the body is not a form (UTF-8, as many fields as a provider sends) or a JSON "
+                "object",
+            )
+        try:
+            canonical = canonical_url(webhook.method, webhook.url, fields)
+        except RecursionError:  # nested fields are written out recursively
+            return Rejected(Rejection.SIGNATURE_MISMATCH, "the body is nested too deeply")
         expected = signature(secret.auth_token, canonical, nonce)
         # Every offered value is compared, so the time taken does not say which one matched.
         matches = [hmac.compare_digest(expected, value.encode()) for value in offered]
@@ -115,7 +122,7 @@ def _body_fields(webhook: Webhook) -> Mapping[str, object] | None:
         return form_fields(webhook.body)
     try:
         value = json.loads(webhook.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return None
     return value if isinstance(value, dict) else None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -29,6 +30,9 @@ TIMESTAMP_HEADER = "telnyx-timestamp"
 TOLERANCE_SECONDS = 300
 _KEY_BYTES = 32
 _SIGNATURE_BYTES = 64
+# ASCII digits only (`str.isdigit` also admits digits `int` refuses, like "²"), and few enough
+# that `int` converts them (it refuses more than 4300) and the time is a date.
+_UNIX_SECONDS = re.compile(r"[0-9]{1,18}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -62,7 +66,7 @@ class TelnyxWebhooks:
             missing = "telnyx-signature-ed25519" if encoded is None else "telnyx-timestamp"
             return Rejected(Rejection.MISSING_HEADER, f"no {missing} header")
         raw_signature = _signature_bytes(encoded)
-        if raw_signature is None or not timestamp.isdigit():
+        if raw_signature is None or not _UNIX_SECONDS.fullmatch(timestamp):
             return Rejected(
                 Rejection.MALFORMED_SIGNATURE,
                 "telnyx-signature-ed25519 must be a base64 Ed25519 signature and "

@@ -62,8 +62,11 @@ class TwilioWebhooks:
                 "Twilio signs webhooks with the account's auth token, which this credential "
                 "does not hold (an API key cannot check them)",
             )
-        if webhook.header(SETTINGS_HEADER) is not None:
-            return _shared_key_rejection(webhook.header(SETTINGS_HEADER) or "")
+        settings = webhook.header(SETTINGS_HEADER)
+        # An empty settings header names no key: the auth token signed it, as Twilio's own
+        # validator reads it.
+        if settings:
+            return _shared_key_rejection(settings)
         signature = webhook.header(SIGNATURE_HEADER)
         if signature is None:
             return Rejected(Rejection.MISSING_HEADER, "no X-Twilio-Signature header")
@@ -99,7 +102,10 @@ def _signed_fields(webhook: Webhook) -> tuple[dict[str, list[str]], bool] | Reje
     if webhook.method == "POST" and webhook.content_type() == FORM:
         fields = form_fields(webhook.body)
         if fields is None:
-            return Rejected(Rejection.SIGNATURE_MISMATCH, "the form body is not UTF-8")
+            return Rejected(
+                Rejection.SIGNATURE_MISMATCH,
+                "the form body is not UTF-8 or holds more fields than a provider sends",
+            )
         return fields, True
     declared = parse_qs(urlsplit(webhook.url).query).get(BODY_HASH_PARAMETER)
     if declared:

@@ -76,7 +76,7 @@ def payload_hashes(webhook: Webhook) -> list[str]:
     digests = [hashlib.sha256(webhook.body).hexdigest()]
     try:
         compact = json.dumps(json.loads(webhook.body), separators=(",", ":"), ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return digests
     return [*digests, hashlib.sha256(compact.encode()).hexdigest()]
 
