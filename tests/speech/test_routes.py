@@ -525,7 +525,7 @@ async def test_another_tenants_route_is_not_found(
 
 
 def route_sample(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(f"integration_api_speech_route_{name}", labels) or 0.0
+    return REGISTRY.get_sample_value(f"integration_api_route_{name}", labels) or 0.0
 
 
 async def test_attempts_and_failovers_are_counted_per_route_and_target(
@@ -540,6 +540,14 @@ async def test_attempts_and_failovers_are_counted_per_route_and_target(
     assert route_sample("attempts_total", **on, target="1", outcome="answered") == 2
     assert route_sample("failovers_total", **on, target="0") == 2
     assert route_sample("failovers_total", **on, target="1") == 0
+    # Counted with chat's, told apart by the operation: speech has no counters of its own.
+    assert (
+        REGISTRY.get_sample_value(
+            "integration_api_speech_route_attempts_total",
+            {**on, "target": "0", "outcome": "rate_limited"},
+        )
+        is None
+    )
 
 
 async def test_a_caller_cancelling_ends_the_answering_targets_session(

@@ -1,4 +1,5 @@
-"""The only code that knows both the generated route report messages and the domain's report."""
+"""The only code that knows both the generated route report messages and the domain's report:
+the last message of every routed call (chat, embeddings, rerank and speech) carries it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from integration_api_proto.integration.v1 import (
     RerankResponse,
     RouteAttempt,
     RouteReport,
+    SynthesizeResponse,
+    SynthesizeStreamResponse,
+    TranscribeResponse,
 )
 
 from integration_api.embeddings.contract import EmbedResult, RerankAnswer
@@ -22,8 +26,11 @@ from integration_api.embeddings.converters import (
 from integration_api.llm.converters import EncodedChatChunk, chunk_from_part
 from integration_api.llm.wire import wire_class
 from integration_api.routes import model
+from integration_api.routes import speech as routed_speech
 from integration_api.routes.chat import RoutedFinish
 from integration_api.routes.embeddings import Routed
+from integration_api.speech import converters as speech_converters
+from integration_api.speech.contract import SynthesisDone, TranscriptionMetadata
 
 _OUTCOMES: dict[model.AttemptOutcome, AttemptOutcome] = {
     "answered": AttemptOutcome.ANSWERED,
@@ -99,4 +106,31 @@ def embed_response_from_routed(routed: Routed[EmbedResult]) -> EmbedResponse:
 def rerank_response_from_routed(routed: Routed[RerankAnswer]) -> RerankResponse:
     response = rerank_response_from_answer(routed.answer)
     response.route = route_report_message(routed.route)
+    return response
+
+
+def transcribe_response_from_routed(
+    routed: routed_speech.Routed[TranscriptionMetadata],
+) -> TranscribeResponse:
+    response = speech_converters.transcribe_response(routed.event)
+    assert response.metadata is not None  # the metadata's own message
+    response.metadata.route = route_report_message(routed.report)
+    return response
+
+
+def synthesize_response_from_routed(
+    routed: routed_speech.Routed[SynthesisDone],
+) -> SynthesizeResponse:
+    response = speech_converters.synthesize_response(routed.event)
+    assert response.done is not None  # the done's own message
+    response.done.route = route_report_message(routed.report)
+    return response
+
+
+def synthesize_stream_response_from_routed(
+    routed: routed_speech.Routed[SynthesisDone],
+) -> SynthesizeStreamResponse:
+    response = speech_converters.synthesize_stream_response(routed.event)
+    assert response.done is not None  # the done's own message
+    response.done.route = route_report_message(routed.report)
     return response

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import structlog
 
-from integration_api.errors import DeadlineExceeded, ServiceError
+from integration_api.errors import ServiceError
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
@@ -32,7 +32,7 @@ from integration_api.routes import metrics
 from integration_api.routes.credential_providers import ProviderNotingCredentials
 from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteReport, RouteTarget
 from integration_api.routes.order import TargetOrder
-from integration_api.routes.outcomes import MOVES_ON, SKIPPED, outcome_of
+from integration_api.routes.outcomes import MOVES_ON, SKIPPED, first_token_timeout, outcome_of
 
 log = structlog.get_logger("integration_api.routes")
 
@@ -40,7 +40,6 @@ AnswerT = TypeVar("AnswerT")
 # Makes one attempt with a target; the flag says whether it is the last one left.
 AttemptCall = Callable[[RouteTarget, bool], Awaitable[AnswerT]]
 
-FIRST_TOKEN_TIMEOUT = "ROUTE_FIRST_TOKEN_TIMEOUT"
 # How the pipelines call every target of a route but the last: once, without a retry.
 ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
@@ -78,7 +77,7 @@ class RoutedCall:
                 answer = await self._bounded(attempt(target, last), last)
             except ServiceError as failure:
                 error = failure
-                outcome = self._outcome(failure)
+                outcome = outcome_of(failure)
             else:
                 self._note(index, target, "answered", started, label)
                 self.answered_by = index
@@ -110,16 +109,7 @@ class RoutedCall:
         except TimeoutError:
             if not scope.expired():
                 raise
-            raise DeadlineExceeded(
-                f"no first content within the route's first_token_timeout ({seconds:g} s)",
-                reason=FIRST_TOKEN_TIMEOUT,
-            ) from None
-
-    @staticmethod
-    def _outcome(error: ServiceError) -> AttemptOutcome:
-        if error.reason == FIRST_TOKEN_TIMEOUT:
-            return "first_token_timeout"
-        return outcome_of(error)
+            raise first_token_timeout(seconds) from None
 
     def _note(
         self,
