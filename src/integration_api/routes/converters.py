@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from integration_api_proto.integration import v1 as pb
 from integration_api_proto.integration.v1 import (
     AttemptOutcome,
     ChatChunk,
@@ -113,8 +114,7 @@ def transcribe_response_from_routed(
     routed: routed_speech.Routed[TranscriptionMetadata],
 ) -> TranscribeResponse:
     response = speech_converters.transcribe_response(routed.event)
-    assert response.metadata is not None  # the metadata's own message
-    response.metadata.route = route_report_message(routed.report)
+    _carry_report(response.metadata, routed.report)
     return response
 
 
@@ -122,8 +122,7 @@ def synthesize_response_from_routed(
     routed: routed_speech.Routed[SynthesisDone],
 ) -> SynthesizeResponse:
     response = speech_converters.synthesize_response(routed.event)
-    assert response.done is not None  # the done's own message
-    response.done.route = route_report_message(routed.report)
+    _carry_report(response.done, routed.report)
     return response
 
 
@@ -131,6 +130,13 @@ def synthesize_stream_response_from_routed(
     routed: routed_speech.Routed[SynthesisDone],
 ) -> SynthesizeStreamResponse:
     response = speech_converters.synthesize_stream_response(routed.event)
-    assert response.done is not None  # the done's own message
-    response.done.route = route_report_message(routed.report)
+    _carry_report(response.done, routed.report)
     return response
+
+
+def _carry_report(
+    last: pb.TranscriptionMetadata | pb.SynthesisDone | None, report: model.RouteReport
+) -> None:
+    """Adds the report to a routed speech call's last message (its metadata, or done)."""
+    assert last is not None  # the speech converters always set the final event's message
+    last.route = route_report_message(report)

@@ -29,6 +29,7 @@ from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
 from integration_api.routes import metrics
+from integration_api.routes.attempts import name_route_in, note_attempt
 from integration_api.routes.credential_providers import ProviderNotingCredentials
 from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteReport, RouteTarget
 from integration_api.routes.order import TargetOrder
@@ -123,26 +124,22 @@ class RoutedCall:
         provider = self.credentials.provider_of(target.credential_id)
         if not provider and error is not None:
             provider = error.provider or ""
-        self.attempts.append(
-            Attempt(
-                target_index=index,
-                credential_id=target.credential_id,
-                provider=provider,
-                model=target.model or self.requested_model,
-                outcome=outcome,
-                duration=time.perf_counter() - started,
-                reason=error.reason if error is not None else "",
-            )
+        note_attempt(
+            self.attempts,
+            label=label,
+            operation=self.operation,
+            index=index,
+            target=target,
+            outcome=outcome,
+            started=started,
+            provider=provider,
+            requested_model=self.requested_model,
+            error=error,
         )
-        metrics.count_attempt(label, index, self.operation, outcome)
 
     def _ending(self, error: ServiceError) -> ServiceError:
         """The error the call ends with, saying which route it took and how each target fared."""
-        error.metadata["route_id"] = self.route.id
-        error.metadata["route_attempts"] = ",".join(
-            f"{attempt.target_index}:{attempt.outcome}" for attempt in self.attempts
-        )
-        return error
+        return name_route_in(error, self.route.id, self.attempts)
 
 
 def _spent(deadline: Deadline) -> bool:

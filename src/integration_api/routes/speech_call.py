@@ -23,6 +23,7 @@ import structlog
 from integration_api.errors import ServiceError
 from integration_api.principal import Tenant
 from integration_api.routes import metrics
+from integration_api.routes.attempts import name_route_in, note_attempt
 from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteReport, RouteTarget
 from integration_api.routes.order import TargetOrder
 from integration_api.routes.outcomes import MOVES_ON, SKIPPED, first_token_timeout, outcome_of
@@ -89,15 +90,8 @@ class RoutedCall(Generic[EventT]):
                 async for event in events:
                     yield event
             except ServiceError as error:
-                self._name_in(error)
+                name_route_in(error, self.route.id, self.attempts)
                 raise
-
-    def _name_in(self, error: ServiceError) -> None:
-        """The error the call ends with says which route it took and how each target fared."""
-        error.metadata["route_id"] = self.route.id
-        error.metadata["route_attempts"] = ",".join(
-            f"{attempt.target_index}:{attempt.outcome}" for attempt in self.attempts
-        )
 
     async def _attempts(
         self,
@@ -172,18 +166,19 @@ class RoutedCall(Generic[EventT]):
         label: str,
         error: ServiceError | None,
     ) -> None:
-        self.attempts.append(
-            Attempt(
-                target_index=index,
-                credential_id=target.credential_id,
-                provider=(error.provider or "") if error is not None else "",
-                model=target.model or self.requested_model,
-                outcome=outcome,
-                duration=time.perf_counter() - started,
-                reason=error.reason if error is not None else "",
-            )
+        note_attempt(
+            self.attempts,
+            label=label,
+            operation=self.operation.name,
+            index=index,
+            target=target,
+            outcome=outcome,
+            started=started,
+            # The answering target's provider comes with its final event (`answered_with`).
+            provider=(error.provider or "") if error is not None else "",
+            requested_model=self.requested_model,
+            error=error,
         )
-        metrics.count_attempt(label, index, self.operation.name, outcome)
 
 
 class _Owed:
