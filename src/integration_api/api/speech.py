@@ -18,10 +18,14 @@ from integration_api_proto.integration.v1 import (
     grpc_aio,
 )
 
-from integration_api.api import speech_route_messages
 from integration_api.call_context import require_principal
 from integration_api.errors import InvalidArgument
 from integration_api.providers.speech_transport import SpeechTransport
+from integration_api.routes.converters import (
+    synthesize_response_from_routed,
+    synthesize_stream_response_from_routed,
+    transcribe_response_from_routed,
+)
 from integration_api.routes.speech import Routed, RoutedSpeech
 from integration_api.speech import converters
 from integration_api.speech.pipeline import SpeechService
@@ -60,7 +64,7 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
             async with aclosing(self._routed.transcribe(tenant, options, inputs)) as events:
                 async for routed in events:
                     if isinstance(routed, Routed):
-                        yield speech_route_messages.transcribe_response(routed)
+                        yield transcribe_response_from_routed(routed)
                     else:
                         yield converters.transcribe_response(routed)
             return
@@ -78,7 +82,7 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
             async with aclosing(self._routed.synthesize(tenant, options, request.text)) as events:
                 async for routed in events:
                     if isinstance(routed, Routed):
-                        yield speech_route_messages.synthesize_response(routed)
+                        yield synthesize_response_from_routed(routed)
                     else:
                         yield converters.synthesize_response(routed)
             return
@@ -99,7 +103,7 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
             async with aclosing(stream) as events:
                 async for routed in events:
                     if isinstance(routed, Routed):
-                        yield speech_route_messages.synthesize_stream_response(routed)
+                        yield synthesize_stream_response_from_routed(routed)
                     else:
                         yield converters.synthesize_stream_response(routed)
             return

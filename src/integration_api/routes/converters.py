@@ -1,10 +1,12 @@
-"""The only code that knows both the generated route report messages and the domain's report."""
+"""The only code that knows both the generated route report messages and the domain's report:
+the last message of every routed call (chat, embeddings, rerank and speech) carries it."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
+from integration_api_proto.integration import v1 as pb
 from integration_api_proto.integration.v1 import (
     AttemptOutcome,
     ChatChunk,
@@ -12,6 +14,9 @@ from integration_api_proto.integration.v1 import (
     RerankResponse,
     RouteAttempt,
     RouteReport,
+    SynthesizeResponse,
+    SynthesizeStreamResponse,
+    TranscribeResponse,
 )
 
 from integration_api.embeddings.contract import EmbedResult, RerankAnswer
@@ -22,8 +27,11 @@ from integration_api.embeddings.converters import (
 from integration_api.llm.converters import EncodedChatChunk, chunk_from_part
 from integration_api.llm.wire import wire_class
 from integration_api.routes import model
+from integration_api.routes import speech as routed_speech
 from integration_api.routes.chat import RoutedFinish
 from integration_api.routes.embeddings import Routed
+from integration_api.speech import converters as speech_converters
+from integration_api.speech.contract import SynthesisDone, TranscriptionMetadata
 
 _OUTCOMES: dict[model.AttemptOutcome, AttemptOutcome] = {
     "answered": AttemptOutcome.ANSWERED,
@@ -100,3 +108,35 @@ def rerank_response_from_routed(routed: Routed[RerankAnswer]) -> RerankResponse:
     response = rerank_response_from_answer(routed.answer)
     response.route = route_report_message(routed.route)
     return response
+
+
+def transcribe_response_from_routed(
+    routed: routed_speech.Routed[TranscriptionMetadata],
+) -> TranscribeResponse:
+    response = speech_converters.transcribe_response(routed.event)
+    _carry_report(response.metadata, routed.report)
+    return response
+
+
+def synthesize_response_from_routed(
+    routed: routed_speech.Routed[SynthesisDone],
+) -> SynthesizeResponse:
+    response = speech_converters.synthesize_response(routed.event)
+    _carry_report(response.done, routed.report)
+    return response
+
+
+def synthesize_stream_response_from_routed(
+    routed: routed_speech.Routed[SynthesisDone],
+) -> SynthesizeStreamResponse:
+    response = speech_converters.synthesize_stream_response(routed.event)
+    _carry_report(response.done, routed.report)
+    return response
+
+
+def _carry_report(
+    last: pb.TranscriptionMetadata | pb.SynthesisDone | None, report: model.RouteReport
+) -> None:
+    """Adds the report to a routed speech call's last message (its metadata, or done)."""
+    assert last is not None  # the speech converters always set the final event's message
+    last.route = route_report_message(report)

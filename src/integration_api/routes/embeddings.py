@@ -8,6 +8,7 @@ but the last (see `routes.failover`). Vectors and rankings always come from one 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable
 from typing import Generic, TypeVar
 
 from integration_api.embeddings.contract import (
@@ -21,7 +22,7 @@ from integration_api.embeddings.rerank import RerankService
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
 from integration_api.routes.credential_providers import ProviderNotingCredentials
-from integration_api.routes.failover import RoutedCall
+from integration_api.routes.failover import AttemptCall, RoutedCall
 from integration_api.routes.model import RouteReport, RouteTarget
 from integration_api.routes.ports import RouteSource
 
@@ -58,28 +59,36 @@ class RoutedEmbeddings(Generic[ClientT]):
     async def embed(
         self, tenant: Tenant, route_id: str, request: EmbedRequest, deadline: Deadline
     ) -> Routed[EmbedResult]:
-        route = await self._routes.route_for_use(tenant, route_id)
-        call = RoutedCall(route, "embed", tenant, self._pipelines.credentials, request.model)
-
-        async def attempt(target: RouteTarget, last: bool) -> EmbedResult:
+        def attempt(target: RouteTarget, last: bool) -> Awaitable[EmbedResult]:
             pipelines = self._pipelines
             pipeline = pipelines.embed_retrying if last else pipelines.embed_once
-            return await pipeline.embed(tenant, _for_target(request, target), deadline)
+            return pipeline.embed(tenant, _for_target(request, target), deadline)
 
-        answer = await call.first_answer(attempt, deadline)
-        return Routed(answer, call.report())
+        return await self._first_answer(tenant, route_id, "embed", request.model, attempt, deadline)
 
     async def rerank(
         self, tenant: Tenant, route_id: str, request: RerankRequest, deadline: Deadline
     ) -> Routed[RerankAnswer]:
-        route = await self._routes.route_for_use(tenant, route_id)
-        call = RoutedCall(route, "rerank", tenant, self._pipelines.credentials, request.model)
-
-        async def attempt(target: RouteTarget, last: bool) -> RerankAnswer:
+        def attempt(target: RouteTarget, last: bool) -> Awaitable[RerankAnswer]:
             pipelines = self._pipelines
             pipeline = pipelines.rerank_retrying if last else pipelines.rerank_once
-            return await pipeline.rerank(tenant, _for_target(request, target), deadline)
+            return pipeline.rerank(tenant, _for_target(request, target), deadline)
 
+        return await self._first_answer(
+            tenant, route_id, "rerank", request.model, attempt, deadline
+        )
+
+    async def _first_answer(
+        self,
+        tenant: Tenant,
+        route_id: str,
+        operation: str,
+        model: str,
+        attempt: AttemptCall[AnswerT],
+        deadline: Deadline,
+    ) -> Routed[AnswerT]:
+        route = await self._routes.route_for_use(tenant, route_id)
+        call = RoutedCall(route, operation, tenant, self._pipelines.credentials, model)
         answer = await call.first_answer(attempt, deadline)
         return Routed(answer, call.report())
 

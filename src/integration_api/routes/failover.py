@@ -24,15 +24,16 @@ from typing import TypeVar
 
 import structlog
 
-from integration_api.errors import DeadlineExceeded, ServiceError
+from integration_api.errors import ServiceError
 from integration_api.llm.retry import RetryPolicy
 from integration_api.llm.timing import Deadline
 from integration_api.principal import Tenant
 from integration_api.routes import metrics
+from integration_api.routes.attempts import name_route_in, note_attempt
 from integration_api.routes.credential_providers import ProviderNotingCredentials
 from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteReport, RouteTarget
 from integration_api.routes.order import TargetOrder
-from integration_api.routes.outcomes import MOVES_ON, SKIPPED, outcome_of
+from integration_api.routes.outcomes import MOVES_ON, SKIPPED, first_token_timeout, outcome_of
 
 log = structlog.get_logger("integration_api.routes")
 
@@ -40,7 +41,6 @@ AnswerT = TypeVar("AnswerT")
 # Makes one attempt with a target; the flag says whether it is the last one left.
 AttemptCall = Callable[[RouteTarget, bool], Awaitable[AnswerT]]
 
-FIRST_TOKEN_TIMEOUT = "ROUTE_FIRST_TOKEN_TIMEOUT"
 # How the pipelines call every target of a route but the last: once, without a retry.
 ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
@@ -78,7 +78,7 @@ class RoutedCall:
                 answer = await self._bounded(attempt(target, last), last)
             except ServiceError as failure:
                 error = failure
-                outcome = self._outcome(failure)
+                outcome = outcome_of(failure)
             else:
                 self._note(index, target, "answered", started, label)
                 self.answered_by = index
@@ -110,16 +110,7 @@ class RoutedCall:
         except TimeoutError:
             if not scope.expired():
                 raise
-            raise DeadlineExceeded(
-                f"no first content within the route's first_token_timeout ({seconds:g} s)",
-                reason=FIRST_TOKEN_TIMEOUT,
-            ) from None
-
-    @staticmethod
-    def _outcome(error: ServiceError) -> AttemptOutcome:
-        if error.reason == FIRST_TOKEN_TIMEOUT:
-            return "first_token_timeout"
-        return outcome_of(error)
+            raise first_token_timeout(seconds) from None
 
     def _note(
         self,
@@ -133,26 +124,22 @@ class RoutedCall:
         provider = self.credentials.provider_of(target.credential_id)
         if not provider and error is not None:
             provider = error.provider or ""
-        self.attempts.append(
-            Attempt(
-                target_index=index,
-                credential_id=target.credential_id,
-                provider=provider,
-                model=target.model or self.requested_model,
-                outcome=outcome,
-                duration=time.perf_counter() - started,
-                reason=error.reason if error is not None else "",
-            )
+        note_attempt(
+            self.attempts,
+            label=label,
+            operation=self.operation,
+            index=index,
+            target=target,
+            outcome=outcome,
+            started=started,
+            provider=provider,
+            requested_model=self.requested_model,
+            error=error,
         )
-        metrics.count_attempt(label, index, self.operation, outcome)
 
     def _ending(self, error: ServiceError) -> ServiceError:
         """The error the call ends with, saying which route it took and how each target fared."""
-        error.metadata["route_id"] = self.route.id
-        error.metadata["route_attempts"] = ",".join(
-            f"{attempt.target_index}:{attempt.outcome}" for attempt in self.attempts
-        )
-        return error
+        return name_route_in(error, self.route.id, self.attempts)
 
 
 def _spent(deadline: Deadline) -> bool:

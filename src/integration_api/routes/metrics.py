@@ -3,8 +3,8 @@
 The `route` label is the route's id, which tenants create at will, so it is bounded like the
 model label (`bounded_labels`): each tenant brings at most 32 routes of its own and all tenants
 at most 512 per worker; past that a route counts as `other`. `target` is the target's position
-in its route (0 to 7), `operation` one of chat, embed, rerank, and `outcome` one of the
-`AttemptOutcome` values: every label is bounded.
+in its route (0 to 7), `operation` one of chat, embed, rerank, transcribe, synthesize,
+synthesize_stream, and `outcome` one of the `AttemptOutcome` values: every label is bounded.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ could not be reached, was rate limiting or overloaded, answered 5xx or something
 longer than the route's time to first content; or the call never reached it (at its rate limit,
 breaker open, disabled, deleted, a provider without this operation). A refused key moves on too:
 the caller's request was fine, and the pipeline has marked the key INVALID. Everything else ends
-the call with its error, as a call naming a credential would: an invalid argument or a model the
-provider does not know would fail on every target alike, and the caller's own deadline is spent.
+the call with its error, as a call naming a credential would: an invalid argument (a model the
+provider does not know, an audio format, a voice) or the tenant's own caps (calls in flight,
+speech sessions, audio and text sizes) would fail on every target alike, and the caller's own
+deadline is spent. The same rules hold for every operation a route serves, chat to speech.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from integration_api.errors import (
 )
 from integration_api.providers.transport_failures import TRANSPORT_FAILURE
 from integration_api.routes.model import CIRCUIT_OPEN, CREDENTIAL_RATE_LIMITED, AttemptOutcome
+from integration_api.speech.pipeline import AUDIO_LIMIT, SESSION_LIMIT, TEXT_LIMIT
 from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, PROVIDER_HTTP_STATUS
 from integration_api.upstream.limits import ANSWER_TOO_SLOW, EVENT_GAP_TOO_LONG, TENANT_CALL_LIMIT
+
+# The reason of an attempt ended by the route's own time-to-first-content deadline.
+FIRST_TOKEN_TIMEOUT = "ROUTE_FIRST_TOKEN_TIMEOUT"
 
 # Refusals before any provider call: the target cannot serve this call at all.
 _UNAVAILABLE_TARGET_REASONS = frozenset(
@@ -30,6 +36,9 @@ _UNAVAILABLE_TARGET_REASONS = frozenset(
 )
 # The stream's own bounds on a provider's silence: the provider's failure, not the caller's.
 _PROVIDER_SILENT_REASONS = frozenset({EVENT_GAP_TOO_LONG, ANSWER_TOO_SLOW})
+# The tenant's own caps: the same on every target, and no provider was called, so they end the
+# call like any other refusal of the caller.
+_CALLERS_OWN_LIMITS = frozenset({TENANT_CALL_LIMIT, SESSION_LIMIT, AUDIO_LIMIT, TEXT_LIMIT})
 
 # The outcomes after which the call tries its next target.
 MOVES_ON: frozenset[AttemptOutcome] = frozenset(
@@ -50,8 +59,18 @@ SKIPPED: frozenset[AttemptOutcome] = frozenset(
 )
 
 
+def first_token_timeout(seconds: float) -> DeadlineExceeded:
+    """The error of an attempt that produced no first content within the route's deadline."""
+    return DeadlineExceeded(
+        f"no first content within the route's first_token_timeout ({seconds:g} s)",
+        reason=FIRST_TOKEN_TIMEOUT,
+    )
+
+
 def outcome_of(error: ServiceError) -> AttemptOutcome:
     """The outcome of an attempt that ended with `error` before any content."""
+    if error.reason == FIRST_TOKEN_TIMEOUT:
+        return "first_token_timeout"
     if error.reason == CREDENTIAL_RATE_LIMITED:
         return "skipped_rate_limited"
     if error.reason == CIRCUIT_OPEN:
@@ -61,9 +80,7 @@ def outcome_of(error: ServiceError) -> AttemptOutcome:
     if isinstance(error, FailedPrecondition) and error.reason == CREDENTIAL_REJECTED:
         return "key_refused"
     if isinstance(error, ResourceExhausted):
-        # The tenant's own cap on calls in flight refuses every target alike, and no provider
-        # was called: it ends the call like any other refusal of the caller.
-        return "failed" if error.reason == TENANT_CALL_LIMIT else "rate_limited"
+        return "failed" if error.reason in _CALLERS_OWN_LIMITS else "rate_limited"
     if isinstance(error, Unavailable):
         return "unreachable" if TRANSPORT_FAILURE in error.metadata else "provider_error"
     if isinstance(error, DeadlineExceeded) and (
@@ -73,5 +90,6 @@ def outcome_of(error: ServiceError) -> AttemptOutcome:
         # stream allows), not the caller's deadline.
         return "unreachable"
     if isinstance(error, NotFound) and PROVIDER_HTTP_STATUS not in error.metadata:
+        # The route names a credential deleted since.
         return "skipped_unavailable"
     return "failed"

@@ -34,7 +34,7 @@ from typing import Generic, TypeVar
 from integration_api.principal import Tenant
 from integration_api.routes.model import RouteReport, RouteTarget
 from integration_api.routes.ports import RouteSource
-from integration_api.routes.speech_call import Operation, RoutedCall
+from integration_api.routes.speech_call import AttemptCall, Operation, RoutedCall
 from integration_api.routes.speech_replay import Feed, ReplayableInputs
 from integration_api.speech.contract import (
     AudioChunk,
@@ -64,6 +64,8 @@ REPLAY_TEXT_CHARACTERS = 4_000
 
 EndT = TypeVar("EndT", TranscriptionMetadata, SynthesisDone)
 TransportT = TypeVar("TransportT")
+EventT = TypeVar("EventT", TranscriptEvent, SynthesisEvent)
+InputT = TypeVar("InputT", TranscribeInput, SynthesisInput)
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,10 @@ class RoutedSpeech(Generic[TransportT]):
         self._routes = routes
         self._chooser = chooser
 
-    async def transcribe(
+    def transcribe(
         self, tenant: Tenant, options: TranscriptionOptions, inputs: AsyncIterator[TranscribeInput]
     ) -> AsyncGenerator[TranscriptEvent | Routed[TranscriptionMetadata], None]:
         """Transcript events of the answering target, its metadata last with the report."""
-        route = await self._routes.route_for_use(tenant, options.route_id)
         replay = ReplayableInputs(
             inputs,
             size=_audio_size,
@@ -148,40 +149,26 @@ class RoutedSpeech(Generic[TransportT]):
             )
             return self._speech.transcribe(tenant, targeted, aiter(feed))
 
-        call = RoutedCall(tenant, route, _TRANSCRIBE, options.model, self._chooser)
-        try:
-            run = call.run(attempt, replay, deadline_from_start=False)
-            async with aclosing(run) as events:
-                async for event in events:
-                    if isinstance(event, TranscriptionMetadata):
-                        call.answered_with(event.provider)
-                        yield Routed(event, call.report())
-                    else:
-                        yield event
-        finally:
-            await replay.close()
+        call = _Call(tenant, options.route_id, _TRANSCRIBE, options.model)
+        return self._run(call, attempt, replay, TranscriptionMetadata)
 
-    async def synthesize(
+    def synthesize(
         self, tenant: Tenant, options: SynthesisOptions, text: str
     ) -> AsyncGenerator[SynthesisEvent | Routed[SynthesisDone], None]:
         """The answering target's audio, its `SynthesisDone` last with the report."""
-        route = await self._routes.route_for_use(tenant, options.route_id)
 
         def attempt(
             target: RouteTarget, _feed: Feed[SynthesisInput] | None
         ) -> AsyncGenerator[SynthesisEvent, None]:
             return self._speech.synthesize(tenant, _targeted(options, target), text)
 
-        call = RoutedCall(tenant, route, _SYNTHESIZE, options.model, self._chooser)
-        async with aclosing(call.run(attempt, None, deadline_from_start=True)) as events:
-            async for event in events:
-                yield _with_report(event, call)
+        call = _Call(tenant, options.route_id, _SYNTHESIZE, options.model)
+        return self._run(call, attempt, None, SynthesisDone)
 
-    async def synthesize_stream(
+    def synthesize_stream(
         self, tenant: Tenant, options: SynthesisOptions, inputs: AsyncIterator[SynthesisInput]
     ) -> AsyncGenerator[SynthesisEvent | Routed[SynthesisDone], None]:
         """Like `synthesize`, for text in fragments: what a failed target was sent is replayed."""
-        route = await self._routes.route_for_use(tenant, options.route_id)
         replay = ReplayableInputs(
             inputs,
             size=_text_size,
@@ -195,19 +182,42 @@ class RoutedSpeech(Generic[TransportT]):
             assert feed is not None  # every SynthesizeStream attempt reads the caller's text
             return self._speech.synthesize_stream(tenant, _targeted(options, target), aiter(feed))
 
-        call = RoutedCall(tenant, route, _SYNTHESIZE_STREAM, options.model, self._chooser)
+        call = _Call(tenant, options.route_id, _SYNTHESIZE_STREAM, options.model)
+        return self._run(call, attempt, replay, SynthesisDone)
+
+    async def _run(
+        self,
+        call: _Call[EventT],
+        attempt: AttemptCall[InputT, EventT],
+        replay: ReplayableInputs[InputT] | None,
+        last: type[EndT],
+    ) -> AsyncGenerator[EventT | Routed[EndT], None]:
+        """The call's events, its `last` one with the route's report.
+
+        An operation reading a stream of the caller's (`replay`) owes its first content from
+        the caller's finalize or flush; one without, from the start of each attempt.
+        """
         try:
-            async with aclosing(call.run(attempt, replay, deadline_from_start=False)) as events:
+            route = await self._routes.route_for_use(call.tenant, call.route_id)
+            routed = RoutedCall(call.tenant, route, call.operation, call.model, self._chooser)
+            run = routed.run(attempt, replay, deadline_from_start=replay is None)
+            async with aclosing(run) as events:
                 async for event in events:
-                    yield _with_report(event, call)
+                    if isinstance(event, last):
+                        routed.answered_with(event.provider)
+                        yield Routed(event, routed.report())
+                    else:
+                        yield event
         finally:
-            await replay.close()
+            if replay is not None:
+                await replay.close()
 
 
-def _with_report(
-    event: SynthesisEvent, call: RoutedCall[SynthesisEvent]
-) -> SynthesisEvent | Routed[SynthesisDone]:
-    if isinstance(event, SynthesisDone):
-        call.answered_with(event.provider)
-        return Routed(event, call.report())
-    return event
+@dataclass(frozen=True)
+class _Call(Generic[EventT]):
+    """What the caller asked for: the route, the operation, the model where a target names none."""
+
+    tenant: Tenant
+    route_id: str
+    operation: Operation[EventT]
+    model: str

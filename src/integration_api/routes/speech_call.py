@@ -1,8 +1,10 @@
 """One speech call through a route: its targets tried in turn until one produces first content.
 
 Kept apart from the three operations (`routes.speech`), which only say what an attempt is and
-which of its events are content. Everything runs in the caller's task: an attempt that misses
-the route's deadline is cancelled where it waits, which ends its provider session at once.
+which of its events are content. The order of the targets, which failures move on and the
+counters are those of every call through a route (`order`, `outcomes`, `metrics`). Everything
+runs in the caller's task: an attempt that misses the route's deadline is cancelled where it
+waits, which ends its provider session at once.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import structlog
 
 from integration_api.errors import ServiceError
 from integration_api.principal import Tenant
-from integration_api.routes import speech_attempts
+from integration_api.routes import metrics
+from integration_api.routes.attempts import name_route_in, note_attempt
 from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteReport, RouteTarget
+from integration_api.routes.order import TargetOrder
+from integration_api.routes.outcomes import MOVES_ON, SKIPPED, first_token_timeout, outcome_of
 from integration_api.routes.speech_replay import Feed, ReplayableInputs
 from integration_api.upstream.stream_errors import truncated
 
@@ -85,15 +90,8 @@ class RoutedCall(Generic[EventT]):
                 async for event in events:
                     yield event
             except ServiceError as error:
-                self._name_in(error)
+                name_route_in(error, self.route.id, self.attempts)
                 raise
-
-    def _name_in(self, error: ServiceError) -> None:
-        """The error the call ends with says which route it took and how each target fared."""
-        error.metadata["route_id"] = self.route.id
-        error.metadata["route_attempts"] = ",".join(
-            f"{attempt.target_index}:{attempt.outcome}" for attempt in self.attempts
-        )
 
     async def _attempts(
         self,
@@ -101,10 +99,10 @@ class RoutedCall(Generic[EventT]):
         replay: ReplayableInputs[InputT] | None,
         deadline_from_start: bool,
     ) -> AsyncGenerator[EventT, None]:
-        label = speech_attempts.route_label(self.tenant, self.route.id)
-        targets = list(speech_attempts.ordered_targets(self.route, self.chooser))
-        for position, (index, target) in enumerate(targets):
-            last = position == len(targets) - 1
+        label = metrics.route_label(self.tenant, self.route.id)
+        order = TargetOrder(self.route, self.chooser)
+        for index, target in order:
+            last = order.is_last()
             started = time.perf_counter()
             feed = replay.feed() if replay is not None else None
             owed = _Owed(None if deadline_from_start else feed)
@@ -114,7 +112,7 @@ class RoutedCall(Generic[EventT]):
                 first: EventT | None = None
                 try:
                     while first is None:
-                        event = await _next(events, owed, timeout, index)
+                        event = await _next(events, owed, timeout)
                         if self.operation.is_content(event):
                             first = event
                         elif self.operation.is_passed_early(event):
@@ -124,12 +122,14 @@ class RoutedCall(Generic[EventT]):
                         else:
                             held.append(event)
                 except ServiceError as error:
-                    outcome = speech_attempts.outcome_of(error)
+                    outcome = outcome_of(error)
                     self._note(index, target, outcome, started, label, error)
                     can_replay = replay is None or replay.replayable
-                    if last or outcome not in speech_attempts.MOVES_ON or not can_replay:
+                    if last or outcome not in MOVES_ON or not can_replay:
                         raise
-                    speech_attempts.count_failover(label, index, self.operation.name)
+                    if outcome not in SKIPPED:
+                        order.called_and_failed()
+                    metrics.count_failover(label, index, self.operation.name)
                     log.info(
                         "route moved on",
                         route_id=self.route.id,
@@ -166,18 +166,19 @@ class RoutedCall(Generic[EventT]):
         label: str,
         error: ServiceError | None,
     ) -> None:
-        self.attempts.append(
-            Attempt(
-                target_index=index,
-                credential_id=target.credential_id,
-                provider=(error.provider or "") if error is not None else "",
-                model=target.model or self.requested_model,
-                outcome=outcome,
-                duration=time.perf_counter() - started,
-                reason=error.reason if error is not None else "",
-            )
+        note_attempt(
+            self.attempts,
+            label=label,
+            operation=self.operation.name,
+            index=index,
+            target=target,
+            outcome=outcome,
+            started=started,
+            # The answering target's provider comes with its final event (`answered_with`).
+            provider=(error.provider or "") if error is not None else "",
+            requested_model=self.requested_model,
+            error=error,
         )
-        speech_attempts.count_attempt(label, index, self.operation.name, outcome)
 
 
 class _Owed:
@@ -194,9 +195,7 @@ class _Owed:
             callback(self._start)
 
 
-async def _next(
-    events: AsyncIterator[EventT], owed: _Owed, limit: float | None, index: int
-) -> EventT:
+async def _next(events: AsyncIterator[EventT], owed: _Owed, limit: float | None) -> EventT:
     """The attempt's next event, within the route's deadline once an answer is owed."""
     try:
         if limit is None:
@@ -212,5 +211,5 @@ async def _next(
         raise truncated("") from None
     except TimeoutError:
         if limit is not None and scope.expired():
-            raise speech_attempts.first_content_timeout(index, limit) from None
+            raise first_token_timeout(limit) from None
         raise
