@@ -13,13 +13,13 @@ import pytest
 from integration_api_proto.integration.v1 import CredentialLimits
 from integration_api_proto.integration.v1.grpc_aio import TelephonyServiceStub
 
-from integration_api.config import CallGateSettings, RedisSettings
+from integration_api.config import CallGateSettings
 from tests.calls.accounts import CallAccount, create_request, store
 from tests.calls.support import CALLEE, Calls, place_request, refused, stream
 from tests.fakes.call_book import OWNED_NUMBER
 from tests.fakes.calls_twilio import TwilioCallsFake
 from tests.fakes.server import FakeServer
-from tests.support.service import RunningService, running_service
+from tests.support.service import RunningService, gated_service
 from tests.support.telephony_credentials import TELEPHONY_ACCOUNTS
 
 GATE = CallGateSettings(breaker_failures=2, breaker_open_seconds=30)
@@ -28,8 +28,7 @@ TWILIO = next(item for item in TELEPHONY_ACCOUNTS if item.provider == "twilio")
 
 @pytest.fixture(scope="module")
 async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
-    redis = RedisSettings(host="127.0.0.1", key_prefix=f"itest:{secrets.token_hex(4)}:")
-    async with running_service(package_database_dsn, gate=GATE, redis=redis) as running:
+    async with gated_service(package_database_dsn, GATE) as running:
         yield running
 
 

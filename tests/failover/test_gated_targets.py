@@ -4,7 +4,6 @@ its requests-per-minute limit (SKIPPED_RATE_LIMITED) or with its breaker open
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,7 +14,7 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
-from integration_api.config import CallGateSettings, RedisSettings
+from integration_api.config import CallGateSettings
 from tests.failover.support import (
     MODEL,
     Target,
@@ -25,15 +24,14 @@ from tests.failover.support import (
     outcomes,
     report_of,
 )
-from tests.support.service import RunningService, running_service
+from tests.support.service import RunningService, gated_service
 
 GATE = CallGateSettings(breaker_failures=2, breaker_open_seconds=30)
 
 
 @pytest.fixture(scope="module")
 async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
-    redis = RedisSettings(host="127.0.0.1", key_prefix=f"itest:{secrets.token_hex(4)}:")
-    async with running_service(package_database_dsn, gate=GATE, redis=redis) as running:
+    async with gated_service(package_database_dsn, GATE) as running:
         yield running
 
 

@@ -5,7 +5,6 @@ over Redis; the routes and fakes of `test_routes`."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
 
-from integration_api.config import CallGateSettings, RedisSettings
+from integration_api.config import CallGateSettings
 from integration_api.config.speech_limits import SpeechLimits
 from tests.fakes.speech_servers import AUDIO, TRANSCRIPT
 from tests.speech.conftest import KEEPALIVE_SECONDS, exchange, tone
@@ -31,18 +30,15 @@ from tests.speech.test_routes import (
     synthesize,
     targets,
 )
-from tests.support.service import RunningService, running_service
+from tests.support.service import RunningService, gated_service
 
 GATE = CallGateSettings(breaker_failures=2, breaker_open_seconds=30)
 
 
 @pytest.fixture(scope="module")
 async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
-    redis = RedisSettings(host="127.0.0.1", key_prefix=f"itest:{secrets.token_hex(4)}:")
     limits = SpeechLimits(keepalive_seconds=KEEPALIVE_SECONDS, max_audio_bytes=2_000_000)
-    async with running_service(
-        package_database_dsn, speech=limits, gate=GATE, redis=redis
-    ) as running:
+    async with gated_service(package_database_dsn, GATE, speech=limits) as running:
         yield running
 
 
@@ -61,6 +57,14 @@ def audio_of(responses: list[Any]) -> bytes:
     return b"".join(r.audio.data for r in responses if r.audio)
 
 
+def first_skipped(responses: list[Any], outcome: AttemptOutcome, reason: str) -> None:
+    """The route skipped its first target with this outcome and reason; the second answered."""
+    report = report_of(responses)
+    assert outcomes(report) == [(0, outcome), (1, AttemptOutcome.ANSWERED)]
+    assert report.attempts[0].reason == reason
+    assert report.answered_by == 1
+
+
 async def test_synthesis_skips_a_target_at_its_requests_per_minute_without_a_call(
     speech: SpeechServiceStub, service: RunningService, targets: Upstreams
 ) -> None:
@@ -73,13 +77,7 @@ async def test_synthesis_skips_a_target_at_its_requests_per_minute_without_a_cal
     for _ in range(2):
         responses = await synthesize(speech, service, route_id)
         assert audio_of(responses) == AUDIO * 3
-        report = report_of(responses)
-        assert outcomes(report) == [
-            (0, AttemptOutcome.SKIPPED_RATE_LIMITED),
-            (1, AttemptOutcome.ANSWERED),
-        ]
-        assert report.attempts[0].reason == "CREDENTIAL_RATE_LIMITED"
-        assert report.answered_by == 1
+        first_skipped(responses, AttemptOutcome.SKIPPED_RATE_LIMITED, "CREDENTIAL_RATE_LIMITED")
     assert len(targets.first.sessions) == sessions
 
 
@@ -97,12 +95,7 @@ async def test_transcription_skips_a_target_at_its_requests_per_minute_without_a
     responses = await exchange(call, audio_requests(route_id, frames))
     finals = [r.transcript.text for r in responses if r.transcript and r.transcript.is_final]
     assert finals == [TRANSCRIPT]
-    report = report_of(responses)
-    assert outcomes(report) == [
-        (0, AttemptOutcome.SKIPPED_RATE_LIMITED),
-        (1, AttemptOutcome.ANSWERED),
-    ]
-    assert report.attempts[0].reason == "CREDENTIAL_RATE_LIMITED"
+    first_skipped(responses, AttemptOutcome.SKIPPED_RATE_LIMITED, "CREDENTIAL_RATE_LIMITED")
     assert received_audio(targets.second) == b"".join(frames)
     assert len(targets.first.sessions) == sessions
 
@@ -124,12 +117,7 @@ async def test_synthesis_skips_a_target_whose_breaker_is_open_without_a_call(
     for _ in range(2):
         responses = await synthesize(speech, service, route_id)
         assert audio_of(responses) == AUDIO * 3
-        report = report_of(responses)
-        assert outcomes(report) == [
-            (0, AttemptOutcome.SKIPPED_BREAKER_OPEN),
-            (1, AttemptOutcome.ANSWERED),
-        ]
-        assert report.attempts[0].reason == "CIRCUIT_OPEN"
+        first_skipped(responses, AttemptOutcome.SKIPPED_BREAKER_OPEN, "CIRCUIT_OPEN")
     assert len(targets.first.sessions) == sessions
 
 
