@@ -6,7 +6,6 @@ that fails on command."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 
 import grpc
@@ -26,19 +25,18 @@ from integration_api_proto.integration.v1.grpc_aio import (
     OperationsServiceStub,
 )
 
-from integration_api.config import CallGateSettings, RedisSettings
+from integration_api.config import CallGateSettings
 from integration_api.ops.opstage.report import ServiceReport
 from tests.fakes.gated_provider import GatedProvider
 from tests.gate.support import KEY, operator, say_hi, store_limited
-from tests.support.service import RunningService, running_service
+from tests.support.service import RunningService, gated_service
 
 GATE = CallGateSettings(breaker_failures=3, breaker_open_seconds=0.5)
 
 
 @pytest.fixture(scope="module")
 async def service(package_database_dsn: str) -> AsyncIterator[RunningService]:
-    redis = RedisSettings(host="127.0.0.1", key_prefix=f"itest:{secrets.token_hex(4)}:")
-    async with running_service(package_database_dsn, gate=GATE, redis=redis) as running:
+    async with gated_service(package_database_dsn, GATE) as running:
         yield running
 
 

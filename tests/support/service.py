@@ -14,7 +14,7 @@ import grpc.aio
 
 from integration_api.assembly.app import Application
 from integration_api.auth.tokens import mint_token
-from integration_api.config import CallGateSettings, Settings
+from integration_api.config import CallGateSettings, RedisSettings, Settings
 from integration_api.vault import generate_key
 
 DEFAULT_ORGANIZATION = "org-test"
@@ -85,3 +85,14 @@ async def running_service(database_dsn: str, **overrides: Any) -> AsyncIterator[
         finally:
             await channel.close()
             await app.stop(grace_seconds=1.0)
+
+
+@asynccontextmanager
+async def gated_service(
+    database_dsn: str, gate: CallGateSettings, **overrides: Any
+) -> AsyncIterator[RunningService]:
+    """A service with the call gate on, counting in Redis under keys of its own (no test's
+    limits, pauses or breakers reach another's)."""
+    redis = RedisSettings(host="127.0.0.1", key_prefix=f"itest:{secrets.token_hex(4)}:")
+    async with running_service(database_dsn, gate=gate, redis=redis, **overrides) as running:
+        yield running

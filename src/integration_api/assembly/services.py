@@ -135,7 +135,9 @@ def call_service(runtime: Runtime) -> CallService[ProviderClient]:
     """Call control over the runtime's credentials and provider client; in production only
     https/wss URLs are handed to a provider to reach."""
     rules = CallRules(production=runtime.settings.production)
-    return CallService(runtime.credential_ops, lambda: runtime.http, call_control_for, rules)
+    return CallService(
+        runtime.credential_ops, lambda: runtime.http, call_control_for, rules, gate=runtime.gate
+    )
 
 
 def webhook_validation(runtime: Runtime) -> WebhookValidation:

@@ -18,9 +18,8 @@ The implementations share every count across the fleet (`cache.call_gate`, on Re
 in this process (`credentials.local_gate`, without Redis, and as each process's share while
 Redis is down).
 
-Telephony's provider calls (being written beside this) should pass the same gate: take a
-`GatedRequest` before each provider request and `leave` it with the outcome, as the chat,
-embeddings, rerank and speech pipelines do.
+Each pipeline (chat, embeddings, rerank, speech, telephony call control) takes a `GatedRequest`
+before each provider request and `leave`s it with the outcome.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 Requests are checked before the credential is decrypted, so a malformed one costs nothing. A
 provider refusing the stored key becomes the credential's last check, as for every other call.
-Every action is counted by provider, action and outcome (`ok`, or the status code's name).
+Every provider request passes the credential's call gate (`credentials.call_gate`) as chat,
+speech and embeddings do: its limits, the pauses its provider's 429s and rate-limit headers asked
+for, and its breaker; a refused request never reaches the provider. Every action is counted by
+provider, action and outcome (`ok`, or the status code's name).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Generic
 import structlog
 from prometheus_client import Counter
 
+from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import NotFound, ServiceError
 from integration_api.llm.pipeline import note_rejection, outcome_of
@@ -43,11 +48,13 @@ class CallService(Generic[ClientT]):
         http: Callable[[], ClientT],
         call_control_for: CallControlLookup[ClientT],
         rules: CallRules,
+        gate: CallGate | None = None,
     ) -> None:
         self._credentials = credentials
         self._http = http
         self._call_control_for = call_control_for
         self._rules = rules
+        self._gate = gate or LocalCallGate()
 
     async def place(self, tenant: Tenant, credential_id: str, request: PlaceCall) -> Call:
         self._rules.check_place(request)
@@ -108,7 +115,7 @@ class CallService(Generic[ClientT]):
             control = self._call_control_for(credential.provider)
             if control is None:
                 raise not_supported(credential.provider, "call control")
-            return await act(control, self._http(), credential)
+            return await act(_GatedControl(control, self._gate), self._http(), credential)
         except BaseException as error:
             outcome = outcome_of(error)
             if isinstance(error, ServiceError):
@@ -139,3 +146,46 @@ async def _unless_ended(
         if call.status.finished:
             raise call_ended(call) from None
         raise
+
+
+class _GatedControl(Generic[ClientT]):
+    """A provider's call control whose every request passes the credential's gate: an action
+    that reads the call again after a 404 (`_unless_ended`) makes two requests and takes two
+    permits, as the provider counts two."""
+
+    def __init__(self, control: CallControl[ClientT], gate: CallGate) -> None:
+        self._control = control
+        self._gate = gate
+
+    async def place(
+        self, http: ClientT, credential: ProviderCredential, request: PlaceCall
+    ) -> Call:
+        return await self._gated(credential, lambda: self._control.place(http, credential, request))
+
+    async def get(self, http: ClientT, credential: ProviderCredential, call_id: str) -> Call:
+        return await self._gated(credential, lambda: self._control.get(http, credential, call_id))
+
+    async def update(
+        self, http: ClientT, credential: ProviderCredential, call_id: str, change: CallChange
+    ) -> Call:
+        return await self._gated(
+            credential, lambda: self._control.update(http, credential, call_id, change)
+        )
+
+    async def hang_up(self, http: ClientT, credential: ProviderCredential, call_id: str) -> Call:
+        return await self._gated(
+            credential, lambda: self._control.hang_up(http, credential, call_id)
+        )
+
+    async def _gated(
+        self, credential: ProviderCredential, request: Callable[[], Awaitable[Call]]
+    ) -> Call:
+        """The request, under a permit (or the gate's refusal, before the provider)."""
+        gated = await GatedRequest.enter(self._gate, credential)
+        try:
+            call = await request()
+        except BaseException as error:
+            await gated.leave(error)
+            raise
+        await gated.leave()
+        return call

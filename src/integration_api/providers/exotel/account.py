@@ -9,47 +9,28 @@ from __future__ import annotations
 
 import re
 
-from integration_api.credentials.model import ExotelAccount, ProviderCredential, SecretMaterial
+from integration_api.credentials.model import ExotelAccount, SecretMaterial
 from integration_api.errors import FieldViolation
-from integration_api.providers.account_secrets import (
-    account_secret_of,
-    basic_authorization,
-    misshapen_field,
-    missing_fields,
-)
-from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.account_secrets import misshapen_field, missing_fields
+from integration_api.providers.telephony_accounts import BasicAccountApi
 
 PROVIDER = "exotel"
 # Account SIDs are the account's short name (`exotel1`, `acme-corp2`): part of every URL.
 _ACCOUNT_SID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
-def exotel_account(credential: ProviderCredential) -> ExotelAccount:
-    """The Exotel secret of a credential (`InvalidArgument` for any other kind)."""
-    return account_secret_of(credential, ExotelAccount)
-
-
-def base_url(credential: ProviderCredential) -> str:
-    """The REST API's root: `config.base_url`, else the host of `config.region`."""
-    return resolve_base_url(PROVIDER, credential.config)
-
-
-def account_url(credential: ProviderCredential, path: str = "") -> str:
-    """`{base}/v1/Accounts/{AccountSid}` followed by `path` (e.g. `Calls/connect`)."""
-    sid = exotel_account(credential).account_sid
-    root = join_url(base_url(credential), f"v1/Accounts/{sid}")
-    return join_url(root, path) if path else root
-
-
-def basic_pair(credential: ProviderCredential) -> tuple[str, str]:
-    """The Basic user and password: the API key and API token."""
-    account = exotel_account(credential)
-    return account.api_key, account.api_token
-
-
-def auth_headers(credential: ProviderCredential) -> dict[str, str]:
-    """The `Authorization` header for a REST call with this credential."""
-    return {"Authorization": basic_authorization(*basic_pair(credential))}
+# Every resource under `{base}/v1/Accounts/{AccountSid}`; Basic with the API key and API token.
+_API = BasicAccountApi(
+    PROVIDER,
+    ExotelAccount,
+    root=lambda account: f"v1/Accounts/{account.account_sid}",
+    basic_pair=lambda account: (account.api_key, account.api_token),
+)
+exotel_account = _API.account
+base_url = _API.base_url
+account_url = _API.account_url
+basic_pair = _API.basic_pair
+auth_headers = _API.auth_headers
 
 
 def secret_violations(secret: SecretMaterial) -> list[FieldViolation]:

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from integration_api.credentials.model import PlivoAccount
-from integration_api.providers.declaration import CALL, WEBHOOK, ProviderFolder, ProviderSpec
+from integration_api.providers.declaration import ProviderFolder
 from integration_api.providers.plivo import account, calls, verification, webhook
-from integration_api.providers.telephony_regions import named_regions
+from integration_api.providers.telephony_spec import TelephonyHosts, telephony_provider
 
-PLIVO = ProviderSpec(
-    id=account.PROVIDER,
+PLIVO = telephony_provider(
+    account.PROVIDER,
+    PlivoAccount.kind,
     verifier=verification.VERIFIER,
-    secret_kinds=frozenset({PlivoAccount.kind}),
     check_secret=account.secret_violations,
-    telephony=(WEBHOOK, CALL),
     webhooks=webhook.CHECKER,
     calls=calls.PlivoCalls(),
-    default_base_url="https://api.plivo.com",
     # One host serves every account.
-    region_shape=named_regions(account.PROVIDER, {}),
-    hosts=("api.plivo.com",),
+    hosts=TelephonyHosts(default_base_url="https://api.plivo.com", hosts=("api.plivo.com",)),
 )
 
 FOLDER = ProviderFolder((PLIVO,))

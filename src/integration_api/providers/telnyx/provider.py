@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from integration_api.credentials.model import TelnyxAccount
-from integration_api.providers.declaration import CALL, WEBHOOK, ProviderFolder, ProviderSpec
-from integration_api.providers.telephony_regions import named_regions
+from integration_api.providers.declaration import ProviderFolder
+from integration_api.providers.telephony_spec import TelephonyHosts, telephony_provider
 from integration_api.providers.telnyx import account, calls, verification, webhook
 
-TELNYX = ProviderSpec(
-    id=account.PROVIDER,
+TELNYX = telephony_provider(
+    account.PROVIDER,
+    TelnyxAccount.kind,
     verifier=verification.VERIFIER,
-    secret_kinds=frozenset({TelnyxAccount.kind}),
     check_secret=account.secret_violations,
     check_config=account.connection_violations,
-    telephony=(WEBHOOK, CALL),
     webhooks=webhook.CHECKER,
     calls=calls.TelnyxCalls(),
-    default_base_url="https://api.telnyx.com",
     # One host serves every account.
-    region_shape=named_regions(account.PROVIDER, {}),
-    hosts=("api.telnyx.com",),
+    hosts=TelephonyHosts(default_base_url="https://api.telnyx.com", hosts=("api.telnyx.com",)),
 )
 
 FOLDER = ProviderFolder((TELNYX,))

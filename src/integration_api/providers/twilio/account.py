@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import re
 
-from integration_api.credentials.model import ProviderCredential, SecretMaterial, TwilioAccount
+from integration_api.credentials.model import SecretMaterial, TwilioAccount
 from integration_api.errors import FieldViolation, InvalidArgument
-from integration_api.providers.account_secrets import (
-    account_secret_of,
-    basic_authorization,
-    field_path,
-    misshapen_field,
-    missing_fields,
-)
-from integration_api.providers.endpoints import join_url, resolve_base_url
+from integration_api.providers.account_secrets import field_path, misshapen_field, missing_fields
 from integration_api.providers.key_material import SECRET_FIELD
+from integration_api.providers.telephony_accounts import BasicAccountApi
 
 PROVIDER = "twilio"
 API_VERSION_PATH = "2010-04-01"
@@ -28,26 +22,8 @@ _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _API_KEY_SID = re.compile(r"SK[0-9a-fA-F]{32}")
 
 
-def twilio_account(credential: ProviderCredential) -> TwilioAccount:
-    """The Twilio secret of a credential (`InvalidArgument` for any other kind)."""
-    return account_secret_of(credential, TwilioAccount)
-
-
-def base_url(credential: ProviderCredential) -> str:
-    """The REST API's root: `config.base_url`, else Twilio's host for the configured region."""
-    return resolve_base_url(PROVIDER, credential.config)
-
-
-def account_url(credential: ProviderCredential, path: str = "") -> str:
-    """`{base}/2010-04-01/Accounts/{AccountSid}` followed by `path` (e.g. `Calls.json`)."""
-    sid = twilio_account(credential).account_sid
-    root = join_url(base_url(credential), f"{API_VERSION_PATH}/Accounts/{sid}")
-    return join_url(root, path) if path else root
-
-
-def basic_pair(credential: ProviderCredential) -> tuple[str, str]:
-    """The Basic user and password: the API key SID and secret, else the SID and auth token."""
-    account = twilio_account(credential)
+def _basic_pair(account: TwilioAccount) -> tuple[str, str]:
+    """The API key SID and secret, else the account SID and auth token."""
     if account.api_key_sid and account.api_key_secret:
         return account.api_key_sid, account.api_key_secret
     if account.auth_token:
@@ -55,9 +31,18 @@ def basic_pair(credential: ProviderCredential) -> tuple[str, str]:
     raise InvalidArgument.for_field(SECRET_FIELD, "twilio needs an auth token or an API key")
 
 
-def auth_headers(credential: ProviderCredential) -> dict[str, str]:
-    """The `Authorization` header for a REST call with this credential."""
-    return {"Authorization": basic_authorization(*basic_pair(credential))}
+# Every resource under `{base}/2010-04-01/Accounts/{AccountSid}` (`Calls.json`).
+_API = BasicAccountApi(
+    PROVIDER,
+    TwilioAccount,
+    root=lambda account: f"{API_VERSION_PATH}/Accounts/{account.account_sid}",
+    basic_pair=_basic_pair,
+)
+twilio_account = _API.account
+base_url = _API.base_url
+account_url = _API.account_url
+basic_pair = _API.basic_pair
+auth_headers = _API.auth_headers
 
 
 def secret_violations(secret: SecretMaterial) -> list[FieldViolation]:

@@ -7,22 +7,22 @@ The default base URL is the Voice API's; the account check goes to rest.nexmo.co
 from __future__ import annotations
 
 from integration_api.credentials.model import VonageAccount
-from integration_api.providers.declaration import CALL, WEBHOOK, ProviderFolder, ProviderSpec
-from integration_api.providers.telephony_regions import named_regions, regional_base_urls
+from integration_api.providers.declaration import ProviderFolder
+from integration_api.providers.telephony_spec import TelephonyHosts, telephony_provider
 from integration_api.providers.vonage import account, calls, regions, verification, webhook
 
-VONAGE = ProviderSpec(
-    id=account.PROVIDER,
+VONAGE = telephony_provider(
+    account.PROVIDER,
+    VonageAccount.kind,
     verifier=verification.VERIFIER,
-    secret_kinds=frozenset({VonageAccount.kind}),
     check_secret=account.secret_violations,
-    telephony=(WEBHOOK, CALL),
     webhooks=webhook.CHECKER,
     calls=calls.VonageCalls(),
-    default_base_url=regions.DEFAULT_BASE_URL,
-    regional_base_url=regional_base_urls(regions.REGION_HOSTS),
-    region_shape=named_regions(account.PROVIDER, regions.REGION_HOSTS),
-    hosts=regions.HOSTS,
+    hosts=TelephonyHosts(
+        default_base_url=regions.DEFAULT_BASE_URL,
+        hosts=regions.HOSTS,
+        region_hosts=regions.REGION_HOSTS,
+    ),
 )
 
 FOLDER = ProviderFolder((VONAGE,))
