@@ -26,13 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import time
 from collections.abc import Sequence
 
 import redis.asyncio as redis
 import structlog
 from redis.exceptions import RedisError
 
+from integration_api.cache.redis_outage import RedisOutage
 from integration_api.credentials.call_gate import (
     BreakerState,
     CallResult,
@@ -47,7 +47,6 @@ from integration_api.credentials.model import CredentialLimits
 log = structlog.get_logger("integration_api.cache")
 
 LEASE_SECONDS = 60.0
-RETRY_AFTER_OUTAGE_SECONDS = 1.0
 
 _NOW = """
 local clock = redis.call('TIME')
@@ -244,7 +243,11 @@ class RedisCallGate:
         self._states = client.register_script(_STATES)
         self._renew = client.register_script(_RENEW)
         self._held: dict[str, set[str]] = {}  # credential id → permits held with a lease
-        self._down_until = 0.0
+        self._outage = RedisOutage(
+            falls_back="redis unavailable; credential limits and breakers fall back to this "
+            "process's share",
+            recovers="redis answers again; credential limits and breakers are fleet-wide again",
+        )
         self._renewer: asyncio.Task[None] | None = None
 
     def _keys(self, credential_id: str) -> dict[str, str]:
@@ -253,7 +256,7 @@ class RedisCallGate:
         return {name: f"{base}:{name}" for name in names}
 
     async def acquire(self, credential_id: str, limits: CredentialLimits) -> Permit:
-        if time.monotonic() < self._down_until:
+        if self._outage.resting:
             return await self._local.acquire(credential_id, limits)
         keys = self._keys(credential_id)
         permit_id = secrets.token_hex(8)
@@ -269,9 +272,9 @@ class RedisCallGate:
             async with self._connections:
                 verdict, seconds = await self._acquire(keys=list(keys.values()), args=args)
         except RedisError as error:
-            self._note_outage(error)
+            self._outage.failed(error)
             return await self._local.acquire(credential_id, limits)
-        self._recovered()
+        self._outage.answered()
         return self._permit_or_refusal(
             credential_id, permit_id, _text(verdict), float(seconds), limits
         )
@@ -331,7 +334,7 @@ class RedisCallGate:
                 )
         except RedisError as error:
             # The call is over: what it would have counted is lost, its permit's lease ends.
-            self._note_outage(error)
+            self._outage.failed(error)
             await self._local.release(permit, result)
 
     async def breaker_states(self, credential_ids: Sequence[str]) -> dict[str, BreakerState]:
@@ -342,7 +345,7 @@ class RedisCallGate:
             async with self._connections:
                 answers = await self._states(keys=keys, args=[])
         except RedisError as error:
-            self._note_outage(error)
+            self._outage.failed(error)
             return await self._local.breaker_states(credential_ids)
         states: dict[str, BreakerState] = {}
         for credential_id, answer in zip(credential_ids, answers, strict=True):
@@ -371,21 +374,7 @@ class RedisCallGate:
                     await self._renew(keys=[key], args=[self._lease, *permits], client=pipe)
                 await pipe.execute()
         except RedisError as error:
-            self._note_outage(error)
-
-    def _note_outage(self, error: RedisError) -> None:
-        if self._down_until == 0.0:
-            log.warning(
-                "redis unavailable; credential limits and breakers fall back to this "
-                "process's share",
-                error=type(error).__name__,
-            )
-        self._down_until = time.monotonic() + RETRY_AFTER_OUTAGE_SECONDS
-
-    def _recovered(self) -> None:
-        if self._down_until != 0.0:
-            self._down_until = 0.0
-            log.info("redis answers again; credential limits and breakers are fleet-wide again")
+            self._outage.failed(error)
 
     async def close(self) -> None:
         if self._renewer is not None:

@@ -15,19 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import time
 
 import redis.asyncio as redis
 import structlog
 from redis.exceptions import RedisError
 
+from integration_api.cache.redis_outage import RedisOutage
 from integration_api.llm.tenant_calls import LeaseStoreUnavailable
 from integration_api.principal import Tenant
 
 log = structlog.get_logger("integration_api.cache")
 
 LEASE_SECONDS = 30.0
-RETRY_AFTER_OUTAGE_SECONDS = 1.0
 
 # KEYS[1]: the tenant's set; ARGV: limit, lease id, lease lifetime in ms.
 _ACQUIRE_SCRIPT = """
@@ -69,7 +68,10 @@ class RedisTenantLeases:
         self._acquire = client.register_script(_ACQUIRE_SCRIPT)
         self._renew = client.register_script(_RENEW_SCRIPT)
         self._held: dict[str, set[str]] = {}  # key → lease ids this process holds
-        self._down_until = 0.0
+        self._outage = RedisOutage(
+            falls_back="redis unavailable; per-tenant caps fall back to this process's share",
+            recovers="redis answers again; per-tenant caps are fleet-wide again",
+        )
         self._renewer: asyncio.Task[None] | None = None
 
     def _key(self, scope: str, tenant: Tenant) -> str:
@@ -78,16 +80,16 @@ class RedisTenantLeases:
         return f"{self._prefix}tenant-leases:{scope}:{len(organization)}:{organization}:{project}"
 
     async def acquire(self, scope: str, tenant: Tenant, limit: int) -> str | None:
-        if time.monotonic() < self._down_until:
+        if self._outage.resting:
             raise LeaseStoreUnavailable
         key, lease = self._key(scope, tenant), secrets.token_hex(8)
         try:
             async with self._gate:
                 admitted = await self._acquire(keys=[key], args=[limit, lease, self._lease_ms])
         except RedisError as error:
-            self._note_outage(error)
+            self._outage.failed(error)
             raise LeaseStoreUnavailable from None
-        self._recovered()
+        self._outage.answered()
         if not admitted:
             return None
         self._held.setdefault(key, set()).add(lease)
@@ -128,20 +130,7 @@ class RedisTenantLeases:
                     await self._renew(keys=[key], args=[self._lease_ms, *leases], client=pipe)
                 await pipe.execute()
         except RedisError as error:
-            self._note_outage(error)
-
-    def _note_outage(self, error: RedisError) -> None:
-        if self._down_until == 0.0:
-            log.warning(
-                "redis unavailable; per-tenant caps fall back to this process's share",
-                error=type(error).__name__,
-            )
-        self._down_until = time.monotonic() + RETRY_AFTER_OUTAGE_SECONDS
-
-    def _recovered(self) -> None:
-        if self._down_until != 0.0:
-            self._down_until = 0.0
-            log.info("redis answers again; per-tenant caps are fleet-wide again")
+            self._outage.failed(error)
 
     async def close(self) -> None:
         if self._renewer is not None:
