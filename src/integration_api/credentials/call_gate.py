@@ -24,9 +24,9 @@ before each provider request and `leave`s it with the outcome.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from prometheus_client import Counter
 
@@ -230,3 +230,29 @@ class GatedRequest:
             verdict_of(error), self.tokens, pause_of(error, self._watch.pause_seconds)
         )
         await self._gate.release(self._permit, result)
+
+
+AnswerT = TypeVar("AnswerT")
+
+
+def _no_tokens(answer: object) -> int:
+    return 0
+
+
+async def run_gated(
+    gate: CallGate,
+    credential: ProviderCredential,
+    request: Callable[[], Awaitable[AnswerT]],
+    tokens: Callable[[AnswerT], int] = _no_tokens,
+) -> AnswerT:
+    """One unary provider request under a permit: the gate's refusal comes before the provider,
+    and the permit goes back with how the request went and the tokens its answer used."""
+    gated = await GatedRequest.enter(gate, credential)
+    try:
+        answer = await request()
+    except BaseException as error:
+        await gated.leave(error)
+        raise
+    gated.tokens = tokens(answer)
+    await gated.leave()
+    return answer

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 import structlog
 
-from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.call_gate import CallGate, run_gated
 from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import (
@@ -215,15 +215,12 @@ class EmbeddingService(Generic[ClientT]):
 
     async def _attempt(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         """One provider request, through the credential's gate (each batch is a request)."""
-        gated = await GatedRequest.enter(self._gate, call.credential)
-        try:
-            answer = await self._request(call, batch)
-        except BaseException as error:
-            await gated.leave(error)
-            raise
-        gated.tokens = answer.usage.input_tokens or 0
-        await gated.leave()
-        return answer
+        return await run_gated(
+            self._gate,
+            call.credential,
+            lambda: self._request(call, batch),
+            lambda answer: answer.usage.input_tokens or 0,
+        )
 
     async def _request(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         result = call.model.embed(call.credential, batch, self._http(), call.timer)

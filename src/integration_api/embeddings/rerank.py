@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 import structlog
 
-from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.call_gate import CallGate, run_gated
 from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.embeddings.contract import RerankAnswer, RerankQuery, RerankRequest
@@ -131,15 +131,12 @@ class RerankService(Generic[ClientT]):
 
     async def _attempt(self, call: _Call[ClientT]) -> RerankAnswer:
         """One provider request, through the credential's gate."""
-        gated = await GatedRequest.enter(self._gate, call.credential)
-        try:
-            answer = await self._request(call)
-        except BaseException as error:
-            await gated.leave(error)
-            raise
-        gated.tokens = answer.usage.input_tokens or 0
-        await gated.leave()
-        return answer
+        return await run_gated(
+            self._gate,
+            call.credential,
+            lambda: self._request(call),
+            lambda answer: answer.usage.input_tokens or 0,
+        )
 
     async def _request(self, call: _Call[ClientT]) -> RerankAnswer:
         answer = call.model.rerank(call.credential, call.query, self._http(), call.clock.upstream)

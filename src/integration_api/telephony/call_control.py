@@ -17,7 +17,7 @@ from typing import Generic
 import structlog
 from prometheus_client import Counter
 
-from integration_api.credentials.call_gate import CallGate, GatedRequest
+from integration_api.credentials.call_gate import CallGate, run_gated
 from integration_api.credentials.local_gate import LocalCallGate
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import NotFound, ServiceError
@@ -181,11 +181,4 @@ class _GatedControl(Generic[ClientT]):
         self, credential: ProviderCredential, request: Callable[[], Awaitable[Call]]
     ) -> Call:
         """The request, under a permit (or the gate's refusal, before the provider)."""
-        gated = await GatedRequest.enter(self._gate, credential)
-        try:
-            call = await request()
-        except BaseException as error:
-            await gated.leave(error)
-            raise
-        await gated.leave()
-        return call
+        return await run_gated(self._gate, credential, request)
