@@ -23,6 +23,8 @@ from . import (
     CreateCredentialResponse,
     CreateRouteRequest,
     CreateRouteResponse,
+    DeleteBudgetRequest,
+    DeleteBudgetResponse,
     DeleteCredentialRequest,
     DeleteCredentialResponse,
     DeleteRouteRequest,
@@ -37,6 +39,8 @@ from . import (
     EnableCredentialResponse,
     ExportAuditEventsRequest,
     ExportAuditEventsResponse,
+    ExportUsageRequest,
+    ExportUsageResponse,
     GetAccessTokenRequest,
     GetAccessTokenResponse,
     GetCallRequest,
@@ -47,14 +51,20 @@ from . import (
     GetInventoryResponse,
     GetRouteRequest,
     GetRouteResponse,
+    GetUsageRequest,
+    GetUsageResponse,
     HangUpRequest,
     HangUpResponse,
     ListAuditEventsRequest,
     ListAuditEventsResponse,
+    ListBudgetsRequest,
+    ListBudgetsResponse,
     ListConnectionsRequest,
     ListConnectionsResponse,
     ListCredentialsRequest,
     ListCredentialsResponse,
+    ListPricesRequest,
+    ListPricesResponse,
     ListRoutesRequest,
     ListRoutesResponse,
     PlaceCallRequest,
@@ -69,6 +79,10 @@ from . import (
     RotateCredentialResponse,
     RunHealthCheckRequest,
     RunHealthCheckResponse,
+    SetBudgetRequest,
+    SetBudgetResponse,
+    SetPriceRequest,
+    SetPriceResponse,
     StartAuthorizationRequest,
     StartAuthorizationResponse,
     SynthesizeRequest,
@@ -846,6 +860,83 @@ class OperationsServiceBase:
         )
         yield  # makes this an async generator, like its overrides
 
+    async def get_usage(
+        self,
+        request: GetUsageRequest,
+        context: grpc.aio.ServicerContext[GetUsageRequest, GetUsageResponse],
+    ) -> GetUsageResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/GetUsage is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def export_usage(
+        self,
+        request: ExportUsageRequest,
+        context: grpc.aio.ServicerContext[ExportUsageRequest, ExportUsageResponse],
+    ) -> AsyncIterator[ExportUsageResponse]:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/ExportUsage is not implemented yet",
+        )
+        yield  # makes this an async generator, like its overrides
+
+    async def set_price(
+        self,
+        request: SetPriceRequest,
+        context: grpc.aio.ServicerContext[SetPriceRequest, SetPriceResponse],
+    ) -> SetPriceResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/SetPrice is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def list_prices(
+        self,
+        request: ListPricesRequest,
+        context: grpc.aio.ServicerContext[ListPricesRequest, ListPricesResponse],
+    ) -> ListPricesResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/ListPrices is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def set_budget(
+        self,
+        request: SetBudgetRequest,
+        context: grpc.aio.ServicerContext[SetBudgetRequest, SetBudgetResponse],
+    ) -> SetBudgetResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/SetBudget is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def list_budgets(
+        self,
+        request: ListBudgetsRequest,
+        context: grpc.aio.ServicerContext[ListBudgetsRequest, ListBudgetsResponse],
+    ) -> ListBudgetsResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/ListBudgets is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
+    async def delete_budget(
+        self,
+        request: DeleteBudgetRequest,
+        context: grpc.aio.ServicerContext[DeleteBudgetRequest, DeleteBudgetResponse],
+    ) -> DeleteBudgetResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "integration.v1.OperationsService/DeleteBudget is not implemented yet",
+        )
+        raise AssertionError("context.abort always raises")
+
 
 def add_operations_service_to_server(
     servicer: OperationsServiceBase, server: grpc.aio.Server
@@ -891,6 +982,41 @@ def add_operations_service_to_server(
             servicer.export_audit_events,
             request_deserializer=ExportAuditEventsRequest.FromString,
             response_serializer=ExportAuditEventsResponse.SerializeToString,
+        ),
+        "GetUsage": grpc.unary_unary_rpc_method_handler(
+            servicer.get_usage,
+            request_deserializer=GetUsageRequest.FromString,
+            response_serializer=GetUsageResponse.SerializeToString,
+        ),
+        "ExportUsage": grpc.unary_stream_rpc_method_handler(
+            servicer.export_usage,
+            request_deserializer=ExportUsageRequest.FromString,
+            response_serializer=ExportUsageResponse.SerializeToString,
+        ),
+        "SetPrice": grpc.unary_unary_rpc_method_handler(
+            servicer.set_price,
+            request_deserializer=SetPriceRequest.FromString,
+            response_serializer=SetPriceResponse.SerializeToString,
+        ),
+        "ListPrices": grpc.unary_unary_rpc_method_handler(
+            servicer.list_prices,
+            request_deserializer=ListPricesRequest.FromString,
+            response_serializer=ListPricesResponse.SerializeToString,
+        ),
+        "SetBudget": grpc.unary_unary_rpc_method_handler(
+            servicer.set_budget,
+            request_deserializer=SetBudgetRequest.FromString,
+            response_serializer=SetBudgetResponse.SerializeToString,
+        ),
+        "ListBudgets": grpc.unary_unary_rpc_method_handler(
+            servicer.list_budgets,
+            request_deserializer=ListBudgetsRequest.FromString,
+            response_serializer=ListBudgetsResponse.SerializeToString,
+        ),
+        "DeleteBudget": grpc.unary_unary_rpc_method_handler(
+            servicer.delete_budget,
+            request_deserializer=DeleteBudgetRequest.FromString,
+            response_serializer=DeleteBudgetResponse.SerializeToString,
         ),
     }
     generic = grpc.method_handlers_generic_handler("integration.v1.OperationsService", handlers)
@@ -948,6 +1074,48 @@ class OperationsServiceStub:
             "/integration.v1.OperationsService/ExportAuditEvents",
             request_serializer=ExportAuditEventsRequest.SerializeToString,
             response_deserializer=ExportAuditEventsResponse.FromString,
+            _registered_method=True,
+        )
+        self._get_usage = channel.unary_unary(
+            "/integration.v1.OperationsService/GetUsage",
+            request_serializer=GetUsageRequest.SerializeToString,
+            response_deserializer=GetUsageResponse.FromString,
+            _registered_method=True,
+        )
+        self._export_usage = channel.unary_stream(
+            "/integration.v1.OperationsService/ExportUsage",
+            request_serializer=ExportUsageRequest.SerializeToString,
+            response_deserializer=ExportUsageResponse.FromString,
+            _registered_method=True,
+        )
+        self._set_price = channel.unary_unary(
+            "/integration.v1.OperationsService/SetPrice",
+            request_serializer=SetPriceRequest.SerializeToString,
+            response_deserializer=SetPriceResponse.FromString,
+            _registered_method=True,
+        )
+        self._list_prices = channel.unary_unary(
+            "/integration.v1.OperationsService/ListPrices",
+            request_serializer=ListPricesRequest.SerializeToString,
+            response_deserializer=ListPricesResponse.FromString,
+            _registered_method=True,
+        )
+        self._set_budget = channel.unary_unary(
+            "/integration.v1.OperationsService/SetBudget",
+            request_serializer=SetBudgetRequest.SerializeToString,
+            response_deserializer=SetBudgetResponse.FromString,
+            _registered_method=True,
+        )
+        self._list_budgets = channel.unary_unary(
+            "/integration.v1.OperationsService/ListBudgets",
+            request_serializer=ListBudgetsRequest.SerializeToString,
+            response_deserializer=ListBudgetsResponse.FromString,
+            _registered_method=True,
+        )
+        self._delete_budget = channel.unary_unary(
+            "/integration.v1.OperationsService/DeleteBudget",
+            request_serializer=DeleteBudgetRequest.SerializeToString,
+            response_deserializer=DeleteBudgetResponse.FromString,
             _registered_method=True,
         )
 
@@ -1044,6 +1212,90 @@ class OperationsServiceStub:
         wait_for_ready: bool | None = None,
     ) -> grpc.aio.UnaryStreamCall[ExportAuditEventsRequest, ExportAuditEventsResponse]:
         return self._export_audit_events(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def get_usage(
+        self,
+        request: GetUsageRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[GetUsageRequest, GetUsageResponse]:
+        return self._get_usage(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def export_usage(
+        self,
+        request: ExportUsageRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryStreamCall[ExportUsageRequest, ExportUsageResponse]:
+        return self._export_usage(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def set_price(
+        self,
+        request: SetPriceRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[SetPriceRequest, SetPriceResponse]:
+        return self._set_price(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def list_prices(
+        self,
+        request: ListPricesRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[ListPricesRequest, ListPricesResponse]:
+        return self._list_prices(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def set_budget(
+        self,
+        request: SetBudgetRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[SetBudgetRequest, SetBudgetResponse]:
+        return self._set_budget(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def list_budgets(
+        self,
+        request: ListBudgetsRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[ListBudgetsRequest, ListBudgetsResponse]:
+        return self._list_budgets(
+            request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
+        )
+
+    def delete_budget(
+        self,
+        request: DeleteBudgetRequest,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> grpc.aio.UnaryUnaryCall[DeleteBudgetRequest, DeleteBudgetResponse]:
+        return self._delete_budget(
             request, timeout=timeout, metadata=metadata, wait_for_ready=wait_for_ready
         )
 
