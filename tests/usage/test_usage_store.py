@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -86,7 +87,7 @@ async def test_routes_and_credentials_are_keys_of_the_sums(
     usage_pool: ConnectionPool, tenant: Tenant
 ) -> None:
     routed = chat_record(tenant, started_at=HOUR)
-    routed = type(routed)(**{**_fields(routed), "route": RouteAttribution("route-1", 1)})
+    routed = dataclasses.replace(routed, route=RouteAttribution("route-1", 1))
     rows = [
         usage_row(routed, Cost(Decimal(0)), uuid.uuid4()),
         usage_row(chat_record(tenant, started_at=HOUR), Cost(Decimal(0)), uuid.uuid4()),
@@ -109,7 +110,3 @@ async def test_routes_and_credentials_are_keys_of_the_sums(
         tenant.organization_id,
     )
     assert target == 1
-
-
-def _fields(record: object) -> dict[str, object]:
-    return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[attr-defined]

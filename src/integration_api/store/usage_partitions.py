@@ -95,12 +95,13 @@ async def _create(connection: DatabaseConnection, name: str, month: date) -> Non
     start, end = _instant(month), _instant(month_start(month, 1))
     execute = connection.execute
     await execute(f'CREATE TABLE "{name}" (LIKE usage_records INCLUDING DEFAULTS)')
-    await execute(
-        f'WITH moved AS (DELETE FROM usage_records_default WHERE occurred_at >= $1'
-        f" AND occurred_at < $2 RETURNING *) INSERT INTO \"{name}\" SELECT * FROM moved",
-        start,
-        end,
+    # The name is made from a date here, never from input.
+    moved = (
+        "WITH moved AS (DELETE FROM usage_records_default"  # noqa: S608
+        " WHERE occurred_at >= $1 AND occurred_at < $2 RETURNING *)"
+        f' INSERT INTO "{name}" SELECT * FROM moved'
     )
+    await execute(moved, start, end)
     # Bounds are literals in DDL; they come from dates computed here, never from input.
     await execute(
         f'ALTER TABLE usage_records ATTACH PARTITION "{name}"'

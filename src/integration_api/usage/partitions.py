@@ -57,9 +57,7 @@ class PartitionKeeper:
             log.warning("usage partitions not maintained", error_type=type(error).__name__)
             return False
         if work.created or work.dropped:
-            log.info(
-                "usage partitions maintained", created=work.created, dropped=work.dropped
-            )
+            log.info("usage partitions maintained", created=work.created, dropped=work.dropped)
         return True
 
     async def _run(self) -> None:
