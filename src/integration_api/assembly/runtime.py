@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -35,10 +36,17 @@ from integration_api.server.readiness import ReadinessCheck
 from integration_api.speech.pipeline import session_limit
 from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
+from integration_api.store.usage_records import UsageRow, write_usage_batch
 from integration_api.telephony.replays import InProcessReplays, RedisReplays, ReplayMemory
+from integration_api.usage.ledger import BatchingLedger, LedgerSettings
+from integration_api.usage.partitions import PartitionKeeper
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.assembly.runtime")
+
+# What the drain gives the ledger to write its last records (normally milliseconds): it runs
+# after the gRPC grace, within the 5 s a pod's termination period adds on top of it.
+LEDGER_DRAIN_SECONDS = 4.0
 
 
 def create_cache(settings: Settings, keyring: Keyring) -> CredentialCache:
@@ -116,6 +124,28 @@ def create_webhook_replays(settings: Settings) -> ReplayMemory:
     )
 
 
+def create_ledger(settings: Settings, database: Database) -> tuple[BatchingLedger, PartitionKeeper]:
+    """This process's usage ledger (every worker has its own) and the keeper of its partitions,
+    both started; the database may not be reachable yet: batches wait for it."""
+    usage = settings.usage
+
+    async def write(rows: Sequence[UsageRow]) -> int:
+        return await write_usage_batch(database.pool, rows)
+
+    ledger = BatchingLedger(
+        write,
+        settings=LedgerSettings(
+            buffer_records=usage.buffer_records,
+            batch_records=usage.batch_records,
+            flush_interval_seconds=usage.flush_interval_seconds,
+        ),
+    )
+    ledger.start()
+    partitions = PartitionKeeper(lambda: database.pool, usage.retention_months)
+    partitions.start()
+    return ledger, partitions
+
+
 def create_gate(settings: Settings) -> CallGate:
     """The credentials' gate: fleet-wide through Redis when it is configured (each process's
     share of the limits while it is down), in this process without it."""
@@ -159,6 +189,8 @@ class Runtime:
     oauth_ops: OAuthOperations
     operations: Operations
     route_ops: RouteOperations
+    ledger: BatchingLedger
+    partitions: PartitionKeeper
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -200,6 +232,7 @@ class Runtime:
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
         gate = create_gate(settings)
+        ledger, partitions = create_ledger(settings, database)
         return cls(
             settings=settings,
             database=database,
@@ -221,6 +254,8 @@ class Runtime:
                 settings, database, envelope, cache, credential_ops, oauth_ops, gate
             ),
             route_ops=RouteOperations(database, keyring, routes),
+            ledger=ledger,
+            partitions=partitions,
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
@@ -235,6 +270,10 @@ class Runtime:
         return missing_keys_message(in_use, self.keyring)
 
     async def close(self) -> None:
+        # First, while the database is open: the server has stopped and its calls have ended,
+        # so every record of this process is in the ledger's buffer.
+        await self.ledger.close(LEDGER_DRAIN_SECONDS)
+        await self.partitions.stop()
         await self.oauth_ops.keepalive.stop()
         await self.operations.close()
         await self.listener.stop()

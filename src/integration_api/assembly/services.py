@@ -55,6 +55,7 @@ def chat_service(
         retry=retry,
         tenant_calls=runtime.tenant_calls,
         gate=runtime.gate,
+        ledger=runtime.ledger,
     )
 
 

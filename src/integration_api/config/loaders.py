@@ -18,6 +18,7 @@ from integration_api.config.sections import (
     PostgresSettings,
     RedisSettings,
     TracingSettings,
+    UsageSettings,
 )
 from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.config.values import (
@@ -308,3 +309,21 @@ def call_gate_settings(env: Mapping[str, str]) -> CallGateSettings:
         ),
         max_provider_pause_seconds=pause,
     )
+
+
+def usage_settings(env: Mapping[str, str]) -> UsageSettings:
+    """The usage ledger's buffer, batches and retention; each defaults to `UsageSettings()`."""
+    defaults = UsageSettings()
+    settings = UsageSettings(
+        buffer_records=read_positive_int(env, "USAGE_BUFFER_RECORDS", defaults.buffer_records),
+        batch_records=read_positive_int(env, "USAGE_BATCH_RECORDS", defaults.batch_records),
+        flush_interval_seconds=read_positive_float(
+            env, "USAGE_FLUSH_INTERVAL_SECONDS", defaults.flush_interval_seconds
+        ),
+        retention_months=read_non_negative_int(
+            env, "USAGE_RETENTION_MONTHS", defaults.retention_months
+        ),
+    )
+    if settings.batch_records > settings.buffer_records:
+        raise ConfigError("USAGE_BATCH_RECORDS must be at most USAGE_BUFFER_RECORDS")
+    return settings

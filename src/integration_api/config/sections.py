@@ -212,3 +212,18 @@ class TracingSettings:
     @property
     def enabled(self) -> bool:
         return bool(self.endpoint)
+
+
+@dataclass(frozen=True)
+class UsageSettings:
+    """The usage ledger: its buffer, batches and the raw records' retention."""
+
+    # Records a process holds while the database is slow or down; past it they are dropped
+    # (counted and logged).
+    buffer_records: int = 100_000
+    # A batch is written when it holds this many records, or every flush interval.
+    batch_records: int = 500
+    flush_interval_seconds: float = 0.2
+    # Months of raw records kept (this one included); older monthly partitions are dropped.
+    # 0 keeps everything. The hourly sums are kept regardless.
+    retention_months: int = 13

@@ -12,6 +12,7 @@ whole call.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import AsyncGenerator, Callable
 from typing import Generic, TypeVar
 
@@ -33,6 +34,8 @@ from integration_api.principal import Tenant
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.upstream.stream_errors import truncated
+from integration_api.usage.ports import NO_LEDGER, UsageLedger
+from integration_api.usage.record import CHAT, ROUTE_ATTEMPT, UsageRecord
 
 log = structlog.get_logger("integration_api.llm")
 
@@ -81,9 +84,15 @@ class _ChatCall:
 
     model: str
     tenant: Tenant
+    ledger: UsageLedger = NO_LEDGER
     provider: str = ""
+    credential_id: str = ""
     outcome: str = "ok"
     usage: Usage | None = None
+    provider_request_id: str = ""
+    # A request went to the provider (past the gate): the call is usage, not only a metric.
+    sent: bool = False
+    started_at: float = dataclasses.field(default_factory=time.time)
     clock: CallClock = dataclasses.field(default_factory=CallClock)
 
     def failed(self, error: BaseException, deadline: Deadline) -> None:
@@ -110,6 +119,28 @@ class _ChatCall:
                 usage=self.usage,
             )
         )
+        if self.sent:
+            self.ledger.record(self._usage_record(total))
+
+    def _usage_record(self, duration: float) -> UsageRecord:
+        usage = self.usage or Usage()
+        return UsageRecord(
+            tenant=self.tenant,
+            operation=CHAT,
+            provider=self.provider,
+            outcome=self.outcome,
+            started_at=self.started_at,
+            duration_seconds=duration,
+            credential_id=self.credential_id,
+            model=self.model,
+            route=ROUTE_ATTEMPT.get(),
+            input_tokens=usage.input_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+            cache_write_input_tokens=usage.cache_write_input_tokens,
+            output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            provider_request_id=self.provider_request_id,
+        )
 
 
 class ChatService(Generic[ClientT]):
@@ -123,7 +154,9 @@ class ChatService(Generic[ClientT]):
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
         gate: CallGate | None = None,
+        ledger: UsageLedger = NO_LEDGER,
     ) -> None:
+        self._ledger = ledger
         self._credentials = credentials
         self._http = http
         self._chat_model_for = chat_model_for
@@ -133,12 +166,12 @@ class ChatService(Generic[ClientT]):
 
     async def stream(self, tenant: Tenant, request: ChatRequest, deadline: Deadline) -> Parts:
         """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
-        call = _ChatCall(model=request.model, tenant=tenant)
+        call = _ChatCall(model=request.model, tenant=tenant, ledger=self._ledger)
         try:
             credential, model, request = await self._prepare(tenant, request, call)
             async with self._tenant_calls.slot(tenant):
                 parts, first, gated = await self._first_part(
-                    tenant, credential, model, request, deadline, call.clock
+                    tenant, credential, model, request, deadline, call
                 )
                 merger = ReadyTextMerger(parts, call.clock.upstream)
                 failure: BaseException | None = None
@@ -155,6 +188,7 @@ class ChatService(Generic[ClientT]):
                         part = await self._next_part(merger, call.provider)
                     check_answer(part, call.provider)
                     call.clock.part_sent()
+                    call.provider_request_id = part.provider_request_id
                     structlog.contextvars.bind_contextvars(
                         provider_request_id=part.provider_request_id
                     )
@@ -177,6 +211,7 @@ class ChatService(Generic[ClientT]):
         """The credential, its provider's adapter, and the request with its model resolved."""
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         call.provider = credential.provider
+        call.credential_id = credential.id
         model = self._model_for(credential)
         request = dataclasses.replace(
             request, model=model_for_call(request.model, model, credential)
@@ -202,7 +237,7 @@ class ChatService(Generic[ClientT]):
         model: ChatModel[ClientT],
         request: ChatRequest,
         deadline: Deadline,
-        clock: CallClock,
+        call: _ChatCall,
     ) -> tuple[Parts, StreamPart, GatedRequest]:
         """The open stream and its first part, retrying what may be retried before it.
 
@@ -211,9 +246,11 @@ class ChatService(Generic[ClientT]):
         retry waits at least that long.
         """
         attempts = 0
+        clock = call.clock
         while True:
             attempts += 1
             gated = await GatedRequest.enter(self._gate, credential)
+            call.sent = True
             parts = model.stream_chat(credential, request, self._http(), clock.upstream)
             try:
                 return parts, await self._first_of(parts, deadline, model.provider), gated
