@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from integration_api.store.usage_records import UsageRow
 from integration_api.usage import ledger_metrics as metrics
 from integration_api.usage.ports import Cost, Pricer, WrittenListener
 from integration_api.usage.record import UsageRecord
-from integration_api.usage.rows import usage_row
+from integration_api.usage.rows import new_ids, usage_row
 from integration_api.usage.unpriced import UNPRICED, UNPRICED_PRICER
 
 log = structlog.get_logger("integration_api.usage.ledger")
@@ -40,6 +39,8 @@ BatchWriter = Callable[[Sequence[UsageRow]], Awaitable[int]]
 BUFFER_FULL = "buffer_full"
 SHUTDOWN = "shutdown"
 REJECTED = "rejected"
+# Records priced and made rows between two yields to the event loop.
+_SLICE = 100
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class BatchingLedger:
         ):
             first = False
             if not self._batch:
-                self._batch = self._take()
+                await self._take()
             try:
                 await self._write_batch(self._batch)
             except asyncio.CancelledError:
@@ -169,14 +170,22 @@ class BatchingLedger:
             delay = self._settings.retry_initial_seconds
             rejections = 0
 
-    def _take(self) -> list[_Priced]:
-        """The next batch, each record priced and given its id (once: retries reuse both)."""
-        taken = []
-        for _ in range(min(self._batch_size, len(self._buffer))):
+    async def _take(self) -> None:
+        """Fills the batch: each record priced and given its id (once: retries reuse both).
+
+        Records move from the buffer to the batch one by one, so they are counted (and bounded)
+        at every instant; the event loop is handed back every `_SLICE` records, so that calls in
+        flight never wait behind a whole batch's pricing.
+        """
+        count = min(self._batch_size, len(self._buffer))
+        for index, row_id in enumerate(new_ids(count)):
+            if index and index % _SLICE == 0:
+                await asyncio.sleep(0)
+            if not self._buffer:
+                break
             record = self._buffer.popleft()
             cost = self._cost(record)
-            taken.append(_Priced(record, cost, usage_row(record, cost, uuid.uuid4())))
-        return taken
+            self._batch.append(_Priced(record, cost, usage_row(record, cost, row_id)))
 
     def _cost(self, record: UsageRecord) -> Cost:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -10,33 +11,41 @@ from integration_api.usage.ports import Cost
 from integration_api.usage.record import UsageRecord
 
 
+def new_ids(count: int) -> list[uuid.UUID]:
+    """`count` random (version 4) ids from one read of the system's randomness, which costs a
+    quarter of what `uuid4()` does once per id."""
+    randomness = os.urandom(16 * count)
+    return [uuid.UUID(bytes=randomness[at : at + 16], version=4) for at in range(0, 16 * count, 16)]
+
+
 def usage_row(record: UsageRecord, cost: Cost, row_id: uuid.UUID) -> UsageRow:
     route = record.route
+    # Positional, in the columns' order: made for every record, so kept cheap.
     return UsageRow(
-        occurred_at=datetime.fromtimestamp(record.started_at, UTC),
-        id=row_id,
-        organization_id=record.tenant.organization_id,
-        project_id=record.tenant.project_id,
-        credential_id=record.credential_id,
-        route_id=route.route_id if route is not None else "",
-        route_target=route.target if route is not None else None,
-        provider=record.provider,
-        model=record.model,
-        voice=record.voice,
-        operation=record.operation,
-        outcome=record.outcome,
-        input_tokens=record.input_tokens,
-        cached_input_tokens=record.cached_input_tokens,
-        cache_write_input_tokens=record.cache_write_input_tokens,
-        output_tokens=record.output_tokens,
-        reasoning_tokens=record.reasoning_tokens,
-        audio_seconds_in=record.audio_seconds_in,
-        audio_seconds_out=record.audio_seconds_out,
-        characters=record.characters,
-        search_units=record.search_units,
-        duration_seconds=record.duration_seconds,
-        provider_request_id=record.provider_request_id,
-        cost_micros=cost.micros,
-        price_id=cost.price_id,
-        unpriced=cost.unpriced,
+        datetime.fromtimestamp(record.started_at, UTC),
+        row_id,
+        record.tenant.organization_id,
+        record.tenant.project_id,
+        record.credential_id,
+        route.route_id if route is not None else "",
+        route.target if route is not None else None,
+        record.provider,
+        record.model,
+        record.voice,
+        record.operation,
+        record.outcome,
+        record.input_tokens,
+        record.cached_input_tokens,
+        record.cache_write_input_tokens,
+        record.output_tokens,
+        record.reasoning_tokens,
+        record.audio_seconds_in,
+        record.audio_seconds_out,
+        record.characters,
+        record.search_units,
+        record.duration_seconds,
+        record.provider_request_id,
+        cost.micros,
+        cost.price_id,
+        cost.unpriced,
     )
