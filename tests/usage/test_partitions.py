@@ -10,11 +10,13 @@ from decimal import Decimal
 
 import pytest
 
+from integration_api.errors import Unavailable
 from integration_api.principal import Tenant
 from integration_api.store.database import ConnectionPool, create_pool
 from integration_api.store.migrate import apply_migrations
 from integration_api.store.usage_partitions import maintain_partitions
 from integration_api.store.usage_records import write_usage_batch
+from integration_api.usage.partitions import PartitionKeeper
 from integration_api.usage.ports import Cost
 from integration_api.usage.rows import usage_row
 from tests.usage.conftest import chat_record
@@ -95,3 +97,20 @@ async def test_replicas_maintaining_at_once_do_the_work_once(
     assert len(created) == 3
     again = await maintain_partitions(fresh_usage_pool, retention_months=0, today=today)
     assert again.created == ()
+
+
+async def test_the_keeper_waits_for_the_database_then_keeps_the_partitions(
+    fresh_usage_pool: ConnectionPool,
+) -> None:
+    reachable = False
+
+    def pool() -> ConnectionPool:
+        if not reachable:
+            raise Unavailable("the database is not reachable yet")
+        return fresh_usage_pool
+
+    keeper = PartitionKeeper(pool, retention_months=13)
+    assert await keeper.run_once() is False
+    reachable = True
+    assert await keeper.run_once() is True
+    assert len(await _partitions(fresh_usage_pool)) == 4  # the default and three months

@@ -9,14 +9,16 @@ from collections.abc import Callable
 
 import structlog
 
+from integration_api.errors import Unavailable
 from integration_api.store.database import ConnectionPool
 from integration_api.store.usage_partitions import maintain_partitions
 
 log = structlog.get_logger("integration_api.usage.partitions")
 
 DAY_SECONDS = 86_400.0
-# Until the database has been reached once (or after a failed round).
-RETRY_SECONDS = 60.0
+# Until the database has been reached once (the readiness check connects it just after start),
+# or after a failed round.
+RETRY_SECONDS = 5.0
 
 
 class PartitionKeeper:
@@ -53,6 +55,8 @@ class PartitionKeeper:
             work = await maintain_partitions(
                 self._pool(), months_ahead=self._ahead, retention_months=self._retention
             )
+        except Unavailable:
+            return False  # not reached yet: readiness reports that, not this
         except Exception as error:  # noqa: BLE001 - tried again later
             log.warning("usage partitions not maintained", error_type=type(error).__name__)
             return False
