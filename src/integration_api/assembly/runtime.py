@@ -36,6 +36,7 @@ from integration_api.speech.pipeline import session_limit
 from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.telephony.replays import InProcessReplays, RedisReplays, ReplayMemory
+from integration_api.usage.budgets import Budgets
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.assembly.runtime")
@@ -58,12 +59,19 @@ def _start_operations(
     credential_ops: CredentialOperations,
     oauth_ops: OAuthOperations,
     gate: CallGate,
+    budgets: Budgets,
 ) -> Operations:
     """Operations, with the duties one process of the fleet at a time holds (whichever holds
     the lease, whether replicas or workers): health checks, the Opstage agent and the OAuth
     keep-alive refresher."""
     operations = Operations.create(
-        settings.operations, database, envelope, cache, credential_ops, gate
+        settings.operations,
+        database,
+        envelope,
+        cache,
+        credential_ops,
+        gate,
+        budgets_changed=budgets.refresh_soon,
     )
     agent = build_agent(settings.operations, operations, envelope)
     if agent is not None:
@@ -159,6 +167,9 @@ class Runtime:
     oauth_ops: OAuthOperations
     operations: Operations
     route_ops: RouteOperations
+    # The budget guard the pipelines ask before each provider call; the ledger's WrittenListener
+    # is its `written`.
+    budgets: Budgets
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -200,6 +211,8 @@ class Runtime:
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
         gate = create_gate(settings)
+        budgets = Budgets(database, settings.usage.budget_refresh_seconds)
+        budgets.start()
         return cls(
             settings=settings,
             database=database,
@@ -218,9 +231,10 @@ class Runtime:
             gate=gate,
             oauth_ops=oauth_ops,
             operations=_start_operations(
-                settings, database, envelope, cache, credential_ops, oauth_ops, gate
+                settings, database, envelope, cache, credential_ops, oauth_ops, gate, budgets
             ),
             route_ops=RouteOperations(database, keyring, routes),
+            budgets=budgets,
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
@@ -237,6 +251,7 @@ class Runtime:
     async def close(self) -> None:
         await self.oauth_ops.keepalive.stop()
         await self.operations.close()
+        await self.budgets.stop()
         await self.listener.stop()
         await self.cache.close()
         if self.leases is not None:

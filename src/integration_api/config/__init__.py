@@ -18,6 +18,7 @@ from integration_api.config.sections import (
     PostgresSettings,
     RedisSettings,
     TracingSettings,
+    UsageSettings,
 )
 from integration_api.config.settings import (
     MIN_SECRET_BYTES,
@@ -44,6 +45,7 @@ __all__ = [
     "RedisSettings",
     "Settings",
     "TracingSettings",
+    "UsageSettings",
     "check_secret_policy",
     "load_settings",
 ]

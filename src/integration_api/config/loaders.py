@@ -18,6 +18,7 @@ from integration_api.config.sections import (
     PostgresSettings,
     RedisSettings,
     TracingSettings,
+    UsageSettings,
 )
 from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.config.values import (
@@ -307,4 +308,13 @@ def call_gate_settings(env: Mapping[str, str]) -> CallGateSettings:
             env, "CREDENTIAL_BREAKER_OPEN_SECONDS", defaults.breaker_open_seconds
         ),
         max_provider_pause_seconds=pause,
+    )
+
+
+def usage_settings(env: Mapping[str, str]) -> UsageSettings:
+    defaults = UsageSettings()
+    return UsageSettings(
+        budget_refresh_seconds=read_positive_float(
+            env, "USAGE_BUDGET_REFRESH_SECONDS", defaults.budget_refresh_seconds
+        ),
     )

@@ -212,3 +212,12 @@ class TracingSettings:
     @property
     def enabled(self) -> bool:
         return bool(self.endpoint)
+
+
+@dataclass(frozen=True)
+class UsageSettings:
+    """The usage ledger: its records, prices and budgets."""
+
+    # How often each process reloads every budget and its month's spend from the database (what
+    # other replicas spent reaches this one's guard within this long).
+    budget_refresh_seconds: float = 1.0

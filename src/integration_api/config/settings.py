@@ -17,6 +17,7 @@ from integration_api.config.sections import (
     PostgresSettings,
     RedisSettings,
     TracingSettings,
+    UsageSettings,
 )
 from integration_api.config.speech_limits import DEFAULT_SPEECH_LIMITS, SpeechLimits
 from integration_api.config.values import (
@@ -65,6 +66,7 @@ class Settings:
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
     gate: CallGateSettings = field(default_factory=CallGateSettings)
+    usage: UsageSettings = field(default_factory=UsageSettings)
 
     @property
     def production(self) -> bool:
@@ -113,6 +115,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         operations=loaders.operations_settings(env),
         tracing=loaders.tracing_settings(env),
         gate=loaders.call_gate_settings(env),
+        usage=loaders.usage_settings(env),
     )
     check_stream_grace(settings)
     return settings
