@@ -110,7 +110,7 @@ class Budgets:
         refresh_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._repository = BudgetRepository(database.pool)
+        self._database = database
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._month_start, self._month_end = month_of(datetime.fromtimestamp(clock(), UTC))
@@ -127,6 +127,10 @@ class Budgets:
         self._task: asyncio.Task[None] | None = None
         self._database_down = False
         self.refreshed = False
+
+    def _repository(self) -> BudgetRepository:
+        # The pool exists once the database was reached (Unavailable before: a failed refresh).
+        return BudgetRepository(self._database.pool)
 
     # --- The request path -------------------------------------------------------------------
 
@@ -211,7 +215,8 @@ class Budgets:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the last known state stays in force
-                if not self._database_down:
+                # Before the first refresh the database is still being reached (readiness says so).
+                if self.refreshed and not self._database_down:
                     self._database_down = True
                     log.warning(
                         "budgets not refreshed; the last known state stays in force",
@@ -229,7 +234,7 @@ class Budgets:
         self._earlier, self._recent = (
             ({}, {}) if new_month else ({**_merged(self._earlier, self._recent)}, {})
         )
-        rows = await self._repository.with_spend(start, end)
+        rows = await self._repository().with_spend(start, end)
         self._earlier = {}
         if new_month:
             self._recent = {}
@@ -271,7 +276,7 @@ class Budgets:
                 if threshold in tracked.announced:
                     continue
                 event = _announcement(tracked.budget, threshold, spent, month)
-                if await self._repository.claim_announcement(
+                if await self._repository().claim_announcement(
                     tracked.budget, threshold, month, event
                 ):
                     BUDGET_THRESHOLDS.labels(threshold).inc()
