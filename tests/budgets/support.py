@@ -103,16 +103,23 @@ def record(
     )
 
 
-async def write_batch(
-    database: Database, batch: Sequence[tuple[UsageRecord, Cost]]
-) -> None:
-    """What the ledger's flusher does with a batch: sums it into usage_hourly."""
+async def write_batch(database: Database, batch: Sequence[tuple[UsageRecord, Cost]]) -> None:
+    """What the ledger's flusher does with a batch: sums it into usage_hourly, one statement
+    per hour and scope (the test's batches hold one or two)."""
+    sums: dict[tuple[datetime, Tenant, str], tuple[Decimal, int]] = {}
     for usage, cost in batch:
+        hour = datetime.fromtimestamp(usage.started_at, UTC).replace(
+            minute=0, second=0, microsecond=0
+        )
+        key = (hour, usage.tenant, usage.credential_id)
+        micros, tokens = sums.get(key, (Decimal(0), 0))
+        sums[key] = (micros + cost.micros, tokens + usage.tokens)
+    for (hour, tenant, credential_id), (micros, tokens) in sums.items():
         await add_hourly(
             database,
-            usage.tenant,
-            hour=datetime.fromtimestamp(usage.started_at, UTC),
-            credential_id=usage.credential_id,
-            cost_micros=cost.micros,
-            tokens=usage.tokens,
+            tenant,
+            hour=hour,
+            credential_id=credential_id,
+            cost_micros=micros,
+            tokens=tokens,
         )

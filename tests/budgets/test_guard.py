@@ -50,21 +50,25 @@ async def test_the_hourly_sums_crossing_the_hard_limit_refuse(
     )
     guard = Budgets(database, refresh_seconds=60)
 
-    def spend(short: bool) -> dict[str, object]:
-        """Half the limit, or half less the least amount; money counts cost only, tokens tokens
-        only (the other is noise). Money is exact: half a micro-dollar short is short."""
+    async def spend(hour: datetime, micros: Decimal, tokens: int) -> None:
+        # Money budgets count cost only, token budgets tokens only: the other is noise.
         if unit == MICRO_USD:
-            return {"cost_micros": Decimal(limit // 2) - Decimal("0.5") * short, "tokens": 10**9}
-        return {"tokens": limit // 2 - short, "cost_micros": Decimal(10**12)}
+            tokens = 10**9
+        else:
+            micros = Decimal(10**12)
+        await add_hourly(
+            database, tenant, hour=hour, credential_id=credential, cost_micros=micros, tokens=tokens
+        )
 
+    half = limit // 2
     earlier = max(this_hour() - timedelta(hours=1), this_hour().replace(day=1, hour=0))
-    await add_hourly(database, tenant, hour=earlier, credential_id=credential, **spend(False))
-    await add_hourly(database, tenant, hour=this_hour(), credential_id=credential, **spend(True))
+    await spend(earlier, Decimal(half), half)
+    # Money is exact: half a micro-dollar short of the limit is short of it.
+    await spend(this_hour(), Decimal(half) - Decimal("0.5"), half - 1)
     await guard.refresh()
     assert not _refused(guard, tenant, credential), "just below the limit still runs"
 
-    least = {"cost_micros": Decimal("0.5")} if unit == MICRO_USD else {"tokens": 1}
-    await add_hourly(database, tenant, hour=this_hour(), credential_id=credential, **least)
+    await spend(this_hour(), Decimal("0.5"), 1)
     await guard.refresh()
     assert _refused(guard, tenant, credential)
     # Another credential of the tenant runs when the budget is the credential's.
@@ -148,7 +152,7 @@ async def test_an_unreachable_database_keeps_the_last_known_state(database: Data
         def pool(self) -> object:
             raise ConnectionRefusedError("database down")
 
-    guard._database = Unreachable()  # type: ignore[assignment]  # noqa: SLF001
+    guard._database = Unreachable()  # type: ignore[assignment]
     with pytest.raises(ConnectionRefusedError):
         await guard.refresh()
     assert _refused(guard, tenant), "still refused while the database is down"
