@@ -142,9 +142,7 @@ async def test_a_tenant_lists_its_own_budgets_only(caller: Caller) -> None:
             ),
             metadata=caller.operator(),
         )
-    own = await caller.operations.list_budgets(
-        ListBudgetsRequest(), metadata=caller.tenant(mine)
-    )
+    own = await caller.operations.list_budgets(ListBudgetsRequest(), metadata=caller.tenant(mine))
     assert [b.organization_id for b in own.budgets] == [mine]
     refused = await _refusal(
         caller.operations.list_budgets(
