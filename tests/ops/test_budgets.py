@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -19,7 +20,10 @@ from integration_api_proto.integration.v1 import (
     SetBudgetRequest,
 )
 
+from integration_api.errors import ResourceExhausted
+from integration_api.principal import Tenant
 from integration_api.usage.budgets import month_of
+from integration_api.usage.ports import BUDGET_EXCEEDED
 from tests.credentials.helpers import error_info, field_violations
 from tests.ops.support import Caller
 
@@ -245,3 +249,33 @@ async def test_listed_budgets_show_this_months_spend_and_state(caller: Caller) -
         "": (1_500_000, BudgetState.SOFT_EXCEEDED),
         credential.id: (250, BudgetState.HARD_EXCEEDED),
     }
+
+
+async def test_the_services_guard_refuses_once_a_hard_budget_is_spent(caller: Caller) -> None:
+    """The runtime's guard: set through the service, spend summed by the ledger, refused."""
+    organization = _organization()
+    credential, _ = await caller.stored(organization)
+    guard = caller.service.app.runtime.budgets
+    tenant = Tenant(organization, "p1")
+    await caller.operations.set_budget(
+        SetBudgetRequest(
+            budget=Budget(
+                organization_id=organization,
+                project_id="p1",
+                unit=BudgetUnit.MICRO_USD,
+                hard_limit=2_000_000,
+            )
+        ),
+        metadata=caller.operator(),
+    )
+    await _spend(caller, organization, credential.id, "2000000", 0)
+    for _ in range(100):
+        try:
+            guard.admit(tenant, credential.id)
+        except ResourceExhausted as refusal:
+            assert refusal.reason == BUDGET_EXCEEDED
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the guard never refused")
+    guard.admit(Tenant(_organization(), "p1"), credential.id)
