@@ -116,9 +116,9 @@ class Budgets:
         self._month_start, self._month_end = month_of(datetime.fromtimestamp(clock(), UTC))
         self._month_end_ts = self._month_end.timestamp()
         self._tracked: dict[Scope, _Tracked] = {}
-        # What this process's ledger wrote this month since the refresh before last (`_earlier`)
-        # and since the last one began (`_recent`): a batch durable before a refresh's query
-        # began is in its result, so `_earlier` is dropped when that result arrives.
+        # What this process's ledger wrote this month and told after the last refresh began
+        # (`_recent`), and, while a refresh reads, what it told before that one began
+        # (`_earlier`): durable before the query, so in its result, and dropped when it arrives.
         self._earlier: dict[Scope, Spend] = {}
         self._recent: dict[Scope, Spend] = {}
         # Scopes whose hard limit is reached: what `admit` reads.
