@@ -13,7 +13,13 @@ from integration_api.database import Database
 from integration_api.errors import ResourceExhausted
 from integration_api.store.usage_budgets import MICRO_USD, TOKENS
 from integration_api.usage.budgets import Budgets
-from integration_api.usage.ports import BUDGET_EXCEEDED, FREE, Cost
+from integration_api.usage.ports import (
+    BUDGET_EXCEEDED,
+    FREE,
+    BudgetGuard,
+    Cost,
+    WrittenListener,
+)
 from tests.budgets.support import (
     add_hourly,
     new_tenant,
@@ -168,3 +174,11 @@ async def test_a_deleted_budget_stops_refusing_at_the_next_refresh(database: Dat
     await database.pool.execute("DELETE FROM usage_budgets WHERE id = $1::uuid", budget.id)
     await guard.refresh()
     assert not _refused(guard, tenant)
+
+
+def test_the_guard_is_the_pipelines_port_and_the_ledgers_listener(database: Database) -> None:
+    guard = Budgets(database, refresh_seconds=60)
+    # Checked by mypy: what the pipelines and the ledger are given.
+    port: BudgetGuard = guard
+    listener: WrittenListener = guard.written
+    assert port is guard and listener == guard.written
