@@ -200,6 +200,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC collector URL; set, traces are sent"),
     Variable("OTEL_SERVICE_NAME", "integration-api", "service.name of the traces"),
     Variable("OTEL_TRACES_SAMPLER_ARG", "1.0", "share of new traces sampled (callers' kept)"),
+    Variable("USAGE_BUDGET_REFRESH_SECONDS", "1", "how often budgets and their spend are reloaded"),
 )
 
 

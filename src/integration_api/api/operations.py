@@ -9,6 +9,8 @@ import grpc.aio
 from integration_api_proto.integration.v1 import (
     ConfirmRotationRequest,
     ConfirmRotationResponse,
+    DeleteBudgetRequest,
+    DeleteBudgetResponse,
     DisableCredentialsRequest,
     DisableCredentialsResponse,
     ExportAuditEventsRequest,
@@ -17,15 +19,20 @@ from integration_api_proto.integration.v1 import (
     GetInventoryResponse,
     ListAuditEventsRequest,
     ListAuditEventsResponse,
+    ListBudgetsRequest,
+    ListBudgetsResponse,
     RequestRotationRequest,
     RequestRotationResponse,
     RunHealthCheckRequest,
     RunHealthCheckResponse,
+    SetBudgetRequest,
+    SetBudgetResponse,
     VerifyAuditLogRequest,
     VerifyAuditLogResponse,
 )
 from integration_api_proto.integration.v1.grpc_aio import OperationsServiceBase
 
+from integration_api.api.budget_messages import budget_message, spec_from_message
 from integration_api.api.connection_inventory_messages import (
     connection_aggregate_message,
     connection_item_message,
@@ -144,3 +151,23 @@ class OperationsServicer(OperationsServiceBase):
         return VerifyAuditLogResponse(
             ok=result.ok, checked_events=result.checked, first_bad_event_id=result.first_bad_id or 0
         )
+
+    async def set_budget(self, request: SetBudgetRequest, context: Context) -> SetBudgetResponse:
+        view = await self._operations.budgets.set(
+            require_principal(), spec_from_message(request.budget)
+        )
+        return SetBudgetResponse(budget=budget_message(view))
+
+    async def list_budgets(
+        self, request: ListBudgetsRequest, context: Context
+    ) -> ListBudgetsResponse:
+        views = await self._operations.budgets.list(
+            require_principal(), request.organization_id, request.project_id
+        )
+        return ListBudgetsResponse(budgets=[budget_message(view) for view in views])
+
+    async def delete_budget(
+        self, request: DeleteBudgetRequest, context: Context
+    ) -> DeleteBudgetResponse:
+        await self._operations.budgets.delete(require_principal(), request.budget_id)
+        return DeleteBudgetResponse()

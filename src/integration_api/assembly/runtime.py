@@ -38,6 +38,7 @@ from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.store.usage_records import UsageRow, write_usage_batch
 from integration_api.telephony.replays import InProcessReplays, RedisReplays, ReplayMemory
+from integration_api.usage.budgets import Budgets
 from integration_api.usage.ledger import BatchingLedger, LedgerSettings
 from integration_api.usage.partitions import PartitionKeeper
 from integration_api.vault import Envelope, Keyring
@@ -66,12 +67,19 @@ def _start_operations(
     credential_ops: CredentialOperations,
     oauth_ops: OAuthOperations,
     gate: CallGate,
+    budgets: Budgets,
 ) -> Operations:
     """Operations, with the duties one process of the fleet at a time holds (whichever holds
     the lease, whether replicas or workers): health checks, the Opstage agent and the OAuth
     keep-alive refresher."""
     operations = Operations.create(
-        settings.operations, database, envelope, cache, credential_ops, gate
+        settings.operations,
+        database,
+        envelope,
+        cache,
+        credential_ops,
+        gate,
+        budgets_changed=budgets.refresh_soon,
     )
     agent = build_agent(settings.operations, operations, envelope)
     if agent is not None:
@@ -191,6 +199,9 @@ class Runtime:
     route_ops: RouteOperations
     ledger: BatchingLedger
     partitions: PartitionKeeper
+    # The budget guard the pipelines ask before each provider call; the ledger's WrittenListener
+    # is its `written`.
+    budgets: Budgets
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -233,6 +244,10 @@ class Runtime:
         tenant_calls, speech_sessions, leases = create_caps(settings)
         gate = create_gate(settings)
         ledger, partitions = create_ledger(settings, database)
+        budgets = Budgets(database, settings.usage.budget_refresh_seconds)
+        budgets.start()
+        # What this process writes counts against its budgets at once, not at the next refresh.
+        ledger.add_listener(budgets.written)
         return cls(
             settings=settings,
             database=database,
@@ -251,11 +266,12 @@ class Runtime:
             gate=gate,
             oauth_ops=oauth_ops,
             operations=_start_operations(
-                settings, database, envelope, cache, credential_ops, oauth_ops, gate
+                settings, database, envelope, cache, credential_ops, oauth_ops, gate, budgets
             ),
             route_ops=RouteOperations(database, keyring, routes),
             ledger=ledger,
             partitions=partitions,
+            budgets=budgets,
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
@@ -276,6 +292,7 @@ class Runtime:
         await self.partitions.stop()
         await self.oauth_ops.keepalive.stop()
         await self.operations.close()
+        await self.budgets.stop()
         await self.listener.stop()
         await self.cache.close()
         if self.leases is not None:

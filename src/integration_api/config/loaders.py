@@ -312,7 +312,7 @@ def call_gate_settings(env: Mapping[str, str]) -> CallGateSettings:
 
 
 def usage_settings(env: Mapping[str, str]) -> UsageSettings:
-    """The usage ledger's buffer, batches and retention; each defaults to `UsageSettings()`."""
+    """The usage ledger's buffer, batches, retention and budget refresh; each defaults to `UsageSettings()`."""
     defaults = UsageSettings()
     settings = UsageSettings(
         buffer_records=read_positive_int(env, "USAGE_BUFFER_RECORDS", defaults.buffer_records),
@@ -322,6 +322,9 @@ def usage_settings(env: Mapping[str, str]) -> UsageSettings:
         ),
         retention_months=read_non_negative_int(
             env, "USAGE_RETENTION_MONTHS", defaults.retention_months
+        ),
+        budget_refresh_seconds=read_positive_float(
+            env, "USAGE_BUDGET_REFRESH_SECONDS", defaults.budget_refresh_seconds
         ),
     )
     if settings.batch_records > settings.buffer_records:

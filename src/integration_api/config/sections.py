@@ -216,7 +216,7 @@ class TracingSettings:
 
 @dataclass(frozen=True)
 class UsageSettings:
-    """The usage ledger: its buffer, batches and the raw records' retention."""
+    """The usage ledger: its buffer, batches, the raw records' retention, budgets."""
 
     # Records a process holds while the database is slow or down; past it they are dropped
     # (counted and logged).
@@ -227,3 +227,6 @@ class UsageSettings:
     # Months of raw records kept (this one included); older monthly partitions are dropped.
     # 0 keeps everything. The hourly sums are kept regardless.
     retention_months: int = 13
+    # How often each process reloads every budget and its month's spend from the database (what
+    # other replicas spent reaches this one's guard within this long).
+    budget_refresh_seconds: float = 1.0

@@ -13,6 +13,7 @@ from integration_api.database import Database
 from integration_api.errors import InvalidArgument
 from integration_api.ops.access import credential_for, visible_tenant
 from integration_api.ops.audit_trail import AuditTrail
+from integration_api.ops.budgets import BudgetOperations
 from integration_api.ops.checker import BackgroundChecker
 from integration_api.ops.disable import BulkDisable
 from integration_api.ops.health import CheckedCredential, HealthChecks
@@ -37,6 +38,7 @@ class Operations:
     bulk_disable: BulkDisable
     audit: AuditTrail
     checker: BackgroundChecker | None
+    budgets: BudgetOperations
     leader: LeaderDuties | None = None
     # Released at shutdown, after the duties stopped (the agent's HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -52,6 +54,7 @@ class Operations:
         cache: CredentialCache,
         credential_ops: CredentialOperations,
         gate: CallGate | None = None,
+        budgets_changed: Callable[[], None] = lambda: None,
     ) -> Operations:
         health = HealthChecks(
             database, envelope, cache, credential_ops, settings.health_check_concurrency
@@ -71,6 +74,7 @@ class Operations:
             bulk_disable=BulkDisable(database, credential_ops),
             audit=AuditTrail(database, page_tokens),
             checker=checker,
+            budgets=BudgetOperations(database, budgets_changed),
             gate=gate,
         )
 

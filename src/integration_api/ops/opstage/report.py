@@ -23,6 +23,12 @@ from integration_api.oauth.registry import provider_names as oauth_provider_name
 from integration_api.ops.breakers import CIRCUIT_OPEN_STATUS, with_breakers
 from integration_api.ops.inventory import stale_before
 from integration_api.ops.opstage.catalogue import ACTIONS, PROVIDER_ACTIONS, SERVICE_ACTIONS
+from integration_api.ops.opstage.usage_report import (
+    UsageFigures,
+    UsageReport,
+    budget_configs,
+    provider_usage_configs,
+)
 from integration_api.providers.endpoints import default_base_url
 from integration_api.store.connection_inventory import ConnectionInventoryRepository
 from integration_api.store.inventory import InventoryRepository, InventoryScope
@@ -105,11 +111,13 @@ class ServiceReport:
         keyring: Keyring,
         check_interval: float,
         gate: CallGate | None = None,
+        usage: UsageReport | None = None,
     ) -> None:
         self._database = database
         self._keyring = keyring
         self._interval = check_interval
         self._gate = gate
+        self._usage = usage or UsageReport(database)
 
     async def services(self) -> list[dict[str, Any]]:
         repository = InventoryRepository(self._database.pool)
@@ -124,12 +132,16 @@ class ServiceReport:
         by_provider: dict[str, list[Any]] = {}
         for row in rows:
             by_provider.setdefault(row.credential.provider, []).append(row)
+        figures = await self._usage.figures()
         providers = [
-            self._provider(provider, items) for provider, items in sorted(by_provider.items())
+            self._provider(provider, items, figures)
+            for provider, items in sorted(by_provider.items())
         ]
-        return [await self._itself(providers, len(rows)), *providers]
+        return [await self._itself(providers, len(rows), figures), *providers]
 
-    async def _itself(self, providers: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    async def _itself(
+        self, providers: list[dict[str, Any]], total: int, figures: UsageFigures
+    ) -> dict[str, Any]:
         reason = await self._database.probe()
         down = [p["code"] for p in providers if p["health"]["status"] == "DOWN"]
         if reason:
@@ -149,6 +161,7 @@ class ServiceReport:
             ),
             _config("HEALTH_CHECK_INTERVAL_SECONDS", self._interval, "Check interval"),
             *await self._oauth_connection_configs(),
+            *budget_configs(figures, _config),
         ]
         return _service(SERVICE_CODE, "integration-api", health, configs, SERVICE_ACTIONS)
 
@@ -170,7 +183,7 @@ class ServiceReport:
             ]
         return configs
 
-    def _provider(self, provider: str, rows: list[Any]) -> dict[str, Any]:
+    def _provider(self, provider: str, rows: list[Any], figures: UsageFigures) -> dict[str, Any]:
         credentials = [row.credential for row in rows]
         statuses = Counter(row.effective_status for row in rows)
         configs_seen = [CredentialConfig.from_json(row.config) for row in credentials]
@@ -202,6 +215,7 @@ class ServiceReport:
                 else "never",
                 "Last rotation",
             ),
+            *provider_usage_configs(figures, provider, _config),
         ]
         code = PROVIDER_PREFIX + provider
         return _service(code, provider, provider_health(statuses), configs, PROVIDER_ACTIONS)
