@@ -166,6 +166,7 @@ class ElevenLabsStreamSynthesizer:
                 headers=elevenlabs_headers(credential),
                 secrets=(key,),
                 end_of_input={"text": ""},
+                classify_error=classify_http,
             ) as socket:
                 session = _StreamInputSession(socket, inputs, options.audio, transport)
                 async for event in session.events():
