@@ -11,14 +11,14 @@ by its title (`Bad Request: …`) where the title is an HTTP reason phrase.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
-from integration_api.errors import ServiceError, Unavailable
+from integration_api.errors import ResourceExhausted, ServiceError, Unavailable
 from integration_api.providers.cartesia.verification import PROVIDER
 from integration_api.providers.http_errors import (
     QUOTA_EXHAUSTED,
     ErrorResponse,
+    describe,
     error_from_response,
 )
 from integration_api.providers.websocket import ProviderSocket
@@ -47,9 +47,9 @@ def classify_http(response: ErrorResponse) -> ServiceError | None:
     """Claims `quota_exceeded` (whatever its status): spent credit, not a busy service."""
     if _error_code(response.body) != "quota_exceeded":
         return None
-    error = error_from_response(dataclasses.replace(response, status_code=429))
-    error.reason = QUOTA_EXHAUSTED
-    error.retryable = False
+    message = describe(response, "reports the quota is exhausted")
+    error = ResourceExhausted(message, reason=QUOTA_EXHAUSTED, provider=PROVIDER)
+    error.retryable = False  # waiting does not add credit
     error.metadata["provider_error_type"] = "quota_exceeded"
     return error
 
