@@ -66,10 +66,7 @@ def socket_error(socket: ProviderSocket, payload: dict[str, object]) -> ServiceE
         secrets=socket.secrets,
         quote_upstream=socket.quote_upstream,
     )
-    error = error_from_response(response)
-    if code == "quota_exceeded":
-        error.reason = QUOTA_EXHAUSTED
-        error.retryable = False
+    error = error_from_response(response, classify_http)
     if _ERROR_CODE.fullmatch(code):
         error.metadata["provider_error_type"] = code
     return error
