@@ -17,7 +17,6 @@ from aiohttp import BodyPartReader, web
 
 from tests.fakes.speech_servers import AUDIO, TRANSCRIPT, SpeechServer, credential_of
 
-
 # `whisper-1`'s `verbose_json` answer with word times (shortened).
 WHISPER_VERBOSE = {
     "task": "transcribe",

@@ -10,8 +10,9 @@ its reset headers, a 503, a connection dropped before any result, a first result
 late; `kill()` takes the whole server away mid-call. `upgrade_refusal` (a status and a JSON
 body) refuses every socket's upgrade with that answer, as a provider refuses a bad key, spent
 credit or a bad query at the handshake; `error_frame` and `error_close` answer a socket's first
-message with an in-band error frame and a close (code, reason), as the provider documents. Error texts quote the credential the request carried in
-full, as careless providers do, so a test can prove the service never repeats it.
+message with an in-band error frame and a close (code, reason), as the provider documents.
+Error texts quote the credential the request carried in full, as careless providers do, so a
+test can prove the service never repeats it.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class _UpgradeRefused(Exception):
     def __init__(self, response: web.Response) -> None:
         super().__init__(response.status)
         self.response = response
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
