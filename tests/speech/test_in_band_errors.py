@@ -4,6 +4,7 @@ UNAVAILABLE: per provider, over the wire, with the frames the provider documents
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -129,6 +130,19 @@ async def test_an_in_band_error_ends_with_its_own_status(
     upstream = upstreams[provider]
     upstream.server.error_frame = frame
     upstream.server.error_close = close
+    failure = await failed_call(rpc, speech, service, upstream)
+    assert failure.code() == code
+    info = error_info(failure)
+    assert info["provider"] == provider and info["provider_error_type"] == error_type
+    assert upstream.key not in (failure.details() or "")
+
+
+async def failed_call(
+    rpc: str, speech: SpeechServiceStub, service: RunningService, upstream: SpeechUpstream
+) -> grpc.aio.AioRpcError:
+    """The status a `transcribe` or `synthesize_stream` call through `upstream` ends with."""
+    call: Callable[[], Any]
+    requests: Callable[[], AsyncIterator[Any]]
     if rpc == "transcribe":
         call = lambda: speech.transcribe(metadata=service.auth())  # noqa: E731
         requests = lambda: audio_stream(upstream)  # noqa: E731
@@ -137,7 +151,4 @@ async def test_an_in_band_error_ends_with_its_own_status(
         requests = lambda: text_stream(upstream)  # noqa: E731
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await exchange_ending_early(call, requests)
-    assert raised.value.code() == code
-    info = error_info(raised.value)
-    assert info["provider"] == provider and info["provider_error_type"] == error_type
-    assert upstream.key not in (raised.value.details() or "")
+    return raised.value

@@ -11,9 +11,9 @@ import pytest
 from integration_api_proto.integration.v1 import CheckOutcome, GetCredentialRequest
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, SpeechServiceStub
 
-from tests.speech.conftest import KEYS, SpeechUpstream, exchange_ending_early, register
-from tests.speech.test_conformance import audio_stream, text_stream
+from tests.speech.conftest import KEYS, SpeechUpstream, register
 from tests.speech.test_failures import error_info
+from tests.speech.test_in_band_errors import failed_call
 from tests.support.service import RunningService
 
 QUOTA = {
@@ -146,19 +146,12 @@ async def test_a_refused_upgrade_is_read_by_its_body(
     # A credential of its own: a rejected key is recorded on it.
     (upstream,) = (await register(service, {provider: server}, KEYS)).values()
     server.upgrade_refusal = (status, body)
-    if rpc == "transcribe":
-        call = lambda: speech.transcribe(metadata=service.auth())  # noqa: E731
-        requests = lambda: audio_stream(upstream)  # noqa: E731
-    else:
-        call = lambda: speech.synthesize_stream(metadata=service.auth())  # noqa: E731
-        requests = lambda: text_stream(upstream)  # noqa: E731
-    with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await exchange_ending_early(call, requests)
-    assert raised.value.code() == code
-    info = error_info(raised.value)
+    failure = await failed_call(rpc, speech, service, upstream)
+    assert failure.code() == code
+    info = error_info(failure)
     assert info["reason"] == reason and info["provider"] == provider
     assert info["provider_http_status"] == str(status)
-    assert upstream.key not in (raised.value.details() or "")
+    assert upstream.key not in (failure.details() or "")
     stored = await CredentialServiceStub(service.channel).get_credential(
         GetCredentialRequest(id=upstream.credential_id), metadata=service.auth()
     )
@@ -176,10 +169,6 @@ async def test_a_refusal_body_is_read_only_so_far(
     """A huge refusal body is cut at the bound: the error still comes, from the status."""
     upstream = upstreams["elevenlabs"]
     upstream.server.upgrade_refusal = (401, {"detail": "x" * (1024 * 1024)})
-    with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await exchange_ending_early(
-            lambda: speech.synthesize_stream(metadata=service.auth()),
-            lambda: text_stream(upstream),
-        )
-    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert len(raised.value.details() or "") < 4096
+    failure = await failed_call("synthesize_stream", speech, service, upstream)
+    assert failure.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert len(failure.details() or "") < 4096
