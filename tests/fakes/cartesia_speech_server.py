@@ -70,6 +70,8 @@ class CartesiaServer(SpeechServer):
             frame = await self._receive(socket, session)
             if frame is None:
                 return socket
+            if await self.in_band_error(socket, request):
+                return socket
             message = json.loads(frame)
             context = message["context_id"]
             if context in finished:
@@ -113,6 +115,8 @@ class CartesiaServer(SpeechServer):
         while True:
             frame = await self._receive(socket, session)
             if frame is None:
+                return socket
+            if await self.in_band_error(socket, request):
                 return socket
             if isinstance(frame, bytes):
                 audio_frames += 1

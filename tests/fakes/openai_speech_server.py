@@ -4,8 +4,9 @@
 multipart form (fields in `query`, the file in `frames`) and answers the documented event
 stream: text deltas, then `transcript.text.done`, then `data: [DONE]`. `behaviour` switches to
 a failure: an invalid-key 401, an error event inside the stream, a stream that stops before
-`transcript.text.done`, a plain JSON answer (a model that does not stream). Error texts quote
-the key the request carried, as careless providers do.
+`transcript.text.done`, a plain JSON answer (a model that does not stream: `{"text"}`, or the
+`verbose_json` with words and duration that `whisper-1` is asked for). Error texts quote the
+key the request carried, as careless providers do.
 """
 
 from __future__ import annotations
@@ -15,6 +16,19 @@ import json
 from aiohttp import BodyPartReader, web
 
 from tests.fakes.speech_servers import AUDIO, TRANSCRIPT, SpeechServer, credential_of
+
+# `whisper-1`'s `verbose_json` answer with word times (shortened).
+WHISPER_VERBOSE = {
+    "task": "transcribe",
+    "language": "english",
+    "duration": 2.3,
+    "text": TRANSCRIPT,
+    "words": [
+        {"word": "Paris", "start": 0.0, "end": 0.4},
+        {"word": "at", "start": 0.45, "end": 0.6},
+    ],
+    "segments": [],
+}
 
 
 def _unauthorized(request: web.Request) -> web.Response:
@@ -61,7 +75,9 @@ class OpenAISpeechServer(SpeechServer):
         if self.behaviour == "unauthorized":
             return _unauthorized(request)
         if self.behaviour == "not_streaming":
-            return web.json_response({"text": TRANSCRIPT})
+            if session.query.get("response_format") == "verbose_json":
+                return web.json_response(WHISPER_VERBOSE)
+            return web.json_response({"text": TRANSCRIPT, "usage": {"type": "duration"}})
         response = web.StreamResponse(headers={"x-request-id": "req_stt_1"})
         response.content_type = "text/event-stream"
         await response.prepare(request)

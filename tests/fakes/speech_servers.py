@@ -7,9 +7,12 @@ failure the reference documents (a close code with a reason, an error frame, a q
 dropped connection, an idle close without keep-alive, a provider that goes silent, a frame
 past the service's limit), or, for Deepgram, to the failures a route moves on from: a 429 with
 its reset headers, a 503, a connection dropped before any result, a first result `slow_seconds`
-late; `kill()` takes the whole server away mid-call. Error texts quote the credential the
-request carried in full, as careless providers do, so a test can prove the service never
-repeats it.
+late; `kill()` takes the whole server away mid-call. `upgrade_refusal` (a status and a JSON
+body) refuses every socket's upgrade with that answer, as a provider refuses a bad key, spent
+credit or a bad query at the handshake; `error_frame` and `error_close` answer a socket's first
+message with an in-band error frame and a close (code, reason), as the provider documents.
+Error texts quote the credential the request carried in full, as careless providers do, so a
+test can prove the service never repeats it.
 """
 
 from __future__ import annotations
@@ -60,6 +63,16 @@ class Session:
 
 
 SESSION = web.RequestKey("speech_session", Session)
+
+
+class _UpgradeRefused(Exception):
+    """Raised by `_open` under `upgrade_refusal`: the socket route answers with `response`."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -86,6 +99,12 @@ class SpeechServer:
         self.sessions: list[Session] = []
         self.behaviour = "normal"
         self.idle_close_seconds = 0.0
+        # (status, JSON body) every socket upgrade is refused with; "{key}" in a string of the
+        # body is replaced by the credential the request carried.
+        self.upgrade_refusal: tuple[int, dict[str, Any]] | None = None
+        # The in-band error (frame, then close code and reason) a socket's first message gets.
+        self.error_frame: dict[str, Any] | None = None
+        self.error_close: tuple[int, str] | None = None
         # Under behaviour "slow": how long the first result or audio waits.
         self.slow_seconds = 0.0
         self._released = asyncio.Event()
@@ -132,6 +151,8 @@ class SpeechServer:
         async def serve(request: web.Request) -> web.StreamResponse:
             try:
                 return await handler(request)
+            except _UpgradeRefused as refused:
+                return refused.response
             except ConnectionResetError:
                 socket = request[SESSION].socket
                 assert socket is not None
@@ -167,6 +188,12 @@ class SpeechServer:
         return session
 
     async def _open(self, request: web.Request) -> tuple[web.WebSocketResponse, Session]:
+        if self.upgrade_refusal is not None:
+            self._record(request)
+            status, body = self.upgrade_refusal
+            text = json.dumps(body).replace("{key}", credential_of(request))
+            response = web.Response(status=status, text=text, content_type="application/json")
+            raise _UpgradeRefused(response)
         socket = web.WebSocketResponse(autoclose=False, max_msg_size=0)
         await socket.prepare(request)
         session = self._record(request)
@@ -191,6 +218,17 @@ class SpeechServer:
             session.client_closed = True
             await socket.close()
         return None
+
+    async def in_band_error(self, socket: web.WebSocketResponse, request: web.Request) -> bool:
+        """Under `error_frame` or `error_close`: the frame, then the close; True when sent."""
+        if self.error_frame is None and self.error_close is None:
+            return False
+        key = credential_of(request)
+        if self.error_frame is not None:
+            await socket.send_str(json.dumps(self.error_frame).replace("{key}", key))
+        code, reason = self.error_close or (1000, "")
+        await socket.close(code=code, message=reason.replace("{key}", key).encode())
+        return True
 
     async def _drop(self, socket: web.WebSocketResponse) -> None:
         """The connection goes away without a close frame."""
@@ -229,6 +267,8 @@ class DeepgramServer(SpeechServer):
             if frame is None:
                 # Deepgram's own idle close: 10 s without audio or KeepAlive.
                 await socket.close(code=1011, message=b"NET-0001 no audio received")
+                return socket
+            if await self.in_band_error(socket, request):
                 return socket
             if isinstance(frame, bytes):
                 audio_frames += 1
@@ -311,13 +351,19 @@ class DeepgramServer(SpeechServer):
             frame = await self._receive(socket, session)
             if frame is None:
                 return socket
+            if await self.in_band_error(socket, request):
+                return socket
             kind = json.loads(frame)["type"]
             if self.behaviour == "drop_at_once":
                 await self._drop(socket)
                 return socket
             if self.behaviour == "slow" and kind in ("Speak", "Flush"):
                 await self.delay()
-            if kind == "Speak":
+            if kind == "Speak" and self.behaviour == "odd_frames":
+                # Frames that split samples: 3, 497 and 300 bytes.
+                for piece in (AUDIO[:3], AUDIO[3:500], AUDIO[500:]):
+                    await socket.send_bytes(piece)
+            elif kind == "Speak":
                 await socket.send_bytes(AUDIO)
             elif kind == "Flush":
                 await socket.send_bytes(AUDIO)
@@ -375,6 +421,8 @@ class ElevenLabsServer(SpeechServer):
             frame = await self._receive(socket, session)
             if frame is None:
                 return socket
+            if await self.in_band_error(socket, request):
+                return socket
             chunk = json.loads(frame)
             if self.behaviour == "quota_frame":
                 await socket.send_json(
@@ -416,6 +464,7 @@ class ElevenLabsServer(SpeechServer):
     async def _stream_input(self, request: web.Request) -> web.StreamResponse:
         socket, session = await self._open(request)
         key = credential_of(request)
+        buffered = ""
         while True:
             frame = await self._receive(socket, session)
             if frame is None:
@@ -431,15 +480,32 @@ class ElevenLabsServer(SpeechServer):
                 )
                 await socket.close(code=1008, message=f"input timeout {key}".encode())
                 return socket
-            text = json.loads(frame).get("text")
+            if await self.in_band_error(socket, request):
+                return socket
+            message = json.loads(frame)
+            text = message.get("text")
             if text == "":
-                await socket.send_json(_eleven_audio("!"))
+                await self._speak_buffer(socket, buffered + "!")
                 if self.behaviour != "missing_final":
                     await socket.send_json({"isFinal": True})
                 await socket.close(code=1000)
                 return socket
-            if text and text.strip():
-                await socket.send_json(_eleven_audio(text.strip(), self.behaviour))
+            buffered += text or ""
+            # Under "buffered", generation starts once the first chunk of the schedule (120
+            # characters) is buffered, or at a flush; otherwise at once, as with `auto_mode`.
+            # A flush has no answer of its own.
+            buffering = self.behaviour == "buffered"
+            if message.get("flush") or not buffering or len(buffered) >= 120:
+                await self._speak_buffer(socket, buffered)
+                buffered = ""
+
+    async def _speak_buffer(self, socket: web.WebSocketResponse, text: str) -> None:
+        """The audio of `text` in two messages, each aligned with its half of the text."""
+        text = text.strip()
+        half = len(text) // 2
+        for part in (text[:half], text[half:]):
+            if part:
+                await socket.send_json(_eleven_audio(part, self.behaviour))
 
 
 def _eleven_audio(text: str, behaviour: str = "normal") -> dict[str, Any]:
@@ -480,6 +546,8 @@ class AssemblyAIServer(SpeechServer):
         while True:
             frame = await self._receive(socket, session)
             if frame is None:
+                return socket
+            if await self.in_band_error(socket, request):
                 return socket
             if isinstance(frame, bytes):
                 audio_messages += 1

@@ -125,6 +125,9 @@ def fresh_servers(request: pytest.FixtureRequest) -> Iterator[None]:
         server.sessions.clear()
         server.behaviour = "normal"
         server.idle_close_seconds = 0.0
+        server.upgrade_refusal = None
+        server.error_frame = None
+        server.error_close = None
     yield
     broken = [error for server in servers for s in server.sessions for error in s.protocol_errors]
     assert not broken, f"the service broke a provider's protocol: {broken}"

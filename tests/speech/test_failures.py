@@ -72,13 +72,6 @@ def error_info(error: grpc.aio.AioRpcError) -> dict[str, str]:
             {"reason": "PROVIDER_STREAM_ERROR", "provider_error_type": "server_error"},
         ),
         ("openai", "missing_done", grpc.StatusCode.UNAVAILABLE, {"reason": "STREAM_TRUNCATED"}),
-        # A model that does not stream answers JSON: refused, never an empty transcript.
-        (
-            "openai",
-            "not_streaming",
-            grpc.StatusCode.UNAVAILABLE,
-            {"reason": "PROVIDER_BAD_RESPONSE"},
-        ),
         (
             "openai",
             "unauthorized",

@@ -129,6 +129,30 @@ class BoundedEventDecoder:
         return events
 
 
+# The event `open_event_stream(json_answer=True)` makes of a whole JSON answer.
+JSON_ANSWER = "json-answer"
+
+
+class WholeAnswerDecoder:
+    """A JSON answer where events were asked for: one event of the whole body, at its end."""
+
+    __slots__ = ("_body", "_limit", "_provider")
+
+    def __init__(self, provider: str, limit: int) -> None:
+        self._provider = provider
+        self._limit = limit
+        self._body = bytearray()
+
+    def feed(self, piece: bytes) -> list[ServerSentEvent]:
+        self._body += piece
+        if len(self._body) > self._limit:
+            raise too_large(self._provider, "an event", self._limit, SSE_EVENT_TOO_LARGE)
+        return []
+
+    def flush(self) -> list[ServerSentEvent]:
+        return [ServerSentEvent(JSON_ANSWER, self._body.decode("utf-8", "replace"))]
+
+
 class PieceDecoder(Protocol[ItemT]):
     """Bytes in, whole items (events, frames) out; `flush` gives what the body's end completes."""
 
@@ -190,9 +214,12 @@ async def open_event_stream(
     classify_error: ErrorClassifier | None = None,
     method: str = "POST",
     content: bytes | None = None,
+    json_answer: bool = False,
 ) -> AsyncIterator[EventStream]:
     """POST `json_body` or `content` (or GET, with `method`) and hand out the answer's events;
-    the connection is released on exit.
+    the connection is released on exit. With `json_answer`, a 2xx `application/json` answer
+    (a provider that does not stream this request) is one `JSON_ANSWER` event of its body,
+    under the same bounds as an event.
 
     Raises:
         ServiceError: the typed error for an error status or a transport failure, or
@@ -213,14 +240,18 @@ async def open_event_stream(
     ) as response:
         timer.waited += time.perf_counter() - started
         content_type = response.headers.get("content-type", "")
-        if "text/event-stream" not in content_type:
+        limits = upstream_limits(http)
+        decoder: PieceDecoder[ServerSentEvent]
+        if "text/event-stream" in content_type:
+            decoder = BoundedEventDecoder(provider, limits)
+        elif json_answer and "application/json" in content_type:
+            decoder = WholeAnswerDecoder(provider, limits.max_sse_event_bytes)
+        else:
             raise Unavailable(
                 f"{provider} answered without an event stream",
                 reason=PROVIDER_BAD_RESPONSE,
                 provider=provider,
             )
-        limits = upstream_limits(http)
-        decoder = BoundedEventDecoder(provider, limits)
         events = decode_within_bounds(response, decoder, provider, limits, timer, started)
         try:
             yield EventStream(response, events, limits)

@@ -10,6 +10,9 @@ provider that owes an answer (something was sent since its last frame) and stays
 `max_gap_seconds` ends it with `UPSTREAM_EVENT_GAP_TOO_LONG`. A session that ends any other way
 than by the provider's close (a cancel, a deadline, an error) sends the provider's end-of-input
 message before the socket closes, so the provider stops at once and bills no further audio.
+A refused upgrade is read like an HTTP error answer: its body (at most `REFUSAL_BODY_BYTES`,
+waited for at most `REFUSAL_BODY_SECONDS`) goes through the provider's HTTP error table, so
+ElevenLabs' 401 `quota_exceeded` is spent credit, not a rejected key.
 """
 
 from __future__ import annotations
@@ -38,7 +41,12 @@ from integration_api.providers.egress import (
 )
 from integration_api.providers.egress_connect import PolicyResolver
 from integration_api.providers.http_client import provider_tls_context
-from integration_api.providers.http_errors import ErrorResponse, error_from_response
+from integration_api.providers.http_errors import (
+    ErrorClassifier,
+    ErrorResponse,
+    error_from_response,
+    parse_body,
+)
 from integration_api.providers.sanitize import sanitize_message
 from integration_api.providers.transport_failures import egress_refused, transport_error
 from integration_api.upstream.limits import event_gap_too_long
@@ -57,6 +65,9 @@ _MAX_REASON_LENGTH = 200
 _REASON_CODE = re.compile(r"\b([A-Z]{2,8}-\d{4})\b")
 # How long the end-of-input message of an abandoned session may take to go out.
 _FAREWELL_SECONDS = 1.0
+# How much of a refused upgrade's body is read, and for how long: enough for any error JSON.
+REFUSAL_BODY_BYTES = 64 * 1024
+REFUSAL_BODY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -253,6 +264,7 @@ class WebSocketClient:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 trace_configs=[_refuse_redirects()],
+                raise_for_status=_read_refusal,
             )
         return self._session
 
@@ -265,20 +277,26 @@ class WebSocketClient:
         headers: Mapping[str, str],
         secrets: Sequence[str] = (),
         end_of_input: object = None,
+        classify_error: ErrorClassifier | None = None,
     ) -> AsyncIterator[ProviderSocket]:
         """An open socket to `url` for `provider`; closed on exit whatever happened.
 
         `end_of_input` is the provider's end-of-input message: sent before the close when the
         session ends before the provider closed (a cancel, a deadline, an error).
+        `classify_error` is the provider's claim on an HTTP error answer, applied to a refused
+        upgrade as to its HTTP calls.
         """
         host = url_host(url)
         if host is None or self._policy.refusal_for_host(provider, host) is not None:
             raise egress_refused(provider)
-        socket = await self._open(url, provider, headers)
+        refusal = _Refusal(
+            provider, tuple(secrets), is_provider_host(provider, host), classify_error
+        )
+        socket = await self._open(url, refusal, headers)
         wrapped = ProviderSocket(
             provider=provider,
-            quote_upstream=is_provider_host(provider, host),
-            secrets=tuple(secrets),
+            quote_upstream=refusal.quote_upstream,
+            secrets=refusal.secrets,
             _socket=socket,
             response_headers=dict(socket._response.headers) if socket._response else {},
             max_gap_seconds=self.settings.max_gap_seconds,
@@ -292,9 +310,10 @@ class WebSocketClient:
             await wrapped.close()
 
     async def _open(
-        self, url: str, provider: str, headers: Mapping[str, str]
+        self, url: str, refusal: _Refusal, headers: Mapping[str, str]
     ) -> aiohttp.ClientWebSocketResponse:
         settings = self.settings
+        provider = refusal.provider
         failure: ServiceError
         try:
             # Connecting means the TCP and TLS set-up and the upgrade's answer.
@@ -309,9 +328,11 @@ class WebSocketClient:
                     timeout=aiohttp.ClientWSTimeout(ws_close=settings.close_timeout_seconds),
                 )
                 return socket
+        except UpgradeRefused as refused:
+            failure = refusal.error(refused.status, refused.headers, refused.body)
         except aiohttp.WSServerHandshakeError as error:
             # Its text quotes the URL and its headers the request's: only the status is used.
-            failure = handshake_error(provider, error.status, error.headers or {})
+            failure = refusal.error(error.status, error.headers or {}, b"")
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             failure = transport_error(error, provider, url)
         raise failure
@@ -333,12 +354,54 @@ def _refuse_redirects() -> aiohttp.TraceConfig:
     return config
 
 
-def handshake_error(provider: str, status: int, headers: Mapping[str, str]) -> ServiceError:
-    """The typed error for a refused upgrade: the HTTP table, by status alone."""
-    if status == 101:
-        return Unavailable(f"{provider} answered the upgrade incorrectly", provider=provider)
-    response = ErrorResponse(provider=provider, status_code=status, headers=headers, body=None)
-    return error_from_response(response)
+class UpgradeRefused(Exception):
+    """The upgrade's answer was not 101: its status, headers and (bounded) body."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        super().__init__(status)
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """How one socket's refused upgrade is read: its provider's HTTP error table."""
+
+    provider: str
+    secrets: tuple[str, ...]
+    quote_upstream: bool
+    classify: ErrorClassifier | None
+
+    def error(self, status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+        if status == 101:
+            return Unavailable(
+                f"{self.provider} answered the upgrade incorrectly", provider=self.provider
+            )
+        response = ErrorResponse(
+            provider=self.provider,
+            status_code=status,
+            headers={name.lower(): value for name, value in headers.items()},
+            body=parse_body(body),
+            secrets=self.secrets,
+            quote_upstream=self.quote_upstream,
+        )
+        return error_from_response(response, self.classify)
+
+
+async def _read_refusal(response: aiohttp.ClientResponse) -> None:
+    """aiohttp closes a refused upgrade's answer unread: read its body first, within bounds."""
+    if response.status == 101:
+        return
+    body = bytearray()
+    with suppress(aiohttp.ClientError, OSError, TimeoutError):
+        async with asyncio.timeout(REFUSAL_BODY_SECONDS):
+            while len(body) < REFUSAL_BODY_BYTES:
+                piece = await response.content.read(REFUSAL_BODY_BYTES - len(body))
+                if not piece:
+                    break
+                body += piece
+    raise UpgradeRefused(response.status, dict(response.headers), bytes(body))
 
 
 class InputEnded:

@@ -59,6 +59,7 @@ from integration_api.speech.ports import (
     Transcriber,
 )
 from integration_api.speech.session_bounds import SessionBounds
+from integration_api.speech.whole_samples import WholeSamples
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.stream_errors import truncated
 
@@ -224,7 +225,9 @@ class SpeechService(Generic[TransportT]):
         ):
             watch.text_sent()  # the request carries it
             events = synthesizer.synthesize(credential, options, text, self._transport())
-            async for event in self._synthesis(tenant, credential, events, watch, self._bounds()):
+            bounds = self._bounds()
+            synthesis = self._synthesis(tenant, credential, options.audio, events, watch, bounds)
+            async for event in synthesis:
                 yield event
 
     async def synthesize_stream(
@@ -243,22 +246,30 @@ class SpeechService(Generic[TransportT]):
             bounds = self._bounds()
             limited = _limit_text(bounds.caller(inputs), self._limits.max_text_characters, watch)
             events = streaming.synthesize_stream(credential, options, limited, self._transport())
-            async for event in self._synthesis(tenant, credential, events, watch, bounds):
+            synthesis = self._synthesis(tenant, credential, options.audio, events, watch, bounds)
+            async for event in synthesis:
                 yield event
 
     async def _synthesis(
         self,
         tenant: Tenant,
         credential: ProviderCredential,
+        audio: AudioFormat,
         events: AsyncGenerator[SynthesisEvent, None],
         watch: SessionMetrics,
         bounds: SessionBounds,
     ) -> AsyncIterator[SynthesisEvent]:
         clock = _Clock()
         audio_bytes = 0
+        samples = WholeSamples.of(audio)
         async with aclosing(self._guarded(tenant, credential, events)) as guarded:
             async for event in guarded:
                 bounds.check()
+                if samples is not None:
+                    whole = samples.cut(event)
+                    if whole is None:
+                        continue
+                    event = whole
                 if isinstance(event, AudioChunk):
                     clock.audio()
                     watch.audio_out(len(event.data))

@@ -1100,6 +1100,15 @@ default_message_pool.register_message("integration.v1", "ApiKeySecret", ApiKeySe
 
 @dataclass(eq=False, repr=False)
 class AudioChunk(betterproto2.Message):
+    """
+    A piece of synthesized audio, raw in the requested encoding. A chunk of linear16 audio
+    always holds whole samples (an even number of bytes): a byte the provider split off a
+    sample is held back and sent at the front of the next chunk. Audio dropped by a clear takes
+    its held byte with it, and a byte still held when the synthesis ends (half a sample) is
+    dropped. Chunks of 8-bit audio (mulaw, alaw) and of compressed audio are passed on as they
+    come.
+    """
+
     data: "bytes" = betterproto2.field(1, betterproto2.TYPE_BYTES)
 
 

@@ -16,13 +16,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.errors import (
-    DeadlineExceeded,
-    InvalidArgument,
-    ResourceExhausted,
-    ServiceError,
-    Unavailable,
-)
+from integration_api.errors import ServiceError
+from integration_api.providers.assemblyai.errors import KNOWN_CODES, session_error
 from integration_api.providers.assemblyai.verification import (
     PROVIDER,
     assemblyai_headers,
@@ -51,15 +46,12 @@ from integration_api.speech.contract import (
     TranscriptionOptions,
     Word,
 )
-from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR
 
 DEFAULT_MODEL = "universal-streaming-english"
 ENCODINGS = {AudioEncoding.LINEAR16: "pcm_s16le", AudioEncoding.MULAW: "pcm_mulaw"}
 _SILENCE = {AudioEncoding.LINEAR16: b"\x00", AudioEncoding.MULAW: b"\xff"}
 MESSAGE_SECONDS = 0.1
 MIN_MESSAGE_SECONDS = 0.05
-_INPUT_CODES = frozenset({3006, 3007})
-_CAPACITY_CODES = frozenset({3009, 1008})
 
 
 def stream_params(options: TranscriptionOptions, model: str) -> list[tuple[str, str]]:
@@ -182,7 +174,7 @@ class _StreamingSession:
                     if isinstance(event, TranscriptionMetadata):
                         return
             elif isinstance(message, Closed):
-                raise closed_before_the_end(PROVIDER, message)
+                raise _closed(message)
 
     def _read(self, message: Text) -> TranscriptEvent | None:
         body = message.json()
@@ -232,23 +224,21 @@ class _StreamingSession:
         )
 
     def _error(self, body: Mapping[str, Any]) -> ServiceError:
-        code = body.get("error_code")
         text = self._socket.sanitized(str(body.get("error") or ""))
         message = (
             f"assemblyai reported an error: {text}" if text else "assemblyai reported an error"
         )
-        error: ServiceError
-        if code in _INPUT_CODES:
-            error = InvalidArgument(message, provider=PROVIDER)
-        elif code in _CAPACITY_CODES:
-            error = ResourceExhausted(message, provider=PROVIDER)
-        elif code == 3008:
-            error = DeadlineExceeded(message, provider=PROVIDER)
-        else:
-            error = Unavailable(message, reason=PROVIDER_STREAM_ERROR, provider=PROVIDER)
-        if isinstance(code, int):
-            error.metadata["provider_error_type"] = str(code)
+        return session_error(body.get("error_code"), message, str(body.get("error") or ""))
+
+
+def _closed(closed: Closed) -> ServiceError:
+    """A close before `Termination`: by its code when the code is one of AssemblyAI's errors."""
+    error = closed_before_the_end(PROVIDER, closed)
+    if closed.code not in KNOWN_CODES:
         return error
+    typed = session_error(closed.code, error.message, closed.reason)
+    typed.metadata.update(error.metadata)
+    return typed
 
 
 def _word(item: Mapping[str, Any]) -> Word:

@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.cartesia.errors import socket_error, text_error
+from integration_api.providers.cartesia.errors import classify_http, socket_error, text_error
 from integration_api.providers.cartesia.verification import PROVIDER, cartesia_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
@@ -97,6 +97,7 @@ class CartesiaTranscriber:
             headers=cartesia_headers(credential),
             secrets=(api_key_of(credential),),
             end_of_input="close",
+            classify_error=classify_http,
         ) as socket:
             session = _SttSession(socket, inputs, options)
             async for event in session.events():

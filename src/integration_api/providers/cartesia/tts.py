@@ -26,7 +26,7 @@ from typing import Any
 
 from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import InvalidArgument
-from integration_api.providers.cartesia.errors import socket_error, text_error
+from integration_api.providers.cartesia.errors import classify_http, socket_error, text_error
 from integration_api.providers.cartesia.verification import PROVIDER, cartesia_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
@@ -121,6 +121,7 @@ class CartesiaSynthesizer:
             headers=cartesia_headers(credential),
             json_body=body,
             secrets=(api_key_of(credential),),
+            classify_error=classify_http,
         ):
             yield event
 
@@ -147,6 +148,7 @@ class CartesiaStreamSynthesizer:
             provider=PROVIDER,
             headers=cartesia_headers(credential),
             secrets=(api_key_of(credential),),
+            classify_error=classify_http,
         ) as socket:
             session = _ContextSession(socket, inputs, options.audio, fields)
             async for event in session.events():

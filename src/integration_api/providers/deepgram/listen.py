@@ -10,11 +10,13 @@ code with a reason (`DATA-0000`, `NET-0000`), or as an `Error` message in newer 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.errors import InvalidArgument, ServiceError, Unavailable
+from integration_api.errors import InvalidArgument, ServiceError
+from integration_api.providers.deepgram.errors import classify_http, stream_error
 from integration_api.providers.deepgram.verification import PROVIDER, deepgram_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
@@ -43,9 +45,10 @@ from integration_api.speech.contract import (
     UtteranceEnd,
     Word,
 )
-from integration_api.upstream.stream_errors import PROVIDER_STREAM_ERROR, truncated
+from integration_api.upstream.stream_errors import truncated
 
 DEFAULT_MODEL = "nova-3"
+_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 CLOSE_STREAM = {"type": "CloseStream"}
 ENCODINGS = {
     AudioEncoding.LINEAR16: "linear16",
@@ -103,6 +106,7 @@ class DeepgramTranscriber:
             headers=deepgram_headers(credential),
             secrets=(key,),
             end_of_input=CLOSE_STREAM,
+            classify_error=classify_http,
         ) as socket:
             session = _ListenSession(socket, inputs, transport.keepalive_seconds)
             async for event in session.events():
@@ -174,16 +178,10 @@ class _ListenSession:
         )
 
     def _error_message(self, body: Mapping[str, Any]) -> ServiceError:
-        code = str(body.get("err_code") or body.get("code") or "")[:64]
+        code = str(body.get("err_code") or body.get("code") or body.get("category") or "")
         text = self._socket.sanitized(str(body.get("description") or body.get("message") or ""))
-        error = Unavailable(
-            f"deepgram reported an error: {text}" if text else "deepgram reported an error",
-            reason=PROVIDER_STREAM_ERROR,
-            provider=PROVIDER,
-        )
-        if code:
-            error.metadata["provider_error_type"] = code
-        return error
+        message = f"deepgram reported an error: {text}" if text else "deepgram reported an error"
+        return stream_error(sanitize_code(code), message)
 
 
 def close_error(closed: Closed) -> ServiceError:
@@ -197,11 +195,19 @@ def close_error(closed: Closed) -> ServiceError:
             provider=PROVIDER,
         )
         error.metadata["provider_close_code"] = str(closed.code)
+    elif code and not code.startswith("NET-"):
+        error = stream_error(code, abnormal_close(PROVIDER, closed).message)
+        error.metadata["provider_close_code"] = str(closed.code)
     else:
         error = abnormal_close(PROVIDER, closed)
     if code:
         error.metadata["provider_error_type"] = code
     return error
+
+
+def sanitize_code(code: str) -> str:
+    """A provider's error code as metadata: a short code, never free text."""
+    return code[:64] if _CODE.fullmatch(code[:64]) else ""
 
 
 def transcript_of(body: Mapping[str, Any]) -> Transcript | None:

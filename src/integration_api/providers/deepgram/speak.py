@@ -16,6 +16,7 @@ from contextlib import suppress
 import structlog
 
 from integration_api.credentials.model import ProviderCredential
+from integration_api.providers.deepgram.errors import classify_http
 from integration_api.providers.deepgram.listen import close_error
 from integration_api.providers.deepgram.verification import PROVIDER, deepgram_headers
 from integration_api.providers.endpoints import join_url, resolve_base_url
@@ -112,6 +113,7 @@ class DeepgramSynthesizer:
             params=dict(params),
             json_body={"text": text},
             secrets=(api_key_of(credential),),
+            classify_error=classify_http,
             request_id_of=lambda headers: headers.get("dg-request-id", ""),
         ):
             yield event
@@ -144,6 +146,7 @@ class DeepgramStreamSynthesizer:
             headers=deepgram_headers(credential),
             secrets=(key,),
             end_of_input={"type": "Close"},
+            classify_error=classify_http,
         ) as socket:
             session = _SpeakSession(socket, inputs)
             async for event in session.events():

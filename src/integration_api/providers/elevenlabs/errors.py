@@ -4,6 +4,19 @@ ElevenLabs answers 401 for spent credit (`quota_exceeded`) and for a key scoped 
 needed permission (`missing_permissions`) as well as for a bad key (`invalid_api_key`): only
 the last one says the key is wrong. Socket errors are JSON frames (`{"message","error","code"}`
 on the TTS socket, `{"message_type":<kind>,"error"}` on Scribe) followed by a close.
+
+By error kind:
+- RESOURCE_EXHAUSTED QUOTA_EXHAUSTED, not retryable: `quota_exceeded`.
+- PERMISSION_DENIED: `missing_permissions`, `unaccepted_terms_error`, `only_for_creator+`.
+- FAILED_PRECONDITION CREDENTIAL_REJECTED: `invalid_api_key`, `auth_error`.
+- RESOURCE_EXHAUSTED, retryable: `rate_limited`, `too_many_concurrent_requests`, `system_busy`,
+  `queue_overflow`, `resource_exhausted`, `commit_throttled`, `detected_unusual_activity`,
+  `max_active_conversations`.
+- INVALID_ARGUMENT (the request itself is wrong): `invalid_request`, `input_error`,
+  `invalid_input_message`, `chunk_size_exceeded`, `max_character_limit_exceeded`,
+  `insufficient_audio_activity`, an unknown voice or model, an unsupported format or language.
+- DEADLINE_EXCEEDED: `session_time_limit_exceeded`, `input_timeout_exceeded`.
+- UNAVAILABLE, retryable: `error`, `transcriber_error` and anything else.
 """
 
 from __future__ import annotations
@@ -39,16 +52,32 @@ _RATE = frozenset(
         "resource_exhausted",
         "commit_throttled",
         "detected_unusual_activity",
+        # The sixth context on one socket.
+        "max_active_conversations",
     }
 )
+# Kinds that say the request itself is wrong: sending it again cannot help.
 _INPUT = frozenset(
     {
+        "invalid_request",
         "input_error",
         "chunk_size_exceeded",
         "invalid_input_message",
         "max_character_limit_exceeded",
         "insufficient_audio_activity",
         "voice_not_found",
+        "invalid_voice_id",
+        "invalid_uid",
+        "model_not_found",
+        "invalid_model_id",
+        "model_not_supported",
+        "unsupported_model",
+        "invalid_output_format",
+        "unsupported_output_format",
+        "unsupported_audio_format",
+        "invalid_audio_format",
+        "invalid_language_code",
+        "unsupported_language",
     }
 )
 _TIME = frozenset({"session_time_limit_exceeded", "input_timeout_exceeded"})

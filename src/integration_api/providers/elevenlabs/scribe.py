@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.providers.elevenlabs.errors import socket_error
+from integration_api.providers.elevenlabs.errors import classify_http, socket_error
 from integration_api.providers.elevenlabs.verification import PROVIDER, elevenlabs_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
@@ -98,7 +98,11 @@ class ScribeTranscriber:
         url = socket_url(base, "v1/speech-to-text/realtime", scribe_params(options, model))
         key = api_key_of(credential)
         async with transport.sockets.connect(
-            url, provider=PROVIDER, headers=elevenlabs_headers(credential), secrets=(key,)
+            url,
+            provider=PROVIDER,
+            headers=elevenlabs_headers(credential),
+            secrets=(key,),
+            classify_error=classify_http,
         ) as socket:
             async for event in _ScribeSession(socket, inputs, options.audio).events():
                 yield event

@@ -9,6 +9,12 @@ space, `{"text":" "}` also keeps an idle socket alive (ElevenLabs ends one after
 Audio arrives base64 in JSON with alignment in milliseconds relative to each chunk, made
 relative to the stream start here. The socket has no clear: barge-in closes it, drops whatever
 was still coming, and opens a new one for the text that follows.
+A flush (`flush: true`) has no answer of its own on this socket, so it is answered here as
+Deepgram and Cartesia answer theirs, with `Flushed`, once the audio of every character sent
+before it has arrived: the alignment ElevenLabs sends with each chunk (`sync_alignment`) names
+the characters that chunk speaks, and non-blank characters are counted on both sides (spacing
+is the provider's to trim). A flush with nothing left to speak is answered at the next message;
+flushes still unanswered when `isFinal` arrives are answered before the end.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any
@@ -49,6 +56,7 @@ from integration_api.speech.contract import (
     AudioFormat,
     Cleared,
     ClearInput,
+    Flushed,
     FlushInput,
     SynthesisDone,
     SynthesisEvent,
@@ -166,6 +174,7 @@ class ElevenLabsStreamSynthesizer:
                 headers=elevenlabs_headers(credential),
                 secrets=(key,),
                 end_of_input={"text": ""},
+                classify_error=classify_http,
             ) as socket:
                 session = _StreamInputSession(socket, inputs, options.audio, transport)
                 async for event in session.events():
@@ -195,6 +204,11 @@ class _StreamInputSession:
         self._final_seen = False
         self.cleared = False
         self.characters = 0
+        # Non-blank characters sent, and spoken (by the alignment received so far).
+        self._sent_marks = 0
+        self._spoken_marks = 0
+        # For each flush not answered yet: the characters that must be spoken first.
+        self._flushes: deque[int] = deque()
         self._unknown = UnknownMessages(PROVIDER)
 
     async def _send(self) -> str | None:
@@ -205,6 +219,7 @@ class _StreamInputSession:
                 if isinstance(item, Idle):
                     await self._socket.send_json({"text": " "}, keepalive=True)
                 elif isinstance(item, FlushInput):
+                    self._flushes.append(self._sent_marks)
                     await self._socket.send_json({"text": " ", "flush": True})
                 elif isinstance(item, ClearInput):
                     self.cleared = True
@@ -212,6 +227,7 @@ class _StreamInputSession:
                     return STOP
                 elif item.text:
                     self.characters += len(item.text)
+                    self._sent_marks += _marks(item.text)
                     await self._socket.send_json({"text": item.text})
         await self._socket.send_end_of_input()
         return None
@@ -221,12 +237,22 @@ class _StreamInputSession:
             if isinstance(message, Text):
                 for event in self._read(message):
                     yield event
+                for _ in range(self._flushes_spoken()):
+                    yield Flushed()
             elif isinstance(message, Closed):
                 if not message.normal:
                     raise abnormal_close(PROVIDER, message)
                 if not self._final_seen:
                     raise truncated(PROVIDER)
                 yield SynthesisDone(PROVIDER)
+
+    def _flushes_spoken(self) -> int:
+        """How many pending flushes the audio received so far answers (all once it is final)."""
+        answered = 0
+        while self._flushes and (self._final_seen or self._flushes[0] <= self._spoken_marks):
+            self._flushes.popleft()
+            answered += 1
+        return answered
 
     def _read(self, message: Text) -> list[SynthesisEvent]:
         body = message.json()
@@ -257,11 +283,17 @@ class _StreamInputSession:
             events.append(AudioChunk(data))
         alignment = alignment_of(body.get("alignment"), start)
         if alignment is not None:
+            self._spoken_marks += sum(1 for item in alignment.items if not item.text.isspace())
             self._last_aligned_end = max(
                 (item.end for item in alignment.items), default=self._last_aligned_end
             )
             events.append(alignment)
         return events
+
+
+def _marks(text: str) -> int:
+    """The characters of `text` that are not blank: what both sides of a flush count."""
+    return len(text) - sum(1 for char in text if char.isspace())
 
 
 def alignment_of(raw: object, offset: float) -> Alignment | None:

@@ -6,9 +6,11 @@ is therefore collected up to the caller's end of input (or each `finalize`, whic
 is held as one request), wrapped in a WAV header (raw linear16, μ-law, A-law) or sent as it is
 (MP3), and uploaded; the answer streams back as server-sent events: `transcript.text.delta`
 (an interim of the text so far) and `transcript.text.done` (the final), maybe followed by
-`data: [DONE]`. A stream without `transcript.text.done` is truncated, never complete, and an
-answer that is not an event stream (`whisper-1` does not stream) is refused, never read as an
-empty transcript. Transcripts carry no word times: OpenAI's stream gives none.
+`data: [DONE]`. A stream without `transcript.text.done` is truncated, never complete.
+A model that does not stream (`whisper-1`; OpenAI ignores `stream=true` for it) answers one
+complete JSON transcript: that is the segment's final transcript, never an empty one and never
+a bad answer. `whisper-1` is asked for `verbose_json` with word times, so its words and
+duration come back; streamed transcripts carry no word times: OpenAI's stream gives none.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ import struct
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from integration_api.credentials.model import ProviderCredential
-from integration_api.errors import InvalidArgument
+from integration_api.errors import InvalidArgument, Unavailable
 from integration_api.providers.answer_json import loads_answer
 from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.openai.chat_stream import request_id_of, stream_error
 from integration_api.providers.openai.family import OPENAI
 from integration_api.providers.speech_transport import SpeechTransport
-from integration_api.providers.sse import open_event_stream
+from integration_api.providers.sse import JSON_ANSWER, open_event_stream
 from integration_api.providers.sse_fields import ServerSentEvent
 from integration_api.providers.websocket import UnknownMessages
 from integration_api.speech.contract import (
@@ -38,8 +40,9 @@ from integration_api.speech.contract import (
     TranscriptEvent,
     TranscriptionMetadata,
     TranscriptionOptions,
+    Word,
 )
-from integration_api.upstream.stream_errors import truncated
+from integration_api.upstream.stream_errors import PROVIDER_BAD_RESPONSE, truncated
 from integration_api.upstream.timer import UpstreamTimer
 
 PROVIDER = OPENAI.provider
@@ -102,15 +105,16 @@ def _model(options: TranscriptionOptions) -> str:
     model = options.model or DEFAULT_MODEL
     if not _TOKEN.fullmatch(model):
         raise InvalidArgument.for_field(MODEL_FIELD, "must be an OpenAI model name")
-    if model in _NOT_STREAMING_MODELS:
-        raise InvalidArgument.for_field(
-            MODEL_FIELD, f"{model} does not stream transcripts; use {DEFAULT_MODEL}"
-        )
     return model
 
 
 def _form_fields(options: TranscriptionOptions, model: str) -> list[tuple[str, str]]:
-    fields = [("model", model), ("stream", "true"), ("response_format", "json")]
+    fields = [("model", model), ("stream", "true")]
+    if model in _NOT_STREAMING_MODELS:
+        # Its answer is one JSON transcript anyway: ask for the words and duration in it.
+        fields += [("response_format", "verbose_json"), ("timestamp_granularities[]", "word")]
+    else:
+        fields.append(("response_format", "json"))
     language = options.language.split("-")[0]
     if language:
         if not _TOKEN.fullmatch(language):
@@ -208,6 +212,7 @@ class _SegmentRequest:
             headers=headers,
             content=body,
             secrets=(key,),
+            json_answer=True,
         ) as stream:
             self.request_id = request_id_of(stream.response.headers) or self.request_id
             text = ""
@@ -216,6 +221,9 @@ class _SegmentRequest:
                 kind = payload.get("type") if isinstance(payload, dict) else None
                 if event.event == "error" or kind == "error" or _carries_error(payload):
                     raise stream_error(PROVIDER, payload, (key,))
+                if event.event == JSON_ANSWER:
+                    yield whole_transcript(payload, offset, end)
+                    return
                 if kind == "transcript.text.delta" and isinstance(payload, dict):
                     text += str(payload.get("delta") or "")
                     if self._options.interim_results and text:
@@ -229,6 +237,50 @@ class _SegmentRequest:
                 elif event.data != "[DONE]":
                     self._unknown.note(str(kind or event.event))
         raise truncated(PROVIDER)
+
+
+def whole_transcript(payload: object, offset: float, end: float) -> Transcript:
+    """The final transcript of a JSON answer (`{"text"}`, or `verbose_json` with `words` and
+    `duration`), its times made relative to the stream start.
+
+    Raises:
+        Unavailable: PROVIDER_BAD_RESPONSE for an answer without a `text`.
+    """
+    text = payload.get("text") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict) or not isinstance(text, str):
+        raise Unavailable(
+            f"{PROVIDER} answered a transcription without its text",
+            reason=PROVIDER_BAD_RESPONSE,
+            provider=PROVIDER,
+        )
+    raw_words = payload.get("words")
+    words = tuple(
+        Word(
+            str(item.get("word") or ""),
+            offset + _seconds(item, "start"),
+            offset + _seconds(item, "end"),
+        )
+        for item in (raw_words if isinstance(raw_words, list) else ())
+        if isinstance(item, dict)
+    )
+    duration = payload.get("duration")
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration >= 0:
+        end = offset + float(duration)
+    language = payload.get("language")
+    return Transcript(
+        text,
+        is_final=True,
+        end_of_utterance=True,
+        start=offset,
+        end=end,
+        words=words,
+        language=language if isinstance(language, str) else "",
+    )
+
+
+def _seconds(item: dict[str, object], name: str) -> float:
+    value = item.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def _payload(event: ServerSentEvent) -> object:
