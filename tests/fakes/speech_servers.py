@@ -9,7 +9,8 @@ past the service's limit), or, for Deepgram, to the failures a route moves on fr
 its reset headers, a 503, a connection dropped before any result, a first result `slow_seconds`
 late; `kill()` takes the whole server away mid-call. Error texts quote the credential the
 request carried in full, as careless providers do, so a test can prove the service never
-repeats it.
+repeats it. Scribe answers each commit with its plain transcript and then, when timestamps were
+asked for, the timed twin ("plain_only" leaves the twin out, "close_unanswered" closes instead).
 """
 
 from __future__ import annotations
@@ -368,8 +369,15 @@ class ElevenLabsServer(SpeechServer):
         return web.json_response({"subscription": {}})
 
     async def _scribe(self, request: web.Request) -> web.StreamResponse:
+        """Each commit is answered as Scribe documents it: `committed_transcript`, then, when
+        timestamps were asked for, its `committed_transcript_with_timestamps` twin."""
+        if self.behaviour == "unauthorized":
+            self._record(request)
+            detail = {"status": "invalid_api_key", "message": f"Invalid {credential_of(request)}"}
+            return web.json_response({"detail": detail}, status=401)
         socket, session = await self._open(request)
         key = credential_of(request)
+        timestamps = request.query.get("include_timestamps") == "true"
         await socket.send_json({"message_type": "session_started", "session_id": "el-sess-1"})
         while True:
             frame = await self._receive(socket, session)
@@ -382,21 +390,18 @@ class ElevenLabsServer(SpeechServer):
                 )
                 await socket.close(code=1008, message=f"quota {key}".encode())
                 return socket
+            if self.behaviour == "drop":
+                await self._drop(socket)
+                return socket
             if chunk.get("audio_base_64"):
                 await socket.send_json({"message_type": "partial_transcript", "text": "Paris at"})
             if chunk.get("commit"):
-                await socket.send_json(
-                    {
-                        "message_type": "committed_transcript_with_timestamps",
-                        "text": TRANSCRIPT,
-                        "language_code": "en",
-                        "words": [
-                            {"text": "Paris", "start": 0.0, "end": 0.4, "type": "word"},
-                            {"text": " ", "start": 0.4, "end": 0.45, "type": "spacing"},
-                            {"text": "at", "start": 0.45, "end": 0.6, "type": "word"},
-                        ],
-                    }
-                )
+                if self.behaviour == "close_unanswered":
+                    await socket.close(code=1000)
+                    return socket
+                await socket.send_json({"message_type": "committed_transcript", "text": TRANSCRIPT})
+                if timestamps and self.behaviour != "plain_only":
+                    await socket.send_json(_scribe_timed())
 
     async def _speak(self, request: web.Request) -> web.StreamResponse:
         session = self._record(request)
@@ -440,6 +445,19 @@ class ElevenLabsServer(SpeechServer):
                 return socket
             if text and text.strip():
                 await socket.send_json(_eleven_audio(text.strip(), self.behaviour))
+
+
+def _scribe_timed() -> dict[str, Any]:
+    return {
+        "message_type": "committed_transcript_with_timestamps",
+        "text": TRANSCRIPT,
+        "language_code": "en",
+        "words": [
+            {"text": "Paris", "start": 0.0, "end": 0.4, "type": "word", "logprob": -0.1},
+            {"text": " ", "start": 0.4, "end": 0.45, "type": "spacing", "logprob": 0.0},
+            {"text": "at", "start": 0.45, "end": 0.6, "type": "word", "logprob": -0.2},
+        ],
+    }
 
 
 def _eleven_audio(text: str, behaviour: str = "normal") -> dict[str, Any]:

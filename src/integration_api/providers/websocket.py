@@ -152,7 +152,8 @@ class ProviderSocket:
             await self.send_json(self.end_of_input)
 
     def abandon(self) -> None:
-        """Close without the end-of-input message (barge-in: nothing more is to be spoken)."""
+        """Close without the end-of-input message: nothing is owed (barge-in: nothing more is
+        to be spoken; or every input was already ended by the session's own messages)."""
         self._input_ended = True
 
     def _owe(self, keepalive: bool) -> None:
