@@ -507,11 +507,14 @@ class AssemblyAIServer(SpeechServer):
                     return socket
                 if audio_messages == 1:
                     await socket.send_json({"type": "SpeechStarted", "timestamp": 100})
-                    await socket.send_json(_turn("Paris at", end_of_turn=False))
+                    await socket.send_json(_turn("paris at", end_of_turn=False))
                 continue
             kind = json.loads(frame).get("type")
             if kind in ("ForceEndpoint", "Terminate"):
-                await socket.send_json(_turn(TRANSCRIPT, end_of_turn=True))
+                # Formatting asked for: the formatted turn follows its unformatted end.
+                await socket.send_json(_turn(_UNFORMATTED, end_of_turn=True))
+                if request.query.get("format_turns") == "true":
+                    await socket.send_json(_turn(TRANSCRIPT, end_of_turn=True, formatted=True))
             if kind == "Terminate":
                 if self.behaviour != "missing_termination":
                     await socket.send_json({"type": "Termination", "audio_duration_seconds": 2.3})
@@ -524,7 +527,11 @@ async def _assemblyai_error(socket: web.WebSocketResponse, code: int, text: str)
     await socket.close(code=code, message=b"See Error message for details")
 
 
-def _turn(text: str, *, end_of_turn: bool) -> dict[str, Any]:
+# How Universal-Streaming words a turn before formatting.
+_UNFORMATTED = "paris at a moments notice"
+
+
+def _turn(text: str, *, end_of_turn: bool, formatted: bool = False) -> dict[str, Any]:
     words = [
         {
             "start": 200 * i,
@@ -539,7 +546,7 @@ def _turn(text: str, *, end_of_turn: bool) -> dict[str, Any]:
     return {
         "type": "Turn",
         "turn_order": 0,
-        "turn_is_formatted": False,
+        "turn_is_formatted": formatted,
         "end_of_turn": end_of_turn,
         "transcript": text,
         "end_of_turn_confidence": 0.9 if end_of_turn else 0.1,
