@@ -260,8 +260,20 @@ class DeepgramServer(SpeechServer):
                 if self.behaviour == "drop":
                     await self._drop(socket)
                     return socket
+                if self.behaviour == "error_message":
+                    # Newer versions' in-band error, followed by an ordinary close.
+                    text = f"Internal error for {key}"
+                    body = {"type": "Error", "err_code": "INTERNAL", "description": text}
+                    await socket.send_json(body)
+                    await socket.close(code=1000)
+                    return socket
                 continue
-            if json.loads(frame).get("type") == "CloseStream":
+            kind = json.loads(frame).get("type")
+            if kind == "Finalize" and self.behaviour not in ("silent", "slow"):
+                await socket.send_json(
+                    _results(TRANSCRIPT, is_final=True, speech_final=True, from_finalize=True)
+                )
+            if kind == "CloseStream":
                 break
         if self.behaviour == "slow":
             await self.delay()
@@ -331,7 +343,9 @@ class DeepgramServer(SpeechServer):
                 return socket
 
 
-def _results(text: str, *, is_final: bool, speech_final: bool = False) -> dict[str, Any]:
+def _results(
+    text: str, *, is_final: bool, speech_final: bool = False, from_finalize: bool = False
+) -> dict[str, Any]:
     words = [
         {
             "word": word.lower(),
@@ -350,7 +364,7 @@ def _results(text: str, *, is_final: bool, speech_final: bool = False) -> dict[s
         "start": 0.0,
         "is_final": is_final,
         "speech_final": speech_final,
-        "from_finalize": False,
+        "from_finalize": from_finalize,
         "channel": {"alternatives": [{"transcript": text, "confidence": 0.99, "words": words}]},
         "metadata": {"request_id": "dg-req-1"},
     }

@@ -156,6 +156,10 @@ class ProviderSocket:
         to be spoken; or every input was already ended by the session's own messages)."""
         self._input_ended = True
 
+    def expect_more(self) -> None:
+        """The provider owes a further frame: the rest of an answer it began (a timed twin)."""
+        self._owe(False)
+
     def _owe(self, keepalive: bool) -> None:
         if not keepalive and self._owed_since is None:
             self._owed_since = time.monotonic()

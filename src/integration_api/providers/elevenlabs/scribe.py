@@ -246,6 +246,7 @@ class ScribeSession:
         plain = Transcript(text=text, is_final=True, end_of_utterance=True)
         if self._timestamps:
             self._held = plain  # its timed twin follows and replaces it
+            self._socket.expect_more()
         else:
             events.append(plain)
         return events
