@@ -15,6 +15,7 @@ import pytest
 from integration_api_proto.integration.v1 import FinalizeAudio, TranscribeRequest
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
+from integration_api.providers.cartesia.stt import words_of
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.elevenlabs.scribe import ScribeSession, commit_message
 from integration_api.providers.websocket import WebSocketClient
@@ -234,3 +235,11 @@ async def test_scribe_partials_stay_with_the_service_unless_asked_for() -> None:
     transcripts = [e for e in events if isinstance(e, Transcript)]
     assert len(transcripts) == 1 and transcripts[0].is_final
     assert transcripts[0].words[0].text == "Paris" and transcripts[0].words[-1].end == 0.6
+
+
+def test_cartesia_words_are_read_in_either_documented_shape() -> None:
+    listed = [{"word": "How", "start": 0, "end": 0.12}, {"word": "are", "start": 0.15, "end": 0.25}]
+    parallel = {"words": ["How", "are"], "start": [0, 0.15], "end": [0.12, 0.25]}
+    for raw in (listed, parallel, [parallel]):
+        words = words_of(raw)
+        assert [(w.text, w.start, w.end) for w in words] == [("How", 0, 0.12), ("are", 0.15, 0.25)]

@@ -10,6 +10,11 @@ provider that owes an answer (something was sent since its last frame) and stays
 `max_gap_seconds` ends it with `UPSTREAM_EVENT_GAP_TOO_LONG`. A session that ends any other way
 than by the provider's close (a cancel, a deadline, an error) sends the provider's end-of-input
 message before the socket closes, so the provider stops at once and bills no further audio.
+That message is the socket's own (given at `connect`), not left to the session's sending task,
+which a cancel may stop at any await: the close writes it before its first await (an
+uncompressed frame is written at once), so a cancellation landing while the session unwinds
+cannot skip it, and a session that already ended its input (`send_end_of_input`, `abandon`)
+does not send it twice.
 """
 
 from __future__ import annotations
