@@ -67,7 +67,7 @@ WIRE: dict[str, dict[str, Any]] = {
         "keyterms_prompt": json.dumps(["Paris", "moment"]),
     },
     "elevenlabs": {
-        "language_code": "en-US",
+        "language_code": "en",
         "commit_strategy": "vad",
         "vad_silence_threshold_secs": "0.5",
         "include_timestamps": "true",

@@ -98,8 +98,9 @@ def scribe_params(options: TranscriptionOptions, model: str) -> list[tuple[str, 
         params += [("commit_strategy", "vad"), ("vad_silence_threshold_secs", f"{silence:g}")]
     else:
         params.append(("commit_strategy", "manual"))
-    if options.language:
-        params.append(("language_code", options.language))
+    language = options.language.split("-")[0]
+    if language:  # ISO 639 (`en`), not a BCP-47 tag
+        params.append(("language_code", language))
     params.extend(("keyterms", term) for term in options.keyterms)
     return params
 
