@@ -15,14 +15,16 @@ import pytest
 from integration_api_proto.integration.v1 import FinalizeAudio, TranscribeRequest
 from integration_api_proto.integration.v1.grpc_aio import SpeechServiceStub
 
+from integration_api.errors import DeadlineExceeded
 from integration_api.providers.cartesia.stt import words_of
 from integration_api.providers.egress import EgressPolicy
 from integration_api.providers.elevenlabs.scribe import ScribeSession, commit_message
-from integration_api.providers.websocket import WebSocketClient
+from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.speech.contract import (
     AudioEncoding,
     AudioFormat,
     AudioInput,
+    FinalizeInput,
     TranscribeInput,
     Transcript,
     TranscriptionMetadata,
@@ -243,3 +245,42 @@ def test_cartesia_words_are_read_in_either_documented_shape() -> None:
     for raw in (listed, parallel, [parallel]):
         words = words_of(raw)
         assert [(w.text, w.start, w.end) for w in words] == [("How", 0, 0.12), ("are", 0.15, 0.25)]
+
+
+async def _two_turns_of_audio() -> AsyncIterator[TranscribeInput]:
+    async for item in _audio():
+        yield item
+    yield FinalizeInput()
+    async for item in _audio():
+        yield item
+
+
+async def test_scribe_commit_whose_twin_never_comes_is_answered_plain_or_ends_bounded() -> None:
+    """Asked for timestamps, a plain commit followed by anything but its twin is the answer;
+    a last one left without its twin ends the session once the provider's gap runs out,
+    never waiting on a twin that is not coming for the rest of the session."""
+    async with ElevenLabsServer() as server:
+        server.behaviour = "plain_only"
+        client = WebSocketClient(
+            EgressPolicy(allow_loopback=True), SocketSettings(max_gap_seconds=0.3)
+        )
+        url = server.base_url.replace("http", "ws") + "/v1/speech-to-text/realtime"
+        events: list[object] = []
+        try:
+            async with client.connect(
+                url + "?include_timestamps=true",
+                provider="elevenlabs",
+                headers={"xi-api-key": "sk_el-key-0123456789abcdef"},
+                end_of_input=commit_message(16000),
+            ) as socket:
+                session = ScribeSession(
+                    socket, _two_turns_of_audio(), _options(interim=False), timestamps=True
+                )
+                with pytest.raises(DeadlineExceeded) as raised:
+                    async for event in session.events():
+                        events.append(event)
+        finally:
+            await client.close()
+    assert raised.value.reason == "UPSTREAM_EVENT_GAP_TOO_LONG"
+    # The first turn's plain commit, released by the partial of the second turn's audio.
+    assert [e.text for e in events if isinstance(e, Transcript) and e.is_final] == [TRANSCRIPT]
