@@ -8,8 +8,8 @@ cancelled no longer exists: any later message naming it is recorded as a protoco
 Cartesia expires a context a second after its last audio). `/stt/websocket` answers
 audio with an interim `transcript`, the text command `finalize` with a final one and
 `flush_done`, and `close` with `done` before closing. `behaviour` switches to a failure: an
-error frame quoting the key, a 401 on HTTP, a socket that closes before `done`, a dropped
-connection.
+error frame quoting the key, a 401 on HTTP or at the upgrade, a socket that closes before
+`done`, a dropped connection.
 """
 
 from __future__ import annotations
@@ -110,6 +110,11 @@ class CartesiaServer(SpeechServer):
                 finished.add(context)
 
     async def _stt_socket(self, request: web.Request) -> web.StreamResponse:
+        if self.behaviour == "unauthorized":
+            self._record(request)
+            body = {"error_code": "invalid_api_key", "title": "Unauthorized"}
+            body["message"] = f"Invalid API key: {credential_of(request)}"
+            return web.json_response(body, status=401)
         socket, session = await self._open(request)
         audio_frames = 0
         while True:

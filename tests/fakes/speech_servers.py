@@ -13,6 +13,8 @@ credit or a bad query at the handshake; `error_frame` and `error_close` answer a
 message with an in-band error frame and a close (code, reason), as the provider documents.
 Error texts quote the credential the request carried in full, as careless providers do, so a
 test can prove the service never repeats it.
+Scribe answers each commit with its plain transcript and then, when timestamps were
+asked for, the timed twin ("plain_only" leaves the twin out, "close_unanswered" closes instead).
 """
 
 from __future__ import annotations
@@ -299,8 +301,20 @@ class DeepgramServer(SpeechServer):
                 if self.behaviour == "drop":
                     await self._drop(socket)
                     return socket
+                if self.behaviour == "error_message":
+                    # Newer versions' in-band error, followed by an ordinary close.
+                    text = f"Internal error for {key}"
+                    body = {"type": "Error", "err_code": "INTERNAL", "description": text}
+                    await socket.send_json(body)
+                    await socket.close(code=1000)
+                    return socket
                 continue
-            if json.loads(frame).get("type") == "CloseStream":
+            kind = json.loads(frame).get("type")
+            if kind == "Finalize" and self.behaviour not in ("silent", "slow"):
+                await socket.send_json(
+                    _results(TRANSCRIPT, is_final=True, speech_final=True, from_finalize=True)
+                )
+            if kind == "CloseStream":
                 break
         if self.behaviour == "slow":
             await self.delay()
@@ -376,7 +390,9 @@ class DeepgramServer(SpeechServer):
                 return socket
 
 
-def _results(text: str, *, is_final: bool, speech_final: bool = False) -> dict[str, Any]:
+def _results(
+    text: str, *, is_final: bool, speech_final: bool = False, from_finalize: bool = False
+) -> dict[str, Any]:
     words = [
         {
             "word": word.lower(),
@@ -395,7 +411,7 @@ def _results(text: str, *, is_final: bool, speech_final: bool = False) -> dict[s
         "start": 0.0,
         "is_final": is_final,
         "speech_final": speech_final,
-        "from_finalize": False,
+        "from_finalize": from_finalize,
         "channel": {"alternatives": [{"transcript": text, "confidence": 0.99, "words": words}]},
         "metadata": {"request_id": "dg-req-1"},
     }
@@ -414,8 +430,15 @@ class ElevenLabsServer(SpeechServer):
         return web.json_response({"subscription": {}})
 
     async def _scribe(self, request: web.Request) -> web.StreamResponse:
+        """Each commit is answered as Scribe documents it: `committed_transcript`, then, when
+        timestamps were asked for, its `committed_transcript_with_timestamps` twin."""
+        if self.behaviour == "unauthorized":
+            self._record(request)
+            detail = {"status": "invalid_api_key", "message": f"Invalid {credential_of(request)}"}
+            return web.json_response({"detail": detail}, status=401)
         socket, session = await self._open(request)
         key = credential_of(request)
+        timestamps = request.query.get("include_timestamps") == "true"
         await socket.send_json({"message_type": "session_started", "session_id": "el-sess-1"})
         while True:
             frame = await self._receive(socket, session)
@@ -430,21 +453,18 @@ class ElevenLabsServer(SpeechServer):
                 )
                 await socket.close(code=1008, message=f"quota {key}".encode())
                 return socket
+            if self.behaviour == "drop":
+                await self._drop(socket)
+                return socket
             if chunk.get("audio_base_64"):
                 await socket.send_json({"message_type": "partial_transcript", "text": "Paris at"})
             if chunk.get("commit"):
-                await socket.send_json(
-                    {
-                        "message_type": "committed_transcript_with_timestamps",
-                        "text": TRANSCRIPT,
-                        "language_code": "en",
-                        "words": [
-                            {"text": "Paris", "start": 0.0, "end": 0.4, "type": "word"},
-                            {"text": " ", "start": 0.4, "end": 0.45, "type": "spacing"},
-                            {"text": "at", "start": 0.45, "end": 0.6, "type": "word"},
-                        ],
-                    }
-                )
+                if self.behaviour == "close_unanswered":
+                    await socket.close(code=1000)
+                    return socket
+                await socket.send_json({"message_type": "committed_transcript", "text": TRANSCRIPT})
+                if timestamps and self.behaviour != "plain_only":
+                    await socket.send_json(_scribe_timed())
 
     async def _speak(self, request: web.Request) -> web.StreamResponse:
         session = self._record(request)
@@ -508,6 +528,19 @@ class ElevenLabsServer(SpeechServer):
                 await socket.send_json(_eleven_audio(part, self.behaviour))
 
 
+def _scribe_timed() -> dict[str, Any]:
+    return {
+        "message_type": "committed_transcript_with_timestamps",
+        "text": TRANSCRIPT,
+        "language_code": "en",
+        "words": [
+            {"text": "Paris", "start": 0.0, "end": 0.4, "type": "word", "logprob": -0.1},
+            {"text": " ", "start": 0.4, "end": 0.45, "type": "spacing", "logprob": 0.0},
+            {"text": "at", "start": 0.45, "end": 0.6, "type": "word", "logprob": -0.2},
+        ],
+    }
+
+
 def _eleven_audio(text: str, behaviour: str = "normal") -> dict[str, Any]:
     """An audio message with its alignment; "huge_alignment" times it 1e300 ms in, and
     "nul_alignment" aligns a NUL character."""
@@ -557,11 +590,14 @@ class AssemblyAIServer(SpeechServer):
                     return socket
                 if audio_messages == 1:
                     await socket.send_json({"type": "SpeechStarted", "timestamp": 100})
-                    await socket.send_json(_turn("Paris at", end_of_turn=False))
+                    await socket.send_json(_turn("paris at", end_of_turn=False))
                 continue
             kind = json.loads(frame).get("type")
             if kind in ("ForceEndpoint", "Terminate"):
-                await socket.send_json(_turn(TRANSCRIPT, end_of_turn=True))
+                # Formatting asked for: the formatted turn follows its unformatted end.
+                await socket.send_json(_turn(_UNFORMATTED, end_of_turn=True))
+                if request.query.get("format_turns") == "true":
+                    await socket.send_json(_turn(TRANSCRIPT, end_of_turn=True, formatted=True))
             if kind == "Terminate":
                 if self.behaviour != "missing_termination":
                     await socket.send_json({"type": "Termination", "audio_duration_seconds": 2.3})
@@ -574,7 +610,11 @@ async def _assemblyai_error(socket: web.WebSocketResponse, code: int, text: str)
     await socket.close(code=code, message=b"See Error message for details")
 
 
-def _turn(text: str, *, end_of_turn: bool) -> dict[str, Any]:
+# How Universal-Streaming words a turn before formatting.
+_UNFORMATTED = "paris at a moments notice"
+
+
+def _turn(text: str, *, end_of_turn: bool, formatted: bool = False) -> dict[str, Any]:
     words = [
         {
             "start": 200 * i,
@@ -589,7 +629,7 @@ def _turn(text: str, *, end_of_turn: bool) -> dict[str, Any]:
     return {
         "type": "Turn",
         "turn_order": 0,
-        "turn_is_formatted": False,
+        "turn_is_formatted": formatted,
         "end_of_turn": end_of_turn,
         "transcript": text,
         "end_of_turn_confidence": 0.9 if end_of_turn else 0.1,

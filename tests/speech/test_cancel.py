@@ -21,7 +21,8 @@ from tests.support.service import RunningService
 END_OF_INPUT: dict[tuple[str, str], Any] = {
     ("deepgram", "transcribe"): {"type": "CloseStream"},
     ("deepgram", "synthesize_stream"): {"type": "Close"},
-    ("elevenlabs", "transcribe"): None,
+    # The commit of the audio sent since the last one.
+    ("elevenlabs", "transcribe"): {"commit": True, "audio_base_64": ""},
     ("elevenlabs", "synthesize_stream"): {"text": ""},
     ("assemblyai", "transcribe"): {"type": "Terminate"},
     ("cartesia", "transcribe"): "close",

@@ -59,6 +59,7 @@ def transcribe_config(upstream: SpeechUpstream) -> TranscribeRequest:
             interim_results=True,
             language="en",
             keyterms=["Paris"],
+            punctuate=True,
         )
     )
 

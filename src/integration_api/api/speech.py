@@ -68,8 +68,10 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
                     else:
                         yield converters.transcribe_response(routed)
             return
-        async for event in self._speech.transcribe(tenant, options, inputs):
-            yield converters.transcribe_response(event)
+        # Closed as soon as the call ends (a cancel included), never later by the collector.
+        async with aclosing(self._speech.transcribe(tenant, options, inputs)) as direct:
+            async for event in direct:
+                yield converters.transcribe_response(event)
 
     async def synthesize(
         self,
@@ -86,8 +88,9 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
                     else:
                         yield converters.synthesize_response(routed)
             return
-        async for event in self._speech.synthesize(tenant, options, request.text):
-            yield converters.synthesize_response(event)
+        async with aclosing(self._speech.synthesize(tenant, options, request.text)) as direct:
+            async for event in direct:
+                yield converters.synthesize_response(event)
 
     async def synthesize_stream(
         self,
@@ -107,5 +110,6 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
                     else:
                         yield converters.synthesize_stream_response(routed)
             return
-        async for event in self._speech.synthesize_stream(tenant, options, inputs):
-            yield converters.synthesize_stream_response(event)
+        async with aclosing(self._speech.synthesize_stream(tenant, options, inputs)) as direct:
+            async for event in direct:
+                yield converters.synthesize_stream_response(event)

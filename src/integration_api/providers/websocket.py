@@ -10,6 +10,11 @@ provider that owes an answer (something was sent since its last frame) and stays
 `max_gap_seconds` ends it with `UPSTREAM_EVENT_GAP_TOO_LONG`. A session that ends any other way
 than by the provider's close (a cancel, a deadline, an error) sends the provider's end-of-input
 message before the socket closes, so the provider stops at once and bills no further audio.
+That message is the socket's own (given at `connect`), not left to the session's sending task,
+which a cancel may stop at any await: the close writes it before its first await (an
+uncompressed frame is written at once), so a cancellation landing while the session unwinds
+cannot skip it, and a session that already ended its input (`send_end_of_input`, `abandon`)
+does not send it twice.
 A refused upgrade is read like an HTTP error answer: its body (at most `REFUSAL_BODY_BYTES`,
 waited for at most `REFUSAL_BODY_SECONDS`) goes through the provider's HTTP error table, so
 ElevenLabs' 401 `quota_exceeded` is spent credit, not a rejected key.
@@ -163,8 +168,13 @@ class ProviderSocket:
             await self.send_json(self.end_of_input)
 
     def abandon(self) -> None:
-        """Close without the end-of-input message (barge-in: nothing more is to be spoken)."""
+        """Close without the end-of-input message: nothing is owed (barge-in: nothing more is
+        to be spoken; or every input was already ended by the session's own messages)."""
         self._input_ended = True
+
+    def expect_more(self) -> None:
+        """The provider owes a further frame: the rest of an answer it began (a timed twin)."""
+        self._owe(False)
 
     def _owe(self, keepalive: bool) -> None:
         if not keepalive and self._owed_since is None:

@@ -6,7 +6,9 @@ ends the session with 3007), so the caller's chunks are re-chunked here into 100
 and the last one is padded with silence up to 50 ms. `ForceEndpoint` at the caller's end of
 turn; `Terminate` ends the input, after which the last `Turn`s, a `Termination` and close 1000
 follow. Errors are an `Error` frame and then a close with the same code. Word times are in
-milliseconds, converted to seconds here.
+milliseconds, converted to seconds here. With `format_turns` (the caller's `punctuate`) a turn
+ends twice: unformatted, then formatted; the formatted one is the final (models that always
+format send it once). Partial turns always come; they reach the caller only when asked for.
 """
 
 from __future__ import annotations
@@ -59,9 +61,12 @@ def stream_params(options: TranscriptionOptions, model: str) -> list[tuple[str, 
         ("sample_rate", str(options.audio.sample_rate_hz)),
         ("encoding", ENCODINGS[options.audio.encoding]),
         ("speech_model", model),
-        # A formatted duplicate of every turn would only add latency for a voice agent.
-        ("format_turns", "false"),
+        # Punctuation and casing; without it a voice agent gets each turn without the wait.
+        ("format_turns", "true" if options.punctuate else "false"),
     ]
+    language = options.language.split("-")[0]
+    if language:
+        params.append(("language_codes", json.dumps([language])))
     if options.endpointing_seconds is not None:
         params.append(("min_turn_silence", str(round(options.endpointing_seconds * 1000))))
     if options.keyterms:
@@ -132,7 +137,7 @@ class AssemblyAITranscriber:
             secrets=(api_key_of(credential),),
             end_of_input={"type": "Terminate"},
         ) as socket:
-            session = _StreamingSession(socket, inputs, options.audio, transport)
+            session = _StreamingSession(socket, inputs, options)
             async for event in session.events():
                 yield event
 
@@ -142,12 +147,13 @@ class _StreamingSession:
         self,
         socket: ProviderSocket,
         inputs: AsyncIterator[TranscribeInput],
-        audio: AudioFormat,
-        transport: SpeechTransport,
+        options: TranscriptionOptions,
     ) -> None:
         self._socket = socket
         self._inputs = inputs
-        self._chunks = Rechunker(audio)
+        self._chunks = Rechunker(options.audio)
+        self._interim = options.interim_results
+        self._formatted = options.punctuate
         self._session_id = ""
         self._finished_turns: set[int] = set()
         self._unknown = UnknownMessages(PROVIDER)
@@ -204,13 +210,15 @@ class _StreamingSession:
     def _turn(self, body: Mapping[str, Any]) -> Transcript | None:
         order = body.get("turn_order")
         if order in self._finished_turns:
-            return None  # a formatted duplicate of a turn already delivered as final
-        final = body.get("end_of_turn") is True
+            return None  # a duplicate of a turn already delivered as final
+        ended = body.get("end_of_turn") is True
+        # Asked for formatting, the unformatted end of a turn is not its final text yet.
+        final = ended and (body.get("turn_is_formatted") is True or not self._formatted)
         if final and isinstance(order, int):
             self._finished_turns.add(order)
         words = tuple(_word(item) for item in body.get("words") or () if isinstance(item, dict))
         text = str(body.get("transcript") or "")
-        if not text and not final:
+        if not final and (not text or not self._interim):
             return None
         return Transcript(
             text=text,

@@ -5,8 +5,10 @@ Options go in the query, audio as binary frames; the caller's `finalize` becomes
 text command `finalize` (answered by `flush_done`), and the end of input the plain text
 `close`, answered by the last transcripts and `done` before Cartesia closes the socket.
 `transcript` messages carry the text since the last final (never joined or trimmed here); a
-final is taken as the end of an utterance. Errors are `{"type":"error",…}` frames (older API
-versions: plain text). A socket that closes before `done` is truncated, never complete.
+final is taken as the end of an utterance. Words come as a list of `{word,start,end}` (the
+API reference) or as parallel `{words,start,end}` lists (the SDK's type): both are read.
+Errors are `{"type":"error",…}` frames (older API versions: plain text). A socket that closes
+before `done` is truncated, never complete.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from integration_api.providers.cartesia.errors import classify_http, socket_erro
 from integration_api.providers.cartesia.verification import PROVIDER, cartesia_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
+from integration_api.providers.speech_options import unsupported_option
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.websocket import (
     Closed,
@@ -62,16 +65,34 @@ def stt_format_problem(audio: AudioFormat) -> str | None:
     )
 
 
-def stream_params(
-    credential: ProviderCredential, options: TranscriptionOptions
-) -> list[tuple[str, str]]:
+def stt_model(credential: ProviderCredential, options: TranscriptionOptions) -> str:
+    return options.model or credential.config.default_model or DEFAULT_MODEL
+
+
+def check_options(options: TranscriptionOptions, model: str) -> None:
+    """Refuses what the `/stt/websocket` socket has no parameter for (see the README's table)."""
+    if options.diarize:
+        raise unsupported_option(
+            "config.diarize", PROVIDER, "speech-to-text does not label speakers"
+        )
+    if options.endpointing_seconds is not None and not model.startswith("ink-whisper"):
+        raise unsupported_option(
+            "config.endpointing",
+            PROVIDER,
+            f"takes a silence to end on for ink-whisper only, not {model}",
+        )
+
+
+def stream_params(options: TranscriptionOptions, model: str) -> list[tuple[str, str]]:
     params = [
-        ("model", options.model or credential.config.default_model or DEFAULT_MODEL),
+        ("model", model),
         ("encoding", ENCODINGS[options.audio.encoding]),
         ("sample_rate", str(options.audio.sample_rate_hz)),
     ]
     if options.language:
         params.append(("language", options.language.split("-")[0]))
+    if options.endpointing_seconds is not None:
+        params.append(("max_silence_duration_secs", f"{options.endpointing_seconds:g}"))
     params.extend(("keyterm", term) for term in options.keyterms)
     return params
 
@@ -89,8 +110,10 @@ class CartesiaTranscriber:
         inputs: AsyncIterator[TranscribeInput],
         transport: SpeechTransport,
     ) -> AsyncGenerator[TranscriptEvent, None]:
+        model = stt_model(credential, options)
+        check_options(options, model)
         base = resolve_base_url(PROVIDER, credential.config)
-        url = socket_url(base, "stt/websocket", stream_params(credential, options))
+        url = socket_url(base, "stt/websocket", stream_params(options, model))
         async with transport.sockets.connect(
             url,
             provider=PROVIDER,
@@ -165,7 +188,7 @@ class _SttSession:
             return None
         if not final and not self._options.interim_results:
             return None
-        words = tuple(_word(item) for item in body.get("words") or () if isinstance(item, dict))
+        words = words_of(body.get("words"))
         return Transcript(
             text=text,
             is_final=final,
@@ -175,6 +198,30 @@ class _SttSession:
             words=words,
             language=str(body.get("language") or ""),
         )
+
+
+def words_of(raw: object) -> tuple[Word, ...]:
+    """The words of a transcript, from either of the shapes Cartesia documents."""
+    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+    words: list[Word] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if isinstance(item.get("words"), list):
+            words.extend(_parallel_words(item))
+        else:
+            words.append(_word(item))
+    return tuple(words)
+
+
+def _parallel_words(item: Mapping[str, Any]) -> list[Word]:
+    starts, ends = item.get("start"), item.get("end")
+    if not isinstance(starts, list) or not isinstance(ends, list):
+        return []
+    return [
+        Word(text=str(text), start=_number(start), end=_number(end))
+        for text, start, end in zip(item["words"], starts, ends, strict=False)
+    ]
 
 
 def _word(item: Mapping[str, Any]) -> Word:

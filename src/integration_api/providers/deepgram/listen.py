@@ -108,14 +108,21 @@ class DeepgramTranscriber:
             end_of_input=CLOSE_STREAM,
             classify_error=classify_http,
         ) as socket:
-            session = _ListenSession(socket, inputs, transport.keepalive_seconds)
+            session = _ListenSession(
+                socket, inputs, transport.keepalive_seconds, interim=options.interim_results
+            )
             async for event in session.events():
                 yield event
 
 
 class _ListenSession:
     def __init__(
-        self, socket: ProviderSocket, inputs: AsyncIterator[TranscribeInput], keepalive: float
+        self,
+        socket: ProviderSocket,
+        inputs: AsyncIterator[TranscribeInput],
+        keepalive: float,
+        *,
+        interim: bool,
     ) -> None:
         self._socket = socket
         self._inputs = inputs
@@ -123,6 +130,8 @@ class _ListenSession:
         self._request_id = socket.response_headers.get("dg-request-id", "")
         self._duration: float | None = None
         self._metadata_seen = False
+        # Interim results reach the caller only when asked for (as Deepgram was asked).
+        self._interim = interim
         self._unknown = UnknownMessages(PROVIDER)
 
     async def _send(self) -> None:
@@ -152,7 +161,10 @@ class _ListenSession:
             self._unknown.note("not a JSON object with a type")
             return None
         if kind == "Results":
-            return transcript_of(body)
+            transcript = transcript_of(body)
+            if transcript is not None and not transcript.is_final and not self._interim:
+                return None
+            return transcript
         if kind == "UtteranceEnd":
             return UtteranceEnd(last_word_end=_number(body.get("last_word_end")))
         if kind == "SpeechStarted":

@@ -3,8 +3,11 @@
 See: https://elevenlabs.io/docs/api-reference/speech-to-text/v-1-speech-to-text-realtime.
 Audio goes base64 inside `input_audio_chunk` JSON messages. With manual commits a session
 returns nothing for audio that was never committed, so the caller's finalize and the end of
-its stream each send a `commit:true` chunk; the session ends once every commit is answered,
-by closing the socket (Scribe has no end-of-stream message of its own). Errors are frames
+its stream each send a `commit:true` chunk (the socket's end-of-input, sent on a cancel too);
+the session ends once every commit is answered, by closing the socket (Scribe has no
+end-of-stream message of its own). A commit is answered by `committed_transcript` and then,
+since timestamps are asked for, by its `committed_transcript_with_timestamps` twin carrying
+the words: the plain one is held until its twin replaces it. Errors are frames
 `{"message_type":<kind>,"error":…}` sent before the close.
 """
 
@@ -19,6 +22,7 @@ from integration_api.providers.elevenlabs.errors import classify_http, socket_er
 from integration_api.providers.elevenlabs.verification import PROVIDER, elevenlabs_headers
 from integration_api.providers.endpoints import resolve_base_url
 from integration_api.providers.key_material import api_key_of
+from integration_api.providers.speech_options import unsupported_option
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.websocket import (
     Closed,
@@ -47,6 +51,8 @@ _PCM_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 _TRANSCRIPTS = frozenset(
     {"partial_transcript", "committed_transcript", "committed_transcript_with_timestamps"}
 )
+# The silence Scribe's own commits (`commit_strategy=vad`) may wait for, in seconds.
+_VAD_SILENCE = (0.3, 3.0)
 
 
 def audio_format(audio: AudioFormat) -> str | None:
@@ -57,6 +63,29 @@ def audio_format(audio: AudioFormat) -> str | None:
     return None
 
 
+def commit_message(sample_rate: int) -> dict[str, object]:
+    """A commit: the audio sent since the last one is transcribed now."""
+    return {
+        "message_type": "input_audio_chunk",
+        "audio_base_64": "",
+        "commit": True,
+        "sample_rate": sample_rate,
+    }
+
+
+def check_options(options: TranscriptionOptions) -> None:
+    """Refuses what Scribe's realtime socket has no parameter for (see the README's table)."""
+    if options.diarize:
+        raise unsupported_option(
+            "config.diarize", PROVIDER, "realtime transcription does not label speakers"
+        )
+    silence = options.endpointing_seconds
+    if silence is not None and not _VAD_SILENCE[0] <= silence <= _VAD_SILENCE[1]:
+        raise unsupported_option(
+            "config.endpointing", PROVIDER, "ends utterances after 0.3 to 3 seconds of silence"
+        )
+
+
 def scribe_params(options: TranscriptionOptions, model: str) -> list[tuple[str, str]]:
     params = [
         ("model_id", model),
@@ -64,13 +93,14 @@ def scribe_params(options: TranscriptionOptions, model: str) -> list[tuple[str, 
         ("include_timestamps", "true"),
     ]
     if options.endpointing_seconds is not None:
-        # Scribe commits on its own after this much silence (0.3 to 3 s).
-        silence = min(3.0, max(0.3, options.endpointing_seconds))
+        # Scribe commits on its own after this much silence.
+        silence = options.endpointing_seconds
         params += [("commit_strategy", "vad"), ("vad_silence_threshold_secs", f"{silence:g}")]
     else:
         params.append(("commit_strategy", "manual"))
-    if options.language:
-        params.append(("language_code", options.language))
+    language = options.language.split("-")[0]
+    if language:  # ISO 639 (`en`), not a BCP-47 tag
+        params.append(("language_code", language))
     params.extend(("keyterms", term) for term in options.keyterms)
     return params
 
@@ -93,6 +123,7 @@ class ScribeTranscriber:
         inputs: AsyncIterator[TranscribeInput],
         transport: SpeechTransport,
     ) -> AsyncGenerator[TranscriptEvent, None]:
+        check_options(options)
         model = options.model or credential.config.default_model or DEFAULT_MODEL
         base = resolve_base_url(PROVIDER, credential.config)
         url = socket_url(base, "v1/speech-to-text/realtime", scribe_params(options, model))
@@ -103,56 +134,74 @@ class ScribeTranscriber:
             headers=elevenlabs_headers(credential),
             secrets=(key,),
             classify_error=classify_http,
+            end_of_input=commit_message(options.audio.sample_rate_hz),
         ) as socket:
-            async for event in _ScribeSession(socket, inputs, options.audio).events():
+            session = ScribeSession(socket, inputs, options, timestamps=True)
+            async for event in session.events():
                 yield event
 
 
-class _ScribeSession:
+class ScribeSession:
+    """One socket's exchange: audio and commits out, each commit's answer read back."""
+
     def __init__(
-        self, socket: ProviderSocket, inputs: AsyncIterator[TranscribeInput], audio: AudioFormat
+        self,
+        socket: ProviderSocket,
+        inputs: AsyncIterator[TranscribeInput],
+        options: TranscriptionOptions,
+        *,
+        timestamps: bool,
     ) -> None:
         self._socket = socket
         self._inputs = inputs
-        self._rate = audio.sample_rate_hz
+        self._rate = options.audio.sample_rate_hz
+        self._interim = options.interim_results
+        # Whether each commit's plain answer is followed by its timed twin.
+        self._timestamps = timestamps
         self._session_id = ""
         self._audio_since_commit = False
-        self._commits_sent = 0
-        self._commits_answered = 0
+        # How many answers the commits sent so far need (Scribe's own commits answer too).
+        self._answers_needed = 0
+        self._answers = 0
         self._input_ended = False
-        self._pending_commit: Transcript | None = None
+        self._held: Transcript | None = None
         self._unknown = UnknownMessages(PROVIDER)
 
-    async def _chunk(self, data: bytes, *, commit: bool) -> None:
+    async def _chunk(self, data: bytes) -> None:
         await self._socket.send_json(
             {
                 "message_type": "input_audio_chunk",
                 "audio_base_64": base64.b64encode(data).decode("ascii"),
-                "commit": commit,
+                "commit": False,
                 "sample_rate": self._rate,
             }
         )
 
-    async def _commit(self) -> None:
-        # A commit without new audio would never be answered.
-        if self._audio_since_commit:
-            self._audio_since_commit = False
-            self._commits_sent += 1
-            await self._chunk(b"", commit=True)
+    def _committing(self) -> bool:
+        """Counts a commit about to go out; False when it would commit nothing (and a commit
+        without new audio is never answered)."""
+        if not self._audio_since_commit:
+            return False
+        self._audio_since_commit = False
+        self._answers_needed = max(self._answers_needed, self._answers) + 1
+        return True
 
     async def _send(self) -> None:
         async for item in self._inputs:
             if isinstance(item, AudioInput):
                 if item.data:
                     self._audio_since_commit = True
-                    await self._chunk(item.data, commit=False)
-            else:
-                await self._commit()
-        await self._commit()
+                    await self._chunk(item.data)
+            elif self._committing():
+                await self._socket.send_json(commit_message(self._rate))
+        if self._committing():
+            await self._socket.send_end_of_input()  # the last commit, sent once
+        else:
+            self._socket.abandon()  # every chunk was committed: nothing left to end
         self._input_ended = True
 
     def _complete(self) -> bool:
-        return self._input_ended and self._commits_answered >= self._commits_sent
+        return self._input_ended and self._held is None and self._answers >= self._answers_needed
 
     async def events(self) -> AsyncIterator[TranscriptEvent]:
         async for message in Duplex(self._socket, self._send).messages():
@@ -162,8 +211,6 @@ class _ScribeSession:
             elif isinstance(message, Closed):
                 raise closed_before_the_end(PROVIDER, message)
             if isinstance(message, (Text, InputEnded)) and self._complete():
-                if self._pending_commit is not None:
-                    yield self._pending_commit
                 yield TranscriptionMetadata(PROVIDER, provider_request_id=self._session_id)
                 return
 
@@ -184,19 +231,26 @@ class _ScribeSession:
         return self._transcript(kind, body)
 
     def _transcript(self, kind: str, body: Mapping[str, Any]) -> list[TranscriptEvent]:
-        """A plain commit is held back one message: its timed twin, if any, replaces it."""
-        held, self._pending_commit = self._pending_commit, None
         if kind == "committed_transcript_with_timestamps":
-            if held is None:
-                self._commits_answered += 1
+            if self._held is None:
+                self._answers += 1  # a twin without its plain commit: the answer itself
+            self._held = None
             return [timed_transcript(body)]
-        events: list[TranscriptEvent] = [held] if held is not None else []
+        # Anything else after a plain commit means its twin is not coming: it is the answer.
+        events: list[TranscriptEvent] = [self._held] if self._held is not None else []
+        self._held = None
         text = str(body.get("text") or "")
         if kind == "partial_transcript":
-            return [*events, Transcript(text=text, is_final=False)] if text else events
-        if kind == "committed_transcript":
-            self._commits_answered += 1
-            self._pending_commit = Transcript(text=text, is_final=True, end_of_utterance=True)
+            if text and self._interim:
+                events.append(Transcript(text=text, is_final=False))
+            return events
+        self._answers += 1
+        plain = Transcript(text=text, is_final=True, end_of_utterance=True)
+        if self._timestamps:
+            self._held = plain  # its timed twin follows and replaces it
+            self._socket.expect_more()
+        else:
+            events.append(plain)
         return events
 
 

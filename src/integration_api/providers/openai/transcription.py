@@ -27,6 +27,7 @@ from integration_api.providers.endpoints import join_url, resolve_base_url
 from integration_api.providers.key_material import api_key_of
 from integration_api.providers.openai.chat_stream import request_id_of, stream_error
 from integration_api.providers.openai.family import OPENAI
+from integration_api.providers.speech_options import unsupported_option
 from integration_api.providers.speech_transport import SpeechTransport
 from integration_api.providers.sse import JSON_ANSWER, open_event_stream
 from integration_api.providers.sse_fields import ServerSentEvent
@@ -108,6 +109,20 @@ def _model(options: TranscriptionOptions) -> str:
     return model
 
 
+def check_options(options: TranscriptionOptions) -> None:
+    """Refuses what an upload has no field for (see the README's table)."""
+    if options.diarize:
+        raise unsupported_option(
+            "config.diarize", PROVIDER, "streams no speaker labels with its transcripts"
+        )
+    if options.endpointing_seconds is not None:
+        raise unsupported_option(
+            "config.endpointing",
+            PROVIDER,
+            "transcribes whole uploads: the caller's finalize ends a turn, not silence",
+        )
+
+
 def _form_fields(options: TranscriptionOptions, model: str) -> list[tuple[str, str]]:
     fields = [("model", model), ("stream", "true")]
     if model in _NOT_STREAMING_MODELS:
@@ -161,6 +176,7 @@ class OpenAITranscriber:
         inputs: AsyncIterator[TranscribeInput],
         transport: SpeechTransport,
     ) -> AsyncGenerator[TranscriptEvent, None]:
+        check_options(options)
         fields = _form_fields(options, _model(options))
         request = _SegmentRequest(credential, options, fields, transport)
         offset = 0.0
