@@ -36,6 +36,7 @@ from integration_api.speech.pipeline import session_limit
 from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.telephony.replays import InProcessReplays, RedisReplays, ReplayMemory
+from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.assembly.runtime")
@@ -159,6 +160,9 @@ class Runtime:
     oauth_ops: OAuthOperations
     operations: Operations
     route_ops: RouteOperations
+    # Where every provider call's usage record goes, and the budgets asked before each call.
+    ledger: UsageLedger = NO_LEDGER
+    budgets: BudgetGuard = NO_BUDGETS
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:

@@ -33,6 +33,9 @@ from integration_api.principal import Tenant
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.upstream.stream_errors import truncated
+from integration_api.usage.meter import UsageMeter
+from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
+from integration_api.usage.record import CHAT
 
 log = structlog.get_logger("integration_api.llm")
 
@@ -49,6 +52,15 @@ def tokens_of(usage: Usage | None) -> int:
     if usage is None:
         return 0
     return (usage.input_tokens or 0) + (usage.output_tokens or 0)
+
+
+def meter_usage(meter: UsageMeter, usage: Usage) -> None:
+    """The provider's token counts, as its `Usage` part reported them, into the call's record."""
+    meter.input_tokens = usage.input_tokens
+    meter.cached_input_tokens = usage.cached_input_tokens
+    meter.cache_write_input_tokens = usage.cache_write_input_tokens
+    meter.output_tokens = usage.output_tokens
+    meter.reasoning_tokens = usage.reasoning_tokens
 
 
 def outcome_of(error: BaseException, deadline: Deadline | None = None) -> str:
@@ -81,19 +93,31 @@ class _ChatCall:
 
     model: str
     tenant: Tenant
+    usage_meter: UsageMeter
     provider: str = ""
     outcome: str = "ok"
     usage: Usage | None = None
     clock: CallClock = dataclasses.field(default_factory=CallClock)
 
+    @property
+    def completed(self) -> bool:
+        """Its `Finish` has gone out: a caller (or a route) closing the stream after it does
+        not make the call a cancelled one."""
+        return self.usage_meter.completed
+
     def failed(self, error: BaseException, deadline: Deadline) -> None:
-        self.outcome = outcome_of(error, deadline)
+        outcome = outcome_of(error, deadline)
+        self.usage_meter.fail(outcome)
+        if self.completed and outcome == "cancelled":
+            return
+        self.outcome = outcome
         if isinstance(error, ServiceError) and self.provider:
             log.warning(
                 "chat failed", provider=self.provider, model=self.model, reason=error.reason
             )
 
     def record(self) -> None:
+        self.usage_meter.end()
         if not self.provider:
             return  # refused before a provider was involved: nothing to say per provider
         total = self.clock.elapsed()
@@ -123,6 +147,9 @@ class ChatService(Generic[ClientT]):
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
         gate: CallGate | None = None,
+        *,
+        ledger: UsageLedger = NO_LEDGER,
+        budgets: BudgetGuard = NO_BUDGETS,
     ) -> None:
         self._credentials = credentials
         self._http = http
@@ -130,15 +157,20 @@ class ChatService(Generic[ClientT]):
         self._retry = retry or RetryPolicy()
         self._tenant_calls = tenant_calls or TenantCallLimiter()
         self._gate = gate or LocalCallGate()
+        self._ledger = ledger
+        self._budgets = budgets
 
     async def stream(self, tenant: Tenant, request: ChatRequest, deadline: Deadline) -> Parts:
         """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
-        call = _ChatCall(model=request.model, tenant=tenant)
+        meter = UsageMeter(self._ledger, tenant, CHAT)
+        call = _ChatCall(model=request.model, tenant=tenant, usage_meter=meter)
         try:
             credential, model, request = await self._prepare(tenant, request, call)
+            # In memory, before a slot or a permit is taken: a refused call costs nothing.
+            self._budgets.admit(tenant, credential.id)
             async with self._tenant_calls.slot(tenant):
                 parts, first, gated = await self._first_part(
-                    tenant, credential, model, request, deadline, call.clock
+                    tenant, credential, model, request, deadline, call
                 )
                 merger = ReadyTextMerger(parts, call.clock.upstream)
                 failure: BaseException | None = None
@@ -150,6 +182,7 @@ class ChatService(Generic[ClientT]):
                         if isinstance(part, Usage):
                             call.usage = part
                             gated.tokens = tokens_of(part)
+                            meter_usage(meter, part)
                         call.clock.part_sent()
                         yield part
                         part = await self._next_part(merger, call.provider)
@@ -158,9 +191,12 @@ class ChatService(Generic[ClientT]):
                     structlog.contextvars.bind_contextvars(
                         provider_request_id=part.provider_request_id
                     )
+                    meter.provider_request_id = part.provider_request_id
+                    meter.completed = True
                     yield dataclasses.replace(part, timing=call.clock.timing())
                 except BaseException as error:
-                    failure = error
+                    # Closed after its Finish went out, the request succeeded all the same.
+                    failure = None if call.completed else error
                     raise
                 finally:
                     await merger.aclose()
@@ -182,6 +218,8 @@ class ChatService(Generic[ClientT]):
             request, model=model_for_call(request.model, model, credential)
         )
         call.model = request.model
+        call.usage_meter.through(credential.provider, credential.id)
+        call.usage_meter.model = request.model
         structlog.contextvars.bind_contextvars(provider=call.provider, model=call.model)
         return credential, model, request
 
@@ -202,7 +240,7 @@ class ChatService(Generic[ClientT]):
         model: ChatModel[ClientT],
         request: ChatRequest,
         deadline: Deadline,
-        clock: CallClock,
+        call: _ChatCall,
     ) -> tuple[Parts, StreamPart, GatedRequest]:
         """The open stream and its first part, retrying what may be retried before it.
 
@@ -210,10 +248,12 @@ class ChatService(Generic[ClientT]):
         route moves on), and a 429 pauses the key until the reset the provider named, so a
         retry waits at least that long.
         """
+        clock = call.clock
         attempts = 0
         while True:
             attempts += 1
             gated = await GatedRequest.enter(self._gate, credential)
+            call.usage_meter.sent = True
             parts = model.stream_chat(credential, request, self._http(), clock.upstream)
             try:
                 return parts, await self._first_of(parts, deadline, model.provider), gated
