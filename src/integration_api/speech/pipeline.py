@@ -24,7 +24,6 @@ from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import (
     FailedPrecondition,
     InvalidArgument,
-    ResourceExhausted,
     ServiceError,
 )
 from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
@@ -34,12 +33,10 @@ from integration_api.principal import Tenant
 from integration_api.speech.contract import (
     AudioChunk,
     AudioFormat,
-    AudioInput,
     SynthesisDone,
     SynthesisEvent,
     SynthesisInput,
     SynthesisOptions,
-    TextInput,
     TranscribeInput,
     Transcript,
     TranscriptEvent,
@@ -59,15 +56,24 @@ from integration_api.speech.ports import (
     Transcriber,
 )
 from integration_api.speech.session_bounds import SessionBounds
+from integration_api.speech.session_caps import (
+    AUDIO_LIMIT,
+    SESSION_LIMIT,
+    TEXT_LIMIT,
+    AudioCounter,
+    audio_limit,
+    limit_text,
+    session_limit,
+    text_limit,
+)
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.stream_errors import truncated
 from integration_api.usage.meter import UsageMeter
 from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
 
-AUDIO_LIMIT = "SPEECH_AUDIO_LIMIT"
-TEXT_LIMIT = "SPEECH_TEXT_LIMIT"
-SESSION_LIMIT = "SPEECH_SESSION_LIMIT"
 AUDIO_FIELD = "config.audio"
+# The caps' names, where the routes and the assembly have always found them.
+__all__ = ["AUDIO_LIMIT", "SESSION_LIMIT", "TEXT_LIMIT", "SpeechService", "session_limit"]
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -88,34 +94,11 @@ class SpeechCapabilities(Protocol[TransportT_contra]):
 CapabilityLookup = Callable[[str], SpeechCapabilities[TransportT]]
 
 
-def audio_limit(limit: int) -> ResourceExhausted:
-    error = ResourceExhausted(
-        f"the session moved more than {limit} bytes of audio, its limit", reason=AUDIO_LIMIT
-    )
-    error.retryable = False
-    return error
-
-
 @asynccontextmanager
 async def entered(manager: AbstractContextManager[M]) -> AsyncIterator[M]:
     """A plain context manager inside an `async with` next to the session's slot."""
     with manager as value:
         yield value
-
-
-def session_limit(limit: int) -> ResourceExhausted:
-    """Retryable: a slot frees as soon as one of the tenant's sessions ends."""
-    return ResourceExhausted(
-        f"this tenant already has {limit} speech sessions open, its limit",
-        reason=SESSION_LIMIT,
-        retry_after_seconds=1.0,
-    )
-
-
-def text_limit(limit: int) -> InvalidArgument:
-    return InvalidArgument(
-        f"the synthesis sent more than {limit} characters of text, its limit", reason=TEXT_LIMIT
-    )
 
 
 def _check_format(capability: FormatSupport, audio: AudioFormat) -> None:
@@ -197,7 +180,7 @@ class SpeechService(Generic[TransportT]):
         options: TranscriptionOptions,
         inputs: AsyncIterator[TranscribeInput],
     ) -> AsyncGenerator[TranscriptEvent, None]:
-        counted = _AudioCounter(self._limits.max_audio_bytes)
+        counted = AudioCounter(self._limits.max_audio_bytes)
         try:
             credential = await self._admitted(meter, tenant, options.credential_id, options.model)
             transcriber = self._capabilities_for(credential.provider).transcribe
@@ -306,7 +289,7 @@ class SpeechService(Generic[TransportT]):
             ):
                 bounds = self._bounds()
                 limit = self._limits.max_text_characters
-                limited = _limit_text(bounds.caller(inputs), limit, watch, meter)
+                limited = limit_text(bounds.caller(inputs), limit, watch, meter)
                 transport = self._transport()
                 events = streaming.synthesize_stream(credential, options, limited, transport)
                 session = _Session(tenant, credential, watch, bounds, meter, options.audio)
@@ -407,37 +390,3 @@ class _Session:
     bounds: SessionBounds
     meter: UsageMeter
     audio: AudioFormat
-
-
-class _AudioCounter:
-    """The audio forwarded to the provider, within its limit (and into the session's metrics)."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self.watch: SessionMetrics | None = None
-        self.total = 0
-
-    async def wrap(self, inputs: AsyncIterator[TranscribeInput]) -> AsyncIterator[TranscribeInput]:
-        async for item in inputs:
-            if isinstance(item, AudioInput):
-                self.total += len(item.data)
-                if self.total > self._limit:
-                    raise audio_limit(self._limit)
-                if self.watch is not None:
-                    self.watch.audio_in(len(item.data))
-            yield item
-
-
-async def _limit_text(
-    inputs: AsyncIterator[SynthesisInput], limit: int, watch: SessionMetrics, meter: UsageMeter
-) -> AsyncIterator[SynthesisInput]:
-    characters = 0
-    async for item in inputs:
-        if isinstance(item, TextInput):
-            characters += len(item.text)
-            if characters > limit:
-                raise text_limit(limit)
-            meter.characters = characters  # sent to the provider (a cleared text was billed)
-            if item.text:
-                watch.text_sent()
-        yield item
