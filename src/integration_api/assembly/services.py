@@ -56,6 +56,7 @@ def chat_service(
         tenant_calls=runtime.tenant_calls,
         gate=runtime.gate,
         ledger=runtime.ledger,
+        budgets=runtime.budgets,
     )
 
 
@@ -72,6 +73,8 @@ def embedding_service(
         limits=runtime.settings.upstream,
         max_message_bytes=runtime.settings.grpc.max_message_bytes,
         gate=runtime.gate,
+        ledger=runtime.ledger,
+        budgets=runtime.budgets,
     )
 
 
@@ -86,6 +89,8 @@ def rerank_service(
         retry=retry,
         tenant_calls=runtime.tenant_calls,
         gate=runtime.gate,
+        ledger=runtime.ledger,
+        budgets=runtime.budgets,
     )
 
 
@@ -98,7 +103,7 @@ def routed_chat(
         retrying=chat_service(runtime, credentials),
         credentials=credentials,
     )
-    return RoutedChat(runtime.route_ops, pipelines)
+    return RoutedChat(runtime.route_ops, pipelines, budgets=runtime.budgets)
 
 
 def routed_embeddings(
@@ -112,7 +117,7 @@ def routed_embeddings(
         rerank_retrying=rerank_service(runtime, credentials),
         credentials=credentials,
     )
-    return RoutedEmbeddings(runtime.route_ops, pipelines)
+    return RoutedEmbeddings(runtime.route_ops, pipelines, budgets=runtime.budgets)
 
 
 def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
@@ -129,6 +134,8 @@ def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
         limits,
         sessions=runtime.speech_sessions,
         gate=runtime.gate,
+        ledger=runtime.ledger,
+        budgets=runtime.budgets,
     )
 
 
@@ -137,7 +144,13 @@ def call_service(runtime: Runtime) -> CallService[ProviderClient]:
     https/wss URLs are handed to a provider to reach."""
     rules = CallRules(production=runtime.settings.production)
     return CallService(
-        runtime.credential_ops, lambda: runtime.http, call_control_for, rules, gate=runtime.gate
+        runtime.credential_ops,
+        lambda: runtime.http,
+        call_control_for,
+        rules,
+        gate=runtime.gate,
+        ledger=runtime.ledger,
+        budgets=runtime.budgets,
     )
 
 
@@ -158,7 +171,7 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_oauth_service_to_server(OAuthServicer(runtime.oauth_ops), server)
     grpc_aio.add_operations_service_to_server(OperationsServicer(runtime.operations), server)
     speech = speech_service(runtime)
-    routed_speech = RoutedSpeech(speech, runtime.route_ops)
+    routed_speech = RoutedSpeech(speech, runtime.route_ops, budgets=runtime.budgets)
     grpc_aio.add_speech_service_to_server(SpeechServicer(speech, routed_speech), server)
     grpc_aio.add_route_service_to_server(RouteServicer(runtime.route_ops), server)
     telephony = TelephonyServicer(webhook_validation(runtime), call_service(runtime))

@@ -47,6 +47,9 @@ from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.error_kinds import naming_the_model
 from integration_api.upstream.limits import DEFAULT_LIMITS, UpstreamLimits
 from integration_api.upstream.timer import UpstreamTimer
+from integration_api.usage.meter import UsageMeter
+from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
+from integration_api.usage.record import EMBED
 
 log = structlog.get_logger("integration_api.embeddings")
 
@@ -91,6 +94,7 @@ class _Call(Generic[ClientT]):
     deadline: Deadline
     timer: UpstreamTimer
     inputs: int
+    meter: UsageMeter
 
 
 class EmbeddingService(Generic[ClientT]):
@@ -106,6 +110,9 @@ class EmbeddingService(Generic[ClientT]):
         limits: UpstreamLimits = DEFAULT_LIMITS,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         gate: CallGate | None = None,
+        *,
+        ledger: UsageLedger = NO_LEDGER,
+        budgets: BudgetGuard = NO_BUDGETS,
     ) -> None:
         self._credentials = credentials
         self._http = http
@@ -115,39 +122,55 @@ class EmbeddingService(Generic[ClientT]):
         self._limits = limits
         self._max_message_bytes = max_message_bytes
         self._gate = gate or LocalCallGate()
+        self._ledger = ledger
+        self._budgets = budgets
 
     async def embed(self, tenant: Tenant, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
         check_request_size(request, self._limits)
         record = metrics.UnaryCall("embed", model=request.model, tenant=tenant)
+        meter = UsageMeter(self._ledger, tenant, EMBED)
         try:
-            result = await self._embed(tenant, request, deadline, record)
+            result = await self._embed(tenant, request, deadline, record, meter)
             record.usage = result.usage
+            # The answer's own sum: "not reported" when any batch did not report.
+            meter.input_tokens = result.usage.input_tokens
             return result
         except BaseException as error:
             record.outcome = outcome_of(error)
+            meter.fail(record.outcome)
             raise
         finally:
             record.save()
+            meter.end()
 
     async def _embed(
-        self, tenant: Tenant, request: EmbedRequest, deadline: Deadline, record: metrics.UnaryCall
+        self,
+        tenant: Tenant,
+        request: EmbedRequest,
+        deadline: Deadline,
+        record: metrics.UnaryCall,
+        meter: UsageMeter,
     ) -> EmbedResult:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider
+        meter.through(credential.provider, credential.id)
         model = self._model_for(credential)
         model_name = model_for_call(request.model, model, credential)
         record.model = model_name
+        meter.model = model_name
         structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
         dimensions = expected_dimensions(request, model_name)
         if dimensions is not None:
             check_answer_fits(len(request.inputs), dimensions, self._max_message_bytes)
         call = _Call(
-            tenant, credential, model, deadline, record.clock.upstream, len(request.inputs)
+            tenant, credential, model, deadline, record.clock.upstream, len(request.inputs), meter
         )
         batches = [
             EmbedBatch(model_name, inputs, request.input_type, request.dimensions)
             for inputs in split_batches(request.inputs, model.limits)
         ]
+        # In memory, before a slot or a permit is taken: a refused call costs nothing.
+        self._budgets.admit(tenant, credential.id)
         async with self._tenant_calls.slot(tenant):
             if dimensions is None:
                 results = await self._run_first_alone(call, batches)
@@ -215,14 +238,18 @@ class EmbeddingService(Generic[ClientT]):
 
     async def _attempt(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
         """One provider request, through the credential's gate (each batch is a request)."""
-        return await run_gated(
+        answer = await run_gated(
             self._gate,
             call.credential,
             lambda: self._request(call, batch),
             lambda answer: answer.usage.input_tokens or 0,
         )
+        # What each batch used, so a call failing on a later batch records the earlier ones.
+        call.meter.add_input_tokens(answer.usage.input_tokens)
+        return answer
 
     async def _request(self, call: _Call[ClientT], batch: EmbedBatch) -> EmbedBatchResult:
+        call.meter.sent = True  # past the gate: the request is on its way
         result = call.model.embed(call.credential, batch, self._http(), call.timer)
         if call.deadline.at is None:
             return await result

@@ -32,6 +32,9 @@ from integration_api.llm.timing import CallClock, Deadline
 from integration_api.principal import Tenant
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.error_kinds import naming_the_model
+from integration_api.usage.meter import UsageMeter
+from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
+from integration_api.usage.record import RERANK
 
 log = structlog.get_logger("integration_api.rerank")
 
@@ -48,6 +51,7 @@ class _Call(Generic[ClientT]):
     query: RerankQuery
     deadline: Deadline
     clock: CallClock
+    meter: UsageMeter
 
 
 class RerankService(Generic[ClientT]):
@@ -61,6 +65,9 @@ class RerankService(Generic[ClientT]):
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
         gate: CallGate | None = None,
+        *,
+        ledger: UsageLedger = NO_LEDGER,
+        budgets: BudgetGuard = NO_BUDGETS,
     ) -> None:
         self._credentials = credentials
         self._http = http
@@ -68,36 +75,50 @@ class RerankService(Generic[ClientT]):
         self._retry = retry or RetryPolicy()
         self._tenant_calls = tenant_calls or TenantCallLimiter()
         self._gate = gate or LocalCallGate()
+        self._ledger = ledger
+        self._budgets = budgets
 
     async def rerank(
         self, tenant: Tenant, request: RerankRequest, deadline: Deadline
     ) -> RerankAnswer:
         check_rerank_request(request)
         record = metrics.UnaryCall("rerank", model=request.model, tenant=tenant)
+        meter = UsageMeter(self._ledger, tenant, RERANK)
         try:
-            answer = await self._rerank(tenant, request, deadline, record)
+            answer = await self._rerank(tenant, request, deadline, record, meter)
             record.usage = answer.usage
             return answer
         except BaseException as error:
             record.outcome = outcome_of(error, deadline)
+            meter.fail(record.outcome)
             raise
         finally:
             record.save()
+            meter.end()
 
     async def _rerank(
-        self, tenant: Tenant, request: RerankRequest, deadline: Deadline, record: metrics.UnaryCall
+        self,
+        tenant: Tenant,
+        request: RerankRequest,
+        deadline: Deadline,
+        record: metrics.UnaryCall,
+        meter: UsageMeter,
     ) -> RerankAnswer:
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         record.provider = credential.provider
+        meter.through(credential.provider, credential.id)
         model = self._model_for(credential)
         model_name = model_for_call(request.model, model, credential)
         record.model = model_name
+        meter.model = model_name
         structlog.contextvars.bind_contextvars(provider=record.provider, model=model_name)
         top_n = request.top_n
         if top_n is not None:
             top_n = min(top_n, len(request.documents))
         query = RerankQuery(model_name, request.query, request.documents, top_n)
-        call = _Call(tenant, credential, model, query, deadline, record.clock)
+        call = _Call(tenant, credential, model, query, deadline, record.clock, meter)
+        # In memory, before a slot or a permit is taken: a refused call costs nothing.
+        self._budgets.admit(tenant, credential.id)
         async with self._tenant_calls.slot(tenant):
             answer = await self._run(call)
         check_answer(answer, credential.provider)
@@ -131,14 +152,18 @@ class RerankService(Generic[ClientT]):
 
     async def _attempt(self, call: _Call[ClientT]) -> RerankAnswer:
         """One provider request, through the credential's gate."""
-        return await run_gated(
+        answer = await run_gated(
             self._gate,
             call.credential,
             lambda: self._request(call),
             lambda answer: answer.usage.input_tokens or 0,
         )
+        call.meter.input_tokens = answer.usage.input_tokens
+        call.meter.search_units = answer.search_units
+        return answer
 
     async def _request(self, call: _Call[ClientT]) -> RerankAnswer:
+        call.meter.sent = True  # past the gate: the request is on its way
         answer = call.model.rerank(call.credential, call.query, self._http(), call.clock.upstream)
         if call.deadline.at is None:
             return await answer

@@ -12,7 +12,6 @@ whole call.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import AsyncGenerator, Callable
 from typing import Generic, TypeVar
 
@@ -34,8 +33,9 @@ from integration_api.principal import Tenant
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, naming_the_model
 from integration_api.upstream.stream_errors import truncated
-from integration_api.usage.ports import NO_LEDGER, UsageLedger
-from integration_api.usage.record import CHAT, ROUTE_ATTEMPT, UsageRecord
+from integration_api.usage.meter import UsageMeter
+from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
+from integration_api.usage.record import CHAT
 
 log = structlog.get_logger("integration_api.llm")
 
@@ -52,6 +52,15 @@ def tokens_of(usage: Usage | None) -> int:
     if usage is None:
         return 0
     return (usage.input_tokens or 0) + (usage.output_tokens or 0)
+
+
+def meter_usage(meter: UsageMeter, usage: Usage) -> None:
+    """The provider's token counts, as its `Usage` part reported them, into the call's record."""
+    meter.input_tokens = usage.input_tokens
+    meter.cached_input_tokens = usage.cached_input_tokens
+    meter.cache_write_input_tokens = usage.cache_write_input_tokens
+    meter.output_tokens = usage.output_tokens
+    meter.reasoning_tokens = usage.reasoning_tokens
 
 
 def outcome_of(error: BaseException, deadline: Deadline | None = None) -> str:
@@ -84,25 +93,31 @@ class _ChatCall:
 
     model: str
     tenant: Tenant
-    ledger: UsageLedger = NO_LEDGER
+    usage_meter: UsageMeter
     provider: str = ""
-    credential_id: str = ""
     outcome: str = "ok"
     usage: Usage | None = None
-    provider_request_id: str = ""
-    # A request went to the provider (past the gate): the call is usage, not only a metric.
-    sent: bool = False
-    started_at: float = dataclasses.field(default_factory=time.time)
     clock: CallClock = dataclasses.field(default_factory=CallClock)
 
+    @property
+    def completed(self) -> bool:
+        """Its `Finish` has gone out: a caller (or a route) closing the stream after it does
+        not make the call a cancelled one."""
+        return self.usage_meter.completed
+
     def failed(self, error: BaseException, deadline: Deadline) -> None:
-        self.outcome = outcome_of(error, deadline)
+        outcome = outcome_of(error, deadline)
+        self.usage_meter.fail(outcome)
+        if self.completed and outcome == "cancelled":
+            return
+        self.outcome = outcome
         if isinstance(error, ServiceError) and self.provider:
             log.warning(
                 "chat failed", provider=self.provider, model=self.model, reason=error.reason
             )
 
     def record(self) -> None:
+        self.usage_meter.end()
         if not self.provider:
             return  # refused before a provider was involved: nothing to say per provider
         total = self.clock.elapsed()
@@ -119,28 +134,6 @@ class _ChatCall:
                 usage=self.usage,
             )
         )
-        if self.sent:
-            self.ledger.record(self._usage_record(total))
-
-    def _usage_record(self, duration: float) -> UsageRecord:
-        usage = self.usage or Usage()
-        return UsageRecord(
-            tenant=self.tenant,
-            operation=CHAT,
-            provider=self.provider,
-            outcome=self.outcome,
-            started_at=self.started_at,
-            duration_seconds=duration,
-            credential_id=self.credential_id,
-            model=self.model,
-            route=ROUTE_ATTEMPT.get(),
-            input_tokens=usage.input_tokens,
-            cached_input_tokens=usage.cached_input_tokens,
-            cache_write_input_tokens=usage.cache_write_input_tokens,
-            output_tokens=usage.output_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            provider_request_id=self.provider_request_id,
-        )
 
 
 class ChatService(Generic[ClientT]):
@@ -154,21 +147,27 @@ class ChatService(Generic[ClientT]):
         retry: RetryPolicy | None = None,
         tenant_calls: TenantCallLimiter | None = None,
         gate: CallGate | None = None,
+        *,
         ledger: UsageLedger = NO_LEDGER,
+        budgets: BudgetGuard = NO_BUDGETS,
     ) -> None:
-        self._ledger = ledger
         self._credentials = credentials
         self._http = http
         self._chat_model_for = chat_model_for
         self._retry = retry or RetryPolicy()
         self._tenant_calls = tenant_calls or TenantCallLimiter()
         self._gate = gate or LocalCallGate()
+        self._ledger = ledger
+        self._budgets = budgets
 
     async def stream(self, tenant: Tenant, request: ChatRequest, deadline: Deadline) -> Parts:
         """The parts of one answer, ending with one `Finish` (timing filled in), or an error."""
-        call = _ChatCall(model=request.model, tenant=tenant, ledger=self._ledger)
+        meter = UsageMeter(self._ledger, tenant, CHAT)
+        call = _ChatCall(model=request.model, tenant=tenant, usage_meter=meter)
         try:
             credential, model, request = await self._prepare(tenant, request, call)
+            # In memory, before a slot or a permit is taken: a refused call costs nothing.
+            self._budgets.admit(tenant, credential.id)
             async with self._tenant_calls.slot(tenant):
                 parts, first, gated = await self._first_part(
                     tenant, credential, model, request, deadline, call
@@ -183,18 +182,21 @@ class ChatService(Generic[ClientT]):
                         if isinstance(part, Usage):
                             call.usage = part
                             gated.tokens = tokens_of(part)
+                            meter_usage(meter, part)
                         call.clock.part_sent()
                         yield part
                         part = await self._next_part(merger, call.provider)
                     check_answer(part, call.provider)
                     call.clock.part_sent()
-                    call.provider_request_id = part.provider_request_id
                     structlog.contextvars.bind_contextvars(
                         provider_request_id=part.provider_request_id
                     )
+                    meter.provider_request_id = part.provider_request_id
+                    meter.completed = True
                     yield dataclasses.replace(part, timing=call.clock.timing())
                 except BaseException as error:
-                    failure = error
+                    # Closed after its Finish went out, the request succeeded all the same.
+                    failure = None if call.completed else error
                     raise
                 finally:
                     await merger.aclose()
@@ -211,12 +213,13 @@ class ChatService(Generic[ClientT]):
         """The credential, its provider's adapter, and the request with its model resolved."""
         credential = await self._credentials.resolve_for_use(tenant, request.credential_id)
         call.provider = credential.provider
-        call.credential_id = credential.id
         model = self._model_for(credential)
         request = dataclasses.replace(
             request, model=model_for_call(request.model, model, credential)
         )
         call.model = request.model
+        call.usage_meter.through(credential.provider, credential.id)
+        call.usage_meter.model = request.model
         structlog.contextvars.bind_contextvars(provider=call.provider, model=call.model)
         return credential, model, request
 
@@ -245,12 +248,12 @@ class ChatService(Generic[ClientT]):
         route moves on), and a 429 pauses the key until the reset the provider named, so a
         retry waits at least that long.
         """
-        attempts = 0
         clock = call.clock
+        attempts = 0
         while True:
             attempts += 1
             gated = await GatedRequest.enter(self._gate, credential)
-            call.sent = True
+            call.usage_meter.sent = True
             parts = model.stream_chat(credential, request, self._http(), clock.upstream)
             try:
                 return parts, await self._first_of(parts, deadline, model.provider), gated

@@ -23,6 +23,7 @@ from integration_api.routes.credential_providers import ProviderNotingCredential
 from integration_api.routes.failover import RoutedCall
 from integration_api.routes.model import RouteReport, RouteTarget
 from integration_api.routes.ports import RouteSource
+from integration_api.usage.ports import NO_BUDGETS, BudgetGuard
 
 ClientT = TypeVar("ClientT")
 Parts = AsyncGenerator[StreamPart, None]
@@ -48,9 +49,16 @@ class RoutedPipelines(Generic[ClientT]):
 class RoutedChat(Generic[ClientT]):
     """Streams chat answers through stored routes."""
 
-    def __init__(self, routes: RouteSource, pipelines: RoutedPipelines[ClientT]) -> None:
+    def __init__(
+        self,
+        routes: RouteSource,
+        pipelines: RoutedPipelines[ClientT],
+        *,
+        budgets: BudgetGuard = NO_BUDGETS,
+    ) -> None:
         self._routes = routes
         self._pipelines = pipelines
+        self._budgets = budgets
 
     async def stream(
         self, tenant: Tenant, route_id: str, request: ChatRequest, deadline: Deadline
@@ -58,7 +66,9 @@ class RoutedChat(Generic[ClientT]):
         """The parts of one target's answer, its `Finish` as a `RoutedFinish`, or an error."""
         started = time.perf_counter()
         route = await self._routes.route_for_use(tenant, route_id)
-        call = RoutedCall(route, "chat", tenant, self._pipelines.credentials, request.model)
+        call = RoutedCall(
+            route, "chat", tenant, self._pipelines.credentials, request.model, budgets=self._budgets
+        )
 
         async def attempt(target: RouteTarget, last: bool) -> tuple[Parts, StreamPart]:
             return await self._first_part(tenant, target, request, deadline, last)

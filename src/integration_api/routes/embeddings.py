@@ -25,6 +25,7 @@ from integration_api.routes.credential_providers import ProviderNotingCredential
 from integration_api.routes.failover import AttemptCall, RoutedCall
 from integration_api.routes.model import RouteReport, RouteTarget
 from integration_api.routes.ports import RouteSource
+from integration_api.usage.ports import NO_BUDGETS, BudgetGuard
 
 ClientT = TypeVar("ClientT")
 AnswerT = TypeVar("AnswerT")
@@ -52,9 +53,16 @@ class RoutedEmbeddingPipelines(Generic[ClientT]):
 class RoutedEmbeddings(Generic[ClientT]):
     """Embeds texts and ranks documents through stored routes."""
 
-    def __init__(self, routes: RouteSource, pipelines: RoutedEmbeddingPipelines[ClientT]) -> None:
+    def __init__(
+        self,
+        routes: RouteSource,
+        pipelines: RoutedEmbeddingPipelines[ClientT],
+        *,
+        budgets: BudgetGuard = NO_BUDGETS,
+    ) -> None:
         self._routes = routes
         self._pipelines = pipelines
+        self._budgets = budgets
 
     async def embed(
         self, tenant: Tenant, route_id: str, request: EmbedRequest, deadline: Deadline
@@ -88,7 +96,9 @@ class RoutedEmbeddings(Generic[ClientT]):
         deadline: Deadline,
     ) -> Routed[AnswerT]:
         route = await self._routes.route_for_use(tenant, route_id)
-        call = RoutedCall(route, operation, tenant, self._pipelines.credentials, model)
+        call = RoutedCall(
+            route, operation, tenant, self._pipelines.credentials, model, budgets=self._budgets
+        )
         answer = await call.first_answer(attempt, deadline)
         return Routed(answer, call.report())
 

@@ -34,6 +34,8 @@ from integration_api.routes.credential_providers import ProviderNotingCredential
 from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteReport, RouteTarget
 from integration_api.routes.order import TargetOrder
 from integration_api.routes.outcomes import MOVES_ON, SKIPPED, first_token_timeout, outcome_of
+from integration_api.routes.usage import attempt_of, tenant_admitted
+from integration_api.usage.ports import NO_BUDGETS, BudgetGuard
 
 log = structlog.get_logger("integration_api.routes")
 
@@ -57,6 +59,7 @@ class RoutedCall:
     requested_model: str = ""
     attempts: list[Attempt] = field(default_factory=list)
     answered_by: int | None = None
+    budgets: BudgetGuard = NO_BUDGETS
 
     def report(self) -> RouteReport:
         return RouteReport(self.route.id, self.answered_by, tuple(self.attempts))
@@ -68,6 +71,7 @@ class RoutedCall:
             ServiceError: the error of the attempt that ended the call: one that does not
                 move on, or the last target's.
         """
+        tenant_admitted(self.budgets, self.tenant)
         order = TargetOrder(self.route)
         label = metrics.route_label(self.tenant, self.route.id)
         error: ServiceError | None = None
@@ -75,7 +79,8 @@ class RoutedCall:
             last = order.is_last()
             started = time.perf_counter()
             try:
-                answer = await self._bounded(attempt(target, last), last)
+                with attempt_of(self.route.id, index):
+                    answer = await self._bounded(attempt(target, last), last)
             except ServiceError as failure:
                 error = failure
                 outcome = outcome_of(failure)

@@ -26,13 +26,15 @@ from integration_api.routes.model import CIRCUIT_OPEN, CREDENTIAL_RATE_LIMITED, 
 from integration_api.speech.pipeline import AUDIO_LIMIT, SESSION_LIMIT, TEXT_LIMIT
 from integration_api.upstream.error_kinds import CREDENTIAL_REJECTED, PROVIDER_HTTP_STATUS
 from integration_api.upstream.limits import ANSWER_TOO_SLOW, EVENT_GAP_TOO_LONG, TENANT_CALL_LIMIT
+from integration_api.usage.ports import BUDGET_EXCEEDED
 
 # The reason of an attempt ended by the route's own time-to-first-content deadline.
 FIRST_TOKEN_TIMEOUT = "ROUTE_FIRST_TOKEN_TIMEOUT"
 
-# Refusals before any provider call: the target cannot serve this call at all.
+# Refusals before any provider call: the target cannot serve this call at all. A budget
+# refusal here is its credential's (the route asks the tenant's budget before any target).
 _UNAVAILABLE_TARGET_REASONS = frozenset(
-    {"CREDENTIAL_DISABLED", "CAPABILITY_NOT_SUPPORTED", "CREDENTIAL_NOT_FOUND"}
+    {"CREDENTIAL_DISABLED", "CAPABILITY_NOT_SUPPORTED", "CREDENTIAL_NOT_FOUND", BUDGET_EXCEEDED}
 )
 # The stream's own bounds on a provider's silence: the provider's failure, not the caller's.
 _PROVIDER_SILENT_REASONS = frozenset({EVENT_GAP_TOO_LONG, ANSWER_TOO_SLOW})

@@ -36,6 +36,7 @@ from integration_api.routes.model import RouteReport, RouteTarget
 from integration_api.routes.ports import RouteSource
 from integration_api.routes.speech_call import AttemptCall, Operation, RoutedCall
 from integration_api.routes.speech_replay import Feed, ReplayableInputs
+from integration_api.routes.usage import tenant_admitted
 from integration_api.speech.contract import (
     AudioChunk,
     AudioInput,
@@ -55,6 +56,7 @@ from integration_api.speech.contract import (
 )
 from integration_api.speech.metrics import SYNTHESIZE, SYNTHESIZE_STREAM, TRANSCRIBE
 from integration_api.speech.pipeline import SpeechService
+from integration_api.usage.ports import NO_BUDGETS, BudgetGuard
 
 # 10 s of 16 kHz linear16, 20 s of 8 kHz G.711: a caller's first turn, rarely more, before a
 # provider's failure shows. Replaying more would make the next target's first transcript late.
@@ -121,10 +123,13 @@ class RoutedSpeech(Generic[TransportT]):
         speech: SpeechService[TransportT],
         routes: RouteSource,
         chooser: random.Random | None = None,
+        *,
+        budgets: BudgetGuard = NO_BUDGETS,
     ) -> None:
         self._speech = speech
         self._routes = routes
         self._chooser = chooser
+        self._budgets = budgets
 
     def transcribe(
         self, tenant: Tenant, options: TranscriptionOptions, inputs: AsyncIterator[TranscribeInput]
@@ -199,6 +204,7 @@ class RoutedSpeech(Generic[TransportT]):
         """
         try:
             route = await self._routes.route_for_use(call.tenant, call.route_id)
+            tenant_admitted(self._budgets, call.tenant)
             routed = RoutedCall(call.tenant, route, call.operation, call.model, self._chooser)
             run = routed.run(attempt, replay, deadline_from_start=replay is None)
             async with aclosing(run) as events:

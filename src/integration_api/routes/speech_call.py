@@ -28,6 +28,7 @@ from integration_api.routes.model import Attempt, AttemptOutcome, Route, RouteRe
 from integration_api.routes.order import TargetOrder
 from integration_api.routes.outcomes import MOVES_ON, SKIPPED, first_token_timeout, outcome_of
 from integration_api.routes.speech_replay import Feed, ReplayableInputs
+from integration_api.routes.usage import attempt_of
 from integration_api.upstream.stream_errors import truncated
 
 log = structlog.get_logger("integration_api.routes")
@@ -107,7 +108,10 @@ class RoutedCall(Generic[EventT]):
             feed = replay.feed() if replay is not None else None
             owed = _Owed(None if deadline_from_start else feed)
             timeout = None if last else self.route.first_token_timeout
-            async with aclosing(attempt(target, feed)) as events:
+            # The pipeline opens its session's record when the attempt is made: attributed here.
+            with attempt_of(self.route.id, index):
+                session = attempt(target, feed)
+            async with aclosing(session) as events:
                 held: list[EventT] = []
                 first: EventT | None = None
                 try:

@@ -24,22 +24,19 @@ from integration_api.credentials.model import ProviderCredential
 from integration_api.errors import (
     FailedPrecondition,
     InvalidArgument,
-    ResourceExhausted,
     ServiceError,
 )
-from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection
+from integration_api.llm.pipeline import CAPABILITY_NOT_SUPPORTED, note_rejection, outcome_of
 from integration_api.llm.ports import CredentialSource
 from integration_api.llm.tenant_calls import TenantCallLimiter
 from integration_api.principal import Tenant
 from integration_api.speech.contract import (
     AudioChunk,
     AudioFormat,
-    AudioInput,
     SynthesisDone,
     SynthesisEvent,
     SynthesisInput,
     SynthesisOptions,
-    TextInput,
     TranscribeInput,
     Transcript,
     TranscriptEvent,
@@ -59,14 +56,25 @@ from integration_api.speech.ports import (
     Transcriber,
 )
 from integration_api.speech.session_bounds import SessionBounds
+from integration_api.speech.session_caps import (
+    AUDIO_LIMIT,
+    SESSION_LIMIT,
+    TEXT_LIMIT,
+    AudioCounter,
+    audio_limit,
+    limit_text,
+    session_limit,
+    text_limit,
+)
 from integration_api.speech.whole_samples import WholeSamples
 from integration_api.upstream.answer_bounds import check_answer
 from integration_api.upstream.stream_errors import truncated
+from integration_api.usage.meter import UsageMeter
+from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
 
-AUDIO_LIMIT = "SPEECH_AUDIO_LIMIT"
-TEXT_LIMIT = "SPEECH_TEXT_LIMIT"
-SESSION_LIMIT = "SPEECH_SESSION_LIMIT"
 AUDIO_FIELD = "config.audio"
+# The caps' names, where the routes and the assembly have always found them.
+__all__ = ["AUDIO_LIMIT", "SESSION_LIMIT", "TEXT_LIMIT", "SpeechService", "session_limit"]
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -87,34 +95,11 @@ class SpeechCapabilities(Protocol[TransportT_contra]):
 CapabilityLookup = Callable[[str], SpeechCapabilities[TransportT]]
 
 
-def audio_limit(limit: int) -> ResourceExhausted:
-    error = ResourceExhausted(
-        f"the session moved more than {limit} bytes of audio, its limit", reason=AUDIO_LIMIT
-    )
-    error.retryable = False
-    return error
-
-
 @asynccontextmanager
 async def entered(manager: AbstractContextManager[M]) -> AsyncIterator[M]:
     """A plain context manager inside an `async with` next to the session's slot."""
     with manager as value:
         yield value
-
-
-def session_limit(limit: int) -> ResourceExhausted:
-    """Retryable: a slot frees as soon as one of the tenant's sessions ends."""
-    return ResourceExhausted(
-        f"this tenant already has {limit} speech sessions open, its limit",
-        reason=SESSION_LIMIT,
-        retry_after_seconds=1.0,
-    )
-
-
-def text_limit(limit: int) -> InvalidArgument:
-    return InvalidArgument(
-        f"the synthesis sent more than {limit} characters of text, its limit", reason=TEXT_LIMIT
-    )
 
 
 def _check_format(capability: FormatSupport, audio: AudioFormat) -> None:
@@ -155,6 +140,9 @@ class SpeechService(Generic[TransportT]):
         limits: SpeechLimits = DEFAULT_SPEECH_LIMITS,
         sessions: TenantCallLimiter | None = None,
         gate: CallGate | None = None,
+        *,
+        ledger: UsageLedger = NO_LEDGER,
+        budgets: BudgetGuard = NO_BUDGETS,
     ) -> None:
         self._credentials = credentials
         self._transport = transport
@@ -164,6 +152,8 @@ class SpeechService(Generic[TransportT]):
             limits.max_sessions_per_tenant, session_limit
         )
         self._gate = gate or LocalCallGate()
+        self._ledger = ledger
+        self._budgets = budgets
 
     def _bounds(self) -> SessionBounds:
         return SessionBounds(self._limits.max_session_seconds, self._limits.max_caller_idle_seconds)
@@ -173,123 +163,200 @@ class SpeechService(Generic[TransportT]):
             raise InvalidArgument.for_field("config.credential_id", "is required")
         return await self._credentials.resolve_for_use(tenant, credential_id)
 
-    async def transcribe(
+    def transcribe(
         self,
         tenant: Tenant,
         options: TranscriptionOptions,
         inputs: AsyncIterator[TranscribeInput],
     ) -> AsyncGenerator[TranscriptEvent, None]:
         """Transcript events, ending with one `TranscriptionMetadata`, or the typed error."""
-        credential = await self._credential(tenant, options.credential_id)
-        transcriber = self._capabilities_for(credential.provider).transcribe
-        if transcriber is None:
-            raise _unsupported(credential, "transcription")
-        _check_format(transcriber, options.audio)
-        async with (
-            self._sessions.slot(tenant),
-            entered(SessionMetrics(credential.provider, TRANSCRIBE, options.audio)) as watch,
-        ):
-            bounds = self._bounds()
-            counted = _AudioCounter(self._limits.max_audio_bytes, watch)
-            events = transcriber.transcribe(
-                credential, options, counted.wrap(bounds.caller(inputs)), self._transport()
-            )
-            async with aclosing(self._guarded(tenant, credential, events)) as guarded:
-                async for event in guarded:
-                    bounds.check()
-                    if isinstance(event, Transcript):
-                        watch.transcript()
-                    elif isinstance(event, TranscriptionMetadata):
-                        watch.completed()
-                        yield dataclasses.replace(event, audio_bytes=counted.total)
-                        return
-                    yield event
-            raise truncated(credential.provider)
+        # Opened now, so it is attributed to the route attempt (if any) that asks for the session.
+        meter = UsageMeter(self._ledger, tenant, TRANSCRIBE)
+        return self._transcribe(meter, tenant, options, inputs)
 
-    async def synthesize(
+    async def _transcribe(
+        self,
+        meter: UsageMeter,
+        tenant: Tenant,
+        options: TranscriptionOptions,
+        inputs: AsyncIterator[TranscribeInput],
+    ) -> AsyncGenerator[TranscriptEvent, None]:
+        counted = AudioCounter(self._limits.max_audio_bytes)
+        try:
+            credential = await self._admitted(meter, tenant, options.credential_id, options.model)
+            transcriber = self._capabilities_for(credential.provider).transcribe
+            if transcriber is None:
+                raise _unsupported(credential, "transcription")
+            _check_format(transcriber, options.audio)
+            self._budgets.admit(tenant, credential.id)
+            async with (
+                self._sessions.slot(tenant),
+                entered(SessionMetrics(credential.provider, TRANSCRIBE, options.audio)) as watch,
+            ):
+                bounds = self._bounds()
+                counted.watch = watch
+                events = transcriber.transcribe(
+                    credential, options, counted.wrap(bounds.caller(inputs)), self._transport()
+                )
+                async with aclosing(self._guarded(tenant, credential, events, meter)) as guarded:
+                    async for event in guarded:
+                        bounds.check()
+                        if isinstance(event, Transcript):
+                            watch.transcript()
+                        elif isinstance(event, TranscriptionMetadata):
+                            watch.completed()
+                            meter.completed = True
+                            meter.provider_request_id = event.provider_request_id
+                            meter.audio_seconds_in = event.audio_duration
+                            yield dataclasses.replace(event, audio_bytes=counted.total)
+                            return
+                        yield event
+                raise truncated(credential.provider)
+        except BaseException as error:
+            meter.fail(outcome_of(error))
+            raise
+        finally:
+            if meter.audio_seconds_in is None:
+                # Not reported by the provider: what was forwarded to it (None for Opus).
+                meter.audio_seconds_in = options.audio.seconds_of(counted.total)
+            meter.end()
+
+    def synthesize(
         self, tenant: Tenant, options: SynthesisOptions, text: str
     ) -> AsyncGenerator[SynthesisEvent, None]:
         """Audio (and alignment) as produced, then one `SynthesisDone`, or the typed error."""
-        if not text.strip():
-            raise InvalidArgument.for_field("text", "is empty")
-        if len(text) > self._limits.max_text_characters:
-            raise text_limit(self._limits.max_text_characters)
-        credential = await self._credential(tenant, options.credential_id)
-        synthesizer = self._capabilities_for(credential.provider).synthesize
-        if synthesizer is None:
-            raise _unsupported(credential, "synthesis")
-        _check_format(synthesizer, options.audio)
-        async with (
-            self._sessions.slot(tenant),
-            entered(SessionMetrics(credential.provider, SYNTHESIZE, options.audio)) as watch,
-        ):
-            watch.text_sent()  # the request carries it
-            events = synthesizer.synthesize(credential, options, text, self._transport())
-            bounds = self._bounds()
-            synthesis = self._synthesis(tenant, credential, options.audio, events, watch, bounds)
-            async for event in synthesis:
-                yield event
+        meter = UsageMeter(self._ledger, tenant, SYNTHESIZE)
+        return self._synthesize(meter, tenant, options, text)
 
-    async def synthesize_stream(
+    async def _synthesize(
+        self, meter: UsageMeter, tenant: Tenant, options: SynthesisOptions, text: str
+    ) -> AsyncGenerator[SynthesisEvent, None]:
+        try:
+            if not text.strip():
+                raise InvalidArgument.for_field("text", "is empty")
+            if len(text) > self._limits.max_text_characters:
+                raise text_limit(self._limits.max_text_characters)
+            credential = await self._admitted(meter, tenant, options.credential_id, options.model)
+            synthesizer = self._capabilities_for(credential.provider).synthesize
+            if synthesizer is None:
+                raise _unsupported(credential, "synthesis")
+            _check_format(synthesizer, options.audio)
+            self._budgets.admit(tenant, credential.id)
+            meter.voice = options.voice
+            meter.characters = len(text)  # the request carries it all
+            async with (
+                self._sessions.slot(tenant),
+                entered(SessionMetrics(credential.provider, SYNTHESIZE, options.audio)) as watch,
+            ):
+                watch.text_sent()  # the request carries it
+                events = synthesizer.synthesize(credential, options, text, self._transport())
+                session = _Session(tenant, credential, watch, self._bounds(), meter, options.audio)
+                async for event in self._synthesis(session, events):
+                    yield event
+        except BaseException as error:
+            meter.fail(outcome_of(error))
+            raise
+        finally:
+            meter.end()
+
+    def synthesize_stream(
         self, tenant: Tenant, options: SynthesisOptions, inputs: AsyncIterator[SynthesisInput]
     ) -> AsyncGenerator[SynthesisEvent, None]:
         """Audio, alignment, `Flushed` and `Cleared` as they come, then one `SynthesisDone`."""
-        credential = await self._credential(tenant, options.credential_id)
-        streaming = self._capabilities_for(credential.provider).synthesize_stream
-        if streaming is None:
-            raise _unsupported(credential, "streaming synthesis")
-        _check_format(streaming, options.audio)
-        async with (
-            self._sessions.slot(tenant),
-            entered(SessionMetrics(credential.provider, SYNTHESIZE_STREAM, options.audio)) as watch,
-        ):
-            bounds = self._bounds()
-            limited = _limit_text(bounds.caller(inputs), self._limits.max_text_characters, watch)
-            events = streaming.synthesize_stream(credential, options, limited, self._transport())
-            synthesis = self._synthesis(tenant, credential, options.audio, events, watch, bounds)
-            async for event in synthesis:
-                yield event
+        meter = UsageMeter(self._ledger, tenant, SYNTHESIZE_STREAM)
+        return self._synthesize_stream(meter, tenant, options, inputs)
+
+    async def _synthesize_stream(
+        self,
+        meter: UsageMeter,
+        tenant: Tenant,
+        options: SynthesisOptions,
+        inputs: AsyncIterator[SynthesisInput],
+    ) -> AsyncGenerator[SynthesisEvent, None]:
+        try:
+            credential = await self._admitted(meter, tenant, options.credential_id, options.model)
+            streaming = self._capabilities_for(credential.provider).synthesize_stream
+            if streaming is None:
+                raise _unsupported(credential, "streaming synthesis")
+            _check_format(streaming, options.audio)
+            self._budgets.admit(tenant, credential.id)
+            meter.voice = options.voice
+            meter.characters = 0
+            async with (
+                self._sessions.slot(tenant),
+                entered(
+                    SessionMetrics(credential.provider, SYNTHESIZE_STREAM, options.audio)
+                ) as watch,
+            ):
+                bounds = self._bounds()
+                limit = self._limits.max_text_characters
+                limited = limit_text(bounds.caller(inputs), limit, watch, meter)
+                transport = self._transport()
+                events = streaming.synthesize_stream(credential, options, limited, transport)
+                session = _Session(tenant, credential, watch, bounds, meter, options.audio)
+                async for event in self._synthesis(session, events):
+                    yield event
+        except BaseException as error:
+            meter.fail(outcome_of(error))
+            raise
+        finally:
+            meter.end()
+
+    async def _admitted(
+        self, meter: UsageMeter, tenant: Tenant, credential_id: str, model: str
+    ) -> ProviderCredential:
+        """The session's credential, named in its record with the model it asks for."""
+        credential = await self._credential(tenant, credential_id)
+        meter.through(credential.provider, credential.id)
+        meter.model = model or credential.config.default_model
+        return credential
 
     async def _synthesis(
-        self,
-        tenant: Tenant,
-        credential: ProviderCredential,
-        audio: AudioFormat,
-        events: AsyncGenerator[SynthesisEvent, None],
-        watch: SessionMetrics,
-        bounds: SessionBounds,
+        self, session: _Session, events: AsyncGenerator[SynthesisEvent, None]
     ) -> AsyncIterator[SynthesisEvent]:
         clock = _Clock()
         audio_bytes = 0
-        samples = WholeSamples.of(audio)
-        async with aclosing(self._guarded(tenant, credential, events)) as guarded:
-            async for event in guarded:
-                bounds.check()
-                if samples is not None:
-                    whole = samples.cut(event)
-                    if whole is None:
-                        continue
-                    event = whole
-                if isinstance(event, AudioChunk):
-                    clock.audio()
-                    watch.audio_out(len(event.data))
-                    audio_bytes += len(event.data)
-                    if audio_bytes > self._limits.max_audio_bytes:
-                        raise audio_limit(self._limits.max_audio_bytes)
-                if isinstance(event, SynthesisDone):
-                    watch.completed()
-                    yield dataclasses.replace(
-                        event,
-                        audio_bytes=audio_bytes,
-                        time_to_first_audio=clock.first_audio,
-                        duration=clock.elapsed(),
-                    )
-                    return
-                yield event
-        raise truncated(credential.provider)
+        meter, watch = session.meter, session.watch
+        samples = WholeSamples.of(session.audio)
+        guarded = self._guarded(session.tenant, session.credential, events, meter)
+        try:
+            async with aclosing(guarded):
+                async for event in guarded:
+                    session.bounds.check()
+                    if samples is not None:
+                        whole = samples.cut(event)
+                        if whole is None:
+                            continue
+                        event = whole
+                    if isinstance(event, AudioChunk):
+                        clock.audio()
+                        watch.audio_out(len(event.data))
+                        audio_bytes += len(event.data)
+                        if audio_bytes > self._limits.max_audio_bytes:
+                            raise audio_limit(self._limits.max_audio_bytes)
+                    if isinstance(event, SynthesisDone):
+                        watch.completed()
+                        meter.completed = True
+                        meter.provider_request_id = event.provider_request_id
+                        yield dataclasses.replace(
+                            event,
+                            audio_bytes=audio_bytes,
+                            time_to_first_audio=clock.first_audio,
+                            duration=clock.elapsed(),
+                        )
+                        return
+                    yield event
+            raise truncated(session.credential.provider)
+        finally:
+            # What was delivered (None for MP3 and Opus, whose length needs decoding).
+            meter.audio_seconds_out = session.audio.seconds_of(audio_bytes)
 
     async def _guarded(
-        self, tenant: Tenant, credential: ProviderCredential, events: AsyncGenerator[T, None]
+        self,
+        tenant: Tenant,
+        credential: ProviderCredential,
+        events: AsyncGenerator[T, None],
+        meter: UsageMeter,
     ) -> AsyncGenerator[T, None]:
         """The provider's events, through the credential's gate (a session is one request); its
         refusal of the key is recorded; it is always closed.
@@ -302,6 +369,7 @@ class SpeechService(Generic[TransportT]):
         except BaseException:
             await events.aclose()
             raise
+        meter.sent = True  # past the gate: the session is being opened
         failure: BaseException | None = None
         try:
             async for event in events:
@@ -319,31 +387,13 @@ class SpeechService(Generic[TransportT]):
             await gated.leave(failure)
 
 
-class _AudioCounter:
-    def __init__(self, limit: int, watch: SessionMetrics) -> None:
-        self._limit = limit
-        self._watch = watch
-        self.total = 0
+@dataclasses.dataclass(frozen=True)
+class _Session:
+    """One synthesis session: whose, through what, and where its metrics and usage go."""
 
-    async def wrap(self, inputs: AsyncIterator[TranscribeInput]) -> AsyncIterator[TranscribeInput]:
-        async for item in inputs:
-            if isinstance(item, AudioInput):
-                self.total += len(item.data)
-                if self.total > self._limit:
-                    raise audio_limit(self._limit)
-                self._watch.audio_in(len(item.data))
-            yield item
-
-
-async def _limit_text(
-    inputs: AsyncIterator[SynthesisInput], limit: int, watch: SessionMetrics
-) -> AsyncIterator[SynthesisInput]:
-    characters = 0
-    async for item in inputs:
-        if isinstance(item, TextInput):
-            characters += len(item.text)
-            if characters > limit:
-                raise text_limit(limit)
-            if item.text:
-                watch.text_sent()
-        yield item
+    tenant: Tenant
+    credential: ProviderCredential
+    watch: SessionMetrics
+    bounds: SessionBounds
+    meter: UsageMeter
+    audio: AudioFormat

@@ -27,6 +27,9 @@ from integration_api.principal import Tenant
 from integration_api.telephony.call_ports import CallControl, CallControlLookup, ClientT
 from integration_api.telephony.call_rules import CallRules, check_call_id
 from integration_api.telephony.calls import Call, CallChange, PlaceCall, call_ended, not_supported
+from integration_api.usage.meter import UsageMeter
+from integration_api.usage.ports import NO_BUDGETS, NO_LEDGER, BudgetGuard, UsageLedger
+from integration_api.usage.record import GET_CALL, HANG_UP, PLACE_CALL, UPDATE_CALL
 
 log = structlog.get_logger("integration_api.telephony")
 
@@ -37,6 +40,9 @@ CALL_ACTIONS = Counter(
 )
 
 _Action = Callable[[CallControl[ClientT], ClientT, ProviderCredential], Awaitable[Call]]
+
+# Each action's operation as the usage ledger records it.
+_OPERATIONS = {"place": PLACE_CALL, "get": GET_CALL, "update": UPDATE_CALL, "hang_up": HANG_UP}
 
 
 class CallService(Generic[ClientT]):
@@ -49,12 +55,17 @@ class CallService(Generic[ClientT]):
         call_control_for: CallControlLookup[ClientT],
         rules: CallRules,
         gate: CallGate | None = None,
+        *,
+        ledger: UsageLedger = NO_LEDGER,
+        budgets: BudgetGuard = NO_BUDGETS,
     ) -> None:
         self._credentials = credentials
         self._http = http
         self._call_control_for = call_control_for
         self._rules = rules
         self._gate = gate or LocalCallGate()
+        self._ledger = ledger
+        self._budgets = budgets
 
     async def place(self, tenant: Tenant, credential_id: str, request: PlaceCall) -> Call:
         self._rules.check_place(request)
@@ -108,22 +119,31 @@ class CallService(Generic[ClientT]):
     async def _run(
         self, tenant: Tenant, credential_id: str, action: str, act: _Action[ClientT]
     ) -> Call:
+        meter = UsageMeter(self._ledger, tenant, _OPERATIONS[action])
         credential = await self._credentials.resolve_for_use(tenant, credential_id)
+        meter.through(credential.provider, credential.id)
         structlog.contextvars.bind_contextvars(provider=credential.provider)
         outcome = "ok"
         try:
             control = self._call_control_for(credential.provider)
             if control is None:
                 raise not_supported(credential.provider, "call control")
-            return await act(_GatedControl(control, self._gate), self._http(), credential)
+            if action == "place":
+                # Only a new call is refused: controlling one already placed (reading it,
+                # redirecting it, hanging it up) never is, whatever the budget says.
+                self._budgets.admit(tenant, credential.id)
+            gated = _GatedControl(control, self._gate, meter)
+            return await act(gated, self._http(), credential)
         except BaseException as error:
             outcome = outcome_of(error)
+            meter.fail(outcome)
             if isinstance(error, ServiceError):
                 log.info("call action failed", action=action, reason=error.reason)
                 await note_rejection(self._credentials, tenant, credential_id, error)
             raise
         finally:
             CALL_ACTIONS.labels(credential.provider, action, outcome).inc()
+            meter.end()
 
 
 async def _unless_ended(
@@ -153,9 +173,10 @@ class _GatedControl(Generic[ClientT]):
     that reads the call again after a 404 (`_unless_ended`) makes two requests and takes two
     permits, as the provider counts two."""
 
-    def __init__(self, control: CallControl[ClientT], gate: CallGate) -> None:
+    def __init__(self, control: CallControl[ClientT], gate: CallGate, meter: UsageMeter) -> None:
         self._control = control
         self._gate = gate
+        self._meter = meter
 
     async def place(
         self, http: ClientT, credential: ProviderCredential, request: PlaceCall
@@ -181,4 +202,8 @@ class _GatedControl(Generic[ClientT]):
         self, credential: ProviderCredential, request: Callable[[], Awaitable[Call]]
     ) -> Call:
         """The request, under a permit (or the gate's refusal, before the provider)."""
-        return await run_gated(self._gate, credential, request)
+        return await run_gated(self._gate, credential, lambda: self._sent(request))
+
+    def _sent(self, request: Callable[[], Awaitable[Call]]) -> Awaitable[Call]:
+        self._meter.sent = True  # past the gate: the request is on its way
+        return request()
