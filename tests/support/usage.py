@@ -86,14 +86,15 @@ async def metered_service(
     """The real service whose pipelines record into `ledger` and ask `budgets`.
 
     The runtime is built as in production, then given these two ports before the services are
-    assembled over it (they read `runtime.ledger` and `runtime.budgets` once, at assembly).
+    assembled over it (they read `runtime.usage_ledger` and `runtime.budget_guard` once, at
+    assembly).
     """
     original = Runtime.create
 
     async def create(settings: Settings, database: Database) -> Runtime:
         runtime = await original(settings, database)
-        runtime.ledger = ledger
-        runtime.budgets = budgets
+        runtime.usage_ledger = ledger
+        runtime.budget_guard = budgets
         return runtime
 
     service = running_service(database_dsn, **overrides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ from integration_api.telephony.replays import InProcessReplays, RedisReplays, Re
 from integration_api.usage.budgets import Budgets
 from integration_api.usage.ledger import BatchingLedger, LedgerSettings
 from integration_api.usage.partitions import PartitionKeeper
+from integration_api.usage.ports import BudgetGuard, UsageLedger
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.assembly.runtime")
@@ -202,6 +204,13 @@ class Runtime:
     # The budget guard the pipelines ask before each provider call; the ledger's WrittenListener
     # is its `written`.
     budgets: Budgets
+    # The ports the pipelines are assembled over: the two above, unless a test puts its own.
+    usage_ledger: UsageLedger = dataclasses.field(init=False)
+    budget_guard: BudgetGuard = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.usage_ledger = self.ledger
+        self.budget_guard = self.budgets
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:

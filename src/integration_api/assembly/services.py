@@ -55,8 +55,8 @@ def chat_service(
         retry=retry,
         tenant_calls=runtime.tenant_calls,
         gate=runtime.gate,
-        ledger=runtime.ledger,
-        budgets=runtime.budgets,
+        ledger=runtime.usage_ledger,
+        budgets=runtime.budget_guard,
     )
 
 
@@ -73,8 +73,8 @@ def embedding_service(
         limits=runtime.settings.upstream,
         max_message_bytes=runtime.settings.grpc.max_message_bytes,
         gate=runtime.gate,
-        ledger=runtime.ledger,
-        budgets=runtime.budgets,
+        ledger=runtime.usage_ledger,
+        budgets=runtime.budget_guard,
     )
 
 
@@ -89,8 +89,8 @@ def rerank_service(
         retry=retry,
         tenant_calls=runtime.tenant_calls,
         gate=runtime.gate,
-        ledger=runtime.ledger,
-        budgets=runtime.budgets,
+        ledger=runtime.usage_ledger,
+        budgets=runtime.budget_guard,
     )
 
 
@@ -103,7 +103,7 @@ def routed_chat(
         retrying=chat_service(runtime, credentials),
         credentials=credentials,
     )
-    return RoutedChat(runtime.route_ops, pipelines, budgets=runtime.budgets)
+    return RoutedChat(runtime.route_ops, pipelines, budgets=runtime.budget_guard)
 
 
 def routed_embeddings(
@@ -117,7 +117,7 @@ def routed_embeddings(
         rerank_retrying=rerank_service(runtime, credentials),
         credentials=credentials,
     )
-    return RoutedEmbeddings(runtime.route_ops, pipelines, budgets=runtime.budgets)
+    return RoutedEmbeddings(runtime.route_ops, pipelines, budgets=runtime.budget_guard)
 
 
 def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
@@ -134,8 +134,8 @@ def speech_service(runtime: Runtime) -> SpeechService[SpeechTransport]:
         limits,
         sessions=runtime.speech_sessions,
         gate=runtime.gate,
-        ledger=runtime.ledger,
-        budgets=runtime.budgets,
+        ledger=runtime.usage_ledger,
+        budgets=runtime.budget_guard,
     )
 
 
@@ -149,8 +149,8 @@ def call_service(runtime: Runtime) -> CallService[ProviderClient]:
         call_control_for,
         rules,
         gate=runtime.gate,
-        ledger=runtime.ledger,
-        budgets=runtime.budgets,
+        ledger=runtime.usage_ledger,
+        budgets=runtime.budget_guard,
     )
 
 
@@ -171,7 +171,7 @@ def register_services(server: grpc.aio.Server, runtime: Runtime) -> None:
     grpc_aio.add_oauth_service_to_server(OAuthServicer(runtime.oauth_ops), server)
     grpc_aio.add_operations_service_to_server(OperationsServicer(runtime.operations), server)
     speech = speech_service(runtime)
-    routed_speech = RoutedSpeech(speech, runtime.route_ops, budgets=runtime.budgets)
+    routed_speech = RoutedSpeech(speech, runtime.route_ops, budgets=runtime.budget_guard)
     grpc_aio.add_speech_service_to_server(SpeechServicer(speech, routed_speech), server)
     grpc_aio.add_route_service_to_server(RouteServicer(runtime.route_ops), server)
     telephony = TelephonyServicer(webhook_validation(runtime), call_service(runtime))

@@ -312,7 +312,7 @@ def call_gate_settings(env: Mapping[str, str]) -> CallGateSettings:
 
 
 def usage_settings(env: Mapping[str, str]) -> UsageSettings:
-    """The usage ledger's buffer, batches, retention and budget refresh; each defaults to `UsageSettings()`."""
+    """The usage ledger's buffer, batches, retention and budget refresh (`UsageSettings()`)."""
     defaults = UsageSettings()
     settings = UsageSettings(
         buffer_records=read_positive_int(env, "USAGE_BUFFER_RECORDS", defaults.buffer_records),
