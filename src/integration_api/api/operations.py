@@ -17,10 +17,14 @@ from integration_api_proto.integration.v1 import (
     GetInventoryResponse,
     ListAuditEventsRequest,
     ListAuditEventsResponse,
+    ListPricesRequest,
+    ListPricesResponse,
     RequestRotationRequest,
     RequestRotationResponse,
     RunHealthCheckRequest,
     RunHealthCheckResponse,
+    SetPriceRequest,
+    SetPriceResponse,
     VerifyAuditLogRequest,
     VerifyAuditLogResponse,
 )
@@ -42,6 +46,7 @@ from integration_api.api.operations_messages import (
     inventory_row_message,
     rotation_message,
 )
+from integration_api.api.price_messages import price_draft, price_message
 from integration_api.call_context import require_principal
 from integration_api.ops.inventory import InventoryQuery
 from integration_api.ops.service import Operations
@@ -144,3 +149,16 @@ class OperationsServicer(OperationsServiceBase):
         return VerifyAuditLogResponse(
             ok=result.ok, checked_events=result.checked, first_bad_event_id=result.first_bad_id or 0
         )
+
+    async def set_price(self, request: SetPriceRequest, context: Context) -> SetPriceResponse:
+        stored = await self._operations.prices.set(require_principal(), price_draft(request.price))
+        return SetPriceResponse(price=price_message(stored))
+
+    async def list_prices(self, request: ListPricesRequest, context: Context) -> ListPricesResponse:
+        prices = await self._operations.prices.list(
+            require_principal(),
+            request.provider,
+            request.model,
+            include_history=request.include_history,
+        )
+        return ListPricesResponse(prices=[price_message(stored) for stored in prices])

@@ -27,6 +27,7 @@ from integration_api.providers.http_client import (
     ProviderClient,
     create_http_client,
 )
+from integration_api.providers.registry import DEFAULT_PRICES
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.routes.cache import RouteCache
 from integration_api.routes.operations import RouteOperations
@@ -36,6 +37,7 @@ from integration_api.speech.pipeline import session_limit
 from integration_api.store.notifications import CredentialChangeListener
 from integration_api.store.sealed import SealedValueRepository, missing_keys_message
 from integration_api.telephony.replays import InProcessReplays, RedisReplays, ReplayMemory
+from integration_api.usage.price_book import PriceBook
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.assembly.runtime")
@@ -58,12 +60,13 @@ def _start_operations(
     credential_ops: CredentialOperations,
     oauth_ops: OAuthOperations,
     gate: CallGate,
+    prices: PriceBook,
 ) -> Operations:
     """Operations, with the duties one process of the fleet at a time holds (whichever holds
     the lease, whether replicas or workers): health checks, the Opstage agent and the OAuth
     keep-alive refresher."""
     operations = Operations.create(
-        settings.operations, database, envelope, cache, credential_ops, gate
+        settings.operations, database, envelope, cache, credential_ops, gate, price_book=prices
     )
     agent = build_agent(settings.operations, operations, envelope)
     if agent is not None:
@@ -159,6 +162,8 @@ class Runtime:
     oauth_ops: OAuthOperations
     operations: Operations
     route_ops: RouteOperations
+    # The ledger's `Pricer`: the price table in memory, shipped defaults seeded at start.
+    prices: PriceBook
 
     @classmethod
     async def create(cls, settings: Settings, database: Database) -> Runtime:
@@ -200,6 +205,8 @@ class Runtime:
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
         gate = create_gate(settings)
+        prices = PriceBook(database, DEFAULT_PRICES)
+        prices.start()
         return cls(
             settings=settings,
             database=database,
@@ -218,13 +225,18 @@ class Runtime:
             gate=gate,
             oauth_ops=oauth_ops,
             operations=_start_operations(
-                settings, database, envelope, cache, credential_ops, oauth_ops, gate
+                settings, database, envelope, cache, credential_ops, oauth_ops, gate, prices
             ),
             route_ops=RouteOperations(database, keyring, routes),
+            prices=prices,
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
-        return [ReadinessCheck("keyring", self._keyring_covers_database)]
+        return [
+            ReadinessCheck("keyring", self._keyring_covers_database),
+            # No call is served (and so none recorded) before its price can be known.
+            ReadinessCheck("prices", self.prices.not_ready_reason),
+        ]
 
     async def _keyring_covers_database(self) -> str | None:
         """Not ready while any sealed value in the database is under a key the keyring lacks."""
@@ -237,6 +249,7 @@ class Runtime:
     async def close(self) -> None:
         await self.oauth_ops.keepalive.stop()
         await self.operations.close()
+        await self.prices.stop()
         await self.listener.stop()
         await self.cache.close()
         if self.leases is not None:

@@ -18,11 +18,13 @@ from integration_api.ops.disable import BulkDisable
 from integration_api.ops.health import CheckedCredential, HealthChecks
 from integration_api.ops.inventory import Inventory
 from integration_api.ops.leader import Duty, LeaderDuties
+from integration_api.ops.prices import PriceOperations
 from integration_api.ops.rotation import GatedRotations
 from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
 from integration_api.store.inventory import InventoryRepository, InventoryScope
 from integration_api.store.pagination import PageTokens
+from integration_api.usage.price_book import PriceBook
 from integration_api.vault import Envelope
 
 MAX_CREDENTIALS_PER_CHECK = 100
@@ -37,6 +39,8 @@ class Operations:
     bulk_disable: BulkDisable
     audit: AuditTrail
     checker: BackgroundChecker | None
+    # SetPrice / ListPrices; a change reloads this process's price book at once.
+    prices: PriceOperations
     leader: LeaderDuties | None = None
     # Released at shutdown, after the duties stopped (the agent's HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -52,6 +56,7 @@ class Operations:
         cache: CredentialCache,
         credential_ops: CredentialOperations,
         gate: CallGate | None = None,
+        price_book: PriceBook | None = None,
     ) -> Operations:
         health = HealthChecks(
             database, envelope, cache, credential_ops, settings.health_check_concurrency
@@ -71,6 +76,7 @@ class Operations:
             bulk_disable=BulkDisable(database, credential_ops),
             audit=AuditTrail(database, page_tokens),
             checker=checker,
+            prices=PriceOperations(database, price_book.reload if price_book else None),
             gate=gate,
         )
 
