@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from integration_api_proto.integration.v1 import Price
 
-from integration_api.ops.prices import PriceDraft
+from integration_api.ops.prices import PriceDraft, amount_text
 from integration_api.store.usage_prices import AMOUNT_FIELDS, StoredPrice
 
 
@@ -22,8 +22,7 @@ def price_draft(message: Price | None) -> PriceDraft:
 
 
 def price_message(stored: StoredPrice) -> Price:
-    # Amounts as stored (numeric(20, 10)) read back with ten fractional digits: normalized to
-    # what an operator would write ("2.5", "0"), never in exponent form.
+    # Amounts as stored (numeric(20, 10)) read back with ten fractional digits.
     amounts = {name: _plain(getattr(stored.amounts, name)) for name in AMOUNT_FIELDS}
     return Price(
         provider=stored.provider,
@@ -39,7 +38,4 @@ def price_message(stored: StoredPrice) -> Price:
 
 
 def _plain(amount: Decimal | None) -> str:
-    if amount is None:
-        return ""
-    text = format(amount, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return "" if amount is None else amount_text(amount)

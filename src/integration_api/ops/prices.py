@@ -74,12 +74,19 @@ def parse_amounts(
     return PriceAmounts(**parsed), violations
 
 
+def amount_text(amount: Decimal) -> str:
+    """An amount as an operator writes it ("2.5", "10"): the column's trailing zeros dropped,
+    never in exponent form."""
+    text = format(amount, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def amounts_json(amounts: PriceAmounts) -> dict[str, JsonValue]:
     """The figures as the audit trail keeps them: decimal strings, None when not billed."""
     values: dict[str, JsonValue] = {}
     for name in AMOUNT_FIELDS:
         amount = getattr(amounts, name)
-        values[name] = None if amount is None else str(amount)
+        values[name] = None if amount is None else amount_text(amount)
     return values
 
 
