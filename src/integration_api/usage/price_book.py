@@ -72,6 +72,7 @@ class PriceBook:
         self._table = PriceTable(())
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._first_load_lock = asyncio.Lock()
 
     @property
     def table(self) -> PriceTable:
@@ -114,17 +115,28 @@ class PriceBook:
             self._task = None
 
     async def not_ready_reason(self) -> str | None:
-        """A readiness check: no call is served before the prices are known."""
+        """A readiness check: no call is served before the prices are known. It loads them
+        itself when they are not yet (right after the database check first reached it), so
+        the service is ready as soon as the database is."""
+        if not self.loaded:
+            await self._first_load()
         return None if self.loaded else "the price table is not loaded yet"
 
-    async def _run(self) -> None:
-        while not self.loaded:
+    async def _first_load(self) -> None:
+        async with self._first_load_lock:
+            if self.loaded:
+                return
             try:
                 await self.seed_and_load()
                 PRICE_RELOADS.labels("ok").inc()
             except Exception as error:  # noqa: BLE001 - retried until the database answers
                 PRICE_RELOADS.labels("failed").inc()
                 log.warning("loading prices failed", error_type=type(error).__name__)
+
+    async def _run(self) -> None:
+        while not self.loaded:
+            await self._first_load()
+            if not self.loaded:
                 await asyncio.sleep(RETRY_SECONDS)
         while True:
             await asyncio.sleep(self._refresh_seconds)
