@@ -146,3 +146,13 @@ async def test_a_price_change_never_reprices_the_past(empty_database_dsn: str) -
         assert after.micros == Decimal(1000)
         later = runtime.prices.cost(replace(call, started_at=new.effective_from.timestamp()))
         assert (later.micros, later.price_version) == (Decimal(4000), 2)
+
+
+async def test_concurrent_changes_of_one_model_get_consecutive_versions(
+    empty_database_dsn: str,
+) -> None:
+    async with running_service(empty_database_dsn) as service:
+        operations = service.app.runtime.operations.prices
+        draft = PriceDraft("openai", "raced", {"usd_per_million_input_tokens": "1"}, None)
+        stored = await asyncio.gather(*(operations.set(OPERATOR, draft) for _ in range(5)))
+        assert sorted(item.version for item in stored) == [1, 2, 3, 4, 5]
