@@ -17,6 +17,8 @@ import structlog
 from prometheus_client import Counter, Gauge
 
 from integration_api.database import Database
+from integration_api.errors import Unavailable
+from integration_api.store.database import database_unreachable
 from integration_api.store.usage_prices import DEFAULT_SOURCE, NewPrice, PriceRepository
 from integration_api.usage.ports import Cost
 from integration_api.usage.pricing import PriceTable, ShippedPrice
@@ -55,6 +57,10 @@ def seeded(defaults: Sequence[ShippedPrice]) -> list[NewPrice]:
         )
         for item in defaults
     ]
+
+
+def _unreachable(error: Exception) -> bool:
+    return isinstance(error, Unavailable) or database_unreachable(error)
 
 
 class PriceBook:
@@ -117,21 +123,29 @@ class PriceBook:
     async def not_ready_reason(self) -> str | None:
         """A readiness check: no call is served before the prices are known. It loads them
         itself when they are not yet (right after the database check first reached it), so
-        the service is ready as soon as the database is."""
-        if not self.loaded:
-            await self._first_load()
-        return None if self.loaded else "the price table is not loaded yet"
+        the service is ready as soon as the database is. A database out of reach is the
+        database check's to report, once; anything else is this check's."""
+        if self.loaded:
+            return None
+        error = await self._first_load()
+        if error is None or _unreachable(error):
+            return None
+        return f"the price table could not be loaded ({type(error).__name__})"
 
-    async def _first_load(self) -> None:
+    async def _first_load(self) -> Exception | None:
+        """Seeds and loads unless loaded already; returns what failed, if anything."""
         async with self._first_load_lock:
             if self.loaded:
-                return
+                return None
             try:
                 await self.seed_and_load()
-                PRICE_RELOADS.labels("ok").inc()
             except Exception as error:  # noqa: BLE001 - retried until the database answers
                 PRICE_RELOADS.labels("failed").inc()
-                log.warning("loading prices failed", error_type=type(error).__name__)
+                if not _unreachable(error):
+                    log.warning("loading prices failed", error_type=type(error).__name__)
+                return error
+            PRICE_RELOADS.labels("ok").inc()
+            return None
 
     async def _run(self) -> None:
         while not self.loaded:
