@@ -21,12 +21,16 @@ from integration_api_proto.integration.v1 import (
     ListAuditEventsResponse,
     ListBudgetsRequest,
     ListBudgetsResponse,
+    ListPricesRequest,
+    ListPricesResponse,
     RequestRotationRequest,
     RequestRotationResponse,
     RunHealthCheckRequest,
     RunHealthCheckResponse,
     SetBudgetRequest,
     SetBudgetResponse,
+    SetPriceRequest,
+    SetPriceResponse,
     VerifyAuditLogRequest,
     VerifyAuditLogResponse,
 )
@@ -49,6 +53,7 @@ from integration_api.api.operations_messages import (
     inventory_row_message,
     rotation_message,
 )
+from integration_api.api.price_messages import price_draft, price_message
 from integration_api.call_context import require_principal
 from integration_api.ops.inventory import InventoryQuery
 from integration_api.ops.service import Operations
@@ -171,3 +176,16 @@ class OperationsServicer(OperationsServiceBase):
     ) -> DeleteBudgetResponse:
         await self._operations.budgets.delete(require_principal(), request.budget_id)
         return DeleteBudgetResponse()
+
+    async def set_price(self, request: SetPriceRequest, context: Context) -> SetPriceResponse:
+        stored = await self._operations.prices.set(require_principal(), price_draft(request.price))
+        return SetPriceResponse(price=price_message(stored))
+
+    async def list_prices(self, request: ListPricesRequest, context: Context) -> ListPricesResponse:
+        prices = await self._operations.prices.list(
+            require_principal(),
+            request.provider,
+            request.model,
+            include_history=request.include_history,
+        )
+        return ListPricesResponse(prices=[price_message(stored) for stored in prices])

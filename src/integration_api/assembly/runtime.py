@@ -29,6 +29,7 @@ from integration_api.providers.http_client import (
     ProviderClient,
     create_http_client,
 )
+from integration_api.providers.registry import DEFAULT_PRICES
 from integration_api.providers.websocket import SocketSettings, WebSocketClient
 from integration_api.routes.cache import RouteCache
 from integration_api.routes.operations import RouteOperations
@@ -43,6 +44,7 @@ from integration_api.usage.budgets import Budgets
 from integration_api.usage.ledger import BatchingLedger, LedgerSettings
 from integration_api.usage.partitions import PartitionKeeper
 from integration_api.usage.ports import BudgetGuard, UsageLedger
+from integration_api.usage.price_book import PriceBook
 from integration_api.vault import Envelope, Keyring
 
 log = structlog.get_logger("integration_api.assembly.runtime")
@@ -70,6 +72,7 @@ def _start_operations(
     oauth_ops: OAuthOperations,
     gate: CallGate,
     budgets: Budgets,
+    prices: PriceBook,
 ) -> Operations:
     """Operations, with the duties one process of the fleet at a time holds (whichever holds
     the lease, whether replicas or workers): health checks, the Opstage agent and the OAuth
@@ -82,6 +85,7 @@ def _start_operations(
         credential_ops,
         gate,
         budgets_changed=budgets.refresh_soon,
+        price_book=prices,
     )
     agent = build_agent(settings.operations, operations, envelope)
     if agent is not None:
@@ -134,9 +138,12 @@ def create_webhook_replays(settings: Settings) -> ReplayMemory:
     )
 
 
-def create_ledger(settings: Settings, database: Database) -> tuple[BatchingLedger, PartitionKeeper]:
-    """This process's usage ledger (every worker has its own) and the keeper of its partitions,
-    both started; the database may not be reachable yet: batches wait for it."""
+def create_ledger(
+    settings: Settings, database: Database, prices: PriceBook
+) -> tuple[BatchingLedger, PartitionKeeper]:
+    """This process's usage ledger (every worker has its own), priced by `prices`, and the
+    keeper of its partitions, both started; the database may not be reachable yet: batches wait
+    for it."""
     usage = settings.usage
 
     async def write(rows: Sequence[UsageRow]) -> int:
@@ -144,6 +151,8 @@ def create_ledger(settings: Settings, database: Database) -> tuple[BatchingLedge
 
     ledger = BatchingLedger(
         write,
+        pricer=prices,
+        pricer_ready=prices.wait_loaded,
         settings=LedgerSettings(
             buffer_records=usage.buffer_records,
             batch_records=usage.batch_records,
@@ -199,6 +208,8 @@ class Runtime:
     oauth_ops: OAuthOperations
     operations: Operations
     route_ops: RouteOperations
+    # The ledger's `Pricer`: the price table in memory, shipped defaults seeded at start.
+    prices: PriceBook
     ledger: BatchingLedger
     partitions: PartitionKeeper
     # The budget guard the pipelines ask before each provider call; the ledger's WrittenListener
@@ -252,7 +263,9 @@ class Runtime:
         oauth_ops = OAuthOperations.create(database, envelope, http, settings.oauth)
         tenant_calls, speech_sessions, leases = create_caps(settings)
         gate = create_gate(settings)
-        ledger, partitions = create_ledger(settings, database)
+        prices = PriceBook(database, DEFAULT_PRICES)
+        prices.start()
+        ledger, partitions = create_ledger(settings, database, prices)
         budgets = Budgets(database, settings.usage.budget_refresh_seconds)
         budgets.start()
         # What this process writes counts against its budgets at once, not at the next refresh.
@@ -275,16 +288,21 @@ class Runtime:
             gate=gate,
             oauth_ops=oauth_ops,
             operations=_start_operations(
-                settings, database, envelope, cache, credential_ops, oauth_ops, gate, budgets
+                settings, database, envelope, cache, credential_ops, oauth_ops, gate, budgets, prices
             ),
             route_ops=RouteOperations(database, keyring, routes),
             ledger=ledger,
             partitions=partitions,
             budgets=budgets,
+            prices=prices,
         )
 
     def readiness_checks(self) -> list[ReadinessCheck]:
-        return [ReadinessCheck("keyring", self._keyring_covers_database)]
+        return [
+            ReadinessCheck("keyring", self._keyring_covers_database),
+            # No call is served (and so none recorded) before its price can be known.
+            ReadinessCheck("prices", self.prices.not_ready_reason),
+        ]
 
     async def _keyring_covers_database(self) -> str | None:
         """Not ready while any sealed value in the database is under a key the keyring lacks."""
@@ -302,6 +320,7 @@ class Runtime:
         await self.oauth_ops.keepalive.stop()
         await self.operations.close()
         await self.budgets.stop()
+        await self.prices.stop()
         await self.listener.stop()
         await self.cache.close()
         if self.leases is not None:

@@ -19,11 +19,13 @@ from integration_api.ops.disable import BulkDisable
 from integration_api.ops.health import CheckedCredential, HealthChecks
 from integration_api.ops.inventory import Inventory
 from integration_api.ops.leader import Duty, LeaderDuties
+from integration_api.ops.prices import PriceOperations
 from integration_api.ops.rotation import GatedRotations
 from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
 from integration_api.store.inventory import InventoryRepository, InventoryScope
 from integration_api.store.pagination import PageTokens
+from integration_api.usage.price_book import PriceBook
 from integration_api.vault import Envelope
 
 MAX_CREDENTIALS_PER_CHECK = 100
@@ -39,6 +41,8 @@ class Operations:
     audit: AuditTrail
     checker: BackgroundChecker | None
     budgets: BudgetOperations
+    # SetPrice / ListPrices; a change reloads this process's price book at once.
+    prices: PriceOperations
     leader: LeaderDuties | None = None
     # Released at shutdown, after the duties stopped (the agent's HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -55,6 +59,7 @@ class Operations:
         credential_ops: CredentialOperations,
         gate: CallGate | None = None,
         budgets_changed: Callable[[], None] = lambda: None,
+        price_book: PriceBook | None = None,
     ) -> Operations:
         health = HealthChecks(
             database, envelope, cache, credential_ops, settings.health_check_concurrency
@@ -75,6 +80,7 @@ class Operations:
             audit=AuditTrail(database, page_tokens),
             checker=checker,
             budgets=BudgetOperations(database, budgets_changed),
+            prices=PriceOperations(database, price_book.reload if price_book else None),
             gate=gate,
         )
 

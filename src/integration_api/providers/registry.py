@@ -15,6 +15,7 @@ from integration_api.credentials.model import CredentialConfig, SecretMaterial
 from integration_api.embeddings.ports import EmbeddingModel, RerankModel
 from integration_api.errors import InvalidArgument
 from integration_api.llm.ports import ChatModel
+from integration_api.providers.anthropic import prices as anthropic_prices
 from integration_api.providers.anthropic import provider as anthropic
 from integration_api.providers.assemblyai import provider as assemblyai
 from integration_api.providers.aws import provider as aws
@@ -38,6 +39,7 @@ from integration_api.providers.exotel import provider as exotel
 from integration_api.providers.google import provider as google
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.identity import provider as identity
+from integration_api.providers.openai import prices as openai_prices
 from integration_api.providers.openai import provider as openai
 from integration_api.providers.plivo import provider as plivo
 from integration_api.providers.replicate import provider as replicate
@@ -47,6 +49,7 @@ from integration_api.providers.vonage import provider as vonage
 from integration_api.providers.voyage import provider as voyage
 from integration_api.telephony.call_ports import CallControl
 from integration_api.telephony.webhooks import UnsignedWebhooks, WebhookChecker
+from integration_api.usage.pricing import ShippedPrice
 
 PROVIDER_FIELD = "provider"
 
@@ -73,6 +76,10 @@ FOLDERS: tuple[ProviderFolder, ...] = (
 PROVIDERS: dict[str, ProviderSpec] = {
     spec.id: spec for folder in FOLDERS for spec in folder.providers
 }
+
+# The prices shipped as defaults, each folder's from its `prices.py`: seeded at start for each
+# provider and model the price table has no row for. Only figures the providers publish.
+DEFAULT_PRICES: tuple[ShippedPrice, ...] = (*openai_prices.PRICES, *anthropic_prices.PRICES)
 
 # Where each declared id's key may go without an `EGRESS_ALLOW` entry (see `egress_hosts`).
 PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {

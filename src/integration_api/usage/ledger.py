@@ -69,9 +69,13 @@ class BatchingLedger:
         pricer: Pricer = UNPRICED_PRICER,
         settings: LedgerSettings | None = None,
         listeners: Sequence[WrittenListener] = (),
+        pricer_ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._write = write
         self._pricer = pricer
+        # Awaited before the first record is priced: a price table still loading would price
+        # records as unpriced, and a record is priced once, for good.
+        self._pricer_ready = pricer_ready
         self._settings = settings or LedgerSettings()
         self._listeners = list(listeners)
         self._buffer: deque[UsageRecord] = deque()
@@ -119,6 +123,8 @@ class BatchingLedger:
             self._task = asyncio.create_task(self._run(), name="usage-ledger-flusher")
 
     async def _run(self) -> None:
+        if self._pricer_ready is not None:
+            await self._pricer_ready()
         interval = self._settings.flush_interval_seconds
         while True:
             if not self._closing and len(self._buffer) < self._batch_size:
