@@ -13,8 +13,12 @@ from integration_api_proto.integration.v1 import (
     DisableCredentialsResponse,
     ExportAuditEventsRequest,
     ExportAuditEventsResponse,
+    ExportUsageRequest,
+    ExportUsageResponse,
     GetInventoryRequest,
     GetInventoryResponse,
+    GetUsageRequest,
+    GetUsageResponse,
     ListAuditEventsRequest,
     ListAuditEventsResponse,
     RequestRotationRequest,
@@ -41,6 +45,11 @@ from integration_api.api.operations_messages import (
     health_message,
     inventory_row_message,
     rotation_message,
+)
+from integration_api.api.usage_messages import (
+    groupings_from_message,
+    usage_response,
+    usage_selection_from_message,
 )
 from integration_api.call_context import require_principal
 from integration_api.ops.inventory import InventoryQuery
@@ -144,3 +153,20 @@ class OperationsServicer(OperationsServiceBase):
         return VerifyAuditLogResponse(
             ok=result.ok, checked_events=result.checked, first_bad_event_id=result.first_bad_id or 0
         )
+
+    async def get_usage(self, request: GetUsageRequest, context: Context) -> GetUsageResponse:
+        report = await self._operations.usage.usage(
+            require_principal(),
+            usage_selection_from_message(request.filter),
+            groupings_from_message(request.group_by),
+        )
+        return usage_response(report)
+
+    async def export_usage(
+        self, request: ExportUsageRequest, context: Context
+    ) -> AsyncIterator[ExportUsageResponse]:
+        lines = self._operations.usage.export(
+            require_principal(), usage_selection_from_message(request.filter)
+        )
+        async for line in lines:
+            yield ExportUsageResponse(json_line=line)

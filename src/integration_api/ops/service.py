@@ -19,6 +19,7 @@ from integration_api.ops.health import CheckedCredential, HealthChecks
 from integration_api.ops.inventory import Inventory
 from integration_api.ops.leader import Duty, LeaderDuties
 from integration_api.ops.rotation import GatedRotations
+from integration_api.ops.usage_query import UsageReports
 from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
 from integration_api.store.inventory import InventoryRepository, InventoryScope
@@ -37,6 +38,8 @@ class Operations:
     bulk_disable: BulkDisable
     audit: AuditTrail
     checker: BackgroundChecker | None
+    # GetUsage and ExportUsage: the usage ledger's sums and records.
+    usage: UsageReports
     leader: LeaderDuties | None = None
     # Released at shutdown, after the duties stopped (the agent's HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -71,6 +74,7 @@ class Operations:
             bulk_disable=BulkDisable(database, credential_ops),
             audit=AuditTrail(database, page_tokens),
             checker=checker,
+            usage=UsageReports(database),
             gate=gate,
         )
 
