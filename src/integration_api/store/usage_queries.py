@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -37,9 +37,8 @@ GROUPINGS: dict[str, tuple[str, ...]] = {
     "day": ("day",),
 }
 
-# How each table spells a grouping column (the day is the UTC calendar day of the hour/call).
+# How the hourly rows spell a grouping column (the day is the UTC calendar day of the hour).
 _HOURLY_KEY = {"day": "(hour AT TIME ZONE 'UTC')::date"}
-_RECORD_KEY = {"day": "(occurred_at AT TIME ZONE 'UTC')::date"}
 
 # Filters: the column each one compares for equality, in both tables.
 FILTER_COLUMNS = ("credential_id", "provider", "model", "operation", "route_id")
@@ -148,53 +147,112 @@ class UsageGroupRow:
     sums: UsageSums
 
 
-def whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The whole hours inside [start, end): [first, last) (empty when first >= last)."""
-    floor_start = start.replace(minute=0, second=0, microsecond=0)
-    first = floor_start if floor_start == start else floor_start + HOUR
-    last = end.replace(minute=0, second=0, microsecond=0)
-    return first, last
+@dataclass(frozen=True)
+class RecordPiece:
+    """Records of [start, end), all inside one hour, added (sign 1) or taken away (sign -1)."""
+
+    start: datetime
+    end: datetime
+    sign: int
+
+
+@dataclass(frozen=True)
+class RangePlan:
+    """How a range is summed: the hourly rows of [hours_from, hours_to) (none when equal) and
+    a few pieces of records, each inside one hour."""
+
+    hours_from: datetime
+    hours_to: datetime
+    pieces: tuple[RecordPiece, ...]
+
+
+def _floor_hour(instant: datetime) -> datetime:
+    return instant.replace(minute=0, second=0, microsecond=0)
+
+
+def plan_range(start: datetime, end: datetime) -> RangePlan:
+    """Whole hours from `usage_hourly`; the part of an hour at either end from the records.
+
+    An end that covers more than half of its hour is read as that whole hour minus the records
+    of the rest of it, so no more than half an hour of records is read at either end."""
+    first, last = _floor_hour(start), _floor_hour(end)
+    if first == last:
+        # Inside one hour: its records, or the hour without those before and after them.
+        if end - start <= HOUR / 2:
+            return RangePlan(first, first, (RecordPiece(start, end, 1),))
+        outside = (RecordPiece(first, start, -1), RecordPiece(end, first + HOUR, -1))
+        return RangePlan(first, first + HOUR, tuple(p for p in outside if p.start < p.end))
+    pieces = []
+    hours_from, hours_to = first, last
+    if start != first:
+        if first + HOUR - start <= HOUR / 2:
+            hours_from = first + HOUR
+            pieces.append(RecordPiece(start, first + HOUR, 1))
+        else:
+            pieces.append(RecordPiece(first, start, -1))
+    if end != last:
+        if end - last <= HOUR / 2:
+            pieces.append(RecordPiece(last, end, 1))
+        else:
+            hours_to = last + HOUR
+            pieces.append(RecordPiece(end, last + HOUR, -1))
+    return RangePlan(hours_from, hours_to, tuple(pieces))
 
 
 def _sums_statement(
     query: UsageQuery, groupings: Sequence[str], limit: int
 ) -> tuple[str, list[object]]:
     columns = [column for grouping in groupings for column in GROUPINGS[grouping]]
-    hourly_keys = [f"{_HOURLY_KEY.get(column, column)} AS {column}" for column in columns]
-    record_keys = [f"{_RECORD_KEY.get(column, column)} AS {column}" for column in columns]
-    # $1..$6: the hourly range and the two partial ranges of raw records; filters from $7.
-    conditions, values = query.conditions(7)
-    hourly = ", ".join([*hourly_keys, *_SUMS])
-    record = ", ".join([*record_keys, *(f"{_RECORD_SUM[name]} AS {name}" for name in _SUMS)])
-    record_group = (
-        f" GROUP BY {', '.join(str(index + 1) for index in range(len(columns)))}" if columns else ""
-    )
+    plan = plan_range(query.start, query.end)
+    # The tenant and the filters first ($1…), shared by every part; then each part's bounds.
+    conditions, arguments = query.conditions(1)
+
+    def parameter(value: object) -> str:
+        arguments.append(value)
+        return f"${len(arguments)}"
+
+    key_group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    parts = []
+    if plan.hours_from < plan.hours_to:
+        keys = [f"{_HOURLY_KEY.get(column, column)} AS {column}" for column in columns]
+        sums = [f"sum({name}) AS {name}" for name in _SUMS]
+        parts.append(
+            f"SELECT {', '.join([*keys, *sums])} FROM usage_hourly"  # noqa: S608 - composed from constants only
+            f" WHERE hour >= {parameter(plan.hours_from)} AND hour < {parameter(plan.hours_to)}"
+            f"{conditions}{key_group}"
+        )
+    for piece in plan.pieces:
+        # A piece lies inside one hour, so inside one day: its day is a constant, which also
+        # lets the planner count the groups from the columns' statistics.
+        day = f"{parameter(piece.start.astimezone(UTC).date())}::date" if "day" in columns else ""
+        keys = [(day if column == "day" else column) + f" AS {column}" for column in columns]
+        sums = [f"{_RECORD_SUM[name]} * {int(piece.sign)} AS {name}" for name in _SUMS]
+        parts.append(
+            f"SELECT {', '.join([*keys, *sums])} FROM usage_records"  # noqa: S608 - composed from constants only
+            f" WHERE occurred_at >= {parameter(piece.start)}"
+            f" AND occurred_at < {parameter(piece.end)}{conditions}{key_group}"
+        )
     outer_sums = ", ".join(
         f"coalesce(sum({name}), 0){'::bigint' if name in _INTEGER_SUMS else ''} AS {name}"
         for name in _SUMS
     )
     outer_keys = ", ".join(columns)
-    grouped = f" GROUP BY {outer_keys} ORDER BY {outer_keys}" if columns else ""
-    statement = (
-        f"SELECT {outer_keys + ', ' if columns else ''}{outer_sums} FROM ("  # noqa: S608 - composed from constants only
-        f"SELECT {hourly} FROM usage_hourly WHERE hour >= $1 AND hour < $2{conditions}"
-        f" UNION ALL SELECT {record} FROM usage_records"
-        " WHERE ((occurred_at >= $3 AND occurred_at < $4)"
-        " OR (occurred_at >= $5 AND occurred_at < $6))"
-        f"{conditions}{record_group}) AS parts{grouped} LIMIT {int(limit)}"
+    # A key seen only in the records taken away from an hour nets to no call: not a group.
+    grouped = (
+        f" GROUP BY {outer_keys} HAVING sum(calls) <> 0 ORDER BY {outer_keys}" if columns else ""
     )
-    first, last = whole_hours(query.start, query.end)
-    if first < last:
-        ranges: list[object] = [first, last, query.start, first, last, query.end]
-    else:
-        # Inside one hour (or across one boundary without a whole hour): records only.
-        ranges = [query.end, query.end, query.start, query.end, query.end, query.end]
-    return statement, [*ranges, *values]
+    statement = (
+        f"SELECT {outer_keys + ', ' if columns else ''}{outer_sums}"  # noqa: S608 - composed from constants only
+        f" FROM ({' UNION ALL '.join(parts)}) AS parts{grouped} LIMIT {int(limit)}"
+    )
+    return statement, arguments
 
 
 def _sums_of(record: asyncpg.Record) -> UsageSums:
     return UsageSums(**{name: record[name] for name in _SUMS})
 
+
+_SUMS_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"
 
 _RECORD_COLUMNS = (
     "r.id, r.occurred_at, r.organization_id, r.project_id, r.credential_id, r.route_id,"
@@ -222,7 +280,14 @@ class UsageQueries:
     ) -> list[UsageGroupRow]:
         """The groups ordered by their keys (at most `limit`; ask for one more to detect more)."""
         statement, arguments = _sums_statement(query, groupings, limit)
-        rows = await self._pool.fetch(statement, *arguments)
+        async with (
+            self._pool.acquire() as connection,
+            connection.transaction(readonly=True),
+        ):
+            # A month of hourly rows looks expensive enough to the planner to compile it (JIT),
+            # which costs more than the whole answer; and the groups' hash tables fit in memory.
+            await connection.execute(_SUMS_SETTINGS)
+            rows = await connection.fetch(statement, *arguments)
         columns = [column for grouping in groupings for column in GROUPINGS[grouping]]
         return [
             UsageGroupRow(keys={column: row[column] for column in columns}, sums=_sums_of(row))
