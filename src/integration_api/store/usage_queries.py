@@ -252,7 +252,10 @@ def _sums_of(record: asyncpg.Record) -> UsageSums:
     return UsageSums(**{name: record[name] for name in _SUMS})
 
 
-_SUMS_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"
+_SUMS_SETTINGS = (
+    "SET LOCAL jit = off; SET LOCAL work_mem = '64MB';"
+    " SET LOCAL plan_cache_mode = force_custom_plan"
+)
 
 _RECORD_COLUMNS = (
     "r.id, r.occurred_at, r.organization_id, r.project_id, r.credential_id, r.route_id,"
@@ -285,7 +288,9 @@ class UsageQueries:
             connection.transaction(readonly=True),
         ):
             # A month of hourly rows looks expensive enough to the planner to compile it (JIT),
-            # which costs more than the whole answer; and the groups' hash tables fit in memory.
+            # which costs more than the whole answer; the groups' hash tables fit in memory; and
+            # a plan made for the actual range (not the generic plan a prepared statement
+            # switches to after five runs) is twice as fast.
             await connection.execute(_SUMS_SETTINGS)
             rows = await connection.fetch(statement, *arguments)
         columns = [column for grouping in groupings for column in GROUPINGS[grouping]]
