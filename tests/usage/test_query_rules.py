@@ -178,3 +178,31 @@ async def test_four_hundred_days_is_allowed(ledger: Ledger) -> None:
     )
     assert answer.total is not None and answer.total.calls == 0
     assert len(answer.groups) == 1
+
+
+async def test_a_key_only_outside_the_range_is_no_group(ledger: Ledger) -> None:
+    """Most of an hour is read as the hour minus its other records: a credential whose only
+    call is in that rest nets to nothing and is not listed."""
+    organization = new_organization()
+    await ledger.write(
+        [
+            _row(organization, credential_id="early", occurred_at=HOUR_AGO + timedelta(minutes=2)),
+            _row(
+                organization, credential_id="inside", occurred_at=HOUR_AGO + timedelta(minutes=30)
+            ),
+        ]
+    )
+    answer = await ledger.operations.get_usage(
+        GetUsageRequest(
+            filter=timestamp_filter(
+                HOUR_AGO + timedelta(minutes=5),
+                HOUR_AGO + timedelta(minutes=59),
+                organization_id=organization,
+                project_id=PROJECT,
+            ),
+            group_by=[UsageGrouping.CREDENTIAL],
+        ),
+        metadata=ledger.operator(),
+    )
+    assert [group.credential_id for group in answer.groups] == ["inside"]
+    assert answer.total is not None and answer.total.calls == 1
