@@ -1,9 +1,11 @@
 """Reading the usage ledger: sums over a time range, grouped as asked, and records page by page.
 
 Sums read `usage_hourly` for the whole hours of a range and `usage_records` only for the parts
-of the hours at either end, so a range of a month touches a month of hourly rows plus at most
-two hours of records, and its sums are exact for any instant. Both tables are written in one
-transaction by the ledger, so the two kinds of rows never disagree.
+of the hours at either end (`plan_range`: at most half an hour of records at each end), so a
+range of a month touches a month of hourly rows plus at most an hour of records, and its sums
+are exact for any instant. Both tables are written in one transaction by the ledger, so the two
+kinds of rows never disagree; once a month's records are past retention, only whole hours of it
+can still be summed exactly.
 
 Statements are composed from constants only: groupings and filters name columns from fixed
 tables below, and every value is a bind parameter.
