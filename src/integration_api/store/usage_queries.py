@@ -239,10 +239,10 @@ def _sums_statement(
         for name in _SUMS
     )
     outer_keys = ", ".join(columns)
+    # Keys in code-point order, whatever the database's collation.
+    order = ", ".join(column if column == "day" else f'{column} COLLATE "C"' for column in columns)
     # A key seen only in the records taken away from an hour nets to no call: not a group.
-    grouped = (
-        f" GROUP BY {outer_keys} HAVING sum(calls) <> 0 ORDER BY {outer_keys}" if columns else ""
-    )
+    grouped = f" GROUP BY {outer_keys} HAVING sum(calls) <> 0 ORDER BY {order}" if columns else ""
     statement = (
         f"SELECT {outer_keys + ', ' if columns else ''}{outer_sums}"  # noqa: S608 - composed from constants only
         f" FROM ({' UNION ALL '.join(parts)}) AS parts{grouped} LIMIT {int(limit)}"
