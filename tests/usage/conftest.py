@@ -1,4 +1,5 @@
-"""Fixtures of the usage tests: a migrated database of their own, records of unique tenants."""
+"""Fixtures of the usage tests: a migrated database of their own, records of unique tenants,
+a service on it and a raw connection to lay down records."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
+from integration_api_proto.integration.v1.grpc_aio import OperationsServiceStub
 
 from integration_api.principal import Tenant
 from integration_api.store.database import ConnectionPool, create_pool
 from integration_api.store.migrate import apply_migrations
 from integration_api.usage.record import CHAT, OK, UsageRecord
+from tests.support.service import RunningService, running_service
+from tests.usage.support import Ledger
 
 
 @pytest.fixture(scope="package")
@@ -50,3 +55,18 @@ def chat_record(
         output_tokens=output_tokens,
         provider_request_id="req-1",
     )
+
+
+@pytest.fixture(scope="package")
+async def usage_service(package_database_dsn: str) -> AsyncIterator[RunningService]:
+    async with running_service(package_database_dsn) as running:
+        yield running
+
+
+@pytest.fixture(scope="package")
+async def ledger(usage_service: RunningService) -> AsyncIterator[Ledger]:
+    connection = await asyncpg.connect(usage_service.app.runtime.database.dsn)
+    try:
+        yield Ledger(usage_service, OperationsServiceStub(usage_service.channel), connection)
+    finally:
+        await connection.close()

@@ -15,8 +15,12 @@ from integration_api_proto.integration.v1 import (
     DisableCredentialsResponse,
     ExportAuditEventsRequest,
     ExportAuditEventsResponse,
+    ExportUsageRequest,
+    ExportUsageResponse,
     GetInventoryRequest,
     GetInventoryResponse,
+    GetUsageRequest,
+    GetUsageResponse,
     ListAuditEventsRequest,
     ListAuditEventsResponse,
     ListBudgetsRequest,
@@ -54,6 +58,11 @@ from integration_api.api.operations_messages import (
     rotation_message,
 )
 from integration_api.api.price_messages import price_draft, price_message
+from integration_api.api.usage_messages import (
+    groupings_from_message,
+    usage_response,
+    usage_selection_from_message,
+)
 from integration_api.call_context import require_principal
 from integration_api.ops.inventory import InventoryQuery
 from integration_api.ops.service import Operations
@@ -189,3 +198,20 @@ class OperationsServicer(OperationsServiceBase):
             include_history=request.include_history,
         )
         return ListPricesResponse(prices=[price_message(stored) for stored in prices])
+
+    async def get_usage(self, request: GetUsageRequest, context: Context) -> GetUsageResponse:
+        report = await self._operations.usage.usage(
+            require_principal(),
+            usage_selection_from_message(request.filter),
+            groupings_from_message(request.group_by),
+        )
+        return usage_response(report)
+
+    async def export_usage(
+        self, request: ExportUsageRequest, context: Context
+    ) -> AsyncIterator[ExportUsageResponse]:
+        lines = self._operations.usage.export(
+            require_principal(), usage_selection_from_message(request.filter)
+        )
+        async for line in lines:
+            yield ExportUsageResponse(json_line=line)

@@ -288,7 +288,15 @@ class Runtime:
             gate=gate,
             oauth_ops=oauth_ops,
             operations=_start_operations(
-                settings, database, envelope, cache, credential_ops, oauth_ops, gate, budgets, prices
+                settings,
+                database,
+                envelope,
+                cache,
+                credential_ops,
+                oauth_ops,
+                gate,
+                budgets,
+                prices,
             ),
             route_ops=RouteOperations(database, keyring, routes),
             ledger=ledger,

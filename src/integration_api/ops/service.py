@@ -21,6 +21,7 @@ from integration_api.ops.inventory import Inventory
 from integration_api.ops.leader import Duty, LeaderDuties
 from integration_api.ops.prices import PriceOperations
 from integration_api.ops.rotation import GatedRotations
+from integration_api.ops.usage_query import UsageReports
 from integration_api.principal import Principal
 from integration_api.providers.registry import get_provider
 from integration_api.store.inventory import InventoryRepository, InventoryScope
@@ -43,6 +44,8 @@ class Operations:
     budgets: BudgetOperations
     # SetPrice / ListPrices; a change reloads this process's price book at once.
     prices: PriceOperations
+    # GetUsage and ExportUsage: the usage ledger's sums and records.
+    usage: UsageReports
     leader: LeaderDuties | None = None
     # Released at shutdown, after the duties stopped (the agent's HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -81,6 +84,7 @@ class Operations:
             checker=checker,
             budgets=BudgetOperations(database, budgets_changed),
             prices=PriceOperations(database, price_book.reload if price_book else None),
+            usage=UsageReports(database),
             gate=gate,
         )
 
