@@ -16,11 +16,13 @@ first audio byte, one call at a time. Prints one table per mode and the targets.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import secrets
 import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import grpc.aio
@@ -43,6 +45,7 @@ from integration_api.auth.tokens import mint_token
 from integration_api.vault import generate_key
 from scripts.tools.bench_load import Call, RoundResult, run_round
 from scripts.tools.bench_processes import Child, RssSampler, child
+from scripts.tools.bench_profile import record, summarize
 from scripts.tools.bench_report import machine, percentile
 from scripts.tools.bench_speech_load import (
     FRAME,
@@ -150,6 +153,24 @@ async def level(
     return speech_figures(arrivals, operation, concurrency, direct, service, usage)
 
 
+async def profile(
+    setup: SpeechSetup, operation: str, plan: SpeechPlan, arguments: argparse.Namespace
+) -> str:
+    """py-spy the service while `operation` runs, `--profile-concurrency` sessions spread."""
+    output = Path(f"{arguments.profile}-speech-{operation}.txt")
+    expected = 1 if operation == "transcribe" else plan.speak_bytes
+    spread = plan.spread_seconds(operation, "spread")
+    call = setup.calls(operation)[1]
+    seconds = arguments.profile_seconds
+    recording = asyncio.get_running_loop().create_task(record(setup.service.pid, seconds, output))
+    while not recording.done():
+        concurrency = arguments.profile_concurrency
+        await run_round(call, concurrency, concurrency, expected, spread)
+    if not await recording:
+        return "py-spy is not installed in the venv: no profile"
+    return summarize(output)
+
+
 async def cpu_to_first_byte(setup: SpeechSetup, calls: int) -> FirstByteCpu:
     """Synthesize's CPU in the service before its first audio byte, one call at a time."""
     spent = []
@@ -216,6 +237,8 @@ async def measure(
     secret = secrets.token_urlsafe(48)
     environment = {"SECRET": secret, "INTEGRATION_CRYPTO_KEY": generate_key()}
     service_arguments = ["--dsn", dsn, "--log-level", arguments.log_level]
+    if arguments.gc_report:
+        service_arguments += ["--gc-report", f"{arguments.gc_report}-speech.json"]
     token = mint_token(
         secret, organization_id="org-bench", project_id="project-bench", ttl=timedelta(hours=2)
     )
@@ -237,6 +260,10 @@ async def measure(
                 )
                 through_service = _service_client(channel, metadata, credential_id, plan)
                 setup = SpeechSetup(upstream, service, direct, through_service)
+                if arguments.profile:
+                    for operation in arguments.speech_operations.split(","):
+                        summary = await profile(setup, operation, plan, arguments)
+                        print(f"profile of {operation}:\n{summary}", file=sys.stderr)
                 rows = []
                 for arrivals in arguments.speech_arrivals.split(","):
                     for operation in arguments.speech_operations.split(","):
