@@ -1,22 +1,28 @@
-"""The speech benchmark: Transcribe and Synthesize, directly against a fake Deepgram and through us.
+"""The speech benchmark: Transcribe, Synthesize and SynthesizeStream, directly against a fake
+Deepgram and through us.
 
-Starts the fake Deepgram (`bench_speech_upstream.py`) and the service (`bench_service.py`, on
-the fresh database the caller made), stores one Deepgram credential whose `base_url` is the
-fake, then for each concurrency runs Transcribe sessions (about a second of linear16 audio in
-20 ms frames at real-time pace; first frame to first transcript) and Synthesize calls (1 s of
-audio in ten chunks 50 ms apart; start to first audio byte), directly and through the service,
-in alternating rounds so that drift in the machine affects both alike. Prints one table and the
-5 ms p50 overhead target at 32 sessions.
+Starts the fake Deepgram (`bench_speech_upstream.py`, its own process) and the service
+(`bench_service.py`, on the fresh database the caller made), stores one Deepgram credential
+whose `base_url` is the fake, then for each arrival mode and concurrency runs Transcribe
+sessions (about a second of linear16 audio in 20 ms frames at real-time pace; first frame to
+first transcript), Synthesize calls and SynthesizeStream sessions (1 s of audio in ten chunks
+50 ms apart; start to first audio byte), directly and through the service, in alternating rounds
+so that drift in the machine affects both alike. Arrivals `spread`: the sessions of a round
+start spread over one session's length, as independent callers' do; `lockstep`: all at once,
+and paced alike they stay in step. Then measures Synthesize's CPU in the service before its
+first audio byte, one call at a time. Prints one table per mode and the targets.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import secrets
 import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import grpc.aio
@@ -29,6 +35,7 @@ from integration_api_proto.integration.v1 import (
     CredentialSecret,
     SynthesisConfig,
     SynthesizeRequest,
+    SynthesizeStreamRequest,
     TranscribeRequest,
     TranscriptionConfig,
 )
@@ -38,7 +45,8 @@ from integration_api.auth.tokens import mint_token
 from integration_api.vault import generate_key
 from scripts.tools.bench_load import Call, RoundResult, run_round
 from scripts.tools.bench_processes import Child, RssSampler, child
-from scripts.tools.bench_report import machine
+from scripts.tools.bench_profile import record, summarize
+from scripts.tools.bench_report import machine, percentile
 from scripts.tools.bench_speech_load import (
     FRAME,
     SAMPLE_RATE_HZ,
@@ -47,6 +55,7 @@ from scripts.tools.bench_speech_load import (
     audio_frames,
 )
 from scripts.tools.bench_speech_report import (
+    FirstByteCpu,
     SpeechFigures,
     Usage,
     speech_figures,
@@ -55,7 +64,8 @@ from scripts.tools.bench_speech_report import (
 )
 
 ROUNDS = 4
-OPERATIONS = ("transcribe", "synthesize")
+OPERATIONS = ("transcribe", "synthesize", "synthesize_stream")
+ARRIVALS = ("spread", "lockstep")
 # Two bytes per linear16 sample: what one second of the fake's synthesized audio weighs.
 BYTES_PER_AUDIO_SECOND = SAMPLE_RATE_HZ * 2
 
@@ -67,11 +77,13 @@ class SpeechPlan:
     transcribe_minimum_sessions: int
     synthesize_minimum_sessions: int
     speak_bytes: int
+    # How long one synthesis lasts: its chunks' pacing.
+    speak_seconds: float
 
     def sessions(self, operation: str, concurrency: int) -> int:
         minimum = self.transcribe_minimum_sessions
         per_worker = 4
-        if operation == "synthesize":
+        if operation != "transcribe":
             minimum, per_worker = self.synthesize_minimum_sessions, 12
         total = max(minimum, concurrency * per_worker, ROUNDS * concurrency)
         return total - total % ROUNDS
@@ -80,6 +92,12 @@ class SpeechPlan:
         if operation == "transcribe":
             return sessions * audio_frames(self.audio_seconds) * len(FRAME) / (2 * SAMPLE_RATE_HZ)
         return sessions * self.speak_bytes / BYTES_PER_AUDIO_SECOND
+
+    def spread_seconds(self, operation: str, arrivals: str) -> float:
+        """Over how long a round's first sessions start: one session's length, or at once."""
+        if arrivals == "lockstep":
+            return 0.0
+        return self.audio_seconds if operation == "transcribe" else self.speak_seconds
 
 
 @dataclass(frozen=True)
@@ -92,38 +110,80 @@ class SpeechSetup:
     def calls(self, operation: str) -> tuple[Call, Call]:
         if operation == "transcribe":
             return self.direct.transcribe, self.through_service.transcribe
+        if operation == "synthesize_stream":
+            return self.direct.synthesize_stream, self.through_service.synthesize_stream
         return self.direct.synthesize, self.through_service.synthesize
 
 
 async def level(
-    setup: SpeechSetup, operation: str, concurrency: int, plan: SpeechPlan
+    setup: SpeechSetup, operation: str, concurrency: int, plan: SpeechPlan, arrivals: str
 ) -> SpeechFigures:
     """One concurrency level: warm up, then alternate direct and service rounds."""
     expected = 1 if operation == "transcribe" else plan.speak_bytes
+    spread = plan.spread_seconds(operation, arrivals)
     direct_call, service_call = setup.calls(operation)
-    await run_round(direct_call, concurrency, concurrency, expected)
-    await run_round(service_call, concurrency, concurrency, expected)
+    await run_round(direct_call, concurrency, concurrency, expected, spread)
+    await run_round(service_call, concurrency, concurrency, expected, spread)
     direct, service = RoundResult(), RoundResult()
-    service_cpu = 0.0
+    service_cpu = direct_client_cpu = 0.0
     upstream_cpu_before = setup.upstream.cpu_seconds()
     rss_before = setup.service.rss_mb()
     sampler = RssSampler(setup.service)
     sampler.start()
     per_round = plan.sessions(operation, concurrency) // ROUNDS
     for _ in range(ROUNDS):
-        direct.merge(await run_round(direct_call, concurrency, per_round, expected))
-        cpu_before = setup.service.cpu_seconds()
-        service.merge(await run_round(service_call, concurrency, per_round, expected))
-        service_cpu += setup.service.cpu_seconds() - cpu_before
+        # The benchmark's own process is the direct client: its CPU is the provider side's
+        # cost without the service, to set beside the service's.
+        client_before = time.process_time()
+        direct.merge(await run_round(direct_call, concurrency, per_round, expected, spread))
+        direct_client_cpu += time.process_time() - client_before
+        cpu_before = setup.service.precise_cpu_seconds()
+        service.merge(await run_round(service_call, concurrency, per_round, expected, spread))
+        service_cpu += setup.service.precise_cpu_seconds() - cpu_before
     await sampler.stop()
     usage = Usage(
         service_cpu_seconds=service_cpu,
+        direct_client_cpu_seconds=direct_client_cpu,
+        direct_audio_seconds=plan.audio_seconds_of(operation, direct.completed),
         upstream_cpu_seconds=setup.upstream.cpu_seconds() - upstream_cpu_before,
         audio_seconds=plan.audio_seconds_of(operation, service.completed),
         rss_before_mb=rss_before,
         peak_rss_mb=sampler.peak_mb,
     )
-    return speech_figures(operation, concurrency, direct, service, usage)
+    return speech_figures(arrivals, operation, concurrency, direct, service, usage)
+
+
+async def profile(
+    setup: SpeechSetup, operation: str, plan: SpeechPlan, arguments: argparse.Namespace
+) -> str:
+    """py-spy the service while `operation` runs, `--profile-concurrency` sessions spread."""
+    output = Path(f"{arguments.profile}-speech-{operation}.txt")
+    expected = 1 if operation == "transcribe" else plan.speak_bytes
+    spread = plan.spread_seconds(operation, "spread")
+    call = setup.calls(operation)[1]
+    seconds = arguments.profile_seconds
+    recording = asyncio.get_running_loop().create_task(record(setup.service.pid, seconds, output))
+    while not recording.done():
+        concurrency = arguments.profile_concurrency
+        await run_round(call, concurrency, concurrency, expected, spread)
+    if not await recording:
+        return "py-spy is not installed in the venv: no profile"
+    return summarize(output)
+
+
+async def cpu_to_first_byte(setup: SpeechSetup, calls: int) -> FirstByteCpu:
+    """Synthesize's CPU in the service before its first audio byte, one call at a time."""
+    spent = []
+    for _ in range(calls):
+        cpu = await setup.through_service.synthesize_cpu_to_first_byte(
+            setup.service.precise_cpu_seconds
+        )
+        spent.append(cpu)
+    return FirstByteCpu(
+        calls=calls,
+        p50_ms=round(percentile(spent, 0.5) * 1000, 3),
+        p90_ms=round(percentile(spent, 0.9) * 1000, 3),
+    )
 
 
 async def _store_credential(
@@ -154,6 +214,9 @@ def _service_client(
     synthesize = SynthesizeRequest(
         config=SynthesisConfig(credential_id=credential_id, audio=audio), text=SPEAK_TEXT
     )
+    stream_config = SynthesizeStreamRequest(
+        config=SynthesisConfig(credential_id=credential_id, audio=audio)
+    )
     return ServiceSpeechClient(
         channel,
         metadata,
@@ -161,6 +224,7 @@ def _service_client(
         bytes(TranscribeRequest(audio=FRAME)),
         audio_frames(plan.audio_seconds),
         bytes(synthesize),
+        (bytes(stream_config), bytes(SynthesizeStreamRequest(text=SPEAK_TEXT))),
     )
 
 
@@ -169,10 +233,12 @@ SPEAK_TEXT = "Paris in spring, at a moment's notice."
 
 async def measure(
     dsn: str, upstream: Child, plan: SpeechPlan, arguments: argparse.Namespace
-) -> list[SpeechFigures]:
+) -> tuple[list[SpeechFigures], FirstByteCpu]:
     secret = secrets.token_urlsafe(48)
     environment = {"SECRET": secret, "INTEGRATION_CRYPTO_KEY": generate_key()}
     service_arguments = ["--dsn", dsn, "--log-level", arguments.log_level]
+    if arguments.gc_report:
+        service_arguments += ["--gc-report", f"{arguments.gc_report}-speech.json"]
     token = mint_token(
         secret, organization_id="org-bench", project_id="project-bench", ttl=timedelta(hours=2)
     )
@@ -194,13 +260,20 @@ async def measure(
                 )
                 through_service = _service_client(channel, metadata, credential_id, plan)
                 setup = SpeechSetup(upstream, service, direct, through_service)
+                if arguments.profile:
+                    for operation in arguments.speech_operations.split(","):
+                        summary = await profile(setup, operation, plan, arguments)
+                        print(f"profile of {operation}:\n{summary}", file=sys.stderr)
                 rows = []
-                for operation in OPERATIONS:
-                    for concurrency in plan.concurrencies:
-                        row = await level(setup, operation, concurrency, plan)
-                        print(f"  {operation} c={concurrency}: {row.as_dict()}", file=sys.stderr)
-                        rows.append(row)
-                return rows
+                for arrivals in arguments.speech_arrivals.split(","):
+                    for operation in arguments.speech_operations.split(","):
+                        for concurrency in plan.concurrencies:
+                            row = await level(setup, operation, concurrency, plan, arrivals)
+                            print(f"  {row.as_dict()}", file=sys.stderr)
+                            rows.append(row)
+                first_byte = await cpu_to_first_byte(setup, arguments.first_byte_calls)
+                print(f"  {first_byte}", file=sys.stderr)
+                return rows, first_byte
         finally:
             await channel.close()
 
@@ -213,6 +286,7 @@ async def run_speech(dsn: str, arguments: argparse.Namespace) -> list[SpeechFigu
         transcribe_minimum_sessions=arguments.transcribe_minimum_sessions,
         synthesize_minimum_sessions=arguments.synthesize_minimum_sessions,
         speak_bytes=arguments.speak_chunks * arguments.speak_chunk_bytes,
+        speak_seconds=arguments.speak_chunks * arguments.speak_inter_delay_ms / 1000,
     )
     started = time.strftime("%a %b %d %H:%M:%S %Z %Y")
     upstream_arguments = [
@@ -223,15 +297,30 @@ async def run_speech(dsn: str, arguments: argparse.Namespace) -> list[SpeechFigu
     ]
     print("measuring speech against a fake Deepgram", file=sys.stderr)
     async with child("bench_speech_upstream.py", upstream_arguments, {}) as upstream:
-        rows = await measure(dsn, upstream, plan, arguments)
+        rows, first_byte = await measure(dsn, upstream, plan, arguments)
     print(f"# integration-api speech benchmark, {started}\n\n{machine()}\n")
-    print(f"## Speech: Deepgram, live transcription and synthesis\n\n{speech_table(rows)}\n")
-    print(f"## Speech target\n\n{speech_targets(rows)}\n")
+    for arrivals in dict.fromkeys(row.arrivals for row in rows):
+        selected = [row for row in rows if row.arrivals == arrivals]
+        title = f"## Speech, {arrivals} arrivals: Deepgram, live transcription and synthesis"
+        print(f"{title}\n\n{speech_table(selected)}\n")
+    print(f"## Speech targets\n\n{speech_targets(rows, first_byte)}\n")
     return rows
 
 
 def add_speech_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speech-concurrency", default="1,32", help="speech levels")
+    parser.add_argument(
+        "--speech-arrivals",
+        default=",".join(ARRIVALS),
+        help="spread (over a session's length), lockstep (all at once), or both",
+    )
+    parser.add_argument("--speech-operations", default=",".join(OPERATIONS), help="comma-separated")
+    parser.add_argument(
+        "--first-byte-calls",
+        type=int,
+        default=24,
+        help="Synthesize calls, one at a time, measuring the service's CPU to the first byte",
+    )
     parser.add_argument("--audio-seconds", type=float, default=1.0, help="per Transcribe")
     parser.add_argument(
         "--transcript-after-frames",

@@ -4,7 +4,9 @@
 `Results` after `--transcript-after-frames` of them; at `CloseStream` it answers `Metadata` and
 closes with 1000, as Deepgram does. `POST /v1/speak` streams `--speak-chunks` chunks of
 `--speak-chunk-bytes` raw audio bytes, each written separately (chunked encoding), the first at
-once and the others `--speak-inter-delay-ms` apart, as a model produces audio. Prints
+once and the others `--speak-inter-delay-ms` apart, as a model produces audio. The `/v1/speak`
+WebSocket answers each `Flush` with the same chunks, paced alike, then `Flushed`, and closes
+with 1000 at `Close`, as Deepgram's streaming synthesis does. Prints
 `{"port": N}` once it listens, then serves until SIGTERM or SIGINT.
 """
 
@@ -59,6 +61,24 @@ class FakeDeepgram:
                 break
         return socket
 
+    async def speak_socket(self, request: web.Request) -> web.StreamResponse:
+        socket = web.WebSocketResponse()
+        socket.headers["dg-request-id"] = REQUEST_ID
+        await socket.prepare(request)
+        async for message in socket:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            if '"Flush"' in message.data:
+                for index in range(self._chunks):
+                    if index and self._inter_delay:
+                        await asyncio.sleep(self._inter_delay)
+                    await socket.send_bytes(self._chunk)
+                await socket.send_str('{"type":"Flushed","sequence_id":0}')
+            elif '"Close"' in message.data:
+                await socket.close(code=1000)
+                break
+        return socket
+
     async def speak(self, request: web.Request) -> web.StreamResponse:
         await request.read()
         response = web.StreamResponse(
@@ -79,6 +99,7 @@ async def serve(arguments: argparse.Namespace) -> None:
     app = web.Application()
     app.router.add_get("/v1/listen", fake.listen)
     app.router.add_post("/v1/speak", fake.speak)
+    app.router.add_get("/v1/speak", fake.speak_socket)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

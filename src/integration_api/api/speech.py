@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import betterproto2
 import grpc.aio
@@ -90,7 +90,13 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
             return
         async with aclosing(self._speech.synthesize(tenant, options, request.text)) as direct:
             async for event in direct:
-                yield converters.synthesize_response(event)
+                encoded = converters.encoded_audio(event)
+                # Already encoded, audio passes the response serializer unchanged.
+                yield (
+                    cast(SynthesizeResponse, encoded)
+                    if encoded is not None
+                    else converters.synthesize_response(event)
+                )
 
     async def synthesize_stream(
         self,
@@ -112,4 +118,9 @@ class SpeechServicer(grpc_aio.SpeechServiceBase):
             return
         async with aclosing(self._speech.synthesize_stream(tenant, options, inputs)) as direct:
             async for event in direct:
-                yield converters.synthesize_stream_response(event)
+                encoded = converters.encoded_audio(event)
+                yield (
+                    cast(SynthesizeStreamResponse, encoded)
+                    if encoded is not None
+                    else converters.synthesize_stream_response(event)
+                )

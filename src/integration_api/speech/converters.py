@@ -228,6 +228,38 @@ def synthesize_response(event: SynthesisEvent) -> pb.SynthesizeResponse:
     raise AssertionError(f"no Synthesize message for {type(event).__name__}")
 
 
+def _varint(value: int) -> bytes:
+    encoded = bytearray()
+    while value > 0x7F:
+        encoded.append(value & 0x7F | 0x80)
+        value >>= 7
+    encoded.append(value)
+    return bytes(encoded)
+
+
+# `audio` is field 1 of both SynthesizeResponse and SynthesizeStreamResponse, and `data` field 1
+# of AudioChunk, all length-delimited: this tag starts each.
+_FIELD_1_BYTES = b"\x0a"
+
+
+def encoded_audio(event: SynthesisEvent) -> bytes | None:
+    """An audio chunk's SynthesizeResponse, or SynthesizeStreamResponse, already encoded (None
+    for any other event, or empty audio: those go through the generated messages).
+
+    The bytes are those betterproto2 writes for `audio=AudioChunk(data=...)`, in one copy of the
+    audio: its generic field walk costs about 60 µs a 3,200-byte chunk, this about 1 µs, and a
+    synthesis is mostly audio chunks. grpc passes bytes through the response serializer as they
+    are (`SerializeToString` is `bytes(message)`).
+    """
+    if type(event) is not AudioChunk or not event.data:
+        return None
+    data = event.data
+    length = _varint(len(data))
+    return b"".join(
+        (_FIELD_1_BYTES, _varint(1 + len(length) + len(data)), _FIELD_1_BYTES, length, data)
+    )
+
+
 def synthesize_stream_response(event: SynthesisEvent) -> pb.SynthesizeStreamResponse:
     if isinstance(event, AudioChunk):
         return pb.SynthesizeStreamResponse(audio=pb.AudioChunk(data=event.data))

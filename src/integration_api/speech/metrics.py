@@ -11,6 +11,7 @@ not counted. With several workers the open sessions are summed over the running 
 from __future__ import annotations
 
 import time
+from functools import cache
 from types import TracebackType
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -54,15 +55,44 @@ AUDIO_SECONDS = Counter(
 )
 
 
+class _Series:
+    """The labelled series of one provider and operation, looked up once per process: a
+    `labels()` lookup costs microseconds, several per session on the way to its first byte."""
+
+    def __init__(self, provider: str, operation: str) -> None:
+        self.open = SESSIONS_OPEN.labels(provider, operation)
+        self.audio = AUDIO_SECONDS.labels(provider, "in" if operation == TRANSCRIBE else "out")
+        self.first_transcript = TIME_TO_FIRST_TRANSCRIPT.labels(provider)
+        self.first_audio = TIME_TO_FIRST_AUDIO.labels(provider, operation)
+        self._provider = provider
+        self._operation = operation
+        # By outcome: "ok", "cancelled" or a status code name, so a handful at most.
+        self._ended: dict[str, Counter] = {}
+
+    def ended(self, outcome: str) -> Counter:
+        series = self._ended.get(outcome)
+        if series is None:
+            series = SESSIONS.labels(self._provider, self._operation, outcome)
+            self._ended[outcome] = series
+        return series
+
+
+@cache
+def _series(provider: str, operation: str) -> _Series:
+    # Bounded by the provider registry and the three operations.
+    return _Series(provider, operation)
+
+
 class SessionMetrics:
     """The metrics of one provider session, around its whole life (a `with` block)."""
 
     def __init__(self, provider: str, operation: str, audio: AudioFormat) -> None:
-        self._provider = provider
-        self._operation = operation
-        self._audio = audio
-        self._open = SESSIONS_OPEN.labels(provider, operation)
-        self._direction = AUDIO_SECONDS.labels(provider, "in" if operation == TRANSCRIBE else "out")
+        self._series = _series(provider, operation)
+        self._open = self._series.open
+        self._direction = self._series.audio
+        # Bytes per second of raw audio, worked out once (0: compressed, not counted).
+        width = audio.encoding.bytes_per_sample
+        self._bytes_per_second = width * audio.sample_rate_hz if width else 0
         self._started: float | None = None  # the first audio in, or the first text
         self._first_answer_seen = False
         self._completed = False
@@ -83,7 +113,7 @@ class SessionMetrics:
         else:
             # A session left before its final event: its caller stopped reading.
             outcome = "ok" if self._completed else "cancelled"
-        SESSIONS.labels(self._provider, self._operation, outcome).inc()
+        self._series.ended(outcome).inc()
 
     def audio_in(self, byte_count: int) -> None:
         """Audio handed to the provider to transcribe."""
@@ -95,9 +125,7 @@ class SessionMetrics:
         """A transcript (interim or final) from the provider."""
         if not self._first_answer_seen and self._started is not None:
             self._first_answer_seen = True
-            TIME_TO_FIRST_TRANSCRIPT.labels(self._provider).observe(
-                time.perf_counter() - self._started
-            )
+            self._series.first_transcript.observe(time.perf_counter() - self._started)
 
     def text_sent(self) -> None:
         """Text handed to the provider to speak."""
@@ -108,9 +136,7 @@ class SessionMetrics:
         """Synthesized audio from the provider."""
         if not self._first_answer_seen and self._started is not None:
             self._first_answer_seen = True
-            TIME_TO_FIRST_AUDIO.labels(self._provider, self._operation).observe(
-                time.perf_counter() - self._started
-            )
+            self._series.first_audio.observe(time.perf_counter() - self._started)
         self._count(byte_count)
 
     def completed(self) -> None:
@@ -118,6 +144,5 @@ class SessionMetrics:
         self._completed = True
 
     def _count(self, byte_count: int) -> None:
-        seconds = self._audio.seconds_of(byte_count)
-        if seconds:
-            self._direction.inc(seconds)
+        if self._bytes_per_second > 0 and byte_count:
+            self._direction.inc(byte_count / self._bytes_per_second)
