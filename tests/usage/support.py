@@ -1,21 +1,24 @@
-"""A test's view of the usage ledger: records written as the ledger writes them, callers of
+"""A test's view of the usage ledger: records written by the ledger's own writer, callers of
 several tenants and operators, and the sums the service should answer, computed here."""
 
 from __future__ import annotations
 
 import random
 import secrets
+import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from integration_api_proto.integration.v1 import UsageFilter
 from integration_api_proto.integration.v1.grpc_aio import OperationsServiceStub
 
 from integration_api.auth.tokens import mint_token
-from scripts.tools.usage_rows import UsageRow, write_usage
+from integration_api.store.usage_columns import SUMMED_COLUMNS
+from integration_api.store.usage_queries import UsageSums
+from integration_api.store.usage_records import UsageRow, write_usage_batch
 from tests.support.service import RunningService
 
 if TYPE_CHECKING:
@@ -32,7 +35,7 @@ class Ledger:
     connection: asyncpg.Connection[asyncpg.Record]
 
     async def write(self, rows: Sequence[UsageRow]) -> None:
-        await write_usage(self.connection, rows)
+        await write_usage_batch(self.connection, rows)
 
     def tenant(self, organization: str) -> Metadata:
         token = mint_token(
@@ -52,6 +55,31 @@ class Ledger:
             operator=True,
         )
         return (("authorization", f"Bearer {token}"),)
+
+
+# What a record a test builds holds unless it says otherwise (counts left out are unreported).
+_REQUIRED = ("occurred_at", "organization_id", "project_id", "provider", "operation")
+_UNSAID: dict[str, object] = {
+    "credential_id": "",
+    "route_id": "",
+    "model": "",
+    "voice": "",
+    "outcome": "ok",
+    "duration_seconds": 0.25,
+    "provider_request_id": "",
+    "cost_micros": Decimal(0),
+    "unpriced": False,
+}
+
+
+def row_with(**fields: object) -> UsageRow:
+    """The writer's row from the fields a test names (`_REQUIRED` at least), with a new id."""
+    missing = [name for name in _REQUIRED if name not in fields]
+    unknown = fields.keys() - set(UsageRow._fields)
+    if missing or unknown:
+        raise TypeError(f"row_with: missing {missing}, unknown {sorted(unknown)}")
+    values = {"id": uuid.uuid4(), **_UNSAID, **fields}
+    return UsageRow._make(values.get(name) for name in UsageRow._fields)
 
 
 def new_organization() -> str:
@@ -90,7 +118,7 @@ def random_rows(
         reported = rng.random() < 0.8
         route = rng.choice(shape.routes)
         rows.append(
-            UsageRow(
+            row_with(
                 occurred_at=start + offset,
                 organization_id=organization,
                 project_id=PROJECT,
@@ -118,56 +146,25 @@ def random_rows(
     return rows
 
 
-@dataclass
-class Expected:
-    """The sums the service must answer for a set of rows, computed from the rows alone."""
-
-    calls: int = 0
-    failed_calls: int = 0
-    unpriced_calls: int = 0
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    cache_write_input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    characters: int = 0
-    search_units: int = 0
-    audio_seconds_in: float = 0.0
-    audio_seconds_out: float = 0.0
-    duration_seconds: float = 0.0
-    cost: Decimal = field(default_factory=Decimal)
-
-    def add(self, row: UsageRow) -> None:
-        self.calls += 1
-        self.failed_calls += row.outcome != "ok"
-        self.unpriced_calls += row.unpriced
-        for name in (
-            "input_tokens",
-            "cached_input_tokens",
-            "cache_write_input_tokens",
-            "output_tokens",
-            "reasoning_tokens",
-            "characters",
-            "search_units",
-            "audio_seconds_in",
-            "audio_seconds_out",
-        ):
-            setattr(self, name, getattr(self, name) + (getattr(row, name) or 0))
-        self.duration_seconds += row.duration_seconds
-        self.cost += row.cost_micros
-
-    @property
-    def cost_micros(self) -> int:
-        return int(self.cost.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def sums_of(rows: Iterable[UsageRow]) -> UsageSums:
+    """The sums the service must answer for `rows`, added up from the rows alone."""
+    sums = UsageSums()
+    for row in rows:
+        sums.calls += 1
+        sums.failed_calls += row.outcome != "ok"
+        sums.unpriced_calls += row.unpriced
+        for name in SUMMED_COLUMNS:
+            setattr(sums, name, getattr(sums, name) + (getattr(row, name) or 0))
+    return sums
 
 
 def expected_groups(
     rows: Iterable[UsageRow], key: Callable[[UsageRow], tuple[str, ...]]
-) -> dict[tuple[str, ...], Expected]:
-    groups: dict[tuple[str, ...], Expected] = {}
+) -> dict[tuple[str, ...], UsageSums]:
+    groups: dict[tuple[str, ...], list[UsageRow]] = {}
     for row in rows:
-        groups.setdefault(key(row), Expected()).add(row)
-    return dict(sorted(groups.items()))
+        groups.setdefault(key(row), []).append(row)
+    return {group: sums_of(members) for group, members in sorted(groups.items())}
 
 
 def day_of(row: UsageRow) -> str:

@@ -12,8 +12,14 @@ import pytest
 from integration_api_proto.integration.v1 import ExportUsageRequest, UsageFilter
 
 from integration_api.ops.usage_query import EXPORT_PAGE
-from scripts.tools.usage_rows import UsageRow
-from tests.usage.support import PROJECT, Ledger, new_organization, random_rows, timestamp_filter
+from tests.usage.support import (
+    PROJECT,
+    Ledger,
+    new_organization,
+    random_rows,
+    row_with,
+    timestamp_filter,
+)
 
 FIELDS = [
     "id",
@@ -67,7 +73,7 @@ async def test_lines_carry_every_field_nulls_for_unreported_counts(ledger: Ledge
         organization,
         at - timedelta(days=1),
     )
-    priced = UsageRow(
+    priced = row_with(
         occurred_at=at,
         organization_id=organization,
         project_id=PROJECT,
@@ -85,7 +91,7 @@ async def test_lines_carry_every_field_nulls_for_unreported_counts(ledger: Ledge
         cost_micros=Decimal("3000.000000"),
         price_id=price_id,
     )
-    unpriced = UsageRow(
+    unpriced = row_with(
         occurred_at=at + timedelta(seconds=1),
         organization_id=organization,
         project_id=PROJECT,
@@ -176,7 +182,7 @@ async def test_five_thousand_records_stream_in_pages_none_lost_or_repeated(ledge
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     instants = [start + timedelta(seconds=index // 7) for index in range(5000)]
     rows = [
-        UsageRow(
+        row_with(
             occurred_at=instant,
             organization_id=organization,
             project_id=PROJECT,

@@ -14,8 +14,8 @@ from integration_api_proto.integration.v1 import (
 )
 
 from integration_api.ops.usage_query import MAX_GROUPS
-from scripts.tools.usage_rows import UsageRow
-from tests.usage.support import PROJECT, Ledger, new_organization, timestamp_filter
+from integration_api.store.usage_records import UsageRow
+from tests.usage.support import PROJECT, Ledger, new_organization, row_with, timestamp_filter
 
 HOUR_AGO = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 
@@ -31,7 +31,7 @@ def _row(organization: str, **fields: object) -> UsageRow:
         "output_tokens": 5,
     }
     values.update(fields)
-    return UsageRow(**values)  # type: ignore[arg-type]
+    return row_with(**values)
 
 
 def _range(**fields: str) -> UsageFilter:

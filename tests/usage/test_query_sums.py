@@ -15,15 +15,17 @@ from integration_api_proto.integration.v1 import (
     UsageTotals,
 )
 
-from scripts.tools.usage_rows import UsageRow
+from integration_api.ops.usage_query import rounded_micros
+from integration_api.store.usage_queries import FILTER_COLUMNS, UsageSums
+from integration_api.store.usage_records import UsageRow
 from tests.usage.support import (
     PROJECT,
-    Expected,
     Ledger,
     day_of,
     expected_groups,
     new_organization,
     random_rows,
+    sums_of,
     timestamp_filter,
     within,
 )
@@ -49,7 +51,7 @@ async def written(ledger: Ledger) -> Written:
     return Written(organization, start, rows)
 
 
-def assert_totals(totals: UsageTotals | None, expected: Expected) -> None:
+def assert_totals(totals: UsageTotals | None, expected: UsageSums) -> None:
     assert totals is not None
     assert (
         totals.calls,
@@ -74,7 +76,7 @@ def assert_totals(totals: UsageTotals | None, expected: Expected) -> None:
         expected.reasoning_tokens,
         expected.characters,
         expected.search_units,
-        expected.cost_micros,
+        rounded_micros(expected.cost_micros),
     )
     assert totals.audio_seconds_in == pytest.approx(expected.audio_seconds_in, rel=1e-9)
     assert totals.audio_seconds_out == pytest.approx(expected.audio_seconds_out, rel=1e-9)
@@ -116,9 +118,7 @@ async def test_any_range_sums_exactly_what_its_records_sum(
             ),
             metadata=ledger.operator(),
         )
-        expected = Expected()
-        for row in within(written.rows, start, end):
-            expected.add(row)
+        expected = sums_of(within(written.rows, start, end))
         assert len(answer.groups) == 1
         assert_totals(answer.groups[0].totals, expected)
         assert_totals(answer.total, expected)
@@ -187,13 +187,10 @@ async def test_each_grouping_matches_the_records(
     unasked = set(_KEYS) - set(group_by)
     for group in answer.groups:
         assert all(not any(_message_key(group, grouping)) for grouping in unasked)
-    total = Expected()
-    for row in rows:
-        total.add(row)
-    assert_totals(answer.total, total)
+    assert_totals(answer.total, sums_of(rows))
 
 
-@pytest.mark.parametrize("name", ["credential_id", "provider", "model", "operation", "route_id"])
+@pytest.mark.parametrize("name", FILTER_COLUMNS)
 async def test_each_filter_keeps_only_its_records(
     ledger: Ledger, written: Written, name: str
 ) -> None:
@@ -212,9 +209,6 @@ async def test_each_filter_keeps_only_its_records(
         ),
         metadata=ledger.operator(),
     )
-    total = Expected()
-    for row in within(written.rows, start, end):
-        if getattr(row, name) == value:
-            total.add(row)
+    total = sums_of(row for row in within(written.rows, start, end) if getattr(row, name) == value)
     assert 0 < total.calls < len(within(written.rows, start, end))
     assert_totals(answer.total, total)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from integration_api.principal import Tenant
 from integration_api.store.database import ConnectionPool
+from integration_api.store.usage_columns import RECORD_NAMES
 from integration_api.store.usage_records import UsageRow, write_usage_batch
 from integration_api.usage.ports import Cost
 from integration_api.usage.record import RouteAttribution
@@ -113,6 +114,4 @@ async def test_routes_and_credentials_are_keys_of_the_sums(
 
 
 def test_the_row_lists_the_columns_in_the_statement_order() -> None:
-    from integration_api.store import usage_records
-
-    assert UsageRow._fields == tuple(name for name, _ in usage_records._COLUMNS)
+    assert UsageRow._fields == RECORD_NAMES

@@ -18,7 +18,9 @@ from integration_api.database import Database
 from integration_api.errors import FailedPrecondition, InvalidArgument
 from integration_api.ops.access import visible_tenant
 from integration_api.principal import Principal
+from integration_api.store.usage_columns import EXPORTED_AS_IS
 from integration_api.store.usage_queries import (
+    FILTER_COLUMNS,
     GROUPINGS,
     RecordPosition,
     UsageGroupRow,
@@ -86,13 +88,8 @@ def _query(principal: Principal, selection: UsageSelection) -> UsageQuery:
         raise InvalidArgument.for_field(
             "filter.organization_id", "name both organization_id and project_id, or neither"
         ) from None
-    filters = {
-        "credential_id": selection.credential_id,
-        "provider": selection.provider,
-        "model": selection.model,
-        "operation": selection.operation,
-        "route_id": selection.route_id,
-    }
+    # The selection names each filter after the column it compares.
+    filters = {column: getattr(selection, column) for column in FILTER_COLUMNS}
     return UsageQuery(
         start=start,
         end=end,
@@ -112,35 +109,14 @@ def _groupings(names: Sequence[str]) -> list[str]:
 
 
 def record_json(record: asyncpg.Record) -> str:
-    """One record as the export's JSON object (usage.proto documents the fields)."""
+    """One record as the export's JSON object (usage.proto documents the fields), its fields in
+    the order the query reads them (`store/usage_queries.py`)."""
     occurred_at: datetime = record["occurred_at"]
     line: dict[str, object] = {
         "id": str(record["id"]),
         "occurred_at": occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }
-    for name in (
-        "organization_id",
-        "project_id",
-        "credential_id",
-        "route_id",
-        "route_target",
-        "provider",
-        "model",
-        "voice",
-        "operation",
-        "outcome",
-        "input_tokens",
-        "cached_input_tokens",
-        "cache_write_input_tokens",
-        "output_tokens",
-        "reasoning_tokens",
-        "audio_seconds_in",
-        "audio_seconds_out",
-        "characters",
-        "search_units",
-        "duration_seconds",
-        "provider_request_id",
-    ):
+    for name in EXPORTED_AS_IS:
         line[name] = record[name]
     line["cost_micros"] = exact_decimal(record["cost_micros"])
     if record["price_version"] is not None:

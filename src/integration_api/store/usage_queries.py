@@ -21,6 +21,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from integration_api.principal import Tenant
+from integration_api.store.usage_columns import (
+    EXPORTED_AS_IS,
+    HOURLY_SUMS,
+    INTEGER_SUMS,
+    RECORD_SUM,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -44,48 +50,6 @@ _HOURLY_KEY = {"day": "(hour AT TIME ZONE 'UTC')::date"}
 
 # Filters: the column each one compares for equality, in both tables.
 FILTER_COLUMNS = ("credential_id", "provider", "model", "operation", "route_id")
-
-_SUMS = (
-    "calls",
-    "failed_calls",
-    "unpriced_calls",
-    "input_tokens",
-    "cached_input_tokens",
-    "cache_write_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "audio_seconds_in",
-    "audio_seconds_out",
-    "characters",
-    "search_units",
-    "duration_seconds",
-    "cost_micros",
-)
-_INTEGER_SUMS = frozenset(
-    {
-        "calls",
-        "failed_calls",
-        "unpriced_calls",
-        "input_tokens",
-        "cached_input_tokens",
-        "cache_write_input_tokens",
-        "output_tokens",
-        "reasoning_tokens",
-        "characters",
-        "search_units",
-    }
-)
-# What one raw record adds to each sum: an unreported count adds nothing.
-_RECORD_SUM = {
-    "calls": "count(*)",
-    "failed_calls": "count(*) FILTER (WHERE outcome <> 'ok')",
-    "unpriced_calls": "count(*) FILTER (WHERE unpriced)",
-    **{
-        name: f"coalesce(sum({name}), 0)"
-        for name in _SUMS
-        if name not in ("calls", "failed_calls", "unpriced_calls")
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -137,7 +101,7 @@ class UsageSums:
     cost_micros: Decimal = field(default_factory=Decimal)
 
     def add(self, other: UsageSums) -> None:
-        for name in _SUMS:
+        for name in HOURLY_SUMS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -217,7 +181,7 @@ def _sums_statement(
     parts = []
     if plan.hours_from < plan.hours_to:
         keys = [f"{_HOURLY_KEY.get(column, column)} AS {column}" for column in columns]
-        sums = [f"sum({name}) AS {name}" for name in _SUMS]
+        sums = [f"sum({name}) AS {name}" for name in HOURLY_SUMS]
         parts.append(
             f"SELECT {', '.join([*keys, *sums])} FROM usage_hourly"  # noqa: S608 - composed from constants only
             f" WHERE hour >= {parameter(plan.hours_from)} AND hour < {parameter(plan.hours_to)}"
@@ -228,15 +192,15 @@ def _sums_statement(
         # lets the planner count the groups from the columns' statistics.
         day = f"{parameter(piece.start.astimezone(UTC).date())}::date" if "day" in columns else ""
         keys = [(day if column == "day" else column) + f" AS {column}" for column in columns]
-        sums = [f"{_RECORD_SUM[name]} * {int(piece.sign)} AS {name}" for name in _SUMS]
+        sums = [f"{RECORD_SUM[name]} * {int(piece.sign)} AS {name}" for name in HOURLY_SUMS]
         parts.append(
             f"SELECT {', '.join([*keys, *sums])} FROM usage_records"  # noqa: S608 - composed from constants only
             f" WHERE occurred_at >= {parameter(piece.start)}"
             f" AND occurred_at < {parameter(piece.end)}{conditions}{key_group}"
         )
     outer_sums = ", ".join(
-        f"coalesce(sum({name}), 0){'::bigint' if name in _INTEGER_SUMS else ''} AS {name}"
-        for name in _SUMS
+        f"coalesce(sum({name}), 0){'::bigint' if name in INTEGER_SUMS else ''} AS {name}"
+        for name in HOURLY_SUMS
     )
     outer_keys = ", ".join(columns)
     # Keys in code-point order, whatever the database's collation.
@@ -251,7 +215,7 @@ def _sums_statement(
 
 
 def _sums_of(record: asyncpg.Record) -> UsageSums:
-    return UsageSums(**{name: record[name] for name in _SUMS})
+    return UsageSums(**{name: record[name] for name in HOURLY_SUMS})
 
 
 _SUMS_SETTINGS = (
@@ -259,12 +223,15 @@ _SUMS_SETTINGS = (
     " SET LOCAL plan_cache_mode = force_custom_plan"
 )
 
-_RECORD_COLUMNS = (
-    "r.id, r.occurred_at, r.organization_id, r.project_id, r.credential_id, r.route_id,"
-    " r.route_target, r.provider, r.model, r.voice, r.operation, r.outcome, r.input_tokens,"
-    " r.cached_input_tokens, r.cache_write_input_tokens, r.output_tokens, r.reasoning_tokens,"
-    " r.audio_seconds_in, r.audio_seconds_out, r.characters, r.search_units, r.duration_seconds,"
-    " r.provider_request_id, r.cost_micros, p.version AS price_version"
+# An export's columns in its lines' order (ops/usage_query.record_json).
+_RECORD_COLUMNS = ", ".join(
+    (
+        "r.id",
+        "r.occurred_at",
+        *(f"r.{name}" for name in EXPORTED_AS_IS),
+        "r.cost_micros",
+        "p.version AS price_version",
+    )
 )
 
 

@@ -17,12 +17,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
+from integration_api.store.usage_columns import (
+    HOURLY_KEY,
+    HOURLY_SUMS,
+    RECORD_COLUMNS,
+    RECORD_NAMES,
+    RECORD_SUM,
+    SUMMED_COLUMNS,
+)
+
 if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool, DatabaseConnection
 
 
 class UsageRow(NamedTuple):
-    """One usage_records row as written (the columns of migration 0007, minus recorded_at).
+    """One usage_records row as written, its fields in `usage_columns.RECORD_COLUMNS` order.
 
     A tuple: made for every record off the request path, it must be cheap to build (a frozen
     dataclass of 26 fields costs several times more), and it is the statement's row as is.
@@ -56,89 +65,30 @@ class UsageRow(NamedTuple):
     unpriced: bool
 
 
-# (column, array type) in UsageRow's field order.
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("occurred_at", "timestamptz"),
-    ("id", "uuid"),
-    ("organization_id", "text"),
-    ("project_id", "text"),
-    ("credential_id", "text"),
-    ("route_id", "text"),
-    ("route_target", "smallint"),
-    ("provider", "text"),
-    ("model", "text"),
-    ("voice", "text"),
-    ("operation", "text"),
-    ("outcome", "text"),
-    ("input_tokens", "bigint"),
-    ("cached_input_tokens", "bigint"),
-    ("cache_write_input_tokens", "bigint"),
-    ("output_tokens", "bigint"),
-    ("reasoning_tokens", "bigint"),
-    ("audio_seconds_in", "float8"),
-    ("audio_seconds_out", "float8"),
-    ("characters", "bigint"),
-    ("search_units", "bigint"),
-    ("duration_seconds", "float8"),
-    ("provider_request_id", "text"),
-    ("cost_micros", "numeric"),
-    ("price_id", "bigint"),
-    ("unpriced", "boolean"),
+_NAMES = ", ".join(RECORD_NAMES)
+_ARRAYS = ", ".join(f"${index}::{kind}[]" for index, (_, kind) in enumerate(RECORD_COLUMNS, 1))
+_KEY = ", ".join(HOURLY_KEY)
+# What the hourly sums need of each inserted row.
+_RETURNED = ", ".join(("occurred_at", *HOURLY_KEY[1:], "outcome", "unpriced", *SUMMED_COLUMNS))
+_SUMMED = ",\n           ".join(f"{RECORD_SUM[name]} AS {name}" for name in HOURLY_SUMS)
+_ADDED = ",\n        ".join(
+    f"{name} = usage_hourly.{name} + EXCLUDED.{name}" for name in HOURLY_SUMS
 )
-_NAMES = ", ".join(name for name, _ in _COLUMNS)
-_ARRAYS = ", ".join(f"${index}::{kind}[]" for index, (_, kind) in enumerate(_COLUMNS, 1))
-
-# Summed per hour; the key is usage_hourly's primary key.
-_KEY = "hour, organization_id, project_id, credential_id, route_id, provider, model, operation"
-_SUMMED = (
-    "calls",
-    "failed_calls",
-    "unpriced_calls",
-    "input_tokens",
-    "cached_input_tokens",
-    "cache_write_input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "audio_seconds_in",
-    "audio_seconds_out",
-    "characters",
-    "search_units",
-    "duration_seconds",
-    "cost_micros",
-)
-_ADDED = ",\n        ".join(f"{name} = usage_hourly.{name} + EXCLUDED.{name}" for name in _SUMMED)
 
 WRITE_BATCH = f"""
 WITH inserted AS (
     INSERT INTO usage_records ({_NAMES})
     SELECT * FROM unnest({_ARRAYS})
     ON CONFLICT DO NOTHING
-    RETURNING occurred_at, organization_id, project_id, credential_id, route_id, provider,
-              model, operation, outcome, unpriced, input_tokens, cached_input_tokens,
-              cache_write_input_tokens, output_tokens, reasoning_tokens, audio_seconds_in,
-              audio_seconds_out, characters, search_units, duration_seconds, cost_micros
+    RETURNING {_RETURNED}
 ), summed AS (
     -- The hour in UTC whatever the session's time zone.
-    SELECT date_trunc('hour', occurred_at, 'UTC') AS hour, organization_id, project_id,
-           credential_id, route_id, provider, model, operation,
-           count(*) AS calls,
-           count(*) FILTER (WHERE outcome <> 'ok') AS failed_calls,
-           count(*) FILTER (WHERE unpriced) AS unpriced_calls,
-           coalesce(sum(input_tokens), 0) AS input_tokens,
-           coalesce(sum(cached_input_tokens), 0) AS cached_input_tokens,
-           coalesce(sum(cache_write_input_tokens), 0) AS cache_write_input_tokens,
-           coalesce(sum(output_tokens), 0) AS output_tokens,
-           coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
-           coalesce(sum(audio_seconds_in), 0) AS audio_seconds_in,
-           coalesce(sum(audio_seconds_out), 0) AS audio_seconds_out,
-           coalesce(sum(characters), 0) AS characters,
-           coalesce(sum(search_units), 0) AS search_units,
-           coalesce(sum(duration_seconds), 0) AS duration_seconds,
-           coalesce(sum(cost_micros), 0) AS cost_micros
+    SELECT date_trunc('hour', occurred_at, 'UTC') AS hour, {", ".join(HOURLY_KEY[1:])},
+           {_SUMMED}
     FROM inserted
     GROUP BY {_KEY}
 ), added AS (
-    INSERT INTO usage_hourly ({_KEY}, {", ".join(_SUMMED)})
+    INSERT INTO usage_hourly ({_KEY}, {", ".join(HOURLY_SUMS)})
     SELECT * FROM summed
     -- Every writer locks the rows it adds to in this order: no deadlock between replicas.
     ORDER BY {_KEY}
@@ -169,7 +119,7 @@ async def write_usage_batch(
 # against (scripts/bench --ledger), not used by the service.
 _WRITE_ONE = WRITE_BATCH.replace(
     f"SELECT * FROM unnest({_ARRAYS})",  # noqa: S608 - composed from constants only
-    "VALUES (" + ", ".join(f"${i}::{kind}" for i, (_, kind) in enumerate(_COLUMNS, 1)) + ")",
+    "VALUES (" + ", ".join(f"${i}::{kind}" for i, (_, kind) in enumerate(RECORD_COLUMNS, 1)) + ")",
 )
 
 
