@@ -6,12 +6,16 @@ Kept out of a conftest so each module names what it uses (`from ... import servi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import grpc
 import pytest
 
+from integration_api.usage.ports import BUDGET_EXCEEDED
 from integration_api.usage.record import UsageRecord
+from tests.credentials.helpers import error_info
 from tests.support.databases import fresh_database
 from tests.support.service import RunningService
 from tests.support.usage import CapturingLedger, RefusingBudgets, metered_service
@@ -63,3 +67,21 @@ def secrets_absent(records: list[UsageRecord], *secrets: str) -> None:
     for secret in secrets:
         if secret:
             assert secret not in shown and secret[-12:] not in shown
+
+
+async def one_record(ledger: CapturingLedger) -> UsageRecord:
+    """The one record the test's call left, once the ledger has it."""
+    (record,) = await ledger.settled(1)
+    return record
+
+
+async def no_record(ledger: CapturingLedger) -> None:
+    """Still no record a moment after the call: a call refused before any provider is not usage."""
+    await asyncio.sleep(0.1)
+    assert ledger.records == []
+
+
+def refused_by_budget(error: grpc.aio.AioRpcError | None) -> None:
+    assert error is not None
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert error_info(error).reason == BUDGET_EXCEEDED

@@ -23,7 +23,14 @@ from tests.calls.accounts import CallAccount, call_accounts
 from tests.calls.support import ANSWER_URL, Calls, place_request, refused, stream
 from tests.support.service import RunningService
 from tests.support.usage import DEFAULT_TENANT, CapturingLedger, RefusingBudgets
-from tests.usage.records_support import budgets, fresh_usage, ledger, secrets_absent, service
+from tests.usage.records_support import (
+    budgets,
+    fresh_usage,
+    ledger,
+    one_record,
+    secrets_absent,
+    service,
+)
 
 __all__ = ["budgets", "fresh_usage", "ledger", "service"]
 
@@ -75,7 +82,7 @@ async def test_a_refused_action_is_recorded_with_its_status(
         grpc.StatusCode.NOT_FOUND,
         "CALL_NOT_FOUND",
     )
-    (record,) = await ledger.settled(1)
+    record = await one_record(ledger)
     assert (record.operation, record.outcome) == (GET_CALL, "not_found")
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import grpc
 import pytest
 from integration_api_proto.integration.v1 import ChatRequest
 from integration_api_proto.integration.v1.grpc_aio import LlmServiceStub
 
 from integration_api.principal import Tenant
-from integration_api.usage.record import CHAT, UsageRecord
-from tests.credentials.helpers import error_info
+from integration_api.usage.record import CHAT
 from tests.fakes.replay import Reply
 from tests.llm.support import Answer, chat, user_says
 from tests.llm.upstreams import DEFAULT_MODELS, Upstream, upstreams
@@ -26,6 +24,9 @@ from tests.usage.records_support import (
     budgets,
     fresh_usage,
     ledger,
+    no_record,
+    one_record,
+    refused_by_budget,
     secrets_absent,
     service,
 )
@@ -49,9 +50,13 @@ def request_for(upstream: Upstream) -> ChatRequest:
     return ChatRequest(credential_id=upstream.credential_id, messages=user_says())
 
 
-async def one_record(ledger: CapturingLedger) -> UsageRecord:
-    (record,) = await ledger.settled(1)
-    return record
+async def chat_answered(
+    llm: LlmServiceStub, service: RunningService, upstream: Upstream, reply: str | Reply
+) -> Answer:
+    """One chat through `upstream`, whose provider answers with `reply`."""
+    upstream.reset()
+    upstream.replay.play(reply)
+    return await chat(llm, service, request_for(upstream))
 
 
 async def test_a_chat_records_its_tokens_model_request_id_and_time(
@@ -61,10 +66,8 @@ async def test_a_chat_records_its_tokens_model_request_id_and_time(
     chat_upstreams: dict[str, Upstream],
 ) -> None:
     upstream = chat_upstreams["openai"]
-    upstream.reset()
-    upstream.replay.play("text.sse")
     window = Window()
-    answer = await chat(llm, service, request_for(upstream))
+    answer = await chat_answered(llm, service, upstream, "text.sse")
     window.close()
     assert answer.error is None
     record = await one_record(ledger)
@@ -91,9 +94,7 @@ async def test_prompt_cache_reads_and_writes_are_recorded_apart(
     chat_upstreams: dict[str, Upstream],
 ) -> None:
     upstream = chat_upstreams["anthropic"]
-    upstream.reset()
-    upstream.replay.play("prompt_cache.sse")
-    answer = await chat(llm, service, request_for(upstream))
+    answer = await chat_answered(llm, service, upstream, "prompt_cache.sse")
     assert answer.error is None
     record = await one_record(ledger)
 
@@ -112,9 +113,7 @@ async def test_reasoning_tokens_are_recorded(
     chat_upstreams: dict[str, Upstream],
 ) -> None:
     upstream = chat_upstreams["gemini"]
-    upstream.reset()
-    upstream.replay.play("thinking.sse")
-    answer = await chat(llm, service, request_for(upstream))
+    answer = await chat_answered(llm, service, upstream, "thinking.sse")
     assert answer.error is None
     record = await one_record(ledger)
 
@@ -131,9 +130,7 @@ async def test_a_failed_call_is_recorded_once_after_its_retries(
     chat_upstreams: dict[str, Upstream],
 ) -> None:
     upstream = chat_upstreams["openai"]
-    upstream.reset()
-    upstream.replay.play("server_error.http")
-    answer = await chat(llm, service, request_for(upstream))
+    answer = await chat_answered(llm, service, upstream, "server_error.http")
     assert answer.error is not None
     record = await one_record(ledger)
 
@@ -150,10 +147,8 @@ async def test_a_stream_broken_before_its_end_is_recorded_with_what_reached_the_
     chat_upstreams: dict[str, Upstream],
 ) -> None:
     upstream = chat_upstreams["openai"]
-    upstream.reset()
     # Every event but the end marker ([DONE]), the usage included, then a reset connection.
-    upstream.replay.play(Reply("text.sse", reset_after_events=12))
-    answer = await chat(llm, service, request_for(upstream))
+    answer = await chat_answered(llm, service, upstream, Reply("text.sse", reset_after_events=12))
     record = await one_record(ledger)
 
     assert answer.error is not None and not answer.finishes
@@ -201,13 +196,10 @@ async def test_a_call_refused_by_its_credential_budget_is_not_usage(
     budgets.spent_credentials.add(upstream.credential_id)
     answer = await chat(llm, service, request_for(upstream))
 
-    assert answer.error is not None
-    assert answer.error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert error_info(answer.error).reason == "BUDGET_EXCEEDED"
+    refused_by_budget(answer.error)
     assert upstream.replay.fake.requests == []
     assert budgets.asked == [(DEFAULT_TENANT, upstream.credential_id)]
-    await asyncio.sleep(0.1)
-    assert ledger.records == []
+    await no_record(ledger)
 
 
 async def test_a_tenant_whose_budget_is_spent_is_refused_and_others_are_not(
@@ -218,10 +210,8 @@ async def test_a_tenant_whose_budget_is_spent_is_refused_and_others_are_not(
     chat_upstreams: dict[str, Upstream],
 ) -> None:
     upstream = chat_upstreams["openai"]
-    upstream.reset()
-    upstream.replay.play("text.sse")
     budgets.spent_tenants.add(Tenant("org-other", "project-other"))
-    answer = await chat(llm, service, request_for(upstream))
+    answer = await chat_answered(llm, service, upstream, "text.sse")
 
     assert answer.error is None
     assert len(await ledger.settled(1)) == 1

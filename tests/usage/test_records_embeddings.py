@@ -4,16 +4,14 @@ recorded once, a budget refusal not at all."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import grpc
 import pytest
-from integration_api_proto.integration.v1 import EmbedRequest, RerankRequest
+from integration_api_proto.integration.v1 import EmbedRequest, RerankRequest, RerankResponse
 from integration_api_proto.integration.v1.grpc_aio import EmbeddingServiceStub
 
 from integration_api.usage.record import EMBED, RERANK
-from tests.credentials.helpers import error_info
 from tests.fakes.replay_rerank import tokens_of
 from tests.llm.upstreams import EMBEDDING_MODELS, RERANK_MODELS, Upstream, upstreams
 from tests.support.service import RunningService
@@ -23,6 +21,9 @@ from tests.usage.records_support import (
     budgets,
     fresh_usage,
     ledger,
+    no_record,
+    one_record,
+    refused_by_budget,
     secrets_absent,
     service,
 )
@@ -45,6 +46,19 @@ def embeddings(service: RunningService) -> EmbeddingServiceStub:
     return EmbeddingServiceStub(service.channel)
 
 
+def rerank(
+    embeddings: EmbeddingServiceStub, service: RunningService, upstream: Upstream, model: str = ""
+) -> Awaitable[RerankResponse]:
+    """The rerank of DOCUMENTS for QUERY through `upstream` (`model` "": its default)."""
+    return embeddings.rerank(
+        RerankRequest(
+            credential_id=upstream.credential_id, model=model, query=QUERY, documents=DOCUMENTS
+        ),
+        metadata=service.auth(),
+        timeout=10,
+    )
+
+
 async def test_an_embedding_records_its_input_tokens_and_model(
     embeddings: EmbeddingServiceStub,
     service: RunningService,
@@ -61,7 +75,7 @@ async def test_an_embedding_records_its_input_tokens_and_model(
         timeout=10,
     )
     window.close()
-    (record,) = await ledger.settled(1)
+    record = await one_record(ledger)
 
     assert response.usage is not None
     assert record.input_tokens == response.usage.input_tokens == 7
@@ -84,17 +98,8 @@ async def test_a_cohere_rerank_records_the_search_units_it_billed(
 ) -> None:
     upstream = replays["cohere"]
     upstream.reset()
-    await embeddings.rerank(
-        RerankRequest(
-            credential_id=upstream.credential_id,
-            model=RERANK_MODELS["cohere"],
-            query=QUERY,
-            documents=DOCUMENTS,
-        ),
-        metadata=service.auth(),
-        timeout=10,
-    )
-    (record,) = await ledger.settled(1)
+    await rerank(embeddings, service, upstream, RERANK_MODELS["cohere"])
+    record = await one_record(ledger)
 
     assert (record.operation, record.provider, record.outcome) == (RERANK, "cohere", "ok")
     assert record.search_units == 1
@@ -110,17 +115,8 @@ async def test_a_token_counted_rerank_records_its_tokens(
 ) -> None:
     upstream = replays["voyageai"]
     upstream.reset()
-    await embeddings.rerank(
-        RerankRequest(
-            credential_id=upstream.credential_id,
-            model=RERANK_MODELS["voyageai"],
-            query=QUERY,
-            documents=DOCUMENTS,
-        ),
-        metadata=service.auth(),
-        timeout=10,
-    )
-    (record,) = await ledger.settled(1)
+    await rerank(embeddings, service, upstream, RERANK_MODELS["voyageai"])
+    record = await one_record(ledger)
 
     assert record.input_tokens == tokens_of(QUERY, DOCUMENTS)
     assert record.search_units is None
@@ -136,17 +132,8 @@ async def test_a_failed_rerank_is_recorded_once_with_its_status(
     upstream.reset()
     upstream.replay.play("server_error.http")
     with pytest.raises(grpc.aio.AioRpcError) as failure:
-        await embeddings.rerank(
-            RerankRequest(
-                credential_id=upstream.credential_id,
-                model=RERANK_MODELS["voyageai"],
-                query=QUERY,
-                documents=DOCUMENTS,
-            ),
-            metadata=service.auth(),
-            timeout=10,
-        )
-    (record,) = await ledger.settled(1)
+        await rerank(embeddings, service, upstream, RERANK_MODELS["voyageai"])
+    record = await one_record(ledger)
 
     assert record.outcome == failure.value.code().name.lower() == "unavailable"
     assert record.input_tokens is None and record.search_units is None
@@ -172,21 +159,11 @@ async def test_an_embedding_refused_by_a_budget_reaches_no_provider_and_is_not_u
             metadata=service.auth(),
             timeout=10,
         ),
-        embeddings.rerank(
-            RerankRequest(
-                credential_id=replays["cohere"].credential_id,
-                query=QUERY,
-                documents=DOCUMENTS,
-            ),
-            metadata=service.auth(),
-            timeout=10,
-        ),
+        rerank(embeddings, service, replays["cohere"]),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as refusal:
             await call
-        assert refusal.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert error_info(refusal.value).reason == "BUDGET_EXCEEDED"
+        refused_by_budget(refusal.value)
 
     assert upstream.replay.fake.requests == []
-    await asyncio.sleep(0.1)
-    assert ledger.records == []
+    await no_record(ledger)

@@ -5,11 +5,9 @@ before any target, with BUDGET_EXCEEDED."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
-import grpc
 import pytest
 from integration_api_proto.integration.v1 import ChatRequest, EmbedRequest
 from integration_api_proto.integration.v1.grpc_aio import (
@@ -19,7 +17,6 @@ from integration_api_proto.integration.v1.grpc_aio import (
 )
 
 from integration_api.usage.record import CHAT, EMBED, ROUTE_ATTEMPT, SYNTHESIZE, RouteAttribution
-from tests.credentials.helpers import error_info
 from tests.failover.flaky_provider import FlakyProvider
 from tests.failover.support import (
     MODEL,
@@ -34,7 +31,16 @@ from tests.llm.support import chat, user_says
 from tests.speech.test_routes import Upstreams, synthesize
 from tests.support.service import RunningService
 from tests.support.usage import DEFAULT_TENANT, CapturingLedger, RefusingBudgets
-from tests.usage.records_support import budgets, fresh_usage, ledger, secrets_absent, service
+from tests.usage.records_support import (
+    budgets,
+    fresh_usage,
+    ledger,
+    no_record,
+    one_record,
+    refused_by_budget,
+    secrets_absent,
+    service,
+)
 
 __all__ = ["budgets", "fresh_usage", "ledger", "service"]
 
@@ -102,7 +108,7 @@ async def test_a_target_whose_credential_budget_is_spent_is_skipped(
     budgets.spent_credentials.add(first.credential_id)
     answer = await chat_through(service, route_id)
     report = report_of(answer)
-    (record,) = await ledger.settled(1)
+    record = await one_record(ledger)
 
     assert outcomes(report) == [(0, "SKIPPED_UNAVAILABLE"), (1, "ANSWERED")]
     assert report.attempts[0].reason == "BUDGET_EXCEEDED"
@@ -121,13 +127,10 @@ async def test_a_tenant_whose_budget_is_spent_is_refused_before_any_target(
     budgets.spent_tenants.add(DEFAULT_TENANT)
     answer = await chat_through(service, route_id)
 
-    assert answer.error is not None
-    assert answer.error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert error_info(answer.error).reason == "BUDGET_EXCEEDED"
+    refused_by_budget(answer.error)
     assert first.provider.chat_requests == second.provider.chat_requests == 0
     assert budgets.asked == [(DEFAULT_TENANT, "")]
-    await asyncio.sleep(0.1)
-    assert ledger.records == []
+    await no_record(ledger)
 
 
 async def test_each_attempt_of_a_routed_embedding_is_a_record(
