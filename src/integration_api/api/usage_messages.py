@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from integration_api_proto.integration.v1 import (
     GetUsageResponse,
@@ -15,6 +16,7 @@ from integration_api_proto.integration.v1 import (
 
 from integration_api.errors import InvalidArgument
 from integration_api.ops.usage_query import UsageReport, UsageSelection, rounded_micros
+from integration_api.store.usage_columns import HOURLY_SUMS
 from integration_api.store.usage_queries import UsageGroupRow, UsageSums
 
 _GROUPINGS = {
@@ -56,22 +58,10 @@ def groupings_from_message(group_by: Sequence[UsageGrouping]) -> list[str]:
 
 
 def usage_totals_message(sums: UsageSums) -> UsageTotals:
-    return UsageTotals(
-        calls=sums.calls,
-        failed_calls=sums.failed_calls,
-        input_tokens=sums.input_tokens,
-        cached_input_tokens=sums.cached_input_tokens,
-        cache_write_input_tokens=sums.cache_write_input_tokens,
-        output_tokens=sums.output_tokens,
-        reasoning_tokens=sums.reasoning_tokens,
-        audio_seconds_in=sums.audio_seconds_in,
-        audio_seconds_out=sums.audio_seconds_out,
-        characters=sums.characters,
-        search_units=sums.search_units,
-        cost_micros=rounded_micros(sums.cost_micros),
-        unpriced_calls=sums.unpriced_calls,
-        duration_seconds=sums.duration_seconds,
-    )
+    # Each sum under its column's name; cost rounded once, here where it is reported.
+    fields: dict[str, Any] = {name: getattr(sums, name) for name in HOURLY_SUMS}
+    fields["cost_micros"] = rounded_micros(sums.cost_micros)
+    return UsageTotals(**fields)
 
 
 def _key(row: UsageGroupRow, column: str) -> str:
