@@ -11,6 +11,9 @@ On a fresh database (BENCH_POSTGRES_DSN, default the local server):
    PostgreSQL; each makes its `UsageRecord` and hands it to `record()`, timed one by one:
    p50, p99 and the largest, in milliseconds (the target is 0.1 ms at p99); and how late a
    10 ms timer fires meanwhile (how long the flusher holds the event loop the calls share).
+4. The price probe a flush runs before pricing its batch (when a record in it started after
+   the table was last loaded): milliseconds per probe, beside a full reload of the table with
+   the shipped defaults in it.
 
     ./scripts/bench --ledger [--records 100000] [--rate 2000] [--seconds 10]
 """
@@ -26,8 +29,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from integration_api.principal import Tenant
+from integration_api.providers.registry import DEFAULT_PRICES
 from integration_api.store.database import ConnectionPool, create_pool
 from integration_api.store.migrate import apply_migrations
+from integration_api.store.usage_prices import PriceRepository
 from integration_api.store.usage_records import (
     UsageRow,
     write_usage_batch,
@@ -35,6 +40,7 @@ from integration_api.store.usage_records import (
 )
 from integration_api.usage.ledger import BatchingLedger, LedgerSettings
 from integration_api.usage.ports import Cost
+from integration_api.usage.price_book import seeded
 from integration_api.usage.record import CHAT, OK, UsageRecord
 from integration_api.usage.rows import usage_row
 from scripts.tools.bench_processes import fresh_database
@@ -169,6 +175,27 @@ async def _idle_lateness(seconds: float) -> None:
     )
 
 
+async def _price_probe(pool: ConnectionPool, repeats: int) -> None:
+    repository = PriceRepository(pool)
+    await repository.seed(seeded(DEFAULT_PRICES))
+    probes: list[float] = []
+    reloads: list[float] = []
+    versions = 0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await repository.state()
+        probes.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        rows, _state = await repository.every_version()
+        reloads.append(time.perf_counter() - started)
+        versions = len(rows)
+    print(
+        f"price probe before a batch (at most one per flush; median of {repeats}, ms): "
+        f"probe {_ms(statistics.median(probes))}  p99 {_ms(sorted(probes)[int(repeats * 0.99)])}"
+        f"; a full reload of {versions} versions {_ms(statistics.median(reloads))}"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ledger", action="store_true", help="(selects this benchmark)")
@@ -192,6 +219,7 @@ async def main() -> None:
             await _throughput(pool, options.batch, options.records)
             await _added_time(pool, options.batch, options.rate, options.seconds)
             await _idle_lateness(min(options.seconds, 5.0))
+            await _price_probe(pool, repeats=200)
         finally:
             await pool.close()
 

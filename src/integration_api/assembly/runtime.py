@@ -153,6 +153,7 @@ def create_ledger(
         write,
         pricer=prices,
         pricer_ready=prices.wait_loaded,
+        pricer_fresh=prices.fresh_for,
         settings=LedgerSettings(
             buffer_records=usage.buffer_records,
             batch_records=usage.batch_records,

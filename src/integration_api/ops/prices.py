@@ -1,8 +1,10 @@
 """SetPrice and ListPrices: operators version the price table, anyone reads it.
 
 A new price is a new version of its provider and model, in force from `effective_from` on (at
-least 60 s ahead, by default the first whole minute that is): records already written keep the
-cost they were written with, and every replica holds the new price before its first instant.
+least 1 s ahead, by default the first whole second that is): records already written keep the
+cost they were written with, and every replica prices with it from its first instant (each
+checks its table is current before pricing a batch; the lead covers the commit becoming
+visible and clock skew up to 1 s between the service and the database).
 Each change is audited (`price.set`) with the figures it replaces and the new ones.
 """
 
@@ -159,7 +161,7 @@ class PriceOperations:
                 FieldViolation(
                     "price.effective_from",
                     f"must be at least {lead} s from now (the past is never repriced); "
-                    "leave it unset for the first whole minute that is",
+                    "leave it unset for the first whole second that is",
                 )
             )
         if violations:

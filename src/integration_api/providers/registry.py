@@ -17,9 +17,12 @@ from integration_api.errors import InvalidArgument
 from integration_api.llm.ports import ChatModel
 from integration_api.providers.anthropic import prices as anthropic_prices
 from integration_api.providers.anthropic import provider as anthropic
+from integration_api.providers.assemblyai import prices as assemblyai_prices
 from integration_api.providers.assemblyai import provider as assemblyai
 from integration_api.providers.aws import provider as aws
+from integration_api.providers.cartesia import prices as cartesia_prices
 from integration_api.providers.cartesia import provider as cartesia
+from integration_api.providers.cohere import prices as cohere_prices
 from integration_api.providers.cohere import provider as cohere
 from integration_api.providers.declaration import (
     ConfigCheck as ConfigCheck,
@@ -33,9 +36,12 @@ from integration_api.providers.declaration import (
 from integration_api.providers.declaration import (
     SecretCheck as SecretCheck,
 )
+from integration_api.providers.deepgram import prices as deepgram_prices
 from integration_api.providers.deepgram import provider as deepgram
+from integration_api.providers.elevenlabs import prices as elevenlabs_prices
 from integration_api.providers.elevenlabs import provider as elevenlabs
 from integration_api.providers.exotel import provider as exotel
+from integration_api.providers.google import prices as google_prices
 from integration_api.providers.google import provider as google
 from integration_api.providers.http_client import ProviderClient
 from integration_api.providers.identity import provider as identity
@@ -46,6 +52,7 @@ from integration_api.providers.replicate import provider as replicate
 from integration_api.providers.telnyx import provider as telnyx
 from integration_api.providers.twilio import provider as twilio
 from integration_api.providers.vonage import provider as vonage
+from integration_api.providers.voyage import prices as voyage_prices
 from integration_api.providers.voyage import provider as voyage
 from integration_api.telephony.call_ports import CallControl
 from integration_api.telephony.webhooks import UnsignedWebhooks, WebhookChecker
@@ -78,8 +85,20 @@ PROVIDERS: dict[str, ProviderSpec] = {
 }
 
 # The prices shipped as defaults, each folder's from its `prices.py`: seeded at start for each
-# provider and model the price table has no row for. Only figures the providers publish.
-DEFAULT_PRICES: tuple[ShippedPrice, ...] = (*openai_prices.PRICES, *anthropic_prices.PRICES)
+# provider and model the price table has no row for. Only list prices read on the provider's
+# own pages or, where those were out of reach, that two independent pages agree on (each note
+# names what was read, and each file's docstring what it leaves out and why).
+DEFAULT_PRICES: tuple[ShippedPrice, ...] = (
+    *openai_prices.PRICES,
+    *anthropic_prices.PRICES,
+    *google_prices.PRICES,
+    *cohere_prices.PRICES,
+    *voyage_prices.PRICES,
+    *deepgram_prices.PRICES,
+    *assemblyai_prices.PRICES,
+    *elevenlabs_prices.PRICES,
+    *cartesia_prices.PRICES,
+)
 
 # Where each declared id's key may go without an `EGRESS_ALLOW` entry (see `egress_hosts`).
 PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {

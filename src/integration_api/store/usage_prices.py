@@ -5,8 +5,11 @@ latest version (a version is the previous one plus one for its provider and mode
 defaults seeded by many replicas starting at once land exactly once. Prices change rarely: one
 lock for the whole table costs nothing and cannot deadlock.
 
-Times are UTC. A new price takes effect no earlier than `MIN_LEAD` after it is set, so every
-replica (each reloads the table at least every 15 s) prices with it from its first instant.
+Times are UTC. A new price takes effect no earlier than `MIN_LEAD` (1 s) after it is set: each
+replica checks, before pricing a batch, that its table was loaded after the newest record in it
+started (`latest_id`), and the lead covers the commit becoming visible and clock skew up to 1 s
+between a replica and the database. The lock also makes ids grow in commit order, so the
+largest id names the table's content.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from integration_api.store.database import ConnectionPool, DatabaseConnection
 
 PRICES_LOCK_KEY = advisory_key("integration-api/usage-prices")
-MIN_LEAD = timedelta(seconds=60)
+MIN_LEAD = timedelta(seconds=1)
 DEFAULT_SOURCE = "default"
 OPERATOR_SOURCE = "operator"
 
@@ -84,10 +87,18 @@ class NewPrice:
 
 
 def default_effective_from(now: datetime) -> datetime:
-    """The first whole minute at least `MIN_LEAD` after `now` (UTC)."""
+    """The first whole second at least `MIN_LEAD` after `now` (UTC)."""
     earliest = now.astimezone(UTC) + MIN_LEAD
-    minutes = math.ceil(earliest.timestamp() / 60)
-    return datetime.fromtimestamp(minutes * 60, UTC)
+    return datetime.fromtimestamp(math.ceil(earliest.timestamp()), UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TableState:
+    """What the table held at a time: its largest id (0 when empty) and the database's `now()`
+    read no later than the rows were (so every commit before `read_at` is in them)."""
+
+    latest_id: int
+    read_at: datetime
 
 
 def _row(record: asyncpg.Record) -> StoredPrice:
@@ -127,6 +138,8 @@ UNION ALL
 SELECT * FROM usage_prices WHERE {_FILTER} AND effective_from > $3
 ORDER BY provider, model, effective_from, version"""  # noqa: S608 - composed from constants only
 
+_STATE = "SELECT coalesce(max(id), 0) AS latest_id, now() AS read_at FROM usage_prices"
+
 _HISTORY = f"""
 SELECT * FROM usage_prices WHERE {_FILTER}
 ORDER BY provider, model, effective_from, version"""  # noqa: S608 - composed from constants only
@@ -149,13 +162,25 @@ class PriceRepository:
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
-    async def every_version(self) -> list[StoredPrice]:
-        """The whole table (a few rows per model): what the in-memory price book holds."""
-        async with self._pool.acquire() as connection:
+    async def every_version(self) -> tuple[list[StoredPrice], TableState]:
+        """The whole table (a few rows per model): what the in-memory price book holds, and
+        the state it was read in."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            # now() is the transaction's start: the rows' snapshot is taken after it.
+            read_at = await connection.fetchval("SELECT now()")
             records = await connection.fetch(
                 "SELECT * FROM usage_prices ORDER BY provider, model, effective_from, version"
             )
-        return [_row(record) for record in records]
+        rows = [_row(record) for record in records]
+        latest = max((row.id for row in rows), default=0)
+        return rows, TableState(latest_id=latest, read_at=read_at.astimezone(UTC))
+
+    async def state(self) -> TableState:
+        """The table's largest id and the time it was read: one index lookup."""
+        async with self._pool.acquire() as connection:
+            record = await connection.fetchrow(_STATE)
+        assert record is not None
+        return TableState(latest_id=record["latest_id"], read_at=record["read_at"].astimezone(UTC))
 
     async def listing(
         self, provider: str, model: str, *, include_history: bool, now: datetime

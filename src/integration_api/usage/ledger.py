@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -70,12 +71,16 @@ class BatchingLedger:
         settings: LedgerSettings | None = None,
         listeners: Sequence[WrittenListener] = (),
         pricer_ready: Callable[[], Awaitable[None]] | None = None,
+        pricer_fresh: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._write = write
         self._pricer = pricer
         # Awaited before the first record is priced: a price table still loading would price
         # records as unpriced, and a record is priced once, for good.
         self._pricer_ready = pricer_ready
+        # Awaited before each batch is priced, with the newest start in it: a price set on
+        # another replica is in force from its effective_from on, not from the next reload.
+        self._pricer_fresh = pricer_fresh
         self._settings = settings or LedgerSettings()
         self._listeners = list(listeners)
         self._buffer: deque[UsageRecord] = deque()
@@ -184,6 +189,10 @@ class BatchingLedger:
         flight never wait behind a whole batch's pricing.
         """
         count = min(self._batch_size, len(self._buffer))
+        if self._pricer_fresh is not None and count:
+            # Only this task takes from the buffer (others append): these are the batch's records.
+            newest = max(record.started_at for record in itertools.islice(self._buffer, count))
+            await self._pricer_fresh(newest)
         for index, row_id in enumerate(new_ids(count)):
             if index and index % _SLICE == 0:
                 await asyncio.sleep(0)

@@ -2,9 +2,16 @@
 
 At start the book seeds the shipped defaults (each provider and model with no row yet) and
 loads the whole table, retrying until the database answers; then it reloads every
-`refresh_seconds` (15 s; a new price takes effect at least 60 s after it is set, so every
-replica holds it before its first instant). The process that sets a price reloads at once.
-`cost` reads the table last loaded: a reload replaces it whole, so a record never waits.
+`refresh_seconds` (15 s, for listings and idle processes). The process that sets a price reloads
+at once. `cost` reads the table last loaded: a reload replaces it whole, so a record never waits.
+
+Pricing does not wait for the periodic reload: before the ledger prices a batch it calls
+`fresh_for` with the newest start in it. A table loaded after that start (by the database's
+clock) is used as it is; otherwise one probe reads the table's largest id (the table is
+append-only, so that id names its content) and the table is reloaded only if it changed. A new
+price is in force at least 1 s after it is set (`MIN_LEAD`), which covers its commit becoming
+visible and clock skew up to 1 s between the replicas and the database: every replica prices
+with it from its first instant. Under steady traffic the probe runs at most once per flush.
 """
 
 from __future__ import annotations
@@ -19,7 +26,12 @@ from prometheus_client import Counter, Gauge
 from integration_api.database import Database
 from integration_api.errors import Unavailable
 from integration_api.store.database import database_unreachable
-from integration_api.store.usage_prices import DEFAULT_SOURCE, NewPrice, PriceRepository
+from integration_api.store.usage_prices import (
+    DEFAULT_SOURCE,
+    NewPrice,
+    PriceRepository,
+    TableState,
+)
 from integration_api.usage.ports import Cost
 from integration_api.usage.pricing import PriceTable, ShippedPrice
 from integration_api.usage.record import UsageRecord
@@ -34,6 +46,12 @@ RETRY_SECONDS = 1.0
 PRICE_RELOADS = Counter(
     "integration_api_usage_price_reloads",
     "Reloads of the price table from the database, by outcome (ok, failed).",
+    ["outcome"],
+)
+PRICE_PROBES = Counter(
+    "integration_api_usage_price_probes",
+    "Probes of the price table before pricing a batch, by outcome (unchanged, changed: the "
+    "table was reloaded, failed: the batch was priced with the table held).",
     ["outcome"],
 )
 PRICE_VERSIONS = Gauge(
@@ -76,6 +94,9 @@ class PriceBook:
         self._defaults = seeded(defaults)
         self._refresh_seconds = refresh_seconds
         self._table = PriceTable(())
+        self._state: TableState | None = None
+        # One load or probe at a time, so a slower one never replaces a newer table.
+        self._load_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._first_load_lock = asyncio.Lock()
@@ -101,11 +122,47 @@ class PriceBook:
                 log.info("default prices seeded", written=written)
         await self.reload()
 
+    @property
+    def loaded_at(self) -> float | None:
+        """When (database clock, seconds since the epoch) the table held was known current."""
+        return None if self._state is None else self._state.read_at.timestamp()
+
     async def reload(self) -> None:
-        rows = await PriceRepository(self._database.pool).every_version()
+        async with self._load_lock:
+            await self._load()
+
+    async def _load(self) -> None:
+        rows, state = await PriceRepository(self._database.pool).every_version()
         self._table = PriceTable(rows)
+        self._state = state
         PRICE_VERSIONS.set(len(rows))
         self._ready.set()
+
+    async def fresh_for(self, started_at: float) -> None:
+        """Makes sure the table held was current when a record started at `started_at` (seconds
+        since the epoch): nothing to do when it was loaded later, else one probe, and a reload
+        only if the table changed. Never raises: when the database cannot answer, the table
+        held prices the batch (the periodic reload keeps it at most `refresh_seconds` old)."""
+        if self._current_at(started_at):
+            return
+        async with self._load_lock:
+            if self._current_at(started_at):
+                return
+            try:
+                probe = await PriceRepository(self._database.pool).state()
+                if self._state is not None and probe.latest_id == self._state.latest_id:
+                    self._state = probe
+                    PRICE_PROBES.labels("unchanged").inc()
+                else:
+                    await self._load()
+                    PRICE_PROBES.labels("changed").inc()
+            except Exception as error:  # noqa: BLE001 - pricing goes on with the table held
+                PRICE_PROBES.labels("failed").inc()
+                log.warning("probing prices failed", error_type=type(error).__name__)
+
+    def _current_at(self, started_at: float) -> bool:
+        loaded_at = self.loaded_at
+        return loaded_at is not None and loaded_at >= started_at
 
     async def wait_loaded(self) -> None:
         await self._ready.wait()

@@ -2991,7 +2991,10 @@ class Price(betterproto2.Message):
         12, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
     """
-    Unset when setting: now. Never earlier than now (the past is never repriced).
+    When setting: at least 1 s from now (the past is never repriced; the lead covers the
+    commit becoming visible and clock skew up to 1 s between the service and its database, so
+    every replica prices with it from this instant). Unset: the first whole second at least
+    1 s from now.
     """
 
     version: "int" = betterproto2.field(13, betterproto2.TYPE_INT64)
