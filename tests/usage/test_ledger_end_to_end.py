@@ -35,6 +35,7 @@ from integration_api_proto.integration.v1.grpc_aio import (
 )
 
 from integration_api.auth.tokens import mint_token
+from integration_api.store.database import ConnectionPool
 from tests.credentials.helpers import error_info
 from tests.llm.support import chat, user_says
 from tests.llm.upstreams import DEFAULT_MODELS, EMBEDDING_MODELS, Upstream, upstreams
@@ -50,9 +51,8 @@ from tests.support.service import (
 
 Metadata = tuple[tuple[str, str], ...]
 
-# Prices laid down in the past (an operator's SetPrice may not reach back; a test may), in US
-# dollars: per million input and output tokens, per audio minute in and out, per million
-# characters.
+# Prices in US dollars: per million input and output tokens, per audio minute in and out, per
+# million characters.
 CHAT_PRICE = (Decimal("1.5"), Decimal("6"))
 EMBED_PRICE = Decimal("0.02")
 AUDIO_IN_PER_MINUTE = Decimal("0.6")
@@ -79,40 +79,51 @@ async def speech_upstreams(service: RunningService) -> AsyncIterator[dict[str, S
         yield await register(service, servers, KEYS)
 
 
+async def lay_down_price(
+    pool: ConnectionPool, provider: str, model: str, **amounts: Decimal
+) -> None:
+    """The next version of a provider's model's price, in force from now (an operator's
+    SetPrice may not start before a second from now; a test may)."""
+    columns = ", ".join(f"usd_per_{unit}" for unit in amounts)
+    values = ", ".join(f"${index}" for index in range(3, 3 + len(amounts)))
+    await pool.execute(
+        f"""INSERT INTO usage_prices (provider, model, version, effective_from, {columns},
+                                      source, set_by, note)
+            VALUES ($1, $2,
+                    (SELECT coalesce(max(version), 0) + 1 FROM usage_prices
+                      WHERE provider = $1 AND model = $2),
+                    now(), {values}, 'operator', 'test', 'test price')""",
+        provider,
+        model,
+        *amounts.values(),
+    )
+
+
 @pytest.fixture(scope="module")
 async def priced(service: RunningService) -> None:
-    """Prices in force since an hour ago for the models the calls use, then loaded."""
-    since = datetime.now(UTC) - timedelta(hours=1)
-    rows = [
-        ("openai", DEFAULT_MODELS["openai"], "input", CHAT_PRICE[0], "output", CHAT_PRICE[1]),
-        ("openai", EMBEDDING_MODELS["openai"], "input", EMBED_PRICE, None, None),
-    ]
-    async with service.app.runtime.database.pool.acquire() as connection:
-        for provider, model, first, first_price, second, second_price in rows:
-            await connection.execute(
-                f"""INSERT INTO usage_prices (provider, model, version, effective_from,
-                        usd_per_million_{first}_tokens
-                        {f", usd_per_million_{second}_tokens" if second else ""},
-                        source, set_by, note)
-                    VALUES ($1, $2, 1, $3, $4 {", $5" if second else ""}, 'operator', 'test',
-                            'test price')""",
-                provider,
-                model,
-                since,
-                first_price,
-                *([second_price] if second else []),
-            )
-        await connection.execute(
-            """INSERT INTO usage_prices (provider, model, version, effective_from,
-                   usd_per_audio_minute_in, usd_per_audio_minute_out, usd_per_million_characters,
-                   source, set_by, note)
-               VALUES ('deepgram', '*', 1, $1, $2, $3, $4, 'operator', 'test', 'test price')""",
-            since,
-            AUDIO_IN_PER_MINUTE,
-            AUDIO_OUT_PER_MINUTE,
-            CHARACTERS_PER_MILLION,
-        )
-    await service.app.runtime.prices.reload()
+    """Prices for the models the calls use (after the shipped defaults), then loaded."""
+    runtime = service.app.runtime
+    await runtime.prices.wait_loaded()
+    pool = runtime.database.pool
+    await lay_down_price(
+        pool,
+        "openai",
+        DEFAULT_MODELS["openai"],
+        million_input_tokens=CHAT_PRICE[0],
+        million_output_tokens=CHAT_PRICE[1],
+    )
+    await lay_down_price(
+        pool, "openai", EMBEDDING_MODELS["openai"], million_input_tokens=EMBED_PRICE
+    )
+    await lay_down_price(
+        pool,
+        "deepgram",
+        "*",
+        audio_minute_in=AUDIO_IN_PER_MINUTE,
+        audio_minute_out=AUDIO_OUT_PER_MINUTE,
+        million_characters=CHARACTERS_PER_MILLION,
+    )
+    await runtime.prices.reload()
 
 
 def operator(service: RunningService) -> Metadata:

@@ -84,7 +84,7 @@ def _start_operations(
         cache,
         credential_ops,
         gate,
-        budgets_changed=budgets.refresh_soon,
+        budgets_changed=budgets.refresh_now,
         price_book=prices,
     )
     agent = build_agent(settings.operations, operations, envelope)

@@ -8,7 +8,7 @@ database (the hourly sums every replica shares).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -86,11 +86,12 @@ class BudgetOperations:
     def __init__(
         self,
         database: Database,
-        changed: Callable[[], None] = lambda: None,
+        changed: Callable[[], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._database = database
-        # Tells this process's guard to reload now (other replicas reload within a refresh).
+        # This process's guard reloads before the change is answered, so the operator's own
+        # replica enforces it at once (other replicas within a refresh).
         self._changed = changed
         self._clock = clock
 
@@ -128,7 +129,8 @@ class BudgetOperations:
             principal.actor,
             audit,
         )
-        self._changed()
+        if self._changed is not None:
+            await self._changed()
         views = await self.list(principal, tenant.organization_id, tenant.project_id)
         found = next((view for view in views if view.budget.id == row.id), None)
         # None only when it was deleted meanwhile: it is shown as set.
@@ -166,4 +168,5 @@ class BudgetOperations:
             )
 
         await self._repository().delete(budget_id, audit)
-        self._changed()
+        if self._changed is not None:
+            await self._changed()

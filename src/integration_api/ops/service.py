@@ -61,7 +61,7 @@ class Operations:
         cache: CredentialCache,
         credential_ops: CredentialOperations,
         gate: CallGate | None = None,
-        budgets_changed: Callable[[], None] = lambda: None,
+        budgets_changed: Callable[[], Awaitable[None]] | None = None,
         price_book: PriceBook | None = None,
     ) -> Operations:
         health = HealthChecks(

@@ -124,6 +124,7 @@ class Budgets:
         # Scopes whose hard limit is reached: what `admit` reads.
         self._refused: set[Scope] = set()
         self._wake = asyncio.Event()
+        self._refreshing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._database_down = False
         self.refreshed = False
@@ -200,10 +201,6 @@ class Budgets:
                 await self._task
             self._task = None
 
-    def refresh_soon(self) -> None:
-        """A budget changed in this process: read them all again now, not in a second."""
-        self._wake.set()
-
     async def _run(self) -> None:
         while True:
             try:
@@ -227,7 +224,21 @@ class Budgets:
                 await asyncio.wait_for(self._wake.wait(), self._refresh_seconds)
 
     async def refresh(self) -> None:
-        """One query for every budget and its month's spend; then this process's writes since."""
+        """One query for every budget and its month's spend; then this process's writes since.
+        One refresh at a time (a change in this process refreshes at once, beside the timer)."""
+        async with self._refreshing:
+            await self._refresh()
+
+    async def refresh_now(self) -> None:
+        """A budget changed in this process: its guard holds the change when this returns (a
+        failure leaves it to the next refresh, within a second)."""
+        try:
+            await self.refresh()
+        except Exception as error:  # noqa: BLE001 - the change is stored; the timer catches up
+            log.warning("budgets not refreshed after a change", error_type=type(error).__name__)
+            self._wake.set()
+
+    async def _refresh(self) -> None:
         start, end = month_of(datetime.fromtimestamp(self._clock(), UTC))
         new_month = start != self._month_start
         # Batches told from here on may or may not be in the result: they stay counted locally.
