@@ -130,6 +130,8 @@ class FakeOpstage:
         self.results_refused_with: int = 0
         self.offline_threshold_seconds = OFFLINE_THRESHOLD_SECONDS
         self.audit: list[dict[str, Any]] = []
+        # Each report accepted: the agent's status when it arrived, and the codes it carried.
+        self.reports: list[tuple[str, list[str]]] = []
         # Commands an operator cancels right after the agent claimed them.
         self.cancel_when_claimed: set[str] = set()
         server.route("POST", "/api/agents/register", self._register)
@@ -321,8 +323,10 @@ class FakeOpstage:
             self._record_health(service, health)
         return ok(self.intervals)
 
-    def _record_health(self, service: dict[str, Any], health: dict[str, Any]) -> None:
-        moment = _iso(time.time())
+    def _record_health(
+        self, service: dict[str, Any], health: dict[str, Any], moment: str | None = None
+    ) -> None:
+        moment = moment or _iso(time.time())
         service["healthStatus"] = health["status"]
         service["status"] = stored_status(health["status"])
         service["lastHealthAt"] = moment
@@ -345,6 +349,7 @@ class FakeOpstage:
             reported = [self._upsert(agent, service) for service in services]
         except Refused as refused:
             return refuse(refused.status, refused.code)
+        self.reports.append((agent.status, [service["code"] for service in reported]))
         for service in reported:
             self.audit.append(
                 {
@@ -387,13 +392,14 @@ class FakeOpstage:
         existing = next((s for s in self.services.values() if s["code"] == code), None)
         service_id = existing["id"] if existing else "svc_" + secrets.token_hex(6)
         health = service.get("health")
+        moment = _iso(time.time())
         stored = {
             **service,
             "configs": list(service.get("configs", [])),
             "actions": list(service.get("actions", [])),
             "id": service_id,
             "agentId": agent.id,
-            "lastReportedAt": _iso(time.time()),
+            "lastReportedAt": moment,
             "lastHealthAt": existing["lastHealthAt"] if existing else None,
             "latestHealth": existing["latestHealth"] if existing else None,
             "healthStatus": "UNKNOWN",
@@ -401,7 +407,7 @@ class FakeOpstage:
         }
         self.services[service_id] = stored
         if health is not None:
-            self._record_health(stored, health)
+            self._record_health(stored, health, moment)
         return {"id": service_id, "code": code, "status": stored["status"]}
 
     async def _poll(self, request: web.Request) -> web.Response:

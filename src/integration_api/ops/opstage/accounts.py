@@ -140,7 +140,12 @@ LIST_COLUMNS = [
 
 
 def list_result(
-    provider: str, rows: Sequence[InventoryRow], total: int, first: int, has_more: bool
+    provider: str,
+    rows: Sequence[InventoryRow],
+    total: int,
+    first: int,
+    has_more: bool,
+    page_size: int = LIST_PAGE_SIZE,
 ) -> dict[str, Any]:
     """A `listCredentials` result: one page as a console table, its next page as a button."""
     data = [account_row(row) for row in rows]
@@ -160,7 +165,7 @@ def list_result(
                 "confirm": True,
             },
         ],
-        "pageSize": LIST_PAGE_SIZE,
+        "pageSize": page_size,
         "emptyText": "No credentials",
     }
     if has_more and data:
@@ -168,7 +173,7 @@ def list_result(
             {
                 "label": "Next page",
                 "action": "listCredentials",
-                "payload": {"after": data[-1]["id"]},
+                "payload": {"after": data[-1]["id"], "first": last + 1},
             }
         ]
     return result

@@ -53,10 +53,17 @@ def agent_principal(code: str) -> Principal:
 
 
 class ActionRunner:
-    def __init__(self, operations: Operations, agent_code: str, check_interval: float) -> None:
+    def __init__(
+        self,
+        operations: Operations,
+        agent_code: str,
+        check_interval: float,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> None:
         self._operations = operations
         self._principal = agent_principal(agent_code)
         self._interval = check_interval
+        self._page_size = page_size
 
     async def run(self, command: dict[str, Any], provider: str | None) -> CommandResult:
         action = str(command.get("actionName", ""))
@@ -170,12 +177,13 @@ class ActionRunner:
             scope,
             stale_before=stale_before(self._interval),
             effective_status=None,
-            limit=LIST_PAGE_SIZE + 1,
+            limit=self._page_size + 1,
             after=after,
         )
-        page = await with_breakers(rows[:LIST_PAGE_SIZE], self._operations.gate)
+        page = await with_breakers(rows[: self._page_size], self._operations.gate)
         total = sum(item.credentials for item in await repository.aggregates(scope))
-        listed = list_result(provider, page, total, first, len(rows) > LIST_PAGE_SIZE)
+        more = len(rows) > self._page_size
+        listed = list_result(provider, page, total, first, more, self._page_size)
         return CommandResult(True, f"{len(page)} of {total} credential(s)", {"list": listed})
 
     async def _health(
