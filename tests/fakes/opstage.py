@@ -216,8 +216,8 @@ class FakeOpstage:
                 offline += 1
         stale = 0
         for service in self.services.values():
-            agent = self.agents.get(service["agentId"])
-            swept = agent is not None and agent.status == "OFFLINE"
+            owner = self.agents.get(service["agentId"])
+            swept = owner is not None and owner.status == "OFFLINE"
             if swept and service["status"] not in ("OFFLINE", "STALE"):
                 service["status"], service["healthStatus"] = "STALE", "UNKNOWN"
                 stale += 1

@@ -55,7 +55,7 @@ async def opstage() -> AsyncIterator[FakeOpstage]:
 
 
 def _service(
-    dsn: str, opstage: FakeOpstage, token: str, report_every: float = 60.0, **shared: Any
+    dsn: str, opstage: FakeOpstage, token: str, *, report_every: float = 60.0, **shared: object
 ) -> Any:
     settings = dataclasses.replace(
         agent_settings(opstage, token), opstage_report_interval_seconds=report_every
@@ -86,9 +86,11 @@ def _operator(service: RunningService) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
 
 
-async def _audit(service: RunningService, **selection: str) -> list[Any]:
+async def _audit(service: RunningService, action: str, target_id: str = "") -> list[Any]:
     answer = await OperationsServiceStub(service.channel).list_audit_events(
-        ListAuditEventsRequest(filter=AuditFilter(**selection), page_size=100),
+        ListAuditEventsRequest(
+            filter=AuditFilter(action=action, target_id=target_id), page_size=100
+        ),
         metadata=_operator(service),
     )
     return list(answer.events)
@@ -98,7 +100,7 @@ async def test_a_provider_whose_last_credential_is_deleted_says_so_even_after_a_
     empty_database_dsn: str, opstage: FakeOpstage, openai_fake: tuple[FakeServer, set[str]]
 ) -> None:
     token = opstage.issue_registration_token()
-    shared = {"secret": secrets.token_urlsafe(48), "crypto_key": generate_key()}
+    shared: dict[str, Any] = {"secret": secrets.token_urlsafe(48), "crypto_key": generate_key()}
     async with _service(empty_database_dsn, opstage, token, **shared) as service:
         credential_id = await _stored_openai(service, *openai_fake)
         await until(lambda: _status(opstage, OPENAI) == "HEALTHY")
