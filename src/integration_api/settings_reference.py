@@ -189,6 +189,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("OPSTAGE_REGISTRATION_TOKEN", "", "single-use opstage_reg_… token"),
     Variable("OPSTAGE_AGENT_CODE", "integration-api", "stable agent code of this deployment"),
     Variable("OPSTAGE_TIMEOUT_SECONDS", "10", "timeout of each call to the Opstage backend"),
+    Variable("OPSTAGE_REPORT_INTERVAL_SECONDS", "60", "every Opstage service reported this often"),
     Variable(
         "USAGE_BUFFER_RECORDS",
         "100000",

@@ -8,6 +8,20 @@ result, and a result for a terminal command gets 409 COMMAND_ALREADY_COMPLETED; 
 body gets 500; results are stored after `redactSecrets()`; the confirmation gate and the agent
 freshness checks apply when an operator asks for an action, and a command carries the id of the
 console user who created it (`createdByUserId`, null for one no person created).
+
+Services live as the backend keeps them: a report (or a registration carrying a service)
+upserts each by code, replaces its configs and actions, sets `lastReportedAt`, and, with a
+health, its `healthStatus`, stored `status` (UP → HEALTHY, DEGRADED/DOWN → UNHEALTHY, else
+UNKNOWN), `lastHealthAt` and latest health report (details after `redactSecrets()`); services
+absent from a report are left as they are (an agent cannot delete one). A heartbeat or a command
+poll brings the agent ONLINE and refreshes its `lastHeartbeatAt`; a heartbeat with `serviceId`
+and `health` updates that service's health only; a report does neither. `sweep()` is the
+backend's maintenance run: agents silent past the threshold go OFFLINE, and every service of an
+OFFLINE agent not yet OFFLINE or STALE becomes STALE with health UNKNOWN. `admin_service()` is
+what the admin API shows: the effective status derived from the agent (OFFLINE when the agent is
+OFFLINE, DISABLED or REVOKED; STALE when its heartbeat is older than the threshold), the latest
+health report, configs and actions. Each reported service gets a `service.reported` audit entry
+with no details.
 """
 
 from __future__ import annotations
@@ -15,7 +29,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +46,21 @@ SERVICE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 AGENT_CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TERMINAL = {"SUCCEEDED", "FAILED", "EXPIRED", "CANCELLED"}
 RESULT_MAX_BYTES = 1024 * 1024
+HEALTH_STATUSES = ("UP", "DEGRADED", "DOWN", "UNKNOWN")
+OFFLINE_THRESHOLD_SECONDS = 90.0
+
+
+def stored_status(health_status: str) -> str:
+    """The backend's `effectiveServiceStatus` of a reported health."""
+    if health_status == "UP":
+        return "HEALTHY"
+    if health_status in ("DEGRADED", "DOWN"):
+        return "UNHEALTHY"
+    return "UNKNOWN"
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat()
 
 
 def redact_secrets(value: Any) -> Any:
@@ -65,6 +96,8 @@ class Agent:
     tokens: set[str] = field(default_factory=set)
     status: str = "PENDING"
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    # time.time() of the last heartbeat or command poll (registering counts as one).
+    last_heartbeat_at: float | None = None
 
 
 @dataclass
@@ -95,6 +128,10 @@ class FakeOpstage:
         self.services: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, Command] = {}
         self.results_refused_with: int = 0
+        self.offline_threshold_seconds = OFFLINE_THRESHOLD_SECONDS
+        self.audit: list[dict[str, Any]] = []
+        # Each report accepted: the agent's status when it arrived, and the codes it carried.
+        self.reports: list[tuple[str, list[str]]] = []
         # Commands an operator cancels right after the agent claimed them.
         self.cancel_when_claimed: set[str] = set()
         server.route("POST", "/api/agents/register", self._register)
@@ -139,8 +176,12 @@ class FakeOpstage:
         if definition is None:
             raise Refused(404, "ACTION_NOT_FOUND")
         agent = self.agents[service["agentId"]]
-        if agent.status != "ONLINE":
+        if agent.status in ("OFFLINE", "DISABLED", "REVOKED"):
             raise Refused(409, f"AGENT_{agent.status}")
+        if agent.last_heartbeat_at is None:
+            raise Refused(409, "AGENT_NOT_READY")
+        if time.time() - agent.last_heartbeat_at > self.offline_threshold_seconds:
+            raise Refused(409, "AGENT_HEARTBEAT_STALE")
         if not prepare and definition.get("requiresConfirmation") and confirmation is not True:
             raise Refused(409, "ACTION_REQUIRES_CONFIRMATION")
         command = Command(
@@ -157,6 +198,58 @@ class FakeOpstage:
 
     def set_agent_status(self, status: str) -> None:
         self.only_agent().status = status
+
+    def sweep(self, offline_after_seconds: float | None = None) -> tuple[int, int]:
+        """The maintenance run; returns (agents now OFFLINE, services now STALE)."""
+        threshold = self.offline_threshold_seconds
+        if offline_after_seconds is not None:
+            threshold = offline_after_seconds
+        cutoff = time.time() - threshold
+        offline = 0
+        for agent in self.agents.values():
+            if (
+                agent.status == "ONLINE"
+                and agent.last_heartbeat_at is not None
+                and agent.last_heartbeat_at < cutoff
+            ):
+                agent.status = "OFFLINE"
+                offline += 1
+        stale = 0
+        for service in self.services.values():
+            owner = self.agents.get(service["agentId"])
+            swept = owner is not None and owner.status == "OFFLINE"
+            if swept and service["status"] not in ("OFFLINE", "STALE"):
+                service["status"], service["healthStatus"] = "STALE", "UNKNOWN"
+                stale += 1
+        return offline, stale
+
+    def admin_service(self, code: str) -> dict[str, Any]:
+        """GET /api/admin/capsule-services/{id}: the service as an operator sees it."""
+        service = self.service(code)
+        agent = self.agents.get(service["agentId"])
+        if agent is None or agent.status in ("REVOKED", "DISABLED", "OFFLINE"):
+            effective = "OFFLINE"
+        elif (
+            agent.last_heartbeat_at is None
+            or time.time() - agent.last_heartbeat_at > self.offline_threshold_seconds
+        ):
+            effective = "STALE"
+        else:
+            effective = service["status"]
+        return {
+            "id": service["id"],
+            "code": service["code"],
+            "name": service["name"],
+            "description": service.get("description"),
+            "status": effective,
+            "storedStatus": service["status"],
+            "healthStatus": service["healthStatus"],
+            "lastReportedAt": service["lastReportedAt"],
+            "lastHealthAt": service["lastHealthAt"],
+            "health": service["latestHealth"],
+            "configs": {item["key"]: item.get("valuePreview") for item in service["configs"]},
+            "actions": [action["name"] for action in service["actions"]],
+        }
 
     # The agent endpoints.
 
@@ -200,7 +293,15 @@ class FakeOpstage:
             agent = Agent("agt_" + secrets.token_hex(6), agent_in["code"])
             self.agents[agent.id] = agent
         agent.tokens = {"opstage_agent_" + secrets.token_urlsafe(32)}
-        agent.status = "PENDING"
+        agent.status = "ONLINE"
+        agent.last_heartbeat_at = time.time()
+        service = body.get("service")
+        if isinstance(service, dict):
+            try:
+                self._validate(service)
+            except Refused as refused:
+                return refuse(refused.status, refused.code)
+            self._upsert(agent, service)
         return ok(
             {"agentId": agent.id, "agentToken": next(iter(agent.tokens)), **self.intervals}, 201
         )
@@ -212,37 +313,102 @@ class FakeOpstage:
         except Refused as refused:
             return refuse(refused.status, refused.code)
         health = body.get("health")
-        if health is not None and health.get("status") not in ("UP", "DEGRADED", "DOWN", "UNKNOWN"):
+        if health is not None and health.get("status") not in HEALTH_STATUSES:
             return refuse(400, "VALIDATION_ERROR", "health.status")
         agent.status = "ONLINE"
+        agent.last_heartbeat_at = time.time()
         agent.heartbeats.append(body)
+        service = self.services.get(str(body.get("serviceId", "")))
+        if health is not None and service is not None and service["agentId"] == agent.id:
+            self._record_health(service, health)
         return ok(self.intervals)
+
+    def _record_health(
+        self, service: dict[str, Any], health: dict[str, Any], moment: str | None = None
+    ) -> None:
+        moment = moment or _iso(time.time())
+        service["healthStatus"] = health["status"]
+        service["status"] = stored_status(health["status"])
+        service["lastHealthAt"] = moment
+        service["latestHealth"] = {
+            "status": health["status"],
+            "message": health.get("message"),
+            "details": redact_secrets(health.get("details") or {}),
+            "reportedAt": moment,
+        }
 
     async def _report(self, request: web.Request) -> web.Response:
         try:
             agent = self._agent(request)
             body = await self._body(request)
-            reported = [self._upsert(agent, service) for service in body.get("services", [])]
+            services = body.get("services")
+            if not isinstance(services, list):
+                raise Refused(400, "VALIDATION_ERROR")
+            for service in services:
+                self._validate(service)
+            reported = [self._upsert(agent, service) for service in services]
         except Refused as refused:
             return refuse(refused.status, refused.code)
+        self.reports.append((agent.status, [service["code"] for service in reported]))
+        for service in reported:
+            self.audit.append(
+                {
+                    "actorType": "AGENT",
+                    "actorId": agent.id,
+                    "action": "service.reported",
+                    "targetType": "CapsuleService",
+                    "targetId": service["id"],
+                    "metadata": {},
+                }
+            )
         return ok({"services": reported})
 
-    def _upsert(self, agent: Agent, service: dict[str, Any]) -> dict[str, str]:
+    def _validate(self, service: dict[str, Any]) -> None:
         code = str(service.get("code", ""))
         manifest = service.get("manifest") or {}
-        if not SERVICE_CODE.match(code) or len(code) > 80 or not service.get("name"):
+        name = service.get("name")
+        if not SERVICE_CODE.match(code) or len(code) > 80 or not name or len(name) > 200:
+            raise Refused(400, "VALIDATION_ERROR")
+        if len(service.get("description") or "") > 2000:
             raise Refused(400, "VALIDATION_ERROR")
         if service.get("runtime") not in ("nodejs", "java", "python", "go", "other"):
             raise Refused(400, "VALIDATION_ERROR")
         if manifest.get("kind") != "CapsuleService" or manifest.get("code") != code:
             raise Refused(400, "VALIDATION_ERROR")
+        health = service.get("health")
+        if health is not None and health.get("status") not in HEALTH_STATUSES:
+            raise Refused(400, "VALIDATION_ERROR")
+        for config in service.get("configs", []):
+            if not isinstance(config.get("key"), str) or not isinstance(config.get("type"), str):
+                raise Refused(400, "VALIDATION_ERROR")
         for action in service.get("actions", []):
+            if not action.get("name") or not action.get("label"):
+                raise Refused(400, "VALIDATION_ERROR")
             if action.get("dangerLevel") not in ("LOW", "MEDIUM", "HIGH"):
                 raise Refused(400, "VALIDATION_ERROR")
+
+    def _upsert(self, agent: Agent, service: dict[str, Any]) -> dict[str, Any]:
+        code = str(service["code"])
         existing = next((s for s in self.services.values() if s["code"] == code), None)
         service_id = existing["id"] if existing else "svc_" + secrets.token_hex(6)
-        self.services[service_id] = {**service, "id": service_id, "agentId": agent.id}
-        return {"id": service_id, "code": code}
+        health = service.get("health")
+        moment = _iso(time.time())
+        stored = {
+            **service,
+            "configs": list(service.get("configs", [])),
+            "actions": list(service.get("actions", [])),
+            "id": service_id,
+            "agentId": agent.id,
+            "lastReportedAt": moment,
+            "lastHealthAt": existing["lastHealthAt"] if existing else None,
+            "latestHealth": existing["latestHealth"] if existing else None,
+            "healthStatus": "UNKNOWN",
+            "status": "UNKNOWN",
+        }
+        self.services[service_id] = stored
+        if health is not None:
+            self._record_health(stored, health, moment)
+        return {"id": service_id, "code": code, "status": stored["status"]}
 
     async def _poll(self, request: web.Request) -> web.Response:
         try:
@@ -253,6 +419,7 @@ class FakeOpstage:
         if not 1 <= limit <= 10:
             return refuse(400, "VALIDATION_ERROR", "limit")
         agent.status = "ONLINE"
+        agent.last_heartbeat_at = time.time()
         claimed = [
             c for c in self.commands.values() if c.agent_id == agent.id and c.status == "PENDING"
         ][:limit]

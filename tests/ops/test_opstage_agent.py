@@ -106,6 +106,7 @@ async def test_registers_once_reports_services_and_reuses_its_token_after_restar
     assert configs["MODEL_DEFAULT"]["valuePreview"] == "gpt-4o-mini"
     assert configs["UPSTREAM_URL"]["valuePreview"] == openai_fake[0].url + "/v1"
     assert {a["name"] for a in provider["actions"]} == {
+        "listCredentials",
         "runHealthCheck",
         "rotateKey",
         "disableCredential",
@@ -294,7 +295,7 @@ async def test_without_opstage_settings_the_agent_is_off(empty_database_dsn: str
 
 
 def test_reported_configs_hold_nothing_that_looks_secret() -> None:
-    from integration_api.ops.opstage.report import _config
+    from integration_api.ops.opstage.report import config_item
 
-    item = _config("UPSTREAM_URL", "https://api.openai.com/v1", "Upstream URL")
+    item = config_item("UPSTREAM_URL", "https://api.openai.com/v1", "Upstream URL")
     assert item["sensitive"] is False and "secretRef" not in item

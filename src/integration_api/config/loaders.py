@@ -256,11 +256,14 @@ def operations_settings(env: Mapping[str, str]) -> OperationsSettings:
         opstage_registration_token=env.get("OPSTAGE_REGISTRATION_TOKEN", "").strip(),
         opstage_agent_code=env.get("OPSTAGE_AGENT_CODE", "").strip() or "integration-api",
         opstage_timeout_seconds=read_float(env, "OPSTAGE_TIMEOUT_SECONDS", 10.0),
+        opstage_report_interval_seconds=read_float(env, "OPSTAGE_REPORT_INTERVAL_SECONDS", 60.0),
     )
     if settings.health_check_concurrency < 1:
         raise ConfigError("HEALTH_CHECK_CONCURRENCY must be at least 1")
     if settings.rotation_lifetime_seconds < 1:
         raise ConfigError("ROTATION_LIFETIME_SECONDS must be at least 1")
+    if settings.opstage_report_interval_seconds < 5:
+        raise ConfigError("OPSTAGE_REPORT_INTERVAL_SECONDS must be at least 5")
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", settings.opstage_agent_code):
         raise ConfigError("OPSTAGE_AGENT_CODE must be lower-case kebab-case (a-z, 0-9, -)")
     return settings

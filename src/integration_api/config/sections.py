@@ -189,6 +189,8 @@ class OperationsSettings:
     opstage_registration_token: str = field(default="", repr=False)
     opstage_agent_code: str = "integration-api"
     opstage_timeout_seconds: float = 10.0
+    # Every Opstage service is reported in full at least this often.
+    opstage_report_interval_seconds: float = 60.0
     # How often a replica tries to take the leader lease, and the holder checks it still has it.
     lease_retry_seconds: float = 5.0
     # Waits after a failed call to the Opstage backend: up to double the last, capped.

@@ -9,13 +9,16 @@ name (`subject:opstage-<code>`), which a token with that subject cannot confirm 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
 from integration_api.auth.claims import actor_id
 from integration_api.errors import ServiceError, Unauthenticated
+from integration_api.ops.breakers import with_breakers
 from integration_api.ops.inventory import stale_before
+from integration_api.ops.opstage.accounts import LIST_PAGE_SIZE, list_result
 from integration_api.ops.opstage.catalogue import ACTIONS, payload_violations
 from integration_api.ops.opstage.report import PROVIDER_PREFIX
 from integration_api.ops.service import Operations
@@ -50,10 +53,17 @@ def agent_principal(code: str) -> Principal:
 
 
 class ActionRunner:
-    def __init__(self, operations: Operations, agent_code: str, check_interval: float) -> None:
+    def __init__(
+        self,
+        operations: Operations,
+        agent_code: str,
+        check_interval: float,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> None:
         self._operations = operations
         self._principal = agent_principal(agent_code)
         self._interval = check_interval
+        self._page_size = page_size
 
     async def run(self, command: dict[str, Any], provider: str | None) -> CommandResult:
         action = str(command.get("actionName", ""))
@@ -100,6 +110,8 @@ class ActionRunner:
         ]
         definition = dict(ACTIONS[action])
         schema = dict(definition["inputSchema"])
+        if "credentialId" not in schema["properties"]:
+            return CommandResult(True, "ready", {"action": definition, "initialPayload": {}})
         ids = [item["credentialId"] for item in state]
         labels = [
             f"{item['name']} ({item['organizationId']}/{item['projectId']})" for item in state
@@ -123,6 +135,10 @@ class ActionRunner:
         reason = str(payload.get("reason") or "")
         if action == "runHealthCheck":
             return await self._health(principal, credential_id, provider)
+        if action == "listCredentials":
+            return await self._list(
+                str(payload.get("after") or ""), int(payload.get("first") or 1), provider
+            )
         if action == "rotateKey":
             rotation = await self._operations.rotations.request(
                 principal, credential_id, reason, via=self._principal.actor
@@ -142,6 +158,33 @@ class ActionRunner:
         return CommandResult(
             True, "credential disabled", {"credentialId": rows.id, "status": rows.status}
         )
+
+    async def _list(self, after_id: str, first: int, provider: str | None) -> CommandResult:
+        """One page of the provider's credentials, in creation order, after `after_id`."""
+        if provider is None:
+            return failed("ACTION_FAILED", "credentials are listed on a provider's service")
+        repository = InventoryRepository(self._operations.database.pool)
+        after = None
+        if after_id:
+            found = await repository.find(after_id)
+            if found is None or found.provider != provider:
+                return failed(
+                    "ACTION_FAILED", "the previous page's last credential is gone; start again"
+                )
+            after = (found.created_at, uuid.UUID(found.id))
+        scope = InventoryScope(None, provider)
+        rows = await repository.page(
+            scope,
+            stale_before=stale_before(self._interval),
+            effective_status=None,
+            limit=self._page_size + 1,
+            after=after,
+        )
+        page = await with_breakers(rows[: self._page_size], self._operations.gate)
+        total = sum(item.credentials for item in await repository.aggregates(scope))
+        more = len(rows) > self._page_size
+        listed = list_result(provider, page, total, first, more, self._page_size)
+        return CommandResult(True, f"{len(page)} of {total} credential(s)", {"list": listed})
 
     async def _health(
         self, principal: Principal, credential_id: str, provider: str | None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from integration_api.config import OperationsSettings
 from integration_api.ops.metrics import set_agent_state
-from integration_api.ops.opstage.actions import ActionRunner
+from integration_api.ops.opstage.actions import ActionRunner, agent_principal
 from integration_api.ops.opstage.agent import Backoff, OpstageAgent
 from integration_api.ops.opstage.client import OpstageClient
+from integration_api.ops.opstage.drift import DriftTracker
 from integration_api.ops.opstage.identity import AgentConfig, AgentIdentity
 from integration_api.ops.opstage.report import ServiceReport
 from integration_api.ops.service import Operations
@@ -33,6 +34,8 @@ def build_agent(
         ServiceReport(database, envelope.keyring, interval, operations.gate),
         ActionRunner(operations, config.code, interval),
         Backoff(settings.opstage_backoff_initial_seconds, settings.opstage_backoff_max_seconds),
+        DriftTracker(database, config.code, agent_principal(config.code).actor),
+        settings.opstage_report_interval_seconds,
     )
     set_agent_state("standby")
     return agent, client

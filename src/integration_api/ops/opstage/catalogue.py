@@ -39,7 +39,35 @@ def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     }
 
 
+_AFTER = {
+    "type": "string",
+    "title": "After",
+    "description": "Id of the credential the previous page ended with (empty: the first page)",
+    "maxLength": 36,
+}
+
+_FIRST = {
+    "type": "integer",
+    "title": "First row number",
+    "description": "Number of the page's first row, for its title (0 or 1: the first page)",
+    "minimum": 0,
+}
+MAX_ROW_NUMBER = 10_000_000
+
 ACTIONS: dict[str, dict[str, Any]] = {
+    "listCredentials": {
+        "name": "listCredentials",
+        "label": "List credentials",
+        "description": "Every credential of the provider, a page at a time: tenant, name, model, "
+        "upstream, last check and its outcome, last rotation and by whom",
+        "dangerLevel": "LOW",
+        "requiresConfirmation": False,
+        "inputSchema": _schema({"after": _AFTER, "first": _FIRST}, []),
+        "timeoutSeconds": 30,
+        "category": "credentials",
+        "order": 0,
+        "enabled": True,
+    },
     "runHealthCheck": {
         "name": "runHealthCheck",
         "label": "Run health check",
@@ -84,7 +112,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
 }
 
 SERVICE_ACTIONS = ["runHealthCheck"]
-PROVIDER_ACTIONS = ["runHealthCheck", "rotateKey", "disableCredential"]
+PROVIDER_ACTIONS = ["listCredentials", "runHealthCheck", "rotateKey", "disableCredential"]
 
 
 def payload_violations(action: str, payload: object) -> list[str]:
@@ -96,11 +124,20 @@ def payload_violations(action: str, payload: object) -> list[str]:
     schema = ACTIONS[action]["inputSchema"]
     problems = [f"{name} is not accepted" for name in payload if name not in schema["properties"]]
     problems += [f"{name} is required" for name in schema["required"] if not payload.get(name)]
-    credential_id = payload.get("credentialId")
-    if credential_id is not None and (
-        not isinstance(credential_id, str) or not UUID_PATTERN.fullmatch(credential_id)
+    for name in ("credentialId", "after"):
+        value = payload.get(name)
+        # Empty is "none" (the console sends "" for a field left blank).
+        if (
+            value is not None
+            and value != ""
+            and (not isinstance(value, str) or not UUID_PATTERN.fullmatch(value))
+        ):
+            problems.append(f"{name} must be a credential id (a UUID)")
+    first = payload.get("first")
+    if first is not None and (
+        not isinstance(first, int) or isinstance(first, bool) or not 0 <= first <= MAX_ROW_NUMBER
     ):
-        problems.append("credentialId must be a credential id (a UUID)")
+        problems.append(f"first must be a whole number from 0 to {MAX_ROW_NUMBER}")
     reason = payload.get("reason")
     # The reason is stored as text, which cannot hold NUL (as in gRPC requests, refused first).
     if reason is not None and (
