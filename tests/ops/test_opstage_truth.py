@@ -251,6 +251,7 @@ async def test_a_config_change_is_an_audit_event_and_the_report_names_who_and_wh
     async with _service(empty_database_dsn, opstage, token) as service:
         # Reported before the first key is stored: the provider's appearance is a change.
         await until(lambda: _status(opstage, "integration-api") == "HEALTHY")
+        await _first_report_remembered(service)
         credential_id = await _stored_openai(service, *openai_fake)
         await until(lambda: _status(opstage, OPENAI) == "HEALTHY")
         alice = service.auth(user_id="alice")
@@ -286,6 +287,17 @@ async def test_a_config_change_is_an_audit_event_and_the_report_names_who_and_wh
     assert created[0]["changedBy"] == "subject:user-1" and created[0]["changedAt"]
     # Opstage's own entries say only that a report arrived.
     assert all(entry["metadata"] == {} for entry in opstage.audit)
+
+
+async def _first_report_remembered(service: RunningService) -> None:
+    """The agent's first report is recorded as its starting point (after it was sent): a
+    provider reported only later is then a change, not part of that starting point."""
+    pool = service.app.runtime.database.pool
+    for _ in range(250):
+        if await pool.fetchval("SELECT count(*) FROM opstage_reported_services"):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the first report was never remembered")
 
 
 async def _drift_events(service: RunningService, key: str) -> list[Any]:
