@@ -16,7 +16,6 @@ from integration_api_proto.integration.v1 import (
 )
 from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub, LlmServiceStub
 
-from integration_api.auth.tokens import mint_token
 from tests.llm.support import Answer, chat, user_says
 from tests.support.service import RunningService
 
@@ -53,14 +52,3 @@ async def store_limited(
 async def say_hi(service: RunningService, credential_id: str) -> Answer:
     request = ChatRequest(credential_id=credential_id, messages=user_says())
     return await chat(LlmServiceStub(service.channel), service, request)
-
-
-def operator(service: RunningService) -> Metadata:
-    token = mint_token(
-        service.settings.secret,
-        organization_id="ops",
-        project_id="ops",
-        subject="olga",
-        operator=True,
-    )
-    return (("authorization", f"Bearer {token}"),)

@@ -28,7 +28,7 @@ from integration_api_proto.integration.v1.grpc_aio import (
 from integration_api.config import CallGateSettings
 from integration_api.ops.opstage.report import ServiceReport
 from tests.fakes.gated_provider import GatedProvider
-from tests.gate.support import KEY, operator, say_hi, store_limited
+from tests.gate.support import KEY, say_hi, store_limited
 from tests.support.service import RunningService, gated_service
 
 GATE = CallGateSettings(breaker_failures=3, breaker_open_seconds=0.5)
@@ -148,7 +148,7 @@ async def test_a_good_answer_that_spends_the_providers_window_pauses_until_its_r
 
 async def _credential_status(service: RunningService, credential: str) -> EffectiveStatus:
     page = await OperationsServiceStub(service.channel).get_inventory(
-        GetInventoryRequest(page_size=500), metadata=operator(service)
+        GetInventoryRequest(page_size=500), metadata=service.operator_auth()
     )
     return next(
         item for item in page.credentials if item.credential_id == credential
@@ -202,6 +202,6 @@ async def test_the_inventory_refuses_circuit_open_as_a_filter(service: RunningSe
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await OperationsServiceStub(service.channel).get_inventory(
             GetInventoryRequest(effective_status=EffectiveStatus.CIRCUIT_OPEN),
-            metadata=operator(service),
+            metadata=service.operator_auth(),
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -23,17 +23,6 @@ Metadata = tuple[tuple[str, str], ...]
 PROVIDER = "openai"
 
 
-def operator(service: RunningService, user: str = "olga") -> Metadata:
-    token = mint_token(
-        service.settings.secret,
-        organization_id="ops",
-        project_id="ops",
-        subject=user,
-        operator=True,
-    )
-    return (("authorization", f"Bearer {token}"),)
-
-
 def tenant(service: RunningService) -> Metadata:
     token = mint_token(
         service.settings.secret, organization_id="org-a", project_id="p1", user_id="alice"
@@ -63,7 +52,7 @@ async def test_an_operator_sets_a_price_from_the_next_whole_second_and_a_tenant_
     before = datetime.now(UTC)
     answer = await operations.set_price(
         SetPriceRequest(price=price(model, note="contract 2026")),
-        metadata=operator(prices_service),
+        metadata=prices_service.operator_auth(),
     )
     stored = answer.price
     assert stored is not None and stored.effective_from is not None
@@ -102,7 +91,7 @@ async def test_each_change_is_audited_with_the_figures_it_replaces_and_the_new_o
     for figure in ("1", "1.25"):
         await operations.set_price(
             SetPriceRequest(price=price(model, usd_per_million_input_tokens=figure)),
-            metadata=operator(prices_service),
+            metadata=prices_service.operator_auth(),
         )
     pool = prices_service.app.runtime.database.pool
     rows = await pool.fetch(
@@ -145,7 +134,7 @@ async def test_bad_input_is_refused_naming_the_field(
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await operations.set_price(
             SetPriceRequest(price=price(new_model(), **change)),
-            metadata=operator(prices_service),
+            metadata=prices_service.operator_auth(),
         )
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert list(field_violations(raised.value)) == [field]
@@ -158,13 +147,13 @@ async def test_a_price_under_a_second_away_is_refused_and_one_further_is_taken_a
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await operations.set_price(
             SetPriceRequest(price=price(new_model(), effective_from=soon)),
-            metadata=operator(prices_service),
+            metadata=prices_service.operator_auth(),
         )
     assert list(field_violations(raised.value)) == ["price.effective_from"]
     later = datetime.now(UTC) + timedelta(seconds=3)
     answer = await operations.set_price(
         SetPriceRequest(price=price(new_model(), effective_from=later)),
-        metadata=operator(prices_service),
+        metadata=prices_service.operator_auth(),
     )
     assert answer.price is not None and answer.price.effective_from == later
 
@@ -174,7 +163,9 @@ async def test_every_wrong_field_is_named_at_once(
 ) -> None:
     bad = price("", provider="nope", usd_per_million_input_tokens="x")
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await operations.set_price(SetPriceRequest(price=bad), metadata=operator(prices_service))
+        await operations.set_price(
+            SetPriceRequest(price=bad), metadata=prices_service.operator_auth()
+        )
     assert set(field_violations(raised.value)) == {
         "price.provider",
         "price.model",
@@ -208,7 +199,7 @@ async def test_listing_shows_the_price_in_force_and_those_scheduled_or_every_ver
         )
     await operations.set_price(
         SetPriceRequest(price=price(model, usd_per_million_input_tokens="3")),
-        metadata=operator(prices_service),
+        metadata=prices_service.operator_auth(),
     )
     current = await operations.list_prices(
         ListPricesRequest(provider=PROVIDER, model=model), metadata=tenant(prices_service)
@@ -227,7 +218,7 @@ async def test_the_process_that_set_a_price_holds_it_at_once(
 ) -> None:
     model = new_model()
     answer = await operations.set_price(
-        SetPriceRequest(price=price(model)), metadata=operator(prices_service)
+        SetPriceRequest(price=price(model)), metadata=prices_service.operator_auth()
     )
     assert answer.price is not None and answer.price.effective_from is not None
     table = prices_service.app.runtime.prices.table

@@ -28,23 +28,11 @@ from integration_api_proto.integration.v1.grpc_aio import (
     OperationsServiceStub,
 )
 
-from integration_api.auth.tokens import mint_token
 from tests.credentials.helpers import error_info, field_violations
 from tests.support.service import RunningService
 
 KEY = "sk-proj-" + "n" * 40
 Call = Callable[[RunningService], Awaitable[object]]
-
-
-def _operator(service: RunningService) -> tuple[tuple[str, str], ...]:
-    token = mint_token(
-        service.settings.secret,
-        organization_id="org-ops",
-        project_id="project-ops",
-        subject="olga",
-        operator=True,
-    )
-    return (("authorization", f"Bearer {token}"),)
 
 
 def _list_connections(service: RunningService) -> Awaitable[object]:
@@ -56,21 +44,21 @@ def _list_connections(service: RunningService) -> Awaitable[object]:
 def _request_rotation(service: RunningService) -> Awaitable[object]:
     return OperationsServiceStub(service.channel).request_rotation(
         RequestRotationRequest(credential_id=str(uuid.uuid4()), reason="leaked\x00"),
-        metadata=_operator(service),
+        metadata=service.operator_auth(),
     )
 
 
 def _disable_credentials(service: RunningService) -> Awaitable[object]:
     return OperationsServiceStub(service.channel).disable_credentials(
         DisableCredentialsRequest(organization_id="org\x00", reason="leaked"),
-        metadata=_operator(service),
+        metadata=service.operator_auth(),
     )
 
 
 def _audit_actor(service: RunningService) -> Awaitable[object]:
     return OperationsServiceStub(service.channel).list_audit_events(
         ListAuditEventsRequest(filter=AuditFilter(actor="user:\x00")),
-        metadata=_operator(service),
+        metadata=service.operator_auth(),
     )
 
 

@@ -50,6 +50,17 @@ class RunningService:
         """Call metadata carrying a valid token for the given (or default) tenant."""
         return (("authorization", f"Bearer {self.token(**tenant)}"),)
 
+    def operator_auth(self, subject: str = "olga") -> tuple[tuple[str, str], ...]:
+        """Call metadata carrying an operator's token (acts across tenants)."""
+        token = mint_token(
+            self.settings.secret,
+            organization_id="ops",
+            project_id="ops",
+            subject=subject,
+            operator=True,
+        )
+        return (("authorization", f"Bearer {token}"),)
+
 
 def settings_for_tests(data_dir: Path, **overrides: Any) -> Settings:
     settings = Settings(

@@ -47,14 +47,7 @@ class Ledger:
         return (("authorization", f"Bearer {token}"),)
 
     def operator(self) -> Metadata:
-        token = mint_token(
-            self.service.settings.secret,
-            organization_id="ops",
-            project_id="ops",
-            subject="olga",
-            operator=True,
-        )
-        return (("authorization", f"Bearer {token}"),)
+        return self.service.operator_auth()
 
 
 # What a record a test builds holds unless it says otherwise (counts left out are unreported).

@@ -34,7 +34,6 @@ from integration_api_proto.integration.v1.grpc_aio import (
     SpeechServiceStub,
 )
 
-from integration_api.auth.tokens import mint_token
 from integration_api.store.database import ConnectionPool
 from tests.credentials.helpers import error_info
 from tests.llm.support import chat, user_says
@@ -124,17 +123,6 @@ async def priced(service: RunningService) -> None:
         million_characters=CHARACTERS_PER_MILLION,
     )
     await runtime.prices.reload()
-
-
-def operator(service: RunningService) -> Metadata:
-    token = mint_token(
-        service.settings.secret,
-        organization_id="ops",
-        project_id="ops",
-        subject="olga",
-        operator=True,
-    )
-    return (("authorization", f"Bearer {token}"),)
 
 
 async def usage_by_operation(
@@ -243,7 +231,7 @@ async def test_four_kinds_of_call_appear_in_get_usage_with_their_cost_and_a_spen
                 hard_limit=1,
             )
         ),
-        metadata=operator(service),
+        metadata=service.operator_auth(),
     )
     try:
         openai.reset()
@@ -260,5 +248,5 @@ async def test_four_kinds_of_call_appear_in_get_usage_with_their_cost_and_a_spen
         assert after["chat"].totals is not None and after["chat"].totals.calls == 1
     finally:
         await operations.delete_budget(
-            DeleteBudgetRequest(budget_id=budget.budget.id), metadata=operator(service)
+            DeleteBudgetRequest(budget_id=budget.budget.id), metadata=service.operator_auth()
         )
