@@ -107,6 +107,10 @@ class OpstageAgent:
             except OpstageError as error:
                 if not error.unreachable:
                     log.error("opstage refused the agent", status=error.status, code=error.code)
+                elif error.status >= 500:
+                    # Opstage CE answers a body its schemas reject with 500 INTERNAL_ERROR, not
+                    # 400: an answer, unlike silence, may be this agent's report at fault.
+                    log.warning("opstage backend failed", status=error.status, code=error.code)
                 self._enter("backend_unreachable")
                 await asyncio.sleep(self._backoff.delay())
             except Exception as error:  # noqa: BLE001 - e.g. the database is not reachable yet
