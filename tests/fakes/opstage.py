@@ -7,9 +7,10 @@ its own path; commands go PENDING → RUNNING when polled (limit ≤ 10) → SUC
 result, and a result for a terminal command gets 409 COMMAND_ALREADY_COMPLETED; a malformed
 body, and a body the backend's schemas reject, gets 500 INTERNAL_ERROR (the backend's error
 handler gives a schema failure no status of its own; this fake's checks, stricter than those
-schemas, answer the same way); a registration answers 200; results are stored after `redactSecrets()`; the confirmation gate and the agent
-freshness checks apply when an operator asks for an action, and a command carries the id of the
-console user who created it (`createdByUserId`, null for one no person created).
+schemas, answer the same way); a registration answers 200; results are stored after
+`redactSecrets()`; the confirmation gate and the agent freshness checks apply when an operator
+asks for an action, and a command carries the id of the console user who created it
+(`createdByUserId`, null for one no person created).
 
 Services live as the backend keeps them: a report (or a registration carrying a service)
 upserts each by code, replaces its configs and actions, sets `lastReportedAt`, and, with a
@@ -306,9 +307,7 @@ class FakeOpstage:
             except Refused as refused:
                 return refuse(refused.status, refused.code)
             self._upsert(agent, service)
-        return ok(
-            {"agentId": agent.id, "agentToken": next(iter(agent.tokens)), **self.intervals}
-        )
+        return ok({"agentId": agent.id, "agentToken": next(iter(agent.tokens)), **self.intervals})
 
     async def _heartbeat(self, request: web.Request) -> web.Response:
         try:

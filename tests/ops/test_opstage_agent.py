@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 from grpc_health.v1 import health_pb2
 from integration_api_proto.integration.v1 import (
     ApiKeySecret,
@@ -23,6 +22,7 @@ from integration_api_proto.integration.v1.grpc_aio import (
     CredentialServiceStub,
     OperationsServiceStub,
 )
+from structlog.testing import capture_logs
 
 from integration_api.auth.tokens import mint_token
 from integration_api.config import OperationsSettings
@@ -312,9 +312,7 @@ async def test_a_report_the_backend_fails_with_500_is_logged_and_sent_again_in_f
     opstage.reports_refused_with = 500
     with capture_logs() as logs:
         async with agent_service(empty_database_dsn, opstage, token) as service:
-            await until(
-                lambda: any(entry["event"] == "opstage backend failed" for entry in logs)
-            )
+            await until(lambda: any(entry["event"] == "opstage backend failed" for entry in logs))
             failed = next(entry for entry in logs if entry["event"] == "opstage backend failed")
             assert (failed["status"], failed["code"]) == (500, "INTERNAL_ERROR")
             assert _state("backend_unreachable") == 1
