@@ -29,6 +29,7 @@ with no details.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -133,6 +134,8 @@ class FakeOpstage:
         self.results_refused_with: int = 0
         # A status every service report gets (0: none), as for a report the schemas reject.
         self.reports_refused_with: int = 0
+        # While set and not yet released, a command poll waits for it before it is answered.
+        self.polls_held: asyncio.Event | None = None
         self.offline_threshold_seconds = OFFLINE_THRESHOLD_SECONDS
         self.audit: list[dict[str, Any]] = []
         # Each report accepted: the agent's status when it arrived, and the codes it carried.
@@ -420,6 +423,8 @@ class FakeOpstage:
             agent = self._agent(request)
         except Refused as refused:
             return refuse(refused.status, refused.code)
+        if self.polls_held is not None:
+            await self.polls_held.wait()
         limit = int(request.query.get("limit", "10"))
         if not 1 <= limit <= 10:
             return refuse(500, "INTERNAL_ERROR", "limit")

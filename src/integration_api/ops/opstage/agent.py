@@ -88,6 +88,8 @@ class OpstageAgent:
         # When the backend last answered, on both clocks: a frozen process sees both move on, a
         # suspended machine only the wall clock.
         self._answered = (time.monotonic(), time.time())
+        # The longest silence an answer ended since the loop last looked (0: none worth noting).
+        self._gap = 0.0
         self.state = "standby"
 
     def _enter(self, state: str) -> None:
@@ -121,9 +123,10 @@ class OpstageAgent:
         await self._sign_in()
         self._sent = {}
         self._answered = (time.monotonic(), time.time())
+        self._gap = 0.0
         next_heartbeat = next_full_report = 0.0
         while True:
-            silence = self._silence()
+            silence, self._gap = max(self._silence(), self._gap), 0.0
             if silence > self._heartbeat_every:
                 # Frozen, or starved: Opstage may have swept this agent's services meanwhile.
                 log.info("opstage agent resumes after a silence", seconds=round(silence, 1))
@@ -177,6 +180,9 @@ class OpstageAgent:
                 self._enter(state)
                 raise AgentStopped(error.code) from None
             raise
+        # A call in flight while the process stood still is answered after it: the silence it
+        # ended counts as well as the one the loop sees.
+        self._gap = max(self._gap, self._silence())
         self._answered = (time.monotonic(), time.time())
         return answer
 
