@@ -5,9 +5,12 @@ registration tokens (re-registering a code revokes its earlier agent tokens); be
 tokens, 401 for an unknown one and 403 for a DISABLED or REVOKED agent; an agent touches only
 its own path; commands go PENDING → RUNNING when polled (limit ≤ 10) → SUCCEEDED/FAILED on a
 result, and a result for a terminal command gets 409 COMMAND_ALREADY_COMPLETED; a malformed
-body gets 500; results are stored after `redactSecrets()`; the confirmation gate and the agent
-freshness checks apply when an operator asks for an action, and a command carries the id of the
-console user who created it (`createdByUserId`, null for one no person created).
+body, and a body the backend's schemas reject, gets 500 INTERNAL_ERROR (the backend's error
+handler gives a schema failure no status of its own; this fake's checks, stricter than those
+schemas, answer the same way); a registration answers 200; results are stored after
+`redactSecrets()`; the confirmation gate and the agent freshness checks apply when an operator
+asks for an action, and a command carries the id of the console user who created it
+(`createdByUserId`, null for one no person created).
 
 Services live as the backend keeps them: a report (or a registration carrying a service)
 upserts each by code, replaces its configs and actions, sets `lastReportedAt`, and, with a
@@ -26,6 +29,7 @@ with no details.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -39,7 +43,7 @@ from aiohttp import web
 from tests.fakes.server import ROUTE_MATCH, FakeServer, json_response
 
 SECRET_KEY = re.compile(
-    r"token|secret|password|cookie|authorization|api[-_]?key|generatedKey|rawKey|plainTextKey",
+    r"token|secret|password|cookie|authorization|api[-_]?key\b|generatedKey|rawKey|plainTextKey",
     re.IGNORECASE,
 )
 SERVICE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -128,6 +132,10 @@ class FakeOpstage:
         self.services: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, Command] = {}
         self.results_refused_with: int = 0
+        # A status every service report gets (0: none), as for a report the schemas reject.
+        self.reports_refused_with: int = 0
+        # While set and not yet released, a command poll waits for it before it is answered.
+        self.polls_held: asyncio.Event | None = None
         self.offline_threshold_seconds = OFFLINE_THRESHOLD_SECONDS
         self.audit: list[dict[str, Any]] = []
         # Each report accepted: the agent's status when it arrived, and the codes it carried.
@@ -282,9 +290,9 @@ class FakeOpstage:
         token = body.get("registrationToken")
         agent_in = body.get("agent")
         if not isinstance(agent_in, dict) or not AGENT_CODE.match(str(agent_in.get("code", ""))):
-            return refuse(400, "VALIDATION_ERROR", "agent.code")
+            return refuse(500, "INTERNAL_ERROR")
         if agent_in.get("mode") not in ("embedded", "ophub"):
-            return refuse(400, "VALIDATION_ERROR", "agent.mode")
+            return refuse(500, "INTERNAL_ERROR")
         if self.registration_tokens.get(str(token)) != "ACTIVE":
             return refuse(401, "REGISTRATION_TOKEN_INVALID")
         self.registration_tokens[str(token)] = "USED"
@@ -302,9 +310,7 @@ class FakeOpstage:
             except Refused as refused:
                 return refuse(refused.status, refused.code)
             self._upsert(agent, service)
-        return ok(
-            {"agentId": agent.id, "agentToken": next(iter(agent.tokens)), **self.intervals}, 201
-        )
+        return ok({"agentId": agent.id, "agentToken": next(iter(agent.tokens)), **self.intervals})
 
     async def _heartbeat(self, request: web.Request) -> web.Response:
         try:
@@ -314,7 +320,7 @@ class FakeOpstage:
             return refuse(refused.status, refused.code)
         health = body.get("health")
         if health is not None and health.get("status") not in HEALTH_STATUSES:
-            return refuse(400, "VALIDATION_ERROR", "health.status")
+            return refuse(500, "INTERNAL_ERROR")
         agent.status = "ONLINE"
         agent.last_heartbeat_at = time.time()
         agent.heartbeats.append(body)
@@ -342,8 +348,10 @@ class FakeOpstage:
             agent = self._agent(request)
             body = await self._body(request)
             services = body.get("services")
+            if self.reports_refused_with:
+                raise Refused(self.reports_refused_with, "INTERNAL_ERROR")
             if not isinstance(services, list):
-                raise Refused(400, "VALIDATION_ERROR")
+                raise Refused(500, "INTERNAL_ERROR")
             for service in services:
                 self._validate(service)
             reported = [self._upsert(agent, service) for service in services]
@@ -368,24 +376,24 @@ class FakeOpstage:
         manifest = service.get("manifest") or {}
         name = service.get("name")
         if not SERVICE_CODE.match(code) or len(code) > 80 or not name or len(name) > 200:
-            raise Refused(400, "VALIDATION_ERROR")
+            raise Refused(500, "INTERNAL_ERROR")
         if len(service.get("description") or "") > 2000:
-            raise Refused(400, "VALIDATION_ERROR")
+            raise Refused(500, "INTERNAL_ERROR")
         if service.get("runtime") not in ("nodejs", "java", "python", "go", "other"):
-            raise Refused(400, "VALIDATION_ERROR")
+            raise Refused(500, "INTERNAL_ERROR")
         if manifest.get("kind") != "CapsuleService" or manifest.get("code") != code:
-            raise Refused(400, "VALIDATION_ERROR")
+            raise Refused(500, "INTERNAL_ERROR")
         health = service.get("health")
         if health is not None and health.get("status") not in HEALTH_STATUSES:
-            raise Refused(400, "VALIDATION_ERROR")
+            raise Refused(500, "INTERNAL_ERROR")
         for config in service.get("configs", []):
             if not isinstance(config.get("key"), str) or not isinstance(config.get("type"), str):
-                raise Refused(400, "VALIDATION_ERROR")
+                raise Refused(500, "INTERNAL_ERROR")
         for action in service.get("actions", []):
             if not action.get("name") or not action.get("label"):
-                raise Refused(400, "VALIDATION_ERROR")
+                raise Refused(500, "INTERNAL_ERROR")
             if action.get("dangerLevel") not in ("LOW", "MEDIUM", "HIGH"):
-                raise Refused(400, "VALIDATION_ERROR")
+                raise Refused(500, "INTERNAL_ERROR")
 
     def _upsert(self, agent: Agent, service: dict[str, Any]) -> dict[str, Any]:
         code = str(service["code"])
@@ -415,9 +423,11 @@ class FakeOpstage:
             agent = self._agent(request)
         except Refused as refused:
             return refuse(refused.status, refused.code)
+        if self.polls_held is not None:
+            await self.polls_held.wait()
         limit = int(request.query.get("limit", "10"))
         if not 1 <= limit <= 10:
-            return refuse(400, "VALIDATION_ERROR", "limit")
+            return refuse(500, "INTERNAL_ERROR", "limit")
         agent.status = "ONLINE"
         agent.last_heartbeat_at = time.time()
         claimed = [

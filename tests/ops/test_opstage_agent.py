@@ -22,6 +22,7 @@ from integration_api_proto.integration.v1.grpc_aio import (
     CredentialServiceStub,
     OperationsServiceStub,
 )
+from structlog.testing import capture_logs
 
 from integration_api.auth.tokens import mint_token
 from integration_api.config import OperationsSettings
@@ -299,3 +300,26 @@ def test_reported_configs_hold_nothing_that_looks_secret() -> None:
 
     item = config_item("UPSTREAM_URL", "https://api.openai.com/v1", "Upstream URL")
     assert item["sensitive"] is False and "secretRef" not in item
+
+
+async def test_a_report_the_backend_fails_with_500_is_logged_and_sent_again_in_full(
+    empty_database_dsn: str, opstage: FakeOpstage
+) -> None:
+    # Opstage CE answers a report its schemas reject with 500 INTERNAL_ERROR, not a 400: the
+    # agent says so with the status and code (silence would read as an unreachable backend),
+    # stays serving, and reports every service again once the backend takes them.
+    token = opstage.issue_registration_token()
+    opstage.reports_refused_with = 500
+    with capture_logs() as logs:
+        async with agent_service(empty_database_dsn, opstage, token) as service:
+            await until(lambda: any(entry["event"] == "opstage backend failed" for entry in logs))
+            failed = next(entry for entry in logs if entry["event"] == "opstage backend failed")
+            assert (failed["status"], failed["code"]) == (500, "INTERNAL_ERROR")
+            assert _state("backend_unreachable") == 1
+            health = await check_status(service.channel, timeout=1)
+            assert health == health_pb2.HealthCheckResponse.SERVING
+            assert opstage.reports == []
+            opstage.reports_refused_with = 0
+            await until(lambda: len(opstage.reports) >= 1)
+            assert "integration-api" in opstage.reports[0][1]
+            await until(lambda: _state("online") == 1)

@@ -161,6 +161,36 @@ async def test_after_the_process_was_frozen_past_the_threshold_it_reports_again(
     assert _shown(opstage, OPENAI)["healthStatus"] == "UP"
 
 
+async def test_a_poll_answered_only_after_the_freeze_does_not_hide_it(
+    empty_database_dsn: str, opstage: FakeOpstage, openai_fake: tuple[FakeServer, set[str]]
+) -> None:
+    token = opstage.issue_registration_token()
+    # A timeout longer than the freeze, or the held poll would end as a timeout instead.
+    settings = dataclasses.replace(
+        agent_settings(opstage, token),
+        opstage_report_interval_seconds=60.0,
+        opstage_timeout_seconds=5.0,
+    )
+    async with running_service(empty_database_dsn, operations=settings) as service:
+        await _stored_openai(service, *openai_fake)
+        await until(lambda: _status(opstage, OPENAI) == "HEALTHY")
+        # A poll in flight when the process stops is answered once it runs again: that answer
+        # must not pass for a backend heard from a moment ago.
+        opstage.polls_held = asyncio.Event()
+        polls = len([r for r in opstage.server.requests if r.path.endswith("/commands")])
+        await until(
+            lambda: (
+                len([r for r in opstage.server.requests if r.path.endswith("/commands")]) > polls
+            )
+        )
+        time.sleep(1.0)  # noqa: ASYNC251
+        opstage.sweep(offline_after_seconds=0.5)
+        assert _shown(opstage, OPENAI)["storedStatus"] == "STALE"
+        opstage.polls_held.set()
+        await until(lambda: _status(opstage, OPENAI) == "HEALTHY", seconds=3)
+        opstage.polls_held = None
+
+
 async def test_full_reports_keep_the_timestamps_fresh_without_resending_on_every_poll(
     empty_database_dsn: str, opstage: FakeOpstage, openai_fake: tuple[FakeServer, set[str]]
 ) -> None:

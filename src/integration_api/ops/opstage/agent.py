@@ -88,6 +88,8 @@ class OpstageAgent:
         # When the backend last answered, on both clocks: a frozen process sees both move on, a
         # suspended machine only the wall clock.
         self._answered = (time.monotonic(), time.time())
+        # The longest silence an answer ended since the loop last looked (0: none worth noting).
+        self._gap = 0.0
         self.state = "standby"
 
     def _enter(self, state: str) -> None:
@@ -107,6 +109,10 @@ class OpstageAgent:
             except OpstageError as error:
                 if not error.unreachable:
                     log.error("opstage refused the agent", status=error.status, code=error.code)
+                elif error.status >= 500:
+                    # Opstage CE answers a body its schemas reject with 500 INTERNAL_ERROR, not
+                    # 400: an answer, unlike silence, may be this agent's report at fault.
+                    log.warning("opstage backend failed", status=error.status, code=error.code)
                 self._enter("backend_unreachable")
                 await asyncio.sleep(self._backoff.delay())
             except Exception as error:  # noqa: BLE001 - e.g. the database is not reachable yet
@@ -117,9 +123,10 @@ class OpstageAgent:
         await self._sign_in()
         self._sent = {}
         self._answered = (time.monotonic(), time.time())
+        self._gap = 0.0
         next_heartbeat = next_full_report = 0.0
         while True:
-            silence = self._silence()
+            silence, self._gap = max(self._silence(), self._gap), 0.0
             if silence > self._heartbeat_every:
                 # Frozen, or starved: Opstage may have swept this agent's services meanwhile.
                 log.info("opstage agent resumes after a silence", seconds=round(silence, 1))
@@ -173,6 +180,9 @@ class OpstageAgent:
                 self._enter(state)
                 raise AgentStopped(error.code) from None
             raise
+        # A call in flight while the process stood still is answered after it: the silence it
+        # ended counts as well as the one the loop sees.
+        self._gap = max(self._gap, self._silence())
         self._answered = (time.monotonic(), time.time())
         return answer
 
