@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from integration_api.background import BackgroundTask
 from integration_api.errors import ServiceError
 from integration_api.oauth.refresh import TokenRefresher
 from integration_api.store.oauth_connections import OAuthConnectionRepository
@@ -40,7 +40,7 @@ class KeepAlive:
         self._connections = connections
         self._refresher = refresher
         self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(self.run_forever, "oauth-keepalive")
 
     def cutoff(self) -> datetime:
         return datetime.now(UTC) - MAX_IDLE + 2 * timedelta(seconds=self._interval)
@@ -71,15 +71,11 @@ class KeepAlive:
         return self._interval > 0
 
     def start(self) -> None:
-        if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self.run_forever())
+        if self.enabled:
+            self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def run_forever(self) -> None:
         while True:

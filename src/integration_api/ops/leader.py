@@ -8,12 +8,12 @@ network split), the duties stop at once, since another replica may already have 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
 
+from integration_api.background import BackgroundTask
 from integration_api.store.leases import AdvisoryLease
 
 log = structlog.get_logger("integration_api.leader")
@@ -27,22 +27,18 @@ class LeaderDuties:
         self._lease = AdvisoryLease(dsn, LEASE_NAME)
         self._duties = duties
         self._retry = retry_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(self._run, "operations-leader")
 
     @property
     def leading(self) -> bool:
         return self._lease.held
 
     def start(self) -> None:
-        if self._duties and self._task is None:
-            self._task = asyncio.create_task(self._run(), name="operations-leader")
+        if self._duties:
+            self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         await self._lease.release()
 
     async def _run(self) -> None:

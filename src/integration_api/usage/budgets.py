@@ -28,6 +28,7 @@ from decimal import Decimal
 
 import structlog
 
+from integration_api.background import BackgroundTask
 from integration_api.database import Database
 from integration_api.errors import ResourceExhausted
 from integration_api.principal import Tenant
@@ -125,7 +126,7 @@ class Budgets:
         self._refused: set[Scope] = set()
         self._wake = asyncio.Event()
         self._refreshing = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(self._run, "budget-refresher")
         self._database_down = False
         self.refreshed = False
 
@@ -191,15 +192,10 @@ class Budgets:
     # --- Refreshing -------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="budget-refresher")
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

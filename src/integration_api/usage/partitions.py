@@ -4,11 +4,11 @@ store's advisory lock lets one at a time do the work; the others find it done)."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import structlog
 
+from integration_api.background import BackgroundTask
 from integration_api.errors import Unavailable
 from integration_api.store.database import ConnectionPool
 from integration_api.store.usage_partitions import maintain_partitions
@@ -36,18 +36,13 @@ class PartitionKeeper:
         self._ahead = months_ahead
         self._interval = interval_seconds
         self._retry = retry_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(self._run, "usage-partitions")
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="usage-partitions")
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def run_once(self) -> bool:
         """One round; False when it could not reach the database."""

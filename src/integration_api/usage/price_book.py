@@ -17,12 +17,12 @@ with it from its first instant. Under steady traffic the probe runs at most once
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 
 import structlog
 from prometheus_client import Counter, Gauge
 
+from integration_api.background import BackgroundTask
 from integration_api.database import Database
 from integration_api.errors import Unavailable
 from integration_api.store.database import database_unreachable
@@ -97,7 +97,7 @@ class PriceBook:
         self._state: TableState | None = None
         # One load or probe at a time, so a slower one never replaces a newer table.
         self._load_lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(self._run, "price-book")
         self._ready = asyncio.Event()
         self._first_load_lock = asyncio.Lock()
 
@@ -168,14 +168,10 @@ class PriceBook:
         await self._ready.wait()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="price-book")
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def not_ready_reason(self) -> str | None:
         """A readiness check: no call is served before the prices are known. It loads them
