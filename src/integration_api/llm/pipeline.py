@@ -95,9 +95,13 @@ class _ChatCall:
     tenant: Tenant
     usage_meter: UsageMeter
     provider: str = ""
-    outcome: str = "ok"
     usage: Usage | None = None
     clock: CallClock = dataclasses.field(default_factory=CallClock)
+
+    @property
+    def outcome(self) -> str:
+        """The metrics' label and the usage record's are one: the meter keeps it."""
+        return self.usage_meter.outcome
 
     @property
     def completed(self) -> bool:
@@ -108,9 +112,8 @@ class _ChatCall:
     def failed(self, error: BaseException, deadline: Deadline) -> None:
         outcome = outcome_of(error, deadline)
         self.usage_meter.fail(outcome)
-        if self.completed and outcome == "cancelled":
-            return
-        self.outcome = outcome
+        if self.usage_meter.outcome != outcome:
+            return  # its `Finish` had gone out: a caller (or a route) leaving after it
         if isinstance(error, ServiceError) and self.provider:
             log.warning(
                 "chat failed", provider=self.provider, model=self.model, reason=error.reason
