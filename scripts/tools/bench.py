@@ -19,9 +19,10 @@ import asyncio
 import json
 import secrets
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -46,8 +47,16 @@ from scripts.tools.bench_load import DirectClient, RoundResult, ServiceClient, r
 from scripts.tools.bench_processes import Child, RssSampler, child, fresh_database
 from scripts.tools.bench_profile import record, summarize
 from scripts.tools.bench_providers import PROVIDERS, BenchProvider
-from scripts.tools.bench_report import LevelFigures, cpu_comparison, figures, machine, table
+from scripts.tools.bench_report import (
+    LevelFigures,
+    cpu_comparison,
+    figures,
+    machine,
+    stalls_table,
+    table,
+)
 from scripts.tools.bench_speech import add_speech_options, run_speech
+from scripts.tools.bench_stalls import read_samples, window_figures
 from scripts.tools.bench_targets import FLOOR, fast_regressions, floor_cpu_ratio, targets_table
 
 ROUNDS = 4
@@ -84,6 +93,8 @@ class Setup:
     service: Child
     direct: DirectClient
     through_service: ServiceClient
+    # Where the serving process writes its loop lag and GC samples (None: not probed).
+    stall_file: Path | None = None
 
 
 def _bench_secret(provider: BenchProvider) -> CredentialSecret:
@@ -135,15 +146,20 @@ async def level(
     sampler = RssSampler(setup.service)
     sampler.start()
     per_round = plan.calls(concurrency, setup.mode) // ROUNDS
+    # The measured service rounds on CLOCK_MONOTONIC, which the serving process stamps its
+    # stall samples with.
+    windows: list[tuple[float, float]] = []
     for _ in range(ROUNDS):
         direct.merge(await run_round(direct_call, concurrency, per_round, expected, spread))
         cpu_before = setup.service.cpu_seconds()
+        started = time.monotonic()
         service.merge(await run_round(service_call, concurrency, per_round, expected, spread))
+        windows.append((started, time.monotonic()))
         service_cpu += setup.service.cpu_seconds() - cpu_before
     await sampler.stop()
     upstream_calls = max(1, direct.completed + service.completed)
     upstream_cpu_ms = (setup.upstream.cpu_seconds() - upstream_cpu_before) * 1000 / upstream_calls
-    return figures(
+    row = figures(
         operation,
         transport,
         concurrency,
@@ -154,6 +170,12 @@ async def level(
         sampler.peak_mb,
         setup.provider.name,
     )
+    if setup.stall_file is None:
+        return row
+    samples = await read_samples(setup.service.pid, setup.stall_file)
+    if samples is None:
+        return row
+    return replace(row, **asdict(window_figures(samples, windows)))
 
 
 async def profile(
@@ -231,11 +253,12 @@ async def measure_provider(
 
 
 async def measure_floor(
-    mode: str, upstream: Child, session: aiohttp.ClientSession, plan: Plan
+    mode: str, upstream: Child, session: aiohttp.ClientSession, plan: Plan, stalls: Path
 ) -> list[LevelFigures]:
     """The same chat levels through `bench_floor.py`: grpc.aio and aiohttp, no service code."""
     openai = PROVIDERS["openai"]
-    async with child("bench_floor.py", ["--upstream-port", str(upstream.port)], {}) as floor:
+    floor_arguments = ["--upstream-port", str(upstream.port), "--stall-file", str(stalls)]
+    async with child("bench_floor.py", floor_arguments, {}) as floor:
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{floor.port}")
         try:
             direct = DirectClient(
@@ -248,7 +271,7 @@ async def measure_floor(
                 openai.text_chunks_in,
             )
             through_floor = ServiceClient((channel,), (), b"", b"")
-            setup = Setup(mode, openai, upstream, floor, direct, through_floor)
+            setup = Setup(mode, openai, upstream, floor, direct, through_floor, stalls)
             rows = []
             for concurrency in plan.concurrencies:
                 row = await level(setup, "chat", "aiohttp", concurrency, plan)
@@ -278,6 +301,7 @@ async def measure_transport(
     upstream: Child,
     plan: Plan,
     arguments: argparse.Namespace,
+    stall_directory: Path,
 ) -> list[LevelFigures]:
     secret = secrets.token_urlsafe(48)
     environment = {"SECRET": secret, "INTEGRATION_CRYPTO_KEY": generate_key()}
@@ -287,6 +311,10 @@ async def measure_transport(
         service_arguments.append("--no-settle-heap")
     if arguments.gc_report:
         service_arguments += ["--gc-report", f"{arguments.gc_report}-{mode}-{transport}.json"]
+    # A fleet's workers are other processes than the one the benchmark starts: not probed.
+    stall_file = stall_directory / "service.json" if arguments.workers <= 1 else None
+    if stall_file is not None:
+        service_arguments += ["--stall-file", str(stall_file)]
     token = mint_token(
         secret, organization_id="org-bench", project_id="project-bench", ttl=timedelta(hours=2)
     )
@@ -301,9 +329,11 @@ async def measure_transport(
                     setup = await provider_setup(
                         mode, provider, channels, metadata, session, (upstream, service)
                     )
+                    setup.stall_file = stall_file
                     results += await measure_provider(setup, transport, plan, arguments)
                 if arguments.floor and transport == "aiohttp" and arguments.workers <= 1:
-                    results += await measure_floor(mode, upstream, session, plan)
+                    floor_stalls = stall_directory / "floor.json"
+                    results += await measure_floor(mode, upstream, session, plan, floor_stalls)
                 return results
         finally:
             for channel in channels:
@@ -341,7 +371,10 @@ async def run_llm(
         upstream_arguments = _upstream_arguments(mode, plan, arguments)
         async with child("bench_upstream.py", upstream_arguments, {}) as upstream:
             print(f"measuring {mode}", file=sys.stderr)
-            all_rows += await measure_transport(mode, TRANSPORT, dsn, upstream, plan, arguments)
+            with tempfile.TemporaryDirectory(prefix="integration-api-bench-") as stalls:
+                all_rows += await measure_transport(
+                    mode, TRANSPORT, dsn, upstream, plan, arguments, Path(stalls)
+                )
     print_report(started, all_rows, arguments)
     return all_rows
 
@@ -375,6 +408,9 @@ def print_report(started: str, rows: list[LevelFigures], arguments: argparse.Nam
         workers = f", {arguments.workers} workers" if arguments.workers > 1 else ""
         title = f"## {mode}: {operation}, {provider}, provider transport: {transport}{workers}"
         print(f"{title}\n\n{table(selected)}\n")
+    chat_rows = [row for row in rows if row.operation == "chat" and row.lag_max_ms > 0]
+    if chat_rows:
+        print(f"## Stalls during the measured rounds\n\n{stalls_table(chat_rows)}\n")
     print(f"## Targets\n\n{targets_table(rows)}\n")
     ratio = floor_cpu_ratio(rows)
     if ratio is not None:

@@ -17,9 +17,12 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import grpc
+
+from scripts.tools.bench_stalls import StallRecorder
 
 _CHAT = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "Hi"}]}
 
@@ -39,7 +42,7 @@ def text_chunk(text: str) -> bytes:
     return _length_delimited(b"\x0a", _length_delimited(b"\x0a", text.encode()))
 
 
-async def serve(upstream_port: int) -> None:
+async def serve(upstream_port: int, stall_file: str | None) -> None:
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     url = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
     body = json.dumps(_CHAT).encode()
@@ -66,6 +69,9 @@ async def serve(upstream_port: int) -> None:
     )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
+    if stall_file:
+        # The same probe as the service's, so that both pay for it alike.
+        StallRecorder().install(Path(stall_file))
     sys.stdout.write(json.dumps({"port": port}) + "\n")
     sys.stdout.flush()
     try:
@@ -77,7 +83,9 @@ async def serve(upstream_port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--upstream-port", type=int, required=True)
-    asyncio.run(serve(parser.parse_args().upstream_port))
+    parser.add_argument("--stall-file", help="probe loop lag and GC pauses; SIGUSR1 writes them")
+    arguments = parser.parse_args()
+    asyncio.run(serve(arguments.upstream_port, arguments.stall_file))
 
 
 if __name__ == "__main__":

@@ -72,14 +72,16 @@ class Child:
 
 @asynccontextmanager
 async def child(script: str, arguments: Sequence[str], env: dict[str, str]) -> AsyncIterator[Child]:
-    """Run `scripts/tools/<script>` with the venv's Python until the block ends."""
+    """Run `scripts/tools/<script>` with the venv's Python until the block ends (as a module of
+    the repository, so that it can import the benchmark's other tools)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(TOOLS / script),
+        *("-m", "scripts.tools." + script.removesuffix(".py")),
         *arguments,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, **env},
+        cwd=TOOLS.parent.parent,
     )
     try:
         assert process.stdout is not None

@@ -43,6 +43,12 @@ class LevelFigures:
     provider: str = "openai"
     mode: str = "fast"
     workers: int = 1
+    # What held the serving process's event loop during the measured rounds (`bench_stalls.py`).
+    lag_p50_ms: float = 0.0
+    lag_p99_ms: float = 0.0
+    lag_max_ms: float = 0.0
+    gc_collections: tuple[int, ...] = (0, 0, 0)
+    gc_longest_ms: tuple[float, ...] = (0.0, 0.0, 0.0)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -121,6 +127,23 @@ def table(rows: list[LevelFigures]) -> str:
             row.peak_rss_mb,
         ]
         lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def stalls_table(rows: list[LevelFigures]) -> str:
+    """Loop lag and GC pauses of the service and the floor, per level, during measured rounds."""
+    header = (
+        "| process | c | loop lag p50 ms | loop lag p99 ms | loop lag max ms | "
+        "GC gen 0: n, longest ms | gen 1 | gen 2 |"
+    )
+    lines = [header, _rule(header)]
+    for row in rows:
+        collections = [
+            f"{count}, {longest}"
+            for count, longest in zip(row.gc_collections, row.gc_longest_ms, strict=True)
+        ]
+        cells = [row.provider, row.concurrency, row.lag_p50_ms, row.lag_p99_ms, row.lag_max_ms]
+        lines.append("| " + " | ".join(str(cell) for cell in [*cells, *collections]) + " |")
     return "\n".join(lines)
 
 

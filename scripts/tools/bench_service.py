@@ -26,6 +26,7 @@ from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
 from integration_api.server.heap import settle_heap
+from scripts.tools.bench_stalls import StallRecorder
 
 
 class GcRecorder:
@@ -146,6 +147,8 @@ async def serve(arguments: argparse.Namespace) -> None:
         if arguments.settle_heap:
             settle_heap()
         recorder.reset()
+        if arguments.stall_file:
+            StallRecorder().install(Path(arguments.stall_file))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -170,6 +173,9 @@ def main() -> None:
         help="leave the start-up heap unfrozen (as before `serve` froze it)",
     )
     parser.add_argument("--gc-report", help="write garbage-collection pauses here on stop")
+    parser.add_argument(
+        "--stall-file", help="probe loop lag and GC pauses; SIGUSR1 writes them here"
+    )
     parser.add_argument("--max-calls-per-tenant", type=int, default=0, help="0: the default")
     parser.add_argument(
         "--oauth-callback", action="store_true", help="serve the OAuth callback on a free port"

@@ -37,6 +37,10 @@ TARGETS = (
     Target("realistic ΔTTFT p50 ms", 64, lambda row: row.overhead_p50_ms, 2.0),
     Target("realistic ΔTTFT p50 ms", 1, lambda row: row.overhead_p50_ms, 1.5),
     Target("service CPU ms per realistic stream", 64, lambda row: row.service_cpu_ms_per_call, 2.0),
+    # How late the service's event loop ran a timer during the measured rounds: a stall of the
+    # loop delays every stream on it.
+    Target("service loop lag p99 ms", 64, lambda row: row.lag_p99_ms, 5.0),
+    Target("service loop lag max ms", 64, lambda row: row.lag_max_ms, 25.0),
     Target(
         "streams/s through the fleet ÷ direct",
         256,
@@ -95,6 +99,7 @@ def targets_table(rows: list[LevelFigures]) -> str:
             f"| {target.name} | {target.concurrency} | {value:.3g} | {floor_text} | {bound}"
             f" | {verdict} |"
         )
+    lines += _floor_relative_lines(rows)
     ratio = floor_cpu_ratio(rows)
     if ratio is not None:
         verdict = _verdict(ratio, FLOOR_CPU_RATIO_LIMIT, at_least=False)
@@ -111,6 +116,25 @@ def targets_table(rows: list[LevelFigures]) -> str:
             f"| peak RSS MB per process | all | {peak} | - | ≤ {RSS_LIMIT_MB:g} | {verdict} |"
         )
     return "\n".join(lines)
+
+
+def _floor_relative_lines(rows: list[LevelFigures]) -> list[str]:
+    """ΔTTFT at c=64 against bounds drawn from the floor's own figures in the same run: p99 at
+    most 1.5 times the floor's plus 5 ms, p50 at most the floor's plus 1 ms."""
+    p99 = Target("p99", FLOOR_CPU_RATIO_CONCURRENCY, lambda row: row.overhead_p99_ms, 0)
+    row, floor = _row(rows, p99), _row(rows, p99, FLOOR)
+    if row is None or floor is None:
+        return []
+    p99_bound = 1.5 * floor.overhead_p99_ms + 5.0
+    p50_bound = floor.overhead_p50_ms + 1.0
+    return [
+        f"| realistic ΔTTFT p99 ms ≤ 1.5 x floor's + 5 | {row.concurrency} |"
+        f" {row.overhead_p99_ms:.3g} | {floor.overhead_p99_ms:.3g} | ≤ {p99_bound:.3g} |"
+        f" {_verdict(row.overhead_p99_ms, p99_bound, at_least=False)} |",
+        f"| realistic ΔTTFT p50 ms ≤ floor's + 1 | {row.concurrency} |"
+        f" {row.overhead_p50_ms:.3g} | {floor.overhead_p50_ms:.3g} | ≤ {p50_bound:.3g} |"
+        f" {_verdict(row.overhead_p50_ms, p50_bound, at_least=False)} |",
+    ]
 
 
 def floor_cpu_ratio(rows: list[LevelFigures]) -> float | None:
