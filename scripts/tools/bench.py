@@ -311,6 +311,8 @@ async def measure_transport(
         service_arguments.append("--no-settle-heap")
     if arguments.gc_report:
         service_arguments += ["--gc-report", f"{arguments.gc_report}-{mode}-{transport}.json"]
+    if arguments.slow_callbacks:
+        service_arguments += ["--slow-callbacks", f"{arguments.slow_callbacks}-{mode}.jsonl"]
     # A fleet's workers are other processes than the one the benchmark starts: not probed.
     stall_file = stall_directory / "service.json" if arguments.workers <= 1 else None
     if stall_file is not None:
@@ -468,6 +470,10 @@ def main() -> None:
         help="also measure chat through a bare grpc.aio and aiohttp proxy (bench_floor.py)",
     )
     parser.add_argument("--gc-report", help="the service's GC pauses to PATH-<mode>-<transport>")
+    parser.add_argument(
+        "--slow-callbacks",
+        help="the service's loop callbacks over 5 ms, with wall and CPU time, to PATH-<mode>.jsonl",
+    )
     add_speech_options(parser)
     arguments = parser.parse_args()
     rows = asyncio.run(run(arguments))

@@ -26,7 +26,7 @@ from integration_api.fleet.ports import SharedPorts
 from integration_api.fleet.supervisor import Supervisor
 from integration_api.observability.logging import configure_logging
 from integration_api.server.heap import settle_heap
-from scripts.tools.bench_stalls import StallRecorder
+from scripts.tools.bench_stalls import SlowCallbackLog, StallRecorder
 
 
 class GcRecorder:
@@ -149,6 +149,9 @@ async def serve(arguments: argparse.Namespace) -> None:
         recorder.reset()
         if arguments.stall_file:
             StallRecorder().install(Path(arguments.stall_file))
+        slow_callbacks = SlowCallbackLog(arguments.slow_callback_ms / 1000)
+        if arguments.slow_callbacks:
+            slow_callbacks.install()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -157,6 +160,8 @@ async def serve(arguments: argparse.Namespace) -> None:
         _announce(application.port, [os.getpid()], shim.port if shim is not None else 0)
         await stop.wait()
         await application.stop(grace_seconds=1.0)
+    if arguments.slow_callbacks:
+        slow_callbacks.write(Path(arguments.slow_callbacks))
     if arguments.gc_report:
         recorder.write(Path(arguments.gc_report))
 
@@ -176,6 +181,8 @@ def main() -> None:
     parser.add_argument(
         "--stall-file", help="probe loop lag and GC pauses; SIGUSR1 writes them here"
     )
+    parser.add_argument("--slow-callbacks", help="log loop callbacks slower than the threshold")
+    parser.add_argument("--slow-callback-ms", type=float, default=5.0)
     parser.add_argument("--max-calls-per-tenant", type=int, default=0, help="0: the default")
     parser.add_argument(
         "--oauth-callback", action="store_true", help="serve the OAuth callback on a free port"
