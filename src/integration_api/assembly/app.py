@@ -11,9 +11,11 @@ import grpc.aio
 import structlog
 from grpc_health.v1 import health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
+from integration_api_proto.integration import v1 as contract
 
 from integration_api.assembly.runtime import Runtime
 from integration_api.assembly.services import register_services
+from integration_api.assembly.warm_up import warm_up
 from integration_api.auth.tokens import TokenPolicy
 from integration_api.config import ConfigError, Settings
 from integration_api.database import Database
@@ -111,6 +113,8 @@ class Application:
         descriptor_set = load_descriptor_set()
         exposed = service_names(descriptor_set, CONTRACT_PACKAGE)
         register_services(server, self.runtime)
+        # Before the server starts: no call waits on another's one-off set-up.
+        warm_up(self.runtime, descriptor_set, contract)
         health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health, server)
         enable_reflection(server, descriptor_set, exposed)

@@ -9,6 +9,7 @@ through the policy at connect time (`PolicyResolver`), so only checked addresses
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -79,8 +80,12 @@ class HttpClientSettings:
         )
 
 
+@functools.cache
 def provider_tls_context() -> ssl.SSLContext:
-    """Public CAs only (certifi's bundle, not the machine's), for every connection to a provider."""
+    """Public CAs only (certifi's bundle, not the machine's), for every connection to a provider.
+
+    One for the process: loading the bundle takes some 20 ms of CPU, and every client shares it.
+    """
     return ssl.create_default_context(cafile=certifi.where())
 
 
@@ -135,8 +140,13 @@ class ProviderClient:
         self.timeouts = settings.timeouts
         self._client_timeout = self.timeouts.client_timeout()
         self.drains = DrainTasks()
-        # Made on first use: aiohttp binds a session to the running event loop.
+        # Made by `prepare` or on first use: aiohttp binds a session to the running event loop.
         self._session: aiohttp.ClientSession | None = None
+
+    def prepare(self) -> None:
+        """Make the session now, on the running loop, rather than in the first call."""
+        if self._session is None:
+            self._session = self._new_session()
 
     def _new_session(self) -> aiohttp.ClientSession:
         settings = self._settings

@@ -262,6 +262,10 @@ class WebSocketClient:
         self.settings = settings or SocketSettings()
         self._session: aiohttp.ClientSession | None = None
 
+    def prepare(self) -> None:
+        """Make the session now, on the running loop, rather than in the first session."""
+        self._client()
+
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(

@@ -74,6 +74,12 @@ def _request_class(method: str) -> type[Message] | None:
     return message_factory.GetMessageClass(found.input_type)
 
 
+def prepare_request_classes(methods: list[str]) -> None:
+    """Build the request class of each `/package.Service/Method` now, not in its first call."""
+    for method in methods:
+        _request_class(method)
+
+
 @lru_cache(maxsize=256)
 def strict_deserializer(method: str, lenient: Deserializer | None) -> Deserializer | None:
     """A deserializer for `method` that checks the bytes strictly first and never raises.
