@@ -133,7 +133,8 @@ async def serve_fleet(arguments: argparse.Namespace) -> None:
 
 
 async def serve(arguments: argparse.Namespace) -> None:
-    configure_logging(arguments.log_level, "json")
+    # As `serve` writes its logs: from a thread of their own.
+    configure_logging(arguments.log_level, "json", background=True)
     recorder = GcRecorder()
     if arguments.gc_report:
         recorder.install()

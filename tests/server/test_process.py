@@ -15,8 +15,10 @@ import asyncpg
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
+from integration_api_proto.integration.v1 import ListCredentialsRequest
+from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
-from integration_api.auth.tokens import TokenPolicy, verify_token
+from integration_api.auth.tokens import TokenPolicy, mint_token, verify_token
 from integration_api.config import Settings
 from integration_api.server.bootstrap import with_development_defaults
 from integration_api.vault import generate_key
@@ -130,6 +132,42 @@ async def test_sigterm_turns_not_serving_then_exits_zero(tmp_path: Path, postgre
     assert process.returncode == 0, output.decode()
     assert "stopped" in output.decode()
     assert "start-up heap frozen" in output.decode()
+
+
+async def test_a_log_reader_that_stops_reading_never_stops_the_service(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    secret = generate_key() + generate_key()
+    env = _environment(tmp_path, postgres_dsn, SECRET=secret)
+    # stderr is a pipe nobody reads: it fills after a few hundred log lines.
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "serve", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    address = f"127.0.0.1:{env['PORT']}"
+    token = mint_token(secret, organization_id="org-logs", project_id="project-logs")
+    try:
+        await _wait_serving(address)
+        async with grpc.aio.insecure_channel(address) as channel:
+            listing = CredentialServiceStub(channel).list_credentials
+            for _call in range(1500):  # one "rpc" line each, some 300 bytes: far past 64 KiB
+                await listing(
+                    ListCredentialsRequest(),
+                    metadata=(("authorization", f"Bearer {token}"),),
+                    timeout=5,
+                )
+        assert process.stderr is not None
+        head = await asyncio.wait_for(process.stderr.read(4096), 5)
+        process.send_signal(signal.SIGTERM)
+        rest = await asyncio.wait_for(process.stderr.read(), 30)
+        await asyncio.wait_for(process.wait(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    output = (head + rest).decode()
+    assert process.returncode == 0
+    assert output.count('"rpc"') + output.count(" rpc ") >= 100
+    assert "log lines dropped" in output or output.count("ListCredentials") == 1500
 
 
 async def test_token_command_mints_a_token_the_server_accepts(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import structlog
 from integration_api.auth.tokens import mint_token, parse_ttl
 from integration_api.cli.settings import prepared_settings
 from integration_api.config import Settings
+from integration_api.observability.logging import configure_logging
 from integration_api.server.heap import settle_heap
 
 log = structlog.get_logger("integration_api.cli")
@@ -29,6 +30,8 @@ def _log_generated(generated: list[str]) -> None:
 async def _serve(settings: Settings, generated: list[str]) -> int:
     from integration_api.assembly.app import Application
 
+    # Serving: log lines leave the loop, so a stalled log reader never holds a stream.
+    configure_logging(settings.log_level, settings.effective_log_format, background=True)
     application = Application(settings)
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -61,7 +61,7 @@ async def _serve(settings: Settings, database_dsn: str, link: Connection) -> int
 
 def run_worker(settings: Settings, database_dsn: str, index: int, link: Connection) -> None:
     """The worker process's entry point; exits 2 with one line when it cannot start."""
-    configure_logging(settings.log_level, settings.effective_log_format)
+    configure_logging(settings.log_level, settings.effective_log_format, background=True)
     structlog.contextvars.bind_contextvars(worker=index)
     try:
         code = asyncio.run(_serve(settings, database_dsn, link))
