@@ -21,8 +21,9 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,7 +44,7 @@ from integration_api_proto.integration.v1.grpc_aio import CredentialServiceStub
 
 from integration_api.auth.tokens import mint_token
 from integration_api.vault import generate_key
-from scripts.tools.bench_load import DirectClient, RoundResult, ServiceClient, run_round
+from scripts.tools.bench_load import Call, DirectClient, RoundResult, ServiceClient, run_round
 from scripts.tools.bench_processes import Child, RssSampler, child, fresh_database
 from scripts.tools.bench_profile import record, summarize
 from scripts.tools.bench_providers import PROVIDERS, BenchProvider
@@ -85,6 +86,17 @@ class Plan:
         return total - total % ROUNDS
 
 
+@dataclass(frozen=True)
+class Proxy:
+    """A process the calls go through (the service, or the floor) and the client that calls it."""
+
+    name: str
+    process: Child
+    client: ServiceClient
+    # Where the process writes its loop lag and GC samples (None: not probed).
+    stall_file: Path | None = None
+
+
 @dataclass
 class Setup:
     mode: str
@@ -95,6 +107,25 @@ class Setup:
     through_service: ServiceClient
     # Where the serving process writes its loop lag and GC samples (None: not probed).
     stall_file: Path | None = None
+    # The floor (`--floor`), measured in the same levels, its rounds between the service's.
+    floor: Proxy | None = None
+
+    def proxies(self, operation: str) -> list[Proxy]:
+        proxies = [Proxy(self.provider.name, self.service, self.through_service, self.stall_file)]
+        if self.floor is not None and operation == "chat":
+            proxies.append(self.floor)
+        return proxies
+
+
+@dataclass
+class ProxyRounds:
+    """What one proxy's measured rounds of a level gathered."""
+
+    proxy: Proxy
+    result: RoundResult = field(default_factory=RoundResult)
+    cpu_seconds: float = 0.0
+    # The rounds on CLOCK_MONOTONIC, which the process stamps its stall samples with.
+    windows: list[tuple[float, float]] = field(default_factory=list)
 
 
 def _bench_secret(provider: BenchProvider) -> CredentialSecret:
@@ -129,50 +160,69 @@ async def store_credential(
 
 async def level(
     setup: Setup, operation: str, transport: str, concurrency: int, plan: Plan
-) -> LevelFigures:
-    """One concurrency level: warm up, then alternate direct and service rounds."""
+) -> list[LevelFigures]:
+    """One concurrency level: warm up, then rounds of direct calls and of calls through each
+    proxy (the service, and the floor with `--floor`) in turn, so that drift in the machine
+    weighs on all alike; one row per proxy."""
     expected = plan.chunks if operation == "chat" else 1
     direct_call = setup.direct.chat if operation == "chat" else setup.direct.embed
-    service_call = (
-        setup.through_service.chat if operation == "chat" else setup.through_service.embed
-    )
+    rounds = [ProxyRounds(proxy) for proxy in setup.proxies(operation)]
+
+    def call_of(proxy: Proxy) -> Call:
+        return proxy.client.chat if operation == "chat" else proxy.client.embed
+
     # Spread out, streams overlap as independent callers' do; an embedding call is too short.
     spread = plan.spreads.get(setup.mode, 0.0) if operation == "chat" else 0.0
     await run_round(direct_call, concurrency, concurrency, expected, spread)
-    await run_round(service_call, concurrency, concurrency, expected, spread)
-    direct, service = RoundResult(), RoundResult()
-    service_cpu = 0.0
+    for proxy_rounds in rounds:
+        await run_round(call_of(proxy_rounds.proxy), concurrency, concurrency, expected, spread)
+    direct = RoundResult()
     upstream_cpu_before = setup.upstream.cpu_seconds()
-    sampler = RssSampler(setup.service)
-    sampler.start()
+    samplers = [RssSampler(proxy_rounds.proxy.process) for proxy_rounds in rounds]
+    for sampler in samplers:
+        sampler.start()
     per_round = plan.calls(concurrency, setup.mode) // ROUNDS
-    # The measured service rounds on CLOCK_MONOTONIC, which the serving process stamps its
-    # stall samples with.
-    windows: list[tuple[float, float]] = []
     for _ in range(ROUNDS):
         direct.merge(await run_round(direct_call, concurrency, per_round, expected, spread))
-        cpu_before = setup.service.cpu_seconds()
-        started = time.monotonic()
-        service.merge(await run_round(service_call, concurrency, per_round, expected, spread))
-        windows.append((started, time.monotonic()))
-        service_cpu += setup.service.cpu_seconds() - cpu_before
-    await sampler.stop()
-    upstream_calls = max(1, direct.completed + service.completed)
+        for proxy_rounds in rounds:
+            process = proxy_rounds.proxy.process
+            cpu_before, started = process.cpu_seconds(), time.monotonic()
+            proxy_rounds.result.merge(
+                await run_round(
+                    call_of(proxy_rounds.proxy), concurrency, per_round, expected, spread
+                )
+            )
+            proxy_rounds.windows.append((started, time.monotonic()))
+            proxy_rounds.cpu_seconds += process.cpu_seconds() - cpu_before
+    for sampler in samplers:
+        await sampler.stop()
+    upstream_calls = max(1, direct.completed + sum(item.result.completed for item in rounds))
     upstream_cpu_ms = (setup.upstream.cpu_seconds() - upstream_cpu_before) * 1000 / upstream_calls
-    row = figures(
-        operation,
-        transport,
-        concurrency,
-        direct,
-        service,
-        service_cpu,
-        upstream_cpu_ms,
-        sampler.peak_mb,
-        setup.provider.name,
-    )
-    if setup.stall_file is None:
+    rows = []
+    for proxy_rounds, sampler in zip(rounds, samplers, strict=True):
+        proxy = proxy_rounds.proxy
+        row = figures(
+            operation,
+            transport,
+            concurrency,
+            direct,
+            proxy_rounds.result,
+            proxy_rounds.cpu_seconds,
+            upstream_cpu_ms,
+            sampler.peak_mb,
+            proxy.name,
+        )
+        rows.append(await with_stalls(row, proxy, proxy_rounds.windows))
+    return rows
+
+
+async def with_stalls(
+    row: LevelFigures, proxy: Proxy, windows: list[tuple[float, float]]
+) -> LevelFigures:
+    """`row` with the loop lag and GC pauses of `proxy`'s process during `windows`."""
+    if proxy.stall_file is None:
         return row
-    samples = await read_samples(setup.service.pid, setup.stall_file)
+    samples = await read_samples(proxy.process.pid, proxy.stall_file)
     if samples is None:
         return row
     return replace(row, **asdict(window_figures(samples, windows)))
@@ -242,43 +292,24 @@ async def measure_provider(
     results = []
     for operation in operations:
         for concurrency in plan.concurrencies:
-            row = await level(setup, operation, transport, concurrency, plan)
-            row = replace(row, mode=setup.mode, workers=arguments.workers)
-            print(
-                f"  {setup.mode} {name} {operation} c={concurrency}: {row.as_dict()}",
-                file=sys.stderr,
-            )
-            results.append(row)
+            for row in await level(setup, operation, transport, concurrency, plan):
+                row = replace(row, mode=setup.mode, workers=arguments.workers)
+                print(
+                    f"  {setup.mode} {row.provider} {operation} c={concurrency}: {row.as_dict()}",
+                    file=sys.stderr,
+                )
+                results.append(row)
     return results
 
 
-async def measure_floor(
-    mode: str, upstream: Child, session: aiohttp.ClientSession, plan: Plan, stalls: Path
-) -> list[LevelFigures]:
-    """The same chat levels through `bench_floor.py`: grpc.aio and aiohttp, no service code."""
-    openai = PROVIDERS["openai"]
-    floor_arguments = ["--upstream-port", str(upstream.port), "--stall-file", str(stalls)]
+@asynccontextmanager
+async def floor_proxy(upstream: Child, stall_file: Path) -> AsyncIterator[Proxy]:
+    """`bench_floor.py` (grpc.aio and aiohttp, no service code) in front of the upstream."""
+    floor_arguments = ["--upstream-port", str(upstream.port), "--stall-file", str(stall_file)]
     async with child("bench_floor.py", floor_arguments, {}) as floor:
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{floor.port}")
         try:
-            direct = DirectClient(
-                session,
-                openai.base_url(upstream.port) + openai.chat_path,
-                "",
-                openai.headers,
-                openai.encoded_chat_body(),
-                b"",
-                openai.text_chunks_in,
-            )
-            through_floor = ServiceClient((channel,), (), b"", b"")
-            setup = Setup(mode, openai, upstream, floor, direct, through_floor, stalls)
-            rows = []
-            for concurrency in plan.concurrencies:
-                row = await level(setup, "chat", "aiohttp", concurrency, plan)
-                row = replace(row, mode=mode, provider=FLOOR)
-                print(f"  {mode} floor chat c={concurrency}: {row.as_dict()}", file=sys.stderr)
-                rows.append(row)
-            return rows
+            yield Proxy(FLOOR, floor, ServiceClient((channel,), (), b"", b""), stall_file)
         finally:
             await channel.close()
 
@@ -321,7 +352,14 @@ async def measure_transport(
         secret, organization_id="org-bench", project_id="project-bench", ttl=timedelta(hours=2)
     )
     metadata = (("authorization", f"Bearer {token}"),)
-    async with child("bench_service.py", service_arguments, environment) as service:
+    async with (
+        child("bench_service.py", service_arguments, environment) as service,
+        AsyncExitStack() as stack,
+    ):
+        floor = None
+        if arguments.floor and arguments.workers <= 1:
+            floor_stalls = stall_directory / "floor.json"
+            floor = await stack.enter_async_context(floor_proxy(upstream, floor_stalls))
         channels = service_channels(service.port, arguments.workers)
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
         try:
@@ -332,10 +370,9 @@ async def measure_transport(
                         mode, provider, channels, metadata, session, (upstream, service)
                     )
                     setup.stall_file = stall_file
+                    # The floor forwards OpenAI's chat: it is measured beside OpenAI's rows.
+                    setup.floor = floor if provider.name == "openai" else None
                     results += await measure_provider(setup, transport, plan, arguments)
-                if arguments.floor and transport == "aiohttp" and arguments.workers <= 1:
-                    floor_stalls = stall_directory / "floor.json"
-                    results += await measure_floor(mode, upstream, session, plan, floor_stalls)
                 return results
         finally:
             for channel in channels:
