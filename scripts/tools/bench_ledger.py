@@ -199,7 +199,7 @@ async def _price_probe(pool: ConnectionPool, repeats: int) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ledger", action="store_true", help="(selects this benchmark)")
-    parser.add_argument("--batch", type=int, default=500, help="records a batch (default: 500)")
+    parser.add_argument("--batch", type=int, default=200, help="records a batch (default: 200)")
     parser.add_argument(
         "--records",
         type=int,

@@ -195,7 +195,7 @@ VARIABLES: tuple[Variable, ...] = (
         "100000",
         "usage records a process holds while the database is slow or down (then dropped)",
     ),
-    Variable("USAGE_BATCH_RECORDS", "500", "usage records written in one statement"),
+    Variable("USAGE_BATCH_RECORDS", "200", "usage records written in one statement"),
     Variable("USAGE_FLUSH_INTERVAL_SECONDS", "0.2", "longest a usage record waits to be written"),
     Variable("USAGE_RETENTION_MONTHS", "13", "months of raw usage records kept; 0: all"),
     Variable("OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC collector URL; set, traces are sent"),

@@ -9,7 +9,7 @@ from integration_api.config import ConfigError, UsageSettings, load_settings
 
 def test_defaults() -> None:
     assert load_settings({}).usage == UsageSettings(
-        buffer_records=100_000, batch_records=500, flush_interval_seconds=0.2, retention_months=13
+        buffer_records=100_000, batch_records=200, flush_interval_seconds=0.2, retention_months=13
     )
 
 

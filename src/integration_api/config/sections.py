@@ -224,7 +224,8 @@ class UsageSettings:
     # (counted and logged).
     buffer_records: int = 100_000
     # A batch is written when it holds this many records, or every flush interval.
-    batch_records: int = 500
+    # Encoding a batch holds the event loop about 9 µs a row: 200 rows stay under 2 ms.
+    batch_records: int = 200
     flush_interval_seconds: float = 0.2
     # Months of raw records kept (this one included); older monthly partitions are dropped.
     # 0 keeps everything. The hourly sums are kept regardless.

@@ -47,7 +47,7 @@ _SLICE = 100
 @dataclass(frozen=True)
 class LedgerSettings:
     buffer_records: int = 100_000
-    batch_records: int = 500
+    batch_records: int = 200
     flush_interval_seconds: float = 0.2
     retry_initial_seconds: float = 0.1
     retry_max_seconds: float = 5.0
