@@ -5,9 +5,12 @@ credential, no egress policy, no bounds, no logging or metrics. Each call POSTs 
 body the benchmark's direct client sends to the fake upstream's chat route, over one shared
 aiohttp session (keep-alive), reads the event stream with aiohttp's line iterator, parses each
 `data:` line with `json.loads` and sends each piece of text as its own message, its bytes
-written by hand as the service's `ChatChunk{text_delta}` would be. That is grpc.aio, asyncio,
-aiohttp and one JSON parse per event, with nothing else: what the service adds is its
-figures minus these (`./scripts/bench --floor`). Prints `{"port": N}`.
+written by hand as the service's `ChatChunk{text_delta}` would be; at the end it sends the two
+messages the contract closes every answer with, `ChatChunk{usage}` with the provider's token
+counts and `ChatChunk{finish}` with its finish reason and model, so both send the same
+messages. That is grpc.aio, asyncio, aiohttp and one JSON parse per event, with nothing else:
+what the service adds is its figures minus these (`./scripts/bench --floor`). Prints
+`{"port": N}`.
 """
 
 from __future__ import annotations
@@ -28,18 +31,39 @@ _CHAT = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "
 
 
 def _length_delimited(field_tag: bytes, payload: bytes) -> bytes:
-    size = len(payload)
-    varint = bytearray()
+    return field_tag + _varint(len(payload)) + payload
+
+
+def _varint_field(field_tag: bytes, value: int) -> bytes:
+    return field_tag + _varint(value)
+
+
+def _varint(value: int) -> bytes:
+    encoded = bytearray()
     while True:
-        byte, size = size & 0x7F, size >> 7
-        varint.append(byte | (0x80 if size else 0))
-        if not size:
-            return field_tag + bytes(varint) + payload
+        byte, value = value & 0x7F, value >> 7
+        encoded.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(encoded)
 
 
 def text_chunk(text: str) -> bytes:
     """`ChatChunk{text_delta: TextDelta{text}}` on the wire: both are field 1."""
     return _length_delimited(b"\x0a", _length_delimited(b"\x0a", text.encode()))
+
+
+def usage_chunk(usage: dict[str, int]) -> bytes:
+    """`ChatChunk{usage: Usage{input_tokens, output_tokens}}` (fields 3; 1 and 2)."""
+    counts = _varint_field(b"\x08", int(usage.get("prompt_tokens", 0)))
+    counts += _varint_field(b"\x10", int(usage.get("completion_tokens", 0)))
+    return _length_delimited(b"\x1a", counts)
+
+
+def finish_chunk(raw_reason: str, model: str) -> bytes:
+    """`ChatChunk{finish: Finish{reason, raw_reason, model}}` (field 4; 1, 2 and 3)."""
+    reason = _varint_field(b"\x08", 1 if raw_reason == "stop" else 5)
+    finish = reason + _length_delimited(b"\x12", raw_reason.encode())
+    return _length_delimited(b"\x22", finish + _length_delimited(b"\x1a", model.encode()))
 
 
 async def serve(upstream_port: int, stall_file: str | None) -> None:
@@ -51,14 +75,22 @@ async def serve(upstream_port: int, stall_file: str | None) -> None:
     async def chat(
         _request: bytes, _context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> AsyncIterator[bytes]:
+        usage: dict[str, int] = {}
+        raw_reason = model = ""
         async with session.post(url, data=body, headers=headers) as response:
             async for line in response.content:
                 if not line.startswith(b"data: {"):
                     continue
-                for choice in json.loads(line[6:]).get("choices") or ():
+                event = json.loads(line[6:])
+                model = event.get("model") or model
+                usage = event.get("usage") or usage
+                for choice in event.get("choices") or ():
+                    raw_reason = choice.get("finish_reason") or raw_reason
                     text = (choice.get("delta") or {}).get("content")
                     if text:
                         yield text_chunk(text)
+        yield usage_chunk(usage)
+        yield finish_chunk(raw_reason, model)
 
     handlers: dict[str, grpc.RpcMethodHandler[bytes, bytes]] = {
         "Chat": grpc.unary_stream_rpc_method_handler(chat)
