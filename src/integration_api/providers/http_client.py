@@ -94,12 +94,19 @@ class UpstreamAnswer:
 
     __slots__ = ("body", "headers", "status_code", "url")
 
-    def __init__(self, response: aiohttp.ClientResponse, url: URL, drains: DrainTasks) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        url: URL,
+        drains: DrainTasks,
+        idle_seconds: float | None = None,
+    ) -> None:
         self.status_code = response.status
         self.headers: CIMultiDictProxy[str] = response.headers
         # Where the request was addressed (a redirect is never followed).
         self.url = url
-        self.body = PooledBody(response, drains)
+        # Between two pieces of the body, as aiohttp's read timeout was until the headers.
+        self.body = PooledBody(response, drains, idle_seconds)
 
     @property
     def is_success(self) -> bool:
@@ -201,7 +208,8 @@ class ProviderClient:
             timeout=timeouts.client_timeout() if timeouts is not None else self._client_timeout,
             skip_auto_headers=None if body is None or has_type else _NO_AUTOMATIC_CONTENT_TYPE,
         )
-        return UpstreamAnswer(response, url, self.drains)
+        read = timeouts.read if timeouts is not None else self.timeouts.read
+        return UpstreamAnswer(response, url, self.drains, read)
 
     async def aclose(self) -> None:
         """Ends the background drains and closes every connection."""

@@ -11,6 +11,14 @@ within a second, and the connection is closed, which also tells the provider to 
 
 Pieces are read from aiohttp's buffer directly (`readany`), already decoded when the answer
 came compressed; aiohttp's exceptions pass unchanged to `transport_failures`.
+
+A body that stops arriving is ended by its own idle watch, not by aiohttp's read timeout: that
+one is re-armed on every piece that arrives (a timer made, pushed on the loop's heap and
+cancelled some 20 times per streamed answer), where the watch wakes once per idle period and
+looks whether bytes arrived since. A body silent for the whole period ends exactly as aiohttp's
+timeout would end it (`SocketTimeoutError`, the connection not reused); one whose bytes stop
+mid-way ends between one and two periods after the last, and only once the caller has read
+every byte that did arrive (aiohttp's timeout dropped what was still in its buffer).
 """
 
 from __future__ import annotations
@@ -75,20 +83,63 @@ class DrainTasks:
 class PooledBody:
     """One aiohttp answer's body: read directly, and released so its connection can be reused."""
 
-    def __init__(self, response: aiohttp.ClientResponse, drains: DrainTasks) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        drains: DrainTasks,
+        idle_seconds: float | None = None,
+    ) -> None:
         self._response = response
         self._content = response.content
         self._drains = drains
         self._closed = False
+        self._watch: asyncio.TimerHandle | None = None
+        # Bytes handed to the reader; fewer than arrived means some still wait to be read.
+        self._consumed = 0
+        connection = response.connection
+        if idle_seconds and connection is not None and connection.protocol is not None:
+            self._watch_idle(connection.protocol, idle_seconds)
+
+    def _watch_idle(self, protocol: aiohttp.client_proto.ResponseHandler, seconds: float) -> None:
+        """Replace aiohttp's per-piece read timeout with one check per `seconds`."""
+        protocol.read_timeout = None
+        protocol.start_timeout()  # cancels the timer aiohttp armed for the headers
+        loop = asyncio.get_running_loop()
+        seen = self._content.total_bytes
+
+        def check() -> None:
+            nonlocal seen
+            self._watch = None
+            if self._closed or self._content.is_eof():
+                return
+            arrived = self._content.total_bytes
+            # Bytes that arrived, or that wait unread (a slow caller is not a silent upstream).
+            if arrived != seen or self._consumed < arrived:
+                seen = arrived
+                self._watch = loop.call_later(seconds, check)
+                return
+            silent = aiohttp.SocketTimeoutError("Timeout on reading data from socket")
+            protocol.set_exception(silent)
+            self._content.set_exception(silent)
+
+        self._watch = loop.call_later(seconds, check)
+
+    def _stop_watching(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
 
     async def read(self) -> bytes:
         """What has arrived (waiting for something if nothing has); b"" at the end."""
-        return await self._content.readany()
+        piece = await self._content.readany()
+        self._consumed += len(piece)
+        return piece
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._stop_watching()
         if self._content.at_eof() or not self._drains.accepting:
             await self._release()
             return
@@ -113,4 +164,5 @@ class PooledBody:
 
     def abort(self) -> None:
         """Close the connection at once (a no-op once released)."""
+        self._stop_watching()
         self._response.close()
