@@ -3,7 +3,9 @@
 A write to stderr blocks once the pipe behind it is full: a log collector that stalls, a
 terminal paused. Written on the event loop, that would stop every stream the loop carries until
 the reader catches up. Here the loop only appends the rendered line to a bounded queue; a thread
-writes what has gathered in one system call and is the one that blocks. When more than
+writes what has gathered in one system call and is the one that blocks. The thread writes every
+`WRITE_EVERY_SECONDS`, or at once when `WAKE_AT_LINES` wait: woken for every line, at hundreds
+of calls a second, it cost each call a thread switch. When more than
 `capacity` lines wait, new ones are dropped and counted, and once lines flow again the count is
 written as a line of its own (and in `integration_api_log_lines_dropped_total`).
 """
@@ -28,6 +30,9 @@ LOG_LINES_DROPPED = Counter(
 DEFAULT_CAPACITY = 20_000
 # Lines joined into one write, so that a long queue drains in few system calls.
 _BATCH = 256
+# How long a line may wait before the thread writes it, and how many wake the thread at once.
+WRITE_EVERY_SECONDS = 0.05
+WAKE_AT_LINES = 256
 # How long the process waits at exit for waiting lines to be written.
 _EXIT_FLUSH_SECONDS = 2.0
 
@@ -43,8 +48,8 @@ class BackgroundLineWriter:
         self._capacity = capacity
         self._lines: deque[str] = deque()
         self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
+        # Lines taken from the queue and not yet written.
+        self._writing = False
         self._dropped = 0
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
@@ -57,20 +62,19 @@ class BackgroundLineWriter:
             self._dropped += 1
             LOG_LINES_DROPPED.inc()
             return
-        self._idle.clear()
         self._lines.append(line)
-        if not self._wake.is_set():
+        if len(self._lines) >= WAKE_AT_LINES and not self._wake.is_set():
             self._wake.set()
 
     def flush(self, timeout: float) -> bool:
         """Wait until every queued line is written; False if `timeout` passed first."""
         deadline = time.monotonic() + timeout
-        while True:
-            self._wake.set()
-            if not self._idle.wait(max(0.0, deadline - time.monotonic())):
+        while self._lines or self._writing:
+            if time.monotonic() >= deadline:
                 return False
-            if not self._lines:
-                return True
+            self._wake.set()
+            time.sleep(0.005)
+        return True
 
     def close(self) -> None:
         """Write what waits (for at most a moment) and stop the thread."""
@@ -80,7 +84,7 @@ class BackgroundLineWriter:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
+            self._wake.wait(WRITE_EVERY_SECONDS)
             self._wake.clear()
             self._drain()
             if self._closing:
@@ -89,13 +93,13 @@ class BackgroundLineWriter:
     def _drain(self) -> None:
         lines = self._lines
         while lines:
+            self._writing = True
             batch = [lines.popleft() for _ in range(min(_BATCH, len(lines)))]
             self._write("\n".join(batch) + "\n")
             if self._dropped:
                 dropped, self._dropped = self._dropped, 0
                 self._write(self._drop_note(dropped) + "\n")
-        self._idle.set()
-        # A line queued between the last check and `set` is not lost: its writer set `_wake`.
+            self._writing = False
 
     def _write(self, text: str) -> None:
         data = memoryview(text.encode("utf-8", "replace"))
