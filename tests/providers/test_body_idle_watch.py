@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import aiohttp
 import pytest
@@ -24,6 +24,7 @@ from integration_api.providers.http_client import (
 )
 from integration_api.providers.transport_failures import transport_error
 from integration_api.upstream.allow_list import parse_allow_list
+from tests.support.self_signed import holding_server
 
 IDLE_SECONDS = 0.25
 _HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -33,13 +34,10 @@ def _chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
-@asynccontextmanager
-async def paced_server(gaps: list[float]) -> AsyncIterator[int]:
+def paced_server(gaps: list[float]) -> AbstractAsyncContextManager[int]:
     """Answers any request with the headers, then one event after each gap, then silence."""
-    held: list[asyncio.StreamWriter] = []
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
         await reader.readuntil(b"\r\n\r\n")
         writer.write(_HEAD)
         for gap in gaps:
@@ -47,13 +45,7 @@ async def paced_server(gaps: list[float]) -> AsyncIterator[int]:
             writer.write(_chunk(b"data: {}\n\n"))
             await writer.drain()
 
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    async with server:
-        try:
-            yield server.sockets[0].getsockname()[1]
-        finally:
-            for writer in held:
-                writer.close()
+    return holding_server(answer)
 
 
 @asynccontextmanager

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,13 +69,18 @@ async def tls_server(context: ssl.SSLContext) -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
 @asynccontextmanager
-async def silent_server() -> AsyncIterator[int]:
-    """A TCP listener on 127.0.0.1 that accepts connections and never says a word; its port."""
+async def holding_server(answer: Handler) -> AsyncIterator[int]:
+    """A TCP listener on 127.0.0.1 whose connections `answer` serves and which stay open until
+    the block ends; its port."""
     held: list[asyncio.StreamWriter] = []
 
     async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         held.append(writer)
+        await answer(reader, writer)
 
     server = await asyncio.start_server(hold, "127.0.0.1", 0)
     async with server:
@@ -84,3 +89,12 @@ async def silent_server() -> AsyncIterator[int]:
         finally:
             for writer in held:
                 writer.close()
+
+
+async def _say_nothing(_reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+    return
+
+
+def silent_server() -> AbstractAsyncContextManager[int]:
+    """A TCP listener on 127.0.0.1 that accepts connections and never says a word; its port."""
+    return holding_server(_say_nothing)
