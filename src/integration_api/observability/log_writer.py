@@ -3,9 +3,10 @@
 A write to stderr blocks once the pipe behind it is full: a log collector that stalls, a
 terminal paused. Written on the event loop, that would stop every stream the loop carries until
 the reader catches up. Here the loop only appends the rendered line to a bounded queue; a thread
-writes what has gathered in one system call and is the one that blocks. The thread writes every
-`WRITE_EVERY_SECONDS`, or at once when `WAKE_AT_LINES` wait: woken for every line, at hundreds
-of calls a second, it cost each call a thread switch. When more than
+writes what has gathered in one system call and is the one that blocks.
+
+The thread writes every `WRITE_EVERY_SECONDS`, or at once when `WAKE_AT_LINES` wait: woken for
+every line, at hundreds of calls a second, it cost each call a thread switch. When more than
 `capacity` lines wait, new ones are dropped and counted, and once lines flow again the count is
 written as a line of its own (and in `integration_api_log_lines_dropped_total`).
 """
