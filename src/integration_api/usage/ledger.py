@@ -27,10 +27,10 @@ from integration_api.errors import Unavailable
 from integration_api.store.database import database_unreachable
 from integration_api.store.usage_records import UsageRow
 from integration_api.usage import ledger_metrics as metrics
-from integration_api.usage.ports import Cost, Pricer, WrittenListener
+from integration_api.usage.ports import UNPRICED, Cost, Pricer, WrittenListener
 from integration_api.usage.record import UsageRecord
 from integration_api.usage.rows import new_ids, usage_row
-from integration_api.usage.unpriced import UNPRICED, UNPRICED_PRICER
+from integration_api.usage.unpriced import UNPRICED_PRICER
 
 log = structlog.get_logger("integration_api.usage.ledger")
 

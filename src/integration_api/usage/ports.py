@@ -58,6 +58,8 @@ class Cost:
 
 
 FREE = Cost(micros=Decimal(0))
+# Something billable was used and no price was in force (found and priced later).
+UNPRICED = Cost(micros=Decimal(0), unpriced=True)
 
 
 class Pricer(Protocol):

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from decimal import Context, Decimal
 
 from integration_api.store.usage_prices import PriceAmounts, StoredPrice
-from integration_api.usage.ports import FREE, Cost
+from integration_api.usage.ports import FREE, UNPRICED, Cost
 from integration_api.usage.record import UsageRecord
 
 ANY_MODEL = "*"
@@ -64,23 +64,6 @@ def _times(quantity: Decimal, amount: Decimal | None) -> Decimal:
     if amount is None or not quantity:
         return Decimal(0)
     return _DIGITS.multiply(quantity, amount)
-
-
-def billable(record: UsageRecord) -> bool:
-    """Whether the record used anything a price could bill."""
-    return any(
-        (
-            record.input_tokens,
-            record.cached_input_tokens,
-            record.cache_write_input_tokens,
-            record.output_tokens,
-            record.reasoning_tokens,
-            record.audio_seconds_in,
-            record.audio_seconds_out,
-            record.characters,
-            record.search_units,
-        )
-    )
 
 
 def cost_micros(record: UsageRecord, amounts: PriceAmounts) -> Decimal:
@@ -167,7 +150,7 @@ class PriceTable:
         model = record.model or record.voice
         price = self.price_for(record.provider, model, record.started_at)
         if price is None:
-            return Cost(micros=Decimal(0), unpriced=True) if billable(record) else FREE
+            return UNPRICED if record.billable else FREE
         return Cost(
             micros=cost_micros(record, price.amounts),
             price_id=price.id,

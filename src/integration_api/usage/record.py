@@ -26,6 +26,21 @@ HANG_UP = "hang_up"
 OK = "ok"
 
 
+# Tokens (input, cached input, cache write, output, reasoning), audio seconds in and out,
+# characters and search units.
+Quantities = tuple[
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    float | None,
+    float | None,
+    int | None,
+    int | None,
+]
+
+
 @dataclass(frozen=True, slots=True)
 class RouteAttribution:
     """The route and target a call runs for; set by the route around each attempt."""
@@ -70,3 +85,24 @@ class UsageRecord:
     def tokens(self) -> int:
         """What a token budget counts: input and output tokens, as reported."""
         return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+    @property
+    def quantities(self) -> Quantities:
+        """Every count a price can bill, in the order of the ledger's columns (None: not
+        reported)."""
+        return (
+            self.input_tokens,
+            self.cached_input_tokens,
+            self.cache_write_input_tokens,
+            self.output_tokens,
+            self.reasoning_tokens,
+            self.audio_seconds_in,
+            self.audio_seconds_out,
+            self.characters,
+            self.search_units,
+        )
+
+    @property
+    def billable(self) -> bool:
+        """Whether the call used anything a price could bill (counts are never negative)."""
+        return any(self.quantities)
