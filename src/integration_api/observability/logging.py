@@ -100,12 +100,6 @@ def _drop_note(
     return str(renderer(None, "warning", event))
 
 
-def flush_logs(timeout: float = 2.0) -> bool:
-    """Wait until the background writer has written every queued line (True at once without
-    one)."""
-    return _background is None or _background.flush(timeout)
-
-
 def debug_enabled() -> bool:
     """Whether debug lines are written: callers skip building costly debug fields otherwise."""
     return _debug_enabled
